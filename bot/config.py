@@ -1,0 +1,114 @@
+"""Infrastructure settings (database, platforms) from the environment and `.env`.
+
+Domain settings (SLA, cadence, …) live in `handlers.settings.DomainSettings`. `load()` returns both, or raises
+`ConfigError` with one line naming the variable that is wrong.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pydantic import ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+from handlers.settings import DomainSettings
+from storage.db import DEFAULT_URL
+
+
+class ConfigError(Exception):
+    pass
+
+
+class Config(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    database_url: str = DEFAULT_URL
+    log_level: str = "INFO"
+    crm_secret_key: str = ""
+
+    slack_bot_token: str = ""
+    slack_signing_secret: str = ""
+    slack_app_token: str = ""
+    slack_api_url: str = ""
+    slack_service_channel: str = ""
+
+    telegram_bot_token: str = ""
+    telegram_api_url: str = ""
+    telegram_service_chat: str = ""
+    telegram_webhook_secret: str = ""
+    telegram_bot_username: str = ""
+
+    @field_validator("database_url")
+    @classmethod
+    def _url(cls, v: str) -> str:
+        try:
+            u = make_url(v)
+        except (ArgumentError, ValueError) as e:
+            raise ValueError(f"not a database URL: {v!r} (try sqlite:///./data/crm.db)") from e
+        if u.get_backend_name() not in ("sqlite", "postgresql"):
+            raise ValueError("use sqlite:///… or postgresql+psycopg://…")
+        if u.get_backend_name() == "postgresql" and u.get_driver_name() != "psycopg":
+            raise ValueError("use the psycopg driver: postgresql+psycopg://…")
+        return v
+
+    @field_validator("log_level")
+    @classmethod
+    def _level(cls, v: str) -> str:
+        if v.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+            raise ValueError("one of DEBUG, INFO, WARNING, ERROR")
+        return v.upper()
+
+    @field_validator("telegram_service_chat")
+    @classmethod
+    def _chat(cls, v: str) -> str:
+        if v and not v.lstrip("-").isdigit() and not v.startswith("@"):
+            raise ValueError("a numeric chat id such as -1001234567890")
+        return v
+
+    @field_validator("telegram_webhook_secret")
+    @classmethod
+    def _secret(cls, v: str) -> str:
+        import re
+
+        if v and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", v):
+            raise ValueError("1-256 characters of A-Z a-z 0-9 _ -")
+        return v
+
+    def channels(self) -> dict[str, str]:
+        """The supervisor channel per platform that is configured (console when none is)."""
+        out = {}
+        if self.slack_bot_token and self.slack_service_channel:
+            out["slack"] = self.slack_service_channel
+        if self.telegram_bot_token and self.telegram_service_chat:
+            out["telegram"] = self.telegram_service_chat
+        return out or {"console": "#service"}
+
+    def secret(self) -> bytes | None:
+        return self.crm_secret_key.encode() if self.crm_secret_key else None
+
+
+@dataclass(frozen=True)
+class Loaded:
+    config: Config
+    domain: DomainSettings
+
+
+def _one_line(e: ValidationError, prefix: str) -> str:
+    err = e.errors()[0]
+    var = (prefix + str(err["loc"][0])).upper() if err.get("loc") else prefix.upper().rstrip("_")
+    msg = str(err.get("msg", "invalid")).removeprefix("Value error, ")
+    return f"configuration error: {var}: {msg}"
+
+
+def load(**overrides: object) -> Loaded:
+    try:
+        cfg = Config(**overrides)  # type: ignore[arg-type]
+    except ValidationError as e:
+        raise ConfigError(_one_line(e, "")) from None
+    try:
+        dom = DomainSettings()
+    except ValidationError as e:
+        raise ConfigError(_one_line(e, "CRM_")) from None
+    return Loaded(cfg, dom)

@@ -1,0 +1,55 @@
+"""Verbs every audience has: /help, /lang, /cancel."""
+
+from __future__ import annotations
+
+from handlers.commands import command, lookup
+from handlers.context import Ctx
+from handlers.dialogs import engine as dialogs
+from handlers.errors import InvalidInput
+from handlers.i18n import enum_label, match_enum
+from handlers.views import Action, Button, Buttons, Fields, Header, Reply, Text
+
+
+@command("help", aliases=("帮助", "h", "?"), audience="both")
+def cmd_help(ctx: Ctx, args: str) -> Reply:
+    from handlers.router import visible_commands
+
+    if args:
+        cmd = lookup(args.strip().lstrip("/").split()[0])
+        if cmd is not None and cmd in visible_commands(ctx):
+            return Reply(views=(Header("/" + cmd.verb), Text(ctx.t(cmd.help_key)),
+                                Text(ctx.t(cmd.usage_key), muted=True)))
+    cmds = visible_commands(ctx)
+    who = ctx.staff.name if ctx.staff else ""
+    items = tuple(("/" + c.verb, ctx.t(c.help_key)) for c in cmds)
+    return Reply(views=(Header(ctx.t("help.title")),
+                        Text(ctx.t("help.intro_staff", name=who) if ctx.staff else ctx.t("help.intro_customer")),
+                        Fields(items),
+                        Text(ctx.t("help.more"), muted=True)))
+
+
+@command("lang", aliases=("language", "语言"), audience="both")
+def cmd_lang(ctx: Ctx, args: str) -> Reply:
+    if not args.strip():
+        return Reply(views=(
+            Text(ctx.t("lang.current", lang=enum_label(ctx.lang, "lang", ctx.lang))),
+            Buttons((Button("English", Action("/lang en")), Button("中文", Action("/lang zh")))),
+        ))
+    lang = match_enum("lang", args.strip()) or {"english": "en", "chinese": "zh", "中文": "zh", "英文": "en",
+                                                "cn": "zh", "zh-cn": "zh"}.get(args.strip().lower())
+    if lang is None:
+        raise InvalidInput("lang.unknown", value=args.strip())
+    if ctx.staff is not None:
+        ctx.staff.lang = lang
+    elif ctx.binding is not None:
+        ctx.binding.lang = lang
+    ctx.session.flush()
+    ctx.lang = lang
+    return Reply(views=(Text(ctx.t("lang.set")),))
+
+
+@command("cancel", aliases=("取消",), audience="both", hidden=True)
+def cmd_cancel(ctx: Ctx, args: str) -> Reply:
+    if dialogs.clear(ctx):
+        return Reply(views=(Text(ctx.t("dlg.cancelled")),))
+    return Reply(views=(Text(ctx.t("dlg.nothing_to_cancel")),))

@@ -1,0 +1,82 @@
+"""What a handler gets: the unit of work, the actor, the clock, the settings and the translator."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlmodel import Session
+
+from handlers.i18n import t as _t
+from handlers.settings import DomainSettings
+from storage.models import ChatBinding, Staff
+
+
+@dataclass(frozen=True)
+class Inbound:
+    """One message, button press or form submission, as every adapter translates it.
+
+    `chat_ref`/`user_ref` are the platform's ids as strings. Exactly one of `text`, `token` and `form` is
+    set: typed text (a command or a dialog answer), a button token, or a whole dialog's values by field.
+    `update_key` identifies the delivery for de-duplication (Telegram update_id, Slack retry), if any.
+    `scopes` are the token scopes this inbound may carry (see handlers.actions); adapters fill them.
+    """
+
+    platform: str
+    user_ref: str
+    chat_ref: str
+    text: str | None = None
+    token: str | None = None
+    form: dict[str, str] | None = None
+    dialog: str | None = None
+    surface: str = "chat"  # chat | form (the adapter shows dialogs as forms)
+    lang_hint: str | None = None
+    display_name: str | None = None
+    is_group: bool = False
+    update_key: str | None = None
+    scopes: tuple[str, ...] = ()
+
+
+@dataclass
+class Ctx:
+    session: Session
+    now: datetime
+    settings: DomainSettings
+    platform: str
+    chat_ref: str
+    user_ref: str
+    lang: str
+    staff: Staff | None = None
+    binding: ChatBinding | None = None
+    via_button: bool = False
+    surface: str = "chat"
+    core: object | None = None  # handlers.router.Core: channels, secret, hooks
+    is_group: bool = False
+    scope: str = ""
+    extra: dict = field(default_factory=dict)
+
+    def t(self, key: str, **params: object) -> str:
+        return _t(self.lang, key, **params)
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.staff.tz if self.staff and self.staff.tz else self.settings.default_tz)
+
+    def local(self, dt: datetime | None) -> datetime | None:
+        return dt.astimezone(self.tz) if dt else None
+
+    def fmt_dt(self, dt: datetime | None, *, date_only: bool = False) -> str:
+        """A timestamp in the viewer's zone: `2026-12-05 14:30` (or the date)."""
+        if dt is None:
+            return "—"
+        d = dt.astimezone(self.tz)
+        return d.strftime("%Y-%m-%d") if date_only else d.strftime("%Y-%m-%d %H:%M")
+
+    @property
+    def is_customer(self) -> bool:
+        return self.binding is not None and self.staff is None
+
+    @property
+    def role(self) -> str | None:
+        return self.staff.role if self.staff else None

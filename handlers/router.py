@@ -1,0 +1,237 @@
+"""The router: one inbound message → one unit of work → one `Reply`.
+
+It resolves the actor (a staff member by platform id, or a customer's bound chat), then continues an active
+dialog, decodes a button token, or runs `/verb args` from the verb table. `UserError`s become a translated
+`Error`; anything else is logged with a short reference and the user sees only "Something went wrong (ref …)".
+"""
+
+from __future__ import annotations
+
+import difflib
+import logging
+import secrets
+import string
+from collections.abc import Callable
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from handlers import actions, commands, notify
+from handlers.context import Ctx, Inbound
+from handlers.dialogs import engine as dialogs
+from handlers.errors import UserError
+from handlers.i18n import norm_lang, t
+from handlers.settings import DomainSettings
+from handlers.views import Error, Reply, Text
+from storage.db import session_scope, utcnow
+from storage.models import ChatBinding, ProcessedUpdate, Setting, Staff
+
+log = logging.getLogger("crm.router")
+
+PlainTextHook = Callable[[Ctx, str], Reply | None]
+
+
+def error_ref() -> str:
+    return "".join(secrets.choice(string.ascii_uppercase + string.digits) for _ in range(5))
+
+
+class Core:
+    """The platform-neutral bot: adapters call `handle(inbound)` and render what it returns.
+
+    `channels` maps platform → the supervisor channel's chat id there. `on_outbox` callbacks run after a
+    unit of work that wrote outbox rows (the sender wakes up at once: seconds, not the next tick).
+    """
+
+    def __init__(self, engine: Engine, settings: DomainSettings | None = None, *,
+                 channels: dict[str, str] | None = None, secret: bytes | None = None,
+                 clock: Callable[[], datetime] = utcnow, bot_names: dict[str, str] | None = None) -> None:
+        commands.load_all()
+        self.engine = engine
+        self.settings = settings or DomainSettings()
+        self.channels = dict(channels or {}) or {"console": "#service"}
+        self.clock = clock
+        self.bot_names = dict(bot_names or {})
+        self.on_outbox: list[Callable[[], None]] = []
+        self.plain_text_hooks: list[PlainTextHook] = []
+        self._secret = secret
+
+    # ------------------------------------------------------------ secret for button tokens
+    @property
+    def secret(self) -> bytes:
+        if self._secret is None:
+            with session_scope(self.engine) as s:
+                self._secret = load_or_create_secret(s, now=self.clock())
+        return self._secret
+
+    def outbox_written(self) -> None:
+        for cb in list(self.on_outbox):
+            try:
+                cb()
+            except Exception:  # noqa: BLE001 - a wake-up must never break the reply
+                log.exception("outbox wake-up failed")
+
+    # ------------------------------------------------------------ entry point
+    def handle(self, inbound: Inbound) -> Reply:
+        now = self.clock()
+        wrote = False
+        ref = None
+        try:
+            with session_scope(self.engine) as session:
+                if inbound.update_key and not _first_delivery(session, inbound, now):
+                    return Reply()
+                ctx = self.context(session, inbound, now)
+                try:
+                    r = self._dispatch(ctx, inbound)
+                except UserError as e:
+                    session.rollback()
+                    return Reply(views=(Error(ctx.t(e.key, **e.params)),))
+                r = notify.bind_actions(session, r, scope=ctx.scope, now=now)
+                wrote = bool(session.info.pop("outbox_added", False))
+        except dialogs.FormErrors:
+            raise
+        except Exception:  # noqa: BLE001 - the user never sees exception text
+            ref = error_ref()
+            log.exception("unhandled error, ref %s", ref)
+        if ref:
+            return Reply(views=(Error(t(inbound.lang_hint, "err.internal", ref=ref)),))
+        if wrote:
+            self.outbox_written()
+        return r
+
+    def context(self, session: Session, inbound: Inbound, now: datetime) -> Ctx:
+        staff = find_staff(session, inbound.platform, inbound.user_ref)
+        binding = None
+        if staff is None:
+            binding = session.scalar(select(ChatBinding).where(
+                ChatBinding.platform == inbound.platform, ChatBinding.chat_ref == inbound.chat_ref))
+        if staff:
+            lang = staff.lang
+        elif binding:
+            lang = binding.lang
+        else:
+            lang = norm_lang(inbound.lang_hint or self.settings.default_lang)
+        scope = inbound.scopes[0] if inbound.scopes else f"c:{inbound.chat_ref}"
+        return Ctx(session=session, now=now, settings=self.settings, platform=inbound.platform,
+                   chat_ref=inbound.chat_ref, user_ref=inbound.user_ref, lang=lang, staff=staff,
+                   binding=binding, surface=inbound.surface, core=self, is_group=inbound.is_group,
+                   scope=scope)
+
+    def _dispatch(self, ctx: Ctx, inbound: Inbound) -> Reply:
+        if inbound.form is not None:
+            return dialogs.submit(ctx, inbound.dialog or "", inbound.form)
+        text = inbound.text
+        if inbound.token is not None:
+            text = self._decode(ctx, inbound)
+            ctx.via_button = True
+        text = (text or "").strip()
+        if len(text) > ctx.settings.max_text * 3:
+            return Reply(views=(Error(ctx.t("err.too_long", max=ctx.settings.max_text)),))
+        state = dialogs.active(ctx)
+        if text.startswith("/"):
+            verb, _, args = text[1:].partition(" ")
+            verb = verb.split("@", 1)[0]  # Telegram: /log@crm_bot
+            if state is not None and verb.lower() not in ("cancel", "取消"):
+                dialogs.clear(ctx)
+            return self.run_command(ctx, verb, args.strip())
+        if state is not None:
+            return dialogs.advance(ctx, state, text)
+        for hook in self.plain_text_hooks:
+            r = hook(ctx, text)
+            if r is not None:
+                return r
+        if ctx.staff is None and ctx.binding is None:
+            return Reply(views=(Text(ctx.t("auth.stranger")),))
+        if not text:
+            return Reply()
+        return Reply(views=(Text(ctx.t("router.not_a_command")),))
+
+    def _decode(self, ctx: Ctx, inbound: Inbound) -> str:
+        scopes = tuple(inbound.scopes) or (f"c:{inbound.chat_ref}",)
+        try:
+            cmd = actions.decode(inbound.token or "", scopes=scopes, secret=self.secret, now=ctx.now)
+        except actions.ExpiredToken:
+            raise UserError("button.expired") from None
+        except actions.BadToken:
+            log.warning("forged or foreign button token from %s/%s", inbound.platform, inbound.user_ref)
+            raise UserError("button.invalid") from None
+        if cmd.startswith("#"):
+            stored = notify.resolve_ref(ctx.session, cmd, scopes=scopes, now=ctx.now)
+            if stored is None:
+                raise UserError("button.expired")
+            cmd = stored
+        return cmd
+
+    def run_command(self, ctx: Ctx, verb: str, args: str) -> Reply:
+        cmd = commands.lookup(verb)
+        if cmd is None or not _may_use(ctx, cmd):
+            return unknown_verb(ctx, verb)
+        if ctx.staff is not None and cmd.roles is not None and ctx.staff.role not in cmd.roles:
+            raise UserError("err.forbidden_role", verb=cmd.verb)
+        return cmd.func(ctx, args)
+
+
+def _may_use(ctx: Ctx, cmd: commands.Command) -> bool:
+    if cmd.audience == "anyone":
+        return True
+    if ctx.staff is not None:
+        return cmd.audience in ("staff", "both")
+    if ctx.binding is not None:
+        return cmd.audience in ("customer", "both")
+    return False
+
+
+def visible_commands(ctx: Ctx) -> list[commands.Command]:
+    return [c for c in commands.COMMANDS.values()
+            if not c.hidden and _may_use(ctx, c)
+            and (ctx.staff is None or c.roles is None or ctx.staff.role in c.roles)]
+
+
+def unknown_verb(ctx: Ctx, verb: str) -> Reply:
+    if ctx.staff is None and ctx.binding is None:
+        return Reply(views=(Text(ctx.t("auth.stranger")),))
+    names = [c.verb for c in visible_commands(ctx)]
+    close = difflib.get_close_matches(verb.lower(), names, n=3, cutoff=0.5)
+    if not close:
+        close = [n for n in names if n.startswith(verb[:2].lower())][:3] if verb else []
+    if close:
+        msg = ctx.t("router.unknown_suggest", verb=verb, suggestions=", ".join("/" + c for c in close))
+    else:
+        msg = ctx.t("router.unknown", verb=verb)
+    return Reply(views=(Error(msg),))
+
+
+def find_staff(session: Session, platform: str, user_ref: str) -> Staff | None:
+    if platform == "slack":
+        q = select(Staff).where(Staff.slack_id == user_ref)
+    elif platform == "telegram":
+        try:
+            q = select(Staff).where(Staff.telegram_id == int(user_ref))
+        except ValueError:
+            return None
+    elif platform == "console":
+        q = select(Staff).where(Staff.name == user_ref)
+    else:
+        return None
+    staff = session.scalar(q)
+    return staff if staff is not None and staff.active else None
+
+
+def _first_delivery(session: Session, inbound: Inbound, now: datetime) -> bool:
+    ins = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    res = session.execute(ins(ProcessedUpdate).values(platform=inbound.platform, key=inbound.update_key, at=now)
+                          .on_conflict_do_nothing(index_elements=["platform", "key"]))
+    return bool(res.rowcount)
+
+
+def load_or_create_secret(session: Session, *, now: datetime) -> bytes:
+    row = session.get(Setting, "action_secret")
+    if row is None:
+        ins = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+        session.execute(ins(Setting).values(key="action_secret", value=secrets.token_hex(32), updated_at=now)
+                        .on_conflict_do_nothing(index_elements=["key"]))
+        row = session.get(Setting, "action_secret")
+    return bytes.fromhex(row.value)

@@ -1,0 +1,258 @@
+"""The neutral view model: what the core replies, and what every adapter renders.
+
+Views are frozen dataclasses holding text that is already translated into the recipient's language. Text is
+plain: adapters escape it for their platform (Slack mrkdwn, Telegram HTML, the terminal) and choose the
+layout. A `Button` carries an `Action`: the command line a user could type to do the same thing. Adapters
+turn it into a signed token (`handlers.actions`) for the platform's button value.
+
+Views serialise to JSON (`to_json`/`from_json`) so a reply can wait in the outbox.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+Style = Literal["primary", "danger"] | None
+
+
+@dataclass(frozen=True)
+class Action:
+    """What a button does: the command text it stands for (`/ticket assign FW2026001 7`)."""
+
+    cmd: str
+
+
+@dataclass(frozen=True)
+class Button:
+    label: str
+    action: Action
+    style: Style = None
+
+
+@dataclass(frozen=True)
+class Header:
+    """A title line."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class Text:
+    """A paragraph. `muted` is secondary information (context lines, hints)."""
+
+    text: str
+    muted: bool = False
+
+
+@dataclass(frozen=True)
+class Fields:
+    """Key-value pairs, e.g. a customer card. Values may be multi-line."""
+
+    items: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
+class Buttons:
+    buttons: tuple[Button, ...]
+
+
+@dataclass(frozen=True)
+class Option:
+    label: str
+    action: Action
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Select:
+    """A choice among options (Assign to an agent, pick a customer). Each option is an action."""
+
+    placeholder: str
+    options: tuple[Option, ...]
+
+
+@dataclass(frozen=True)
+class ListItem:
+    text: str
+    detail: str = ""
+    buttons: tuple[Button, ...] = ()
+
+
+@dataclass(frozen=True)
+class ListPage:
+    """One page of a longer list. `prev`/`next` are the actions that show the neighbouring pages."""
+
+    title: str
+    items: tuple[ListItem, ...]
+    page: int = 1
+    pages: int = 1
+    total: int = 0
+    prev: Action | None = None
+    next: Action | None = None
+    empty_text: str = ""
+
+
+@dataclass(frozen=True)
+class Confirm:
+    """A question with a yes and a no button."""
+
+    text: str
+    yes: Button
+    no: Button
+
+
+@dataclass(frozen=True)
+class Error:
+    text: str
+
+
+@dataclass(frozen=True)
+class FormField:
+    """One field of a `Form`: adapters that show a whole dialog at once (a Slack modal) render these."""
+
+    name: str
+    label: str
+    optional: bool = False
+    multiline: bool = False
+    choices: tuple[tuple[str, str], ...] = ()  # (label, value)
+    value: str = ""
+    hint: str = ""
+    max_length: int = 3000
+
+
+@dataclass(frozen=True)
+class Form:
+    """A whole guided dialog as one form. `dialog` names the dialog spec; `state` is an opaque key."""
+
+    dialog: str
+    title: str
+    submit: str
+    fields: tuple[FormField, ...]
+    state: str = ""
+
+
+View = Header | Text | Fields | Buttons | Select | ListPage | Confirm | Error | Form
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What the core answers to one inbound message.
+
+    `public`: share in the channel (Slack in_channel) rather than only with the invoker.
+    `replace`: the reply updates the message whose button was pressed, where the platform can do that.
+    `form`: the whole current dialog, for adapters that render it as one form.
+    `text`: a short plain fallback (notifications, screen readers); adapters derive one if empty.
+    """
+
+    views: tuple[View, ...] = ()
+    public: bool = False
+    replace: bool = False
+    form: Form | None = None
+    text: str = ""
+    file: FileRef | None = None
+
+    def __add__(self, other: Reply) -> Reply:
+        return dataclasses.replace(
+            self,
+            views=self.views + other.views,
+            form=self.form or other.form,
+            file=self.file or other.file,
+            public=self.public or other.public,
+        )
+
+
+@dataclass(frozen=True)
+class FileRef:
+    """A file to send along (an export, a chart): a path on disk, its display name and MIME type."""
+
+    path: str
+    name: str
+    mime: str = "application/octet-stream"
+    title: str = ""
+
+
+def reply(*views: View, **kw: Any) -> Reply:
+    return Reply(views=tuple(views), **kw)
+
+
+def error(text: str) -> Reply:
+    return Reply(views=(Error(text),))
+
+
+# ---------------------------------------------------------------- plain text fallback
+
+
+def plain_text(r: Reply, limit: int = 3000) -> str:
+    """A short plain-text summary of a reply, for notification previews and fallbacks."""
+    if r.text:
+        return r.text[:limit]
+    parts: list[str] = []
+    for v in r.views:
+        if isinstance(v, Header | Text | Error):
+            parts.append(v.text)
+        elif isinstance(v, ListPage):
+            parts.append(v.title)
+        elif isinstance(v, Confirm):
+            parts.append(v.text)
+        elif isinstance(v, Fields):
+            parts.extend(f"{k}: {val}" for k, val in v.items[:3])
+        if sum(len(p) for p in parts) > limit:
+            break
+    return "\n".join(parts)[:limit]
+
+
+# ---------------------------------------------------------------- JSON (for the outbox)
+
+_TYPES: dict[str, type] = {
+    c.__name__: c
+    for c in (Action, Button, Header, Text, Fields, Buttons, Option, Select, ListItem, ListPage, Confirm,
+              Error, FormField, Form, Reply, FileRef)
+}
+
+
+def _dump(obj: Any) -> Any:
+    if dataclasses.is_dataclass(obj):
+        d = {f.name: _dump(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+        d["__t"] = type(obj).__name__
+        return d
+    if isinstance(obj, tuple | list):
+        return [_dump(x) for x in obj]
+    return obj
+
+
+def _load(obj: Any) -> Any:
+    if isinstance(obj, dict) and "__t" in obj:
+        cls = _TYPES[obj["__t"]]
+        kwargs = {k: _load(v) for k, v in obj.items() if k != "__t"}
+        return cls(**kwargs)
+    if isinstance(obj, list):
+        return tuple(_load(x) for x in obj)
+    return obj
+
+
+def to_json(r: Reply) -> str:
+    return json.dumps(_dump(r), ensure_ascii=False)
+
+
+def from_json(s: str) -> Reply:
+    return _load(json.loads(s))
+
+
+def walk_actions(r: Reply) -> list[Action]:
+    """Every action in a reply (for tests and for token pre-checks)."""
+    out: list[Action] = []
+    for v in r.views:
+        if isinstance(v, Buttons):
+            out.extend(b.action for b in v.buttons)
+        elif isinstance(v, Select):
+            out.extend(o.action for o in v.options)
+        elif isinstance(v, ListPage):
+            for it in v.items:
+                out.extend(b.action for b in it.buttons)
+            out.extend(a for a in (v.prev, v.next) if a)
+        elif isinstance(v, Confirm):
+            out.extend((v.yes.action, v.no.action))
+    return out

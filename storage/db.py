@@ -1,0 +1,78 @@
+"""Engine and unit of work.
+
+`make_engine(url)` builds an engine for SQLite (WAL, foreign keys on, busy timeout) or PostgreSQL
+(`postgresql+psycopg://`). `session_scope(engine)` commits once at the end of a unit of work (one inbound
+message, one job) and rolls back on any exception. Repositories `flush`, they never `commit`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import event
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.pool import StaticPool
+from sqlmodel import Session, SQLModel, create_engine
+
+DEFAULT_URL = "sqlite:///./data/crm.db"
+
+
+def utcnow() -> datetime:
+    """Only for the edges (adapters, the CLI): the core gets `now` passed in."""
+    return datetime.now(UTC)
+
+
+def is_sqlite(engine_or_url: Engine | str) -> bool:
+    url = engine_or_url.url if isinstance(engine_or_url, Engine) else make_url(engine_or_url)
+    return url.get_backend_name() == "sqlite"
+
+
+def _sqlite_pragmas(dbapi_conn, _record) -> None:  # noqa: ANN001
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA busy_timeout=10000")
+    try:
+        cur.execute("PRAGMA journal_mode=WAL")
+    except Exception:  # noqa: BLE001 - in-memory databases have no WAL; that is fine
+        pass
+    cur.close()
+
+
+def make_engine(url: str = DEFAULT_URL, *, echo: bool = False) -> Engine:
+    u = make_url(url)
+    if u.get_backend_name() == "sqlite":
+        db = u.database or ""
+        memory = db in ("", ":memory:") or "mode=memory" in str(u)
+        kwargs: dict = {"connect_args": {"check_same_thread": False, "timeout": 10}}
+        if memory:
+            kwargs["poolclass"] = StaticPool
+        else:
+            Path(db).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, echo=echo, **kwargs)
+        event.listen(engine, "connect", _sqlite_pragmas)
+        # pysqlite's own transaction handling defers BEGIN; emit it ourselves so that the first write in a
+        # unit of work takes the lock (BEGIN IMMEDIATE would serialise readers too; plain BEGIN is enough).
+        return engine
+    return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=10)
+
+
+def create_all(engine: Engine) -> None:
+    import storage.models  # noqa: F401 - registers the tables
+
+    SQLModel.metadata.create_all(engine)
+
+
+@contextmanager
+def session_scope(engine: Engine) -> Iterator[Session]:
+    session = Session(engine, expire_on_commit=False)
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
