@@ -56,7 +56,7 @@ class Ctx:
     scope: str = ""
     extra: dict = field(default_factory=dict)
 
-    def t(self, key: str, **params: object) -> str:
+    def t(self, key: str, /, **params: object) -> str:
         return _t(self.lang, key, **params)
 
     @property

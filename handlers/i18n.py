@@ -66,7 +66,7 @@ def norm_lang(lang: str | None) -> str:
     return "en" if lang.startswith("en") else DEFAULT_LANG
 
 
-def t(lang: str | None, key: str, **params: object) -> str:
+def t(lang: str | None, key: str, /, **params: object) -> str:
     """The message `key` in `lang`, with `params` filled in. Falls back to English, then to the key."""
     lang = norm_lang(lang)
     text = catalog(lang).get(key)

@@ -13,7 +13,16 @@ from datetime import datetime, timedelta
 from sqlmodel import Session
 
 from handlers import actions
-from handlers.views import Action, Button, Buttons, Confirm, ListItem, ListPage, Option, Reply, Select, to_json
+from handlers.views import (
+    Action,
+    Button,
+    Buttons,
+    Confirm,
+    ListPage,
+    Reply,
+    Select,
+    to_json,
+)
 from storage import outbox
 from storage.models import ActionRef, ChatBinding, Staff
 

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
-from typing_extensions import Annotated
 
 _DUR = re.compile(r"^\s*(\d+)\s*([mhd])\s*$")
 

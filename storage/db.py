@@ -7,6 +7,7 @@ message, one job) and rolls back on any exception. Repositories `flush`, they ne
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -34,10 +35,8 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:  # noqa: ANN001
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA busy_timeout=10000")
-    try:
+    with contextlib.suppress(Exception):  # in-memory databases have no WAL; that is fine
         cur.execute("PRAGMA journal_mode=WAL")
-    except Exception:  # noqa: BLE001 - in-memory databases have no WAL; that is fine
-        pass
     cur.close()
 
 

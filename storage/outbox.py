@@ -32,7 +32,7 @@ def add(session: Session, *, key: str, platform: str, chat_ref: str, scope: str,
 
 
 def claim(session: Session, *, worker: str, now: datetime, limit: int = 20,
-          platforms: tuple[str, ...] | None = None) -> list[Outbox]:
+          platforms: tuple[str, ...] | None = None, chats: tuple[str, ...] | None = None) -> list[Outbox]:
     """Take up to `limit` due rows for `worker` (pending and due, or a stale claim of a dead worker)."""
     q = (select(Outbox)
          .where(((Outbox.status == "pending") & (Outbox.next_attempt_at <= now))
@@ -40,6 +40,8 @@ def claim(session: Session, *, worker: str, now: datetime, limit: int = 20,
          .order_by(Outbox.id).limit(limit))
     if platforms:
         q = q.where(Outbox.platform.in_(platforms))
+    if chats:
+        q = q.where(Outbox.chat_ref.in_(chats))
     if session.get_bind().dialect.name == "postgresql":
         q = q.with_for_update(skip_locked=True)
     rows = list(session.scalars(q))

@@ -1,0 +1,75 @@
+"""App assembly: configuration → engine → schema → core → transports → outbox sender."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+from sqlalchemy import text
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from bot.config import Config, ConfigError, Loaded, load
+from handlers.router import Core
+from handlers.settings import DomainSettings
+from storage.db import make_engine
+from storage.migrate import upgrade
+
+
+class StartupError(Exception):
+    """Start-up cannot go on; the message is one line for the operator."""
+
+
+@dataclass
+class App:
+    config: Config
+    settings: DomainSettings
+    engine: Engine
+    core: Core
+    transports: dict = field(default_factory=dict)
+
+
+def safe_url(url: str) -> str:
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # noqa: BLE001
+        return "(unreadable URL)"
+
+
+def connect(url: str) -> Engine:
+    try:
+        engine = make_engine(url)
+        with engine.connect() as c:
+            c.execute(text("SELECT 1"))
+        return engine
+    except (OperationalError, DBAPIError) as e:
+        reason = str(getattr(e, "orig", e)).strip().splitlines()[0][:200] if str(e) else type(e).__name__
+        raise StartupError(f"database error: cannot open {safe_url(url)}: {reason}") from None
+    except Exception as e:  # noqa: BLE001 - e.g. a missing directory, a bad driver name
+        raise StartupError(f"database error: cannot open {safe_url(url)}: {type(e).__name__}: {e}"[:300]) from None
+
+
+def build(loaded: Loaded | None = None, *, migrate: bool = True, database_url: str | None = None,
+          log_file: str | None = None) -> App:
+    try:
+        loaded = loaded or (load(database_url=database_url) if database_url else load())
+    except ConfigError as e:
+        raise StartupError(str(e)) from None
+    cfg = loaded.config
+    fmt = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+    if log_file:  # the console is a chat: logs (and any traceback) go to a file, never to the screen
+        from pathlib import Path
+
+        Path(log_file).parent.mkdir(parents=True, exist_ok=True)
+        logging.basicConfig(level=cfg.log_level, format=fmt, filename=log_file)
+    else:
+        logging.basicConfig(level=cfg.log_level, format=fmt)
+    engine = connect(cfg.database_url)
+    if migrate:
+        try:
+            upgrade(engine)
+        except (OperationalError, DBAPIError) as e:
+            raise StartupError(f"database error: cannot upgrade the schema: {str(getattr(e, 'orig', e))[:200]}") from None
+    core = Core(engine, loaded.domain, channels=cfg.channels(), secret=cfg.secret(),
+                bot_names={"telegram": cfg.telegram_bot_username} if cfg.telegram_bot_username else {})
+    return App(config=cfg, settings=loaded.domain, engine=engine, core=core)

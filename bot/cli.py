@@ -1,0 +1,41 @@
+"""`crm-bot` — the command line: console, demo, db, staff, export, jobs, outbox, run, slack.
+
+Feature modules add their subcommands with `register(subparsers)` (see `_MODULES`). A start-up problem
+(bad setting, unreachable database) prints one line and exits with status 2 — never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import importlib.util
+import sys
+
+from bot.app import StartupError
+
+_MODULES = ("bot.cli_core", "bot.cli_data", "bot.cli_jobs", "bot.slack.cli", "bot.telegram.cli")
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="crm-bot", description="A CRM and service desk in Slack and Telegram.")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+    for name in _MODULES:
+        if importlib.util.find_spec(name) is not None:
+            importlib.import_module(name).register(sub)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except StartupError as e:
+        print(f"crm-bot: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

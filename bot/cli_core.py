@@ -1,0 +1,125 @@
+"""Core subcommands: console, db upgrade, staff."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from bot import app as app_mod
+from handlers.i18n import ENUMS
+from storage.db import session_scope
+from storage.models import Staff
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    c = sub.add_parser("console", help="chat with the bot in the terminal")
+    c.add_argument("--as", dest="user", required=True, metavar="NAME", help="the staff member to act as")
+    c.set_defaults(func=cmd_console)
+
+    db = sub.add_parser("db", help="database schema")
+    dbs = db.add_subparsers(dest="db_cmd", metavar="ACTION")
+    dbs.required = True
+    up = dbs.add_parser("upgrade", help="bring the database to the current schema")
+    up.set_defaults(func=cmd_db_upgrade)
+
+    st = sub.add_parser("staff", help="manage staff")
+    sts = st.add_subparsers(dest="staff_cmd", metavar="ACTION")
+    sts.required = True
+    add = sts.add_parser("add", help="add a staff member")
+    add.add_argument("--name", required=True)
+    add.add_argument("--role", required=True, choices=ENUMS["role"])
+    add.add_argument("--team")
+    add.add_argument("--manager", metavar="NAME")
+    add.add_argument("--slack-id", metavar="U…")
+    add.add_argument("--telegram-id", type=int, metavar="N")
+    add.add_argument("--tz", help="IANA time zone (default: CRM_DEFAULT_TZ)")
+    add.add_argument("--lang", choices=("zh", "en"))
+    add.add_argument("--notify", choices=("slack", "telegram"))
+    add.set_defaults(func=cmd_staff_add)
+    ls = sts.add_parser("list", help="list staff")
+    ls.add_argument("--format", choices=("table", "json"), default="table")
+    ls.set_defaults(func=cmd_staff_list)
+
+
+def cmd_console(args: argparse.Namespace) -> int:
+    from bot.console import repl
+
+    a = app_mod.build(log_file=os.environ.get("CRM_LOG_FILE", "./data/crm.log"))
+    return repl.run(a.core, args.user)
+
+
+def cmd_db_upgrade(args: argparse.Namespace) -> int:
+    a = app_mod.build(migrate=False)
+    from storage.migrate import upgrade
+
+    upgrade(a.engine)
+    print(f"database is up to date: {app_mod.safe_url(a.config.database_url)}")
+    return 0
+
+
+def _fail(msg: str) -> int:
+    print(f"crm-bot: {msg}", file=sys.stderr)
+    return 2
+
+
+def cmd_staff_add(args: argparse.Namespace) -> int:
+    a = app_mod.build()
+    tz = args.tz or a.settings.default_tz
+    try:
+        ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        return _fail(f"--tz: unknown time zone {tz!r} (try Asia/Shanghai)")
+    if args.notify == "slack" and not args.slack_id:
+        return _fail("--notify slack needs --slack-id")
+    if args.notify == "telegram" and not args.telegram_id:
+        return _fail("--notify telegram needs --telegram-id")
+    notify = args.notify or ("slack" if args.slack_id else "telegram" if args.telegram_id else "console")
+    now = datetime.now(UTC)
+    try:
+        with session_scope(a.engine) as s:
+            manager_id = None
+            if args.manager:
+                m = s.scalar(select(Staff).where(Staff.name == args.manager))
+                if m is None:
+                    return _fail(f"--manager: no staff member named {args.manager!r}")
+                manager_id = m.id
+            st = Staff(name=args.name.strip(), role=args.role, team=args.team, manager_id=manager_id, tz=tz,
+                       lang=args.lang or a.settings.default_lang, notify=notify, slack_id=args.slack_id,
+                       telegram_id=args.telegram_id, active=True, created_at=now)
+            s.add(st)
+            s.flush()
+            sid = st.id
+    except IntegrityError:
+        return _fail("a staff member with that name, Slack id or Telegram id exists already")
+    print(f"added staff #{sid}: {args.name} ({args.role})")
+    return 0
+
+
+def staff_rows(session) -> list[dict]:  # noqa: ANN001
+    names = {s.id: s.name for s in session.scalars(select(Staff))}
+    return [dict(id=s.id, name=s.name, role=s.role, team=s.team, manager=names.get(s.manager_id),
+                 slack_id=s.slack_id, telegram_id=s.telegram_id, tz=s.tz, lang=s.lang, notify=s.notify,
+                 active=s.active)
+            for s in session.scalars(select(Staff).order_by(Staff.id))]
+
+
+def cmd_staff_list(args: argparse.Namespace) -> int:
+    a = app_mod.build()
+    with session_scope(a.engine) as s:
+        rows = staff_rows(s)
+    if args.format == "json":
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+        return 0
+    cols = ("id", "name", "role", "team", "manager", "tz", "lang", "notify", "active")
+    table = [cols] + [tuple("" if r[c] is None else str(r[c]) for c in cols) for r in rows]
+    widths = [max(len(row[i]) for row in table) for i in range(len(cols))]
+    for row in table:
+        print("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())
+    return 0

@@ -1,0 +1,99 @@
+"""Drive the core as a console user: the REPL uses this, and so do transcript and end-to-end tests.
+
+`ConsoleSession(core, user="alice").send("/help")` returns what the terminal would show; `press(n)` presses the
+n-th numbered choice of the last reply (typing a number does the same). Notifications queued in the outbox for
+the console platform are delivered by `ConsoleTransport` and collected in `inbox`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from bot.console.render import Rendered, render
+from handlers import actions
+from handlers.context import Inbound
+from handlers.router import Core
+from handlers.views import Reply
+
+
+@dataclass
+class Delivered:
+    chat_ref: str
+    reply: Reply
+    text: str
+    message_ref: str
+    edit_of: str | None = None
+
+
+@dataclass
+class ConsoleTransport:
+    """The console's `Transport`: keeps what was sent so the REPL can print it and tests can read it."""
+
+    platform: str = "console"
+    sent: list[Delivered] = field(default_factory=list)
+    lang: str = "en"
+
+    def send(self, chat_ref: str, reply: Reply, *, scope: str) -> str:
+        ref = f"m{len(self.sent) + 1}"
+        self.sent.append(Delivered(chat_ref, reply, render(reply, self.lang).text, ref))
+        return ref
+
+    def edit(self, chat_ref: str, message_ref: str, reply: Reply, *, scope: str) -> None:
+        self.sent.append(Delivered(chat_ref, reply, render(reply, self.lang).text, message_ref, message_ref))
+
+
+class ConsoleSession:
+    def __init__(self, core: Core, *, user: str, chat: str | None = None, lang: str | None = None) -> None:
+        self.core = core
+        self.user = user
+        self.chat = chat or f"@{user}"
+        self.lang = lang
+        self.last: Rendered = Rendered()
+        self.last_reply: Reply = Reply()
+        self.last_scope: str = f"c:{self.chat}"
+
+    @property
+    def scopes(self) -> tuple[str, ...]:
+        return (f"c:{self.chat}", f"u:@{self.user}", "c:#service")
+
+    def _inbound(self, **kw: object) -> Inbound:
+        return Inbound(platform="console", user_ref=self.user, chat_ref=self.chat, lang_hint=self.lang,
+                       scopes=self.scopes, **kw)  # type: ignore[arg-type]
+
+    def _show(self, reply: Reply, scope: str | None = None) -> str:
+        from handlers.i18n import norm_lang
+
+        self.last_reply = reply
+        self.last_scope = scope or self.scopes[0]
+        self.last = render(reply, norm_lang(self.lang))
+        return self.last.text
+
+    def send(self, text: str) -> str:
+        """Type a line. A bare number presses that choice of the last reply."""
+        s = text.strip()
+        if s.isdigit() and 1 <= int(s) <= len(self.last.actions):
+            return self.press(int(s))
+        return self._show(self.core.handle(self._inbound(text=text)))
+
+    def press(self, n: int) -> str:
+        action = self.last.actions[n - 1]
+        token = actions.encode(action.cmd, scope=self.last_scope, secret=self.core.secret,
+                               now=self.core.clock())
+        return self._show(self.core.handle(self._inbound(token=token)))
+
+    def view(self, reply: Reply, *, scope: str) -> str:
+        """Show a delivered notification (its buttons become the current choices)."""
+        return self._show(reply, scope)
+
+    def press_token(self, token: str) -> str:
+        return self._show(self.core.handle(self._inbound(token=token)))
+
+    def choices(self) -> list[str]:
+        return [a.cmd for a in self.last.actions]
+
+    def press_cmd(self, prefix: str) -> str:
+        """Press the first choice whose command starts with `prefix` (tests read better than numbers)."""
+        for i, a in enumerate(self.last.actions, 1):
+            if a.cmd.startswith(prefix):
+                return self.press(i)
+        raise AssertionError(f"no choice starting {prefix!r} in {self.choices()}")

@@ -1,0 +1,120 @@
+"""Render neutral views as terminal text. Buttons become numbered choices: `[1] Done`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import singledispatch
+
+from handlers.i18n import t
+from handlers.views import (
+    Action,
+    Buttons,
+    Confirm,
+    Error,
+    Fields,
+    Form,
+    Header,
+    ListPage,
+    Reply,
+    Select,
+    Text,
+)
+
+
+@dataclass
+class Rendered:
+    lines: list[str] = field(default_factory=list)
+    actions: list[Action] = field(default_factory=list)
+
+    def choice(self, label: str, action: Action) -> str:
+        self.actions.append(action)
+        return f"[{len(self.actions)}] {label}"
+
+    @property
+    def text(self) -> str:
+        return "\n".join(self.lines)
+
+
+def clean(s: str) -> str:
+    """User text on a terminal: drop control characters (no escape sequences reach the screen)."""
+    return "".join(ch if ch.isprintable() or ch in "\n\t" else "?" for ch in s)
+
+
+@singledispatch
+def render_view(view: object, out: Rendered, lang: str) -> None:
+    raise TypeError(f"no console renderer for {type(view).__name__}")
+
+
+@render_view.register
+def render_header(v: Header, out: Rendered, lang: str) -> None:
+    out.lines.append(f"== {clean(v.text)} ==")
+
+
+@render_view.register
+def render_text(v: Text, out: Rendered, lang: str) -> None:
+    out.lines.append(("  " if v.muted else "") + clean(v.text))
+
+
+@render_view.register
+def render_error(v: Error, out: Rendered, lang: str) -> None:
+    out.lines.append("⚠ " + clean(v.text))
+
+
+@render_view.register
+def render_fields(v: Fields, out: Rendered, lang: str) -> None:
+    for k, val in v.items:
+        body = clean(val).replace("\n", "\n    ")
+        out.lines.append(f"  {clean(k)}: {body}")
+
+
+@render_view.register
+def render_buttons(v: Buttons, out: Rendered, lang: str) -> None:
+    out.lines.append("  ".join(out.choice(clean(b.label), b.action) for b in v.buttons))
+
+
+@render_view.register
+def render_select(v: Select, out: Rendered, lang: str) -> None:
+    out.lines.append(clean(v.placeholder) + ":")
+    for o in v.options:
+        desc = f" — {clean(o.description)}" if o.description else ""
+        out.lines.append("  " + out.choice(clean(o.label), o.action) + desc)
+
+
+@render_view.register
+def render_list(v: ListPage, out: Rendered, lang: str) -> None:
+    out.lines.append(f"== {clean(v.title)} ==")
+    if not v.items:
+        out.lines.append("  " + clean(v.empty_text or t(lang, "list.empty")))
+    for it in v.items:
+        out.lines.append(f"• {clean(it.text)}")
+        if it.detail:
+            out.lines.append("    " + clean(it.detail).replace("\n", "\n    "))
+        if it.buttons:
+            out.lines.append("    " + "  ".join(out.choice(clean(b.label), b.action) for b in it.buttons))
+    if v.pages > 1:
+        nav = [t(lang, "list.page", page=v.page, pages=v.pages, total=v.total)]
+        if v.prev:
+            nav.append(out.choice(t(lang, "list.prev"), v.prev))
+        if v.next:
+            nav.append(out.choice(t(lang, "list.next"), v.next))
+        out.lines.append("  " + "  ".join(nav))
+
+
+@render_view.register
+def render_confirm(v: Confirm, out: Rendered, lang: str) -> None:
+    out.lines.append(clean(v.text))
+    out.lines.append("  ".join(out.choice(clean(b.label), b.action) for b in (v.yes, v.no)))
+
+
+@render_view.register
+def render_form(v: Form, out: Rendered, lang: str) -> None:
+    out.lines.append(f"== {clean(v.title)} ==")
+
+
+def render(reply: Reply, lang: str) -> Rendered:
+    out = Rendered()
+    for v in reply.views:
+        render_view(v, out, lang)
+    if reply.file:
+        out.lines.append(f"📎 {reply.file.name} → {reply.file.path}")
+    return out

@@ -1,0 +1,85 @@
+"""The terminal chat: readline editing and history on a TTY; one message per line otherwise."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+from pathlib import Path
+
+from bot.console.driver import ConsoleSession, ConsoleTransport
+from bot.outbox import Sender
+from handlers.i18n import norm_lang
+from handlers.router import Core
+from storage.db import session_scope
+from storage.models import Staff
+
+
+def _setup_readline() -> None:
+    try:
+        import readline
+    except ImportError:  # pragma: no cover - not on every platform
+        return
+    hist = Path(os.environ.get("CRM_CONSOLE_HISTORY", "~/.crm_bot_history")).expanduser()
+    with contextlib.suppress(OSError):
+        readline.read_history_file(hist)
+    readline.set_history_length(1000)
+    import atexit
+
+    atexit.register(lambda: _save_history(readline, hist))
+
+
+def _save_history(readline, hist: Path) -> None:  # noqa: ANN001
+    with contextlib.suppress(OSError):
+        readline.write_history_file(hist)
+
+
+def run(core: Core, user: str, *, out=sys.stdout, inp=sys.stdin) -> int:  # noqa: ANN001
+    with session_scope(core.engine) as s:
+        staff = s.query(Staff).filter(Staff.name == user).one_or_none()
+        lang = norm_lang(staff.lang if staff else core.settings.default_lang)
+        is_supervisor = bool(staff and staff.role in ("supervisor", "admin"))
+    if staff is None:
+        print(f"console: no staff member named {user!r} (see: crm-bot staff list)", file=sys.stderr)
+        return 2
+    session = ConsoleSession(core, user=user)
+    transport = ConsoleTransport(lang=lang)
+    chats = (f"@{user}", "#service") if is_supervisor else (f"@{user}",)
+    sender = Sender(core.engine, {"console": transport}, clock=core.clock, chats=chats)
+    tty = inp.isatty()
+    if tty:
+        _setup_readline()
+        print(f"crm-bot console — {user}. /help for commands, a number presses a button, Ctrl-D quits.", file=out)
+
+    def flush_notifications() -> None:
+        before = len(transport.sent)
+        sender.drain()
+        for d in transport.sent[before:]:
+            where = "#service" if d.chat_ref == "#service" else "you"
+            print(f"\n📨 [{where}]\n{d.text}", file=out)
+            session.view(d.reply, scope="c:#service" if d.chat_ref == "#service" else f"u:@{user}")
+
+    flush_notifications()
+    while True:
+        try:
+            line = input("» ") if tty else inp.readline()
+        except EOFError:
+            break
+        except KeyboardInterrupt:
+            print(file=out)
+            continue
+        if not tty:
+            if line == "":
+                break
+            line = line.rstrip("\n")
+            if not line.strip():
+                continue
+            print(f"» {line}", file=out)
+        if line.strip() in ("/quit", "/exit"):
+            break
+        if not line.strip():
+            continue
+        print(session.send(line), file=out)
+        flush_notifications()
+        out.flush()
+    return 0

@@ -1,0 +1,66 @@
+from __future__ import annotations
+
+import os
+from datetime import datetime
+
+import pytest
+from sqlmodel import Session
+
+from handlers.router import Core
+from handlers.settings import DomainSettings
+from storage.db import create_all, make_engine
+from tests.factories import NOW
+
+
+class Clock:
+    """A controllable clock: `clock.now`, `clock.advance(minutes=5)`."""
+
+    def __init__(self, now: datetime = NOW) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **kw: float) -> datetime:
+        from datetime import timedelta
+
+        self.now = self.now + timedelta(**kw)
+        return self.now
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def engine():
+    e = make_engine("sqlite://")
+    create_all(e)
+    yield e
+    e.dispose()
+
+
+@pytest.fixture
+def session(engine):
+    with Session(engine, expire_on_commit=False) as s:
+        yield s
+        s.rollback()
+
+
+@pytest.fixture
+def settings() -> DomainSettings:
+    return DomainSettings(_env_file=None)
+
+
+@pytest.fixture
+def core(engine, settings, clock) -> Core:
+    return Core(engine, settings, secret=b"test-secret", clock=clock)
+
+
+@pytest.fixture
+def pg_url() -> str:
+    url = os.environ.get("TEST_DATABASE_URL")
+    if not url:
+        pytest.skip("TEST_DATABASE_URL is not set: PostgreSQL tests skipped")
+    return url
