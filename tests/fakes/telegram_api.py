@@ -43,6 +43,7 @@ class Call:
     method: str
     params: dict[str, Any]
     files: dict[str, bytes] = field(default_factory=dict)
+    result: Any = None  # what the fake answered (the Message for sendMessage)
 
     def __getitem__(self, key: str) -> Any:
         return self.params[key]
@@ -198,6 +199,17 @@ class FakeTelegram:
         return self.push_update(self.callback_update(chat_id=chat_id, user_id=user_id, data=data,
                                                      message_id=message_id, lang=lang))
 
+    def press(self, call: Call, label: str, *, user_id: int | None = None) -> int:
+        """Press the button whose label contains `label` on the message `call` sent (by `user_id`, default
+        the chat's own id)."""
+        for b in call.buttons:
+            if label in b["text"]:
+                chat_id = int(call["chat_id"])
+                mid = (call.result or {}).get("message_id") or call.get("message_id")
+                return self.push_callback(chat_id=chat_id, user_id=user_id or chat_id, data=b["callback_data"],
+                                          message_id=mid)
+        raise AssertionError(f"no button {label!r} in {[b['text'] for b in call.buttons]}")
+
     def fail_next(self, method: str, *, status: int = 429, retry_after: int | None = None,
                   description: str = "", times: int = 1) -> None:
         """Answer the next `times` calls of `method` with an error (429 carries `retry_after`)."""
@@ -261,17 +273,18 @@ class FakeTelegram:
             result = self._get_updates(params)
             return self._answer(h, 200, {"ok": True, "result": result})
         with self._cond:
-            self.calls.append(call)
             errors = self._errors.get(method)
             err = errors.pop(0) if errors else None
             if err is None:
                 status, payload = self._result(method, params, files)
+            else:
+                status, description, extra = err
+                payload = {"ok": False, "error_code": status, "description": description}
+                if extra:
+                    payload["parameters"] = extra
+            call.result = payload.get("result")
+            self.calls.append(call)
             self._cond.notify_all()
-        if err is not None:
-            status, description, extra = err
-            payload = {"ok": False, "error_code": status, "description": description}
-            if extra:
-                payload["parameters"] = extra
         self._answer(h, status, payload)
 
     def _answer(self, h: BaseHTTPRequestHandler, status: int, payload: dict) -> None:
