@@ -171,6 +171,7 @@ def test_limiter_paces_per_chat_group_and_overall() -> None:
     assert max(many) > 0  # ~30/s overall
 
 
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
 def test_limiter_waits_out_retry_after_then_gives_up() -> None:
     from telegram.error import RetryAfter
 

@@ -122,9 +122,14 @@ class FakeTelegram:
             def log_message(self, *a: object) -> None:
                 pass
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        class Server(ThreadingHTTPServer):
+            def handle_error(self, request: object, client_address: object) -> None:
+                pass  # a client that hung up (the bot stopping mid long-poll) is not news
+
+        self._server = Server(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, name="fake-telegram", daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
+                                        name="fake-telegram", daemon=True)
         self._thread.start()
         return self
 
@@ -211,8 +216,9 @@ class FakeTelegram:
         raise AssertionError(f"no button {label!r} in {[b['text'] for b in call.buttons]}")
 
     def fail_next(self, method: str, *, status: int = 429, retry_after: int | None = None,
-                  description: str = "", times: int = 1) -> None:
-        """Answer the next `times` calls of `method` with an error (429 carries `retry_after`)."""
+                  description: str = "", times: int = 1, chat_id: int | str | None = None) -> None:
+        """Answer the next `times` calls of `method` (to `chat_id`, if given) with an error (a 429 carries
+        `retry_after`)."""
         params: dict[str, Any] = {}
         if status == 429:
             params["retry_after"] = 1 if retry_after is None else retry_after
@@ -220,7 +226,7 @@ class FakeTelegram:
         description = description or {400: "Bad Request: chat not found", 403: "Forbidden: bot was blocked by "
                                        "the user"}.get(status, "Internal Server Error")
         with self._cond:
-            self._errors.setdefault(method, []).extend([(status, description, params)] * times)
+            self._errors.setdefault(method, []).extend([(status, description, params, chat_id)] * times)
 
     # ------------------------------------------------------------ reading what the bot did
     def calls_of(self, method: str, **match: Any) -> list[Call]:
@@ -229,8 +235,9 @@ class FakeTelegram:
                     if c.method == method and all(c.params.get(k) == v for k, v in match.items())]
 
     def sent(self, chat_id: int | None = None) -> list[Call]:
-        """sendMessage calls (to `chat_id` when given)."""
-        return self.calls_of("sendMessage", **({"chat_id": chat_id} if chat_id is not None else {}))
+        """Messages delivered by sendMessage (to `chat_id` when given); failed calls are in `calls_of`."""
+        return [c for c in self.calls_of("sendMessage", **({"chat_id": chat_id} if chat_id is not None else {}))
+                if c.result is not None]
 
     def wait_for(self, pred: Callable[[], Any], timeout: float = 10.0) -> Any:
         """Wait until `pred()` is truthy (re-checked after every call the bot makes); return its value."""
@@ -273,8 +280,7 @@ class FakeTelegram:
             result = self._get_updates(params)
             return self._answer(h, 200, {"ok": True, "result": result})
         with self._cond:
-            errors = self._errors.get(method)
-            err = errors.pop(0) if errors else None
+            err = self._take_error(method, params)
             if err is None:
                 status, payload = self._result(method, params, files)
             else:
@@ -286,6 +292,14 @@ class FakeTelegram:
             self.calls.append(call)
             self._cond.notify_all()
         self._answer(h, status, payload)
+
+    def _take_error(self, method: str, params: dict) -> tuple[int, str, dict] | None:
+        errors = self._errors.get(method) or []
+        for i, (status, description, extra, chat) in enumerate(errors):
+            if chat is None or str(chat) == str(params.get("chat_id")):
+                del errors[i]
+                return status, description, extra
+        return None
 
     def _answer(self, h: BaseHTTPRequestHandler, status: int, payload: dict) -> None:
         data = json.dumps(payload).encode()

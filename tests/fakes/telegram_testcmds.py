@@ -5,6 +5,7 @@ Importing this module registers them once:
   with a summary quoting the user's text (escaping is visible there).
 - `/tgtest_long N`: a text of N characters in many lines; `/tgtest_list N`: one ListPage of N items with a
   button each.
+- `/tgtest_file PATH`: a reply with the file attached (a .png goes as a photo).
 - `/tgtest_count`: increments a counter in the settings table (to see an update processed twice).
 - `/tgtest_post ID`: posts a notification with buttons to the service channel (the outbox);
   `/tgtest_take ID`: edits that post in place (the button on it runs this).
@@ -23,6 +24,7 @@ from handlers.views import (
     Button,
     Buttons,
     Fields,
+    FileRef,
     Header,
     ListItem,
     ListPage,
@@ -90,6 +92,13 @@ def _register() -> None:
         row.value = json.dumps(int(row.value) + 1)
         ctx.session.flush()
         return Reply(views=(Text(f"count={row.value}"),))
+
+    @command("tgtest_file", audience="both", hidden=True)
+    def cmd_file(ctx: Ctx, args: str) -> Reply:
+        path = args.strip()
+        mime = "image/png" if path.endswith(".png") else "application/vnd.ms-excel"
+        return Reply(views=(Text("your file"),), file=FileRef(path=path, name=path.rsplit("/", 1)[-1], mime=mime,
+                                                              title="Export <1>"))
 
     @command("tgtest_post", audience="both", hidden=True)
     def cmd_post(ctx: Ctx, args: str) -> Reply:
