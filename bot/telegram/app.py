@@ -67,7 +67,7 @@ class Webhook:
 def build_application(token: str, api_url: str = "", *, limits: Limits | None = None) -> Application:
     base, files = api_urls(api_url)
     return (ApplicationBuilder().token(token).base_url(base).base_file_url(files)
-            .rate_limiter(Limiter(limits)).build())
+            .rate_limiter(Limiter(limits)).concurrent_updates(32).build())
 
 
 def markup(o: Outgoing) -> InlineKeyboardMarkup | None:
@@ -80,7 +80,7 @@ def markup(o: Outgoing) -> InlineKeyboardMarkup | None:
 class TelegramBot:
     def __init__(self, core: Core, *, token: str, api_url: str = "", service_chat: str = "",
                  limits: Limits | None = None, poll_timeout: float = 10.0,
-                 sender_interval: float = 2.0) -> None:
+                 sender_interval: float = 2.0, menu_refresh: float = 1800.0) -> None:
         self.core = core
         self.service_chat = service_chat
         self.poll_timeout = poll_timeout
@@ -95,6 +95,10 @@ class TelegramBot:
         self._secret: bytes | None = None
         self._runner = None
         self.webhook_port: int | None = None
+        self.chat_locks = listeners.ChatLocks()
+        self.menu_refresh = menu_refresh
+        self._menus_set: dict = {}
+        self._tasks: list[asyncio.Task] = []
 
     @property
     def bot(self):  # noqa: ANN201 - telegram.Bot (ExtBot)
@@ -111,9 +115,10 @@ class TelegramBot:
 
         return sign
 
-    async def deliver(self, chat_id: int | str, reply: Reply, *, scope: str,
-                      edit_message_id: int | None = None) -> list[Message]:
-        """Send `reply` to `chat_id` (editing `edit_message_id` with its first part, if given)."""
+    async def deliver(self, chat_id: int | str, reply: Reply, *, scope: str, edit_message_id: int | None = None,
+                      or_send: bool = False) -> list[Message]:
+        """Send `reply` to `chat_id`, or edit `edit_message_id` with its first part (`or_send`: send it
+        as a new message when that message cannot be edited any more)."""
         sent: list[Message] = []
         for i, o in enumerate(render(reply, sign=self.signer(scope))):
             if i == 0 and edit_message_id is not None:
@@ -121,13 +126,14 @@ class TelegramBot:
                     m = await self.bot.edit_message_text(o.text, chat_id=chat_id, message_id=edit_message_id,
                                                          parse_mode=ParseMode.HTML, reply_markup=markup(o),
                                                          link_preview_options=NO_PREVIEW)
-                except BadRequest as e:
-                    if "not modified" not in str(e).lower():
-                        raise
+                    if isinstance(m, Message):
+                        sent.append(m)
                     continue
-                if isinstance(m, Message):
-                    sent.append(m)
-                continue
+                except BadRequest as e:
+                    if "not modified" in str(e).lower():
+                        continue
+                    if not or_send:
+                        raise
             sent.append(await self.bot.send_message(chat_id, o.text, parse_mode=ParseMode.HTML,
                                                     reply_markup=markup(o), link_preview_options=NO_PREVIEW))
         if reply.file:
@@ -143,16 +149,33 @@ class TelegramBot:
             return await self.bot.send_document(chat_id, fh, filename=f.name, caption=caption)
 
     # ------------------------------------------------------------ command menus
-    async def sync_commands(self) -> None:
+    async def sync_commands(self) -> int:
+        """Set the command menus that changed since the last call; returns how many were set."""
         specs = await asyncio.to_thread(menus.menus, self.core.engine, service_chat=self.service_chat,
                                         default_lang=self.core.settings.default_lang)
+        done = 0
         for m in specs:
+            if self._menus_set.get((m.chat_id, m.language_code)) == m.commands:
+                continue
             scope = BotCommandScopeDefault() if m.chat_id is None else BotCommandScopeChat(m.chat_id)
             try:
                 await self.bot.set_my_commands([BotCommand(c, d) for c, d in m.commands], scope=scope,
                                                language_code=m.language_code)
             except TelegramError as e:  # e.g. a staff member who never opened the bot: not fatal
                 log.warning("setMyCommands for %s failed: %s", m.chat_id or "default", e)
+                continue
+            self._menus_set[(m.chat_id, m.language_code)] = m.commands
+            done += 1
+        return done
+
+    async def _refresh_menus(self) -> None:
+        """New staff, changed roles and languages reach the menus without a restart."""
+        while True:
+            await asyncio.sleep(self.menu_refresh)
+            try:
+                await self.sync_commands()
+            except Exception:  # noqa: BLE001 - a menu is cosmetic; never stop the bot for it
+                log.exception("refreshing command menus failed")
 
     # ------------------------------------------------------------ life cycle
     async def run(self, stop: asyncio.Event, *, webhook: Webhook | None = None,
@@ -173,6 +196,7 @@ class TelegramBot:
                 await app.updater.start_polling(timeout=self.poll_timeout, allowed_updates=ALLOWED_UPDATES)
             self.core.on_outbox.append(self.sender.wake)
             self.sender.start(interval=self.sender_interval)
+            self._tasks.append(asyncio.create_task(self._refresh_menus()))
             log.info("telegram bot @%s running (%s)", self.username, "webhook" if webhook else "polling")
             if ready:
                 ready.set()
@@ -181,6 +205,9 @@ class TelegramBot:
             await self._shutdown()
 
     async def _shutdown(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        self._tasks.clear()
         if self.sender.wake in self.core.on_outbox:
             self.core.on_outbox.remove(self.sender.wake)
         await asyncio.to_thread(self.sender.stop)
@@ -196,6 +223,8 @@ class TelegramBot:
 
     def run_forever(self, webhook: Webhook | None = None) -> None:
         """Run until SIGINT/SIGTERM (the CLI)."""
+
+        logging.getLogger("httpx").setLevel(logging.WARNING)  # its INFO lines carry the bot token in URLs
 
         async def main() -> None:
             stop = asyncio.Event()

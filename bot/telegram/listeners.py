@@ -9,9 +9,12 @@ updates by `update_id`. Errors in the transport are logged with a reference and 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+from collections.abc import AsyncIterator
 
-from telegram import Update
+from telegram import CallbackQuery, Update
+from telegram.error import BadRequest
 from telegram.ext import Application, CallbackQueryHandler, ContextTypes, MessageHandler, filters
 
 from bot.telegram import inbound as tin
@@ -30,13 +33,29 @@ def install(app: Application) -> None:
     app.add_error_handler(on_error)
 
 
+class ChatLocks:
+    """Updates are handled concurrently, but one chat's updates one at a time and in order (dialogs)."""
+
+    def __init__(self) -> None:
+        self._locks: dict[int, asyncio.Lock] = {}
+
+    @contextlib.asynccontextmanager
+    async def hold(self, chat_id: int) -> AsyncIterator[None]:
+        lock = self._locks.setdefault(chat_id, asyncio.Lock())
+        async with lock:
+            yield
+        if not lock.locked() and self._locks.get(chat_id) is lock:
+            del self._locks[chat_id]
+
+
 async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     crm = context.bot_data["crm"]
     inbound = tin.from_message(update, bot_username=crm.username)
     if inbound is None:
         return
-    reply = await asyncio.to_thread(crm.core.handle, inbound)
-    await crm.deliver(update.effective_chat.id, reply, scope=inbound.scopes[0])
+    async with crm.chat_locks.hold(update.effective_chat.id):
+        reply = await asyncio.to_thread(crm.core.handle, inbound)
+        await crm.deliver(update.effective_chat.id, reply, scope=inbound.scopes[0])
 
 
 async def on_other(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -48,17 +67,28 @@ async def on_callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     crm = context.bot_data["crm"]
     q = update.callback_query
     inbound = tin.from_callback(update)
-    reply, alert = None, None
-    try:
-        if inbound is not None:
+    if inbound is None:
+        await _answer(q, None)
+        return
+    chat_id = q.message.chat.id
+    async with crm.chat_locks.hold(chat_id):
+        reply, alert = None, None
+        try:
             reply = await asyncio.to_thread(crm.core.handle, inbound)
             alert = alert_text(reply)
-    finally:
+        finally:
+            await _answer(q, alert)
+        if alert is None:
+            edit = q.message.message_id if reply.replace else None
+            await crm.deliver(chat_id, reply, scope=inbound.scopes[0], edit_message_id=edit, or_send=True)
+
+
+async def _answer(q: CallbackQuery, alert: str | None) -> None:
+    """Stop the button's spinner; an alert for a refused press. A query too old to answer is not an error."""
+    try:
         await q.answer(text=alert, show_alert=bool(alert))
-    if reply is None or alert is not None:
-        return
-    edit = q.message.message_id if reply.replace and q.message is not None else None
-    await crm.deliver(q.message.chat.id, reply, scope=inbound.scopes[0], edit_message_id=edit)
+    except BadRequest as e:
+        log.info("could not answer callback query: %s", e)
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:

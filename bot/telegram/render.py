@@ -5,7 +5,8 @@ escaped with `html.escape` (user text never becomes markup). Buttons carry `sign
 their action (handlers.actions), which must fit Telegram's 64-byte callback_data. A message holds at most
 4096 characters and 100 buttons (8 per row); longer replies are cut between lines, and a single overlong line
 is cut on a word boundary before markup is added. A list item's buttons travel with the item's message.
-Renderers never translate domain data and never touch the database; `lang` only labels paging controls.
+Renderers never translate and never touch the database: paging controls are symbols (◀ 2/5 ▶), and `lang`
+only picks the fallback text of an empty list.
 """
 
 from __future__ import annotations
@@ -203,11 +204,10 @@ def render_list(v: ListPage, c: Ctx) -> None:
         if it.buttons:
             keys = [c.key(f"{n} · {btn.label}", btn.action) for btn in it.buttons[:MAX_ROW]]
             b.rows.extend(pack_rows(keys))
-    if v.pages > 1:
+    if v.pages > 1:  # language-neutral controls: the renderer does not know the reader's language
         b = c.block()
-        b.lines.extend(styled(t(c.lang, "list.page", page=v.page, pages=v.pages, total=v.total), "i"))
-        nav = [c.key(t(c.lang, "list.prev"), v.prev) if v.prev else None,
-               c.key(t(c.lang, "list.next"), v.next) if v.next else None]
+        b.lines.append(f"<i>{v.page}/{v.pages} · {v.total}</i>")
+        nav = [c.key("◀", v.prev) if v.prev else None, c.key("▶", v.next) if v.next else None]
         if any(nav):
             b.rows.append([k for k in nav if k])
 
@@ -227,7 +227,7 @@ def render_form(v: Form, c: Ctx) -> None:
 # ---------------------------------------------------------------- packing blocks into messages
 
 
-def _pack(blocks: list[Block], lang: str) -> list[Outgoing]:
+def _pack(blocks: list[Block]) -> list[Outgoing]:
     out: list[Outgoing] = []
     lines: list[str] = []
     rows: list[list[Key]] = []
@@ -236,7 +236,7 @@ def _pack(blocks: list[Block], lang: str) -> list[Outgoing]:
     def flush() -> None:
         nonlocal lines, rows, size
         if lines or rows:
-            out.append(Outgoing("\n".join(lines) if lines else esc(t(lang, "tg.choose")), rows))
+            out.append(Outgoing("\n".join(lines) if lines else "⬇️", rows))
         lines, rows, size = [], [], 0
 
     for b in blocks:
@@ -263,7 +263,7 @@ def render(reply: Reply, *, sign: Signer, lang: str = "en") -> list[Outgoing]:
         render_view(v, c)
     if not c.blocks and reply.text:
         c.block().lines.extend(styled(reply.text))
-    return _pack(c.blocks, lang)
+    return _pack(c.blocks)
 
 
 def alert_text(reply: Reply) -> str | None:

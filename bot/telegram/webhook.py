@@ -2,7 +2,8 @@
 
 `setWebhook` registers the public URL with a secret token; Telegram echoes it in the
 `X-Telegram-Bot-Api-Secret-Token` header, and every request without the right one gets 403 and is dropped.
-The server listens on the URL's path (`https://bot.example.com/tg` → `/tg`).
+The server listens on the URL's path (`https://bot.example.com/tg` → `/tg`). An update is handled before
+the request is answered, so a crash means a redelivery (de-duplicated), never a lost update.
 """
 
 from __future__ import annotations
@@ -36,7 +37,9 @@ def make_handler(bot: TelegramBot, secret: str):  # noqa: ANN201
             return web.Response(status=400, text="bad update")
         if update is None:
             return web.Response(status=400, text="bad update")
-        await bot.application.update_queue.put(update)
+        # Processed before the 200: if the bot dies meanwhile, Telegram delivers the update again and the
+        # core's update_id de-duplication keeps it to one effect.
+        await bot.application.process_update(update)
         return web.Response(text="ok")
 
     return handle

@@ -77,11 +77,14 @@ def _register() -> None:
 
     @command("tgtest_list", audience="both", hidden=True)
     def cmd_list(ctx: Ctx, args: str) -> Reply:
-        n = int(args or 300)
+        n = int(args.split()[0]) if args else 300
         items = tuple(ListItem(f"Item {i} <{i}>", detail=f"detail & {i}",
                                buttons=(Button("Open", Action(f"/tgtest_count {i}")),)) for i in range(n))
-        return Reply(views=(ListPage("Everything", items, page=1, pages=2, total=n * 2,
-                                     next=Action("/tgtest_list p2")),))
+        page = 2 if args.endswith("p2") else 1
+        return Reply(views=(ListPage("Everything", items, page=page, pages=2, total=n * 2,
+                                     prev=Action(f"/tgtest_list {n} p1") if page == 2 else None,
+                                     next=Action(f"/tgtest_list {n} p2") if page == 1 else None),),
+                     replace=ctx.via_button)
 
     @command("tgtest_count", audience="both", hidden=True)
     def cmd_count(ctx: Ctx, args: str) -> Reply:
