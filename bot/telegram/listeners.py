@@ -37,15 +37,19 @@ class ChatLocks:
     """Updates are handled concurrently, but one chat's updates one at a time and in order (dialogs)."""
 
     def __init__(self) -> None:
-        self._locks: dict[int, asyncio.Lock] = {}
+        self._locks: dict[int, list] = {}  # chat id → [lock, holders and waiters]
 
     @contextlib.asynccontextmanager
     async def hold(self, chat_id: int) -> AsyncIterator[None]:
-        lock = self._locks.setdefault(chat_id, asyncio.Lock())
-        async with lock:
-            yield
-        if not lock.locked() and self._locks.get(chat_id) is lock:
-            del self._locks[chat_id]
+        entry = self._locks.setdefault(chat_id, [asyncio.Lock(), 0])
+        entry[1] += 1
+        try:
+            async with entry[0]:
+                yield
+        finally:
+            entry[1] -= 1
+            if entry[1] == 0:
+                del self._locks[chat_id]
 
 
 async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -165,3 +165,13 @@ def test_paging_button_edits_the_list_in_place(tg_core, fake) -> None:
         [fresh] = fake.wait_sent(ALICE, after=1)  # that message is gone: the page comes as a new one
     assert "1/2 · 6" in fresh["text"]
     assert len(fake.calls_of("answerCallbackQuery")) == 2
+
+
+def test_one_chats_updates_keep_their_order(tg_core, fake) -> None:
+    with running_bot(tg_core, fake):
+        for _ in range(6):
+            fake.push_message(chat_id=ALICE, user_id=ALICE, text="/tgtest_count")
+        fake.push_message(chat_id=BOB, user_id=BOB, text="/help")
+        msgs = fake.wait_sent(ALICE, 6)
+        fake.wait_sent(BOB)
+    assert [m["text"] for m in msgs] == [f"count={i}" for i in range(1, 7)]
