@@ -153,3 +153,35 @@ def test_cli_run_telegram_arguments(monkeypatch, tmp_path, capsys) -> None:
     assert cli.main(["run", "telegram"]) == 2
     err = capsys.readouterr().err.strip()
     assert "TELEGRAM_BOT_TOKEN" in err and "\n" not in err
+
+
+def test_on_postgresql_dedupe_and_outbox_edit(pg_url, settings, clock) -> None:
+    from sqlmodel import SQLModel
+
+    from handlers.router import Core
+    from storage.db import create_all, make_engine
+    from tests import factories
+    from tests.fakes.telegram_api import FakeTelegram
+
+    engine = make_engine(pg_url)
+    SQLModel.metadata.drop_all(engine)
+    create_all(engine)
+    fake = FakeTelegram().start()
+    try:
+        with Session(engine) as s:
+            factories.staff(s, name="alice", role="supervisor", telegram_id=ALICE)
+            s.commit()
+        core = Core(engine, settings, secret=b"pg", clock=clock, channels={"telegram": str(SERVICE)})
+        update = fake.message_update(chat_id=ALICE, user_id=ALICE, text="/tgtest_post 77")
+        with running_bot(core, fake, service_chat=str(SERVICE)):
+            fake.push_update(update)
+            fake.redeliver(update)
+            [post] = fake.wait_sent(SERVICE)
+            fake.press(post, "Take it", user_id=ALICE)
+            [edit] = fake.wait_for(lambda: fake.calls_of("editMessageText"))
+        assert edit["message_id"] == post.result["message_id"]
+        assert len(fake.sent(ALICE)) == 1 and [r.status for r in rows(engine)] == ["sent", "sent"]
+    finally:
+        fake.stop()
+        SQLModel.metadata.drop_all(engine)
+        engine.dispose()
