@@ -9,7 +9,7 @@ Chinese weekdays, half-days and "next friday 3pm" wrong or not at all), then dat
 - half-days: 上午/早上 09:00, 中午 12:00, 下午 14:00, 傍晚/晚上 19:00; morning/noon/afternoon/evening;
 - clock times: 3pm, 15:30, at 3, 下午3点, 3点半, 十点 (a bare hour 1-6 means the afternoon);
 - relative: in 3 days, 3天后, 两周后, in 2 hours, 半小时后, next week/下周 (its Monday), next month/下个月;
-- month/week ends: 月底/end of month, 下月初, 周末/weekend (Saturday);
+- month/week ends: 月底/end of month, 下月初, 中旬, 年底, 周末/weekend and 下周末 (Saturday), 过两天;
 - dates: Dec 5, 5 December, 12月5日, 5号, 下个月5号, 2026-12-05 14:30, 2026年12月5日, 12/5 (month/day).
 
 A date without a time gets the reminder time (09:00 local; today after it → the next full hour). A date
@@ -61,6 +61,8 @@ def normalize(text: str) -> str:
     s = _CN_NUM.sub(lambda m: str(cn_number(m.group(1))), s)
     s = s.replace("今晚", "今天晚上").replace("明晚", "明天晚上").replace("明早", "明天上午")
     s = s.replace("半小时", "30分钟").replace("半个小时", "30分钟").replace("半个月", "15天")
+    s = re.sub(r"\b((?:mon|tue|wed|thu|fri|sat|sun)[a-z]*)\s+next week\b|\bnext week\s+((?:mon|tue|wed|thu|fri|sat|sun)[a-z]*)",
+               lambda m: "next " + (m[1] or m[2]), s)
     return re.sub(r"\s+", " ", s)
 
 
@@ -75,7 +77,9 @@ class _Parts:
     clash: bool = False
 
     def set_day(self, d: date) -> None:
-        self.clash = self.clash or self.day is not None or self.weekday is not None
+        """A day; a second, different day is a clash (a weekday naming the same day is fine)."""
+        self.clash = self.clash or (self.day is not None and self.day != d) or (
+            self.weekday is not None and self.weekday != d.weekday())
         self.day = d
 
 
@@ -127,11 +131,18 @@ class _Rules:
         self.take(r"(?<![\d:])(\d{1,2})/(\d{1,2})(?![\d/])", lambda m: p.set_day(_yearless(today, int(m[1]), int(m[2]))))
         self.take(r"下个?月\s*(\d{1,2})\s*[日号]", lambda m: p.set_day(self._month_day(1, int(m[1]))))
         self.take(r"(?<![\d月])(\d{1,2})\s*[日号](?!\s*[后以之])", lambda m: p.set_day(self._month_day(0, int(m[1]))))
+        self.take(r"\b(?:the\s+)?(\d{1,2})(?:st|nd|rd|th)\b", lambda m: p.set_day(self._month_day(0, int(m[1]))))
         # named days
         self.take(r"下个?月[初头]|\bbeginning of next month\b",
                   lambda m: p.set_day(_add_months(today.replace(day=1), 1)))
         self.take(r"月底|月末|\bend of (?:the )?month\b", lambda m: p.set_day(
             today.replace(day=calendar.monthrange(today.year, today.month)[1])))
+        self.take(r"下个?(?:周|星期)末|\bnext weekend\b", lambda m: p.set_day(self.monday(1) + timedelta(days=5)))
+        self.take(r"(下个?月|本月|这个?月)?\s*(上旬|中旬|下旬)",
+                  lambda m: p.set_day(self._month_day(1 if (m[1] or "").startswith("下") else 0,
+                                                      {"上旬": 5, "中旬": 15, "下旬": 25}[m[2]])))
+        self.take(r"年底|年末|\bend of (?:the )?year\b", lambda m: p.set_day(date(today.year, 12, 31)))
+        self.take(r"过\s*(\d+)\s*天", lambda m: p.set_day(today + timedelta(days=int(m[1]))))
         self.take(r"(?:这个?|本)?周末|\b(?:this )?weekend\b", lambda m: p.set_day(self._saturday()))
         self.take(r"大后天", lambda m: p.set_day(today + timedelta(days=3)))
         self.take(r"后天|day after tomorrow", lambda m: p.set_day(today + timedelta(days=2)))
@@ -145,7 +156,7 @@ class _Rules:
         # relative
         self.take(r"(\d+)\s*个?\s*(分钟|小时|钟头|天|日|周|星期|礼拜|月)\s*(?:后|以后|之后)",
                   lambda m: self._relative(int(m[1]), m[2]))
-        self.take(r"\bin\s+(\d+|an?|one)\s*(min|minute|hour|hr|day|week|month)s?\b",
+        self.take(r"\bin\s+(\d+|an?|one)\s*(min|minute|hour|hr|day|week|month)s?\b(?:'?s? time)?",
                   lambda m: self._relative(int(m[1]) if m[1].isdigit() else 1, m[2]))
         self.take(r"\b(\d+|an?|one)\s*(min|minute|hour|hr|day|week|month)s?\s*(?:later|from now)\b",
                   lambda m: self._relative(int(m[1]) if m[1].isdigit() else 1, m[2]))
@@ -160,8 +171,8 @@ class _Rules:
         self.take(rf"({halves})?\s*(\d{{1,2}})\s*[点點时時:]\s*(?:(半)|(一刻|1刻)|(\d{{1,2}})\s*分?)?",
                   lambda m: self._clock(int(m[2]), 30 if m[3] else 15 if m[4] else int(m[5] or 0), half=m[1]))
         self.take(r"\bat\s+(\d{1,2})\b", lambda m: self._clock(int(m[1]), 0, half=None))
-        self.take(rf"(?:\bin the\s+)?({halves}|\b(?:morning|noon|midday|afternoon|evening|tonight|night)\b)",
-                  lambda m: self._half(m[1]))
+        self.take(rf"(?:\b(this)\s+|\bin the\s+)?({halves}|\b(?:morning|noon|midday|afternoon|evening|tonight|night)\b)",
+                  lambda m: self._half(m[2], today=bool(m[1])))
         rest = _FILLER.sub(" ", self.s).strip()
         if rest or p.clash or not self.hits:
             return None
@@ -189,8 +200,9 @@ class _Rules:
             self.p.set_day(self.monday(1) + timedelta(days=wd))
         elif prefix.startswith(("这", "本")):
             self.p.set_day(self.monday(0) + timedelta(days=wd))
-        else:
-            self.p.clash = self.p.clash or self.p.day is not None or self.p.weekday is not None
+        else:  # a bare weekday; next to a date it must name the same day (12月5日星期六)
+            self.p.clash = self.p.clash or self.p.weekday is not None or (
+                self.p.day is not None and self.p.day.weekday() != wd)
             self.p.weekday = wd
 
     def _relative(self, n: int, unit: str) -> None:
@@ -216,8 +228,8 @@ class _Rules:
         self.p.hour, self.p.minute = hour, minute
         self.p.half = half
 
-    def _half(self, word: str) -> None:
-        if word == "tonight":
+    def _half(self, word: str, *, today: bool = False) -> None:
+        if word == "tonight" or today:
             self.p.set_day(self.today)
         if self.p.hour is not None:
             # 下午 3点 written apart: shift to the afternoon if needed
@@ -244,7 +256,7 @@ def _combine(p: _Parts, now_local: datetime, tz: ZoneInfo, reminder: time) -> da
     today = now_local.date()
     at = time(p.hour, p.minute) if p.hour is not None else None
     day = p.day
-    if p.weekday is not None:
+    if p.weekday is not None and day is None:
         ahead = (p.weekday - today.weekday()) % 7
         day = today + timedelta(days=ahead)
         if ahead == 0 and datetime.combine(day, at or reminder, tz) <= now_local:
