@@ -6,6 +6,8 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta
 
+from sqlalchemy import select
+
 from handlers.commands import command
 from handlers.commands.followups import SALES_ROLES, fmt_when
 from handlers.context import Ctx
@@ -102,8 +104,8 @@ def cmd_history(ctx: Ctx, args: str) -> Reply:
     customer = resolve_customer(ctx, query)
     rows = svc.history(ctx, customer, method=method, start=start,
                        end=end + timedelta(days=1) if end else None)
-    names = {s.id: s.name for s in ctx.session.query(Staff).filter(
-        Staff.id.in_({f.staff_id for f in rows}))} if rows else {}
+    names = dict(ctx.session.execute(select(Staff.id, Staff.name).where(
+        Staff.id.in_({f.staff_id for f in rows}))).all()) if rows else {}
     base = "/history " + rest
     lp = page_of(ctx, rows, title=ctx.t("fu.history_title", code=customer.code, name=customer.name),
                  page=page, cmd=base, empty_key="fu.history_empty",
