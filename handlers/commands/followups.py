@@ -15,8 +15,8 @@ from handlers.context import Ctx
 from handlers.dates import parse_when
 from handlers.dialogs import engine as dialogs
 from handlers.dialogs import log_call
-from handlers.errors import InvalidInput
-from handlers.i18n import enum_label, match_enum, parse_enum
+from handlers.errors import InvalidInput, NotFound
+from handlers.i18n import ENUMS, LANGS, catalog, enum_label, match_enum, parse_enum
 from handlers.lookup import resolve_customer
 from handlers.services import followups as svc
 from handlers.views import Action, Button, Buttons, Fields, Header, Reply, Text
@@ -37,9 +37,34 @@ def when(ctx: Ctx, text: str) -> datetime:
 
 # ---------------------------------------------------------------- parsing the one line
 
+def enum_words(kind: str) -> list[str]:
+    """Every label and alias of an enum, in both languages."""
+    words: list[str] = []
+    for lang in LANGS:
+        cat = catalog(lang)
+        for v in ENUMS[kind]:
+            words += [cat.get(f"enum.{kind}.{v}", ""), *cat.get(f"alias.{kind}.{v}", "").split(",")]
+    return [w.strip() for w in words if w.strip()]
+
+
+def _peel(word: str) -> list[str]:
+    """`云栖电话积极` → [`云栖`, `电话`, `积极`]: Chinese method/feedback labels typed without spaces."""
+    out: list[str] = []
+    labels = sorted((w for kind in ("method", "feedback") for w in enum_words(kind) if not w.isascii()),
+                    key=len, reverse=True)
+    while True:
+        tail = next((w for w in labels if word.endswith(w) and len(word) > len(w)), None)
+        if tail is None or len(out) == 2:
+            return [word, *out]
+        out.insert(0, tail)
+        word = word[: -len(tail)]
+
+
 def split_head(head: str) -> tuple[str, str | None, str | None]:
     """`云栖 电话 积极` → (customer query, method, feedback): method and feedback words are taken from the end."""
     words = head.split()
+    if words and not words[-1].isascii():
+        words = words[:-1] + _peel(words[-1])
     method = feedback = None
     while len(words) > 1:
         w = words[-1]
@@ -118,7 +143,12 @@ def cmd_log(ctx: Ctx, args: str) -> Reply:
     m = _HEAD_COLON.search(args)
     head, body = (args[: m.start()], args[m.end():]) if m else (args, "")
     query, method, feedback = split_head(head.strip())
-    customer = resolve_customer(ctx, query)
+    try:
+        customer = resolve_customer(ctx, query)
+    except NotFound:
+        if m is None and len(query.split()) > 2:  # "/log Acme phone called them" — the colon is missing
+            raise InvalidInput("fu.need_colon", query=query, usage=ctx.t("usage.log")) from None
+        raise
     svc.check_can_log(ctx, customer)
     content, extras = split_body(body)
     if not content:

@@ -329,3 +329,21 @@ def test_followups_dialog_as_form(core, world, engine) -> None:
     (fu,) = rows(engine, world["acme"])
     assert (fu.method, fu.feedback, fu.result) == ("phone", "positive", None)
     assert fu.next_followup_at == utc(2026, 11, 24, 15)
+
+
+def test_followups_log_chinese_without_spaces_and_missing_colon(core, world, engine) -> None:
+    w = ConsoleSession(core, user="wang")
+    w.send(f"/log {world['yq2']}微信中性: 发了资料")
+    (fu,) = rows(engine, world["yq2"])
+    assert (fu.method, fu.feedback, fu.content) == ("wechat", "neutral", "发了资料")
+    out = ConsoleSession(core, user="alice").send("/log Acme phone called them about it")
+    assert out.startswith("⚠") and "/log CUSTOMER" in out
+    assert rows(engine, world["acme"]) == []
+
+
+def test_followups_dialog_ambiguous_customer_lists_codes(core, world, engine) -> None:
+    w = ConsoleSession(core, user="wang")
+    w.send("/log")
+    out = w.send("云栖")
+    assert world["yq1"] in out and world["yq2"] in out and t("zh", "fu.dlg.customer") in out
+    assert t("zh", "fu.dlg.method") in w.send(world["yq2"])
