@@ -27,12 +27,9 @@ _KEYWORD = re.compile(r"(?i)(?:\b(next(?:\s+follow-?up)?|result)|(下次跟进|�
 _HEAD_COLON = re.compile(r"[::]")
 
 
-def reminder_time(ctx: Ctx) -> str:
-    return (ctx.staff.reminder_time if ctx.staff and ctx.staff.reminder_time else ctx.settings.reminder_time)
-
-
 def when(ctx: Ctx, text: str) -> datetime:
-    return parse_when(text, now=ctx.now, tz=ctx.tz, lang=ctx.lang, reminder=reminder_time(ctx))
+    """WHEN typed by the actor, in their zone, with their reminder time for dates without a time."""
+    return parse_when(text, now=ctx.now, tz=ctx.tz, lang=ctx.lang, reminder=svc.reminder_time(ctx))
 
 
 # ---------------------------------------------------------------- parsing the one line
@@ -220,6 +217,8 @@ def log_next(ctx: Ctx, args: str) -> Reply:
     fid, rest = _id_and_rest(args, "/log next ID WHEN")
     if not rest:
         fu, customer = svc.get_followup(ctx, fid)
+        if ctx.surface == "form":  # a form cannot carry the follow-up's id: ask for the typed command
+            return Reply(views=(Text(ctx.t("fu.type_next", id=fu.id)),))
         return dialogs.start(ctx, log_call.NEXT_NAME, {"followup": fu.id})
     next_at = None if rest.lower() in ("none", "no", "无", "不需要") else when(ctx, rest)
     fu, customer, changed = svc.set_next(ctx, fid, next_at)

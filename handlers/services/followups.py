@@ -39,6 +39,12 @@ def _audit(ctx: Ctx, fu: FollowUp, customer: Customer, action: str, field: str |
                      old=None if old is None else str(old), new=None if new is None else str(new), now=ctx.now)
 
 
+def reminder_time(ctx: Ctx) -> str:
+    """`HH:MM`: the actor's own reminder time where it was changed from the default, else the setting."""
+    own = getattr(ctx.staff, "reminder_time", None)
+    return own if own and own != "09:00" else ctx.settings.reminder_time
+
+
 def check_can_log(ctx: Ctx, customer: Customer) -> None:
     if not can_see_customer(ctx, customer):
         raise NotFound("lookup.not_found", query=customer.code)
@@ -92,6 +98,7 @@ def log_followup(ctx: Ctx, *, customer: Customer, method: str, content: str, fee
     s.flush()
     customer.updated_at = ctx.now
     recompute(s, customer)
+    _audit(ctx, fu, customer, "create")
     return fu
 
 
@@ -239,6 +246,6 @@ def cadence_proposal(ctx: Ctx, customer: Customer) -> datetime:
     """The next follow-up the grade's cadence suggests: N days from today at the reminder time (local)."""
     days = ctx.settings.cadence_days(customer.grade)
     local = ctx.local(ctx.now)
-    h, _, m = ctx.settings.reminder_time.partition(":")
+    h, _, m = reminder_time(ctx).partition(":")
     day = local.date() + timedelta(days=days)
     return datetime.combine(day, local.timetz().replace(hour=int(h), minute=int(m), second=0, microsecond=0))
