@@ -118,8 +118,15 @@ class _Rules:
         return self.today - timedelta(days=self.today.weekday()) + timedelta(weeks=weeks)
 
     def run(self) -> _Parts | None:
-        p, today = self.p, self.today
-        # absolute dates
+        """The parts, or None when some of the text is not understood (dateparser gets it then)."""
+        for rules in (self._absolute, self._named, self._weekdays, self._relative_rules, self._clocks):
+            rules(self.p, self.today)
+        rest = _FILLER.sub(" ", self.s).strip()
+        if rest or self.p.clash or not self.hits:
+            return None
+        return self.p
+
+    def _absolute(self, p: _Parts, today: date) -> None:
         self.take(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*[日号]?(?:t(?=\d))?",
                   lambda m: p.set_day(date(int(m[1]), int(m[2]), int(m[3]))))
         self.take(r"(\d{1,2})\s*月\s*(\d{1,2})\s*[日号]?", lambda m: p.set_day(_yearless(today, int(m[1]), int(m[2]))))
@@ -132,7 +139,8 @@ class _Rules:
         self.take(r"下个?月\s*(\d{1,2})\s*[日号]", lambda m: p.set_day(self._month_day(1, int(m[1]))))
         self.take(r"(?<![\d月])(\d{1,2})\s*[日号](?!\s*[后以之])", lambda m: p.set_day(self._month_day(0, int(m[1]))))
         self.take(r"\b(?:the\s+)?(\d{1,2})(?:st|nd|rd|th)\b", lambda m: p.set_day(self._month_day(0, int(m[1]))))
-        # named days
+
+    def _named(self, p: _Parts, today: date) -> None:
         self.take(r"下个?月[初头]|\bbeginning of next month\b",
                   lambda m: p.set_day(_add_months(today.replace(day=1), 1)))
         self.take(r"月底|月末|\bend of (?:the )?month\b", lambda m: p.set_day(
@@ -148,12 +156,14 @@ class _Rules:
         self.take(r"后天|day after tomorrow", lambda m: p.set_day(today + timedelta(days=2)))
         self.take(r"明天|明日|tomorrow|tmr", lambda m: p.set_day(today + timedelta(days=1)))
         self.take(r"今天|今日|today", lambda m: p.set_day(today))
-        # weekdays
+
+    def _weekdays(self, p: _Parts, today: date) -> None:
         self.take(r"(下下|下个?|这个?|本|上个?)?\s*(?:周|星期|礼拜)\s*([一二三四五六日天1-7])",
                   lambda m: self._weekday(m[1] or "", _WD_ZH[m[2]]))
         self.take(r"\b(next|this|coming)?\s*(mon|tue|wed|thu|fri|sat|sun)(?:day|sday|nesday|rsday|urday|s|rs|r)?\b",
                   lambda m: self._weekday({"next": "下", "this": "这"}.get(m[1] or "", ""), _WD_EN[m[2]]))
-        # relative
+
+    def _relative_rules(self, p: _Parts, today: date) -> None:
         self.take(r"(\d+)\s*个?\s*(分钟|小时|钟头|天|日|周|星期|礼拜|月)\s*(?:后|以后|之后)",
                   lambda m: self._relative(int(m[1]), m[2]))
         self.take(r"\bin\s+(\d+|an?|one)\s*(min|minute|hour|hr|day|week|month)s?\b(?:'?s? time)?",
@@ -163,7 +173,8 @@ class _Rules:
         self.take(r"下下(?:周|星期|礼拜)", lambda m: p.set_day(self.monday(2)))
         self.take(r"下(?:个)?(?:周|星期|礼拜)|\bnext week\b", lambda m: p.set_day(self.monday(1)))
         self.take(r"下个?月|\bnext month\b", lambda m: p.set_day(_add_months(today, 1)))
-        # clock times
+
+    def _clocks(self, p: _Parts, today: date) -> None:
         self.take(r"\b(?:at\s*)?(\d{1,2})(?::(\d{2}))?\s*(a\.?m\.?|p\.?m\.?)",
                   lambda m: self._clock(int(m[1]) % 12 + (12 if m[3].startswith("p") else 0), int(m[2] or 0),
                                         half="exact"))
@@ -173,10 +184,6 @@ class _Rules:
         self.take(r"\bat\s+(\d{1,2})\b", lambda m: self._clock(int(m[1]), 0, half=None))
         self.take(rf"(?:\b(this)\s+|\bin the\s+)?({halves}|\b(?:morning|noon|midday|afternoon|evening|tonight|night)\b)",
                   lambda m: self._half(m[2], today=bool(m[1])))
-        rest = _FILLER.sub(" ", self.s).strip()
-        if rest or p.clash or not self.hits:
-            return None
-        return p
 
     # -- helpers
     def _md(self, year: str | None, month: int, day: int) -> date:
