@@ -185,7 +185,8 @@ def log_edit(ctx: Ctx, args: str) -> Reply:
                             Text(ctx.t("fu.edit_hint", id=fu.id), muted=True)))
     changes = parse_changes(ctx, rest)
     fu, customer, changed = svc.edit_followup(ctx, fid, changes)
-    head = Text(ctx.t("fu.edited", fields=", ".join(changed)) if changed else ctx.t("fu.edit_nothing"))
+    names = ", ".join(ctx.t(f"fu.f.{name}") for name in changed)
+    head = Text(ctx.t("fu.edited", fields=names) if changed else ctx.t("fu.edit_nothing"))
     return Reply(views=(head, *confirmation(ctx, fu, customer).views[1:3]))
 
 

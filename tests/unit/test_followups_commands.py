@@ -158,7 +158,7 @@ def test_followups_edit(core, world, engine) -> None:
     assert "/log edit" in out and "draft" in out
     (fu,) = rows(engine, world["acme"])
     out = a.send(f"/log edit {fu.id} content=called about the contract next=下周五下午3点 feedback=积极")
-    assert t("en", "fu.edited", fields="feedback, content, next") in out
+    assert t("en", "fu.edited", fields="Feedback, Content, Next follow-up") in out
     (fu,) = rows(engine, world["acme"])
     assert (fu.content, fu.feedback) == ("called about the contract", "positive")
     assert cust(engine, world["acme"]).next_followup_at == utc(2026, 12, 4, 15)
