@@ -182,7 +182,8 @@ def log_edit(ctx: Ctx, args: str) -> Reply:
     if not rest:
         fu, customer = svc.get_followup(ctx, fid)
         return Reply(views=(Header(ctx.t("fu.edit_title", id=fu.id)), *confirmation(ctx, fu, customer).views[1:2],
-                            Text(ctx.t("fu.edit_hint", id=fu.id), muted=True)))
+                            Text(ctx.t("fu.edit_hint", id=fu.id), muted=True),
+                            Buttons((Button(ctx.t("fu.btn.change_next"), Action(f"/log next {fu.id}")),))))
     changes = parse_changes(ctx, rest)
     fu, customer, changed = svc.edit_followup(ctx, fid, changes)
     names = ", ".join(ctx.t(f"fu.f.{name}") for name in changed)

@@ -157,6 +157,8 @@ def test_followups_edit(core, world, engine) -> None:
     out = a.press_cmd("/log edit")
     assert "/log edit" in out and "draft" in out
     (fu,) = rows(engine, world["acme"])
+    assert t("en", "fu.dlg.next") in a.press_cmd(f"/log next {fu.id}")
+    assert "2026-11-24 09:00" in a.send("明天")
     out = a.send(f"/log edit {fu.id} content=called about the contract next=下周五下午3点 feedback=积极")
     assert t("en", "fu.edited", fields="Feedback, Content, Next follow-up") in out
     (fu,) = rows(engine, world["acme"])
