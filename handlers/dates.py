@@ -6,7 +6,8 @@ Chinese weekdays, half-days and "next friday 3pm" wrong or not at all), then dat
 - days: today/tomorrow/day after tomorrow, 今天/明天/后天/大后天, 今晚/明早/明晚;
 - weekdays: `friday`/`周五` (the next one), `next friday`/`下周五` (next calendar week), `this friday`/
   `这周五`/`本周五` (this calendar week), `下下周五`;
-- half-days: 上午/早上 09:00, 中午 12:00, 下午 14:00, 傍晚/晚上 19:00; morning/noon/afternoon/evening;
+- end of day/EOD/下班前 18:00, next business day/下个工作日;
+- half-days: 凌晨 06:00, 上午/早上 09:00, 中午 12:00, 下午 14:00, 傍晚/晚上 19:00; morning/noon/afternoon/evening;
 - clock times: 3pm, 15:30, at 3, 下午3点, 3点半, 十点 (a bare hour 1-6 means the afternoon);
 - relative: in 3 days, 3天后, 两周后, in 2 hours, 半小时后, next week/下周 (its Monday), next month/下个月;
 - month/week ends: 月底/end of month, 下月初, 中旬, 年底, 周末/weekend and 下周末 (Saturday), 过两天;
@@ -38,7 +39,7 @@ _WD_ZH = {"一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "六": 5, "日": 6, 
           "4": 3, "5": 4, "6": 5, "7": 6}
 _WD_EN = {"mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5, "sun": 6}
 _MONTHS = {m.lower(): i for i, m in enumerate(calendar.month_abbr) if m}
-_HALF = {"上午": 9, "早上": 9, "早晨": 9, "清早": 9, "中午": 12, "下午": 14, "午后": 14, "傍晚": 19, "晚上": 19,
+_HALF = {"凌晨": 6, "上午": 9, "早上": 9, "早晨": 9, "清早": 9, "中午": 12, "下午": 14, "午后": 14, "傍晚": 19, "晚上": 19,
          "晚": 19, "morning": 9, "noon": 12, "midday": 12, "afternoon": 14, "evening": 19, "tonight": 19,
          "night": 19}
 _PM_HALVES = {"下午", "午后", "傍晚", "晚上", "晚", "afternoon", "evening", "tonight", "night"}
@@ -61,6 +62,9 @@ def normalize(text: str) -> str:
     s = _CN_NUM.sub(lambda m: str(cn_number(m.group(1))), s)
     s = s.replace("今晚", "今天晚上").replace("明晚", "明天晚上").replace("明早", "明天上午")
     s = s.replace("半小时", "30分钟").replace("半个小时", "30分钟").replace("半个月", "15天")
+    s = re.sub(r"((?:周|星期|礼拜)[一二三四五六日天1-7]|[号底末])\s*(?:之前|以前|前)$", r"\1", s)  # 周五前: by Friday
+    s = re.sub(r"(\d{1,2}\s*[点:]\s*(?:\d{1,2}|半)?)\s*(?:到|至|-|~)\s*\d{1,2}\s*[点:]?\s*(?:\d{1,2}|半)?\s*$",
+               r"\1", s)  # a range: its start
     s = re.sub(r"\b((?:mon|tue|wed|thu|fri|sat|sun)[a-z]*)\s+next week\b|\bnext week\s+((?:mon|tue|wed|thu|fri|sat|sun)[a-z]*)",
                lambda m: "next " + (m[1] or m[2]), s)
     return re.sub(r"\s+", " ", s)
@@ -146,9 +150,11 @@ class _Rules:
         self.take(r"月底|月末|\bend of (?:the )?month\b", lambda m: p.set_day(
             today.replace(day=calendar.monthrange(today.year, today.month)[1])))
         self.take(r"下个?(?:周|星期)末|\bnext weekend\b", lambda m: p.set_day(self.monday(1) + timedelta(days=5)))
-        self.take(r"(下个?月|本月|这个?月)?\s*(上旬|中旬|下旬)",
+        self.take(r"(下个?月|本月|这个?月)?\s*(上旬|中旬|下旬|月中)",
                   lambda m: p.set_day(self._month_day(1 if (m[1] or "").startswith("下") else 0,
-                                                      {"上旬": 5, "中旬": 15, "下旬": 25}[m[2]])))
+                                                      {"上旬": 5, "中旬": 15, "下旬": 25, "月中": 15}[m[2]])))
+        self.take(r"下一?个?工作日|\bnext (?:business|working) day\b", lambda m: p.set_day(self._workday()))
+        self.take(r"\b(?:end of (?:the )?day|eod)\b|之内|下班前|下班之前", lambda m: self._clock(18, 0, half="exact"))
         self.take(r"年底|年末|\bend of (?:the )?year\b", lambda m: p.set_day(date(today.year, 12, 31)))
         self.take(r"过\s*(\d+)\s*天", lambda m: p.set_day(today + timedelta(days=int(m[1]))))
         self.take(r"(?:这个?|本)?周末|\b(?:this )?weekend\b", lambda m: p.set_day(self._saturday()))
@@ -193,6 +199,12 @@ class _Rules:
         d = _add_months(self.today.replace(day=1), add).replace(day=day)
         if add == 0 and d < self.today:
             d = _add_months(self.today.replace(day=1), 1).replace(day=day)
+        return d
+
+    def _workday(self) -> date:
+        d = self.today + timedelta(days=1)
+        while d.weekday() >= 5:
+            d += timedelta(days=1)
         return d
 
     def _saturday(self) -> date:

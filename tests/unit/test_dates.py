@@ -65,6 +65,10 @@ TABLE = [
     ("2 days", "2026-11-25 09:00"),  # dateparser
     ("3 weeks", "2026-12-14 09:00"),  # dateparser
     ("11/30/2026", "2026-11-30 09:00"),  # dateparser
+    ("next business day", "2026-11-24 09:00"),
+    ("end of day", "2026-11-23 18:00"),
+    ("EOD", "2026-11-23 18:00"),
+    ("14:00-15:00", "2026-11-23 14:00"),
     # Chinese
     ("今天下午", "2026-11-23 14:00"),
     ("今晚", "2026-11-23 19:00"),
@@ -132,6 +136,16 @@ TABLE = [
     ("下个月中旬", "2026-12-15 09:00"),
     ("一个星期以后", "2026-11-30 09:00"),
     ("两天后上午", "2026-11-25 09:00"),
+    ("周五前", "2026-11-27 09:00"),
+    ("星期三之前", "2026-11-25 09:00"),
+    ("月底前", "2026-11-30 09:00"),
+    ("月中", "2026-12-15 09:00"),
+    ("凌晨3点", "2026-11-24 03:00"),
+    ("明天上午10点到11点", "2026-11-24 10:00"),  # a range: its start
+    ("下个工作日", "2026-11-24 09:00"),
+    ("今天下班前", "2026-11-23 18:00"),
+    ("今天之内", "2026-11-23 18:00"),
+    ("明天下班前", "2026-11-24 18:00"),
 ]
 
 
@@ -184,8 +198,9 @@ def test_dates_past_is_refused_with_example(phrase: str) -> None:
     assert parse_when(e.value.params["example"], now=NOW, tz=SH) > NOW  # the example works
 
 
+# known gaps (refused, with an example): vague or two-choice phrases
 @pytest.mark.parametrize("phrase", ["blah", "", "回头再说", "asap-ish", "2月30日", "25点", "x" * 200,
-                                    "12月5日星期五"])
+                                    "12月5日星期五", "尽快", "晚点", "下周二或周三"])
 def test_dates_unparseable_is_refused_with_example(phrase: str) -> None:
     with pytest.raises(InvalidInput) as e:
         parse_when(phrase, now=NOW, tz=SH, lang="en")
