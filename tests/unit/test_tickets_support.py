@@ -51,7 +51,7 @@ class Desk:
     def to(self, chat: str, items: list) -> list:
         return [d for d in items if d.chat_ref == chat]
 
-    def token(self, customer: str = "c1", by: str = "ray") -> str:
+    def token(self, customer: str = "c1", by: str = "sue") -> str:
         with session_scope(self.engine) as s:
             ctx = self.core.context(s, Inbound(platform="console", user_ref=by, chat_ref=f"@{by}"),
                                     self.core.clock())
