@@ -21,6 +21,7 @@ from storage.models import Staff, Ticket
 
 SUBVERBS = {
     "new": "new", "新建": "new", "open": "new", "assign": "assign", "分配": "assign", "take": "take",
+    "reassign": "reassign", "转派": "reassign",
     "接单": "take", "accept": "accept", "确认处理": "accept", "note": "note", "备注": "note", "reply": "reply",
     "回复": "reply", "resolve": "resolve", "解决": "resolve", "close": "close", "关闭": "close",
     "reopen": "reopen", "重开": "reopen", "rating": "rating", "评分": "rating", "confirm": "confirm",
@@ -121,6 +122,15 @@ def _assign(ctx: Ctx, rest: str) -> Reply:
     return _card(ctx, t, "tk.assigned_ok", who=agent.name)
 
 
+def _reassign(ctx: Ctx, rest: str) -> Reply:
+    code, ref = _code_and_text(rest)
+    t = tickets.get_ticket(ctx, code)
+    if not ref:
+        raise InvalidInput("tk.usage")
+    agent = tickets.reassign(ctx, t, _find_staff(ctx, ref).id)
+    return _card(ctx, t, "tk.assigned_ok", who=agent.name)
+
+
 def _find_staff(ctx: Ctx, ref: str) -> Staff:
     ref = ref.strip().lstrip("@")
     s = ctx.session.get(Staff, int(ref)) if ref.isdigit() else ctx.session.scalar(
@@ -199,7 +209,7 @@ def _rating(ctx: Ctx, rest: str) -> Reply:
 
 
 SUB_HANDLERS = {
-    "new": _new, "assign": _assign, "take": _take, "accept": _accept, "note": _text_op("note"),
+    "new": _new, "assign": _assign, "reassign": _reassign, "take": _take, "accept": _accept, "note": _text_op("note"),
     "reply": _text_op("reply"), "resolve": _text_op("resolve"), "close": _close,
     "reopen": _text_op("reopen", text_optional=True), "rating": _rating, "confirm": _confirm,
 }

@@ -17,7 +17,7 @@ from handlers import notify
 from handlers.context import Ctx
 from handlers.errors import Conflict, InvalidInput, NotFound
 from handlers.reports import parse_period, report
-from handlers.services import sla, tickets
+from handlers.services import sla, ticket_notify, tickets
 from handlers.settings import DomainSettings
 from handlers.views import Fields, Header, ListItem, ListPage, Reply, Text
 from storage.models import Customer, Staff, Ticket
@@ -51,7 +51,7 @@ def _alert(ctx: Ctx, t: Ticket, *, key: str) -> None:
     agent = ctx.session.get(Staff, t.assignee_id) if t.assignee_id else None
     msg = v.t("rate.low_alert", code=t.code, n=t.rating, customer=cust.name if cust else "—",
               agent=agent.name if agent else "—", comment=t.rating_comment or "—")
-    notify.to_service_channel(ctx.session, tickets._channels(ctx), key=key,
+    notify.to_service_channel(ctx.session, ticket_notify.channels(ctx), key=key,
                               reply=Reply(views=(Text("⚠ " + msg),)), now=ctx.now)
 
 

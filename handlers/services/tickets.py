@@ -19,8 +19,9 @@ from handlers.context import Ctx
 from handlers.errors import Conflict, Forbidden, InvalidInput, NotFound
 from handlers.permissions import can_see_customer, customer_filter
 from handlers.services import sla
+from handlers.services import ticket_notify as tn
 from storage import codes
-from storage.models import ChatBinding, Contact, Customer, Outbox, Staff, Ticket, TicketEvent
+from storage.models import ChatBinding, Contact, Customer, Staff, Ticket, TicketEvent
 
 LEADS = ("supervisor", "admin")
 SERVICE_STAFF = ("agent", "supervisor", "admin")
@@ -142,6 +143,8 @@ def create_ticket(ctx: Ctx, *, customer: Customer, type_: str, priority: str, de
     description = description.strip()
     if not description:
         raise InvalidInput("tk.need_description")
+    if len(description) > ctx.settings.max_text:
+        raise InvalidInput("err.too_long", max=ctx.settings.max_text)
     year = ctx.now.astimezone(ctx.tz).year
     t = Ticket(code=codes.ticket_code(ctx.session, year=year), customer_id=customer.id, contact_id=contact_id,
                description=description, type=type_, priority=priority, status="pending",
@@ -151,20 +154,8 @@ def create_ticket(ctx: Ctx, *, customer: Customer, type_: str, priority: str, de
     ctx.session.flush()
     add_event(ctx, t, "created", to="pending")
     if routed(t):
-        post_to_channel(ctx, t)
+        tn.post_to_channel(ctx, t)
     return t
-
-
-def post_to_channel(ctx: Ctx, t: Ticket) -> None:
-    from handlers.services.ticket_views import channel_post
-
-    vctx = sla.job_ctx(ctx.session, now=ctx.now, settings=ctx.settings)
-    notify.to_service_channel(ctx.session, _channels(ctx), key=f"ticket:{t.code}",
-                              reply=channel_post(vctx, t), now=ctx.now)
-
-
-def _channels(ctx: Ctx) -> dict[str, str]:
-    return dict(getattr(ctx.core, "channels", None) or ctx.extra.get("channels") or {})
 
 
 # ---------------------------------------------------------------- assign
@@ -187,7 +178,26 @@ def assign(ctx: Ctx, t: Ticket, assignee_id: int) -> Staff:
         _already_taken(ctx, t)
     ev = add_event(ctx, t, "assigned", text=agent.name)
     sla.meet(ctx.session, t, "assign", ctx.now)
-    _after_assign(ctx, t, agent, ev)
+    tn.after_assign(ctx, t, agent, ev)
+    return agent
+
+
+def reassign(ctx: Ctx, t: Ticket, assignee_id: int) -> Staff:
+    """Move an open, assigned ticket to another agent (supervisors and admins). Clocks keep running."""
+    if ctx.staff is None or ctx.staff.role not in LEADS:
+        raise Forbidden("tk.assign_forbidden")
+    if t.assignee_id is None:
+        return assign(ctx, t, assignee_id)
+    agent = ctx.session.get(Staff, assignee_id)
+    if agent is None or not agent.active or agent.role not in SERVICE_STAFF:
+        raise InvalidInput("tk.bad_assignee", ref=str(assignee_id))
+    if t.status not in OPEN:
+        raise Conflict("tk.bad_transition", code=t.code, status=ctx.t(f"enum.status.{t.status}"))
+    if agent.id == t.assignee_id:
+        raise Conflict("tk.same_assignee", code=t.code, who=agent.name)
+    t.assignee_id, t.updated_at = agent.id, ctx.now
+    ev = add_event(ctx, t, "reassigned", text=agent.name)
+    tn.after_assign(ctx, t, agent, ev)
     return agent
 
 
@@ -200,26 +210,6 @@ def _already_taken(ctx: Ctx, t: Ticket) -> None:
     by = ctx.session.get(Staff, ev.staff_id) if ev and ev.staff_id else None
     raise Conflict("tk.already_assigned", code=t.code, who=who.name if who else "?",
                    by=by.name if by else "?", at=ctx.fmt_dt(t.assigned_at))
-
-
-def _after_assign(ctx: Ctx, t: Ticket, agent: Staff, ev: TicketEvent) -> None:
-    from handlers.services.ticket_views import assigned_post, card
-
-    chans = _channels(ctx)
-    posted = [p for p in chans if ctx.session.scalar(select(Outbox.id).where(
-        Outbox.key == f"ticket:{t.code}@{p}"))]
-    if posted:
-        vctx = sla.job_ctx(ctx.session, now=ctx.now, settings=ctx.settings)
-        notify.edit_service_post(ctx.session, {p: chans[p] for p in posted}, key=f"ticket:{t.code}",
-                                 version=f"e{ev.id}", reply=assigned_post(vctx, t, agent, ctx.staff), now=ctx.now)
-    if ctx.staff is not None and agent.id == ctx.staff.id:
-        return
-    actx = sla.job_ctx(ctx.session, now=ctx.now, settings=ctx.settings, staff=agent)
-    intro = actx.t("tk.dm_assigned", code=t.code, by=ctx.staff.name if ctx.staff else "?")
-    from handlers.views import Reply, Text
-
-    notify.to_staff(ctx.session, agent, key=f"tk:{t.code}:assigned:{ev.id}",
-                    reply=Reply(views=(Text(intro),)) + card(actx, t, log=False), now=ctx.now)
 
 
 # ---------------------------------------------------------------- transitions
@@ -316,16 +306,4 @@ def reopen(ctx: Ctx, t: Ticket, reason: str | None) -> None:
     t.resolved_at = t.closed_at = None
     set_status(ctx, t, "in_progress" if t.assignee_id else "pending", "reopened", text=reason or None)
     if ctx.staff is None and t.assignee_id:
-        _tell_assignee_reopened(ctx, t, reason)
-
-
-def _tell_assignee_reopened(ctx: Ctx, t: Ticket, reason: str | None) -> None:
-    from handlers.views import Reply, Text
-
-    agent = ctx.session.get(Staff, t.assignee_id)
-    if agent is None or not agent.active:
-        return
-    actx = sla.job_ctx(ctx.session, now=ctx.now, settings=ctx.settings, staff=agent)
-    msg = actx.t("tk.dm_reopened", code=t.code, reason=reason or "—")
-    notify.to_staff(ctx.session, agent, key=f"tk:{t.code}:reopened:{ctx.now.isoformat()}",
-                    reply=Reply(views=(Text(msg),)), now=ctx.now)
+        tn.tell_assignee_reopened(ctx, t, reason)

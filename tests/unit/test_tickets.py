@@ -240,3 +240,19 @@ def test_stranger_gets_only_the_explanation(desk):
     s = desk.user("nobody", chat="x-1")
     for text in ("/ticket", "/tickets", "hello", "/rate FW2026001 5", "/help"):
         assert t("en", "auth.stranger") in s.send(text)
+
+
+def test_reassign_by_supervisor(desk):
+    code = desk.open()
+    desk.assign(code, "alan")
+    desk.drain()
+    assert "⚠" in desk.user("alan").send(f"/ticket reassign {code} bea")
+    out = desk.user("sue").send(f"/ticket reassign {code} bea")
+    assert "bea" in out and desk.ticket(code).assignee_id == desk.ids["bea"]
+    assert [d.chat_ref for d in desk.drain() if not d.edit_of] == ["@bea"]
+    assert t("en", "tk.same_assignee", code=code, who="bea") in desk.user("sue").send(f"/ticket reassign {code} bea")
+
+
+def test_description_too_long(desk):
+    out = desk.user("sue").send("/ticket new 云栖 complaint high: " + "x" * 5000)
+    assert "⚠" in out and "FW2026001" not in out
