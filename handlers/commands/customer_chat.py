@@ -9,7 +9,8 @@ from handlers.context import Ctx
 from handlers.dialogs import engine as dialogs
 from handlers.errors import InvalidInput
 from handlers.services import invites, ratings
-from handlers.views import Reply, Text
+from handlers.services.tickets import open_tickets_for_customer
+from handlers.views import Action, Button, Buttons, Reply, Text
 
 
 @command("start", audience="anyone", hidden=True)
@@ -41,11 +42,19 @@ def cmd_rate(ctx: Ctx, args: str) -> Reply:
 
 
 def new_ticket_from_text(ctx: Ctx, text: str) -> Reply | None:
-    """A bound customer writing outside a dialog starts a ticket with that text as the description."""
+    """A bound customer writing outside a dialog starts a ticket with that text as the description — or, when
+    the company has tickets still open, is asked whether the message belongs to one of them."""
     if ctx.staff is not None or ctx.binding is None or not text.strip():
         return None
+    text = text.strip()[:3000]
+    open_ones = [t for t in open_tickets_for_customer(ctx.session, ctx.binding.customer_id)][:3]
+    if open_ones:
+        btns = [Button(ctx.t("tk.btn.add_to", code=t.code), Action(f"/ticket msg {t.code} {text}"))
+                for t in open_ones]
+        btns.append(Button(ctx.t("tk.btn.new_ticket"), Action(f"/ticket new {text}"), "primary"))
+        return Reply(views=(Text(ctx.t("tk.cust_which_ticket")), Buttons(tuple(btns))))
     r = Reply(views=(Text(ctx.t("tk.cust_from_text")),))
-    return r + dialogs.start(ctx, "ticket_customer", {"description": text.strip()[:3000]})
+    return r + dialogs.start(ctx, "ticket_customer", {"description": text})
 
 
 PLAIN_TEXT_HOOKS.append(new_ticket_from_text)

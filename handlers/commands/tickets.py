@@ -25,9 +25,9 @@ SUBVERBS = {
     "接单": "take", "accept": "accept", "确认处理": "accept", "note": "note", "备注": "note", "reply": "reply",
     "回复": "reply", "resolve": "resolve", "解决": "resolve", "close": "close", "关闭": "close",
     "reopen": "reopen", "重开": "reopen", "rating": "rating", "评分": "rating", "confirm": "confirm",
-    "确认": "confirm",
+    "确认": "confirm", "msg": "msg", "补充": "msg",
 }
-CUSTOMER_SUBVERBS = ("new", "confirm", "reopen")
+CUSTOMER_SUBVERBS = ("new", "confirm", "reopen", "msg")
 _COLON = re.compile(r"[:：]")
 
 
@@ -200,6 +200,15 @@ def _confirm(ctx: Ctx, rest: str) -> Reply:
     return Reply(views=(Text(ctx.t("tk.cust_confirmed", code=t.code)),)) + card(ctx, t, log=False)
 
 
+def _msg(ctx: Ctx, rest: str) -> Reply:
+    code, text = _code_and_text(rest)
+    t = tickets.get_ticket(ctx, code)
+    if not ctx.is_customer:
+        raise InvalidInput("tk.usage")
+    tickets.customer_says(ctx, t, text)
+    return Reply(views=(Text(ctx.t("tk.cust_msg_added", code=t.code)),))
+
+
 def _rating(ctx: Ctx, rest: str) -> Reply:
     code, text = _code_and_text(rest)
     n_text, _, comment = text.partition(" ")
@@ -212,6 +221,7 @@ SUB_HANDLERS = {
     "new": _new, "assign": _assign, "reassign": _reassign, "take": _take, "accept": _accept, "note": _text_op("note"),
     "reply": _text_op("reply"), "resolve": _text_op("resolve"), "close": _close,
     "reopen": _text_op("reopen", text_optional=True), "rating": _rating, "confirm": _confirm,
+    "msg": _msg,
 }
 
 

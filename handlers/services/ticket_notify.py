@@ -42,11 +42,13 @@ def after_assign(ctx: Ctx, t: Ticket, agent: Staff, ev: TicketEvent) -> None:
                     reply=Reply(views=(Text(intro),)) + card(actx, t, log=False), now=ctx.now)
 
 
-def tell_assignee_reopened(ctx: Ctx, t: Ticket, reason: str | None) -> None:
-    agent = ctx.session.get(Staff, t.assignee_id)
+def tell_assignee(ctx: Ctx, t: Ticket, msg_key: str, *, key: str, **params: object) -> None:
+    """A direct message to the ticket's agent, in their language, with the ticket's buttons."""
+    from handlers.services.ticket_views import controls
+
+    agent = ctx.session.get(Staff, t.assignee_id) if t.assignee_id else None
     if agent is None or not agent.active:
         return
     actx = sla.job_ctx(ctx.session, now=ctx.now, settings=ctx.settings, staff=agent)
-    msg = actx.t("tk.dm_reopened", code=t.code, reason=reason or "—")
-    notify.to_staff(ctx.session, agent, key=f"tk:{t.code}:reopened:{ctx.now.isoformat()}",
-                    reply=Reply(views=(Text(msg),)), now=ctx.now)
+    msg = actx.t(msg_key, code=t.code, **params)
+    notify.to_staff(ctx.session, agent, key=key, reply=Reply(views=(Text(msg), *controls(actx, t))), now=ctx.now)

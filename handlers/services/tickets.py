@@ -289,6 +289,20 @@ def close(ctx: Ctx, t: Ticket, *, kind: str = "closed") -> None:
         t.rating_requested_at = ctx.now
 
 
+def customer_says(ctx: Ctx, t: Ticket, text: str) -> None:
+    """A bound customer adds a message to their own open ticket; the assignee gets it directly."""
+    if ctx.binding is None or ctx.binding.customer_id != t.customer_id:
+        raise NotFound("tk.not_found", code=t.code)
+    if t.status == "closed":
+        raise Conflict("tk.closed_no_note", code=t.code)
+    if not text.strip():
+        raise InvalidInput("tk.need_description")
+    ev = add_event(ctx, t, "customer_msg", text=text.strip())
+    t.updated_at = ctx.now
+    if t.assignee_id:
+        tn.tell_assignee(ctx, t, "tk.dm_customer_msg", key=f"tk:{t.code}:cmsg:{ev.id}", text=text.strip())
+
+
 def confirm(ctx: Ctx, t: Ticket) -> None:
     """The customer confirms the resolution: the ticket closes."""
     if ctx.binding is None or ctx.binding.customer_id != t.customer_id:
@@ -306,4 +320,5 @@ def reopen(ctx: Ctx, t: Ticket, reason: str | None) -> None:
     t.resolved_at = t.closed_at = None
     set_status(ctx, t, "in_progress" if t.assignee_id else "pending", "reopened", text=reason or None)
     if ctx.staff is None and t.assignee_id:
-        tn.tell_assignee_reopened(ctx, t, reason)
+        tn.tell_assignee(ctx, t, "tk.dm_reopened", key=f"tk:{t.code}:reopened:{ctx.now.isoformat()}",
+                         reason=reason or "—")

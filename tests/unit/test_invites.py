@@ -99,3 +99,27 @@ def test_bound_customer_plain_text_opens_ticket_dialog(desk):
     assert (tk.description, tk.type, tk.priority) == ("My invoices show the wrong tax rate", "complaint", "high")
     assert "⚠" not in cust.send("/help")
     assert "/ticket" in cust.send("/help")
+
+
+def test_plain_text_with_an_open_ticket_asks_where_it_belongs(desk):
+    cust = desk.customer()
+    cust.send("Printer offline")
+    cust.press_cmd("support")
+    cust.press_cmd("medium")
+    code = "FW2026001"
+    desk.user("sue").send(f"/ticket assign {code} alan")
+    desk.drain()
+    out = cust.send("It also shows error E42 now")
+    assert t("en", "tk.cust_which_ticket") in out
+    assert cust.choices()[0].startswith("#")  # the message text travels server-side, not in the token
+    cust.press(1)
+    assert desk.events(code)[-1].kind == "customer_msg"
+    assert desk.events(code)[-1].text == "It also shows error E42 now"
+    dm = desk.to("@alan", desk.drain())
+    assert len(dm) == 1 and "E42" in dm[0].text
+    cust.send("A different problem: invoices are late")
+    out = cust.press(2)
+    assert t("en", "tk.dlg.cust_type") in out
+    cust.press_cmd("consult")
+    cust.press_cmd("low")
+    assert desk.ticket("FW2026002").description == "A different problem: invoices are late"
