@@ -124,12 +124,15 @@ def owner_manager(session: Session, t: Ticket) -> Staff | None:
 
 
 def _alert(vctx: Ctx, t: Ticket, kind: str, level: int) -> Reply:
-    from handlers.services.ticket_views import card
+    from handlers.services.ticket_views import card, channel_controls
 
     c = vctx.session.get(Customer, t.customer_id)
     head = vctx.t(f"sla.alert.l{level}", code=t.code, kind=vctx.t(f"sla.kind.{kind}"),
                   customer=c.name if c else "—", due=vctx.fmt_dt(due_of(t, kind)))
-    return Reply(views=(Text("⏰ " + head),)) + card(vctx, t, log=False)
+    r = Reply(views=(Text("⏰ " + head),), text=head) + card(vctx, t, log=False)
+    if level == 1 and kind == "assign" and t.assignee_id is None:
+        r += Reply(views=tuple(channel_controls(vctx, t)))
+    return r
 
 
 def escalate_due(session: Session, *, now: datetime, settings: DomainSettings,

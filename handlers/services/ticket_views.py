@@ -37,7 +37,7 @@ def summary_fields(v: Ctx, t: Ticket) -> list[tuple[str, str]]:
     ]
     if t.contact_id:
         items.insert(1, (v.t("tk.f.contact"), _name(s, Contact, t.contact_id)))
-    if v.staff is not None:
+    if v.staff is not None or v.binding is None:  # staff and the service channel, not customers
         items.append((v.t("tk.f.assignee"), _name(s, Staff, t.assignee_id)))
     items.append((v.t("tk.f.created"), v.fmt_dt(t.created_at)))
     items.append((v.t("tk.f.description"), t.description))
@@ -137,17 +137,19 @@ def _post_fields(v: Ctx, t: Ticket) -> Fields:
     return Fields(tuple(items))
 
 
+def channel_controls(v: Ctx, t: Ticket) -> list:
+    """The Assign select (least loaded first) and Take it, for the service channel."""
+    sel = assign_select(v, t)
+    views: list = [sel] if sel.options else [Text(v.t("tk.no_agents"), muted=True)]
+    views.append(Buttons((Button(v.t("tk.btn.take"), Action(f"/ticket take {t.code}")),)))
+    return views
+
+
 def channel_post(v: Ctx, t: Ticket) -> Reply:
-    """The new-ticket post: summary, SLA deadlines, an Assign select (least loaded first) and Take it."""
+    """The new-ticket post: summary, SLA deadlines and the assignment controls."""
     head = v.t("tk.post_title", code=t.code, type=enum_label(v.lang, "ticket_type", t.type),
                priority=enum_label(v.lang, "priority", t.priority))
-    views: list = [Header("🚨 " + head), _post_fields(v, t)]
-    sel = assign_select(v, t)
-    if sel.options:
-        views.append(sel)
-    else:
-        views.append(Text(v.t("tk.no_agents"), muted=True))
-    views.append(Buttons((Button(v.t("tk.btn.take"), Action(f"/ticket take {t.code}")),)))
+    views: list = [Header("🚨 " + head), _post_fields(v, t), *channel_controls(v, t)]
     return Reply(views=tuple(views), text=head)
 
 

@@ -43,6 +43,9 @@ def test_assign_deadline_escalates_once_per_level(desk, clock):
     posts = desk.to("#service", desk.drain())
     assert len(posts) == 1 and code in posts[0].text
     assert t("en", "sla.kind.assign") in posts[0].text
+    sue = desk.user("sue")
+    sue.view(posts[0].reply, scope="c:#service")
+    assert f"/ticket take {code}" in sue.choices()  # the breach post can be acted on at once
     clock.advance(minutes=29)
     assert run(desk) == 0  # escalate_after (30m) not yet over since level 1
     clock.advance(minutes=2)
