@@ -87,7 +87,7 @@ def assign_select(v: Ctx, t: Ticket) -> Select:
 
 
 def controls(v: Ctx, t: Ticket) -> list:
-    from handlers.services.tickets import LEADS, customer_chats
+    from handlers.services.tickets import LEADS, accepted, customer_chats
 
     c = t.code
     out: list = []
@@ -108,7 +108,7 @@ def controls(v: Ctx, t: Ticket) -> list:
             out.append(sel)
         out.append(Buttons((Button(v.t("tk.btn.take"), Action(f"/ticket take {c}")),)))
     btns = []
-    if t.status == "pending" and t.assignee_id == s.id:
+    if t.status == "in_progress" and t.assignee_id == s.id and not accepted(v.session, t):
         btns.append(Button(v.t("tk.btn.accept"), Action(f"/ticket accept {c}"), "primary"))
     if handler and t.status in ("pending", "in_progress") and t.assignee_id is not None:
         btns.append(Button(v.t("tk.btn.note"), Action(f"/ticket note {c}")))

@@ -1,8 +1,8 @@
 """Service tickets: creation, routing, assignment and the status machine (seed 002 §2.4, §3.3).
 
-Status: pending → in_progress → resolved → closed; reopen from resolved or closed. Assignment keeps the
-ticket `pending` with an assignee until the agent accepts (确认处理); a note, a reply or a resolve by the
-assignee accepts implicitly. Every transition and note is a `TicketEvent`. Scheduler jobs: `escalate_due`
+Status: pending (待分配, waiting for an assignee) → in_progress (assigned) → resolved → closed; reopen from
+resolved or closed. The agent's Accept (确认处理) is a handling event, not a status: their first note, reply or
+resolve records it implicitly. Every transition and note is a `TicketEvent`. Scheduler jobs: `escalate_due`
 (sla.py), `auto_close_due` and `send_rating_reminders` (ratings.py), `post_complaint_review` (reviews.py) —
 also importable from here.
 """
@@ -113,9 +113,18 @@ def _require_handler(ctx: Ctx, t: Ticket) -> None:
         raise Forbidden("tk.not_handler", code=t.code)
 
 
+def accepted(session, t: Ticket) -> bool:  # noqa: ANN001
+    """Has the current assignee accepted (the last assignment event is followed by an acceptance)?"""
+    last = session.scalar(select(TicketEvent.kind).where(
+        TicketEvent.ticket_id == t.id, TicketEvent.kind.in_(("assigned", "reassigned", "accepted")))
+        .order_by(TicketEvent.id.desc()).limit(1))
+    return last == "accepted"
+
+
 def _auto_accept(ctx: Ctx, t: Ticket) -> None:
-    if t.status == "pending" and t.assignee_id is not None and ctx.staff and ctx.staff.id == t.assignee_id:
-        set_status(ctx, t, "in_progress", "accepted")
+    if (t.status == "in_progress" and ctx.staff is not None and ctx.staff.id == t.assignee_id
+            and not accepted(ctx.session, t)):
+        add_event(ctx, t, "accepted")
 
 
 def _contacted(ctx: Ctx, t: Ticket) -> None:
@@ -171,12 +180,12 @@ def assign(ctx: Ctx, t: Ticket, assignee_id: int) -> Staff:
     clocks = sla.work_clocks(ctx.settings, t.priority, ctx.now)
     res = ctx.session.execute(
         update(Ticket).where(Ticket.id == t.id, Ticket.status == "pending", Ticket.assignee_id.is_(None))
-        .values(assignee_id=agent.id, assigned_at=ctx.now, updated_at=ctx.now, **clocks)
+        .values(status="in_progress", assignee_id=agent.id, assigned_at=ctx.now, updated_at=ctx.now, **clocks)
         .execution_options(synchronize_session=False))
     ctx.session.refresh(t)
     if res.rowcount != 1:
         _already_taken(ctx, t)
-    ev = add_event(ctx, t, "assigned", text=agent.name)
+    ev = add_event(ctx, t, "assigned", frm="pending", to="in_progress", text=agent.name)
     sla.meet(ctx.session, t, "assign", ctx.now)
     tn.after_assign(ctx, t, agent, ev)
     return agent
@@ -218,9 +227,11 @@ def _already_taken(ctx: Ctx, t: Ticket) -> None:
 def accept(ctx: Ctx, t: Ticket) -> None:
     if ctx.staff is None or t.assignee_id != ctx.staff.id:
         raise Forbidden("tk.accept_not_yours", code=t.code)
-    if t.status != "pending":
+    if t.status != "in_progress":
         raise Conflict("tk.bad_transition", code=t.code, status=ctx.t(f"enum.status.{t.status}"))
-    set_status(ctx, t, "in_progress", "accepted")
+    if accepted(ctx.session, t):
+        raise Conflict("tk.already_accepted", code=t.code)
+    add_event(ctx, t, "accepted")
 
 
 def add_note(ctx: Ctx, t: Ticket, text: str) -> TicketEvent:

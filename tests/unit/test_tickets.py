@@ -104,8 +104,12 @@ def test_status_machine_refuses_invalid_steps(desk):
     desk.assign(code, "alan")
     alan = desk.user("alan")
     assert t("en", "tk.not_handler", code=code) in desk.user("bea").send(f"/ticket note {code} hi")
+    assert desk.ticket(code).status == "in_progress"  # assigned = in progress; Accept is a log entry
+    assert "/ticket accept " + code in (alan.send(f"/ticket {code}") and alan.choices())
     alan.send(f"/ticket accept {code}")
-    assert "⚠" in alan.send(f"/ticket accept {code}")
+    assert t("en", "tk.already_accepted", code=code) in alan.send(f"/ticket accept {code}")
+    alan.send(f"/ticket {code}")
+    assert "/ticket accept " + code not in alan.choices()
     # resolve needs a text: typed without one, it asks for it
     out = alan.send(f"/ticket resolve {code}")
     assert t("en", "tk.dlg.resolve_text") in out
