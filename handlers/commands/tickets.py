@@ -83,13 +83,13 @@ def _new(ctx: Ctx, rest: str) -> Reply:
         values[key] = match_enum(kind, words.pop())
     query = " ".join(words)
     if query:
-        values["customer"] = resolve_customer(ctx, query).id
+        values["customer"] = resolve_customer(ctx, query).code
     if desc.strip():
         values["description"] = desc.strip()
     if "customer" in values and all(k in values for k in ("type", "priority", "description")):
-        from storage.models import Customer
+        from handlers.dialogs.ticket_new import customer_of
 
-        t = tickets.create_ticket(ctx, customer=ctx.session.get(Customer, values["customer"]),
+        t = tickets.create_ticket(ctx, customer=customer_of(ctx, values),
                                   type_=values["type"], priority=values["priority"],
                                   description=values["description"])
         return created_reply(ctx, t)

@@ -15,15 +15,21 @@ from handlers.views import Reply, Text
 from storage.models import Contact, Customer
 
 
-def _customer(ctx: Ctx, text: str, values: dict) -> int:
-    return resolve_customer(ctx, text).id
+def _customer(ctx: Ctx, text: str, values: dict) -> str:
+    """Stored as the customer's code, so a prefilled form field shows something a person can read."""
+    return resolve_customer(ctx, text).code
+
+
+def customer_of(ctx: Ctx, values: dict) -> Customer | None:
+    code = values.get("customer")
+    return ctx.session.scalar(select(Customer).where(Customer.code == code)) if code else None
 
 
 def _contacts(ctx: Ctx, values: dict) -> list[Contact]:
-    cid = values.get("customer")
-    if not cid:
+    c = customer_of(ctx, values)
+    if c is None:
         return []
-    return list(ctx.session.scalars(select(Contact).where(Contact.customer_id == int(cid)).order_by(Contact.id)))
+    return list(ctx.session.scalars(select(Contact).where(Contact.customer_id == c.id).order_by(Contact.id)))
 
 
 def _contact_choices(ctx: Ctx, values: dict) -> list[tuple[str, str]]:
@@ -60,8 +66,7 @@ def _staff_done(ctx: Ctx, values: dict) -> Reply:
     from handlers.commands.tickets import created_reply
     from handlers.services import tickets
 
-    customer = ctx.session.get(Customer, int(values["customer"]))
-    t = tickets.create_ticket(ctx, customer=customer, type_=values["type"], priority=values["priority"],
+    t = tickets.create_ticket(ctx, customer=customer_of(ctx, values), type_=values["type"], priority=values["priority"],
                               description=values["description"], contact_id=values.get("contact"))
     return created_reply(ctx, t)
 

@@ -260,3 +260,18 @@ def test_reassign_by_supervisor(desk):
 def test_description_too_long(desk):
     out = desk.user("sue").send("/ticket new 云栖 complaint high: " + "x" * 5000)
     assert "⚠" in out and "FW2026001" not in out
+
+
+def test_form_surface_prefill_and_submit(desk):
+    from handlers.context import Inbound
+
+    core = desk.core
+    r = core.handle(Inbound(platform="console", user_ref="sue", chat_ref="@sue", surface="form",
+                            text="/ticket new 云栖 complaint high"))
+    fields = {f.name: f.value for f in r.form.fields}
+    assert fields["customer"] == desk.codes["c1"] and fields["type"] == "complaint"
+    values = dict(fields, description="Form-made ticket", contact="")
+    r = core.handle(Inbound(platform="console", user_ref="sue", chat_ref="@sue", surface="form",
+                            form=values, dialog="ticket_new"))
+    assert "FW2026001" in text_of(r)
+    assert desk.ticket("FW2026001").description == "Form-made ticket"
