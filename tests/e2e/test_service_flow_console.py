@@ -55,8 +55,11 @@ def test_full_service_flow(core, engine, world, clock):
     # the customer writes plainly: a ticket dialog starts with that text as the description
     customer.send("The system rejects every login since 9am")
     customer.press_cmd("complaint")
+    woke: list[int] = []
+    core.on_outbox.append(lambda: woke.append(1))  # what wakes the real sender thread after the commit
     out = customer.press_cmd("high")
     assert "FW2026001" in out
+    assert woke == [1]
     # the supervisor channel post is there as soon as the outbox is drained (no scheduler)
     assert world["sender"].drain() >= 1
     posts = delivered(world, "#service")
@@ -108,3 +111,29 @@ def test_full_service_flow(core, engine, world, clock):
     assert kinds == ["created", "assigned", "accepted", "note", "resolved", "confirmed", "rated", "comment"]
     out = sue.send("/report csat")
     assert "alan" in out and "4.0" in out and "Fast and friendly" in out
+
+
+def test_channel_post_is_event_driven(core, engine, world):
+    """With the sender's polling interval far away, the post still goes out: the commit wakes the sender."""
+    import threading
+
+    got = threading.Event()
+
+    class Watching(ConsoleTransport):
+        def send(self, chat_ref, reply, *, scope):
+            ref = super().send(chat_ref, reply, scope=scope)
+            if chat_ref == "#service":
+                got.set()
+            return ref
+
+    transport = Watching()
+    sender = Sender(engine, {"console": transport}, clock=core.clock)
+    sender.start(interval=3600)
+    try:
+        assert not got.is_set()
+        core.on_outbox.append(sender.wake)
+        ConsoleSession(core, user="sue").send("/ticket new 云栖 complaint high: nobody can log in")
+        assert got.wait(30)
+    finally:
+        sender.stop()
+    assert "FW2026001" in [d for d in transport.sent if d.chat_ref == "#service"][0].text
