@@ -25,6 +25,7 @@ from handlers.context import Ctx, Inbound
 from handlers.dialogs import engine as dialogs
 from handlers.errors import UserError
 from handlers.i18n import norm_lang, t
+from handlers.lookup import Ambiguous, pick_reply
 from handlers.settings import DomainSettings
 from handlers.views import Error, Reply, Text
 from storage.db import session_scope, utcnow
@@ -56,7 +57,7 @@ class Core:
         self.clock = clock
         self.bot_names = dict(bot_names or {})
         self.on_outbox: list[Callable[[], None]] = []
-        self.plain_text_hooks: list[PlainTextHook] = []
+        self.plain_text_hooks: list[PlainTextHook] = list(commands.PLAIN_TEXT_HOOKS)
         self._secret = secret
 
     # ------------------------------------------------------------ secret for button tokens
@@ -86,6 +87,9 @@ class Core:
                 ctx = self.context(session, inbound, now)
                 try:
                     r = self._dispatch(ctx, inbound)
+                except Ambiguous as e:
+                    session.rollback()
+                    return _pick(ctx, e)
                 except UserError as e:
                     session.rollback()
                     return Reply(views=(Error(ctx.t(e.key, **e.params)),))
@@ -128,6 +132,7 @@ class Core:
             text = self._decode(ctx, inbound)
             ctx.via_button = True
         text = (text or "").strip()
+        ctx.extra["text"] = text
         if len(text) > ctx.settings.max_text * 3:
             return Reply(views=(Error(ctx.t("err.too_long", max=ctx.settings.max_text)),))
         state = dialogs.active(ctx)
@@ -172,6 +177,16 @@ class Core:
         if ctx.staff is not None and cmd.roles is not None and ctx.staff.role not in cmd.roles:
             raise UserError("err.forbidden_role", verb=cmd.verb)
         return cmd.func(ctx, args)
+
+
+def _pick(ctx: Ctx, e: Ambiguous) -> Reply:
+    """Several customers matched: offer each, re-running the same command with that customer's code."""
+    text = ctx.extra.get("text", "")
+    q = str(e.params.get("query", ""))
+    if not text.startswith("/") or not q or q not in text:
+        return Reply(views=(Error(ctx.t(e.key, **e.params)),))
+    r = pick_reply(ctx, e.matches, lambda c: text.replace(q, c.code, 1))
+    return notify.bind_actions(ctx.session, r, scope=ctx.scope, now=ctx.now)
 
 
 def _may_use(ctx: Ctx, cmd: commands.Command) -> bool:

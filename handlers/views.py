@@ -145,6 +145,7 @@ class Reply:
     `replace`: the reply updates the message whose button was pressed, where the platform can do that.
     `form`: the whole current dialog, for adapters that render it as one form.
     `text`: a short plain fallback (notifications, screen readers); adapters derive one if empty.
+    `expects_text`: the reply asks for typed text (a dialog step without choices).
     """
 
     views: tuple[View, ...] = ()
@@ -153,6 +154,7 @@ class Reply:
     form: Form | None = None
     text: str = ""
     file: FileRef | None = None
+    expects_text: bool = False  # a dialog asks for free text: a typed number is an answer, not a button
 
     def __add__(self, other: Reply) -> Reply:
         return dataclasses.replace(

@@ -71,7 +71,7 @@ class ConsoleSession:
     def send(self, text: str) -> str:
         """Type a line. A bare number presses that choice of the last reply."""
         s = text.strip()
-        if s.isdigit() and 1 <= int(s) <= len(self.last.actions):
+        if s.isdigit() and 1 <= int(s) <= len(self.last.actions) and not self.last_reply.expects_text:
             return self.press(int(s))
         return self._show(self.core.handle(self._inbound(text=text)))
 

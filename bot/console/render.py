@@ -114,6 +114,10 @@ def render_form(v: Form, out: Rendered, lang: str) -> None:
 def render(reply: Reply, lang: str) -> Rendered:
     out = Rendered()
     for v in reply.views:
+        if reply.expects_text and isinstance(v, Buttons):
+            # a free-text answer is expected: numbers are answers, so these are words to type instead
+            out.lines.append("  (" + " · ".join(clean(b.label) for b in v.buttons) + ")")
+            continue
         render_view(v, out, lang)
     if reply.file:
         out.lines.append(f"📎 {reply.file.name} → {reply.file.path}")

@@ -147,7 +147,7 @@ def prompt(ctx: Ctx, d: Dialog, i: int, values: dict, *, error: str | None = Non
         controls.append(Button(ctx.t("dlg.back"), Action("back")))
     controls.append(Button(ctx.t("dlg.cancel"), Action("/cancel"), style="danger"))
     views.append(Buttons(tuple(controls)))
-    return Reply(views=tuple(views))
+    return Reply(views=tuple(views), expects_text=step.choices is None)
 
 
 def form(ctx: Ctx, d: Dialog, prefill: dict | None = None) -> Form:

@@ -1,0 +1,81 @@
+"""The report registry behind `/report KIND [PERIOD]`. Feature modules register kinds with `@report`.
+
+A report is `def report_<kind>(ctx: Ctx, args: str) -> Reply`; `roles` limits who may run it.
+`parse_period(ctx, text)` turns `week`, `month`, `quarter`, `year`, `7d`, `2026-11`, `本周`, `本月` into a
+[start, end) pair of aware UTC datetimes in the viewer's time zone.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from handlers.context import Ctx
+from handlers.errors import InvalidInput
+from handlers.views import Reply
+
+ReportFn = Callable[[Ctx, str], Reply]
+
+
+@dataclass(frozen=True)
+class Report:
+    kind: str
+    func: ReportFn
+    roles: tuple[str, ...]
+    aliases: tuple[str, ...] = ()
+
+
+REPORTS: dict[str, Report] = {}
+
+
+def report(kind: str, *, roles: tuple[str, ...], aliases: tuple[str, ...] = ()) -> Callable[[ReportFn], ReportFn]:
+    def deco(fn: ReportFn) -> ReportFn:
+        REPORTS[kind] = Report(kind, fn, roles, aliases)
+        return fn
+
+    return deco
+
+
+def find(word: str) -> Report | None:
+    w = word.lower()
+    for r in REPORTS.values():
+        if r.kind == w or w in r.aliases:
+            return r
+    return None
+
+
+_PERIODS = {"week": "week", "本周": "week", "month": "month", "本月": "month", "quarter": "quarter",
+            "本季度": "quarter", "year": "year", "今年": "year", "本年": "year"}
+
+
+def parse_period(ctx: Ctx, text: str, *, default: str = "month") -> tuple[datetime, datetime]:
+    """[start, end) of a period in the viewer's zone, as aware datetimes."""
+    w = (text or default).strip().lower()
+    local = ctx.now.astimezone(ctx.tz)
+    day = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    m = re.fullmatch(r"(\d{1,3})\s*(d|天)", w)
+    if m:
+        return day - timedelta(days=int(m.group(1)) - 1), day + timedelta(days=1)
+    m = re.fullmatch(r"(\d{4})-(\d{2})", w)
+    if m:
+        start = day.replace(year=int(m.group(1)), month=int(m.group(2)), day=1)
+        nxt = start.replace(year=start.year + (start.month == 12), month=start.month % 12 + 1)
+        return start, nxt
+    kind = _PERIODS.get(w)
+    if kind == "week":
+        start = day - timedelta(days=day.weekday())
+        return start, start + timedelta(days=7)
+    if kind == "month":
+        start = day.replace(day=1)
+        return start, start.replace(year=start.year + (start.month == 12), month=start.month % 12 + 1)
+    if kind == "quarter":
+        q0 = (day.month - 1) // 3 * 3 + 1
+        start = day.replace(month=q0, day=1)
+        end_m = q0 + 3
+        return start, start.replace(year=start.year + (end_m > 12), month=(end_m - 1) % 12 + 1)
+    if kind == "year":
+        start = day.replace(month=1, day=1)
+        return start, start.replace(year=start.year + 1)
+    raise InvalidInput("report.bad_period", value=text)
