@@ -36,7 +36,8 @@ def test_stranger_gets_polite_answer_and_start_token_passes_through(tg_core, fak
         fake.push_message(chat_id=STRANGER, user_id=STRANGER, text="/tickets")
         fake.push_message(chat_id=STRANGER, user_id=STRANGER, text="hello?")
         msgs = fake.wait_sent(STRANGER, 3)
-    assert all(plain(m) == t("en", "auth.stranger") for m in msgs)
+    assert plain(msgs[0]) == t("en", "inv.invalid")  # a bad invite: a short, polite answer
+    assert all(plain(m) == t("en", "auth.stranger") for m in msgs[1:])
     assert not any(m.get("reply_markup") for m in msgs)
 
 

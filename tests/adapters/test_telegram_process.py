@@ -23,7 +23,7 @@ def test_run_telegram_process_polls_answers_and_stops_cleanly(tmp_path) -> None:
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         fake.wait_for(lambda: fake.calls_of("deleteWebhook"), timeout=30)
-        fake.push_message(chat_id=4242, user_id=4242, text="/start sometoken")
+        fake.push_message(chat_id=4242, user_id=4242, text="/start")
         [m] = fake.wait_sent(4242, timeout=20)
         assert m["text"] == t("en", "auth.stranger")
         proc.send_signal(signal.SIGTERM)
