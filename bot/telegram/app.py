@@ -67,7 +67,7 @@ class Webhook:
 def build_application(token: str, api_url: str = "", *, limits: Limits | None = None) -> Application:
     base, files = api_urls(api_url)
     return (ApplicationBuilder().token(token).base_url(base).base_file_url(files)
-            .rate_limiter(Limiter(limits)).concurrent_updates(32).build())
+            .rate_limiter(Limiter(limits)).concurrent_updates(32).job_queue(None).build())
 
 
 def markup(o: Outgoing) -> InlineKeyboardMarkup | None:

@@ -31,6 +31,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_run_telegram(args: argparse.Namespace) -> int:
+    from telegram.error import InvalidToken, TelegramError
+
     from bot.telegram.app import TelegramBot, Webhook
 
     if args.webhook and not args.url:
@@ -45,5 +47,11 @@ def cmd_run_telegram(args: argparse.Namespace) -> int:
                       service_chat=cfg.telegram_service_chat)
     hook = Webhook(url=args.url, port=args.port, listen=args.listen,
                    secret=cfg.telegram_webhook_secret) if args.webhook else None
-    bot.run_forever(webhook=hook)
+    try:
+        bot.run_forever(webhook=hook)
+    except InvalidToken:
+        raise StartupError("configuration error: TELEGRAM_BOT_TOKEN was refused by the Bot API") from None
+    except (TelegramError, OSError) as e:
+        where = cfg.telegram_api_url or "https://api.telegram.org"
+        raise StartupError(f"cannot start the Telegram bot ({where}): {type(e).__name__}: {e}"[:300]) from None
     return 0

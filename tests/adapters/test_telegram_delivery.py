@@ -185,3 +185,20 @@ def test_on_postgresql_dedupe_and_outbox_edit(pg_url, settings, clock) -> None:
         fake.stop()
         SQLModel.metadata.drop_all(engine)
         engine.dispose()
+
+
+def test_cli_refused_token_or_unreachable_api_is_one_line(monkeypatch, tmp_path, capsys, fake) -> None:
+    from bot import cli
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path}/crm.db")
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", fake.token)
+    monkeypatch.setenv("TELEGRAM_API_URL", fake.root)
+    fake.fail_next("getMe", status=401, description="Unauthorized")
+    assert cli.main(["run", "telegram"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "TELEGRAM_BOT_TOKEN" in err and "\n" not in err and "Traceback" not in err
+    monkeypatch.setenv("TELEGRAM_API_URL", "http://127.0.0.1:9")  # nothing listens there
+    assert cli.main(["run", "telegram"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "cannot start the Telegram bot" in err and "\n" not in err
