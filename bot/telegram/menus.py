@@ -1,8 +1,9 @@
 """The command menus (`setMyCommands`): staff see their verbs, everyone else a short customer list.
 
 Staff menus are set per private chat (`BotCommandScopeChat(<telegram id>)`) in the staff member's language,
-for the verbs their role may use; the supervisor group gets the staff menu; the default scope (customers and
-strangers) gets the customer verbs in English, with a Chinese list for clients set to Chinese.
+for the verbs their role may use; the supervisor group gets the staff menu (in the default language, and in
+Chinese for Chinese clients); the default scope (customers and strangers) gets the customer verbs in English,
+with a Chinese list for clients set to Chinese.
 """
 
 from __future__ import annotations
@@ -59,6 +60,7 @@ def menus(engine: Engine, *, service_chat: str = "", default_lang: str = "en") -
     out = [Menu(None, None, customer_commands("en")), Menu(None, "zh", customer_commands("zh"))]
     if service_chat:
         out.append(Menu(service_chat, None, staff_commands(norm_lang(default_lang))))
+        out.append(Menu(service_chat, "zh", staff_commands("zh")))
     with session_scope(engine) as s:
         rows = s.execute(select(Staff.telegram_id, Staff.lang, Staff.role)
                          .where(Staff.active.is_(True), Staff.telegram_id.is_not(None))).all()
