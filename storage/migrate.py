@@ -52,9 +52,21 @@ def current(connection: Connection) -> str | None:
     return MigrationContext.configure(connection).get_current_revision()
 
 
-def upgrade(engine: Engine) -> None:
+def upgrade(engine: Engine, *, verbose: bool = False) -> None:
+    """Bring the database to `head`. Quiet unless `verbose` (it runs at every start-up)."""
     import storage.models  # noqa: F401 - registers the tables
 
+    alembic_log = logging.getLogger("alembic")
+    level = alembic_log.level
+    if not verbose:
+        alembic_log.setLevel(logging.WARNING)
+    try:
+        _upgrade(engine)
+    finally:
+        alembic_log.setLevel(level)
+
+
+def _upgrade(engine: Engine) -> None:
     with engine.begin() as conn:
         if conn.dialect.name == "postgresql":
             conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK_ID})
