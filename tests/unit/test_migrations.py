@@ -93,3 +93,23 @@ def test_migrations_adopt_create_all_postgresql(pg_engine):
     upgrade(pg_engine)
     assert _rev(pg_engine) == INITIAL_REV
     assert _diffs(pg_engine) == []
+
+
+def test_migrations_concurrent_upgrades_postgresql(pg_engine):
+    """Several instances starting at once: the advisory lock makes them take turns."""
+    import threading
+
+    errors: list = []
+
+    def run() -> None:
+        try:
+            upgrade(pg_engine)
+        except Exception as e:  # noqa: BLE001 - reported below
+            errors.append(e)
+
+    threads = [threading.Thread(target=run) for _ in range(4)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert errors == [] and _rev(pg_engine) == INITIAL_REV and _diffs(pg_engine) == []
