@@ -11,6 +11,7 @@ from pathlib import Path
 
 from bot import app as app_mod
 from bot.demo_words import DEFAULT_USER
+from handlers.i18n import t
 from storage.db import session_scope, utcnow
 from storage.models import Staff
 
@@ -41,7 +42,8 @@ def hint(a: app_mod.App, user: str) -> str:
     if st is None:
         return f"No staff member {user!r} in the demo. Try: crm-bot demo --as {DEFAULT_USER}"
     other = "/lang en switches to English" if st.lang == "zh" else "/lang zh switches to Chinese"
-    return (f"You are {st.name}, {st.role} in team {st.team or '-'}. Try /help, /followups, /customer 科技, "
+    role = t("en", f"enum.role.{st.role}")
+    return (f"You are {st.name}, {role} in team {st.team or '-'}. Try /help, /followups, /customer 科技, "
             f"/tickets, /report — {other}; a number presses a button; Ctrl-D quits.")
 
 
