@@ -58,7 +58,7 @@ def cmd_console(args: argparse.Namespace) -> int:
 def cmd_db_upgrade(args: argparse.Namespace) -> int:
     from sqlalchemy.exc import DBAPIError
 
-    from storage.migrate import upgrade
+    from storage.migrate import MigrationError, upgrade
 
     a = app_mod.build(migrate=False)
     try:
@@ -66,6 +66,8 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
     except DBAPIError as e:
         reason = str(getattr(e, "orig", e)).strip().splitlines()[0][:200]
         return _fail(f"database error: cannot upgrade {app_mod.safe_url(a.config.database_url)}: {reason}")
+    except MigrationError as e:
+        return _fail(f"database error: {e}")
     print(f"database is up to date: {app_mod.safe_url(a.config.database_url)}")
     return 0
 

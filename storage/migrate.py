@@ -24,6 +24,7 @@ from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.operations import Operations
 from alembic.script import ScriptDirectory
+from alembic.util import CommandError
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import SQLModel
@@ -33,6 +34,10 @@ INITIAL_REV = "0001"
 _LOCK_ID = 0x6372_6D62  # "crmb": pg_advisory_xact_lock key
 
 log = logging.getLogger("crm.migrate")
+
+
+class MigrationError(Exception):
+    """The schema cannot be brought up to date (e.g. the database is from a newer crm-bot)."""
 
 
 def alembic_config(connection: Connection | None = None) -> Config:
@@ -62,6 +67,8 @@ def upgrade(engine: Engine, *, verbose: bool = False) -> None:
         alembic_log.setLevel(logging.WARNING)
     try:
         _upgrade(engine)
+    except CommandError as e:
+        raise MigrationError(f"cannot upgrade the schema: {str(e).splitlines()[0][:200]}") from None
     finally:
         alembic_log.setLevel(level)
 

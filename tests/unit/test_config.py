@@ -96,3 +96,18 @@ def test_config_defaults_and_env_file(tmp_path, monkeypatch):
     (tmp_path / ".env").write_text("CRM_GRADE_A_MIN=many\n")
     with pytest.raises(ConfigError, match="CRM_GRADE_A_MIN"):
         load()
+
+
+def test_config_database_from_a_newer_version_gives_one_line(cli, tmp_path):
+    from sqlalchemy import text
+
+    from storage.db import make_engine
+    from storage.migrate import upgrade
+
+    e = make_engine(f"sqlite:///{tmp_path}/crm.db")
+    upgrade(e)
+    with e.begin() as c:
+        c.execute(text("UPDATE alembic_version SET version_num = 'ffff9999'"))
+    e.dispose()
+    _one_line(cli("staff", "list"), "database error", "ffff9999")
+    _one_line(cli("db", "upgrade"), "database error")
