@@ -57,7 +57,7 @@ class Core:
         self.clock = clock
         self.bot_names = dict(bot_names or {})
         self.on_outbox: list[Callable[[], None]] = []
-        self.plain_text_hooks: list[PlainTextHook] = []
+        self.plain_text_hooks: list[PlainTextHook] = list(commands.PLAIN_TEXT_HOOKS)
         self._secret = secret
 
     # ------------------------------------------------------------ secret for button tokens
