@@ -15,6 +15,14 @@ from handlers.i18n import t
 from storage.db import session_scope, utcnow
 from storage.models import Staff
 
+TIPS = {
+    "rep": "/followups, /customer 科技, /opp list",
+    "manager": "/report, /customer 科技, /pool",
+    "agent": "/tickets mine, /tickets",
+    "supervisor": "/tickets, /report sla",
+    "admin": "/staff, /report, /export customers",
+}
+
 
 def _remove(db: Path) -> None:
     for suffix in ("", "-wal", "-shm", "-journal"):
@@ -42,9 +50,10 @@ def hint(a: app_mod.App, user: str) -> str:
     if st is None:
         return f"No staff member {user!r} in the demo. Try: crm-bot demo --as {DEFAULT_USER}"
     other = "/lang en switches to English" if st.lang == "zh" else "/lang zh switches to Chinese"
+    tips = TIPS.get(st.role, TIPS["rep"])
     role = t("en", f"enum.role.{st.role}")
-    return (f"You are {st.name}, {role} in team {st.team or '-'}. Try /help, /followups, /customer 科技, "
-            f"/tickets, /report — {other}; a number presses a button; Ctrl-D quits.")
+    return (f"You are {st.name}, {role} in team {st.team or '-'}. Try /help, {tips} — {other}; "
+            f"a number presses a button; Ctrl-D quits.")
 
 
 def run(*, db: str, user: str | None, console: bool) -> int:
