@@ -15,6 +15,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from bot import demo_words as W
+from bot.demo_followups import add_followups
 from bot.demo_tickets import add_tickets
 from handlers.settings import DomainSettings
 from storage import codes
@@ -162,7 +163,7 @@ class Demo:
             self.add_opportunities(c, sp, won_at, first)
         elif sp.type == "intent" and self.rng.random() < 0.5:
             self.deals.append((c, contact))
-        self.add_followups(c, sp, won_at)
+        add_followups(self, c, sp, won_at)
 
     def add_contacts(self, c: Customer) -> Contact:
         first = None
@@ -247,73 +248,6 @@ class Demo:
             self.later.append(OpportunityStage(opportunity_id=o.id, from_stage=prev, to_stage=st, staff_id=owner.id,
                                         note=W.STAGE_NOTES[st], at=at))
             prev = st
-
-    # ------------------------------------------------------------ follow-ups
-    def next_plan(self, c: Customer, sp: Spec) -> tuple[datetime, datetime | None]:
-        """(date of the last follow-up, its next_followup_at) for this customer."""
-        now = self.now
-        if sp.owner is None:
-            return now - (self.st.pool_return_days + self.rng.randint(1, 20)) * DAY, None
-        if sp.type == "lost":
-            return now - self.rng.randint(5, 60) * DAY, None
-        when = self.pick({"overdue": 20, "today": 15, "upcoming": 50, "none": 15})
-        if when == "overdue":
-            nxt = self.at_local(now - self.rng.randint(1, 10) * DAY, self.rng.randint(9, 17))
-            return nxt - self.rng.randint(1, 10) * DAY, nxt
-        if when == "today":
-            nxt = self.at_local(now, self.rng.randint(9, 18), self.rng.choice((0, 30)))
-            return nxt - self.rng.randint(1, 10) * DAY, nxt
-        last = now - self.rng.randint(2, 240) * timedelta(hours=1)
-        if when == "none":
-            return last, None
-        return last, self.at_local(now + self.rng.randint(1, 20) * DAY, self.rng.randint(9, 17))
-
-    def add_followups(self, c: Customer, sp: Spec, won_at: datetime | None) -> None:
-        if sp.new_lead:
-            return
-        staff = sp.owner or sp.prev_owner
-        end, nxt = self.next_plan(c, sp)
-        start = c.created_at + timedelta(hours=2)
-        if end <= start:
-            end, nxt = self.now - timedelta(hours=1), self.at_local(self.now + 3 * DAY, 10)
-        n = {"potential": (1, 3), "intent": (3, 7), "deal": (4, 9), "lost": (2, 4)}[sp.type]
-        dates = sorted([self.between(start, end) for _ in range(self.rng.randint(*n) - 1)] + [end])
-        if won_at and start < won_at < end:
-            dates = sorted([*dates, won_at])
-        for i, d in enumerate(dates):
-            last = i == len(dates) - 1
-            due = nxt if last else self.at_local(dates[i + 1], 9)
-            if not last and due > dates[i + 1]:
-                due = dates[i + 1]
-            fu = self.followup(c, staff, d, due, last=last, won=d == won_at, sp=sp)  # type: ignore[arg-type]
-            fu.done_at = None if last else dates[i + 1]
-            self.later.append(fu)
-        c.last_followup_at, c.next_followup_at = dates[-1], nxt
-        if sp.owner is None:
-            c.pooled_at = dates[-1] + self.st.pool_return_days * DAY
-
-    def followup(self, c: Customer, staff: Staff, d: datetime, due: datetime | None, *, last: bool,
-                 won: bool, sp: Spec) -> FollowUp:
-        method = self.pick({"phone": 40, "wechat": 25, "visit": 15, "email": 10, "meeting": 10})
-        feedback = "positive" if won else self.pick(
-            {"lost": {"positive": 1, "neutral": 3, "negative": 6}}.get(sp.type, {"positive": 5, "neutral": 4, "negative": 1}))
-        result = "deal" if won else "continue"
-        if last and sp.type == "lost":
-            result = self.rng.choice(("invalid", "paused"))
-        elif last and due is None:
-            result = "paused"
-        elif feedback == "positive" and self.rng.random() < 0.3:
-            result = "key"
-        zh = staff.lang == "zh"
-        text = self.rng.choice((W.FU_ZH if zh else W.FU_EN)[method])
-        content = text.format(mood=(W.MOOD_ZH if zh else W.MOOD_EN)[feedback],
-                              title=self.rng.choice(W.TITLES) if zh else "manager")
-        reminded = self.at_local(due, 9) if due and not last and self.at_local(due, 9) <= self.now else None
-        if last and due and due < self.at_local(self.now, 0):
-            reminded = self.at_local(due, 9)
-        return FollowUp(customer_id=c.id, date=d, method=method, content=content, feedback=feedback,
-                        next_followup_at=due, staff_id=staff.id, result=result, reminded_at=reminded,
-                        created_at=d)
 
 
 def generate(session, *, now: datetime, settings: DomainSettings, seed: int = 2026) -> dict[str, int]:  # noqa: ANN001
