@@ -53,14 +53,17 @@ KEY_FIELDS = frozenset({"name", "contact", "title", "phone", "email", "type"})
 CONTACT_FIELDS = {"contact": "name", "title": "title", "phone": "phone", "email": "email"}
 
 
-def parse_fields(ctx: Ctx, kv: dict[str, str]) -> dict[str, Any]:
+def parse_fields(ctx: Ctx, kv: dict[str, str], parsers: dict | None = None, *,
+                 label_prefix: str = "cust.f.") -> dict[str, Any]:
     """Validate typed `key=value` pairs; the first bad one raises, naming the field."""
+    parsers = parsers or PARSERS
     out: dict[str, Any] = {}
     for k, raw in kv.items():
         try:
-            out[k] = PARSERS[k](ctx, raw, out)
+            out[k] = parsers[k](ctx, raw, out)
         except UserError as e:
-            raise InvalidInput("cust.err.field", field=ctx.t(f"cust.f.{k}"), error=ctx.t(e.key, **e.params)) from None
+            raise InvalidInput("cust.err.field", field=ctx.t(f"{label_prefix}{k}"),
+                               error=ctx.t(e.key, **e.params)) from None
     return out
 
 
