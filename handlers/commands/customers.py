@@ -137,7 +137,7 @@ def parse_filters(ctx: Ctx, text: str) -> tuple[str, dict[str, str]]:
     return " ".join(words), filters
 
 
-def _apply_filters(ctx: Ctx, q, filters: dict[str, str]):  # noqa: ANN001, ANN202
+def apply_filters(ctx: Ctx, q, filters: dict[str, str]):  # noqa: ANN001, ANN202
     for k, v in filters.items():
         if k == "industry":
             q = q.where(Customer.industry == parse_industry(ctx, v))
@@ -159,7 +159,7 @@ def _apply_filters(ctx: Ctx, q, filters: dict[str, str]):  # noqa: ANN001, ANN20
 
 
 def find_filtered(ctx: Ctx, query: str, filters: dict[str, str], *, base=None) -> list[Customer]:  # noqa: ANN001
-    q = _apply_filters(ctx, select(Customer).where(base if base is not None else customer_filter(ctx)), filters)
+    q = apply_filters(ctx, select(Customer).where(base if base is not None else customer_filter(ctx)), filters)
     if not query:
         return list(ctx.session.scalars(q.order_by(Customer.code).limit(1000)))
     hits = find_customers(ctx, query, limit=500)
