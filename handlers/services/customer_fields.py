@@ -218,16 +218,21 @@ def looks_like_date(text: str) -> bool:
 
 
 def _parse_date(ctx: Ctx, text: str, *, past: bool = False) -> date:
-    """A local date from what the user typed. ISO dates, today/yesterday and `12月5日` are read here;
-    anything else goes to `handlers.dates.parse_when` (FOLLOWUPS) when it is available."""
+    """A local date from what the user typed.
+
+    Unambiguous forms (ISO `2026-12-05`, today/yesterday/昨天, `12月5日`) are read here, so the commands work
+    on their own; natural phrases go to FOLLOWUPS' `handlers.dates` when it is importable: `parse_day` for
+    past-or-future days (purchases), `parse_when` for future moments (expected close dates).
+    """
     d = _local_date(ctx, text, past=past)
     if d is not None:
         return d
     try:
-        from handlers.dates import parse_when
+        from handlers import dates
     except ImportError:
         raise InvalidInput("cust.err.date", value=text) from None
-    when: datetime = parse_when(text, now=ctx.now, tz=ctx.tz, lang=ctx.lang)
+    fn = getattr(dates, "parse_day", None) if past else None
+    when: datetime = (fn or dates.parse_when)(text, now=ctx.now, tz=ctx.tz, lang=ctx.lang)
     return when.astimezone(ctx.tz).date()
 
 

@@ -241,3 +241,55 @@ def test_customer_audit_view_for_managers_only(team):
     assert "⚠" in alice.send("/customer audit ABC2026001")
     out = chat(team, "mary").send("/customer audit ABC2026001")
     assert "IT" in out and "finance" in out and "alice" in out
+
+
+def test_customer_add_as_a_form_validates_every_field(team):
+    from handlers.context import Inbound
+    from handlers.dialogs.engine import FormErrors
+
+    r = team.handle(Inbound(platform="console", user_ref="alice", chat_ref="@alice", text="/customer add",
+                            surface="form"))
+    assert r.form is not None and r.form.dialog == "customer_add"
+    names = [fl.name for fl in r.form.fields]
+    assert names[:3] == ["name", "industry", "type"]
+    assert ("IT", "IT") in next(fl for fl in r.form.fields if fl.name == "industry").choices
+    bad = {"name": "Form Co", "industry": "IT", "type": "intent", "phone": "123", "email": "x@"}
+    with pytest.raises(FormErrors) as e:
+        team.handle(Inbound(platform="console", user_ref="alice", chat_ref="@alice", form=bad, dialog="customer_add"))
+    assert set(e.value.errors) == {"phone", "email"}
+    good = {**bad, "phone": "13812345678", "email": "a@form.example"}
+    team.handle(Inbound(platform="console", user_ref="alice", chat_ref="@alice", form=good, dialog="customer_add"))
+    assert [c.name for c in customers(team)] == ["Form Co"]
+
+
+def test_customer_add_in_chinese_transcript(team):
+    with session_scope(team.engine) as s:
+        from storage.models import Staff
+        s.scalar(select(Staff).where(Staff.name == "alice")).lang = "zh"
+    alice = chat(team, "alice")
+    out = alice.send("/customer add")
+    assert "客户名称" in out
+    alice.send("北京星河贸易有限公司")
+    out = alice.send("金属")
+    assert "⚠" in out and "不是已知行业" in out
+    alice.send("零售业")
+    alice.send("意向")
+    alice.send("李娜")
+    alice.send("采购经理")
+    out = alice.send("1381234567")
+    assert "⚠" in out and "11位" in out
+    alice.send("13812345670")
+    for _ in range(2):
+        alice.send("跳过")
+    alice.send("高预算,转介绍客户")
+    for _ in range(2):
+        alice.send("跳过")
+    out = alice.send("跳过")
+    assert "已保存" in out and "ABC2026001" in out and "零售业" in out
+
+
+def test_customer_one_line_manager_sets_owner(team):
+    out = chat(team, "mary").send('/customer add name="For Bob" industry=IT type=potential owner=bob')
+    assert "bob" in out
+    assert "⚠" in chat(team, "alice").send('/customer add name="For Bob 2" industry=IT type=potential owner=bob')
+    assert "⚠" in chat(team, "mary").send('/customer add name="For Zed" industry=IT type=potential owner=zed')
