@@ -33,7 +33,8 @@ from storage.models import Customer, CustomerTag, Tag
 SALES = ("rep", "manager", "admin")
 _SUB = {"add": "add", "new": "add", "新增": "add", "新建": "add", "添加": "add", "edit": "edit", "修改": "edit",
         "编辑": "edit", "approve": "approve", "批准": "approve", "reject": "reject", "驳回": "reject",
-        "audit": "audit", "审计": "audit", "invite": "invite", "邀请": "invite"}
+        "audit": "audit", "审计": "audit", "invite": "invite", "邀请": "invite", "contact": "contact",
+        "联系人": "contact"}
 FILTER_KEYS = {"tag": "tag", "标签": "tag", "industry": "industry", "行业": "industry", "type": "type",
                "类型": "type", "grade": "grade", "等级": "grade", "owner": "owner", "负责人": "owner"}
 _FILTER = re.compile(r"^([^\s:：]+)[:：](.+)$")
@@ -45,10 +46,10 @@ def cmd_customer(ctx: Ctx, args: str) -> Reply:
     sub = _SUB.get(head.lower())
     if sub is None:
         return search(ctx, args)
-    if sub in ("add", "edit", "approve", "reject") and ctx.role not in SALES:
+    if sub in ("add", "edit", "approve", "reject", "contact") and ctx.role not in SALES:
         raise Forbidden("cust.err.sales_only")
     return {"add": add, "edit": edit, "approve": approve, "reject": reject, "audit": show_audit,
-            "invite": invite}[sub](ctx, rest.strip())
+            "invite": invite, "contact": add_contact}[sub](ctx, rest.strip())
 
 
 # ---------------------------------------------------------------- add
@@ -82,6 +83,18 @@ def edit(ctx: Ctx, args: str) -> Reply:
             return Reply(form=dialogs.form(ctx, d, customer_edit.form_prefill(ctx, c)))
         return dialogs.start(ctx, "customer_edit_field", prefill={"customer": c.code})
     return customer_edit.apply_edit(ctx, c, parse_fields(ctx, kv))
+
+
+def add_contact(ctx: Ctx, args: str) -> Reply:
+    """`/customer contact CODE name=… [title=…] [phone=…] [email=…]`: one more contact person."""
+    keys = {k: v for k, v in FIELD_KEYS.items() if v in ("contact", "title", "phone", "email")}
+    keys.update({"name": "contact", "名字": "contact", "姓名": "contact"})
+    pos, kv = split_args(args, keys)
+    if not pos or not kv.get("contact"):
+        raise InvalidInput("cust.err.contact_usage")
+    c = resolve_customer(ctx, pos[0])
+    values = parse_fields(ctx, kv)
+    return customer_edit.apply_edit(ctx, c, {"add_contact": values})
 
 
 def _request_id(args: str) -> tuple[int, str]:

@@ -40,6 +40,8 @@ def show_value(lang: str, field: str, v: Any) -> str:
         return "—"
     if field == "type":
         return enum_label(lang, "customer_type", v)
+    if isinstance(v, dict):
+        return " · ".join(str(x) for x in v.values() if x)
     if isinstance(v, list):
         return ", ".join(str(x) for x in v)
     return str(v)

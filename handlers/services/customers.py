@@ -49,7 +49,7 @@ PARSERS = {
 REQUIRED = ("name", "industry", "type")
 EDITABLE = ("name", "industry", "type", "grade", "contact", "title", "phone", "email", "address", "tags",
             "source", "demand", "notes", "owner")
-KEY_FIELDS = frozenset({"name", "contact", "title", "phone", "email", "type"})
+KEY_FIELDS = frozenset({"name", "contact", "title", "phone", "email", "type", "add_contact"})
 CONTACT_FIELDS = {"contact": "name", "title": "title", "phone": "phone", "email": "email"}
 
 
@@ -202,7 +202,11 @@ def apply_changes(session: Session, c: Customer, changes: dict[str, Any], *, act
             c.grade_locked = True
         if new == old:
             continue
-        if f in CONTACT_FIELDS:
+        if f == "add_contact":
+            session.add(Contact(customer_id=c.id, name=new["contact"], title=new.get("title"),
+                                phone=new.get("phone"), email=new.get("email"), created_at=now))
+            new = " · ".join(str(v) for v in new.values() if v)
+        elif f in CONTACT_FIELDS:
             _set_contact(session, c, f, new, now)
         elif f == "tags":
             set_tags(session, c.id, new)

@@ -293,3 +293,20 @@ def test_customer_one_line_manager_sets_owner(team):
     assert "bob" in out
     assert "⚠" in chat(team, "alice").send('/customer add name="For Bob 2" industry=IT type=potential owner=bob')
     assert "⚠" in chat(team, "mary").send('/customer add name="For Zed" industry=IT type=potential owner=zed')
+
+
+def test_customer_contact_adds_a_second_contact_and_needs_approval_on_deal(team):
+    alice = chat(team, "alice")
+    alice.send(ONE_LINE)
+    out = alice.send('/customer contact ABC2026001 name="李娜" title=CFO phone=13700000000')
+    assert "李娜" in out
+    assert "李娜 · CFO · 13700000000" in alice.send("/customer ABC2026001")
+    code = _deal_customer(team)
+    out = alice.send(f"/customer contact {code} name=王五")
+    assert "mary" in out
+    with session_scope(team.engine) as s:
+        assert s.scalar(select(Contact).where(Contact.name == "王五")) is None
+        req = s.scalar(select(ApprovalRequest))
+    chat(team, "mary").send(f"/customer approve {req.id}")
+    with session_scope(team.engine) as s:
+        assert s.scalar(select(Contact).where(Contact.name == "王五")) is not None
