@@ -17,7 +17,7 @@ from handlers.errors import Forbidden, NotFound
 from handlers.paging import page_of
 from handlers.permissions import can_see_customer
 from handlers.views import ListItem, Reply
-from storage.models import AuditLog, Customer, Opportunity, Staff
+from storage.models import AuditLog, Customer, FollowUp, Opportunity, Staff, Ticket
 
 _MAX = 200
 
@@ -41,11 +41,15 @@ def record(session: Session, *, actor_id: int | None, action: str, entity: str, 
 
 
 def entries_for_customer(session: Session, customer: Customer) -> list[AuditLog]:
-    """Newest first: the customer's own entries and those of its opportunities."""
+    """Newest first: the customer's own entries and those of its opportunities, follow-ups and tickets."""
     opp_ids = select(Opportunity.id).where(Opportunity.customer_id == customer.id)
+    fu_ids = select(FollowUp.id).where(FollowUp.customer_id == customer.id)
+    tk_ids = select(Ticket.id).where(Ticket.customer_id == customer.id)
     q = (select(AuditLog)
          .where(or_(and_(AuditLog.entity == "customer", AuditLog.entity_id == customer.id),
-                    and_(AuditLog.entity == "opportunity", AuditLog.entity_id.in_(opp_ids))))
+                    and_(AuditLog.entity == "opportunity", AuditLog.entity_id.in_(opp_ids)),
+                    and_(AuditLog.entity == "followup", AuditLog.entity_id.in_(fu_ids)),
+                    and_(AuditLog.entity == "ticket", AuditLog.entity_id.in_(tk_ids))))
          .order_by(AuditLog.at.desc(), AuditLog.id.desc()).limit(_MAX))
     return list(session.scalars(q))
 
