@@ -58,7 +58,7 @@ def cmd_customer(ctx: Ctx, args: str) -> Reply:
 def add(ctx: Ctx, args: str) -> Reply:
     if not args:
         return dialogs.start(ctx, "customer_add")
-    pos, kv = split_args(args, {**FIELD_KEYS, "force": "force"})
+    pos, kv = split_args(args, {**FIELD_KEYS, "force": "force"}, glue=True)
     force = kv.pop("force", "") not in ("", "0", "no")
     if pos and "name" not in kv:
         kv["name"] = " ".join(pos)
@@ -73,7 +73,7 @@ def add(ctx: Ctx, args: str) -> Reply:
 
 
 def edit(ctx: Ctx, args: str) -> Reply:
-    pos, kv = split_args(args, FIELD_KEYS)
+    pos, kv = split_args(args, FIELD_KEYS, glue=True)
     if not pos:
         return dialogs.start(ctx, "customer_edit_field")
     c = resolve_customer(ctx, pos[0])
@@ -89,7 +89,7 @@ def add_contact(ctx: Ctx, args: str) -> Reply:
     """`/customer contact CODE name=… [title=…] [phone=…] [email=…]`: one more contact person."""
     keys = {k: v for k, v in FIELD_KEYS.items() if v in ("contact", "title", "phone", "email")}
     keys.update({"name": "contact", "名字": "contact", "姓名": "contact"})
-    pos, kv = split_args(args, keys)
+    pos, kv = split_args(args, keys, glue=True)
     if not pos or not kv.get("contact"):
         raise InvalidInput("cust.err.contact_usage")
     c = resolve_customer(ctx, pos[0])

@@ -26,11 +26,12 @@ _E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
 
 
-def split_args(text: str, keys: dict[str, str]) -> tuple[list[str], dict[str, str]]:
+def split_args(text: str, keys: dict[str, str], *, glue: bool = False) -> tuple[list[str], dict[str, str]]:
     """Shell-like split (also “Chinese quotes”) into positional words and `key=value` pairs.
 
     `keys` maps every accepted key spelling (`phone`, `电话`) to its canonical name; other words, including
-    unknown `x=y`, stay positional.
+    unknown `x=y`, stay positional. With `glue`, words after a `key=value` continue that value
+    (`notes=call back next week`); only the words before the first pair are positional.
     """
     s = (text or "").translate(_QUOTES)
     try:
@@ -39,11 +40,15 @@ def split_args(text: str, keys: dict[str, str]) -> tuple[list[str], dict[str, st
         words = s.split()
     pos: list[str] = []
     kv: dict[str, str] = {}
+    last: str | None = None
     for w in words:
         k, eq, v = w.partition("=")
         canon = keys.get(k.strip().lower()) if eq else None
         if canon:
             kv[canon] = v.strip()
+            last = canon
+        elif glue and last is not None:
+            kv[last] = f"{kv[last]} {w}".strip()
         else:
             pos.append(w)
     return pos, kv

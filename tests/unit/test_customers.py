@@ -310,3 +310,13 @@ def test_customer_contact_adds_a_second_contact_and_needs_approval_on_deal(team)
     chat(team, "mary").send(f"/customer approve {req.id}")
     with session_scope(team.engine) as s:
         assert s.scalar(select(Contact).where(Contact.name == "王五")) is not None
+
+
+def test_customer_one_line_values_run_until_the_next_key(team):
+    alice = chat(team, "alice")
+    alice.send("/customer add name=Acme Robotics industry=IT type=intent tags=高预算, 决策周期短 notes=call back next week")
+    [c] = customers(team)
+    assert c.name == "Acme Robotics" and c.notes == "call back next week"
+    assert "决策周期短, 高预算" in alice.send("/customer ABC2026001")
+    alice.send("/customer edit ABC2026001 demand=finance module and CRM")
+    assert customers(team)[0].demand == "finance module and CRM"
