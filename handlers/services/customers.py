@@ -186,6 +186,11 @@ def _set_contact(session: Session, c: Customer, field: str, value: Any, now: dat
     setattr(pc, CONTACT_FIELDS[field], value)
 
 
+def _staff_name(session: Session, staff_id: int | None) -> str | None:
+    st = session.get(Staff, staff_id) if staff_id else None
+    return st.name if st else None
+
+
 def apply_changes(session: Session, c: Customer, changes: dict[str, Any], *, actor_id: int | None,
                   now: datetime, settings: DomainSettings) -> dict[str, tuple[Any, Any]]:
     """Write the changed fields with one audit entry each. Returns {field: (old, new)} of real changes."""
@@ -212,6 +217,7 @@ def apply_changes(session: Session, c: Customer, changes: dict[str, Any], *, act
             set_tags(session, c.id, new)
         elif f == "owner":
             c.owner_id, c.pooled_at = new, None
+            old, new = (_staff_name(session, x) for x in (old, new))
         else:
             setattr(c, f, new)
             if f == "name":

@@ -89,3 +89,15 @@ def test_permissions_owner_reassignment_is_for_managers(org):
     assert outcome(ConsoleSession(org, user="mary").send("/customer edit ABC2026001 owner=zed")) == DENIED
     assert outcome(ConsoleSession(org, user="mary").send("/customer edit ABC2026001 owner=bob")) == OK
     assert outcome(ConsoleSession(org, user="alice").send("/customer ABC2026001")) == HIDDEN
+
+
+def test_permissions_owner_change_is_audited_by_name(org):
+    from sqlalchemy import select
+
+    from storage.models import AuditLog
+
+    out = ConsoleSession(org, user="mary").send("/customer edit ABC2026001 owner=bob")
+    assert "alice → bob" in out
+    with session_scope(org.engine) as s:
+        row = s.scalar(select(AuditLog).where(AuditLog.field == "owner"))
+        assert (row.old, row.new) == ("alice", "bob")
