@@ -8,7 +8,6 @@ the forms all validate the same way.
 from __future__ import annotations
 
 import re
-import shlex
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
@@ -19,33 +18,57 @@ from handlers.errors import InvalidInput, NotFound
 from handlers.i18n import LANGS, catalog, enum_label, parse_enum
 from storage.models import Staff
 
-_QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "‘": "'", "’": "'", "「": '"', "」": '"', "＝": "="})
+_CLOSE = {'"': '"', "'": "'", "“": "”", "‘": "’", "「": "」", "”": "”"}
 _TAG_SPLIT = re.compile(r"[,，、;；]+")
 _MOBILE = re.compile(r"^1\d{10}$")
 _E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
 
 
+def words(text: str) -> list[str]:
+    """Split on whitespace; a quote ("…", '…', “…”, ‘…’, 「…」) opens only at the start of a word or right
+    after `=`, so apostrophes and quotes inside text are kept as typed (`O'Brien's shop`)."""
+    out: list[str] = []
+    buf: str | None = None
+    i, n = 0, len(text)
+    while i < n:
+        ch = text[i]
+        if ch.isspace():
+            if buf is not None:
+                out.append(buf)
+                buf = None
+            i += 1
+            continue
+        if ch in _CLOSE and (buf is None or buf.endswith(("=", "＝"))):
+            j = text.find(_CLOSE[ch], i + 1)
+            if j == -1 and ch == "“":
+                j = text.find('"', i + 1)
+            if j != -1:
+                buf = (buf or "") + text[i + 1:j]
+                i = j + 1
+                continue
+        buf = (buf or "") + ch
+        i += 1
+    if buf is not None:
+        out.append(buf)
+    return out
+
+
 def split_args(text: str, keys: dict[str, str], *, glue: bool = False) -> tuple[list[str], dict[str, str]]:
-    """Shell-like split (also “Chinese quotes”) into positional words and `key=value` pairs.
+    """Split into positional words and `key=value` pairs (see `words` for quoting).
 
     `keys` maps every accepted key spelling (`phone`, `电话`) to its canonical name; other words, including
     unknown `x=y`, stay positional. With `glue`, words after a `key=value` continue that value
     (`notes=call back next week`); only the words before the first pair are positional.
     """
-    s = (text or "").translate(_QUOTES)
-    try:
-        words = shlex.split(s)
-    except ValueError:  # an unbalanced quote: fall back to plain words
-        words = s.split()
     pos: list[str] = []
     kv: dict[str, str] = {}
     last: str | None = None
-    for w in words:
-        k, eq, v = w.partition("=")
-        canon = keys.get(k.strip().lower()) if eq else None
+    for w in words(text or ""):
+        m = re.match(r"^([^=＝]+)[=＝](.*)$", w, re.S)
+        canon = keys.get(m.group(1).strip().lower()) if m else None
         if canon:
-            kv[canon] = v.strip()
+            kv[canon] = m.group(2).strip()
             last = canon
         elif glue and last is not None:
             kv[last] = f"{kv[last]} {w}".strip()
@@ -55,8 +78,11 @@ def split_args(text: str, keys: dict[str, str], *, glue: bool = False) -> tuple[
 
 
 def quote(value: object) -> str:
-    """A value as a `split_args` word (round-trips)."""
-    return shlex.quote(str(value))
+    """A value as one `words` word (round-trips unless it holds whitespace and both kinds of quotes)."""
+    v = str(value)
+    if v and not any(c.isspace() for c in v) and v[0] not in _CLOSE:
+        return v
+    return f'"{v}"' if '"' not in v else f"'{v}'"
 
 
 # ---------------------------------------------------------------- validators (dialog-step signature)
