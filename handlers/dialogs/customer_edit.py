@@ -12,10 +12,11 @@ from typing import Any
 
 from handlers.context import Ctx
 from handlers.dialogs.engine import Dialog, Step, register
-from handlers.errors import InvalidInput
-from handlers.i18n import enum_choices
+from handlers.errors import InvalidInput, UserError
+from handlers.i18n import enum_choices, enum_label
 from handlers.lookup import resolve_customer
-from handlers.services.approvals import changes_fields
+from handlers.services.approvals import changes_fields, show_value
+from handlers.services.customer_card import staff_name
 from handlers.services.customer_fields import industry_choices
 from handlers.services.customers import EDITABLE, PARSERS, current_values, edit_customer
 from handlers.views import Action, Button, Buttons, Reply, Text
@@ -59,7 +60,23 @@ def _lookup(ctx: Ctx, code: str) -> Customer:
 
 
 def _field_choices(ctx: Ctx, values: dict) -> list[tuple[str, str]]:
-    return [(ctx.t(f"cust.f.{f}"), f) for f in editable_fields(ctx)]
+    """Each editable field, labelled with its current value (`Phone: 13812345678`)."""
+    cur: dict = {}
+    if values.get("customer"):
+        try:
+            c = _lookup(ctx, values["customer"])
+        except UserError:
+            c = None
+        if c is not None:
+            cur = current_values(ctx.session, c)
+            cur["owner"] = staff_name(ctx.session, c.owner_id)
+    out = []
+    for f in editable_fields(ctx):
+        shown = show_value(ctx.lang, f, cur.get(f))
+        if f == "industry" and cur.get(f):
+            shown = enum_label(ctx.lang, "industry", cur[f])
+        out.append((f"{ctx.t(f'cust.f.{f}')}: {shown}"[:60], f))
+    return out
 
 
 def _field(ctx: Ctx, text: str, values: dict) -> str:
