@@ -66,7 +66,8 @@ def audit_view(ctx: Ctx, customer: Customer, page: int = 1) -> Reply:
     def item(a: AuditLog) -> ListItem:
         who = names.get(a.actor_id) or ctx.t("audit.system")
         what = ctx.t(f"audit.action.{a.action}") if _known(a.action) else a.action
-        target = a.entity_code or f"{a.entity}#{a.entity_id}"
+        kind = ctx.t(f"audit.entity.{a.entity}") if a.entity in _ENTITIES else a.entity
+        target = f"{kind} {a.entity_code or '#' + str(a.entity_id)}"
         if a.field:
             detail = ctx.t("audit.change", field=a.field, old=a.old if a.old not in (None, "") else "—",
                            new=a.new if a.new not in (None, "") else "—")
@@ -81,6 +82,9 @@ def audit_view(ctx: Ctx, customer: Customer, page: int = 1) -> Reply:
 
 _ACTIONS = ("create", "update", "handover", "claim", "pool_return", "approve", "reject", "stage", "purchase",
             "request")
+
+
+_ENTITIES = ("customer", "opportunity", "followup", "ticket", "staff")
 
 
 def _known(action: str) -> bool:
