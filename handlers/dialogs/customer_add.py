@@ -51,8 +51,7 @@ def duplicates_reply(ctx: Ctx, values: dict[str, Any], dups: list[Customer]) -> 
     return Reply(views=(
         Text(ctx.t("cust.dup.found", name=values.get("name", ""))),
         ListPage(ctx.t("cust.dup.title"), tuple(items), total=len(items)),
-        Buttons((Button(ctx.t("cust.dup.create"), Action(command_for(ctx, values))),
-                 Button(ctx.t("dlg.cancel"), Action("/cancel")))),
+        Buttons((Button(ctx.t("cust.dup.create"), Action(command_for(ctx, values))),)),
     ))
 
 
