@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.date import DateTrigger
+from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
@@ -92,8 +93,9 @@ def missed(engine: Engine, settings: DomainSettings, *, now: datetime) -> list[s
 
 def build_scheduler(engine: Engine, settings: DomainSettings, channels: dict[str, str], *,
                     clock: Callable[[], datetime] = utcnow,
-                    on_written: Callable[[], None] | None = None) -> BackgroundScheduler:
-    """The scheduler with every job added (not started). Missed calendar jobs are queued to run at once."""
+                    on_written: Callable[[], None] | None = None, first_run_in: float = 2.0) -> BackgroundScheduler:
+    """The scheduler with every job added (not started). Interval jobs first run `first_run_in` seconds after
+    start (not a whole interval later: a new leader catches up at once); missed calendar jobs run at once."""
 
     def fire(name: str) -> None:
         try:
@@ -103,11 +105,14 @@ def build_scheduler(engine: Engine, settings: DomainSettings, channels: dict[str
             log.exception("job %s failed", name)
 
     sched = BackgroundScheduler(timezone=settings.default_tz, job_defaults={"coalesce": True, "max_instances": 1})
+    soon = utcnow() + timedelta(seconds=first_run_in)
     for job in registry.JOBS.values():
         if job.trigger is None:
             continue
-        sched.add_job(fire, job.trigger(settings), args=(job.name,), id=job.name, name=job.name,
-                      replace_existing=True, coalesce=True, max_instances=1, misfire_grace_time=job.misfire_grace)
+        trigger = job.trigger(settings)
+        extra = {"next_run_time": soon} if isinstance(trigger, IntervalTrigger) else {}
+        sched.add_job(fire, trigger, args=(job.name,), id=job.name, name=job.name, replace_existing=True,
+                      coalesce=True, max_instances=1, misfire_grace_time=job.misfire_grace, **extra)
     try:
         late = missed(engine, settings, now=clock())
     except Exception:  # noqa: BLE001 - e.g. the database is briefly unreachable: the regular times still hold
