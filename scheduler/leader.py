@@ -58,8 +58,8 @@ class Lease:
             ins = pg_insert if s.get_bind().dialect.name == "postgresql" else sqlite_insert
             res = s.execute(ins(SchedulerLease)
                             .values(name=self.name, holder=self.holder, expires_at=now + self.ttl)
-                            .on_conflict_do_nothing(index_elements=["name"]))
-            return bool(res.rowcount)
+                            .on_conflict_do_nothing(index_elements=["name"]).returning(SchedulerLease.name))
+            return res.first() is not None  # RETURNING: psycopg reports rowcount -1 for this via the ORM
 
     def release(self) -> None:
         """Give the lease up (a clean shutdown): a follower takes over at its next try."""

@@ -34,9 +34,9 @@ def add(session: Session, *, key: str, platform: str, chat_ref: str, scope: str,
                   staff_id=staff_id, edit_key=edit_key, status=status, attempts=0,
                   next_attempt_at=now, created_at=now)
     ins = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    stmt = ins(Outbox).values(**values).on_conflict_do_nothing(index_elements=["key"])
-    res = session.execute(stmt)
-    return bool(res.rowcount)
+    stmt = ins(Outbox).values(**values).on_conflict_do_nothing(index_elements=["key"]).returning(Outbox.id)
+    # RETURNING, not rowcount: through the ORM session psycopg reports rowcount -1 for this statement
+    return session.execute(stmt).first() is not None
 
 
 def exists(session: Session, key: str) -> bool:
