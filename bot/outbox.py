@@ -1,13 +1,14 @@
 """The outbox sender: claims due rows and delivers them through the platform transports.
 
-Retries: `RetryAfter` (HTTP 429) waits what the platform said and gives the rest of that platform's batch back
-untried; `Transient` (5xx, network) backs off exponentially (2, 4, 8 … s, capped at 5 min) and fails the row
+Retries: `RetryAfter` (HTTP 429) waits what the platform said, and this sender calls that platform again only
+after the wait; `Transient` (5xx, network) backs off exponentially (2, 4, 8 … s, capped at 5 min) and fails the row
 after `storage.outbox.MAX_ATTEMPTS`; `Permanent` fails the row at once. Failed rows stay visible
 (`crm-bot outbox list --failed`) and can be queued again (`crm-bot outbox retry`).
 
-Each row is claimed (committed as `sending`) before it is handed to the platform and marked `sent` right after,
-so a row goes out once even with several senders. If the process dies between the two, the claim goes stale
-and another sender delivers that one message again after `claim_timeout`: at most the message in flight repeats.
+Rows are claimed one at a time (committed as `sending`) before being handed to the platform and marked `sent`
+right after, so a row goes out once even with several senders, and a crash leaves at most one row claimed. If
+the process dies between handing it over and marking it, the claim goes stale and a sender delivers that one
+message again after `claim_timeout`: at most the message in flight at the crash repeats.
 """
 
 from __future__ import annotations
@@ -69,41 +70,48 @@ class Sender:
         self.worker = worker or worker_name()
         self.claim_timeout = claim_timeout or default_claim_timeout()
         self.batch = batch
+        self._paused_until: dict[str, datetime] = {}  # platform → when it may be called again (after a 429)
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
     # ------------------------------------------------------------ one pass
     def drain_once(self, limit: int | None = None) -> int:
-        """Deliver what is due now; returns how many rows were sent."""
-        now = self.clock()
-        with session_scope(self.engine) as s:
-            rows = outbox.claim(s, worker=self.worker, now=now, limit=limit or self.batch,
-                                platforms=tuple(self.transports), chats=self.chats,
-                                claim_timeout=self.claim_timeout)
-            claimed = [_Row(r.id, r.key, r.platform, r.chat_ref, r.scope, r.payload, r.edit_key) for r in rows]
-        sent = 0
-        paused: dict[str, datetime] = {}  # platform → when it may be called again (after a 429)
-        for row in claimed:
-            if row.platform in paused:
-                with session_scope(self.engine) as s:
-                    outbox.release(s, [row.id], next_at=paused[row.platform], worker=self.worker)
-                continue
-            ok, wait = self._deliver(row)
-            sent += ok
-            if wait is not None:
-                paused[row.platform] = self.clock() + wait
-        return sent
+        """Deliver up to `limit` due rows; returns how many were sent."""
+        return self._pass(limit or self.batch)[0]
 
     def drain(self, *, max_rounds: int = 100) -> int:
         """Deliver until nothing is due (or `max_rounds` batches). Returns how many rows were sent."""
         total = 0
         for _ in range(max_rounds):
-            n = self.drain_once()
-            total += n
-            if n == 0:
+            sent, handled = self._pass(self.batch)
+            total += sent
+            if handled == 0:
                 break
         return total
+
+    def _claim_one(self, platforms: tuple[str, ...]) -> _Row | None:
+        """Claim one row (committed as `sending` before delivery: a crash leaves only it in flight)."""
+        with session_scope(self.engine) as s:
+            rows = outbox.claim(s, worker=self.worker, now=self.clock(), limit=1, platforms=platforms,
+                                chats=self.chats, claim_timeout=self.claim_timeout)
+            return _Row(*(getattr(rows[0], a) for a in _Row.__dataclass_fields__)) if rows else None
+
+    def _pass(self, limit: int) -> tuple[int, int]:
+        """(sent, handled) for up to `limit` rows. After a 429 that platform waits what the server said."""
+        sent = handled = 0
+        for _ in range(limit):
+            now = self.clock()
+            platforms = tuple(p for p in self.transports if self._paused_until.get(p, now) <= now)
+            row = self._claim_one(platforms) if platforms else None
+            if row is None:
+                break
+            handled += 1
+            ok, wait = self._deliver(row)
+            sent += ok
+            if wait is not None:
+                self._paused_until[row.platform] = now + wait
+        return sent, handled
 
     def _edit_target(self, edit_key: str) -> str:
         with session_scope(self.engine) as s:

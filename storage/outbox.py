@@ -94,14 +94,6 @@ def mark_retry(session: Session, row_id: int, *, now: datetime, delay: timedelta
     return row.status
 
 
-def release(session: Session, row_ids: Iterable[int], *, next_at: datetime, worker: str | None = None) -> None:
-    """Give claimed rows back untried (the platform asked us to wait): the attempt does not count."""
-    for row_id in row_ids:
-        session.execute(update(Outbox).where(_mine(row_id, worker))
-                        .values(status="pending", next_attempt_at=next_at, claimed_by=None,
-                                attempts=Outbox.attempts - 1))
-
-
 def mark_failed(session: Session, row_id: int, *, error: str, worker: str | None = None) -> None:
     session.execute(update(Outbox).where(_mine(row_id, worker)).values(status="failed", last_error=error[:500]))
 
