@@ -28,6 +28,7 @@ class Background:
     sender: Sender
     leadership: leader.Leadership | None
     _scheduler: list = field(default_factory=list)  # the running APScheduler, while we lead
+    _unhook: Callable[[], None] = lambda: None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
@@ -37,6 +38,7 @@ class Background:
     def stop(self) -> None:
         if self.leadership:
             self.leadership.stop()
+        self._unhook()
         self.sender.stop()
 
 
@@ -50,6 +52,7 @@ def start_background(app, transports: dict[str, Transport], *,  # noqa: ANN001 -
     app.core.on_outbox.append(sender.wake)
     sender.start(interval=sender_interval)
     bg = Background(sender=sender, leadership=None)
+    bg._unhook = lambda: app.core.on_outbox.remove(sender.wake) if sender.wake in app.core.on_outbox else None
     if not scheduler:
         return bg
 

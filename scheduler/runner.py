@@ -16,7 +16,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.engine import Engine
 
 from handlers.settings import DomainSettings
@@ -25,6 +25,8 @@ from storage.db import session_scope, utcnow
 from storage.models import JobRun
 
 log = logging.getLogger("crm.scheduler")
+
+KEEP_RUNS = timedelta(days=14)  # job_run history kept per job (the frequent jobs write one row per tick)
 
 
 def run_job(engine: Engine, name: str, *, now: datetime, settings: DomainSettings, channels: dict[str, str],
@@ -50,6 +52,7 @@ def _record(engine: Engine, name: str, started: datetime, finished: datetime, n:
     try:
         with session_scope(engine) as s:
             s.add(JobRun(name=name, started_at=started, finished_at=max(finished, started), items=n, error=error))
+            s.execute(delete(JobRun).where(JobRun.name == name, JobRun.started_at < started - KEEP_RUNS))
     except Exception:  # noqa: BLE001 - bookkeeping must not hide the job's own outcome
         log.exception("could not record the run of %s", name)
 
@@ -58,8 +61,10 @@ def last_runs(engine: Engine) -> dict[str, JobRun]:
     """The latest run of each job."""
     out: dict[str, JobRun] = {}
     with session_scope(engine) as s:
-        for r in s.scalars(select(JobRun).order_by(JobRun.started_at)):
-            out[r.name] = r
+        for name in registry.JOBS:
+            r = s.scalar(select(JobRun).where(JobRun.name == name).order_by(JobRun.started_at.desc()).limit(1))
+            if r is not None:
+                out[name] = r
     return out
 
 

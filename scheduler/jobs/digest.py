@@ -23,9 +23,9 @@ from handlers import notify
 from handlers.i18n import enum_label, t
 from handlers.settings import DomainSettings
 from handlers.views import Action, Button, Buttons, Header, ListItem, ListPage, Reply, Text, to_json
-from scheduler.jobs import each, zone
+from scheduler.jobs import each, log, zone
 from storage import outbox
-from storage.models import Customer, FollowUp, Staff
+from storage.models import Customer, FollowUp, Outbox, Staff
 
 MAX_ITEMS = 15
 SNOOZES = ("1d", "3d", "1w")
@@ -146,15 +146,10 @@ def build_digest(staff: Staff, due: Due, settings: DomainSettings, *, now: datet
 # ---------------------------------------------------------------- the jobs
 
 
-def _digest_one(session: Session, staff: Staff, settings: DomainSettings, now: datetime) -> bool:
-    passed, local_now = reminder_passed(staff, now, settings)
-    if not passed:
-        return False
+def _digest_one(session: Session, staff: Staff, settings: DomainSettings, now: datetime, local_now: datetime) -> bool:
     key = digest_key(staff, local_now.date())
-    if outbox.exists(session, key):
-        return False
     due = due_for(session, staff, settings, now=now, local_now=local_now)
-    if not len(due):
+    if not len(due):  # decided for today: nothing to send, and no late digest if something comes up later
         platform, chat_ref, scope = notify.staff_address(staff)
         outbox.add(session, key=key, platform=platform, chat_ref=chat_ref, scope=scope,
                    payload=to_json(Reply()), now=now, staff_id=staff.id, status="skipped")
@@ -163,10 +158,26 @@ def _digest_one(session: Session, staff: Staff, settings: DomainSettings, now: d
                            reply=build_digest(staff, due, settings, now=now, local_now=local_now))
 
 
+def pending_staff(session: Session, settings: DomainSettings, now: datetime) -> list[tuple[Staff, datetime]]:
+    """Active staff whose reminder time has passed today and who have no digest row for today yet."""
+    out = []
+    for st in session.scalars(select(Staff).where(Staff.active.is_(True)).order_by(Staff.id)):
+        try:
+            passed, local_now = reminder_passed(st, now, settings)
+        except ValueError:  # a malformed reminder time must not stop everyone else's digest
+            log.warning("staff %s has a bad reminder time %r", st.id, st.reminder_time)
+            continue
+        if passed:
+            out.append((st, local_now))
+    keys = [digest_key(st, ln.date()) for st, ln in out]
+    done = set(session.scalars(select(Outbox.key).where(Outbox.key.in_(keys)))) if keys else set()
+    return [(st, ln) for st, ln in out if digest_key(st, ln.date()) not in done]
+
+
 def run_digest(session: Session, *, now: datetime, settings: DomainSettings, channels: dict[str, str]) -> int:
     """Write today's digest for every active staff member whose local reminder time has passed."""
-    staff = list(session.scalars(select(Staff).where(Staff.active.is_(True)).order_by(Staff.id)))
-    return each(session, staff, lambda s: _digest_one(session, s, settings, now), job="followup_digest")
+    return each(session, pending_staff(session, settings, now),
+                lambda item: _digest_one(session, item[0], settings, now, item[1]), job="followup_digest")
 
 
 def run_cadence(session: Session, *, now: datetime, settings: DomainSettings, channels: dict[str, str]) -> int:
