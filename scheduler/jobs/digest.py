@@ -114,7 +114,8 @@ def _fu_item(lang: str, f: FollowUp, c: Customer, tz) -> ListItem:  # noqa: ANN0
 
 def _cadence_item(lang: str, c: Customer, settings: DomainSettings, now: datetime) -> ListItem:
     last = c.last_followup_at or c.created_at
-    detail = t(lang, "job.digest.cadence_detail", grade=c.grade, days=(now - last).days,
+    key = "job.digest.cadence_detail" if c.last_followup_at else "job.digest.cadence_never"
+    detail = t(lang, key, grade=c.grade, days=(now - last).days,
                cadence=settings.cadence_days(c.grade))
     return ListItem(text=f"{c.code} {c.name}", detail=detail,
                     buttons=(Button(t(lang, "job.digest.log"), Action(f"/log {c.code}"), "primary"),))

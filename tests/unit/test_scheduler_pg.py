@@ -147,3 +147,21 @@ def test_pg_two_instances_one_scheduler_each_notification_once(pg, settings):
     counts = Counter((chat, text) for chat, text, _ in log)
     assert len(counts) == 46 and set(counts.values()) == {1}
     assert sum(1 for chat, *_ in log if chat.startswith("@rep")) == 6
+
+
+def test_pg_missed_digest_and_calendar_jobs_are_caught_up_once(pg, settings):
+    from scheduler import runner
+
+    with session_scope(pg) as s:
+        rep = f.staff(s, name="max")
+        c = f.customer(s, name="Due Co", owner=rep)
+        s.add(FollowUp(customer_id=c.id, date=f.NOW, method="phone", content="x", staff_id=rep.id,
+                       next_followup_at=f.NOW - timedelta(hours=3), created_at=f.NOW))
+    back = f.NOW + timedelta(hours=1, minutes=30)  # 11:30 in Shanghai: the bot was down at 09:00
+    assert set(runner.missed(pg, settings, now=back)) == {"complaint_review", "pool_return"}
+    for _ in range(2):
+        runner.run_job(pg, "followup_digest", now=back, settings=settings, channels={"console": "#service"})
+        runner.run_job(pg, "complaint_review", now=back, settings=settings, channels={"console": "#service"})
+    with session_scope(pg) as s:
+        assert list(s.scalars(select(Outbox.key))) == [f"digest:{rep.id}:2026-11-23"]
+    assert runner.missed(pg, settings, now=back) == ["pool_return"]
