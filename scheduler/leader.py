@@ -4,7 +4,7 @@
 conditional UPDATE (or an INSERT … ON CONFLICT DO NOTHING for the first holder), so two instances can never
 both succeed: on PostgreSQL the second UPDATE waits for the first and re-checks the condition, on SQLite the
 write lock serialises them. The holder renews every `every` seconds; if it dies, the lease expires after
-`ttl` and a follower takes over at its next try: within `ttl + every` (30 s + 10 s by default).
+`ttl` and a follower takes over at its next try: within `ttl + every` (20 s + 5 s by default).
 
 If a leader is paused for longer than `ttl` (a frozen VM), two schedulers may overlap briefly. That is safe:
 every job is idempotent through outbox keys and stamps, so the overlap sends nothing twice.
@@ -31,8 +31,8 @@ from storage.models import SchedulerLease
 
 log = logging.getLogger("crm.scheduler")
 
-TTL = timedelta(seconds=30)
-EVERY = 10.0
+TTL = timedelta(seconds=20)
+EVERY = 5.0
 
 
 def holder_name() -> str:
