@@ -29,6 +29,7 @@ class Background:
     leadership: leader.Leadership | None
     _scheduler: list = field(default_factory=list)  # the running APScheduler, while we lead
     _unhook: Callable[[], None] = lambda: None
+    _stopping: bool = False
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
@@ -36,6 +37,8 @@ class Background:
         return bool(self.leadership and self.leadership.is_leader)
 
     def stop(self) -> None:
+        """Stop the scheduler (letting a running job finish), release the lease, stop the sender."""
+        self._stopping = True
         if self.leadership:
             self.leadership.stop()
         self._unhook()
@@ -66,7 +69,7 @@ def start_background(app, transports: dict[str, Transport], *,  # noqa: ANN001 -
     def deposed() -> None:
         with bg._lock:
             for sched in bg._scheduler:
-                sched.shutdown(wait=False)
+                sched.shutdown(wait=bg._stopping)  # lease lost: stop at once; shutting down: finish the job
             bg._scheduler.clear()
 
     lease = leader.Lease(app.engine, ttl=lease_ttl, clock=clock)
