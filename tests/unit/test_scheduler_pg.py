@@ -145,8 +145,9 @@ def test_pg_two_instances_one_scheduler_each_notification_once(pg, settings):
             a.engine.dispose()
     assert leaders.count(True) == 1
     counts = Counter((chat, text) for chat, text, _ in log)
-    assert len(counts) == 46 and set(counts.values()) == {1}
-    assert sum(1 for chat, *_ in log if chat.startswith("@rep")) == 6
+    assert set(counts.values()) == {1}  # whatever went out (other jobs may post too), it went out once
+    assert sum(1 for chat, _ in counts if chat.startswith("@rep")) == 6
+    assert sum(1 for _, text in counts if text.startswith("bulk ")) == 40
 
 
 def test_pg_missed_digest_and_calendar_jobs_are_caught_up_once(pg, settings):
@@ -163,5 +164,7 @@ def test_pg_missed_digest_and_calendar_jobs_are_caught_up_once(pg, settings):
         runner.run_job(pg, "followup_digest", now=back, settings=settings, channels={"console": "#service"})
         runner.run_job(pg, "complaint_review", now=back, settings=settings, channels={"console": "#service"})
     with session_scope(pg) as s:
-        assert list(s.scalars(select(Outbox.key))) == [f"digest:{rep.id}:2026-11-23"]
+        keys = list(s.scalars(select(Outbox.key)))
+    assert [k for k in keys if k.startswith("digest:")] == [f"digest:{rep.id}:2026-11-23"]
+    assert len(keys) == len(set(keys))  # the review (when installed) posted once, too
     assert runner.missed(pg, settings, now=back) == ["pool_return"]
