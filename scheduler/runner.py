@@ -21,6 +21,7 @@ from sqlalchemy.engine import Engine
 
 from handlers.settings import DomainSettings
 from scheduler import registry
+from storage import outbox
 from storage.db import session_scope, utcnow
 from storage.models import JobRun
 
@@ -36,6 +37,7 @@ def run_job(engine: Engine, name: str, *, now: datetime, settings: DomainSetting
     error, n, wrote = None, 0, False
     try:
         with session_scope(engine) as s:
+            outbox.write_lock(s)  # SQLite: a job reads then writes; take the lock first
             n = job.run(s, now=now, settings=settings, channels=channels)
             wrote = bool(s.info.pop("outbox_added", False))
     except Exception as e:

@@ -24,6 +24,21 @@ from sqlmodel import Session
 from storage.models import Outbox
 
 STALE_CLAIM = timedelta(minutes=5)
+
+
+def write_lock(session: Session) -> None:
+    """On SQLite, take the write lock first (`BEGIN IMMEDIATE`) for a unit of work that reads, then writes.
+
+    A deferred SQLite transaction that read and then writes fails at once with "database is locked" when
+    another connection wrote in between (WAL snapshot), whatever the busy timeout. Background work (jobs, the
+    sender) runs beside the adapters, so it starts its units of work this way. No-op on PostgreSQL, and when
+    the session's transaction has already begun.
+    """
+    if session.get_bind().dialect.name != "sqlite" or session.in_transaction():
+        return
+    conn = session.connection()
+    if not getattr(conn.connection.dbapi_connection, "in_transaction", True):  # a shared test connection may be
+        conn.exec_driver_sql("BEGIN IMMEDIATE")                                # in another session's transaction
 MAX_ATTEMPTS = 8
 
 
@@ -47,6 +62,7 @@ def claim(session: Session, *, worker: str, now: datetime, limit: int = 20,
           platforms: tuple[str, ...] | None = None, chats: tuple[str, ...] | None = None,
           claim_timeout: timedelta = STALE_CLAIM) -> list[Outbox]:
     """Take up to `limit` due rows for `worker` (pending and due, or a stale claim of a dead worker)."""
+    write_lock(session)
     q = (select(Outbox)
          .where(((Outbox.status == "pending") & (Outbox.next_attempt_at <= now))
                 | ((Outbox.status == "sending") & (Outbox.claimed_at < now - claim_timeout)))
@@ -82,6 +98,7 @@ def mark_sent(session: Session, row_id: int, *, now: datetime, message_ref: str 
 def mark_retry(session: Session, row_id: int, *, now: datetime, delay: timedelta, error: str,
                max_attempts: int = MAX_ATTEMPTS, worker: str | None = None) -> str | None:
     """Put a row back for a later attempt, or fail it after `max_attempts`. Returns the new status."""
+    write_lock(session)
     row = session.scalar(select(Outbox).where(_mine(row_id, worker)))
     if row is None:
         return None

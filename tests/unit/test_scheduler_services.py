@@ -6,12 +6,15 @@ import threading
 import time
 from datetime import timedelta
 
+import pytest
+
 from bot.app import App
 from bot.config import Config
 from bot.services import start_background
 from handlers import notify
+from handlers.router import Core
 from handlers.views import Reply, Text
-from storage.db import session_scope
+from storage.db import create_all, make_engine, session_scope
 from storage.models import FollowUp
 from tests import factories as f
 
@@ -41,13 +44,23 @@ def _wait(cond, seconds=20.0) -> bool:
     return False
 
 
-def test_background_runs_the_digest_and_delivers_it(engine, settings, core):
+@pytest.fixture
+def file_app(tmp_path, settings, clock):
+    """A SQLite file, as in production: the in-memory test engine shares one connection across threads."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'crm.db'}")
+    create_all(engine)
+    core = Core(engine, settings, secret=b"test-secret", clock=clock)
+    yield App(config=Config(_env_file=None), settings=settings, engine=engine, core=core)
+    engine.dispose()
+
+
+def test_background_runs_the_digest_and_delivers_it(file_app):
+    app, engine, core = file_app, file_app.engine, file_app.core
     with session_scope(engine) as s:
         rep = f.staff(s, name="lou")
         c = f.customer(s, name="Due Co", owner=rep)
         s.add(FollowUp(customer_id=c.id, date=f.NOW, method="phone", content="x", staff_id=rep.id,
                        next_followup_at=f.NOW - timedelta(hours=2), created_at=f.NOW))
-    app = App(config=Config(_env_file=None), settings=settings, engine=engine, core=core)
     rec = Recorder()
     bg = start_background(app, {"console": rec}, sender_interval=30, lease_every=0.2)
     try:
