@@ -54,7 +54,7 @@ def _platform_factory(module: str, token_attr: str) -> Callable[[Config], Transp
         for name in ("from_config", "build_transport"):
             if hasattr(mod, name):
                 return getattr(mod, name)(cfg)
-        log.warning("%s has no from_config(config): its messages stay queued", module)
+        log.info("%s has no from_config(config): its messages are left to the running bot", module)
         return None
 
     return make

@@ -27,6 +27,7 @@ log = logging.getLogger("crm.services")
 class Background:
     sender: Sender
     leadership: leader.Leadership | None
+    own_sender: bool = True
     _scheduler: list = field(default_factory=list)  # the running APScheduler, while we lead
     _unhook: Callable[[], None] = lambda: None
     _stopping: bool = False
@@ -42,20 +43,26 @@ class Background:
         if self.leadership:
             self.leadership.stop()
         self._unhook()
-        self.sender.stop()
+        if self.own_sender:
+            self.sender.stop()
 
 
 def start_background(app, transports: dict[str, Transport], *,  # noqa: ANN001 - bot.app.App
                      clock: Callable[[], datetime] | None = None, scheduler: bool = True,
                      sender_interval: float = 2.0, lease_ttl: timedelta = leader.TTL,
-                     lease_every: float = leader.EVERY) -> Background:
-    """Start the sender and (with `scheduler`) the leader election + scheduler. Returns a handle to stop."""
+                     lease_every: float = leader.EVERY, sender: Sender | None = None) -> Background:
+    """Start the sender and (with `scheduler`) the leader election + scheduler. Returns a handle to stop.
+
+    An adapter that already runs its own `Sender` passes it as `sender`: it is then only woken by the jobs'
+    writes, and started, hooked to `core.on_outbox` and stopped by its owner, not here.
+    """
     clock = clock or app.core.clock
-    sender = Sender(app.engine, transports, clock=clock, worker=worker_name())
-    app.core.on_outbox.append(sender.wake)
-    sender.start(interval=sender_interval)
-    bg = Background(sender=sender, leadership=None)
-    bg._unhook = lambda: app.core.on_outbox.remove(sender.wake) if sender.wake in app.core.on_outbox else None
+    bg = Background(sender=sender, leadership=None, own_sender=sender is None)  # type: ignore[arg-type]
+    if sender is None:
+        sender = bg.sender = Sender(app.engine, transports, clock=clock, worker=worker_name())
+        app.core.on_outbox.append(sender.wake)
+        sender.start(interval=sender_interval)
+        bg._unhook = lambda: app.core.on_outbox.remove(sender.wake) if sender.wake in app.core.on_outbox else None
     if not scheduler:
         return bg
 

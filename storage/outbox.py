@@ -50,12 +50,8 @@ def add(session: Session, *, key: str, platform: str, chat_ref: str, scope: str,
                   next_attempt_at=now, created_at=now)
     ins = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     stmt = ins(Outbox).values(**values).on_conflict_do_nothing(index_elements=["key"]).returning(Outbox.id)
-    # RETURNING, not rowcount: through the ORM session psycopg reports rowcount -1 for this statement
-    return session.execute(stmt).first() is not None
-
-
-def exists(session: Session, key: str) -> bool:
-    return session.scalar(select(Outbox.id).where(Outbox.key == key)) is not None
+    res = session.execute(stmt)
+    return res.first() is not None  # not rowcount: it is -1 on PostgreSQL for this statement
 
 
 def claim(session: Session, *, worker: str, now: datetime, limit: int = 20,
@@ -117,6 +113,10 @@ def mark_failed(session: Session, row_id: int, *, error: str, worker: str | None
 
 def sent_ref(session: Session, key: str) -> Outbox | None:
     return session.scalar(select(Outbox).where(Outbox.key == key))
+
+
+def exists(session: Session, key: str) -> bool:
+    return session.scalar(select(Outbox.id).where(Outbox.key == key)) is not None
 
 
 # ---------------------------------------------------------------- operator views

@@ -85,3 +85,16 @@ def test_background_without_scheduler_only_sends(engine, settings, core):
         assert bg.leadership is None and not bg.is_leader
     finally:
         bg.stop()
+
+
+def test_background_with_the_adapters_own_sender(file_app):
+    from bot.outbox import Sender
+
+    own = Sender(file_app.engine, {"console": Recorder()})
+    bg = start_background(file_app, {}, sender=own, lease_every=0.2)
+    try:
+        assert bg.sender is own and own.wake not in file_app.core.on_outbox
+        assert _wait(lambda: bg.is_leader)
+    finally:
+        bg.stop()
+    assert own._thread is None  # never started or stopped here: its owner does that
