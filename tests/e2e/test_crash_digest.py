@@ -93,7 +93,7 @@ def test_crash_killed_mid_delivery_then_rerun_everyone_gets_it_once(tmp_path, ur
     while len(_sent(tmp_path)) < 4 and time.monotonic() < deadline and proc.poll() is None:
         time.sleep(0.02)
     os.kill(proc.pid, signal.SIGKILL)
-    proc.wait(10)
+    proc.communicate(timeout=10)
     first = _sent(tmp_path)
     assert 4 <= len(first) < REPS, "the kill must land in the middle of the run"
 
@@ -120,7 +120,7 @@ def test_crash_rerun_before_the_claim_times_out_leaves_the_in_flight_one_for_lat
     while len(_sent(tmp_path)) < 2 and time.monotonic() < deadline and proc.poll() is None:
         time.sleep(0.02)
     os.kill(proc.pid, signal.SIGKILL)
-    proc.wait(10)
+    proc.communicate(timeout=10)
     rerun = _run(tmp_path, url)  # default claim timeout (5 min): the in-flight row is not touched yet
     rerun.communicate(timeout=120)
     assert rerun.returncode == 0

@@ -69,24 +69,25 @@ def test_crash_leader_killed_follower_takes_over(tmp_path, engine_url):
     script = tmp_path / "leader.py"
     script.write_text(LEADER)
     env = {**os.environ, "DATABASE_URL": url, "PYTHONPATH": str(ROOT), "LOG_LEVEL": "WARNING"}
-    proc = subprocess.Popen([sys.executable, str(script)], cwd=tmp_path, env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE)
+    errors = tmp_path / "leader.err"
+    with errors.open("w") as err:
+        proc = subprocess.Popen([sys.executable, str(script)], cwd=tmp_path, env=env, stdout=subprocess.DEVNULL,
+                                stderr=err)
     events: list[str] = []
     follower = leader.Leadership(leader.Lease(engine, ttl=timedelta(seconds=3)),
                                  on_elected=lambda: events.append("elected"),
                                  on_deposed=lambda: events.append("deposed"), every=0.5)
     try:
-        assert _wait(lambda: f":{proc.pid}:" in (_holder(engine) or "")), proc.stderr.read1().decode()[-2000:]
+        assert _wait(lambda: f":{proc.pid}:" in (_holder(engine) or "")), errors.read_text()[-2000:]
         follower.start()
         time.sleep(1.5)
         assert follower.is_leader is False and events == []  # the live leader keeps its lease
         os.kill(proc.pid, signal.SIGKILL)
-        proc.wait(10)
         assert _wait(lambda: follower.is_leader, 30)
         assert events == ["elected"] and _holder(engine) == follower.lease.holder
     finally:
         follower.stop()
         if proc.poll() is None:
             proc.kill()
-            proc.wait(10)
+        proc.wait(10)
     assert events == ["elected", "deposed"]
