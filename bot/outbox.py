@@ -1,7 +1,14 @@
 """The outbox sender: claims due rows and delivers them through the platform transports.
 
-Retries: `RetryAfter` waits what the platform said; `Transient` backs off exponentially (2, 4, 8 … s, capped);
-`Permanent` marks the row failed at once. Failed rows stay visible (`crm-bot outbox list --failed`).
+Retries: `RetryAfter` (HTTP 429) waits what the platform said, and this sender calls that platform again only
+after the wait; `Transient` (5xx, network) backs off exponentially (2, 4, 8 … s, capped at 5 min) and fails the row
+after `storage.outbox.MAX_ATTEMPTS`; `Permanent` fails the row at once. Failed rows stay visible
+(`crm-bot outbox list --failed`) and can be queued again (`crm-bot outbox retry`).
+
+Rows are claimed one at a time (committed as `sending`) before being handed to the platform and marked `sent`
+right after, so a row goes out once even with several senders, and a crash leaves at most one row claimed. If
+the process dies between handing it over and marking it, the claim goes stale and a sender delivers that one
+message again after `claim_timeout`: at most the message in flight at the crash repeats.
 """
 
 from __future__ import annotations
@@ -11,6 +18,7 @@ import os
 import socket
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy.engine import Engine
@@ -23,82 +31,129 @@ from storage.models import Outbox
 
 log = logging.getLogger("crm.outbox")
 
+RATE_LIMIT_MAX_ATTEMPTS = 30  # 429s are the platform pacing us, not a broken message: allow more of them
+
+
+def default_claim_timeout() -> timedelta:
+    """How long a claim lasts before another sender may take the row: `CRM_OUTBOX_CLAIM_TIMEOUT` seconds
+    (default 300). It must exceed the longest delivery attempt, or a slow message could go out twice."""
+    try:
+        return timedelta(seconds=float(os.environ["CRM_OUTBOX_CLAIM_TIMEOUT"]))
+    except (KeyError, ValueError):
+        return outbox.STALE_CLAIM
+
 
 def worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident() % 10000}"
 
 
+@dataclass(frozen=True)
+class _Row:
+    id: int
+    key: str
+    platform: str
+    chat_ref: str
+    scope: str
+    payload: str
+    edit_key: str | None
+
+
 class Sender:
     def __init__(self, engine: Engine, transports: dict[str, Transport], *,
                  clock: Callable[[], datetime] = utcnow, worker: str | None = None,
-                 chats: tuple[str, ...] | None = None) -> None:
+                 chats: tuple[str, ...] | None = None,
+                 claim_timeout: timedelta | None = None, batch: int = 20) -> None:
         self.engine = engine
         self.chats = chats
         self.transports = transports
         self.clock = clock
         self.worker = worker or worker_name()
+        self.claim_timeout = claim_timeout or default_claim_timeout()
+        self.batch = batch
+        self._paused_until: dict[str, datetime] = {}  # platform → when it may be called again (after a 429)
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
     # ------------------------------------------------------------ one pass
-    def drain_once(self, limit: int = 50) -> int:
-        """Deliver what is due now; returns how many rows were sent."""
-        now = self.clock()
-        with session_scope(self.engine) as s:
-            rows = outbox.claim(s, worker=self.worker, now=now, limit=limit,
-                                platforms=tuple(self.transports), chats=self.chats)
-            claimed = [(r.id, r.key, r.platform, r.chat_ref, r.scope, r.payload, r.edit_key) for r in rows]
-        sent = 0
-        for row_id, key, platform, chat_ref, scope, payload, edit_key in claimed:
-            sent += self._deliver(row_id, key, platform, chat_ref, scope, payload, edit_key)
-        return sent
+    def drain_once(self, limit: int | None = None) -> int:
+        """Deliver up to `limit` due rows; returns how many were sent."""
+        return self._pass(limit or self.batch)[0]
 
     def drain(self, *, max_rounds: int = 100) -> int:
+        """Deliver until nothing is due (or `max_rounds` batches). Returns how many rows were sent."""
         total = 0
         for _ in range(max_rounds):
-            n = self.drain_once()
-            total += n
-            if n == 0:
+            sent, handled = self._pass(self.batch)
+            total += sent
+            if handled == 0:
                 break
         return total
 
-    def _deliver(self, row_id: int, key: str, platform: str, chat_ref: str, scope: str, payload: str,
-                 edit_key: str | None) -> int:
-        transport = self.transports[platform]
+    def _claim_one(self, platforms: tuple[str, ...]) -> _Row | None:
+        """Claim one row (committed as `sending` before delivery: a crash leaves only it in flight)."""
+        with session_scope(self.engine) as s:
+            rows = outbox.claim(s, worker=self.worker, now=self.clock(), limit=1, platforms=platforms,
+                                chats=self.chats, claim_timeout=self.claim_timeout)
+            return _Row(*(getattr(rows[0], a) for a in _Row.__dataclass_fields__)) if rows else None
+
+    def _pass(self, limit: int) -> tuple[int, int]:
+        """(sent, handled) for up to `limit` rows. After a 429 that platform waits what the server said."""
+        sent = handled = 0
+        for _ in range(limit):
+            now = self.clock()
+            platforms = tuple(p for p in self.transports if self._paused_until.get(p, now) <= now)
+            row = self._claim_one(platforms) if platforms else None
+            if row is None:
+                break
+            handled += 1
+            ok, wait = self._deliver(row)
+            sent += ok
+            if wait is not None:
+                self._paused_until[row.platform] = now + wait
+        return sent, handled
+
+    def _edit_target(self, edit_key: str) -> str:
+        with session_scope(self.engine) as s:
+            orig = outbox.sent_ref(s, edit_key)
+            status, ref = (orig.status, orig.message_ref) if orig else (None, None)
+        if status == "sent" and ref:
+            return ref
+        if status in (None, "failed", "skipped"):
+            raise Permanent(f"the message to edit ({edit_key}) was never sent")
+        raise Transient(f"waiting for {edit_key} to be sent")
+
+    def _deliver(self, row: _Row) -> tuple[int, timedelta | None]:
+        """(1 if sent, the platform's wait after a 429 or None)."""
+        transport = self.transports[row.platform]
         now = self.clock()
         try:
-            reply = from_json(payload)
-            if edit_key:
-                with session_scope(self.engine) as s:
-                    orig = outbox.sent_ref(s, edit_key)
-                    target = (orig.status, orig.message_ref) if orig else (None, None)
-                if target[0] != "sent" or not target[1]:
-                    if target[0] == "failed" or target[0] is None:
-                        raise Permanent(f"the message to edit ({edit_key}) was never sent")
-                    raise Transient(f"waiting for {edit_key} to be sent")
-                transport.edit(chat_ref, target[1], reply, scope=scope)
-                ref = target[1]
+            reply = from_json(row.payload)
+            if row.edit_key:
+                ref = self._edit_target(row.edit_key)
+                transport.edit(row.chat_ref, ref, reply, scope=row.scope)
             else:
-                ref = transport.send(chat_ref, reply, scope=scope)
+                ref = transport.send(row.chat_ref, reply, scope=row.scope)
         except RetryAfter as e:
-            self._retry(row_id, now, timedelta(seconds=max(e.seconds, 0.5)), str(e))
-            return 0
+            wait = timedelta(seconds=max(e.seconds, 0.5))
+            self._retry(row, now, wait, str(e), RATE_LIMIT_MAX_ATTEMPTS)
+            return 0, wait
         except Transient as e:
-            self._retry(row_id, now, self._backoff(row_id), str(e))
-            return 0
+            self._retry(row, now, self._backoff(row.id), str(e), outbox.MAX_ATTEMPTS)
+            return 0, None
         except Permanent as e:
-            log.warning("outbox %s failed for good: %s", key, e)
+            log.warning("outbox %s failed for good: %s", row.key, e)
             with session_scope(self.engine) as s:
-                outbox.mark_failed(s, row_id, error=str(e))
-            return 0
+                outbox.mark_failed(s, row.id, error=str(e), worker=self.worker)
+            return 0, None
         except Exception as e:  # noqa: BLE001 - a bug in a renderer must not stop the queue
-            log.exception("outbox %s: unexpected error", key)
-            self._retry(row_id, now, self._backoff(row_id), f"{type(e).__name__}: {e}")
-            return 0
+            log.exception("outbox %s: unexpected error", row.key)
+            self._retry(row, now, self._backoff(row.id), f"{type(e).__name__}: {e}", outbox.MAX_ATTEMPTS)
+            return 0, None
         with session_scope(self.engine) as s:
-            outbox.mark_sent(s, row_id, now=self.clock(), message_ref=ref)
-        return 1
+            if not outbox.mark_sent(s, row.id, now=self.clock(), message_ref=ref, worker=self.worker):
+                log.warning("outbox %s: delivered, but the claim had passed to another sender", row.key)
+        return 1, None
 
     def _backoff(self, row_id: int) -> timedelta:
         with session_scope(self.engine) as s:
@@ -106,9 +161,12 @@ class Sender:
             attempts = row.attempts if row else 1
         return timedelta(seconds=min(2 ** attempts, 300))
 
-    def _retry(self, row_id: int, now: datetime, delay: timedelta, error: str) -> None:
+    def _retry(self, row: _Row, now: datetime, delay: timedelta, error: str, max_attempts: int) -> None:
         with session_scope(self.engine) as s:
-            outbox.mark_retry(s, row_id, now=now, delay=delay, error=error)
+            status = outbox.mark_retry(s, row.id, now=now, delay=delay, error=error,
+                                       max_attempts=max_attempts, worker=self.worker)
+        if status == "failed":
+            log.warning("outbox %s failed after retries: %s", row.key, error)
 
     # ------------------------------------------------------------ background loop
     def wake(self) -> None:
@@ -119,7 +177,7 @@ class Sender:
             while not self._stop.is_set():
                 try:
                     self.drain()
-                except Exception:  # noqa: BLE001
+                except Exception:  # noqa: BLE001 - e.g. the database is briefly unreachable
                     log.exception("outbox sender pass failed")
                 self._wake.wait(interval)
                 self._wake.clear()

@@ -1,15 +1,22 @@
-"""The outbox repository: one row per idempotency key; claim, mark sent, mark failed.
+"""The outbox repository: one row per idempotency key; claim, mark sent, mark failed, retry.
 
-Rows are written in the unit of work of the change that causes them. Claiming uses
-`FOR UPDATE SKIP LOCKED` on PostgreSQL so that several senders never take the same row; on SQLite one
-instance delivers (the write lock serialises claims).
+Rows are written in the unit of work of the change that causes them. A key that exists already is a no-op,
+so whatever runs twice sends once. Claiming uses `FOR UPDATE SKIP LOCKED` on PostgreSQL so that several
+senders never take the same row; on SQLite one instance delivers (the write lock serialises claims).
+
+Statuses: `pending` → `sending` (claimed by one worker) → `sent` | `failed`; `skipped` marks a key that was
+decided without a message (a digest day with nothing due) and is never delivered.
+
+A claim older than `claim_timeout` is taken to belong to a dead worker and is claimed again. That is the one
+message that may go out twice: it was handed to the platform but the worker died before marking it sent.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
@@ -19,11 +26,27 @@ from storage.models import Outbox
 STALE_CLAIM = timedelta(minutes=5)
 
 
+def write_lock(session: Session) -> None:
+    """On SQLite, take the write lock first (`BEGIN IMMEDIATE`) for a unit of work that reads, then writes.
+
+    A deferred SQLite transaction that read and then writes fails at once with "database is locked" when
+    another connection wrote in between (WAL snapshot), whatever the busy timeout. Background work (jobs, the
+    sender) runs beside the adapters, so it starts its units of work this way. No-op on PostgreSQL, and when
+    the session's transaction has already begun.
+    """
+    if session.get_bind().dialect.name != "sqlite" or session.in_transaction():
+        return
+    conn = session.connection()
+    if not getattr(conn.connection.dbapi_connection, "in_transaction", True):  # a shared test connection may be
+        conn.exec_driver_sql("BEGIN IMMEDIATE")                                # in another session's transaction
+MAX_ATTEMPTS = 8
+
+
 def add(session: Session, *, key: str, platform: str, chat_ref: str, scope: str, payload: str, now: datetime,
-        staff_id: int | None = None, edit_key: str | None = None) -> bool:
+        staff_id: int | None = None, edit_key: str | None = None, status: str = "pending") -> bool:
     """Insert a row unless one with `key` exists. True when a row was added."""
     values = dict(key=key, platform=platform, chat_ref=chat_ref, scope=scope, payload=payload,
-                  staff_id=staff_id, edit_key=edit_key, status="pending", attempts=0,
+                  staff_id=staff_id, edit_key=edit_key, status=status, attempts=0,
                   next_attempt_at=now, created_at=now)
     ins = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     stmt = ins(Outbox).values(**values).on_conflict_do_nothing(index_elements=["key"]).returning(Outbox.id)
@@ -32,11 +55,13 @@ def add(session: Session, *, key: str, platform: str, chat_ref: str, scope: str,
 
 
 def claim(session: Session, *, worker: str, now: datetime, limit: int = 20,
-          platforms: tuple[str, ...] | None = None, chats: tuple[str, ...] | None = None) -> list[Outbox]:
+          platforms: tuple[str, ...] | None = None, chats: tuple[str, ...] | None = None,
+          claim_timeout: timedelta = STALE_CLAIM) -> list[Outbox]:
     """Take up to `limit` due rows for `worker` (pending and due, or a stale claim of a dead worker)."""
+    write_lock(session)
     q = (select(Outbox)
          .where(((Outbox.status == "pending") & (Outbox.next_attempt_at <= now))
-                | ((Outbox.status == "sending") & (Outbox.claimed_at < now - STALE_CLAIM)))
+                | ((Outbox.status == "sending") & (Outbox.claimed_at < now - claim_timeout)))
          .order_by(Outbox.id).limit(limit))
     if platforms:
         q = q.where(Outbox.platform.in_(platforms))
@@ -52,27 +77,71 @@ def claim(session: Session, *, worker: str, now: datetime, limit: int = 20,
     return rows
 
 
-def mark_sent(session: Session, row_id: int, *, now: datetime, message_ref: str | None) -> None:
-    session.execute(update(Outbox).where(Outbox.id == row_id)
-                    .values(status="sent", sent_at=now, message_ref=message_ref, last_error=None))
+def _mine(row_id: int, worker: str | None):  # noqa: ANN202 - a SQL condition
+    cond = Outbox.id == row_id
+    if worker is not None:  # only the worker that holds the claim books the outcome
+        cond = cond & (Outbox.status == "sending") & (Outbox.claimed_by == worker)
+    return cond
+
+
+def mark_sent(session: Session, row_id: int, *, now: datetime, message_ref: str | None,
+              worker: str | None = None) -> bool:
+    res = session.execute(update(Outbox).where(_mine(row_id, worker))
+                          .values(status="sent", sent_at=now, message_ref=message_ref, last_error=None))
+    return bool(res.rowcount)
 
 
 def mark_retry(session: Session, row_id: int, *, now: datetime, delay: timedelta, error: str,
-               max_attempts: int = 8) -> None:
-    row = session.get(Outbox, row_id)
+               max_attempts: int = MAX_ATTEMPTS, worker: str | None = None) -> str | None:
+    """Put a row back for a later attempt, or fail it after `max_attempts`. Returns the new status."""
+    write_lock(session)
+    row = session.scalar(select(Outbox).where(_mine(row_id, worker)))
     if row is None:
-        return
+        return None
     row.last_error = error[:500]
     if row.attempts >= max_attempts:
         row.status = "failed"
     else:
         row.status, row.next_attempt_at = "pending", now + delay
     session.flush()
+    return row.status
 
 
-def mark_failed(session: Session, row_id: int, *, error: str) -> None:
-    session.execute(update(Outbox).where(Outbox.id == row_id).values(status="failed", last_error=error[:500]))
+def mark_failed(session: Session, row_id: int, *, error: str, worker: str | None = None) -> None:
+    session.execute(update(Outbox).where(_mine(row_id, worker)).values(status="failed", last_error=error[:500]))
 
 
 def sent_ref(session: Session, key: str) -> Outbox | None:
     return session.scalar(select(Outbox).where(Outbox.key == key))
+
+
+def exists(session: Session, key: str) -> bool:
+    return session.scalar(select(Outbox.id).where(Outbox.key == key)) is not None
+
+
+# ---------------------------------------------------------------- operator views
+
+
+def list_rows(session: Session, *, status: str | None = None, limit: int = 50) -> list[Outbox]:
+    q = select(Outbox).where(Outbox.status != "skipped").order_by(Outbox.id.desc()).limit(limit)
+    if status:
+        q = q.where(Outbox.status == status)
+    return list(session.scalars(q))
+
+
+def counts(session: Session) -> dict[str, int]:
+    rows = session.execute(select(Outbox.status, func.count()).group_by(Outbox.status))
+    return {status: n for status, n in rows}
+
+
+def retry(session: Session, *, now: datetime, row_ids: Iterable[int] = (), all_failed: bool = False) -> int:
+    """Put failed rows back in the queue (attempts start again). Returns how many were requeued."""
+    q = update(Outbox).where(Outbox.status == "failed")
+    if not all_failed:
+        ids = list(row_ids)
+        if not ids:
+            return 0
+        q = q.where(Outbox.id.in_(ids))
+    res = session.execute(q.values(status="pending", attempts=0, next_attempt_at=now, claimed_by=None,
+                                   claimed_at=None))
+    return int(res.rowcount or 0)

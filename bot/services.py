@@ -1,0 +1,85 @@
+"""Background services of a running bot: the outbox sender and the scheduler (on the elected instance).
+
+The Slack and Telegram adapters call `start_background(app, transports)` once they are up and
+`handle.stop()` on shutdown:
+- the `Sender` drains the outbox through `transports` every few seconds, and at once whenever the core or a
+  job wrote rows (`app.core.on_outbox`);
+- a `Leadership` loop competes for the scheduler lease; the instance that holds it runs the APScheduler with
+  every job (scheduler/runner.py). On SQLite there is one instance, which always wins.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from bot.delivery import Transport
+from bot.outbox import Sender, worker_name
+from scheduler import leader, runner
+
+log = logging.getLogger("crm.services")
+
+
+@dataclass
+class Background:
+    sender: Sender
+    leadership: leader.Leadership | None
+    own_sender: bool = True
+    _scheduler: list = field(default_factory=list)  # the running APScheduler, while we lead
+    _unhook: Callable[[], None] = lambda: None
+    _stopping: bool = False
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def is_leader(self) -> bool:
+        return bool(self.leadership and self.leadership.is_leader)
+
+    def stop(self) -> None:
+        """Stop the scheduler (letting a running job finish), release the lease, stop the sender."""
+        self._stopping = True
+        if self.leadership:
+            self.leadership.stop()
+        self._unhook()
+        if self.own_sender:
+            self.sender.stop()
+
+
+def start_background(app, transports: dict[str, Transport], *,  # noqa: ANN001 - bot.app.App
+                     clock: Callable[[], datetime] | None = None, scheduler: bool = True,
+                     sender_interval: float = 2.0, lease_ttl: timedelta = leader.TTL,
+                     lease_every: float = leader.EVERY, sender: Sender | None = None) -> Background:
+    """Start the sender and (with `scheduler`) the leader election + scheduler. Returns a handle to stop.
+
+    An adapter that already runs its own `Sender` passes it as `sender`: it is then only woken by the jobs'
+    writes, and started, hooked to `core.on_outbox` and stopped by its owner, not here.
+    """
+    clock = clock or app.core.clock
+    bg = Background(sender=sender, leadership=None, own_sender=sender is None)  # type: ignore[arg-type]
+    if sender is None:
+        sender = bg.sender = Sender(app.engine, transports, clock=clock, worker=worker_name())
+        app.core.on_outbox.append(sender.wake)
+        sender.start(interval=sender_interval)
+        bg._unhook = lambda: app.core.on_outbox.remove(sender.wake) if sender.wake in app.core.on_outbox else None
+    if not scheduler:
+        return bg
+
+    def elected() -> None:
+        with bg._lock:
+            sched = runner.build_scheduler(app.engine, app.settings, app.core.channels, clock=clock,
+                                           on_written=sender.wake)
+            sched.start()
+            bg._scheduler[:] = [sched]
+
+    def deposed() -> None:
+        with bg._lock:
+            for sched in bg._scheduler:
+                sched.shutdown(wait=bg._stopping)  # lease lost: stop at once; shutting down: finish the job
+            bg._scheduler.clear()
+
+    lease = leader.Lease(app.engine, ttl=lease_ttl, clock=clock)
+    bg.leadership = leader.Leadership(lease, on_elected=elected, on_deposed=deposed, every=lease_every)
+    bg.leadership.start()
+    return bg

@@ -1,0 +1,44 @@
+"""Scheduled jobs. Each is `run(session, *, now, settings, channels) -> int` (how many items it handled).
+
+A job selects what is due, writes outbox rows (never calls Slack or Telegram), is idempotent (an outbox key
+or a stamp such as `first_contact_reminded_at`), and handles each item in its own savepoint so that one bad
+item neither stops nor undoes the others.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from typing import TypeVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlmodel import Session
+
+log = logging.getLogger("crm.jobs")
+
+T = TypeVar("T")
+
+
+def each(session: Session, items: Iterable[T], fn: Callable[[T], bool], *, job: str) -> int:
+    """Run `fn(item)` for every item in its own savepoint; count the items for which it returned True."""
+    done = 0
+    for item in items:
+        try:
+            with session.begin_nested():
+                if fn(item):
+                    done += 1
+        except Exception:  # noqa: BLE001 - one bad item must not stop the others
+            log.exception("job %s: item %r failed", job, getattr(item, "id", item))
+    return done
+
+
+def zone(name: str | None, default: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name or default)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo(default)
+
+
+def local(dt: datetime, tz: ZoneInfo) -> datetime:
+    return dt.astimezone(tz)

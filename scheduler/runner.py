@@ -1,0 +1,132 @@
+"""Running jobs: one run by hand or by the scheduler (`run_job`), and the one APScheduler that runs them all.
+
+`run_job` opens one unit of work, calls the job, commits, records a `job_run` row and calls `on_written` when
+outbox rows were written (the sender wakes at once). `build_scheduler` adds every job of the registry with an
+explicit id, `replace_existing=True`, `coalesce=True`, `max_instances=1` and its own misfire grace; it is
+started only by the instance that holds the scheduler lease (scheduler/leader.py).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.base import BaseTrigger
+from apscheduler.triggers.date import DateTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+from sqlalchemy import delete, select
+from sqlalchemy.engine import Engine
+
+from handlers.settings import DomainSettings
+from scheduler import registry
+from storage import outbox
+from storage.db import session_scope, utcnow
+from storage.models import JobRun
+
+log = logging.getLogger("crm.scheduler")
+
+KEEP_RUNS = timedelta(days=14)  # job_run history kept per job (the frequent jobs write one row per tick)
+
+
+def run_job(engine: Engine, name: str, *, now: datetime, settings: DomainSettings, channels: dict[str, str],
+            on_written: Callable[[], None] | None = None, clock: Callable[[], datetime] | None = None) -> int:
+    """Run job `name` once as of `now`; returns the number of items it handled. Raises what the job raised."""
+    job = registry.get(name)
+    error, n, wrote = None, 0, False
+    try:
+        with session_scope(engine) as s:
+            outbox.write_lock(s)  # SQLite: a job reads then writes; take the lock first
+            n = job.run(s, now=now, settings=settings, channels=channels)
+            wrote = bool(s.info.pop("outbox_added", False))
+    except Exception as e:
+        error = f"{type(e).__name__}: {e}"[:500]
+        raise
+    finally:
+        _record(engine, name, now, (clock or (lambda: now))(), n, error)
+    if wrote and on_written:
+        on_written()
+    return n
+
+
+def _record(engine: Engine, name: str, started: datetime, finished: datetime, n: int, error: str | None) -> None:
+    try:
+        with session_scope(engine) as s:
+            s.add(JobRun(name=name, started_at=started, finished_at=max(finished, started), items=n, error=error))
+            s.execute(delete(JobRun).where(JobRun.name == name, JobRun.started_at < started - KEEP_RUNS))
+    except Exception:  # noqa: BLE001 - bookkeeping must not hide the job's own outcome
+        log.exception("could not record the run of %s", name)
+
+
+def last_runs(engine: Engine) -> dict[str, JobRun]:
+    """The latest run of each job."""
+    out: dict[str, JobRun] = {}
+    with session_scope(engine) as s:
+        for name in registry.JOBS:
+            r = s.scalar(select(JobRun).where(JobRun.name == name).order_by(JobRun.started_at.desc()).limit(1))
+            if r is not None:
+                out[name] = r
+    return out
+
+
+def previous_fire(trigger: BaseTrigger, now: datetime, *, horizon: timedelta = timedelta(days=8)) -> datetime | None:
+    """The last time `trigger` fired at or before `now` (looking back at most `horizon`)."""
+    t, last = now - horizon, None
+    for _ in range(1000):
+        nxt = trigger.get_next_fire_time(None, t)
+        if nxt is None or nxt > now:
+            break
+        last, t = nxt, nxt + timedelta(seconds=1)
+    return last
+
+
+def missed(engine: Engine, settings: DomainSettings, *, now: datetime) -> list[str]:
+    """Calendar jobs whose last fire time passed (within their catch-up window) with no run since."""
+    out = []
+    with session_scope(engine) as s:
+        for job in registry.JOBS.values():
+            if job.trigger is None or job.catch_up is None:
+                continue
+            fired = previous_fire(job.trigger(settings), now)
+            if fired is None or now - fired > job.catch_up:
+                continue
+            ran = s.scalar(select(JobRun.id).where(JobRun.name == job.name, JobRun.started_at >= fired,
+                                                   JobRun.error.is_(None)).limit(1))
+            if ran is None:
+                out.append(job.name)
+    return out
+
+
+def build_scheduler(engine: Engine, settings: DomainSettings, channels: dict[str, str], *,
+                    clock: Callable[[], datetime] = utcnow,
+                    on_written: Callable[[], None] | None = None, first_run_in: float = 2.0) -> BackgroundScheduler:
+    """The scheduler with every job added (not started). Interval jobs first run `first_run_in` seconds after
+    start (not a whole interval later: a new leader catches up at once); missed calendar jobs run at once."""
+
+    def fire(name: str) -> None:
+        try:
+            run_job(engine, name, now=clock(), settings=settings, channels=channels, on_written=on_written,
+                    clock=clock)
+        except Exception:  # noqa: BLE001 - logged; the next tick tries again
+            log.exception("job %s failed", name)
+
+    sched = BackgroundScheduler(timezone=settings.default_tz, job_defaults={"coalesce": True, "max_instances": 1})
+    soon = utcnow() + timedelta(seconds=first_run_in)
+    for job in registry.JOBS.values():
+        if job.trigger is None:
+            continue
+        trigger = job.trigger(settings)
+        extra = {"next_run_time": soon} if isinstance(trigger, IntervalTrigger) else {}
+        sched.add_job(fire, trigger, args=(job.name,), id=job.name, name=job.name, replace_existing=True,
+                      coalesce=True, max_instances=1, misfire_grace_time=job.misfire_grace, **extra)
+    try:
+        late = missed(engine, settings, now=clock())
+    except Exception:  # noqa: BLE001 - e.g. the database is briefly unreachable: the regular times still hold
+        log.exception("could not check for missed runs")
+        late = []
+    for name in late:
+        log.info("job %s missed its last run: running it now", name)
+        sched.add_job(fire, DateTrigger(run_date=utcnow()), args=(name,), id=f"{name}:catch-up",
+                      name=f"{name} (catch-up)", replace_existing=True, misfire_grace_time=3600)
+    return sched

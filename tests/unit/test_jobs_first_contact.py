@@ -1,0 +1,78 @@
+"""first_contact: a new lead with no follow-up → owner after 24 h, manager after 48 h, each once."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from scheduler import runner
+from storage.db import session_scope
+from storage.models import Customer, FollowUp, Outbox
+from tests import factories as f
+
+CHANNELS = {"console": "#service"}
+
+
+def run(engine, settings, now) -> int:
+    return runner.run_job(engine, "first_contact", now=now, settings=settings, channels=CHANNELS)
+
+
+def keys(engine) -> list[tuple[str, str]]:
+    with session_scope(engine) as s:
+        return [(r.key.split(":")[0], r.chat_ref) for r in s.scalars(select(Outbox).order_by(Outbox.id))]
+
+
+def lead(engine, *, manager=True, type="potential"):
+    with session_scope(engine) as s:
+        boss = f.staff(s, name="boss", role="manager") if manager else None
+        rep = f.staff(s, name="rita", manager=boss)
+        c = f.customer(s, name="New Lead Ltd", owner=rep, type=type)
+        return c.id, rep.id
+
+
+def test_first_contact_reminds_owner_at_24h_then_manager_at_48h_once(engine, settings):
+    cid, _ = lead(engine)
+    assert run(engine, settings, f.NOW + timedelta(hours=23, minutes=59)) == 0
+    assert run(engine, settings, f.NOW + timedelta(hours=24)) == 1
+    assert keys(engine) == [("first_contact", "@rita")]
+    assert run(engine, settings, f.NOW + timedelta(hours=30)) == 0
+    assert run(engine, settings, f.NOW + timedelta(hours=48)) == 1
+    assert keys(engine) == [("first_contact", "@rita"), ("first_contact_escalation", "@boss")]
+    assert run(engine, settings, f.NOW + timedelta(hours=60)) == 0
+    with session_scope(engine) as s:
+        c = s.get(Customer, cid)
+        assert c.first_contact_reminded_at and c.first_contact_escalated_at
+
+
+def test_first_contact_both_at_once_when_the_bot_was_down(engine, settings):
+    lead(engine)
+    assert run(engine, settings, f.NOW + timedelta(hours=50)) == 2
+    assert [k for k, _ in keys(engine)] == ["first_contact", "first_contact_escalation"]
+
+
+def test_first_contact_nothing_once_a_followup_is_logged(engine, settings):
+    cid, rep = lead(engine)
+    with session_scope(engine) as s:
+        s.add(FollowUp(customer_id=cid, date=f.NOW, method="phone", content="hello", staff_id=rep,
+                       created_at=f.NOW))
+    assert run(engine, settings, f.NOW + timedelta(hours=50)) == 0
+    assert keys(engine) == []
+
+
+def test_first_contact_only_for_potential_customers(engine, settings):
+    lead(engine, type="intent")
+    assert run(engine, settings, f.NOW + timedelta(hours=50)) == 0
+
+
+def test_first_contact_no_manager_is_stamped_without_a_message(engine, settings):
+    cid, _ = lead(engine, manager=False)
+    assert run(engine, settings, f.NOW + timedelta(hours=50)) == 1
+    assert [k for k, _ in keys(engine)] == ["first_contact"]
+    with session_scope(engine) as s:
+        assert s.get(Customer, cid).first_contact_escalated_at is not None
+
+
+def test_first_contact_ignores_old_customers(engine, settings):
+    lead(engine)
+    assert run(engine, settings, f.NOW + timedelta(days=30)) == 0
