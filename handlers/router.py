@@ -78,6 +78,8 @@ class Core:
     # ------------------------------------------------------------ entry point
     def handle(self, inbound: Inbound) -> Reply:
         now = self.clock()
+        if inbound.token is not None:
+            _ = self.secret  # load it before the unit of work: never open a second transaction inside one
         wrote = False
         ref = None
         try:

@@ -40,6 +40,14 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:  # noqa: ANN001
     cur.close()
 
 
+def _sqlite_manual_transactions(dbapi_conn, _record) -> None:  # noqa: ANN001
+    dbapi_conn.isolation_level = None  # pysqlite must not emit its own deferred BEGIN
+
+
+def _sqlite_begin_immediate(conn) -> None:  # noqa: ANN001
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
 def make_engine(url: str = DEFAULT_URL, *, echo: bool = False) -> Engine:
     u = make_url(url)
     if u.get_backend_name() == "sqlite":
@@ -52,8 +60,13 @@ def make_engine(url: str = DEFAULT_URL, *, echo: bool = False) -> Engine:
             Path(db).expanduser().parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, echo=echo, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
-        # pysqlite's own transaction handling defers BEGIN; emit it ourselves so that the first write in a
-        # unit of work takes the lock (BEGIN IMMEDIATE would serialise readers too; plain BEGIN is enough).
+        if not memory:
+            # A deferred SQLite transaction that reads, then writes fails at once ("database is locked") when
+            # another connection wrote in between (WAL snapshot), whatever the busy timeout. The adapters, the
+            # outbox sender and the scheduler share one file, so every unit of work takes the write lock when
+            # it begins: units of work queue (busy_timeout) instead of failing. One instance per SQLite file.
+            event.listen(engine, "connect", _sqlite_manual_transactions)
+            event.listen(engine, "begin", _sqlite_begin_immediate)
         return engine
     return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=10)
 
