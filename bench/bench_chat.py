@@ -20,6 +20,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy import select
+from sqlmodel import SQLModel
 
 from bot.console.driver import ConsoleTransport
 from bot.outbox import Sender
@@ -27,8 +28,6 @@ from handlers.context import Inbound
 from handlers.router import Core
 from storage import codes
 from storage.db import create_all, make_engine, session_scope, utcnow
-from sqlmodel import SQLModel
-
 from storage.models import ChatBinding, Contact, Customer, FollowUp, Staff
 
 
