@@ -47,6 +47,10 @@ def cmd_run_telegram(args: argparse.Namespace) -> int:
                       service_chat=cfg.telegram_service_chat)
     hook = Webhook(url=args.url, port=args.port, listen=args.listen,
                    secret=cfg.telegram_webhook_secret) if args.webhook else None
+    from bot.services import start_background
+
+    # the scheduler (on the elected instance) runs beside the bot; the bot's own sender delivers its rows
+    background = start_background(a, {}, sender=bot.sender)
     try:
         bot.run_forever(webhook=hook)
     except InvalidToken:
@@ -54,4 +58,6 @@ def cmd_run_telegram(args: argparse.Namespace) -> int:
     except (TelegramError, OSError) as e:
         where = cfg.telegram_api_url or "https://api.telegram.org"
         raise StartupError(f"cannot start the Telegram bot ({where}): {type(e).__name__}: {e}"[:300]) from None
+    finally:
+        background.stop()
     return 0
