@@ -70,7 +70,13 @@ transport_factories: dict[str, Callable[[Config], Transport | None]] = {
 def build_transports(cfg: Config) -> dict[str, Transport]:
     out = {}
     for platform, factory in transport_factories.items():
-        t = factory(cfg)
+        try:
+            t = factory(cfg)
+        except Exception as e:  # noqa: BLE001 - an unreachable platform must not stop the others
+            log.warning("cannot deliver to %s from here (%s): its messages wait for the running bot", platform, e)
+            print(f"crm-bot: {platform}: cannot connect ({type(e).__name__}); its messages stay queued",
+                  file=sys.stderr)
+            continue
         if t is not None:
             out[platform] = t
     return out

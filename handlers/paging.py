@@ -23,13 +23,19 @@ def split_page(args: str) -> tuple[str, int]:
 
 def page_of(ctx: Ctx, rows: Sequence[T], *, title: str, page: int, cmd: str,
             item: Callable[[T], ListItem], empty_key: str = "list.empty",
-            size: int | None = None) -> ListPage:
-    """One page of `rows`; `cmd` is the command that shows this list (the page number is appended)."""
+            size: int | None = None, total: int | None = None) -> ListPage:
+    """One page of `rows`; `cmd` is the command that shows this list (the page number is appended).
+
+    With `total`, `rows` is already that page's slice (the caller paged in SQL, see `clamp`).
+    """
     size = size or ctx.settings.page_size
-    total = len(rows)
+    if total is None:
+        total = len(rows)
+        page = clamp(page, total, size)
+        chunk = rows[(page - 1) * size: page * size]
+    else:
+        page, chunk = clamp(page, total, size), rows
     pages = max(1, -(-total // size))
-    page = min(max(1, page), pages)
-    chunk = rows[(page - 1) * size: page * size]
     base = cmd.strip()
     return ListPage(
         title=title, items=tuple(item(r) for r in chunk), page=page, pages=pages, total=total,
@@ -38,3 +44,8 @@ def page_of(ctx: Ctx, rows: Sequence[T], *, title: str, page: int, cmd: str,
         empty_text=ctx.t(empty_key),
         nav_text=ctx.t("list.page", page=page, pages=pages, total=total),
         prev_label=ctx.t("list.prev"), next_label=ctx.t("list.next"))
+
+
+def clamp(page: int, total: int, size: int) -> int:
+    """The page number shown for `page` of a list of `total` rows (1 … last page)."""
+    return min(max(1, page), max(1, -(-total // size)))

@@ -15,7 +15,7 @@ from handlers.dates import parse_day
 from handlers.errors import InvalidInput
 from handlers.i18n import enum_label, parse_enum
 from handlers.lookup import resolve_customer
-from handlers.paging import page_of, split_page
+from handlers.paging import clamp, page_of, split_page
 from handlers.permissions import team_ids
 from handlers.services import followups as svc
 from handlers.views import Action, Button, Error, ListItem, Reply, Text
@@ -44,12 +44,13 @@ def cmd_followups(ctx: Ctx, args: str) -> Reply:
         owners, cmd = {ctx.staff.id}, "/followups"
     else:
         raise InvalidInput("fu.usage", usage=ctx.t("fu.usage_followups"))
-    rows = svc.due_followups(ctx, owners)
+    total, overdue = svc.count_due(ctx, owners)
+    page = clamp(page, total, PAGE)
+    rows = svc.due_followups(ctx, owners, offset=(page - 1) * PAGE, limit=PAGE)
     today_end = ctx.local(ctx.now).replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1)
-    overdue = sum(1 for f, _ in rows if f.next_followup_at < ctx.now)
-    title = ctx.t("fu.list_title", total=len(rows), overdue=overdue)
+    title = ctx.t("fu.list_title", total=total, overdue=overdue)
     lp = page_of(ctx, rows, title=title, page=page, cmd=cmd, size=PAGE, empty_key="fu.list_empty",
-                 item=lambda r: _item(ctx, r[0], r[1], today_end))
+                 item=lambda r: _item(ctx, r[0], r[1], today_end), total=total)
     return Reply(views=(lp,))
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlmodel import Session
 
 from handlers.context import Ctx
@@ -214,17 +214,34 @@ def recent_followups(session: Session, customer_id: int, n: int = 5) -> list[Fol
         .order_by(FollowUp.date.desc(), FollowUp.id.desc()).limit(n)))
 
 
-def due_followups(ctx: Ctx, owner_ids: set[int] | None, *, days: int = 7) -> list[tuple[FollowUp, Customer]]:
-    """Open follow-ups due by the end of the day `days` days from today (overdue ones included), for
-    customers owned by `owner_ids` (None: all), earliest first."""
+def _due_where(ctx: Ctx, owner_ids: set[int] | None, days: int) -> list:
     local = ctx.local(ctx.now)
     end = (local.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=days + 1))
-    q = (select(FollowUp, Customer).join(Customer, Customer.id == FollowUp.customer_id).where(
-        FollowUp.deleted_at.is_(None), FollowUp.done_at.is_(None), FollowUp.next_followup_at.is_not(None),
-        FollowUp.next_followup_at < end).order_by(FollowUp.next_followup_at, FollowUp.id))
+    conds = [FollowUp.deleted_at.is_(None), FollowUp.done_at.is_(None), FollowUp.next_followup_at.is_not(None),
+             FollowUp.next_followup_at < end]
     if owner_ids is not None:
-        q = q.where(Customer.owner_id.in_(owner_ids))
+        conds.append(Customer.owner_id.in_(owner_ids))
+    return conds
+
+
+def due_followups(ctx: Ctx, owner_ids: set[int] | None, *, days: int = 7, offset: int = 0,
+                  limit: int | None = None) -> list[tuple[FollowUp, Customer]]:
+    """Open follow-ups due by the end of the day `days` days from today (overdue ones included), for
+    customers owned by `owner_ids` (None: all), earliest first; `offset`/`limit` page in SQL."""
+    q = (select(FollowUp, Customer).join(Customer, Customer.id == FollowUp.customer_id)
+         .where(*_due_where(ctx, owner_ids, days)).order_by(FollowUp.next_followup_at, FollowUp.id)
+         .offset(offset).limit(limit))
     return [(f, c) for f, c in ctx.session.execute(q).all()]
+
+
+def count_due(ctx: Ctx, owner_ids: set[int] | None, *, days: int = 7) -> tuple[int, int]:
+    """(all due, overdue) — what `due_followups` would list, counted in SQL."""
+    overdue = case((FollowUp.next_followup_at < ctx.now, 1), else_=0)
+    q = (select(func.count(), func.coalesce(func.sum(overdue), 0))
+         .select_from(FollowUp).join(Customer, Customer.id == FollowUp.customer_id)
+         .where(*_due_where(ctx, owner_ids, days)))
+    total, late = ctx.session.execute(q).one()
+    return int(total), int(late)
 
 
 def history(ctx: Ctx, customer: Customer, *, method: str | None = None, start: datetime | None = None,
