@@ -85,9 +85,10 @@ def plain(s: str, n: int) -> dict:
 
 
 def text_size(obj: Any) -> int:
-    """Characters of text in a block structure (for the cumulative message ceiling)."""
+    """Characters of text in a block structure (for the cumulative message ceiling; select options aside)."""
     if isinstance(obj, dict):
-        return sum(len(v) if k == "text" and isinstance(v, str) else text_size(v) for k, v in obj.items())
+        return sum(len(v) if k == "text" and isinstance(v, str) else text_size(v)
+                   for k, v in obj.items() if k not in ("options", "initial_option"))
     if isinstance(obj, list):
         return sum(text_size(x) for x in obj)
     return 0

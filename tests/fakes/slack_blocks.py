@@ -11,7 +11,8 @@ from typing import Any
 
 def _text_len(obj: Any) -> int:
     if isinstance(obj, dict):
-        return sum(len(v) if k == "text" and isinstance(v, str) else _text_len(v) for k, v in obj.items())
+        return sum(len(v) if k == "text" and isinstance(v, str) else _text_len(v)
+                   for k, v in obj.items() if k not in ("options", "initial_option"))
     if isinstance(obj, list):
         return sum(_text_len(x) for x in obj)
     return 0
