@@ -91,11 +91,12 @@ class SlackHTTPServer:
         host, port = self.httpd.server_address[:2]
         return f"http://{host}:{port}"
 
-    def serve_forever(self) -> None:
-        self.httpd.serve_forever(poll_interval=0.5)
+    def serve_forever(self, poll_interval: float = 0.5) -> None:
+        self.httpd.serve_forever(poll_interval=poll_interval)
 
     def start(self) -> None:
-        self._thread = threading.Thread(target=self.serve_forever, name="slack-http", daemon=True)
+        self._thread = threading.Thread(target=self.serve_forever, args=(0.05,), name="slack-http",
+                                        daemon=True)
         self._thread.start()
 
     def stop(self) -> None:

@@ -7,7 +7,10 @@ port 0 and gives an outbox `Sender` with the Slack transport (`env.drain()` deli
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from sqlalchemy.engine import Engine
@@ -44,9 +47,26 @@ class SlackEnv:
         return self.sender.drain()
 
 
-def make_env(tmp_path, settings, clock) -> SlackEnv:  # noqa: ANN001
-    engine = make_engine(f"sqlite:///{tmp_path}/slack.db")
-    create_all(engine)
+_TEMPLATE: dict[str, Path] = {}
+
+
+def _fresh_db(tmp_path: Path) -> Engine:
+    """A file database with the schema (copied from a template: DDL with fsyncs is slow)."""
+    if "db" not in _TEMPLATE:
+        tpl = Path(tempfile.mkdtemp(prefix="crm-slack-tpl-")) / "schema.db"
+        e = make_engine(f"sqlite:///{tpl}")
+        create_all(e)
+        with e.connect() as c:
+            c.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        e.dispose()
+        _TEMPLATE["db"] = tpl
+    db = tmp_path / "slack.db"
+    shutil.copyfile(_TEMPLATE["db"], db)
+    return make_engine(f"sqlite:///{db}")
+
+
+def make_env(tmp_path: Path, settings, clock) -> SlackEnv:  # noqa: ANN001
+    engine = _fresh_db(tmp_path)
     core = Core(engine, settings, secret=b"test-secret", clock=clock, channels={"slack": SERVICE_CHANNEL})
     fake = FakeSlack(TOKEN).start()
     bot = SlackBot(core, token=TOKEN, signing_secret=SECRET, api_url=fake.api_url)
