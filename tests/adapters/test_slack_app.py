@@ -1,4 +1,5 @@
 """The Slack app end to end: real slack-bolt in HTTP mode, signed requests, a fake Web API on loopback."""
+# ruff: noqa: F811 - the shared fixtures are imported by name (tests/fakes/slack_fixtures.py)
 
 from __future__ import annotations
 
