@@ -73,15 +73,23 @@ class Flows:
         if reply.views:
             msg = self.message(reply, inbound.scopes[0], lang)
             respond(response_type="in_channel" if reply.public else "ephemeral", **msg)
-        self.upload(reply, inbound.chat_ref)
+        self.upload(reply, inbound.chat_ref, inbound.user_ref)
 
-    def upload(self, reply: Reply, channel: str) -> None:
+    def upload(self, reply: Reply, channel: str, user: str = "") -> None:
+        """Attach the reply's file in the channel, or in the user's DM when the bot may not post there."""
         if reply.file is None:
             return
         try:
             self.bot.transport.upload(channel, reply)
         except SlackApiError as e:
             log.warning("file upload to %s failed: %s", channel, e.response.get("error"))
+            if not user or channel.startswith("D"):
+                return
+            try:
+                dm = self.bot.client.conversations_open(users=user)["channel"]["id"]
+                self.bot.transport.upload(dm, reply)
+            except SlackApiError as e2:
+                log.warning("file upload to the DM of %s failed: %s", user, e2.response.get("error"))
 
     # ------------------------------------------------------------ buttons and selects
     def on_action(self, body: dict, action: dict, respond) -> None:  # noqa: ANN001
@@ -96,7 +104,7 @@ class Flows:
         if reply.form is not None:
             self.open_form(body["trigger_id"], reply, inbound.chat_ref, lang, push=in_modal)
         if not reply.views:
-            self.upload(reply, inbound.chat_ref)
+            self.upload(reply, inbound.chat_ref, inbound.user_ref)
             return
         if container.get("type") == "view":
             modal = self.reply_modal(reply, scope, lang, inbound.chat_ref if inbound.chat_ref != inbound.user_ref
@@ -113,7 +121,7 @@ class Flows:
             respond(replace_original=True, **msg)
         else:
             respond(response_type="in_channel" if reply.public else "ephemeral", replace_original=False, **msg)
-        self.upload(reply, inbound.chat_ref)
+        self.upload(reply, inbound.chat_ref, inbound.user_ref)
 
     def on_more(self, body: dict, action: dict) -> None:
         user = (body.get("user") or {}).get("id", "")
@@ -211,4 +219,4 @@ class Flows:
         reply, lang = self.handle(inbound)
         if reply.views:
             self.bot.client.chat_postMessage(channel=inbound.chat_ref, **self.message(reply, inbound.scopes[0], lang))
-        self.upload(reply, inbound.chat_ref)
+        self.upload(reply, inbound.chat_ref, inbound.user_ref)

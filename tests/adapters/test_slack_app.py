@@ -191,3 +191,30 @@ def test_slack_home_for_a_stranger(slack):
     slack.slack.event({"type": "app_home_opened", "user": "U404", "channel": "D9", "tab": "home"})
     pub = slack.fake.wait("views.publish")[0]
     assert t("en", "slack.unknown_user") in texts(pub)
+
+
+def test_slack_select_option_runs_its_command(slack, testkit):
+    slack.staff("sam", slack_id="U2", role="supervisor")
+    slack.slack.command("/t_pick", user="U2", channel="CSERVICE")
+    first = slack.fake.wait("response_url")[0]
+    assert first.blocks[0]["elements"][0]["type"] == "static_select"
+    slack.slack.press(first, "Agent 2", user="U2", channel="CSERVICE")
+    second = slack.fake.wait("response_url", 2)[1]
+    assert "picked 2" in texts(second)
+
+
+def test_slack_file_reply_is_uploaded_in_the_channel_or_the_dm(slack, testkit, tmp_path):
+    f = tmp_path / "export.xlsx"
+    f.write_bytes(b"PK fake")
+    slack.staff("alice", slack_id="U1")
+    slack.fake.fail("files.getUploadURLExternal", status=200, error="not_in_channel")
+    slack.slack.command("/t_file", str(f), user="U1", channel="C5")
+    done = slack.fake.wait("files.completeUploadExternal")[0]
+    assert slack.fake.wait("conversations.open")[0].args["users"] == "U1"
+    assert done.args["channel_id"] == "D1"
+
+
+def test_slack_url_verification_answers_the_challenge(slack):
+    r = slack.slack.post(json.dumps({"type": "url_verification", "challenge": "abc123", "token": "legacy"}),
+                         content_type="application/json")
+    assert r.status == 200 and "abc123" in r.body

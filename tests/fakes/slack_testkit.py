@@ -5,6 +5,7 @@
 - `/t_notify TEXT`: writes an outbox post to the service channel with buttons (`Take` runs `/t_take`).
 - `/t_take`: answers with `replace=True` (the channel post is updated in place).
 - `/t_big`: a ListPage of 300 items with buttons and a 10,000-character note; `/t_huge`: a 40,000-character text.
+- `/t_pick`: a select of three agents (each runs `/t_echo picked N`); `/t_file PATH`: a reply with a file.
 - `/t_count`: increments a counter in the database (duplicate-processing checks); `t_count()` reads it.
 """
 
@@ -19,7 +20,20 @@ from handlers import commands, notify
 from handlers.context import Ctx
 from handlers.dialogs import engine as dialogs
 from handlers.errors import InvalidInput
-from handlers.views import Action, Button, Buttons, Fields, Header, ListItem, ListPage, Reply, Text
+from handlers.views import (
+    Action,
+    Button,
+    Buttons,
+    Fields,
+    FileRef,
+    Header,
+    ListItem,
+    ListPage,
+    Option,
+    Reply,
+    Select,
+    Text,
+)
 from storage.models import Setting
 
 NOTE = ("Customer said: " + "very long note & <b>markup</b> " * 400)[:10_000]
@@ -77,6 +91,15 @@ def cmd_count(ctx: Ctx, args: str) -> Reply:
     return Reply(views=(Text(f"count {_bump(ctx.session, ctx)}"),))
 
 
+def cmd_pick(ctx: Ctx, args: str) -> Reply:
+    options = tuple(Option(f"Agent {i}", Action(f"/t_echo picked {i}")) for i in range(1, 4))
+    return Reply(views=(Select("Assign to", options),))
+
+
+def cmd_file(ctx: Ctx, args: str) -> Reply:
+    return Reply(views=(Text("your file"),), file=FileRef(args, "export.xlsx", title="Export"))
+
+
 def parse_name(ctx: Ctx, text: str, values: dict) -> str:
     if len(text) < 2:
         raise InvalidInput("err.bad_choice", value=text, choices="two letters or more")
@@ -100,7 +123,7 @@ LOG_CALL = dialogs.Dialog("log_call", "help.log", steps=(
 ), on_done=lambda ctx, v: Reply(views=(Text(f"logged {v['customer']}: {v['content']}"),)))
 
 VERBS = {"t_echo": cmd_echo, "t_form": cmd_form, "t_notify": cmd_notify, "t_take": cmd_take, "t_big": cmd_big,
-         "t_huge": cmd_huge, "t_count": cmd_count}
+         "t_huge": cmd_huge, "t_count": cmd_count, "t_pick": cmd_pick, "t_file": cmd_file}
 
 
 @contextmanager
