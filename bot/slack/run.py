@@ -40,7 +40,7 @@ def serve_http(bot: SlackBot, host: str, port: int) -> None:
     except OSError as e:
         raise StartupError(f"cannot listen on {host}:{port}: {e.strerror or e}") from None
     log.info("Slack HTTP mode: POST %s/slack/events, GET /healthz", server.url)
-    print(f"crm-bot: Slack app listening on http://{host}:{port}/slack/events", flush=True)
+    print(f"crm-bot: Slack app listening on {server.url}/slack/events", flush=True)
     try:
         server.serve_forever()
     finally:
