@@ -18,6 +18,7 @@ from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, R
 
 from bot.slack import listeners
 from bot.slack.flows import Flows
+from bot.slack.inbound import person
 from bot.slack.transport import SlackTransport
 from handlers import actions
 from handlers.router import Core
@@ -91,10 +92,16 @@ class SlackBot:
                        raise_error_for_unhandled_request=False)
         self.stash = Stash()
         self.clicks = ClickGuard()
-        self.transport = SlackTransport(self.client, signer=self.signer, lang=core.settings.default_lang,
-                                        stash=self.stash.put)
+        self.transport = SlackTransport(self.client, signer=self.signer, lang=self.lang_of, stash=self.stash.put)
         self.flows = Flows(self)
         listeners.register(self.app, self.flows)
+
+    def lang_of(self, chat_ref: str) -> str:
+        """The language of a DM's staff member or a bound customer channel; else the default."""
+        try:
+            return person(self.core, chat_ref, chat_ref).lang
+        except Exception:  # noqa: BLE001 - a label language is never worth a failed delivery
+            return self.core.settings.default_lang
 
     def signer(self, scope: str) -> Callable[[Action], str]:
         def sign(a: Action) -> str:

@@ -32,6 +32,7 @@ log = logging.getLogger("crm.slack")
 HOME_COMMANDS = ("/followups", "/opp list mine", "/tickets mine", "/tickets unassigned", "/tickets breaching")
 SHORTCUT_DIALOG = "log_call"
 CODE = re.compile(r"\b[A-Z]{2,6}20\d{5}\b")
+MENTION = re.compile(r"^\s*<@[A-Z0-9]+(\|[^>]*)?>[:,]?")
 
 
 class Flows:
@@ -129,7 +130,7 @@ class Flows:
         blocks = self.bot.stash.get(action.get("value", ""))
         if blocks is None:
             blocks = render.blocks_of(Reply(views=(Error(t(lang, "slack.more_gone")),)), sign=str, lang=lang)
-        modal = surfaces.blocks_modal(blocks, lang=lang, stash=self.bot.stash.put)
+        modal = surfaces.blocks_modal(blocks, lang=lang, channel=inb.channel_of(body) or "", stash=self.bot.stash.put)
         view = body.get("view") or {}
         if (body.get("container") or {}).get("type") == "view" and view.get("type") == "modal":
             self.bot.client.views_update(view_id=view["id"], view=modal)
@@ -148,7 +149,11 @@ class Flows:
             return {"response_action": "update",
                     "view": surfaces.form_modal(reply.form, channel=inbound.chat_ref, lang=lang)}
         if reply.public and reply.views and not inbound.chat_ref.startswith(("U", "D")):
-            self.bot.client.chat_postMessage(channel=inbound.chat_ref, **self.message(reply, inbound.scopes[0], lang))
+            try:
+                self.bot.client.chat_postMessage(channel=inbound.chat_ref,
+                                                 **self.message(reply, inbound.scopes[0], lang))
+            except SlackApiError as e:  # the modal still shows the result
+                log.warning("could not share in %s: %s", inbound.chat_ref, e.response.get("error"))
         if not reply.views:
             return {}
         return {"response_action": "update", "view": self.reply_modal(reply, inbound.scopes[0], lang,
@@ -215,8 +220,21 @@ class Flows:
     def on_message(self, event: dict, event_id: str | None) -> None:
         if event.get("bot_id") or event.get("subtype") or event.get("channel_type") != "im":
             return
-        inbound = inb.from_message(event, event_id)
+        self.answer(inb.from_message(event, event_id))
+
+    def on_mention(self, event: dict, event_id: str | None) -> None:
+        """`@crm-bot /ticket new …` or a dialog answer in a channel (e.g. a customer's shared channel)."""
+        if event.get("bot_id"):
+            return
+        text = MENTION.sub("", event.get("text") or "", count=1).strip()
+        self.answer(inb.from_message(dict(event, text=text, channel_type="channel"), event_id), ephemeral=True)
+
+    def answer(self, inbound: Inbound, *, ephemeral: bool = False) -> None:
         reply, lang = self.handle(inbound)
         if reply.views:
-            self.bot.client.chat_postMessage(channel=inbound.chat_ref, **self.message(reply, inbound.scopes[0], lang))
+            msg = self.message(reply, inbound.scopes[0], lang)
+            if ephemeral and not reply.public:
+                self.bot.client.chat_postEphemeral(channel=inbound.chat_ref, user=inbound.user_ref, **msg)
+            else:
+                self.bot.client.chat_postMessage(channel=inbound.chat_ref, **msg)
         self.upload(reply, inbound.chat_ref, inbound.user_ref)

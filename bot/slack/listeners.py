@@ -61,6 +61,10 @@ def register(app: App, flows: Flows) -> None:
     def on_message(event, body) -> None:  # noqa: ANN001
         flows.on_message(event, body.get("event_id"))
 
+    @app.event("app_mention")
+    def on_mention(event, body) -> None:  # noqa: ANN001
+        flows.on_mention(event, body.get("event_id"))
+
     @app.error
     def on_error(error, body) -> None:  # noqa: ANN001 - transport failures only: the core answers its own errors
         log.error("slack listener failed (%s): %s", (body or {}).get("type", "?"), type(error).__name__,

@@ -49,19 +49,20 @@ def delivery_error(e: Exception) -> Exception:
 class SlackTransport:
     platform = "slack"
 
-    def __init__(self, client: WebClient, *, signer: Callable[[str], Callable[[Action], str]], lang: str,
-                 stash: render.Stash | None = None) -> None:
+    def __init__(self, client: WebClient, *, signer: Callable[[str], Callable[[Action], str]],
+                 lang: str | Callable[[str], str], stash: render.Stash | None = None) -> None:
         self.client = client
         self.signer = signer  # scope → sign(action)
-        self.lang = lang
+        self.lang = lang  # a language, or chat → the recipient's language (for "more", "page 2 of 3")
         self.stash = stash
 
-    def _payload(self, reply: Reply, scope: str) -> dict:
-        return render.message(reply, sign=self.signer(scope), lang=self.lang, stash=self.stash)
+    def _payload(self, reply: Reply, scope: str, chat_ref: str) -> dict:
+        lang = self.lang(chat_ref) if callable(self.lang) else self.lang
+        return render.message(reply, sign=self.signer(scope), lang=lang, stash=self.stash)
 
     def send(self, chat_ref: str, reply: Reply, *, scope: str) -> str:
         try:
-            resp = self._post(chat_ref, self._payload(reply, scope))
+            resp = self._post(chat_ref, self._payload(reply, scope, chat_ref))
             channel, ts = resp.get("channel") or chat_ref, resp.get("ts") or ""
             if reply.file:
                 self.upload(channel, reply)
@@ -83,7 +84,7 @@ class SlackTransport:
         if not ts:
             raise Permanent(f"not a Slack message ref: {message_ref!r}")
         try:
-            self.client.chat_update(channel=channel, ts=ts, **self._payload(reply, scope))
+            self.client.chat_update(channel=channel, ts=ts, **self._payload(reply, scope, chat_ref))
         except Exception as e:  # noqa: BLE001
             raise delivery_error(e) from e
 

@@ -218,3 +218,12 @@ def test_slack_url_verification_answers_the_challenge(slack):
     r = slack.slack.post(json.dumps({"type": "url_verification", "challenge": "abc123", "token": "legacy"}),
                          content_type="application/json")
     assert r.status == 200 and "abc123" in r.body
+
+
+def test_slack_mention_in_a_channel_answers_only_the_asker(slack, testkit):
+    slack.staff("alice", slack_id="U1")
+    slack.slack.event({"type": "app_mention", "user": "U1", "channel": "C3", "text": "<@UBOT> /t_echo R&amp;D",
+                       "ts": "1700000000.000200"})
+    call = slack.fake.wait("chat.postEphemeral")[0]
+    assert call.args["channel"] == "C3" and call.args["user"] == "U1"
+    assert call.args["text"] == "R&amp;D"
