@@ -89,3 +89,16 @@ def test_slack_button_inside_a_modal_updates_that_modal(slack, testkit):
     upd = slack.fake.wait("views.update")[0]
     assert upd.args["view_id"] == first.result["view"]["id"]
     assert slack.fake.problems == []
+
+
+def test_slack_buttons_behind_more_keep_working(slack, testkit):
+    slack.staff("alice", slack_id="U1")
+    slack.slack.command("/t_big", user="U1", channel="C1")
+    big = slack.fake.wait("response_url")[0]
+    slack.slack.press(big, "Show more", user="U1", channel="C1")
+    modal = slack.fake.wait("views.open")[0]
+    done = next(lab for lab in labels(modal.blocks) if lab.startswith("Done"))
+    slack.slack.press(modal, done, user="U1")
+    upd = slack.fake.wait("views.update")[0]
+    assert f"done {done.split()[1]}" in texts(upd)
+    assert "not valid" not in texts(upd)
