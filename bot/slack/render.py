@@ -59,14 +59,18 @@ class Out:
             self.blocks.append({"type": "actions", "elements": elements[i:i + L.ACTIONS_ELEMENTS]})
 
     def section(self, escaped: str, accessory: dict | None = None) -> None:
+        if not escaped.strip() and accessory is None:
+            return  # Slack refuses an empty section
         parts = L.chunks(escaped, L.SECTION_TEXT)
         for i, p in enumerate(parts):
-            block = {"type": "section", "text": {"type": "mrkdwn", "text": p or " "}}
+            block = {"type": "section", "text": {"type": "mrkdwn", "text": p if p.strip() else "·"}}
             if accessory and i == len(parts) - 1:
                 block["accessory"] = accessory
             self.blocks.append(block)
 
     def context(self, escaped: str) -> None:
+        if not escaped.strip():
+            return
         self.blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": L.cut_escaped(escaped, 2000)}]})
 
 

@@ -188,3 +188,11 @@ def test_render_home_view_fits_100_blocks():
     view = surfaces.home_view(sections, sign=sign, lang="en", stash=store.put)
     assert view_problems(view) == []
     assert len(view["blocks"]) <= L.BLOCKS_VIEW
+
+
+def test_render_empty_texts_make_no_empty_blocks():
+    reply = Reply(views=(Text(""), Text("  ", muted=True), Error(""), Fields(()), Buttons(()),
+                         ListPage("", (ListItem("", buttons=(Button("", Action("/x")),)),))))
+    msg = render.message(reply, sign=sign, lang="en")
+    assert message_problems(msg) == []
+    assert msg["text"]
