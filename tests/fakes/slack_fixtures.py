@@ -65,9 +65,11 @@ def _fresh_db(tmp_path: Path) -> Engine:
     return make_engine(f"sqlite:///{db}")
 
 
-def make_env(tmp_path: Path, settings, clock) -> SlackEnv:  # noqa: ANN001
+def make_env(tmp_path: Path, settings, clock, *, channels: dict[str, str] | None = None) -> SlackEnv:  # noqa: ANN001
+    """Everything for a Slack test; `channels` defaults to the Slack service channel `CSERVICE`."""
     engine = _fresh_db(tmp_path)
-    core = Core(engine, settings, secret=b"test-secret", clock=clock, channels={"slack": SERVICE_CHANNEL})
+    core = Core(engine, settings, secret=b"test-secret", clock=clock,
+                channels=channels or {"slack": SERVICE_CHANNEL})
     fake = FakeSlack(TOKEN).start()
     bot = SlackBot(core, token=TOKEN, signing_secret=SECRET, api_url=fake.api_url)
     server = SlackHTTPServer(bot.app, host="127.0.0.1", port=0)
