@@ -29,7 +29,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("crm.slack")
 
-HOME_COMMANDS = ("/followups", "/opp list mine", "/tickets mine", "/tickets unassigned", "/tickets breaching")
+# App Home sections: (command, staff roles that see it; None = everyone the command itself allows)
+SERVICE = ("agent", "supervisor", "admin")
+HOME_COMMANDS = (("/followups", None), ("/opp list mine", None), ("/tickets mine", SERVICE),
+                 ("/tickets unassigned", ("supervisor", "admin")), ("/tickets breaching", ("supervisor", "admin")))
 SHORTCUT_DIALOG = "log_call"
 CODE = re.compile(r"\b[A-Z]{2,6}20\d{5}\b")
 MENTION = re.compile(r"^\s*<@[A-Z0-9]+(\|[^>]*)?>[:,]?")
@@ -201,7 +204,8 @@ class Flows:
         if not p.known:
             sections.append(Reply(views=(Text(t(p.lang, "slack.unknown_user")),)))
         else:
-            sections = [r for r in (self.home_section(user, c) for c in HOME_COMMANDS) if r is not None]
+            cmds = [c for c, roles in HOME_COMMANDS if roles is None or p.role in roles]
+            sections = [r for r in (self.home_section(user, c) for c in cmds) if r is not None]
             if not sections:
                 sections.append(self.core.handle(inb.home_inbound(user, "/help")))
         view = surfaces.home_view(sections, sign=self.bot.signer(f"u:{user}"), lang=p.lang,

@@ -93,13 +93,14 @@ def home_inbound(user: str, text: str) -> Inbound:
 class Person:
     known: bool  # a staff member, or a member of a customer's bound channel
     lang: str
+    role: str | None = None  # the staff role; None for customers and strangers
 
 
 def person(core: Core, user: str, channel: str | None) -> Person:
     with session_scope(core.engine) as s:
         staff = find_staff(s, PLATFORM, user)
         if staff is not None:
-            return Person(True, norm_lang(staff.lang))
+            return Person(True, norm_lang(staff.lang), staff.role)
         binding = s.scalar(select(ChatBinding).where(ChatBinding.platform == PLATFORM,
                                                      ChatBinding.chat_ref == (channel or "")))
         if binding is not None:
