@@ -222,9 +222,17 @@ class Flows:
 
     # ------------------------------------------------------------ direct messages (dialogs step by step)
     def on_message(self, event: dict, event_id: str | None) -> None:
-        if event.get("bot_id") or event.get("subtype") or event.get("channel_type") != "im":
+        """DMs with the bot, and what a customer writes in their bound channel (staff chatter there is left
+        alone; messages that start by mentioning the bot arrive as app_mention instead)."""
+        if event.get("bot_id") or event.get("subtype"):
             return
-        self.answer(inb.from_message(event, event_id))
+        if event.get("channel_type") == "im" or self.from_customer_channel(event):
+            self.answer(inb.from_message(event, event_id))
+
+    def from_customer_channel(self, event: dict) -> bool:
+        if event.get("channel_type") not in ("channel", "group") or MENTION.match(event.get("text") or ""):
+            return False
+        return inb.person(self.core, event.get("user", ""), event.get("channel")).customer
 
     def on_mention(self, event: dict, event_id: str | None) -> None:
         """`@crm-bot /ticket new …` or a dialog answer in a channel (e.g. a customer's shared channel)."""

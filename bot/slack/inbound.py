@@ -94,6 +94,7 @@ class Person:
     known: bool  # a staff member, or a member of a customer's bound channel
     lang: str
     role: str | None = None  # the staff role; None for customers and strangers
+    customer: bool = False  # not staff, writing in a channel bound to a customer
 
 
 def person(core: Core, user: str, channel: str | None) -> Person:
@@ -104,7 +105,7 @@ def person(core: Core, user: str, channel: str | None) -> Person:
         binding = s.scalar(select(ChatBinding).where(ChatBinding.platform == PLATFORM,
                                                      ChatBinding.chat_ref == (channel or "")))
         if binding is not None:
-            return Person(True, norm_lang(binding.lang))
+            return Person(True, norm_lang(binding.lang), customer=True)
     return Person(False, norm_lang(core.settings.default_lang))
 
 

@@ -234,3 +234,31 @@ def test_slack_mention_in_a_channel_answers_only_the_asker(slack, testkit):
     call = slack.fake.wait("chat.postEphemeral")[0]
     assert call.args["channel"] == "C3" and call.args["user"] == "U1"
     assert call.args["text"] == "R&amp;D"
+
+
+def _bind(env, channel: str) -> None:  # noqa: ANN001
+    from sqlmodel import select
+
+    from storage.db import session_scope
+    from storage.models import ChatBinding, Contact
+    from tests import factories
+
+    with session_scope(env.engine) as s:
+        c = factories.customer(s, name="Acme")
+        contact = s.exec(select(Contact).where(Contact.customer_id == c.id)).one()
+        s.add(ChatBinding(platform="slack", chat_ref=channel, customer_id=c.id, contact_id=contact.id, lang="en",
+                          created_at=env.core.clock()))
+
+
+def test_slack_customer_channel_messages_reach_the_core_and_staff_chatter_does_not(slack, testkit):
+    slack.staff("ray", slack_id="U1")
+    _bind(slack, "C77")
+    ev = {"type": "message", "channel_type": "channel", "channel": "C77", "ts": "1700000000.000300"}
+    slack.slack.event(dict(ev, user="U1", text="hi team"))  # staff: ignored
+    slack.slack.event(dict(ev, user="UEXT", text="<@UBOT> hello"))  # a mention: handled as app_mention
+    slack.slack.event(dict(ev, channel="C78", user="UEXT", text="hello"))  # not a customer channel: ignored
+    slack.slack.event(dict(ev, user="UEXT", text="/t_echo from the customer"))
+    call = slack.fake.wait("chat.postMessage")[0]
+    assert call.args["channel"] == "C77"
+    time.sleep(0.3)
+    assert len(slack.fake.calls_to("chat.postMessage")) == 1
