@@ -234,6 +234,30 @@ def find_element(blocks: list[dict], label: str) -> dict:
     raise AssertionError(f"no button or option {label!r} in blocks")
 
 
+def find_by_cmd(blocks: list[dict], prefix: str) -> dict:
+    """The button or option whose signed command (the token before its first `|`) starts with `prefix`."""
+    for b in blocks:
+        for el in list(b.get("elements") or []) + ([b["accessory"]] if "accessory" in b else []):
+            if el.get("type") == "button" and el.get("value", "").split("|")[0].startswith(prefix):
+                return {"type": "button", "action_id": el["action_id"], "value": el["value"],
+                        "block_id": b.get("block_id", "b"), "text": el["text"]}
+            for o in el.get("options") or []:
+                if o["value"].split("|")[0].startswith(prefix):
+                    return {"type": "static_select", "action_id": el["action_id"], "selected_option": o,
+                            "block_id": b.get("block_id", "b")}
+    raise AssertionError(f"no button or option for {prefix!r}; commands: {commands(blocks)}")
+
+
+def commands(blocks: list[dict]) -> list[str]:
+    out = []
+    for b in blocks:
+        for el in list(b.get("elements") or []) + ([b["accessory"]] if "accessory" in b else []):
+            if el.get("type") == "button":
+                out.append(el.get("value", "").split("|")[0])
+            out.extend(o["value"].split("|")[0] for o in el.get("options") or [])
+    return out
+
+
 def labels(blocks: list[dict]) -> list[str]:
     out = []
     for b in blocks:

@@ -9,7 +9,7 @@ import urllib.error
 import urllib.request
 from urllib.parse import quote, urlencode
 
-from tests.fakes.slack_api import Call, FakeSlack, Resp, find_element, sign
+from tests.fakes.slack_api import Call, FakeSlack, Resp, find_by_cmd, find_element, sign
 
 
 class SlackPlatform:
@@ -70,15 +70,26 @@ class SlackPlatform:
 
     def press(self, where: Call | dict, label: str, **kw: object) -> Resp:
         """Press the button (or pick the option) labelled `label` in a recorded message or view call."""
+        blocks = where.blocks if isinstance(where, Call) else where.get("blocks") or []
+        return self._press(where, find_element(blocks, label), **kw)
+
+    def press_cmd(self, where: Call | dict, prefix: str, **kw: object) -> Resp:
+        """Press the button (or pick the option) whose command starts with `prefix` (`/ticket assign FW`)."""
+        blocks = where.blocks if isinstance(where, Call) else where.get("blocks") or []
+        return self._press(where, find_by_cmd(blocks, prefix), **kw)
+
+    def _press(self, where: Call | dict, element: dict, **kw: object) -> Resp:
         if isinstance(where, Call) and where.method in ("views.open", "views.update", "views.push",
                                                         "views.publish"):
             kw.setdefault("view", where.result.get("view"))
             if where.method == "views.publish":
                 kw.setdefault("channel", None)
-            return self.action(find_element(where.blocks, label), **kw)  # type: ignore[arg-type]
+            return self.action(element, **kw)  # type: ignore[arg-type]
         if isinstance(where, Call):
-            return self.action(find_element(where.blocks, label), message=where, **kw)  # type: ignore[arg-type]
-        return self.action(find_element(where.get("blocks") or [], label), **kw)  # type: ignore[arg-type]
+            if where.method == "chat.postMessage":
+                kw.setdefault("channel", where.result.get("channel"))
+            return self.action(element, message=where, **kw)  # type: ignore[arg-type]
+        return self.action(element, **kw)  # type: ignore[arg-type]
 
     def submit(self, view_call: Call, values: dict[str, str], *, user: str = "U1") -> Resp:
         """Submit the modal opened by `view_call` with typed values (selects: the option's value)."""
