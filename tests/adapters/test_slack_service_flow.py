@@ -92,8 +92,9 @@ def test_slack_service_flow_end_to_end(slack):
     env.drain()
     resolved = newest(env, "chat.postMessage", n_post, CUST)
     assert "Renewed the SSO certificate" in texts(resolved)
-    n_post = len(env.fake.calls_to("chat.postMessage"))
+    n_post, n_resp = len(env.fake.calls_to("chat.postMessage")), len(env.fake.calls_to("response_url"))
     env.slack.press_cmd(resolved, "/ticket confirm FW2026001", user="UEXT")
+    env.fake.wait("response_url", n_resp + 1)  # the press is answered after its ack: then it is committed
     env.drain()
     rating = newest(env, "chat.postMessage", n_post, CUST)
     assert [c for c in commands(rating.blocks) if c.startswith("/rate")] == [
