@@ -1,5 +1,5 @@
-"""Sales through Slack (runs once the follow-ups feature is merged): log a call in one line, with `payload` and
-`<`/`&` in the text, and the shortcut opening the real log dialog."""
+"""Sales through Slack (each test runs once its feature is merged): log a call in one line, with `payload` and
+`<`/`&` in the text; the shortcut opening the real log dialog; `/customer add` as a modal with field errors."""
 # ruff: noqa: F811 - the shared fixtures are imported by name (tests/fakes/slack_fixtures.py)
 
 from __future__ import annotations
@@ -14,10 +14,14 @@ from storage.models import FollowUp
 from tests import factories as f
 from tests.fakes.slack_fixtures import slack  # noqa: F401
 
-pytest.importorskip("handlers.services.followups", reason="the follow-ups feature is not merged yet")
+
+
+def needs_followups() -> None:
+    pytest.importorskip("handlers.services.followups", reason="the follow-ups feature is not merged yet")
 
 
 def test_slack_log_a_call_in_one_line(slack):
+    needs_followups()
     with session_scope(slack.engine) as s:
         ray = f.staff(s, name="ray", role="rep", slack_id="URAY")
         code = f.customer(s, name="Acme Cloud", owner=ray).code
@@ -35,6 +39,7 @@ def test_slack_log_a_call_in_one_line(slack):
 
 
 def test_slack_shortcut_opens_the_real_log_dialog(slack):
+    needs_followups()
     with session_scope(slack.engine) as s:
         ray = f.staff(s, name="ray", role="rep", slack_id="URAY")
         code = f.customer(s, name="Acme Cloud", owner=ray).code
@@ -42,4 +47,20 @@ def test_slack_shortcut_opens_the_real_log_dialog(slack):
     view = slack.fake.wait("views.open")[0].args["view"]
     blocks = {b["block_id"]: b for b in view["blocks"]}
     assert blocks["content"]["element"]["initial_value"] == f"Talked to {code} about renewal"
+    assert slack.fake.problems == []
+
+
+def test_slack_customer_add_modal_reports_field_errors_inline(slack):
+    from handlers import commands
+
+    if commands.lookup("customer") is None:
+        pytest.skip("the customers feature is not merged yet")
+    with session_scope(slack.engine) as s:
+        f.staff(s, name="ray", role="rep", slack_id="URAY")
+    slack.slack.command("/customer", "add", user="URAY")
+    opened = slack.fake.wait("views.open")[0]
+    inputs = [b["block_id"] for b in opened.args["view"]["blocks"] if b["type"] == "input"]
+    assert inputs
+    bad = slack.slack.submit(opened, {k: "" for k in inputs}, user="URAY").json()
+    assert bad["response_action"] == "errors" and set(bad["errors"]) <= set(inputs) and bad["errors"]
     assert slack.fake.problems == []
