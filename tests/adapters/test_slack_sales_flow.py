@@ -15,7 +15,6 @@ from tests import factories as f
 from tests.fakes.slack_fixtures import slack  # noqa: F401
 
 
-
 def needs_followups() -> None:
     pytest.importorskip("handlers.services.followups", reason="the follow-ups feature is not merged yet")
 
