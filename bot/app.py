@@ -13,7 +13,7 @@ from bot.config import Config, ConfigError, Loaded, load
 from handlers.router import Core
 from handlers.settings import DomainSettings
 from storage.db import make_engine
-from storage.migrate import upgrade
+from storage.migrate import MigrationError, upgrade
 
 
 class StartupError(Exception):
@@ -70,6 +70,8 @@ def build(loaded: Loaded | None = None, *, migrate: bool = True, database_url: s
             upgrade(engine)
         except (OperationalError, DBAPIError) as e:
             raise StartupError(f"database error: cannot upgrade the schema: {str(getattr(e, 'orig', e))[:200]}") from None
+        except MigrationError as e:
+            raise StartupError(f"database error: {e}") from None
     core = Core(engine, loaded.domain, channels=cfg.channels(), secret=cfg.secret(),
                 bot_names={"telegram": cfg.telegram_bot_username} if cfg.telegram_bot_username else {})
     return App(config=cfg, settings=loaded.domain, engine=engine, core=core)

@@ -56,10 +56,18 @@ def cmd_console(args: argparse.Namespace) -> int:
 
 
 def cmd_db_upgrade(args: argparse.Namespace) -> int:
-    a = app_mod.build(migrate=False)
-    from storage.migrate import upgrade
+    from sqlalchemy.exc import DBAPIError
 
-    upgrade(a.engine)
+    from storage.migrate import MigrationError, upgrade
+
+    a = app_mod.build(migrate=False)
+    try:
+        upgrade(a.engine, verbose=True)
+    except DBAPIError as e:
+        reason = str(getattr(e, "orig", e)).strip().splitlines()[0][:200]
+        return _fail(f"database error: cannot upgrade {app_mod.safe_url(a.config.database_url)}: {reason}")
+    except MigrationError as e:
+        return _fail(f"database error: {e}")
     print(f"database is up to date: {app_mod.safe_url(a.config.database_url)}")
     return 0
 
@@ -69,17 +77,33 @@ def _fail(msg: str) -> int:
     return 2
 
 
+def _check_staff_args(args: argparse.Namespace) -> str | None:
+    """The first problem with `staff add`'s arguments, as one line, or None."""
+    import re
+
+    if not args.name.strip() or len(args.name.strip()) > 100:
+        return "--name: give a name of 1 to 100 characters"
+    if args.slack_id and not re.fullmatch(r"[UW][A-Z0-9]{2,30}", args.slack_id):
+        return f"--slack-id: {args.slack_id!r} is not a Slack user id (like U012AB3CD)"
+    if args.telegram_id is not None and args.telegram_id <= 0:
+        return "--telegram-id: a Telegram user id is a positive number"
+    if args.notify == "slack" and not args.slack_id:
+        return "--notify slack needs --slack-id"
+    if args.notify == "telegram" and not args.telegram_id:
+        return "--notify telegram needs --telegram-id"
+    return None
+
+
 def cmd_staff_add(args: argparse.Namespace) -> int:
+    problem = _check_staff_args(args)
+    if problem:
+        return _fail(problem)
     a = app_mod.build()
     tz = args.tz or a.settings.default_tz
     try:
         ZoneInfo(tz)
     except (ZoneInfoNotFoundError, ValueError):
         return _fail(f"--tz: unknown time zone {tz!r} (try Asia/Shanghai)")
-    if args.notify == "slack" and not args.slack_id:
-        return _fail("--notify slack needs --slack-id")
-    if args.notify == "telegram" and not args.telegram_id:
-        return _fail("--notify telegram needs --telegram-id")
     notify = args.notify or ("slack" if args.slack_id else "telegram" if args.telegram_id else "console")
     now = datetime.now(UTC)
     try:
@@ -98,7 +122,7 @@ def cmd_staff_add(args: argparse.Namespace) -> int:
             sid = st.id
     except IntegrityError:
         return _fail("a staff member with that name, Slack id or Telegram id exists already")
-    print(f"added staff #{sid}: {args.name} ({args.role})")
+    print(f"added staff #{sid}: {args.name.strip()} ({args.role})")
     return 0
 
 

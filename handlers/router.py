@@ -57,7 +57,7 @@ class Core:
         self.clock = clock
         self.bot_names = dict(bot_names or {})
         self.on_outbox: list[Callable[[], None]] = []
-        self.plain_text_hooks: list[PlainTextHook] = []
+        self.plain_text_hooks: list[PlainTextHook] = list(commands.PLAIN_TEXT_HOOKS)
         self._secret = secret
 
     # ------------------------------------------------------------ secret for button tokens
@@ -238,8 +238,9 @@ def find_staff(session: Session, platform: str, user_ref: str) -> Staff | None:
 def _first_delivery(session: Session, inbound: Inbound, now: datetime) -> bool:
     ins = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     res = session.execute(ins(ProcessedUpdate).values(platform=inbound.platform, key=inbound.update_key, at=now)
-                          .on_conflict_do_nothing(index_elements=["platform", "key"]))
-    return bool(res.rowcount)
+                          .on_conflict_do_nothing(index_elements=["platform", "key"])
+                          .returning(ProcessedUpdate.id))  # rowcount is -1 on PostgreSQL here: use RETURNING
+    return res.first() is not None
 
 
 def load_or_create_secret(session: Session, *, now: datetime) -> bytes:

@@ -1,12 +1,147 @@
-"""Schema upgrades. `upgrade(url)` brings an empty or older database to the current schema (Alembic)."""
+"""Schema upgrades with Alembic, run programmatically (no alembic.ini needed).
+
+`upgrade(engine)` brings an empty or older database to the current schema:
+- a database Alembic already manages is upgraded to `head`;
+- an empty database gets every revision (the initial one creates all tables);
+- a database made by `create_all` before migrations existed (tables, but no `alembic_version`) is adopted:
+  missing tables, nullable columns and indexes are added, then it is stamped `head`.
+On PostgreSQL an advisory lock makes concurrent start-ups wait for each other.
+
+`python -m storage.migrate regenerate` rewrites the single initial revision from the current models
+(the project is pre-release; see `storage/migrations/regenerate.sh`).
+"""
 
 from __future__ import annotations
 
-from sqlalchemy.engine import Engine
+import logging
+import sys
+import tempfile
+from pathlib import Path
 
-from storage.db import create_all
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.config import Config
+from alembic.migration import MigrationContext
+from alembic.operations import Operations
+from alembic.script import ScriptDirectory
+from alembic.util import CommandError
+from sqlalchemy import inspect, text
+from sqlalchemy.engine import Connection, Engine
+from sqlmodel import SQLModel
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+INITIAL_REV = "0001"
+_LOCK_ID = 0x6372_6D62  # "crmb": pg_advisory_xact_lock key
+
+log = logging.getLogger("crm.migrate")
 
 
-def upgrade(engine: Engine) -> None:
-    # Placeholder until the Alembic environment lands: creates missing tables.
-    create_all(engine)
+class MigrationError(Exception):
+    """The schema cannot be brought up to date (e.g. the database is from a newer crm-bot)."""
+
+
+def alembic_config(connection: Connection | None = None) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.set_main_option("path_separator", "os")
+    if connection is not None:
+        cfg.attributes["connection"] = connection
+    return cfg
+
+
+def head() -> str | None:
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+def current(connection: Connection) -> str | None:
+    return MigrationContext.configure(connection).get_current_revision()
+
+
+def upgrade(engine: Engine, *, verbose: bool = False) -> None:
+    """Bring the database to `head`. Quiet unless `verbose` (it runs at every start-up)."""
+    import storage.models  # noqa: F401 - registers the tables
+
+    alembic_log = logging.getLogger("alembic")
+    level = alembic_log.level
+    if not verbose:
+        alembic_log.setLevel(logging.WARNING)
+    try:
+        _upgrade(engine)
+    except CommandError as e:
+        raise MigrationError(f"cannot upgrade the schema: {str(e).splitlines()[0][:200]}") from None
+    finally:
+        alembic_log.setLevel(level)
+
+
+def _upgrade(engine: Engine) -> None:
+    with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK_ID})
+        rev = current(conn)
+        if rev is not None and rev == head():
+            return
+        cfg = alembic_config(conn)
+        if rev is None and _is_legacy(conn):
+            adopt(conn)
+            command.stamp(cfg, "head")
+            return
+        command.upgrade(cfg, "head")
+
+
+def _is_legacy(conn: Connection) -> bool:
+    """Tables of ours exist but Alembic has never run here (a `create_all` database)."""
+    ours = set(SQLModel.metadata.tables)
+    return bool(ours & set(inspect(conn).get_table_names()))
+
+
+def adopt(conn: Connection) -> None:
+    """Bring a `create_all` database level with the models without losing data.
+
+    Adds what is missing and safe to add (tables, nullable or defaulted columns, indexes); anything else
+    (a changed type, a new NOT NULL column) is logged and left for a hand-written migration.
+    """
+    SQLModel.metadata.create_all(conn, checkfirst=True)
+    mc = MigrationContext.configure(conn, opts={"render_as_batch": True})
+    ops = Operations(mc)
+    for diff in compare_metadata(mc, SQLModel.metadata):
+        kind = diff[0] if isinstance(diff, tuple) else "modify"
+        if kind == "add_column":
+            _schema, table, column = diff[1:4]
+            if column.nullable or column.server_default is not None:
+                ops.add_column(table, column._copy())
+                log.warning("added column %s.%s to a pre-migration database", table, column.name)
+                continue
+        elif kind == "add_index":
+            idx = diff[1]
+            ops.create_index(idx.name, idx.table.name, [c.name for c in idx.columns], unique=idx.unique)
+            continue
+        log.warning("pre-migration database differs from the models (not changed): %s", diff)
+
+
+def regenerate() -> Path:
+    """Delete the revisions and autogenerate the single initial one from the models (pre-release only)."""
+    import storage.models  # noqa: F401
+    from storage.db import make_engine
+
+    for old in (MIGRATIONS / "versions").glob("*.py"):
+        old.unlink()
+    with tempfile.TemporaryDirectory() as tmp:
+        engine = make_engine(f"sqlite:///{tmp}/empty.db")
+        with engine.begin() as conn:
+            script = command.revision(alembic_config(conn), message="initial schema", autogenerate=True,
+                                      rev_id=INITIAL_REV)
+        engine.dispose()
+    path = Path(script.path)  # type: ignore[union-attr]
+    return path
+
+
+def main(argv: list[str]) -> int:
+    if argv[:1] != ["regenerate"]:
+        print("usage: python -m storage.migrate regenerate", file=sys.stderr)
+        return 2
+    print(f"wrote {regenerate()}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

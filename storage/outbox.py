@@ -26,9 +26,9 @@ def add(session: Session, *, key: str, platform: str, chat_ref: str, scope: str,
                   staff_id=staff_id, edit_key=edit_key, status="pending", attempts=0,
                   next_attempt_at=now, created_at=now)
     ins = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    stmt = ins(Outbox).values(**values).on_conflict_do_nothing(index_elements=["key"])
+    stmt = ins(Outbox).values(**values).on_conflict_do_nothing(index_elements=["key"]).returning(Outbox.id)
     res = session.execute(stmt)
-    return bool(res.rowcount)
+    return res.first() is not None  # not rowcount: it is -1 on PostgreSQL for this statement
 
 
 def claim(session: Session, *, worker: str, now: datetime, limit: int = 20,

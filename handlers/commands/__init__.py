@@ -36,6 +36,8 @@ class Command:
 
 COMMANDS: dict[str, Command] = {}
 ALIASES: dict[str, str] = {}
+# `(ctx, text) -> Reply | None` for plain text outside a dialog; every Core copies these after load_all().
+PLAIN_TEXT_HOOKS: list[Callable[[Ctx, str], Reply | None]] = []
 
 
 def command(verb: str, *, aliases: tuple[str, ...] = (), audience: str = "staff",

@@ -29,7 +29,7 @@ def test_slack_process_serves_http_mode(fake, tmp_path):
            "SLACK_SERVICE_CHANNEL": "CSERVICE", "LOG_LEVEL": "WARNING", "PYTHONPATH": str(ROOT)}
     env.pop("SLACK_APP_TOKEN", None)
     add = subprocess.run([sys.executable, "-m", "bot", "staff", "add", "--name", "alice", "--role", "rep",
-                          "--slack-id", "U1"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
+                          "--slack-id", "U012AB3CD"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
     assert add.returncode == 0, add.stderr
     proc = subprocess.Popen([sys.executable, "-m", "bot", "run", "slack", "--http", "--host", "127.0.0.1",
                              "--port", "0"], cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -41,9 +41,9 @@ def test_slack_process_serves_http_mode(fake, tmp_path):
         with urllib.request.urlopen(base + "/healthz", timeout=10) as r:
             assert r.status == 200
         slack = SlackPlatform(base + "/slack/events", "proc-secret", fake)
-        assert slack.command("/help", user="U1").status == 200
+        assert slack.command("/help", user="U012AB3CD").status == 200
         assert fake.wait("response_url")[0].args["blocks"]
-        assert slack.command("/help", user="U1", secret="wrong").status == 401
+        assert slack.command("/help", user="U012AB3CD", secret="wrong").status == 401
     finally:
         proc.terminate()
         proc.wait(timeout=10)

@@ -1,0 +1,68 @@
+"""Data subcommands: `export` and `demo`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from bot import app as app_mod
+from handlers import exporting
+from storage.db import session_scope
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    ex = sub.add_parser("export", help="export data as JSON, CSV or xlsx (no chat needed)")
+    ex.add_argument("kind", choices=exporting.KINDS)
+    ex.add_argument("--format", choices=exporting.FORMATS,
+                    help="default: from the -o file's extension, else json")
+    ex.add_argument("-o", "--output", metavar="FILE", help="write to FILE (default: standard output)")
+    ex.set_defaults(func=cmd_export)
+
+    demo = sub.add_parser("demo", help="a fresh demo database with realistic data, then the console")
+    demo.add_argument("--db", default="./data/demo.db", metavar="PATH",
+                      help="the demo SQLite file (default ./data/demo.db; deleted and recreated)")
+    demo.add_argument("--as", dest="user", metavar="NAME", help="who to be in the console (default: a rep)")
+    demo.add_argument("--no-console", action="store_true", help="only create the database")
+    demo.set_defaults(func=cmd_demo)
+
+
+def _fail(msg: str) -> int:
+    print(f"crm-bot: {msg}", file=sys.stderr)
+    return 2
+
+
+def _format(args: argparse.Namespace) -> str:
+    if args.format:
+        return args.format
+    ext = Path(args.output).suffix.lower().lstrip(".") if args.output else ""
+    return ext if ext in exporting.FORMATS else "json"
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    fmt = _format(args)
+    if fmt == "xlsx" and not args.output and sys.stdout.isatty():
+        return _fail("xlsx is binary: give -o FILE (or redirect standard output)")
+    a = app_mod.build()
+    with session_scope(a.engine) as s:
+        rows = exporting.build_rows(s, args.kind, tz=a.settings.default_tz)
+    if args.output:
+        out = Path(args.output)
+        try:
+            out.parent.mkdir(parents=True, exist_ok=True)
+            with out.open("wb") as f:
+                exporting.write(rows, args.kind, fmt, f)
+        except OSError as e:
+            return _fail(f"cannot write {out}: {e.strerror or e}")
+        print(f"exported {len(rows)} {args.kind} to {out} ({fmt})", file=sys.stderr)
+        return 0
+    sys.stdout.flush()
+    exporting.write(rows, args.kind, fmt, sys.stdout.buffer)
+    sys.stdout.buffer.flush()
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from bot import demo
+
+    return demo.run(db=args.db, user=args.user, console=not args.no_console)

@@ -1,0 +1,240 @@
+"""The Telegram bot: a python-telegram-bot `Application` on the core, with the outbox sender.
+
+    bot = TelegramBot(core, token=..., api_url=..., service_chat=...)
+    bot.run_forever()                                  # long polling (crm-bot run telegram)
+    bot.run_forever(webhook=Webhook(url=..., port=8443, secret=...))
+
+`TELEGRAM_API_URL` is the Bot API server's root (`https://api.telegram.org`, `http://host:8081`); a value
+already ending in `/bot` is accepted too. `run(stop)` is the async life cycle the CLI and the tests share:
+initialize (getMe), set the command menus, start polling or the webhook server, start the outbox sender
+(woken by `core.on_outbox`), wait for `stop`, shut everything down.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+import signal
+import threading
+from dataclasses import dataclass
+
+from telegram import (
+    BotCommand,
+    BotCommandScopeChat,
+    BotCommandScopeDefault,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    LinkPreviewOptions,
+    Message,
+)
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, TelegramError
+from telegram.ext import Application, ApplicationBuilder
+
+from bot.outbox import Sender
+from bot.telegram import listeners, menus
+from bot.telegram.limiter import Limiter, Limits
+from bot.telegram.render import MAX_CALLBACK, Outgoing, Signer, render
+from bot.telegram.transport import TelegramTransport
+from handlers import actions
+from handlers.router import Core
+from handlers.views import Reply
+
+log = logging.getLogger("crm.telegram")
+
+DEFAULT_API = "https://api.telegram.org"
+ALLOWED_UPDATES = ["message", "callback_query"]
+NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+
+
+def api_urls(api_url: str = "") -> tuple[str, str]:
+    """(base_url, base_file_url) for PTB from a Bot API root, with or without a trailing `/bot`."""
+    root = (api_url or DEFAULT_API).strip().rstrip("/")
+    if root.endswith("/bot"):
+        root = root[: -len("/bot")]
+    return f"{root}/bot", f"{root}/file/bot"
+
+
+@dataclass(frozen=True)
+class Webhook:
+    url: str  # the public HTTPS URL Telegram posts to
+    port: int = 8443
+    listen: str = "0.0.0.0"
+    secret: str = ""  # TELEGRAM_WEBHOOK_SECRET; a random one is made when empty
+
+
+def build_application(token: str, api_url: str = "", *, limits: Limits | None = None) -> Application:
+    base, files = api_urls(api_url)
+    return (ApplicationBuilder().token(token).base_url(base).base_file_url(files)
+            .rate_limiter(Limiter(limits)).concurrent_updates(32).job_queue(None).build())
+
+
+def markup(o: Outgoing) -> InlineKeyboardMarkup | None:
+    if not o.rows:
+        return None
+    return InlineKeyboardMarkup([[InlineKeyboardButton(k.label, callback_data=k.data) for k in row]
+                                 for row in o.rows])
+
+
+class TelegramBot:
+    def __init__(self, core: Core, *, token: str, api_url: str = "", service_chat: str = "",
+                 limits: Limits | None = None, poll_timeout: float = 10.0,
+                 sender_interval: float = 2.0, menu_refresh: float = 1800.0) -> None:
+        self.core = core
+        self.service_chat = service_chat
+        self.poll_timeout = poll_timeout
+        self.sender_interval = sender_interval
+        self.application = build_application(token, api_url, limits=limits)
+        self.application.bot_data["crm"] = self
+        listeners.install(self.application)
+        self.transport = TelegramTransport(self)
+        self.sender = Sender(core.engine, {"telegram": self.transport}, clock=core.clock)
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.username: str | None = None
+        self._secret: bytes | None = None
+        self._runner = None
+        self.webhook_port: int | None = None
+        self.chat_locks = listeners.ChatLocks()
+        self.menu_refresh = menu_refresh
+        self._menus_set: dict = {}
+        self._tasks: list[asyncio.Task] = []
+
+    @property
+    def bot(self):  # noqa: ANN201 - telegram.Bot (ExtBot)
+        return self.application.bot
+
+    # ------------------------------------------------------------ rendering and sending
+    def signer(self, scope: str) -> Signer:
+        secret = self._secret or self.core.secret
+
+        def sign(cmd: str) -> str:
+            token = actions.encode(cmd, scope=scope, secret=secret, now=self.core.clock())
+            assert len(token.encode()) <= MAX_CALLBACK, token
+            return token
+
+        return sign
+
+    async def deliver(self, chat_id: int | str, reply: Reply, *, scope: str, edit_message_id: int | None = None,
+                      or_send: bool = False) -> list[Message]:
+        """Send `reply` to `chat_id`, or edit `edit_message_id` with its first part (`or_send`: send it
+        as a new message when that message cannot be edited any more)."""
+        sent: list[Message] = []
+        for i, o in enumerate(render(reply, sign=self.signer(scope))):
+            if i == 0 and edit_message_id is not None:
+                try:
+                    m = await self.bot.edit_message_text(o.text, chat_id=chat_id, message_id=edit_message_id,
+                                                         parse_mode=ParseMode.HTML, reply_markup=markup(o),
+                                                         link_preview_options=NO_PREVIEW)
+                    if isinstance(m, Message):
+                        sent.append(m)
+                    continue
+                except BadRequest as e:
+                    if "not modified" in str(e).lower():
+                        continue
+                    if not or_send:
+                        raise
+            sent.append(await self.bot.send_message(chat_id, o.text, parse_mode=ParseMode.HTML,
+                                                    reply_markup=markup(o), link_preview_options=NO_PREVIEW))
+        if reply.file:
+            sent.append(await self._send_file(chat_id, reply))
+        return sent
+
+    async def _send_file(self, chat_id: int | str, reply: Reply) -> Message:
+        f = reply.file
+        caption = (f.title or "")[:1024] or None
+        with open(f.path, "rb") as fh:
+            if f.mime.startswith("image/"):
+                return await self.bot.send_photo(chat_id, fh, caption=caption, filename=f.name)
+            return await self.bot.send_document(chat_id, fh, filename=f.name, caption=caption)
+
+    # ------------------------------------------------------------ command menus
+    async def sync_commands(self) -> int:
+        """Set the command menus that changed since the last call; returns how many were set."""
+        specs = await asyncio.to_thread(menus.menus, self.core.engine, service_chat=self.service_chat,
+                                        default_lang=self.core.settings.default_lang)
+        done = 0
+        for m in specs:
+            if self._menus_set.get((m.chat_id, m.language_code)) == m.commands:
+                continue
+            scope = BotCommandScopeDefault() if m.chat_id is None else BotCommandScopeChat(m.chat_id)
+            try:
+                await self.bot.set_my_commands([BotCommand(c, d) for c, d in m.commands], scope=scope,
+                                               language_code=m.language_code)
+            except TelegramError as e:  # e.g. a staff member who never opened the bot: not fatal
+                log.warning("setMyCommands for %s failed: %s", m.chat_id or "default", e)
+                continue
+            self._menus_set[(m.chat_id, m.language_code)] = m.commands
+            done += 1
+        return done
+
+    async def _refresh_menus(self) -> None:
+        """New staff, changed roles and languages reach the menus without a restart."""
+        while True:
+            await asyncio.sleep(self.menu_refresh)
+            try:
+                await self.sync_commands()
+            except Exception:  # noqa: BLE001 - a menu is cosmetic; never stop the bot for it
+                log.exception("refreshing command menus failed")
+
+    # ------------------------------------------------------------ life cycle
+    async def run(self, stop: asyncio.Event, *, webhook: Webhook | None = None,
+                  ready: threading.Event | None = None) -> None:
+        self.loop = asyncio.get_running_loop()
+        self._secret = await asyncio.to_thread(lambda: self.core.secret)
+        app = self.application
+        await app.initialize()
+        self.username = app.bot.username
+        try:
+            await self.sync_commands()
+            await app.start()
+            if webhook:
+                from bot.telegram.webhook import start_webhook
+
+                self._runner = await start_webhook(self, webhook)
+            else:
+                await app.updater.start_polling(timeout=self.poll_timeout, allowed_updates=ALLOWED_UPDATES)
+            self.core.on_outbox.append(self.sender.wake)
+            self.sender.start(interval=self.sender_interval)
+            self._tasks.append(asyncio.create_task(self._refresh_menus()))
+            log.info("telegram bot @%s running (%s)", self.username, "webhook" if webhook else "polling")
+            if ready:
+                ready.set()
+            await stop.wait()
+        finally:
+            await self._shutdown()
+
+    async def _shutdown(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        self._tasks.clear()
+        if self.sender.wake in self.core.on_outbox:
+            self.core.on_outbox.remove(self.sender.wake)
+        await asyncio.to_thread(self.sender.stop)
+        app = self.application
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+        if app.updater and app.updater.running:
+            await app.updater.stop()
+        if app.running:
+            await app.stop()
+        await app.shutdown()
+
+    def run_forever(self, webhook: Webhook | None = None) -> None:
+        """Run until SIGINT/SIGTERM (the CLI)."""
+
+        logging.getLogger("httpx").setLevel(logging.WARNING)  # its INFO lines carry the bot token in URLs
+
+        async def main() -> None:
+            stop = asyncio.Event()
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(sig, stop.set)
+            await self.run(stop, webhook=webhook)
+
+        asyncio.run(main())
+
+
+def random_secret() -> str:
+    return secrets.token_urlsafe(32)

@@ -1,0 +1,57 @@
+"""`crm-bot run telegram [--webhook --url URL [--port P] [--listen HOST]]`.
+
+`run` is shared with other adapters (`crm-bot run slack`): the parser is created only if it does not exist.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from bot import app as app_mod
+from bot.app import StartupError
+
+
+def _run_subparsers(sub: argparse._SubParsersAction) -> argparse._SubParsersAction:
+    run = sub.choices.get("run")
+    if run is None:
+        run = sub.add_parser("run", help="run a chat adapter (slack, telegram)")
+        runs = run.add_subparsers(dest="platform", metavar="PLATFORM")
+        runs.required = True
+        return runs
+    return next(a for a in run._actions if isinstance(a, argparse._SubParsersAction))
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    tg = _run_subparsers(sub).add_parser("telegram", help="run the Telegram bot (long polling by default)")
+    tg.add_argument("--webhook", action="store_true", help="receive updates by webhook instead of polling")
+    tg.add_argument("--url", help="public HTTPS URL Telegram posts updates to (webhook mode)")
+    tg.add_argument("--port", type=int, default=8443, help="local port of the webhook server (default 8443)")
+    tg.add_argument("--listen", default="0.0.0.0", help="local address of the webhook server")
+    tg.set_defaults(func=cmd_run_telegram)
+
+
+def cmd_run_telegram(args: argparse.Namespace) -> int:
+    from telegram.error import InvalidToken, TelegramError
+
+    from bot.telegram.app import TelegramBot, Webhook
+
+    if args.webhook and not args.url:
+        raise StartupError("--webhook needs --url https://… (the public address Telegram posts to)")
+    if args.url and not args.webhook:
+        raise StartupError("--url is for webhook mode: add --webhook")
+    a = app_mod.build()
+    cfg = a.config
+    if not cfg.telegram_bot_token:
+        raise StartupError("configuration error: TELEGRAM_BOT_TOKEN is not set (get one from @BotFather)")
+    bot = TelegramBot(a.core, token=cfg.telegram_bot_token, api_url=cfg.telegram_api_url,
+                      service_chat=cfg.telegram_service_chat)
+    hook = Webhook(url=args.url, port=args.port, listen=args.listen,
+                   secret=cfg.telegram_webhook_secret) if args.webhook else None
+    try:
+        bot.run_forever(webhook=hook)
+    except InvalidToken:
+        raise StartupError("configuration error: TELEGRAM_BOT_TOKEN was refused by the Bot API") from None
+    except (TelegramError, OSError) as e:
+        where = cfg.telegram_api_url or "https://api.telegram.org"
+        raise StartupError(f"cannot start the Telegram bot ({where}): {type(e).__name__}: {e}"[:300]) from None
+    return 0

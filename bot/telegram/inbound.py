@@ -1,0 +1,50 @@
+"""Translate Telegram updates into the core's `Inbound` (translation only: no state, no I/O)."""
+
+from __future__ import annotations
+
+from telegram import Message, Update
+
+from handlers.context import Inbound
+
+PLATFORM = "telegram"
+GROUP_TYPES = ("group", "supergroup")
+
+
+def chat_scope(chat_id: int | str) -> str:
+    return f"c:{chat_id}"
+
+
+def addressed_elsewhere(text: str, username: str | None) -> bool:
+    """`/help@other_bot` in a group is for another bot."""
+    if not text.startswith("/"):
+        return False
+    verb = text.split(maxsplit=1)[0]
+    if "@" not in verb:
+        return False
+    return not username or verb.split("@", 1)[1].lower() != username.lower()
+
+
+def _common(update: Update, chat_id: int) -> dict:
+    user = update.effective_user
+    return dict(platform=PLATFORM, user_ref=str(user.id), chat_ref=str(chat_id),
+                lang_hint=user.language_code, display_name=user.full_name,
+                update_key=str(update.update_id), scopes=(chat_scope(chat_id),))
+
+
+def from_message(update: Update, *, bot_username: str | None = None) -> Inbound | None:
+    """A text message or command → Inbound; None for what the bot ignores (other bots' commands)."""
+    msg: Message | None = update.message
+    if msg is None or update.effective_user is None or msg.text is None:
+        return None
+    if addressed_elsewhere(msg.text, bot_username):
+        return None
+    return Inbound(text=msg.text, is_group=msg.chat.type in GROUP_TYPES, **_common(update, msg.chat.id))
+
+
+def from_callback(update: Update) -> Inbound | None:
+    """A button press → Inbound carrying the (untrusted) token; None when there is no chat to tie it to."""
+    q = update.callback_query
+    if q is None or q.message is None or not q.data:
+        return None
+    chat = q.message.chat
+    return Inbound(token=q.data, is_group=chat.type in GROUP_TYPES, **_common(update, chat.id))

@@ -1,0 +1,108 @@
+"""Thin handlers: acknowledge, translate to `Inbound`, call the core in a worker thread, render and send.
+
+Every callback query is answered (no endless spinner); a reply that is only an error (a forged, foreign or
+expired button) is shown as a short alert and nothing else happens. The core de-duplicates redelivered
+updates by `update_id`. Errors in the transport are logged with a reference and the user gets the generic
+"Something went wrong (ref …)" message, never exception text.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from telegram import CallbackQuery, Update
+from telegram.error import BadRequest
+from telegram.ext import Application, CallbackQueryHandler, ContextTypes, MessageHandler, filters
+
+from bot.telegram import inbound as tin
+from bot.telegram.render import alert_text
+from handlers.i18n import t
+from handlers.router import error_ref
+
+log = logging.getLogger("crm.telegram")
+
+
+def install(app: Application) -> None:
+    app.add_handler(MessageHandler(filters.UpdateType.MESSAGE & filters.TEXT, on_text))
+    app.add_handler(MessageHandler(filters.UpdateType.MESSAGE & filters.ChatType.PRIVATE & ~filters.TEXT,
+                                   on_other))
+    app.add_handler(CallbackQueryHandler(on_callback))
+    app.add_error_handler(on_error)
+
+
+class ChatLocks:
+    """Updates are handled concurrently, but one chat's updates one at a time and in order (dialogs)."""
+
+    def __init__(self) -> None:
+        self._locks: dict[int, list] = {}  # chat id → [lock, holders and waiters]
+
+    @contextlib.asynccontextmanager
+    async def hold(self, chat_id: int) -> AsyncIterator[None]:
+        entry = self._locks.setdefault(chat_id, [asyncio.Lock(), 0])
+        entry[1] += 1
+        try:
+            async with entry[0]:
+                yield
+        finally:
+            entry[1] -= 1
+            if entry[1] == 0:
+                del self._locks[chat_id]
+
+
+async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    crm = context.bot_data["crm"]
+    inbound = tin.from_message(update, bot_username=crm.username)
+    if inbound is None:
+        return
+    async with crm.chat_locks.hold(update.effective_chat.id):
+        reply = await asyncio.to_thread(crm.core.handle, inbound)
+        await crm.deliver(update.effective_chat.id, reply, scope=inbound.scopes[0])
+
+
+async def on_other(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    user = update.effective_user
+    await update.effective_chat.send_message(t(user.language_code if user else None, "tg.unsupported"))
+
+
+async def on_callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    crm = context.bot_data["crm"]
+    q = update.callback_query
+    inbound = tin.from_callback(update)
+    if inbound is None:
+        await _answer(q, None)
+        return
+    chat_id = q.message.chat.id
+    async with crm.chat_locks.hold(chat_id):
+        reply, alert = None, None
+        try:
+            reply = await asyncio.to_thread(crm.core.handle, inbound)
+            alert = alert_text(reply)
+        finally:
+            await _answer(q, alert)
+        if alert is None:
+            edit = q.message.message_id if reply.replace else None
+            await crm.deliver(chat_id, reply, scope=inbound.scopes[0], edit_message_id=edit, or_send=True)
+
+
+async def _answer(q: CallbackQuery, alert: str | None) -> None:
+    """Stop the button's spinner; an alert for a refused press. A query too old to answer is not an error."""
+    try:
+        await q.answer(text=alert, show_alert=bool(alert))
+    except BadRequest as e:
+        log.info("could not answer callback query: %s", e)
+
+
+async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    ref = error_ref()
+    log.error("telegram handler failed, ref %s", ref, exc_info=context.error)
+    if not isinstance(update, Update) or update.effective_chat is None:
+        return
+    user = update.effective_user
+    try:
+        await update.effective_chat.send_message(t(user.language_code if user else None, "err.internal",
+                                                   ref=ref))
+    except Exception:  # noqa: BLE001 - the transport itself is down; the log has it
+        log.warning("could not tell the user about ref %s", ref)

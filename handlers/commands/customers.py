@@ -1,0 +1,195 @@
+"""/customer — find, add, edit customers; approve held edits; the audit trail; invites.
+
+    /customer QUERY [tag:… industry:… type:… grade:… owner:me|NAME]   search (paged) or the card
+    /customer add [name=… industry=… type=… contact=… phone=… …]       dialog or one line
+    /customer edit CODE [field=value …]                                  dialog/form or one line
+    /customer approve ID | /customer reject ID [REASON]                  an approval request
+    /customer audit CODE                                                 the audit trail (managers, admin)
+    /customer invite CODE [CONTACT]                                      a customer chat invite (SERVICE)
+"""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import select
+
+from handlers.commands import command
+from handlers.context import Ctx
+from handlers.dialogs import customer_add, customer_edit
+from handlers.dialogs import engine as dialogs
+from handlers.errors import Forbidden, InvalidInput, NotFound
+from handlers.i18n import parse_enum
+from handlers.lookup import find_customers, resolve_customer
+from handlers.paging import page_of, split_page
+from handlers.permissions import customer_filter
+from handlers.services import approvals, audit
+from handlers.services.customer_card import customer_card, list_item
+from handlers.services.customer_fields import find_staff, parse_industry, split_args
+from handlers.services.customers import FIELD_KEYS, REQUIRED, parse_fields
+from handlers.views import Error, Reply, Text
+from storage.models import Customer, CustomerTag, Tag
+
+SALES = ("rep", "manager", "admin")
+_SUB = {"add": "add", "new": "add", "新增": "add", "新建": "add", "添加": "add", "edit": "edit", "修改": "edit",
+        "编辑": "edit", "approve": "approve", "批准": "approve", "reject": "reject", "驳回": "reject",
+        "audit": "audit", "审计": "audit", "invite": "invite", "邀请": "invite", "contact": "contact",
+        "联系人": "contact"}
+FILTER_KEYS = {"tag": "tag", "标签": "tag", "industry": "industry", "行业": "industry", "type": "type",
+               "类型": "type", "grade": "grade", "等级": "grade", "owner": "owner", "负责人": "owner"}
+_FILTER = re.compile(r"^([^\s:：]+)[:：](.+)$")
+
+
+@command("customer", aliases=("customers", "c", "客户"))
+def cmd_customer(ctx: Ctx, args: str) -> Reply:
+    head, _, rest = args.strip().partition(" ")
+    sub = _SUB.get(head.lower())
+    if sub is None:
+        return search(ctx, args)
+    if sub in ("add", "edit", "approve", "reject", "contact") and ctx.role not in SALES:
+        raise Forbidden("cust.err.sales_only")
+    return {"add": add, "edit": edit, "approve": approve, "reject": reject, "audit": show_audit,
+            "invite": invite, "contact": add_contact}[sub](ctx, rest.strip())
+
+
+# ---------------------------------------------------------------- add
+
+
+def add(ctx: Ctx, args: str) -> Reply:
+    if not args:
+        return dialogs.start(ctx, "customer_add")
+    pos, kv = split_args(args, {**FIELD_KEYS, "force": "force"}, glue=True)
+    force = kv.pop("force", "") not in ("", "0", "no")
+    if pos and "name" not in kv:
+        kv["name"] = " ".join(pos)
+    values = parse_fields(ctx, kv)
+    if any(not values.get(f) for f in REQUIRED):
+        prefill = {k: values.get(k) for k in customer_add.ORDER if k in values or k not in REQUIRED}
+        return dialogs.start(ctx, "customer_add", prefill=prefill)
+    return customer_add.finish_add(ctx, values, force=force)
+
+
+# ---------------------------------------------------------------- edit
+
+
+def edit(ctx: Ctx, args: str) -> Reply:
+    pos, kv = split_args(args, FIELD_KEYS, glue=True)
+    if not pos:
+        return dialogs.start(ctx, "customer_edit_field")
+    c = resolve_customer(ctx, pos[0])
+    if not kv:
+        if ctx.surface == "form":
+            d = dialogs.DIALOGS["customer_edit"]
+            return Reply(form=dialogs.form(ctx, d, customer_edit.form_prefill(ctx, c)))
+        return dialogs.start(ctx, "customer_edit_field", prefill={"customer": c.code})
+    return customer_edit.apply_edit(ctx, c, parse_fields(ctx, kv))
+
+
+def add_contact(ctx: Ctx, args: str) -> Reply:
+    """`/customer contact CODE name=… [title=…] [phone=…] [email=…]`: one more contact person."""
+    keys = {k: v for k, v in FIELD_KEYS.items() if v in ("contact", "title", "phone", "email")}
+    keys.update({"name": "contact", "名字": "contact", "姓名": "contact"})
+    pos, kv = split_args(args, keys, glue=True)
+    if not pos or not kv.get("contact"):
+        raise InvalidInput("cust.err.contact_usage")
+    c = resolve_customer(ctx, pos[0])
+    values = parse_fields(ctx, kv)
+    return customer_edit.apply_edit(ctx, c, {"add_contact": values})
+
+
+def _request_id(args: str) -> tuple[int, str]:
+    head, _, rest = args.strip().partition(" ")
+    if not head.isdigit():
+        raise NotFound("appr.not_found")
+    return int(head), rest.strip()
+
+
+def approve(ctx: Ctx, args: str) -> Reply:
+    rid, _ = _request_id(args)
+    _req, c = approvals.decide(ctx, rid, approve=True)
+    return Reply(views=(Text(ctx.t("appr.done_approved", code=c.code, name=c.name)),), replace=ctx.via_button)
+
+
+def reject(ctx: Ctx, args: str) -> Reply:
+    rid, reason = _request_id(args)
+    _req, c = approvals.decide(ctx, rid, approve=False, reason=reason)
+    return Reply(views=(Text(ctx.t("appr.done_rejected", code=c.code, name=c.name)),), replace=ctx.via_button)
+
+
+def show_audit(ctx: Ctx, args: str) -> Reply:
+    q, page = split_page(args)
+    if not q:
+        raise InvalidInput("cust.err.need_code")
+    return audit.audit_view(ctx, resolve_customer(ctx, q), page)
+
+
+def invite(ctx: Ctx, args: str) -> Reply:
+    pos, _ = split_args(args, {})
+    if not pos:
+        raise InvalidInput("cust.err.need_code")
+    c = resolve_customer(ctx, pos[0])
+    try:
+        from handlers.services.invites import create_invite
+    except ImportError:
+        return Reply(views=(Error(ctx.t("cust.err.invite_unavailable")),))
+    return create_invite(ctx, c, " ".join(pos[1:]) or None)
+
+
+# ---------------------------------------------------------------- search
+
+
+def parse_filters(ctx: Ctx, text: str) -> tuple[str, dict[str, str]]:
+    words, filters = [], {}
+    for w in text.split():
+        m = _FILTER.match(w)
+        key = FILTER_KEYS.get(m.group(1).lower()) if m else None
+        if key:
+            filters[key] = m.group(2)
+        else:
+            words.append(w)
+    return " ".join(words), filters
+
+
+def apply_filters(ctx: Ctx, q, filters: dict[str, str]):  # noqa: ANN001, ANN202
+    for k, v in filters.items():
+        if k == "industry":
+            q = q.where(Customer.industry == parse_industry(ctx, v))
+        elif k == "type":
+            q = q.where(Customer.type == parse_enum("customer_type", v, lang=ctx.lang))
+        elif k == "grade":
+            q = q.where(Customer.grade == parse_enum("grade", v.upper(), lang=ctx.lang))
+        elif k == "tag":
+            tagged = select(CustomerTag.customer_id).join(Tag, Tag.id == CustomerTag.tag_id).where(Tag.name == v)
+            q = q.where(Customer.id.in_(tagged))
+        elif k == "owner":
+            if v.lower() in ("me", "我", "mine"):
+                q = q.where(Customer.owner_id == ctx.staff.id)
+            elif v.lower() in ("none", "pool", "公海", "无"):
+                q = q.where(Customer.owner_id.is_(None))
+            else:
+                q = q.where(Customer.owner_id == find_staff(ctx, v, active=False).id)
+    return q
+
+
+def find_filtered(ctx: Ctx, query: str, filters: dict[str, str], *, base=None) -> list[Customer]:  # noqa: ANN001
+    q = apply_filters(ctx, select(Customer).where(base if base is not None else customer_filter(ctx)), filters)
+    if not query:
+        return list(ctx.session.scalars(q.order_by(Customer.code).limit(1000)))
+    hits = find_customers(ctx, query, limit=500)
+    ids = set(ctx.session.scalars(q.with_only_columns(Customer.id).where(Customer.id.in_([c.id for c in hits]))))
+    return [c for c in hits if c.id in ids]
+
+
+def search(ctx: Ctx, args: str) -> Reply:
+    text, page = split_page(args)
+    query, filters = parse_filters(ctx, text)
+    if not query and not filters:
+        return Reply(views=(Text(ctx.t("cust.search_help")),))
+    rows = find_filtered(ctx, query, filters)
+    if len(rows) == 1 and page == 1:
+        return customer_card(ctx, rows[0])
+    if not rows and query and not filters:
+        resolve_customer(ctx, query)  # raises NotFound with the closest names (same as for a hidden one)
+    lp = page_of(ctx, rows, title=ctx.t("cust.search_title", query=text), page=page, cmd=f"/customer {text}",
+                 item=lambda c: list_item(ctx, c), empty_key="cust.search_empty")
+    return Reply(views=(lp,))

@@ -1,0 +1,230 @@
+"""/log — log a call, visit or message in one line, or through the `log_call` dialog.
+
+    /log CUSTOMER [METHOD] [FEEDBACK]: CONTENT [next: WHEN] [result: RESULT]
+    /log 云栖 电话 积极: 客户预算60万,需要财务模块 下次: 下周五下午3点
+    /log undo ID · /log edit ID [field=value …] · /log next ID [WHEN|none]
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from handlers.commands import command
+from handlers.context import Ctx
+from handlers.dates import parse_when
+from handlers.dialogs import engine as dialogs
+from handlers.dialogs import log_call
+from handlers.errors import InvalidInput, NotFound
+from handlers.i18n import ENUMS, LANGS, catalog, enum_label, match_enum, parse_enum
+from handlers.lookup import resolve_customer
+from handlers.services import followups as svc
+from handlers.views import Action, Button, Buttons, Fields, Header, Reply, Text
+from storage.models import Customer, FollowUp
+
+SALES_ROLES = ("rep", "manager", "admin")
+_KEYWORD = re.compile(r"(?i)(?:\b(next(?:\s+follow-?up)?|result)|(下次跟进|下次|结果))\s*[::]")
+_HEAD_COLON = re.compile(r"[::]")
+
+
+def when(ctx: Ctx, text: str) -> datetime:
+    """WHEN typed by the actor, in their zone, with their reminder time for dates without a time."""
+    return parse_when(text, now=ctx.now, tz=ctx.tz, lang=ctx.lang, reminder=svc.reminder_time(ctx))
+
+
+# ---------------------------------------------------------------- parsing the one line
+
+def enum_words(kind: str) -> list[str]:
+    """Every label and alias of an enum, in both languages."""
+    words: list[str] = []
+    for lang in LANGS:
+        cat = catalog(lang)
+        for v in ENUMS[kind]:
+            words += [cat.get(f"enum.{kind}.{v}", ""), *cat.get(f"alias.{kind}.{v}", "").split(",")]
+    return [w.strip() for w in words if w.strip()]
+
+
+def _peel(word: str) -> list[str]:
+    """`云栖电话积极` → [`云栖`, `电话`, `积极`]: Chinese method/feedback labels typed without spaces."""
+    out: list[str] = []
+    labels = sorted((w for kind in ("method", "feedback") for w in enum_words(kind) if not w.isascii()),
+                    key=len, reverse=True)
+    while True:
+        tail = next((w for w in labels if word.endswith(w) and len(word) > len(w)), None)
+        if tail is None or len(out) == 2:
+            return [word, *out]
+        out.insert(0, tail)
+        word = word[: -len(tail)]
+
+
+def split_head(head: str) -> tuple[str, str | None, str | None]:
+    """`云栖 电话 积极` → (customer query, method, feedback): method and feedback words are taken from the end."""
+    words = head.split()
+    if words and not words[-1].isascii():
+        words = words[:-1] + _peel(words[-1])
+    method = feedback = None
+    while len(words) > 1:
+        w = words[-1]
+        if feedback is None and match_enum("feedback", w):
+            feedback = match_enum("feedback", w)
+        elif method is None and match_enum("method", w):
+            method = match_enum("method", w)
+        else:
+            break
+        words.pop()
+    return " ".join(words), method, feedback
+
+
+def split_body(body: str) -> tuple[str, dict[str, str]]:
+    """`content next: WHEN result: R` → (content, {"next": WHEN, "result": R})."""
+    parts = _KEYWORD.split(body)
+    content, extras = parts[0], {}
+    for i in range(1, len(parts) - 2, 3):
+        en, zh, value = parts[i], parts[i + 1], parts[i + 2]
+        key = "result" if (en or "").lower() == "result" or zh == "结果" else "next"
+        extras[key] = value.strip()
+    return content.strip(), extras
+
+
+# ---------------------------------------------------------------- the confirmation
+
+def confirmation(ctx: Ctx, fu: FollowUp, customer: Customer) -> Reply:
+    items = [(ctx.t("fu.f.customer"), f"{customer.code} {customer.name}"),
+             (ctx.t("fu.f.method"), enum_label(ctx.lang, "method", fu.method)),
+             (ctx.t("fu.f.feedback"), enum_label(ctx.lang, "feedback", fu.feedback)),
+             (ctx.t("fu.f.content"), fu.content)]
+    if fu.result:
+        items.append((ctx.t("fu.f.result"), enum_label(ctx.lang, "result", fu.result)))
+    items.append((ctx.t("fu.f.next"), fmt_when(ctx, fu.next_followup_at) if fu.next_followup_at
+                  else ctx.t("fu.none")))
+    views: list = [Header(ctx.t("fu.logged")), Fields(tuple(items)),
+                   Buttons((Button(ctx.t("fu.btn.undo"), Action(f"/log undo {fu.id}"), style="danger"),
+                            Button(ctx.t("fu.btn.edit"), Action(f"/log edit {fu.id}"))))]
+    if fu.next_followup_at is None:
+        views += proposal(ctx, fu, customer)
+    if fu.feedback == "positive" and customer.type == "potential":
+        views += [Text(ctx.t("fu.upgrade_hint")),
+                  Buttons((Button(ctx.t("fu.btn.upgrade"), Action(f"/customer edit {customer.code} type=intent"),
+                                  style="primary"),))]
+    return Reply(views=tuple(views))
+
+
+def fmt_when(ctx: Ctx, dt: datetime | None) -> str:
+    if dt is None:
+        return "—"
+    return f"{ctx.fmt_dt(dt)} ({ctx.t(f'fu.wd.{ctx.local(dt).weekday()}')})"
+
+
+def proposal(ctx: Ctx, fu: FollowUp, customer: Customer) -> list:
+    at = svc.cadence_proposal(ctx, customer)
+    day = ctx.local(at).strftime("%Y-%m-%d")
+    return [Text(ctx.t("fu.propose", when=fmt_when(ctx, at), grade=customer.grade,
+                       days=ctx.settings.cadence_days(customer.grade))),
+            Buttons((Button(ctx.t("fu.btn.accept"), Action(f"/log next {fu.id} {day}"), style="primary"),
+                     Button(ctx.t("fu.btn.change"), Action(f"/log next {fu.id}")),
+                     Button(ctx.t("fu.btn.no_next"), Action(f"/log next {fu.id} none"))))]
+
+
+# ---------------------------------------------------------------- the verb
+
+@command("log", aliases=("跟进", "记录"), roles=SALES_ROLES)
+def cmd_log(ctx: Ctx, args: str) -> Reply:
+    args = args.strip()
+    first, _, rest = args.partition(" ")
+    sub = {"undo": log_undo, "撤销": log_undo, "edit": log_edit, "修改": log_edit, "next": log_next}.get(
+        first.lower())
+    if sub is not None and (not rest or rest.split()[0].isdigit()):
+        return sub(ctx, rest.strip())
+    if not args:
+        return dialogs.start(ctx, log_call.NAME)
+    m = _HEAD_COLON.search(args)
+    head, body = (args[: m.start()], args[m.end():]) if m else (args, "")
+    query, method, feedback = split_head(head.strip())
+    try:
+        customer = resolve_customer(ctx, query)
+    except NotFound:
+        if m is None and len(query.split()) > 2:  # "/log Acme phone called them" — the colon is missing
+            raise InvalidInput("fu.need_colon", query=query, usage=ctx.t("usage.log")) from None
+        raise
+    svc.check_can_log(ctx, customer)
+    content, extras = split_body(body)
+    if not content:
+        prefill = {"customer": customer.code}
+        if method:
+            prefill["method"] = method
+        if feedback:
+            prefill["feedback"] = feedback
+        return dialogs.start(ctx, log_call.NAME, prefill)
+    if len(content) > ctx.settings.max_text:
+        raise InvalidInput("fu.too_long", max=ctx.settings.max_text, length=len(content))
+    next_at = when(ctx, extras["next"]) if extras.get("next") else None
+    result = parse_enum("result", extras["result"], lang=ctx.lang) if extras.get("result") else None
+    fu = svc.log_followup(ctx, customer=customer, method=method or "phone", content=content, feedback=feedback,
+                          next_at=next_at, result=result)
+    return confirmation(ctx, fu, customer)
+
+
+def _id_and_rest(args: str, usage: str) -> tuple[str, str]:
+    fid, _, rest = args.partition(" ")
+    if not fid.isdigit():
+        raise InvalidInput("fu.usage", usage=usage)
+    return fid, rest.strip()
+
+
+def log_undo(ctx: Ctx, args: str) -> Reply:
+    fid, _ = _id_and_rest(args, "/log undo ID")
+    fu, customer = svc.undo_followup(ctx, fid)
+    return Reply(views=(Text(ctx.t("fu.undone", code=customer.code, id=fu.id)),))
+
+
+def log_edit(ctx: Ctx, args: str) -> Reply:
+    fid, rest = _id_and_rest(args, "/log edit ID field=value")
+    if not rest:
+        fu, customer = svc.get_followup(ctx, fid)
+        return Reply(views=(Header(ctx.t("fu.edit_title", id=fu.id)), *confirmation(ctx, fu, customer).views[1:2],
+                            Text(ctx.t("fu.edit_hint", id=fu.id), muted=True),
+                            Buttons((Button(ctx.t("fu.btn.change_next"), Action(f"/log next {fu.id}")),))))
+    changes = parse_changes(ctx, rest)
+    fu, customer, changed = svc.edit_followup(ctx, fid, changes)
+    names = ", ".join(ctx.t(f"fu.f.{name}") for name in changed)
+    head = Text(ctx.t("fu.edited", fields=names) if changed else ctx.t("fu.edit_nothing"))
+    return Reply(views=(head, *confirmation(ctx, fu, customer).views[1:3]))
+
+
+_CHANGE = re.compile(r"(?i)(?:^|\s)(method|feedback|content|next|result)\s*=")
+
+
+def parse_changes(ctx: Ctx, text: str) -> dict:
+    """`next=next friday 3pm content="new text"` → parsed values; a value runs up to the next `field=`."""
+    marks = list(_CHANGE.finditer(text))
+    if not marks or text[: marks[0].start()].strip():
+        raise InvalidInput("fu.usage", usage="/log edit ID field=value")
+    out: dict = {}
+    for i, m in enumerate(marks):
+        key = m.group(1).lower()
+        end = marks[i + 1].start() if i + 1 < len(marks) else len(text)
+        value = text[m.end():end].strip().strip("\"'“”")
+        if key == "next":
+            out[key] = None if value.lower() in ("", "none", "无") else when(ctx, value)
+        elif key in ("feedback", "result") and value.lower() in ("", "none", "无"):
+            out[key] = None
+        elif key in ("method", "feedback", "result"):
+            out[key] = parse_enum(key, value, lang=ctx.lang)
+        else:
+            out[key] = value
+    return out
+
+
+def log_next(ctx: Ctx, args: str) -> Reply:
+    fid, rest = _id_and_rest(args, "/log next ID WHEN")
+    if not rest:
+        fu, customer = svc.get_followup(ctx, fid)
+        if ctx.surface == "form":  # a form cannot carry the follow-up's id: ask for the typed command
+            return Reply(views=(Text(ctx.t("fu.type_next", id=fu.id)),))
+        return dialogs.start(ctx, log_call.NEXT_NAME, {"followup": fu.id})
+    next_at = None if rest.lower() in ("none", "no", "无", "不需要") else when(ctx, rest)
+    fu, customer, changed = svc.set_next(ctx, fid, next_at)
+    if next_at is None:
+        return Reply(views=(Text(ctx.t("fu.no_next_set", code=customer.code)),))
+    key = "fu.next_set" if changed else "fu.next_already"
+    return Reply(views=(Text(ctx.t(key, code=customer.code, when=fmt_when(ctx, next_at))),))

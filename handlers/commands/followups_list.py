@@ -1,0 +1,140 @@
+"""/followups — the daily list (overdue, today, next 7 days) with Done / Snooze / Log buttons;
+/history CUSTOMER [method:…] [from:… to:…] — past follow-ups; /history CODE audit — the audit log."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+
+from handlers.commands import command
+from handlers.commands.followups import SALES_ROLES, fmt_when
+from handlers.context import Ctx
+from handlers.dates import parse_day
+from handlers.errors import InvalidInput
+from handlers.i18n import enum_label, parse_enum
+from handlers.lookup import resolve_customer
+from handlers.paging import page_of, split_page
+from handlers.permissions import team_ids
+from handlers.services import followups as svc
+from handlers.views import Action, Button, Error, ListItem, Reply, Text
+from storage.models import Customer, FollowUp, Staff
+
+PAGE = 5  # each item carries five buttons
+
+
+def _snippet(text: str, n: int = 60) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+@command("followups", aliases=("fu", "待跟进", "跟进列表"), roles=SALES_ROLES)
+def cmd_followups(ctx: Ctx, args: str) -> Reply:
+    rest, page = split_page(args)
+    word, _, tail = rest.partition(" ")
+    word = word.lower()
+    if word in ("done", "完成"):
+        return _done(ctx, tail.strip())
+    if word in ("snooze", "推迟"):
+        return _snooze(ctx, tail.strip())
+    if word in ("team", "团队") and ctx.role in ("manager", "admin"):
+        owners, cmd = (None if ctx.role == "admin" else team_ids(ctx)), "/followups team"
+    elif not word:
+        owners, cmd = {ctx.staff.id}, "/followups"
+    else:
+        raise InvalidInput("fu.usage", usage=ctx.t("fu.usage_followups"))
+    rows = svc.due_followups(ctx, owners)
+    today_end = ctx.local(ctx.now).replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1)
+    overdue = sum(1 for f, _ in rows if f.next_followup_at < ctx.now)
+    title = ctx.t("fu.list_title", total=len(rows), overdue=overdue)
+    lp = page_of(ctx, rows, title=title, page=page, cmd=cmd, size=PAGE, empty_key="fu.list_empty",
+                 item=lambda r: _item(ctx, r[0], r[1], today_end))
+    return Reply(views=(lp,))
+
+
+def _item(ctx: Ctx, fu: FollowUp, c: Customer, today_end: datetime) -> ListItem:
+    due = fu.next_followup_at
+    tag = "fu.tag.overdue" if due < ctx.now else "fu.tag.today" if due < today_end else "fu.tag.upcoming"
+    text = f"{ctx.t(tag)} {fmt_when(ctx, due)} · {c.code} {c.name}"
+    detail = f"{enum_label(ctx.lang, 'method', fu.method)}: {_snippet(fu.content)}"
+    return ListItem(text=text, detail=detail, buttons=(
+        Button(ctx.t("fu.btn.done"), Action(f"/followups done {fu.id}"), style="primary"),
+        Button(ctx.t("fu.btn.snooze_1d"), Action(f"/followups snooze {fu.id} 1d")),
+        Button(ctx.t("fu.btn.snooze_3d"), Action(f"/followups snooze {fu.id} 3d")),
+        Button(ctx.t("fu.btn.snooze_1w"), Action(f"/followups snooze {fu.id} 1w")),
+        Button(ctx.t("fu.btn.log"), Action(f"/log {c.code}"))))
+
+
+def _done(ctx: Ctx, args: str) -> Reply:
+    if not args.isdigit():
+        raise InvalidInput("fu.usage", usage="/followups done ID")
+    fu, c, changed = svc.mark_done(ctx, args)
+    key = "fu.done" if changed else "fu.done_already"
+    return Reply(views=(Text(ctx.t(key, code=c.code, name=c.name)),))
+
+
+def _snooze(ctx: Ctx, args: str) -> Reply:
+    fid, _, span = args.partition(" ")
+    if not fid.isdigit() or not span.strip():
+        raise InvalidInput("fu.usage", usage="/followups snooze ID 1d|3d|1w")
+    fu, c, changed = svc.snooze(ctx, fid, span.strip())
+    key = "fu.snoozed" if changed else "fu.snooze_already"
+    return Reply(views=(Text(ctx.t(key, code=c.code, when=fmt_when(ctx, fu.next_followup_at))),))
+
+
+# ---------------------------------------------------------------- /history
+
+_FILTER = re.compile(r"(?i)(?:^|\s)(method|方式|from|从|to|到)\s*[::]\s*(\S+)")
+
+
+@command("history", aliases=("历史", "跟进记录"), roles=SALES_ROLES)
+def cmd_history(ctx: Ctx, args: str) -> Reply:
+    rest, page = split_page(args)
+    if not rest:
+        raise InvalidInput("fu.usage", usage=ctx.t("usage.history"))
+    if rest.lower().endswith((" audit", " 审计")):
+        return _audit(ctx, rest.rsplit(" ", 1)[0].strip())
+    filters = {m.group(1).lower(): m.group(2) for m in _FILTER.finditer(rest)}
+    query = _FILTER.sub(" ", rest).strip()
+    method = filters.get("method") or filters.get("方式")
+    method = parse_enum("method", method, lang=ctx.lang) if method else None
+    start = _day(ctx, filters.get("from") or filters.get("从"))
+    end = _day(ctx, filters.get("to") or filters.get("到"))
+    customer = resolve_customer(ctx, query)
+    rows = svc.history(ctx, customer, method=method, start=start,
+                       end=end + timedelta(days=1) if end else None)
+    names = dict(ctx.session.execute(select(Staff.id, Staff.name).where(
+        Staff.id.in_({f.staff_id for f in rows}))).all()) if rows else {}
+    base = "/history " + rest
+    lp = page_of(ctx, rows, title=ctx.t("fu.history_title", code=customer.code, name=customer.name),
+                 page=page, cmd=base, empty_key="fu.history_empty",
+                 item=lambda f: _history_item(ctx, f, names))
+    return Reply(views=(lp,))
+
+
+def _day(ctx: Ctx, text: str | None) -> datetime | None:
+    if not text:
+        return None
+    return parse_day(text, now=ctx.now, tz=ctx.tz, lang=ctx.lang)
+
+
+def _history_item(ctx: Ctx, f: FollowUp, names: dict[int, str]) -> ListItem:
+    head = (f"{ctx.fmt_dt(f.date)} · {enum_label(ctx.lang, 'method', f.method)}"
+            + (f" · {enum_label(ctx.lang, 'feedback', f.feedback)}" if f.feedback else "")
+            + f" · {names.get(f.staff_id, '?')}")
+    detail = _snippet(f.content, 200)
+    if f.result:
+        detail += f" [{enum_label(ctx.lang, 'result', f.result)}]"
+    if f.next_followup_at:
+        detail += " → " + ctx.t("fu.f.next") + " " + ctx.fmt_dt(f.next_followup_at)
+    return ListItem(text=head, detail=detail)
+
+
+def _audit(ctx: Ctx, query: str) -> Reply:
+    customer = resolve_customer(ctx, query)
+    try:
+        from handlers.services.audit import audit_view
+    except ImportError:
+        return Reply(views=(Error(ctx.t("fu.audit_unavailable")),))
+    return audit_view(ctx, customer)

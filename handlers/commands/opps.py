@@ -1,0 +1,156 @@
+"""/opp — sales opportunities.
+
+    /opp add [CUSTOMER [NAME] amount=… close=WHEN competitors=…]    one line, or the dialog
+    /opp stage CODE STAGE [amount=… contract=…] [reason=…] NOTE      move to the next stage, won or lost
+    /opp list [mine|team|all] [stage:…]                              paged list
+    /opp CODE                                                        the card with the stage history
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+
+from sqlalchemy import select
+
+from handlers.commands import command
+from handlers.context import Ctx
+from handlers.dialogs import engine as dialogs
+from handlers.dialogs import opp_add
+from handlers.errors import InvalidInput
+from handlers.i18n import enum_label, parse_enum
+from handlers.lookup import resolve_customer
+from handlers.paging import page_of, split_page
+from handlers.permissions import team_ids
+from handlers.services import opportunities as opps
+from handlers.services.customer_card import opp_item, staff_name
+from handlers.services.customer_fields import parse_amount, parse_close_date, parse_text, split_args
+from handlers.services.customers import parse_fields
+from handlers.views import Action, Button, Buttons, Fields, Header, ListItem, ListPage, Reply, Text
+from storage.models import Customer, Opportunity
+
+ADD_KEYS = {"name": "name", "名称": "name", "amount": "amount", "金额": "amount", "预计金额": "amount",
+            "close": "close", "预计成交": "close", "成交日期": "close", "competitors": "competitors",
+            "竞争对手": "competitors", "strengths": "strengths", "优势": "strengths", "weaknesses": "weaknesses",
+            "劣势": "weaknesses"}
+ADD_PARSERS = {"name": parse_text(200), "amount": parse_amount, "close": parse_close_date,
+               "competitors": parse_text(500), "strengths": parse_text(2000), "weaknesses": parse_text(2000)}
+STAGE_KEYS = {"amount": "amount", "金额": "amount", "contract": "contract", "合同": "contract",
+              "合同号": "contract", "reason": "reason", "原因": "reason", "note": "note", "备注": "note"}
+_SUB = {"add": "add", "new": "add", "新增": "add", "新建": "add", "stage": "stage", "阶段": "stage",
+        "list": "list", "列表": "list", "ls": "list"}
+_LIST_WORDS = ("mine", "my", "我的", "team", "团队", "all", "全部")
+
+
+@command("opp", aliases=("opps", "opportunity", "机会", "商机"), roles=("rep", "manager", "admin"))
+def cmd_opp(ctx: Ctx, args: str) -> Reply:
+    head, _, rest = args.strip().partition(" ")
+    sub = _SUB.get(head.lower())
+    if sub == "add":
+        return add(ctx, rest.strip())
+    if sub == "stage":
+        return stage(ctx, rest.strip())
+    if sub == "list":
+        return list_opps(ctx, rest.strip())
+    if not head or head.lower() in _LIST_WORDS or head.lower().startswith(("stage:", "阶段:")) \
+            or re.fullmatch(r"p\d+", head):
+        return list_opps(ctx, args.strip())
+    return opp_card(ctx, opps.get_visible(ctx, head))
+
+
+def add(ctx: Ctx, args: str) -> Reply:
+    pos, kv = split_args(args, ADD_KEYS)
+    if not pos:
+        return dialogs.start(ctx, "opp_add")
+    c = resolve_customer(ctx, pos[0])
+    if pos[1:] and "name" not in kv:
+        kv["name"] = " ".join(pos[1:])
+    values = {"customer": c.code, **parse_fields(ctx, kv, ADD_PARSERS, label_prefix="opp.f.")}
+    if all(values.get(k) for k in ("name", "amount", "close")):
+        return opp_add.finish_opp(ctx, values)
+    if kv:
+        values.setdefault("competitors", None)
+    return dialogs.start(ctx, "opp_add", prefill=values)
+
+
+def stage(ctx: Ctx, args: str) -> Reply:
+    pos, kv = split_args(args, STAGE_KEYS)
+    if len(pos) < 2:
+        raise InvalidInput("opp.err.stage_usage")
+    o = opps.get_visible(ctx, pos[0])
+    to = parse_enum("stage", pos[1], lang=ctx.lang)
+    note = kv.get("note") or " ".join(pos[2:]) or None
+    amount = Decimal(parse_fields(ctx, {"amount": kv["amount"]}, ADD_PARSERS, label_prefix="opp.f.")["amount"]) \
+        if kv.get("amount") else None
+    opps.change_stage(ctx, o, to, note=note, actual_amount=amount, contract_no=kv.get("contract") or None,
+                      lost_reason=kv.get("reason") or None)
+    return Reply(views=(Text(ctx.t("opp.stage_done", code=o.code, stage=enum_label(ctx.lang, "stage", to))),)
+                 ) + opp_card(ctx, o)
+
+
+def list_opps(ctx: Ctx, args: str) -> Reply:
+    text, page = split_page(args)
+    q = select(Opportunity).where(opps.opp_filter(ctx))
+    scope = "mine" if ctx.role == "rep" else "team" if ctx.role == "manager" else "all"
+    for w in text.split():
+        lw = w.lower()
+        if lw in ("mine", "my", "我的"):
+            scope = "mine"
+        elif lw in ("team", "团队"):
+            scope = "team"
+        elif lw in ("all", "全部"):
+            scope = "all"
+        elif lw.split(":")[0] in ("stage", "阶段") and ":" in lw:
+            v = w.split(":", 1)[1]
+            stages = opps.OPEN if v.lower() in ("open", "进行中") else (parse_enum("stage", v, lang=ctx.lang),)
+            q = q.where(Opportunity.stage.in_(stages))
+        else:
+            raise InvalidInput("opp.err.list_usage", value=w)
+    if scope == "mine":
+        mine = select(Customer.id).where(Customer.owner_id == ctx.staff.id)
+        q = q.where((Opportunity.owner_id == ctx.staff.id) | Opportunity.customer_id.in_(mine))
+    elif scope == "team" and ctx.role == "manager":
+        q = q.where(Opportunity.owner_id.in_(team_ids(ctx)))
+    rows = list(ctx.session.scalars(q.order_by(Opportunity.created_at.desc(), Opportunity.id.desc())))
+    lp = page_of(ctx, rows, title=ctx.t("opp.list_title", scope=ctx.t(f"opp.scope.{scope}")), page=page,
+                 cmd=f"/opp list {text}", item=lambda o: opp_item(ctx, o), empty_key="opp.list_empty")
+    return Reply(views=(lp,))
+
+
+def money(v: Decimal | None) -> str:
+    return f"¥{v:,.2f}" if v is not None else "—"
+
+
+def _history_item(ctx: Ctx, h) -> ListItem:  # noqa: ANN001
+    move = enum_label(ctx.lang, "stage", h.to_stage)
+    if h.from_stage:
+        move = f"{enum_label(ctx.lang, 'stage', h.from_stage)} → {move}"
+    who = staff_name(ctx.session, h.staff_id) or ""
+    return ListItem(f"{ctx.fmt_dt(h.at)} · {move} · {who}", h.note or "")
+
+
+def opp_card(ctx: Ctx, o: Opportunity) -> Reply:
+    c = ctx.session.get(Customer, o.customer_id)
+    items = [(ctx.t("opp.f.customer"), f"{c.code} {c.name}"),
+             (ctx.t("opp.f.stage"), enum_label(ctx.lang, "stage", o.stage)),
+             (ctx.t("opp.f.amount"), money(o.expected_amount)),
+             (ctx.t("opp.f.close"), o.expected_close_date.isoformat() if o.expected_close_date else "—"),
+             (ctx.t("opp.f.owner"), staff_name(ctx.session, o.owner_id) or "—")]
+    extra = [("competitors", o.competitors), ("strengths", o.strengths), ("weaknesses", o.weaknesses),
+             ("contract", o.contract_no), ("reason", o.lost_reason)]
+    if o.actual_amount is not None:
+        items.append((ctx.t("opp.f.actual"), money(o.actual_amount)))
+    items += [(ctx.t(f"opp.f.{k}"), v) for k, v in extra if v]
+    hist = opps.history(ctx, o)
+    views: list = [Header(f"{o.code} {o.name}"), Fields(tuple(items)),
+                   ListPage(ctx.t("opp.history"), tuple(_history_item(ctx, h) for h in hist), total=len(hist))]
+    buttons = []
+    nxt = opps.next_stage(o.stage)
+    if nxt:
+        buttons.append(Button(ctx.t("opp.btn.next", stage=enum_label(ctx.lang, "stage", nxt)),
+                              Action(f"/opp stage {o.code} {nxt}"), "primary"))
+    if o.stage in opps.OPEN:
+        views.append(Text(ctx.t("opp.hint_close", code=o.code), muted=True))
+    buttons.append(Button(ctx.t("opp.btn.customer"), Action(f"/customer {c.code}")))
+    views.append(Buttons(tuple(buttons)))
+    return Reply(views=tuple(views))

@@ -1,0 +1,69 @@
+"""/handover FROM TO, /pool [filters], /claim CODE."""
+
+from __future__ import annotations
+
+from sqlalchemy import or_, select
+
+from handlers.commands import command
+from handlers.commands.customers import apply_filters, parse_filters
+from handlers.context import Ctx
+from handlers.errors import InvalidInput
+from handlers.i18n import enum_label
+from handlers.lookup import normalize_name
+from handlers.paging import page_of, split_page
+from handlers.services import pool
+from handlers.services import staff as staff_svc
+from handlers.services.customer_card import customer_card
+from handlers.services.customer_fields import find_staff, split_args
+from handlers.views import Action, Button, Buttons, ListItem, Reply, Text
+from storage.models import Customer
+
+
+@command("handover", aliases=("交接",), roles=("manager", "admin"))
+def cmd_handover(ctx: Ctx, args: str) -> Reply:
+    pos, _ = split_args(args, {})
+    if len(pos) != 2:
+        raise InvalidInput("own.handover_usage")
+    src = find_staff(ctx, pos[0], active=False)
+    dst = find_staff(ctx, pos[1])
+    r = staff_svc.handover(ctx, src, dst)
+    views = [Text(ctx.t("own.handover_done", src=src.name, dst=dst.name, customers=r.customers,
+                        opps=r.opportunities, fus=r.followups))]
+    if src.active and staff_svc.may_manage(ctx, src) and src.id != ctx.staff.id:
+        views.append(Buttons((Button(ctx.t("own.btn.deactivate", name=src.name),
+                                     Action(f"/staff deactivate {src.name}"), "danger"),)))
+    return Reply(views=tuple(views))
+
+
+@command("pool", aliases=("公海", "客户池"), roles=("rep", "manager", "admin"))
+def cmd_pool(ctx: Ctx, args: str) -> Reply:
+    text, page = split_page(args)
+    query, filters = parse_filters(ctx, text)
+    filters.pop("owner", None)
+    q = apply_filters(ctx, select(Customer).where(Customer.owner_id.is_(None)), filters)
+    if query:
+        norm = normalize_name(query)
+        q = q.where(or_(Customer.code == query.upper(), Customer.name_norm.contains(norm)))
+    rows = list(ctx.session.scalars(q.order_by(Customer.pooled_at.desc(), Customer.code).limit(2000)))
+
+    def item(c: Customer) -> ListItem:
+        detail = " · ".join([enum_label(ctx.lang, "industry", c.industry),
+                             enum_label(ctx.lang, "customer_type", c.type), c.grade])
+        if c.pooled_at:
+            detail += " · " + ctx.t("own.pooled_since", date=ctx.fmt_dt(c.pooled_at, date_only=True))
+        buttons = (Button(ctx.t("own.btn.claim"), Action(f"/claim {c.code}"), "primary"),) \
+            if ctx.role in ("rep", "manager") else ()
+        return ListItem(f"{c.code} {c.name}", detail, buttons)
+
+    lp = page_of(ctx, rows, title=ctx.t("own.pool_title"), page=page, cmd=f"/pool {text}", item=item,
+                 empty_key="own.pool_empty")
+    return Reply(views=(lp,))
+
+
+@command("claim", aliases=("领取",), roles=("rep", "manager"))
+def cmd_claim(ctx: Ctx, args: str) -> Reply:
+    if not args.strip():
+        raise InvalidInput("own.claim_usage")
+    c = pool.find_pooled(ctx, args)
+    pool.claim(ctx, c)
+    return Reply(views=(Text(ctx.t("own.claimed", code=c.code, name=c.name)),)) + customer_card(ctx, c)

@@ -1,0 +1,363 @@
+"""Natural dates for follow-ups: `parse_when("下周五下午3点", now=..., tz="Asia/Shanghai")` → aware UTC.
+
+The ONLY place dateparser is used. Common CRM phrases are handled by rules first (dateparser gets
+Chinese weekdays, half-days and "next friday 3pm" wrong or not at all), then dateparser takes the rest:
+
+- days: today/tomorrow/day after tomorrow, 今天/明天/后天/大后天, 今晚/明早/明晚;
+- weekdays: `friday`/`周五` (the next one), `next friday`/`下周五` (next calendar week), `this friday`/
+  `这周五`/`本周五` (this calendar week), `下下周五`;
+- end of day/EOD/下班前 18:00, next business day/下个工作日;
+- half-days: 凌晨 06:00, 上午/早上 09:00, 中午 12:00, 下午 14:00, 傍晚/晚上 19:00; morning/noon/afternoon/evening;
+- clock times: 3pm, 15:30, at 3, 下午3点, 3点半, 十点 (a bare hour 1-6 means the afternoon);
+- relative: in 3 days, 3天后, 两周后, in 2 hours, 半小时后, next week/下周 (its Monday), next month/下个月;
+- month/week ends: 月底/end of month, 下月初, 中旬, 年底, 周末/weekend and 下周末 (Saturday), 过两天;
+- dates: Dec 5, 5 December, 12月5日, 5号, 下个月5号, 2026-12-05 14:30, 2026年12月5日, 12/5 (month/day).
+
+A date without a time gets the reminder time (09:00 local; today after it → the next full hour). A date
+without a year that already passed this year means next year, unless it is within the last 60 days (then it
+is a mistake: `when.past`). Past or unparseable text raises `InvalidInput` with an example that works.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from handlers.errors import InvalidInput
+
+EXAMPLES = {"en": "next friday 3pm", "zh": "下周五下午3点"}
+
+_CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8,
+              "九": 9}
+_CN_UNITS = "点點时時天日号號周星期个個月分小礼拜年"
+_CN_NUM = re.compile(rf"(?<![周期拜])([零〇一二两三四五六七八九十]+)(?=\s*[{_CN_UNITS}])")
+_WD_ZH = {"一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "六": 5, "日": 6, "天": 6, "1": 0, "2": 1, "3": 2,
+          "4": 3, "5": 4, "6": 5, "7": 6}
+_WD_EN = {"mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5, "sun": 6}
+_MONTHS = {m.lower(): i for i, m in enumerate(calendar.month_abbr) if m}
+_HALF = {"凌晨": 6, "上午": 9, "早上": 9, "早晨": 9, "清早": 9, "中午": 12, "下午": 14, "午后": 14, "傍晚": 19, "晚上": 19,
+         "晚": 19, "morning": 9, "noon": 12, "midday": 12, "afternoon": 14, "evening": 19, "tonight": 19,
+         "night": 19}
+_PM_HALVES = {"下午", "午后", "傍晚", "晚上", "晚", "afternoon", "evening", "tonight", "night"}
+_FILLER = re.compile(r"\b(at|on|the|in|by|around|about|of|next|this)\b|[的在左右大概约,.，。、]|前后")
+
+
+def cn_number(s: str) -> int:
+    """`十` → 10, `二十三` → 23, `两` → 2 (up to 99)."""
+    if "十" in s:
+        tens, _, ones = s.partition("十")
+        return (_CN_DIGITS.get(tens, 1) if tens else 1) * 10 + (_CN_DIGITS.get(ones, 0) if ones else 0)
+    n = 0
+    for ch in s:
+        n = n * 10 + _CN_DIGITS[ch]
+    return n
+
+
+def normalize(text: str) -> str:
+    s = unicodedata.normalize("NFKC", text).strip().lower()
+    s = _CN_NUM.sub(lambda m: str(cn_number(m.group(1))), s)
+    s = s.replace("今晚", "今天晚上").replace("明晚", "明天晚上").replace("明早", "明天上午")
+    s = s.replace("半小时", "30分钟").replace("半个小时", "30分钟").replace("半个月", "15天")
+    s = re.sub(r"((?:周|星期|礼拜)[一二三四五六日天1-7]|[号底末])\s*(?:之前|以前|前)$", r"\1", s)  # 周五前: by Friday
+    s = re.sub(r"(\d{1,2}\s*[点:]\s*(?:\d{1,2}|半)?)\s*(?:到|至|-|~)\s*\d{1,2}\s*[点:]?\s*(?:\d{1,2}|半)?\s*$",
+               r"\1", s)  # a range: its start
+    s = re.sub(r"\b((?:mon|tue|wed|thu|fri|sat|sun)[a-z]*)\s+next week\b|\bnext week\s+((?:mon|tue|wed|thu|fri|sat|sun)[a-z]*)",
+               lambda m: "next " + (m[1] or m[2]), s)
+    return re.sub(r"\s+", " ", s)
+
+
+@dataclass
+class _Parts:
+    day: date | None = None
+    weekday: int | None = None  # a bare weekday: resolved once the time is known
+    exact: datetime | None = None  # "in 2 hours": a point in time
+    hour: int | None = None
+    minute: int = 0
+    half: str | None = None
+    clash: bool = False
+
+    def set_day(self, d: date) -> None:
+        """A day; a second, different day is a clash (a weekday naming the same day is fine)."""
+        self.clash = self.clash or (self.day is not None and self.day != d) or (
+            self.weekday is not None and self.weekday != d.weekday())
+        self.day = d
+
+
+def _add_months(d: date, n: int) -> date:
+    y, m = divmod(d.month - 1 + n, 12)
+    y, m = d.year + y, m + 1
+    return date(y, m, min(d.day, calendar.monthrange(y, m)[1]))
+
+
+def _yearless(today: date, month: int, day: int) -> date:
+    d = date(today.year, month, day)
+    if d < today and (today - d).days > 60:
+        d = date(today.year + 1, month, day)
+    return d
+
+
+class _Rules:
+    """Each rule finds its pattern in the text, records what it means and removes it."""
+
+    def __init__(self, text: str, today: date, now_local: datetime) -> None:
+        self.s = text
+        self.today = today
+        self.now_local = now_local
+        self.p = _Parts()
+        self.hits = 0
+
+    def take(self, pattern: str, fn) -> None:  # noqa: ANN001
+        def repl(m: re.Match) -> str:
+            fn(m)
+            self.hits += 1
+            return " "
+
+        self.s = re.sub(pattern, repl, self.s)
+
+    def monday(self, weeks: int) -> date:
+        return self.today - timedelta(days=self.today.weekday()) + timedelta(weeks=weeks)
+
+    def run(self) -> _Parts | None:
+        """The parts, or None when some of the text is not understood (dateparser gets it then)."""
+        for rules in (self._absolute, self._named, self._weekdays, self._relative_rules, self._clocks):
+            rules(self.p, self.today)
+        rest = _FILLER.sub(" ", self.s).strip()
+        if rest or self.p.clash or not self.hits:
+            return None
+        return self.p
+
+    def _absolute(self, p: _Parts, today: date) -> None:
+        self.take(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*[日号]?(?:t(?=\d))?",
+                  lambda m: p.set_day(date(int(m[1]), int(m[2]), int(m[3]))))
+        self.take(r"(\d{1,2})\s*月\s*(\d{1,2})\s*[日号]?", lambda m: p.set_day(_yearless(today, int(m[1]), int(m[2]))))
+        mon = "|".join(_MONTHS)
+        self.take(rf"\b({mon})[a-z]*\.?\s*(\d{{1,2}})(?:st|nd|rd|th)?\b(?:,?\s*(\d{{4}}))?",
+                  lambda m: p.set_day(self._md(m[3], _MONTHS[m[1]], int(m[2]))))
+        self.take(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s*(?:of\s+)?({mon})[a-z]*\.?(?:,?\s*(\d{{4}}))?",
+                  lambda m: p.set_day(self._md(m[3], _MONTHS[m[2]], int(m[1]))))
+        self.take(r"(?<![\d:])(\d{1,2})/(\d{1,2})(?![\d/])", lambda m: p.set_day(_yearless(today, int(m[1]), int(m[2]))))
+        self.take(r"下个?月\s*(\d{1,2})\s*[日号]", lambda m: p.set_day(self._month_day(1, int(m[1]))))
+        self.take(r"(?<![\d月])(\d{1,2})\s*[日号](?!\s*[后以之])", lambda m: p.set_day(self._month_day(0, int(m[1]))))
+        self.take(r"\b(?:the\s+)?(\d{1,2})(?:st|nd|rd|th)\b", lambda m: p.set_day(self._month_day(0, int(m[1]))))
+
+    def _named(self, p: _Parts, today: date) -> None:
+        self.take(r"下个?月[初头]|\bbeginning of next month\b",
+                  lambda m: p.set_day(_add_months(today.replace(day=1), 1)))
+        self.take(r"月底|月末|\bend of (?:the )?month\b", lambda m: p.set_day(
+            today.replace(day=calendar.monthrange(today.year, today.month)[1])))
+        self.take(r"下个?(?:周|星期)末|\bnext weekend\b", lambda m: p.set_day(self.monday(1) + timedelta(days=5)))
+        self.take(r"(下个?月|本月|这个?月)?\s*(上旬|中旬|下旬|月中)",
+                  lambda m: p.set_day(self._month_day(1 if (m[1] or "").startswith("下") else 0,
+                                                      {"上旬": 5, "中旬": 15, "下旬": 25, "月中": 15}[m[2]])))
+        self.take(r"下一?个?工作日|\bnext (?:business|working) day\b", lambda m: p.set_day(self._workday()))
+        self.take(r"\b(?:end of (?:the )?day|eod)\b|之内|下班前|下班之前", lambda m: self._clock(18, 0, half="exact"))
+        self.take(r"年底|年末|\bend of (?:the )?year\b", lambda m: p.set_day(date(today.year, 12, 31)))
+        self.take(r"过\s*(\d+)\s*天", lambda m: p.set_day(today + timedelta(days=int(m[1]))))
+        self.take(r"(?:这个?|本)?周末|\b(?:this )?weekend\b", lambda m: p.set_day(self._saturday()))
+        self.take(r"大后天", lambda m: p.set_day(today + timedelta(days=3)))
+        self.take(r"后天|day after tomorrow", lambda m: p.set_day(today + timedelta(days=2)))
+        self.take(r"明天|明日|tomorrow|tmr", lambda m: p.set_day(today + timedelta(days=1)))
+        self.take(r"今天|今日|today", lambda m: p.set_day(today))
+
+    def _weekdays(self, p: _Parts, today: date) -> None:
+        self.take(r"(下下|下个?|这个?|本|上个?)?\s*(?:周|星期|礼拜)\s*([一二三四五六日天1-7])",
+                  lambda m: self._weekday(m[1] or "", _WD_ZH[m[2]]))
+        self.take(r"\b(next|this|coming)?\s*(mon|tue|wed|thu|fri|sat|sun)(?:day|sday|nesday|rsday|urday|s|rs|r)?\b",
+                  lambda m: self._weekday({"next": "下", "this": "这"}.get(m[1] or "", ""), _WD_EN[m[2]]))
+
+    def _relative_rules(self, p: _Parts, today: date) -> None:
+        self.take(r"(\d+)\s*个?\s*(分钟|小时|钟头|天|日|周|星期|礼拜|月)\s*(?:后|以后|之后)",
+                  lambda m: self._relative(int(m[1]), m[2]))
+        self.take(r"\bin\s+(\d+|an?|one)\s*(min|minute|hour|hr|day|week|month)s?\b(?:'?s? time)?",
+                  lambda m: self._relative(int(m[1]) if m[1].isdigit() else 1, m[2]))
+        self.take(r"\b(\d+|an?|one)\s*(min|minute|hour|hr|day|week|month)s?\s*(?:later|from now)\b",
+                  lambda m: self._relative(int(m[1]) if m[1].isdigit() else 1, m[2]))
+        self.take(r"下下(?:周|星期|礼拜)", lambda m: p.set_day(self.monday(2)))
+        self.take(r"下(?:个)?(?:周|星期|礼拜)|\bnext week\b", lambda m: p.set_day(self.monday(1)))
+        self.take(r"下个?月|\bnext month\b", lambda m: p.set_day(_add_months(today, 1)))
+
+    def _clocks(self, p: _Parts, today: date) -> None:
+        self.take(r"\b(?:at\s*)?(\d{1,2})(?::(\d{2}))?\s*(a\.?m\.?|p\.?m\.?)",
+                  lambda m: self._clock(int(m[1]) % 12 + (12 if m[3].startswith("p") else 0), int(m[2] or 0),
+                                        half="exact"))
+        halves = "|".join(sorted((h for h in _HALF if not h.isascii()), key=len, reverse=True))
+        self.take(rf"({halves})?\s*(\d{{1,2}})\s*[点點时時:]\s*(?:(半)|(一刻|1刻)|(\d{{1,2}})\s*分?)?",
+                  lambda m: self._clock(int(m[2]), 30 if m[3] else 15 if m[4] else int(m[5] or 0), half=m[1]))
+        self.take(r"\bat\s+(\d{1,2})\b", lambda m: self._clock(int(m[1]), 0, half=None))
+        self.take(rf"(?:\b(this)\s+|\bin the\s+)?({halves}|\b(?:morning|noon|midday|afternoon|evening|tonight|night)\b)",
+                  lambda m: self._half(m[2], today=bool(m[1])))
+
+    # -- helpers
+    def _md(self, year: str | None, month: int, day: int) -> date:
+        return date(int(year), month, day) if year else _yearless(self.today, month, day)
+
+    def _month_day(self, add: int, day: int) -> date:
+        d = _add_months(self.today.replace(day=1), add).replace(day=day)
+        if add == 0 and d < self.today:
+            d = _add_months(self.today.replace(day=1), 1).replace(day=day)
+        return d
+
+    def _workday(self) -> date:
+        d = self.today + timedelta(days=1)
+        while d.weekday() >= 5:
+            d += timedelta(days=1)
+        return d
+
+    def _saturday(self) -> date:
+        return self.today + timedelta(days=(5 - self.today.weekday()) % 7)
+
+    def _weekday(self, prefix: str, wd: int) -> None:
+        if prefix.startswith("上"):
+            self.p.set_day(self.monday(-1) + timedelta(days=wd))
+        elif prefix == "下下":
+            self.p.set_day(self.monday(2) + timedelta(days=wd))
+        elif prefix.startswith("下"):
+            self.p.set_day(self.monday(1) + timedelta(days=wd))
+        elif prefix.startswith(("这", "本")):
+            self.p.set_day(self.monday(0) + timedelta(days=wd))
+        else:  # a bare weekday; next to a date it must name the same day (12月5日星期六)
+            self.p.clash = self.p.clash or self.p.weekday is not None or (
+                self.p.day is not None and self.p.day.weekday() != wd)
+            self.p.weekday = wd
+
+    def _relative(self, n: int, unit: str) -> None:
+        if unit in ("分钟", "min", "minute"):
+            self.p.exact = self.now_local + timedelta(minutes=n)
+        elif unit in ("小时", "钟头", "hour", "hr"):
+            self.p.exact = self.now_local + timedelta(hours=n)
+        elif unit in ("天", "日", "day"):
+            self.p.set_day(self.today + timedelta(days=n))
+        elif unit in ("周", "星期", "礼拜", "week"):
+            self.p.set_day(self.today + timedelta(weeks=n))
+        else:
+            self.p.set_day(_add_months(self.today, n))
+
+    def _clock(self, hour: int, minute: int, *, half: str | None) -> None:
+        if self.p.hour is not None or hour > 23 or minute > 59:
+            self.p.clash = True
+            return
+        if half in _PM_HALVES and hour < 12 or half == "中午" and hour < 6:
+            hour += 12
+        elif half is None and 1 <= hour <= 6:
+            hour += 12  # "3点", "at 3": office hours, the afternoon
+        self.p.hour, self.p.minute = hour, minute
+        self.p.half = half
+
+    def _half(self, word: str, *, today: bool = False) -> None:
+        if word == "tonight" or today:
+            self.p.set_day(self.today)
+        if self.p.hour is not None:
+            # 下午 3点 written apart: shift to the afternoon if needed
+            if word in _PM_HALVES and self.p.hour < 12 and self.p.half is None:
+                self.p.hour += 12
+            return
+        self.p.hour, self.p.minute, self.p.half = _HALF[word], 0, word
+
+
+def _zone(tz: ZoneInfo | str) -> ZoneInfo:
+    return tz if isinstance(tz, ZoneInfo) else ZoneInfo(str(tz))
+
+
+def _reminder(reminder: str | time) -> time:
+    if isinstance(reminder, time):
+        return reminder
+    h, _, m = reminder.partition(":")
+    return time(int(h), int(m or 0))
+
+
+def _combine(p: _Parts, now_local: datetime, tz: ZoneInfo, reminder: time) -> datetime:
+    if p.exact is not None:
+        return p.exact
+    today = now_local.date()
+    at = time(p.hour, p.minute) if p.hour is not None else None
+    day = p.day
+    if p.weekday is not None and day is None:
+        ahead = (p.weekday - today.weekday()) % 7
+        day = today + timedelta(days=ahead)
+        if ahead == 0 and datetime.combine(day, at or reminder, tz) <= now_local:
+            day += timedelta(days=7)
+    if day is None:  # only a time: today if still ahead, else tomorrow
+        day = today if datetime.combine(today, at, tz) > now_local else today + timedelta(days=1)
+    if at is None:
+        at = reminder
+        if day == today and datetime.combine(day, at, tz) <= now_local:
+            nxt = now_local.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+            return nxt
+    return datetime.combine(day, at, tz)
+
+
+def _dateparser(text: str, now_local: datetime, tz: ZoneInfo, reminder: time) -> datetime | None:
+    import dateparser
+
+    settings = {"RELATIVE_BASE": now_local.replace(tzinfo=None), "PREFER_DATES_FROM": "future",
+                "TIMEZONE": tz.key, "RETURN_AS_TIMEZONE_AWARE": True}
+    try:
+        dt = dateparser.parse(text, languages=["zh", "en"], settings=settings)
+    except Exception:  # noqa: BLE001 - dateparser raises assorted errors on odd input
+        return None
+    if dt is None:
+        return None
+    dt = dt.astimezone(tz)
+    has_time = re.search(r"\d\s*[:点時时]|\d\s*[ap]\.?m|hour|min|小时|分钟|noon|morning|afternoon|evening", text)
+    if not has_time:
+        dt = datetime.combine(dt.date(), reminder, tz)
+    return dt
+
+
+def example(lang: str | None) -> str:
+    return EXAMPLES.get(lang or "", f"{EXAMPLES['en']} / {EXAMPLES['zh']}")
+
+
+def parse_when(text: str, *, now: datetime, tz: ZoneInfo | str, lang: str | None = None,
+               reminder: str | time = "09:00") -> datetime:
+    """A future moment from natural text in `tz`, as aware UTC. Raises `InvalidInput` (`when.past`,
+    `when.unparseable`) whose `example` parameter is a phrase that works."""
+    zone = _zone(tz)
+    now_local = now.astimezone(zone)
+    rem = _reminder(reminder)
+    raw = (text or "").strip()
+    if not raw or len(raw) > 100:
+        raise InvalidInput("when.unparseable", value=raw[:100], example=example(lang))
+    try:
+        parts = _Rules(normalize(raw), now_local.date(), now_local).run()
+        dt = _combine(parts, now_local, zone, rem) if parts is not None else None
+    except ValueError:  # 2月30日, 25点
+        dt = None
+    if dt is None:
+        dt = _dateparser(raw, now_local, zone, rem)
+    if dt is None:
+        raise InvalidInput("when.unparseable", value=raw, example=example(lang))
+    if dt <= now:
+        raise InvalidInput("when.past", value=raw, example=example(lang))
+    return dt.astimezone(ZoneInfo("UTC"))
+
+
+def parse_day(text: str, *, now: datetime, tz: ZoneInfo | str, lang: str | None = None) -> datetime:
+    """A calendar day, past or future (history filters): local midnight as aware UTC. Year-less dates
+    mean the latest such day not after today. Raises `InvalidInput("when.bad_day")`."""
+    zone = _zone(tz)
+    today = now.astimezone(zone).date()
+    s = normalize(text or "")
+    d: date | None = None
+    try:
+        if m := re.fullmatch(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*[日号]?", s):
+            d = date(int(m[1]), int(m[2]), int(m[3]))
+        elif m := re.fullmatch(r"(\d{1,2})\s*(?:[-/]|月)\s*(\d{1,2})\s*[日号]?", s):
+            d = date(today.year, int(m[1]), int(m[2]))
+            if d > today:
+                d = date(today.year - 1, int(m[1]), int(m[2]))
+        elif s in ("today", "今天"):
+            d = today
+        elif s in ("yesterday", "昨天"):
+            d = today - timedelta(days=1)
+        elif m := re.fullmatch(r"(\d+)\s*(?:d|days? ago|天前)", s):
+            d = today - timedelta(days=int(m[1]))
+    except ValueError:
+        d = None
+    if d is None:
+        raise InvalidInput("when.bad_day", value=text, example="2026-11-01")
+    return datetime.combine(d, time(0, 0), zone).astimezone(ZoneInfo("UTC"))

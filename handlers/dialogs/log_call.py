@@ -1,0 +1,100 @@
+"""The `log_call` dialog: customer → method → feedback → content → next → result (the last three optional
+except content), step by step in chat or as one form (Slack modal). And `log_next`: the one-step dialog
+behind the "Change" button of the cadence proposal (type when the next follow-up is).
+
+Values are stored JSON-able: the customer as its code, `next` as an ISO timestamp.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from handlers.context import Ctx
+from handlers.dialogs.engine import Dialog, Step, register
+from handlers.i18n import enum_choices, parse_enum
+from handlers.lookup import resolve_customer
+from handlers.views import Reply
+
+NAME = "log_call"
+NEXT_NAME = "log_next"
+
+
+def _customer(ctx: Ctx, text: str, values: dict) -> str:
+    from handlers.errors import InvalidInput
+    from handlers.lookup import Ambiguous
+    from handlers.services.followups import check_can_log
+
+    try:
+        c = resolve_customer(ctx, text)
+    except Ambiguous as e:
+        options = "; ".join(f"{m.code} {m.name}" for m in e.matches[:8])
+        raise InvalidInput("fu.dlg.ambiguous", query=text, options=options) from None
+    check_can_log(ctx, c)
+    return c.code
+
+
+def _enum(kind: str):  # noqa: ANN202
+    def parse(ctx: Ctx, text: str, values: dict) -> str:
+        return parse_enum(kind, text, lang=ctx.lang)
+
+    return parse
+
+
+def _choices(kind: str):  # noqa: ANN202
+    def choices(ctx: Ctx, values: dict) -> list[tuple[str, str]]:
+        return enum_choices(ctx.lang, kind)
+
+    return choices
+
+
+def _content(ctx: Ctx, text: str, values: dict) -> str:
+    from handlers.errors import InvalidInput
+
+    if len(text) > ctx.settings.max_text:
+        raise InvalidInput("fu.too_long", max=ctx.settings.max_text, length=len(text))
+    return text
+
+
+def _next(ctx: Ctx, text: str, values: dict) -> str:
+    from handlers.commands.followups import when
+
+    return when(ctx, text).isoformat()
+
+
+def _done(ctx: Ctx, values: dict) -> Reply:
+    from handlers.commands.followups import confirmation
+    from handlers.services import followups as svc
+
+    customer = resolve_customer(ctx, values["customer"])
+    nxt = values.get("next")
+    fu = svc.log_followup(ctx, customer=customer, method=values.get("method") or "phone",
+                          content=values.get("content") or "", feedback=values.get("feedback"),
+                          next_at=datetime.fromisoformat(nxt) if nxt else None, result=values.get("result"))
+    return confirmation(ctx, fu, customer)
+
+
+def _next_done(ctx: Ctx, values: dict) -> Reply:
+    from handlers.commands.followups import fmt_when
+    from handlers.services import followups as svc
+    from handlers.views import Text
+
+    nxt = values.get("next")
+    at = datetime.fromisoformat(nxt) if nxt else None
+    fu, customer, changed = svc.set_next(ctx, values.get("followup"), at)
+    if at is None:
+        return Reply(views=(Text(ctx.t("fu.no_next_set", code=customer.code)),))
+    return Reply(views=(Text(ctx.t("fu.next_set", code=customer.code, when=fmt_when(ctx, at))),))
+
+
+LOG_CALL = register(Dialog(NAME, "fu.dlg.title", steps=(
+    Step("customer", "fu.dlg.customer", parse=_customer, max_length=200),
+    Step("method", "fu.dlg.method", parse=_enum("method"), choices=_choices("method")),
+    Step("feedback", "fu.dlg.feedback", parse=_enum("feedback"), choices=_choices("feedback"), optional=True),
+    Step("content", "fu.dlg.content", parse=_content, multiline=True, max_length=20000),
+    Step("next", "fu.dlg.next", parse=_next, optional=True, hint_key="fu.dlg.next_hint", max_length=100),
+    Step("result", "fu.dlg.result", parse=_enum("result"), choices=_choices("result"), optional=True),
+), on_done=_done))
+
+LOG_NEXT = register(Dialog(NEXT_NAME, "fu.dlg.next_title", steps=(
+    Step("next", "fu.dlg.next", parse=_next, hint_key="fu.dlg.next_hint", max_length=100),
+), on_done=_next_done))

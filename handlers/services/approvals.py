@@ -1,0 +1,110 @@
+"""Approvals: a rep's change of a `deal` customer's key fields (name, contacts, type) waits for the
+owner's manager, who gets Approve / Reject buttons. Nothing changes until approved; the requester is told
+the outcome either way. Approver: the owner's manager, else a manager of the owner's team, else an admin.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlalchemy import select
+
+from handlers import notify
+from handlers.context import Ctx
+from handlers.errors import Conflict, NotFound
+from handlers.i18n import enum_label, t
+from handlers.permissions import is_manager_of
+from handlers.services import audit
+from handlers.views import Action, Button, Buttons, Fields, Header, Reply, Text
+from storage.models import ApprovalRequest, Customer, Staff
+
+
+def find_approver(ctx: Ctx, c: Customer) -> Staff | None:
+    s = ctx.session
+    owner = s.get(Staff, c.owner_id) if c.owner_id else ctx.staff
+    if owner and owner.manager_id:
+        m = s.get(Staff, owner.manager_id)
+        if m is not None and m.active and m.role in ("manager", "admin"):
+            return m
+    if owner and owner.team:
+        m = s.scalar(select(Staff).where(Staff.role == "manager", Staff.team == owner.team,
+                                         Staff.active.is_(True)).order_by(Staff.id))
+        if m is not None:
+            return m
+    return s.scalar(select(Staff).where(Staff.role == "admin", Staff.active.is_(True)).order_by(Staff.id))
+
+
+def show_value(lang: str, field: str, v: Any) -> str:
+    if v in (None, "", []):
+        return "—"
+    if field == "type":
+        return enum_label(lang, "customer_type", v)
+    if isinstance(v, dict):
+        return " · ".join(str(x) for x in v.values() if x)
+    if isinstance(v, list):
+        return ", ".join(str(x) for x in v)
+    return str(v)
+
+
+def changes_fields(lang: str, changes: dict[str, list]) -> Fields:
+    return Fields(tuple((t(lang, f"cust.f.{f}"), f"{show_value(lang, f, old)} → {show_value(lang, f, new)}")
+                        for f, (old, new) in changes.items()))
+
+
+def request_approval(ctx: Ctx, c: Customer, changes: dict[str, list]) -> ApprovalRequest:
+    """Store the held changes ({field: [old, new]}) and ask the approver."""
+    approver = find_approver(ctx, c)
+    req = ApprovalRequest(kind="customer_edit", customer_id=c.id, requested_by_id=ctx.staff.id,
+                          approver_id=approver.id if approver else None,
+                          changes=json.dumps(changes, ensure_ascii=False), created_at=ctx.now)
+    ctx.session.add(req)
+    ctx.session.flush()
+    audit.record(ctx.session, actor_id=ctx.staff.id, action="request", entity="customer", entity_id=c.id,
+                 entity_code=c.code, new=", ".join(changes), now=ctx.now)
+    if approver is not None:
+        lang = approver.lang
+        r = Reply(views=(
+            Header(t(lang, "appr.title")),
+            Text(t(lang, "appr.ask", requester=ctx.staff.name, code=c.code, name=c.name)),
+            changes_fields(lang, changes),
+            Buttons((Button(t(lang, "appr.approve"), Action(f"/customer approve {req.id}"), "primary"),
+                     Button(t(lang, "appr.reject"), Action(f"/customer reject {req.id}"), "danger"))),
+        ))
+        notify.to_staff(ctx.session, approver, key=f"appr:{req.id}", reply=r, now=ctx.now)
+    return req
+
+
+def decide(ctx: Ctx, request_id: int, *, approve: bool, reason: str = "") -> tuple[ApprovalRequest, Customer]:
+    """Approve (apply the held changes) or reject a pending request; tell the requester."""
+    from handlers.services.customers import apply_changes
+
+    s = ctx.session
+    req = s.get(ApprovalRequest, request_id)
+    c = s.get(Customer, req.customer_id) if req else None
+    if req is None or c is None:
+        raise NotFound("appr.not_found")
+    allowed = ctx.role == "admin" or req.approver_id == ctx.staff.id or is_manager_of(ctx, c.owner_id)
+    if not allowed:
+        raise NotFound("appr.not_found")
+    if req.status != "pending":
+        raise Conflict("appr.already", status=ctx.t(f"appr.status.{req.status}"))
+    changes = json.loads(req.changes)
+    req.status = "approved" if approve else "rejected"
+    req.decided_by_id, req.decided_at = ctx.staff.id, ctx.now
+    if approve:
+        apply_changes(s, c, {f: new for f, (_old, new) in changes.items()}, actor_id=req.requested_by_id,
+                      now=ctx.now, settings=ctx.settings)
+    audit.record(s, actor_id=ctx.staff.id, action="approve" if approve else "reject", entity="customer",
+                 entity_id=c.id, entity_code=c.code, new=reason or ", ".join(changes), now=ctx.now)
+    requester = s.get(Staff, req.requested_by_id)
+    if requester is not None and requester.id != ctx.staff.id:
+        lang = requester.lang
+        key = "appr.told_approved" if approve else "appr.told_rejected"
+        views = [Text(t(lang, key, code=c.code, name=c.name, by=ctx.staff.name)), changes_fields(lang, changes)]
+        if reason:
+            views.append(Text(t(lang, "appr.reason", reason=reason)))
+        notify.to_staff(s, requester, key=f"appr:{req.id}:{req.status}", reply=Reply(views=tuple(views)),
+                        now=ctx.now)
+    s.flush()
+    return req, c

@@ -1,0 +1,274 @@
+"""Parsing what users type for customer and opportunity fields: `key=value` arguments and validators.
+
+Every validator has the dialog-step signature `(ctx, text, values) -> stored value` and raises
+`InvalidInput` with a message key that says what is wrong, so the one-line commands, the guided dialogs and
+the forms all validate the same way.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, timedelta
+from decimal import Decimal, InvalidOperation
+
+from sqlalchemy import func, select
+
+from handlers.context import Ctx
+from handlers.errors import InvalidInput, NotFound
+from handlers.i18n import LANGS, catalog, enum_label, parse_enum
+from storage.models import Staff
+
+_CLOSE = {'"': '"', "'": "'", "“": "”", "‘": "’", "「": "」", "”": "”"}
+_TAG_SPLIT = re.compile(r"[,，、;；]+")
+_MOBILE = re.compile(r"^1\d{10}$")
+_E164 = re.compile(r"^\+[1-9]\d{6,14}$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
+
+
+def words(text: str) -> list[str]:
+    """Split on whitespace; a quote ("…", '…', “…”, ‘…’, 「…」) opens only at the start of a word or right
+    after `=`, so apostrophes and quotes inside text are kept as typed (`O'Brien's shop`)."""
+    out: list[str] = []
+    buf: str | None = None
+    i, n = 0, len(text)
+    while i < n:
+        ch = text[i]
+        if ch.isspace():
+            if buf is not None:
+                out.append(buf)
+                buf = None
+            i += 1
+            continue
+        if ch in _CLOSE and (buf is None or buf.endswith(("=", "＝"))):
+            j = text.find(_CLOSE[ch], i + 1)
+            if j == -1 and ch == "“":
+                j = text.find('"', i + 1)
+            if j != -1:
+                buf = (buf or "") + text[i + 1:j]
+                i = j + 1
+                continue
+        buf = (buf or "") + ch
+        i += 1
+    if buf is not None:
+        out.append(buf)
+    return out
+
+
+def split_args(text: str, keys: dict[str, str], *, glue: bool = False) -> tuple[list[str], dict[str, str]]:
+    """Split into positional words and `key=value` pairs (see `words` for quoting).
+
+    `keys` maps every accepted key spelling (`phone`, `电话`) to its canonical name; other words, including
+    unknown `x=y`, stay positional. With `glue`, words after a `key=value` continue that value
+    (`notes=call back next week`); only the words before the first pair are positional.
+    """
+    pos: list[str] = []
+    kv: dict[str, str] = {}
+    last: str | None = None
+    for w in words(text or ""):
+        m = re.match(r"^([^=＝]+)[=＝](.*)$", w, re.S)
+        canon = keys.get(m.group(1).strip().lower()) if m else None
+        if canon:
+            kv[canon] = m.group(2).strip()
+            last = canon
+        elif glue and last is not None:
+            kv[last] = f"{kv[last]} {w}".strip()
+        else:
+            pos.append(w)
+    return pos, kv
+
+
+def quote(value: object) -> str:
+    """A value as one `words` word (round-trips unless it holds whitespace and both kinds of quotes)."""
+    v = str(value)
+    if v and not any(c.isspace() for c in v) and v[0] not in _CLOSE:
+        return v
+    return f'"{v}"' if '"' not in v else f"'{v}'"
+
+
+# ---------------------------------------------------------------- validators (dialog-step signature)
+
+
+def parse_text(max_len: int):  # noqa: ANN201
+    def parse(ctx: Ctx, text: str, values: dict) -> str:
+        t = (text or "").strip()
+        if not t:
+            raise InvalidInput("dlg.required")
+        if len(t) > max_len:
+            raise InvalidInput("err.too_long", max=max_len)
+        return t
+
+    return parse
+
+
+parse_name = parse_text(200)
+
+
+def industry_index(ctx: Ctx) -> dict[str, str]:
+    idx: dict[str, str] = {}
+    for ind in ctx.settings.industries:
+        idx[ind.lower()] = ind
+        for lang in LANGS:
+            cat = catalog(lang)
+            label = cat.get(f"enum.industry.{ind}")
+            if label:
+                idx[label.lower()] = ind
+            for alias in cat.get(f"alias.industry.{ind}", "").split(","):
+                if alias.strip():
+                    idx[alias.strip().lower()] = ind
+    return idx
+
+
+def parse_industry(ctx: Ctx, text: str, values: dict | None = None) -> str:
+    v = industry_index(ctx).get((text or "").strip().lower())
+    if v is None:
+        raise InvalidInput("cust.err.industry", value=text, choices=", ".join(
+            enum_label(ctx.lang, "industry", i) for i in ctx.settings.industries))
+    return v
+
+
+def industry_choices(ctx: Ctx, values: dict | None = None) -> list[tuple[str, str]]:
+    return [(enum_label(ctx.lang, "industry", i), i) for i in ctx.settings.industries]
+
+
+def parse_type(ctx: Ctx, text: str, values: dict | None = None) -> str:
+    return parse_enum("customer_type", text, lang=ctx.lang)
+
+
+def parse_phone(ctx: Ctx, text: str, values: dict | None = None) -> str:
+    p = re.sub(r"[\s\-().]", "", text or "")
+    if p.startswith("+86") and _MOBILE.match(p[3:]):
+        p = p[3:]
+    if _MOBILE.match(p) or _E164.match(p):
+        return p
+    raise InvalidInput("cust.err.phone", value=text)
+
+
+def parse_email(ctx: Ctx, text: str, values: dict | None = None) -> str:
+    e = (text or "").strip()
+    if not _EMAIL.match(e) or len(e) > 200:
+        raise InvalidInput("cust.err.email", value=text)
+    return e
+
+
+def parse_tags(ctx: Ctx, text: str, values: dict | None = None) -> list[str]:
+    tags = []
+    for tag in _TAG_SPLIT.split(text or ""):
+        tag = tag.strip().lstrip("#")
+        if not tag:
+            continue
+        if len(tag) > 50:
+            raise InvalidInput("cust.err.tag", value=tag[:60])
+        if tag not in tags:
+            tags.append(tag)
+    return tags
+
+
+def parse_grade(ctx: Ctx, text: str, values: dict | None = None) -> str:
+    if (text or "").strip().lower() in ("auto", "自动"):
+        return "auto"
+    return parse_enum("grade", (text or "").strip().upper(), lang=ctx.lang)
+
+
+def find_staff(ctx: Ctx, name: str, *, active: bool = True) -> Staff:
+    """A staff member by name (case-insensitive; a unique prefix works)."""
+    n = (name or "").strip().lstrip("@")
+    q = select(Staff).where(func.lower(Staff.name) == n.lower())
+    if active:
+        q = q.where(Staff.active.is_(True))
+    hit = ctx.session.scalar(q)
+    if hit is None and n:
+        q = select(Staff).where(func.lower(Staff.name).startswith(n.lower()))
+        if active:
+            q = q.where(Staff.active.is_(True))
+        rows = list(ctx.session.scalars(q.limit(2)))
+        hit = rows[0] if len(rows) == 1 else None
+    if hit is None:
+        raise NotFound("staffcmd.not_found", name=n)
+    return hit
+
+
+def parse_owner(ctx: Ctx, text: str, values: dict | None = None) -> int:
+    return find_staff(ctx, text).id  # type: ignore[return-value]
+
+
+# ---------------------------------------------------------------- amounts and dates
+
+_AMOUNT = re.compile(r"^([0-9][0-9,]*(?:\.[0-9]+)?)\s*(万|w|k|千|m|百万|亿)?$", re.I)
+_MULT = {None: 1, "万": 10_000, "w": 10_000, "k": 1_000, "千": 1_000, "m": 1_000_000, "百万": 1_000_000,
+         "亿": 100_000_000}
+
+
+def parse_amount(ctx: Ctx, text: str, values: dict | None = None) -> str:
+    """`580000`, `58万`, `580k`, `¥580,000.50` → a decimal string (yuan). Must be positive."""
+    s = (text or "").strip().replace("¥", "").replace("￥", "").replace("元", "").replace(" ", "")
+    m = _AMOUNT.match(s)
+    if not m:
+        raise InvalidInput("cust.err.amount", value=text)
+    try:
+        n = Decimal(m.group(1).replace(",", "")) * _MULT[m.group(2) and m.group(2).lower()]
+    except (InvalidOperation, KeyError):
+        raise InvalidInput("cust.err.amount", value=text) from None
+    if n <= 0 or n >= Decimal("1e12"):
+        raise InvalidInput("cust.err.amount", value=text)
+    return str(n.quantize(Decimal("0.01")))
+
+
+_ISO = re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})$")
+_MD = re.compile(r"^(\d{1,2})月(\d{1,2})[日号]?$")
+_REL = {"today": 0, "今天": 0, "yesterday": -1, "昨天": -1, "前天": -2, "tomorrow": 1, "明天": 1}
+
+
+def _local_date(ctx: Ctx, text: str, *, past: bool) -> date | None:
+    s = text.strip().lower()
+    today = ctx.now.astimezone(ctx.tz).date()
+    if s in _REL:
+        return today + timedelta(days=_REL[s])
+    m = _ISO.match(s)
+    if m:
+        try:
+            return date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+        except ValueError:
+            raise InvalidInput("cust.err.date", value=text) from None
+    m = _MD.match(s)
+    if m:
+        try:
+            d = date(today.year, int(m.group(1)), int(m.group(2)))
+        except ValueError:
+            raise InvalidInput("cust.err.date", value=text) from None
+        if past and d > today:
+            d = d.replace(year=d.year - 1)
+        elif not past and d < today:
+            d = d.replace(year=d.year + 1)
+        return d
+    return None
+
+
+def looks_like_date(text: str) -> bool:
+    s = text.strip().lower()
+    return s in _REL or bool(_ISO.match(s) or _MD.match(s))
+
+
+def _parse_date(ctx: Ctx, text: str, *, past: bool = False) -> date:
+    """A local date from what the user typed.
+
+    Unambiguous forms (ISO `2026-12-05`, today/yesterday/昨天, `12月5日`) are read here, so the commands work
+    on their own; natural phrases go to FOLLOWUPS' `handlers.dates` when it is importable: `parse_day` for
+    past-or-future days (purchases), `parse_when` for future moments (expected close dates).
+    """
+    d = _local_date(ctx, text, past=past)
+    if d is not None:
+        return d
+    try:
+        from handlers import dates
+    except ImportError:
+        raise InvalidInput("cust.err.date", value=text) from None
+    fn = getattr(dates, "parse_day", None) if past else None
+    when: datetime = (fn or dates.parse_when)(text, now=ctx.now, tz=ctx.tz, lang=ctx.lang)
+    return when.astimezone(ctx.tz).date()
+
+
+def parse_close_date(ctx: Ctx, text: str, values: dict | None = None) -> str:
+    d = _parse_date(ctx, text)
+    if d < ctx.now.astimezone(ctx.tz).date():
+        raise InvalidInput("opp.err.close_past", value=text)
+    return d.isoformat()

@@ -1,0 +1,251 @@
+"""Follow-ups (跟进记录): logging, undo, edit, done, snooze, and the lists behind /followups and /history.
+
+Every change keeps the customer's `last_followup_at` (the latest logged contact) and `next_followup_at`
+(the earliest open next follow-up) consistent. Logging a follow-up closes the customer's earlier open ones
+(the rep did follow up); undo reopens exactly those. Permissions: only staff who may edit the customer's
+sales data (owner rep, their manager, admin) log or change follow-ups; who may not see the customer gets
+`NotFound`, as if it did not exist.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlmodel import Session
+
+from handlers.context import Ctx
+from handlers.errors import Forbidden, InvalidInput, NotFound
+from handlers.i18n import ENUMS
+from handlers.permissions import can_edit_customer, can_see_customer
+from storage.models import Customer, FollowUp
+
+UNDO_WINDOW = timedelta(hours=24)
+SNOOZE = {"1d": timedelta(days=1), "3d": timedelta(days=3), "1w": timedelta(weeks=1)}
+EDITABLE = ("method", "feedback", "content", "next", "result")
+
+
+def _audit(ctx: Ctx, fu: FollowUp, customer: Customer, action: str, field: str | None = None,
+           old: object = None, new: object = None) -> None:
+    """Write an audit entry when CUSTOMERS' audit service is there (it is after the merge)."""
+    try:
+        from handlers.services import audit
+    except ImportError:
+        return
+    with contextlib.suppress(TypeError):
+        audit.record(ctx.session, actor_id=ctx.staff.id if ctx.staff else None, action=action,
+                     entity="followup", entity_id=fu.id, entity_code=customer.code, field=field,
+                     old=None if old is None else str(old), new=None if new is None else str(new), now=ctx.now)
+
+
+def reminder_time(ctx: Ctx) -> str:
+    """`HH:MM`: the actor's own reminder time where it was changed from the default, else the setting."""
+    own = getattr(ctx.staff, "reminder_time", None)
+    return own if own and own != "09:00" else ctx.settings.reminder_time
+
+
+def check_can_log(ctx: Ctx, customer: Customer) -> None:
+    if not can_see_customer(ctx, customer):
+        raise NotFound("lookup.not_found", query=customer.code)
+    if not can_edit_customer(ctx, customer):
+        raise Forbidden("fu.forbidden", code=customer.code)
+
+
+def _check_fields(ctx: Ctx, *, method: str, content: str, feedback: str | None, result: str | None,
+                  next_at: datetime | None) -> None:
+    if method not in ENUMS["method"]:
+        raise InvalidInput("fu.bad_method", value=method)
+    if feedback is not None and feedback not in ENUMS["feedback"]:
+        raise InvalidInput("fu.bad_feedback", value=feedback)
+    if result is not None and result not in ENUMS["result"]:
+        raise InvalidInput("fu.bad_result", value=result)
+    if not content or not content.strip():
+        raise InvalidInput("fu.no_content")
+    if len(content) > ctx.settings.max_text:
+        raise InvalidInput("fu.too_long", max=ctx.settings.max_text, length=len(content))
+    if next_at is not None and next_at <= ctx.now:
+        from handlers.dates import example
+
+        raise InvalidInput("when.past", value=ctx.fmt_dt(next_at), example=example(ctx.lang))
+
+
+def recompute(session: Session, customer: Customer) -> None:
+    """Set the customer's last/next follow-up times from its live follow-ups."""
+    live = (FollowUp.customer_id == customer.id, FollowUp.deleted_at.is_(None))
+    customer.last_followup_at = session.scalar(select(func.max(FollowUp.date)).where(*live))
+    customer.next_followup_at = session.scalar(select(func.min(FollowUp.next_followup_at)).where(
+        *live, FollowUp.done_at.is_(None), FollowUp.next_followup_at.is_not(None)))
+    session.flush()
+
+
+def log_followup(ctx: Ctx, *, customer: Customer, method: str, content: str, feedback: str | None = None,
+                 next_at: datetime | None = None, result: str | None = None,
+                 date: datetime | None = None) -> FollowUp:
+    """Record a contact with `customer` by the acting staff member."""
+    check_can_log(ctx, customer)
+    content = content.strip()
+    _check_fields(ctx, method=method, content=content, feedback=feedback, result=result, next_at=next_at)
+    s = ctx.session
+    for open_fu in s.scalars(select(FollowUp).where(
+            FollowUp.customer_id == customer.id, FollowUp.deleted_at.is_(None), FollowUp.done_at.is_(None),
+            FollowUp.next_followup_at.is_not(None))):
+        open_fu.done_at = ctx.now
+    fu = FollowUp(customer_id=customer.id, date=date or ctx.now, method=method, content=content,
+                  feedback=feedback, next_followup_at=next_at, staff_id=ctx.staff.id, result=result,
+                  created_at=ctx.now)
+    s.add(fu)
+    s.flush()
+    customer.updated_at = ctx.now
+    recompute(s, customer)
+    _audit(ctx, fu, customer, "create")
+    return fu
+
+
+def get_followup(ctx: Ctx, fid: int | str) -> tuple[FollowUp, Customer]:
+    """A live follow-up the actor may change, with its customer; `NotFound` otherwise."""
+    try:
+        fu = ctx.session.get(FollowUp, int(fid))
+    except (TypeError, ValueError):
+        fu = None
+    customer = ctx.session.get(Customer, fu.customer_id) if fu else None
+    if fu is None or fu.deleted_at is not None or customer is None or not can_edit_customer(ctx, customer):
+        raise NotFound("fu.not_found", id=fid)
+    return fu, customer
+
+
+def undo_followup(ctx: Ctx, fid: int | str) -> tuple[FollowUp, Customer]:
+    """Remove a just-logged follow-up: only its author, only within `UNDO_WINDOW`."""
+    fu, customer = get_followup(ctx, fid)
+    if fu.staff_id != ctx.staff.id:
+        raise Forbidden("fu.undo_not_author")
+    if ctx.now - fu.created_at > UNDO_WINDOW:
+        raise Forbidden("fu.undo_too_late", hours=int(UNDO_WINDOW.total_seconds() // 3600))
+    fu.deleted_at = ctx.now
+    for closed in ctx.session.scalars(select(FollowUp).where(
+            FollowUp.customer_id == customer.id, FollowUp.done_at == fu.created_at,
+            FollowUp.deleted_at.is_(None), FollowUp.id != fu.id)):
+        closed.done_at = None  # logging this one had closed them: reopen
+    ctx.session.flush()
+    recompute(ctx.session, customer)
+    _audit(ctx, fu, customer, "delete")
+    return fu, customer
+
+
+def edit_followup(ctx: Ctx, fid: int | str, changes: dict) -> tuple[FollowUp, Customer, list[str]]:
+    """Apply parsed `changes` (field → value; `next` is a datetime or None). Returns the changed fields."""
+    fu, customer = get_followup(ctx, fid)
+    unknown = set(changes) - set(EDITABLE)
+    if unknown:
+        raise InvalidInput("fu.bad_field", field=", ".join(sorted(unknown)), fields=", ".join(EDITABLE))
+    new = {"method": fu.method, "content": fu.content, "feedback": fu.feedback, "result": fu.result,
+           "next": fu.next_followup_at}
+    new.update(changes)
+    next_at = new["next"] if "next" in changes else None
+    _check_fields(ctx, method=new["method"], content=new["content"], feedback=new["feedback"],
+                  result=new["result"], next_at=next_at)
+    changed = []
+    for name in EDITABLE:
+        attr = "next_followup_at" if name == "next" else name
+        if name in changes and getattr(fu, attr) != new[name]:
+            _audit(ctx, fu, customer, "update", field=attr, old=getattr(fu, attr), new=new[name])
+            setattr(fu, attr, new[name])
+            changed.append(name)
+    if "next" in changed:
+        fu.done_at, fu.reminded_at = None, None
+    ctx.session.flush()
+    recompute(ctx.session, customer)
+    return fu, customer, changed
+
+
+def set_next(ctx: Ctx, fid: int | str, next_at: datetime | None) -> tuple[FollowUp, Customer, bool]:
+    """Schedule (or clear) the next follow-up of a follow-up. Returns whether anything changed."""
+    fu, customer = get_followup(ctx, fid)
+    if next_at is not None and next_at <= ctx.now:
+        from handlers.dates import example
+
+        raise InvalidInput("when.past", value=ctx.fmt_dt(next_at), example=example(ctx.lang))
+    if fu.next_followup_at == next_at and fu.done_at is None:
+        return fu, customer, False
+    fu.next_followup_at, fu.done_at, fu.reminded_at = next_at, None, None
+    ctx.session.flush()
+    recompute(ctx.session, customer)
+    return fu, customer, True
+
+
+def mark_done(ctx: Ctx, fid: int | str) -> tuple[FollowUp, Customer, bool]:
+    """Close a scheduled follow-up. Idempotent: a second call changes nothing and returns False."""
+    fu, customer = get_followup(ctx, fid)
+    if fu.done_at is not None or fu.next_followup_at is None:
+        return fu, customer, False
+    fu.done_at = ctx.now
+    ctx.session.flush()
+    recompute(ctx.session, customer)
+    return fu, customer, True
+
+
+def snooze(ctx: Ctx, fid: int | str, span: str) -> tuple[FollowUp, Customer, bool]:
+    """Remind again `span` (1d, 3d, 1w) from today, at the follow-up's local time of day.
+
+    Idempotent: the target depends on today, not on the current due time, so pressing twice changes
+    nothing more; a follow-up already due later than the target is left alone (returns False).
+    """
+    delta = SNOOZE.get(span.lower())
+    if delta is None:
+        raise InvalidInput("fu.bad_snooze", value=span)
+    fu, customer = get_followup(ctx, fid)
+    if fu.done_at is not None or fu.next_followup_at is None:
+        raise InvalidInput("fu.snooze_closed", id=fu.id)
+    due_local = ctx.local(fu.next_followup_at)
+    now_local = ctx.local(ctx.now)
+    target = datetime.combine(now_local.date() + delta, due_local.timetz())
+    if target <= fu.next_followup_at:
+        return fu, customer, False
+    fu.next_followup_at, fu.reminded_at = target, None
+    ctx.session.flush()
+    recompute(ctx.session, customer)
+    return fu, customer, True
+
+
+def recent_followups(session: Session, customer_id: int, n: int = 5) -> list[FollowUp]:
+    """The customer's last `n` live follow-ups, newest first (the customer card shows them)."""
+    return list(session.scalars(select(FollowUp).where(
+        FollowUp.customer_id == customer_id, FollowUp.deleted_at.is_(None))
+        .order_by(FollowUp.date.desc(), FollowUp.id.desc()).limit(n)))
+
+
+def due_followups(ctx: Ctx, owner_ids: set[int] | None, *, days: int = 7) -> list[tuple[FollowUp, Customer]]:
+    """Open follow-ups due by the end of the day `days` days from today (overdue ones included), for
+    customers owned by `owner_ids` (None: all), earliest first."""
+    local = ctx.local(ctx.now)
+    end = (local.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=days + 1))
+    q = (select(FollowUp, Customer).join(Customer, Customer.id == FollowUp.customer_id).where(
+        FollowUp.deleted_at.is_(None), FollowUp.done_at.is_(None), FollowUp.next_followup_at.is_not(None),
+        FollowUp.next_followup_at < end).order_by(FollowUp.next_followup_at, FollowUp.id))
+    if owner_ids is not None:
+        q = q.where(Customer.owner_id.in_(owner_ids))
+    return [(f, c) for f, c in ctx.session.execute(q).all()]
+
+
+def history(ctx: Ctx, customer: Customer, *, method: str | None = None, start: datetime | None = None,
+            end: datetime | None = None) -> list[FollowUp]:
+    """Past follow-ups of a customer the actor may see, newest first."""
+    if not can_see_customer(ctx, customer):
+        raise NotFound("lookup.not_found", query=customer.code)
+    q = select(FollowUp).where(FollowUp.customer_id == customer.id, FollowUp.deleted_at.is_(None))
+    if method:
+        q = q.where(FollowUp.method == method)
+    if start:
+        q = q.where(FollowUp.date >= start)
+    if end:
+        q = q.where(FollowUp.date < end)
+    return list(ctx.session.scalars(q.order_by(FollowUp.date.desc(), FollowUp.id.desc())))
+
+
+def cadence_proposal(ctx: Ctx, customer: Customer) -> datetime:
+    """The next follow-up the grade's cadence suggests: N days from today at the reminder time (local)."""
+    days = ctx.settings.cadence_days(customer.grade)
+    local = ctx.local(ctx.now)
+    h, _, m = reminder_time(ctx).partition(":")
+    day = local.date() + timedelta(days=days)
+    return datetime.combine(day, local.timetz().replace(hour=int(h), minute=int(m), second=0, microsecond=0))

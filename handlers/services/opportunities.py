@@ -1,0 +1,150 @@
+"""Sales opportunities: create, move through the stages in order, and the pipeline report.
+
+Stages (domain.md): initial → needs → proposal → negotiation, then won or lost. A move goes to the next
+stage only (no skipping, no going back); won or lost may be reached from any open stage and end it. `won`
+needs the actual amount and the contract number, `lost` a reason. Every move is an `OpportunityStage` row
+with its note, and an audit entry. Visibility: sales data — the owner (or the customer's owner), their
+manager's team, admin.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date, timedelta
+from decimal import Decimal
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.sql.elements import ColumnElement
+
+from handlers.context import Ctx
+from handlers.errors import Conflict, Forbidden, InvalidInput, NotFound
+from handlers.i18n import enum_label
+from handlers.permissions import can_edit_customer, can_see_customer, team_ids
+from handlers.reports import parse_period, report
+from handlers.services import audit
+from handlers.views import Fields, Header, Reply, Text
+from storage import codes
+from storage.models import Customer, Opportunity, OpportunityStage, Staff
+
+STAGES = ("initial", "needs", "proposal", "negotiation", "won", "lost")
+OPEN = STAGES[:4]
+
+
+def opp_filter(ctx: Ctx) -> ColumnElement[bool]:
+    s = ctx.staff
+    if s is None or s.role not in ("rep", "manager", "admin"):
+        return Opportunity.id == -1
+    if s.role == "admin":
+        return Opportunity.id.is_not(None)
+    ids = team_ids(ctx) if s.role == "manager" else {s.id}
+    owned = select(Customer.id).where(Customer.owner_id.in_(ids))
+    return or_(Opportunity.owner_id.in_(ids), Opportunity.customer_id.in_(owned))
+
+
+def get_visible(ctx: Ctx, code: str) -> Opportunity:
+    o = ctx.session.scalar(select(Opportunity).where(func.upper(Opportunity.code) == code.strip().upper(),
+                                                     opp_filter(ctx)))
+    if o is None:
+        raise NotFound("opp.not_found", code=code.strip())
+    return o
+
+
+def create_opportunity(ctx: Ctx, customer: Customer, *, name: str, amount: Decimal | None,
+                       close: date | None, competitors: str | None = None, strengths: str | None = None,
+                       weaknesses: str | None = None) -> Opportunity:
+    if not can_see_customer(ctx, customer):
+        raise NotFound("lookup.not_found", query=customer.code)
+    if not can_edit_customer(ctx, customer) or ctx.role not in ("rep", "manager", "admin"):
+        raise Forbidden("cust.err.edit_forbidden")
+    s, now = ctx.session, ctx.now
+    o = Opportunity(code=codes.opportunity_code(s, customer_code=customer.code), customer_id=customer.id,
+                    name=name, expected_amount=amount, expected_close_date=close, stage="initial",
+                    competitors=competitors, strengths=strengths, weaknesses=weaknesses,
+                    owner_id=customer.owner_id or ctx.staff.id, created_at=now, updated_at=now)
+    s.add(o)
+    s.flush()
+    s.add(OpportunityStage(opportunity_id=o.id, from_stage=None, to_stage="initial", staff_id=ctx.staff.id, at=now))
+    audit.record(s, actor_id=ctx.staff.id, action="create", entity="opportunity", entity_id=o.id,
+                 entity_code=o.code, new=name, now=now)
+    s.flush()
+    return o
+
+
+def next_stage(stage: str) -> str | None:
+    return OPEN[OPEN.index(stage) + 1] if stage in OPEN[:-1] else None
+
+
+def change_stage(ctx: Ctx, o: Opportunity, stage: str, *, note: str | None = None,
+                 actual_amount: Decimal | None = None, contract_no: str | None = None,
+                 lost_reason: str | None = None) -> OpportunityStage:
+    if o.stage not in OPEN:
+        raise Conflict("opp.err.closed", code=o.code, stage=enum_label(ctx.lang, "stage", o.stage))
+    if stage in OPEN and stage != next_stage(o.stage):
+        nxt = next_stage(o.stage)
+        raise InvalidInput("opp.err.order", stage=enum_label(ctx.lang, "stage", stage),
+                           next=enum_label(ctx.lang, "stage", nxt) if nxt else "—")
+    if stage == "won" and (actual_amount is None or not contract_no):
+        raise InvalidInput("opp.err.won_needs", code=o.code)
+    if stage == "lost":
+        lost_reason = lost_reason or note
+        if not lost_reason:
+            raise InvalidInput("opp.err.lost_needs", code=o.code)
+    s, now = ctx.session, ctx.now
+    row = OpportunityStage(opportunity_id=o.id, from_stage=o.stage, to_stage=stage, note=note,
+                           staff_id=ctx.staff.id, at=now)
+    s.add(row)
+    audit.record(s, actor_id=ctx.staff.id, action="stage", entity="opportunity", entity_id=o.id,
+                 entity_code=o.code, field="stage", old=o.stage, new=stage, now=now)
+    if stage == "won":
+        o.actual_amount, o.contract_no = actual_amount, contract_no
+    if stage == "lost":
+        o.lost_reason = lost_reason
+    o.stage, o.updated_at = stage, now
+    s.flush()
+    return row
+
+
+def history(ctx: Ctx, o: Opportunity) -> list[OpportunityStage]:
+    return list(ctx.session.scalars(select(OpportunityStage).where(OpportunityStage.opportunity_id == o.id)
+                                    .order_by(OpportunityStage.at, OpportunityStage.id)))
+
+
+# ---------------------------------------------------------------- the pipeline report
+
+
+def _money(v: Decimal | float | int) -> str:
+    return f"¥{Decimal(v):,.0f}"
+
+
+@report("pipeline", roles=("admin", "manager", "rep"), aliases=("opps", "销售漏斗", "漏斗"))
+def report_pipeline(ctx: Ctx, args: str) -> Reply:
+    """Opportunities created in PERIOD (default: this year) that the viewer may see: count and expected
+    amount per stage, win rate (won / (won + lost)), and the same by owner."""
+    start, end = parse_period(ctx, args, default="year")
+    rows = list(ctx.session.scalars(select(Opportunity).where(
+        opp_filter(ctx), Opportunity.created_at >= start, Opportunity.created_at < end)))
+    per: dict[str, list] = {st: [0, Decimal(0)] for st in STAGES}
+    by_owner: dict[int | None, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for o in rows:
+        per[o.stage][0] += 1
+        per[o.stage][1] += o.expected_amount or 0
+        by_owner[o.owner_id][o.stage] += 1
+    items = tuple((enum_label(ctx.lang, "stage", st), ctx.t("opp.rep.stage_line", count=n, amount=_money(a)))
+                  for st, (n, a) in per.items())
+    won, lost = per["won"][0], per["lost"][0]
+    rate = f"{won * 100 / (won + lost):.0f}%" if won + lost else "—"
+    names = dict(ctx.session.execute(select(Staff.id, Staff.name)).all())
+    owners = []
+    for sid, stages in sorted(by_owner.items(), key=lambda kv: names.get(kv[0]) or ""):
+        w, lo = stages.get("won", 0), stages.get("lost", 0)
+        open_n = sum(stages.get(st, 0) for st in OPEN)
+        owners.append((names.get(sid) or "—", ctx.t("opp.rep.owner_line", open=open_n, won=w, lost=lo,
+                                                     rate=f"{w * 100 / (w + lo):.0f}%" if w + lo else "—")))
+    views = [Header(ctx.t("opp.rep.title", start=ctx.fmt_dt(start, date_only=True),
+                          end=ctx.fmt_dt(end - timedelta(seconds=1), date_only=True))),
+             Fields(items),
+             Text(ctx.t("opp.rep.summary", total=len(rows), rate=rate,
+                        amount=_money(sum((a for st, (_n, a) in per.items() if st in OPEN), Decimal(0)))))]
+    if owners:
+        views += [Header(ctx.t("opp.rep.by_owner")), Fields(tuple(owners))]
+    return Reply(views=tuple(views))

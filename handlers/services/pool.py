@@ -1,0 +1,112 @@
+"""The pool (公海): customers without an owner. Reps claim them (up to `pool_claim_cap` owned customers);
+owners who leave a customer without a follow-up for `pool_return_days` lose it back to the pool.
+
+The return rule: an owned customer whose latest of (last follow-up, creation, last change of owner) is
+more than `pool_return_days` ago goes back to the pool; the owner gets one message per run and local day.
+Claims are a conditional UPDATE (`… WHERE owner_id IS NULL`), so of two reps claiming at once one wins.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, or_, select, update
+from sqlmodel import Session
+
+from handlers import notify
+from handlers.context import Ctx
+from handlers.errors import Conflict, Forbidden, NotFound
+from handlers.i18n import t
+from handlers.lookup import normalize_name
+from handlers.permissions import can_see_customer
+from handlers.services import audit
+from handlers.settings import DomainSettings
+from handlers.views import Action, Button, Buttons, Reply, Text
+from storage.models import AuditLog, Customer, Staff
+
+OWNER_CHANGES = ("claim", "handover")
+
+
+def find_pooled(ctx: Ctx, query: str) -> Customer:
+    """A pool customer by code or name; one that was claimed meanwhile is a Conflict, others not found."""
+    q = query.strip()
+    c = ctx.session.scalar(select(Customer).where(func.upper(Customer.code) == q.upper()))
+    if c is None and normalize_name(q):
+        rows = list(ctx.session.scalars(select(Customer).where(
+            Customer.owner_id.is_(None), Customer.name_norm.contains(normalize_name(q))).limit(2)))
+        c = rows[0] if len(rows) == 1 else None
+    if c is None:
+        raise NotFound("lookup.not_found", query=q)
+    if c.owner_id is not None:
+        if c.owner_id == ctx.staff.id:
+            raise Conflict("own.err.yours", code=c.code)
+        if c.pooled_at is not None or can_see_customer(ctx, c):
+            raise Conflict("own.err.taken", code=c.code)
+        raise NotFound("lookup.not_found", query=q)
+    return c
+
+
+def claim(ctx: Ctx, c: Customer) -> None:
+    s = ctx.session
+    owned = s.scalar(select(func.count()).select_from(Customer).where(Customer.owner_id == ctx.staff.id))
+    if owned >= ctx.settings.pool_claim_cap:
+        raise Forbidden("own.err.cap", cap=ctx.settings.pool_claim_cap)
+    res = s.execute(update(Customer).where(Customer.id == c.id, Customer.owner_id.is_(None))
+                    .values(owner_id=ctx.staff.id, updated_at=ctx.now,
+                            pooled_at=c.pooled_at or ctx.now).execution_options(synchronize_session=False))
+    if res.rowcount != 1:
+        raise Conflict("own.err.taken", code=c.code)
+    s.expire(c)
+    audit.record(s, actor_id=ctx.staff.id, action="claim", entity="customer", entity_id=c.id, entity_code=c.code,
+                 field="owner", old=None, new=ctx.staff.name, now=ctx.now)
+    s.flush()
+
+
+def _last_owner_change(session: Session, customer_id: int) -> datetime | None:
+    return session.scalar(select(func.max(AuditLog.at)).where(
+        AuditLog.entity == "customer", AuditLog.entity_id == customer_id,
+        or_(AuditLog.action.in_(OWNER_CHANGES), AuditLog.field == "owner")))
+
+
+def return_stale_to_pool(session: Session, *, now: datetime, settings: DomainSettings) -> int:
+    """Scheduler job: move customers nobody followed up for `pool_return_days` back to the pool."""
+    cutoff = now - timedelta(days=settings.pool_return_days)
+    last = func.coalesce(Customer.last_followup_at, Customer.created_at)
+    stale = list(session.scalars(select(Customer).where(Customer.owner_id.is_not(None), last < cutoff)
+                                 .order_by(Customer.id)))
+    returned: dict[int, list[Customer]] = defaultdict(list)
+    for c in stale:
+        changed = _last_owner_change(session, c.id)
+        if changed is not None and changed >= cutoff:
+            continue
+        owner_id = c.owner_id
+        res = session.execute(update(Customer).where(Customer.id == c.id, Customer.owner_id == owner_id)
+                              .values(owner_id=None, pooled_at=now, updated_at=now)
+                              .execution_options(synchronize_session=False))
+        if res.rowcount != 1:
+            continue
+        session.expire(c)
+        owner = session.get(Staff, owner_id)
+        audit.record(session, actor_id=None, action="pool_return", entity="customer", entity_id=c.id,
+                     entity_code=c.code, field="owner", old=owner.name if owner else owner_id, new=None, now=now)
+        returned[owner_id].append(c)
+    for owner_id, cs in returned.items():
+        owner = session.get(Staff, owner_id)
+        if owner is not None and owner.active:
+            _tell_owner(session, owner, cs, now=now, settings=settings)
+    session.flush()
+    return sum(len(v) for v in returned.values())
+
+
+def _tell_owner(session: Session, owner: Staff, cs: list[Customer], *, now: datetime,
+                settings: DomainSettings) -> None:
+    lang = owner.lang
+    local_day = now.astimezone(ZoneInfo(owner.tz or settings.default_tz)).date().isoformat()
+    names = "\n".join(f"• {c.code} {c.name}" for c in cs[:20])
+    if len(cs) > 20:
+        names += "\n" + t(lang, "own.pool_more", count=len(cs) - 20)
+    r = Reply(views=(Text(t(lang, "own.pool_returned", count=len(cs), days=settings.pool_return_days)),
+                     Text(names), Buttons((Button(t(lang, "own.pool_open"), Action("/pool")),))))
+    notify.to_staff(session, owner, key=f"pool:{owner.id}:{local_day}", reply=r, now=now)

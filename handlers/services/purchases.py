@@ -1,0 +1,69 @@
+"""Purchases and the grade they imply.
+
+Grading rule (decided here): a customer's grade follows the total of its purchases dated within the last
+365 days up to now — a rolling year, so a big order keeps a customer at A for twelve months rather than
+dropping it on 1 January — against the thresholds `grade_a_min` / `grade_b_min` in settings. A grade set by
+a manager (`grade_locked`) is left alone until set back to `auto`.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+
+from sqlalchemy import func, select
+from sqlmodel import Session
+
+from handlers.context import Ctx
+from handlers.errors import Forbidden, NotFound
+from handlers.permissions import can_edit_customer, can_see_customer
+from handlers.services import audit
+from handlers.settings import DomainSettings
+from storage.models import Customer, Purchase
+
+YEAR = timedelta(days=365)
+
+
+def yearly_amount(session: Session, customer_id: int, *, now: datetime) -> Decimal:
+    total = session.scalar(select(func.coalesce(func.sum(Purchase.amount), 0)).where(
+        Purchase.customer_id == customer_id, Purchase.date > now - YEAR, Purchase.date <= now))
+    return Decimal(str(total or 0))
+
+
+def grade_by_purchases(session: Session, c: Customer, *, now: datetime, settings: DomainSettings) -> str:
+    return settings.grade_for(float(yearly_amount(session, c.id, now=now)))
+
+
+def regrade(session: Session, c: Customer, *, now: datetime, settings: DomainSettings,
+            actor_id: int | None = None) -> str | None:
+    """Set the grade from purchases unless locked. Returns the new grade if it changed."""
+    if c.grade_locked:
+        return None
+    new = grade_by_purchases(session, c, now=now, settings=settings)
+    if new == c.grade:
+        return None
+    audit.record(session, actor_id=actor_id, action="update", entity="customer", entity_id=c.id,
+                 entity_code=c.code, field="grade", old=c.grade, new=new, now=now)
+    c.grade, c.updated_at = new, now
+    return new
+
+
+def record_purchase(ctx: Ctx, c: Customer, *, amount: Decimal, product: str, day: date | None = None
+                    ) -> tuple[Purchase, str | None]:
+    """Record a purchase (dated `day`, local noon; default now) and regrade. Returns (purchase, new grade)."""
+    if not can_see_customer(ctx, c):
+        raise NotFound("lookup.not_found", query=c.code)
+    if not can_edit_customer(ctx, c):
+        raise Forbidden("cust.err.edit_forbidden")
+    when = ctx.now
+    if day is not None and day != ctx.now.astimezone(ctx.tz).date():
+        when = datetime.combine(day, time(12, 0), tzinfo=ctx.tz)
+    p = Purchase(customer_id=c.id, date=when, product=product, amount=amount, staff_id=ctx.staff.id,
+                 created_at=ctx.now)
+    ctx.session.add(p)
+    ctx.session.flush()
+    audit.record(ctx.session, actor_id=ctx.staff.id, action="purchase", entity="customer", entity_id=c.id,
+                 entity_code=c.code, new=f"{product} ¥{amount}", now=ctx.now)
+    new = regrade(ctx.session, c, now=ctx.now, settings=ctx.settings, actor_id=ctx.staff.id)
+    ctx.session.flush()
+    return p, new

@@ -1,0 +1,159 @@
+"""Ratings after close, auto-close, rating reminders and `/report csat`.
+
+Only the ticket's own customer chat rates, once: the router checks the button token is bound to that chat,
+and `rate` checks again that the chat's customer is the ticket's and that no rating exists (a conditional
+UPDATE, so a replayed click changes nothing). A rating of 1 or 2 alerts the service channel.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlmodel import Session
+
+from handlers import notify
+from handlers.context import Ctx
+from handlers.errors import Conflict, InvalidInput, NotFound
+from handlers.reports import parse_period, report
+from handlers.services import sla, ticket_notify, tickets
+from handlers.settings import DomainSettings
+from handlers.views import Fields, Header, ListItem, ListPage, Reply, Text
+from storage.models import Customer, Staff, Ticket
+
+REMIND_AFTER = timedelta(hours=24)
+
+
+def parse_stars(text: str) -> int:
+    s = (text or "").strip().rstrip("★*☆ ")
+    if not s.isdigit() or not 1 <= int(s) <= 5:
+        raise InvalidInput("rate.bad_value", value=text)
+    return int(s)
+
+
+def _store(ctx: Ctx, t: Ticket, n: int, comment: str | None) -> None:
+    res = ctx.session.execute(
+        update(Ticket).where(Ticket.id == t.id, Ticket.rating.is_(None), Ticket.status == "closed")
+        .values(rating=n, rating_comment=comment or None, rated_at=ctx.now, updated_at=ctx.now)
+        .execution_options(synchronize_session=False))
+    ctx.session.refresh(t)
+    if res.rowcount != 1:
+        raise Conflict("rate.already", code=t.code)
+    tickets.add_event(ctx, t, "rated", text=f"{n}" + (f" {comment}" if comment else ""))
+    if n <= 2:
+        _alert(ctx, t, key=f"recovery:{t.code}")
+
+
+def _alert(ctx: Ctx, t: Ticket, *, key: str) -> None:
+    v = sla.job_ctx(ctx.session, now=ctx.now, settings=ctx.settings)
+    cust = ctx.session.get(Customer, t.customer_id)
+    agent = ctx.session.get(Staff, t.assignee_id) if t.assignee_id else None
+    msg = v.t("rate.low_alert", code=t.code, n=t.rating, customer=cust.name if cust else "—",
+              agent=agent.name if agent else "—", comment=t.rating_comment or "—")
+    notify.to_service_channel(ctx.session, ticket_notify.channels(ctx), key=key,
+                              reply=Reply(views=(Text("⚠ " + msg),)), now=ctx.now)
+
+
+def rate(ctx: Ctx, code: str, n: int) -> Ticket:
+    """A bound customer rates their closed ticket (button `/rate CODE N`)."""
+    if ctx.binding is None or ctx.staff is not None:
+        raise NotFound("tk.not_found", code=code)
+    t = tickets.get_ticket(ctx, code)
+    if t.customer_id != ctx.binding.customer_id:
+        raise NotFound("tk.not_found", code=code)
+    if t.rating is not None:
+        raise Conflict("rate.already", code=t.code)
+    if t.status != "closed":
+        raise Conflict("rate.not_closed", code=t.code)
+    _store(ctx, t, n, None)
+    return t
+
+
+def add_comment(ctx: Ctx, code: str, comment: str | None) -> None:
+    """The optional comment after a rating: only the rating chat's customer, only once."""
+    if not comment or ctx.binding is None:
+        return
+    t = tickets.get_ticket(ctx, code)
+    if t.customer_id != ctx.binding.customer_id or t.rating is None or t.rating_comment:
+        return
+    t.rating_comment = comment.strip()
+    tickets.add_event(ctx, t, "comment", text=t.rating_comment)
+    if t.rating <= 2:
+        _alert(ctx, t, key=f"recovery:{t.code}:comment")
+
+
+def record_phone_rating(ctx: Ctx, t: Ticket, n: int, comment: str | None) -> None:
+    """An agent records a rating the customer gave by phone."""
+    tickets._require_handler(ctx, t)
+    if t.status != "closed":
+        raise Conflict("rate.not_closed", code=t.code)
+    _store(ctx, t, n, comment)
+
+
+# ---------------------------------------------------------------- jobs
+
+
+def auto_close_due(session: Session, *, now: datetime, settings: DomainSettings,
+                   channels: dict[str, str]) -> int:
+    """Close tickets resolved longer than `settings.auto_close_after` ago (no reopen); ask for ratings."""
+    ctx = sla.job_ctx(session, now=now, settings=settings, channels=channels)
+    rows = session.scalars(select(Ticket).where(
+        Ticket.status == "resolved", Ticket.resolved_at <= now - settings.auto_close_after)).all()
+    for t in rows:
+        tickets.close(ctx, t, kind="auto_closed")
+    session.flush()
+    return len(rows)
+
+
+def send_rating_reminders(session: Session, *, now: datetime, settings: DomainSettings) -> int:
+    """One reminder, 24 h after the close, to customers who have not rated. Never again."""
+    from handlers.services.ticket_views import customer_ctx, rate_buttons
+
+    rows = session.scalars(select(Ticket).where(
+        Ticket.status == "closed", Ticket.rating.is_(None), Ticket.rating_requested_at.is_not(None),
+        Ticket.rating_reminded_at.is_(None), Ticket.closed_at <= now - REMIND_AFTER)).all()
+    ctx = sla.job_ctx(session, now=now, settings=settings)
+    n = 0
+    for t in rows:
+        t.rating_reminded_at = now
+        for b in tickets.customer_chats(session, t):
+            v = customer_ctx(ctx, b)
+            notify.to_binding(session, b, key=f"tk:{t.code}:rate_reminder:{b.id}", now=now,
+                              reply=Reply(views=(Text(v.t("rate.reminder", code=t.code)), rate_buttons(v, t))))
+            n += 1
+    session.flush()
+    return n
+
+
+# ---------------------------------------------------------------- /report csat
+
+
+@report("csat", roles=("admin", "supervisor", "manager"), aliases=("ratings", "满意度"))
+def report_csat(ctx: Ctx, args: str) -> Reply:
+    start, end = parse_period(ctx, args)
+    rows = ctx.session.scalars(select(Ticket).where(
+        Ticket.status == "closed", Ticket.closed_at >= start, Ticket.closed_at < end)).all()
+    by_agent: dict[int | None, list[Ticket]] = defaultdict(list)
+    for t in rows:
+        by_agent[t.assignee_id].append(t)
+    items = []
+    for aid, ts in sorted(by_agent.items(), key=lambda p: -len(p[1])):
+        rated = [t.rating for t in ts if t.rating is not None]
+        avg = f"{sum(rated) / len(rated):.1f}" if rated else "—"
+        share = f"{100 * sum(1 for r in rated if r >= 4) // len(rated)}%" if rated else "—"
+        low = sorted((t for t in ts if t.rating is not None and t.rating_comment), key=lambda t: t.rating)[:3]
+        detail = ctx.t("csat.row", closed=len(ts), rated=len(rated), avg=avg, share=share)
+        if low:
+            detail += "\n" + "\n".join(f"{t.rating}★ {t.code}: {t.rating_comment}" for t in low)
+        name = ctx.session.get(Staff, aid).name if aid else ctx.t("csat.unassigned")
+        items.append(ListItem(text=name, detail=detail))
+    rated_all = [t.rating for t in rows if t.rating is not None]
+    total_avg = f"{sum(rated_all) / len(rated_all):.1f}" if rated_all else "—"
+    period = f"{ctx.fmt_dt(start, date_only=True)} – {ctx.fmt_dt(end - timedelta(seconds=1), date_only=True)}"
+    return Reply(views=(
+        Header(ctx.t("csat.title", period=period)),
+        Fields(((ctx.t("csat.closed"), str(len(rows))), (ctx.t("csat.rated"), str(len(rated_all))),
+                (ctx.t("csat.avg"), total_avg))),
+        ListPage(title=ctx.t("csat.by_agent"), items=tuple(items), total=len(items), empty_text=ctx.t("csat.none")),
+    ))

@@ -1,0 +1,93 @@
+"""`crm-bot staff add` / `staff list` (the admin CLI is a public interface)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from bot.cli import main
+
+FIELDS = ["id", "name", "role", "team", "manager", "slack_id", "telegram_id", "tz", "lang", "notify", "active"]
+
+
+@pytest.fixture
+def cli(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path}/crm.db")
+    for var in ("CRM_DEFAULT_TZ", "CRM_DEFAULT_LANG"):
+        monkeypatch.delenv(var, raising=False)
+
+    def run(*args: str) -> tuple[int, str, str]:
+        code = main(list(args))
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return run
+
+
+def _list(cli) -> list[dict]:
+    code, out, err = cli("staff", "list", "--format", "json")
+    assert code == 0, err
+    return json.loads(out)
+
+
+def test_cli_staff_add_and_list_json(cli):
+    assert cli("staff", "add", "--name", "张伟", "--role", "manager", "--team", "east", "--lang", "zh")[0] == 0
+    code, out, _ = cli("staff", "add", "--name", "alice", "--role", "rep", "--team", "east", "--manager", "张伟",
+                       "--slack-id", "U012AB3CD", "--telegram-id", "5000000001", "--tz", "Europe/Berlin")
+    assert code == 0 and "alice" in out
+    assert cli("staff", "add", "--name", "tg", "--role", "agent", "--telegram-id", "42")[0] == 0
+    rows = _list(cli)
+    assert [list(r) for r in rows] == [FIELDS] * 3
+    boss, alice, tg = rows
+    assert boss == {"id": boss["id"], "name": "张伟", "role": "manager", "team": "east", "manager": None,
+                    "slack_id": None, "telegram_id": None, "tz": "Asia/Shanghai", "lang": "zh",
+                    "notify": "console", "active": True}
+    assert alice["manager"] == "张伟" and alice["slack_id"] == "U012AB3CD"
+    assert alice["telegram_id"] == 5000000001 and alice["tz"] == "Europe/Berlin"
+    assert alice["notify"] == "slack" and alice["lang"] == "en"  # the defaults: Slack id present; CRM_DEFAULT_LANG
+    assert tg["notify"] == "telegram"
+
+
+def test_cli_staff_list_table(cli):
+    cli("staff", "add", "--name", "bob", "--role", "agent")
+    code, out, _ = cli("staff", "list")
+    lines = out.splitlines()
+    assert code == 0 and lines[0].split()[:3] == ["id", "name", "role"] and "bob" in lines[1]
+
+
+def test_cli_staff_defaults_follow_settings(cli, monkeypatch):
+    monkeypatch.setenv("CRM_DEFAULT_TZ", "Asia/Tokyo")
+    monkeypatch.setenv("CRM_DEFAULT_LANG", "zh")
+    cli("staff", "add", "--name", "kenji", "--role", "rep")
+    (row,) = _list(cli)
+    assert row["tz"] == "Asia/Tokyo" and row["lang"] == "zh"
+
+
+@pytest.mark.parametrize("args, needle", [
+    (("--name", "x", "--role", "rep", "--tz", "Mars/Base"), "--tz"),
+    (("--name", "x", "--role", "rep", "--manager", "nobody"), "--manager"),
+    (("--name", "x", "--role", "rep", "--notify", "slack"), "--slack-id"),
+    (("--name", "x", "--role", "rep", "--notify", "telegram"), "--telegram-id"),
+    (("--name", "x", "--role", "rep", "--slack-id", "not-an-id"), "--slack-id"),
+    (("--name", "  ", "--role", "rep"), "--name"),
+])
+def test_cli_staff_add_bad_arguments_give_one_line(cli, args, needle):
+    code, out, err = cli("staff", "add", *args)
+    assert code == 2 and out == ""
+    assert len(err.strip().splitlines()) == 1 and needle in err
+    assert _list(cli) == []
+
+
+def test_cli_staff_add_duplicate_name_is_refused(cli):
+    assert cli("staff", "add", "--name", "dup", "--role", "rep")[0] == 0
+    code, _, err = cli("staff", "add", "--name", "dup", "--role", "agent")
+    assert code == 2 and "exists already" in err
+    assert [r["role"] for r in _list(cli)] == ["rep"]
+
+
+def test_cli_staff_add_unknown_role_is_an_argparse_error(cli):
+    with pytest.raises(SystemExit) as e:
+        cli("staff", "add", "--name", "x", "--role", "boss")
+    assert e.value.code == 2

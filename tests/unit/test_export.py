@@ -1,0 +1,188 @@
+"""Exports: canonical field names, ISO 8601 with offset, English enum ids, codes and staff id+name."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+from openpyxl import load_workbook
+
+from bot.console.driver import ConsoleSession
+from handlers import exporting
+from storage.db import make_engine, session_scope
+from storage.migrate import upgrade
+from storage.models import CustomerTag, FollowUp, Opportunity, Purchase, Tag, Ticket
+from tests import factories as f
+from tests.factories import NOW
+
+OFFSET = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+08:00$")
+
+
+def seed(engine) -> None:
+    """alice (rep) owns 华为云; bob (rep) owns Brightway; one row of every kind."""
+    with session_scope(engine) as s:
+        boss = f.staff(s, name="boss", role="manager")
+        alice = f.staff(s, name="alice", manager=boss)
+        bob = f.staff(s, name="bob", manager=boss)
+        f.staff(s, name="agnes", role="agent", team="service")
+        c1 = f.customer(s, name="华为云", owner=alice, type="deal", grade="A", phone="13800138000")
+        c2 = f.customer(s, name="Brightway", owner=bob, contact="Tom")
+        tag = Tag(name="高预算")
+        s.add(tag)
+        s.flush()
+        s.add(CustomerTag(customer_id=c1.id, tag_id=tag.id))
+        c1.next_followup_at = NOW + timedelta(days=2)
+        s.add(FollowUp(customer_id=c1.id, date=NOW, method="phone", content="=SUM(A1) looks like a formula",
+                       feedback="positive", next_followup_at=NOW + timedelta(days=2), staff_id=alice.id,
+                       result="key", created_at=NOW))
+        s.add(FollowUp(customer_id=c2.id, date=NOW, method="visit", content="bob's", staff_id=bob.id,
+                       created_at=NOW))
+        s.add(Opportunity(code=c1.code + "OP01", customer_id=c1.id, name="ERP", stage="won", owner_id=alice.id,
+                          expected_amount=Decimal("100000.00"), actual_amount=Decimal("98000.50"),
+                          contract_no="HT1", expected_close_date=date(2026, 12, 1), created_at=NOW,
+                          updated_at=NOW))
+        s.add(Ticket(code="FW2026001", customer_id=c1.id, description="down", type="complaint", priority="high",
+                     status="in_progress", assignee_id=None, created_at=NOW, updated_at=NOW))
+        s.add(Ticket(code="FW2026002", customer_id=c2.id, description="slow", type="support", priority="low",
+                     status="pending", created_at=NOW, updated_at=NOW))
+        s.add(Purchase(customer_id=c1.id, date=NOW, product="CRM", amount=Decimal("1200000"), staff_id=alice.id,
+                       created_at=NOW))
+
+
+@pytest.fixture
+def seeded(engine):
+    seed(engine)
+    return engine
+
+
+def rows(engine, kind, **kw):
+    with session_scope(engine) as s:
+        return exporting.build_rows(s, kind, tz="Asia/Shanghai", **kw)
+
+
+@pytest.mark.parametrize("kind", exporting.KINDS)
+def test_export_rows_have_the_stable_columns(seeded, kind):
+    got = rows(seeded, kind)
+    assert got and all(list(r) == list(exporting.COLUMNS[kind]) for r in got)
+
+
+def test_export_customer_row(seeded):
+    r = next(r for r in rows(seeded, "customers") if r["name"] == "华为云")
+    assert r["code"] == "ABC2026001" and r["type"] == "deal" and r["grade"] == "A"
+    assert r["owner_name"] == "alice" and isinstance(r["owner_id"], int)
+    assert r["tags"] == ["高预算"]
+    assert OFFSET.match(r["created_at"]) and OFFSET.match(r["next_followup_at"])
+    assert r["created_at"] == "2026-11-23T10:00:00+08:00"
+
+
+def test_export_references_by_code_and_staff_by_id_and_name(seeded):
+    fu = next(r for r in rows(seeded, "followups") if r["method"] == "phone")
+    assert fu["customer_code"] == "ABC2026001" and fu["staff_name"] == "alice" and fu["feedback"] == "positive"
+    assert fu["result"] == "key"
+    opp = rows(seeded, "opportunities")[0]
+    assert opp["code"] == "ABC2026001OP01" and opp["customer_code"] == "ABC2026001"
+    assert opp["expected_close_date"] == "2026-12-01" and opp["owner_name"] == "alice"
+    tk = rows(seeded, "tickets")[0]
+    assert (tk["type"], tk["priority"], tk["status"]) == ("complaint", "high", "in_progress")
+    assert tk["assignee_id"] is None and tk["assignee_name"] is None
+    ct = next(r for r in rows(seeded, "contacts") if r["customer_code"] == "ABC2026001")
+    assert ct["phone"] == "13800138000" and ct["is_primary"] is True
+
+
+def test_export_where_limits_to_some_customers(seeded):
+    from storage.models import Customer
+
+    got = rows(seeded, "followups", where=Customer.name == "Brightway")
+    assert [r["content"] for r in got] == ["bob's"]
+
+
+def test_export_formats(seeded):
+    data = rows(seeded, "opportunities")
+    js = json.loads(exporting.to_json(data))
+    assert isinstance(js, list) and js[0]["actual_amount"] == 98000.5 and js[0]["expected_amount"] == 100000
+    table = list(csv.DictReader(io.StringIO(exporting.to_csv(data, "opportunities"))))
+    assert table[0]["code"] == "ABC2026001OP01" and table[0]["actual_amount"] == "98000.5"
+    assert list(table[0]) == list(exporting.COLUMNS["opportunities"])
+    fus = rows(seeded, "followups")
+    ws = load_workbook(io.BytesIO(exporting.to_xlsx(fus, "followups"))).active
+    values = list(ws.values)
+    assert list(values[0]) == list(exporting.COLUMNS["followups"])
+    assert "=SUM(A1) looks like a formula" in values[1] or "=SUM(A1) looks like a formula" in values[2]
+    cust = rows(seeded, "customers")
+    ws = load_workbook(io.BytesIO(exporting.to_xlsx(cust, "customers"))).active
+    assert "高预算" in [v for row in ws.values for v in row]
+
+
+# ---------------------------------------------------------------- chat /export
+
+
+def test_export_chat_rep_gets_only_their_customers(core):
+    seed(core.engine)
+    c = ConsoleSession(core, user="alice")
+    out = c.send("/export 跟进记录")
+    file = c.last_reply.file
+    assert file is not None and file.name.endswith(".xlsx") and "📎" in out
+    ws = load_workbook(file.path).active
+    body = list(ws.values)[1:]
+    assert len(body) == 1 and body[0][1] == "ABC2026001"
+
+
+def test_export_chat_manager_gets_everything(core):
+    seed(core.engine)
+    c = ConsoleSession(core, user="boss")
+    c.send("/export tickets")
+    ws = load_workbook(c.last_reply.file.path).active
+    assert len(list(ws.values)) == 3
+
+
+def test_export_chat_menu_and_agent_scope(core):
+    seed(core.engine)
+    c = ConsoleSession(core, user="agnes")
+    c.send("/export")
+    assert c.choices() == ["/export tickets"]
+    assert "⚠" in c.send("/export customers") and c.last_reply.file is None
+    c.send("/export")
+    c.press_cmd("/export tickets")
+    assert c.last_reply.file is not None
+    c.send("/export bananas")
+    assert c.last_reply.file is None and "/export customers" not in c.choices()
+
+
+# ---------------------------------------------------------------- the CLI
+
+
+def _cli(capsysbinary, *args: str) -> tuple[int, bytes, bytes]:
+    from bot.cli import main
+
+    code = main(list(args))
+    out, err = capsysbinary.readouterr()
+    return code, out, err
+
+
+def test_export_cli_json_csv_xlsx(tmp_path, monkeypatch, capsysbinary):
+    url = f"sqlite:///{tmp_path}/crm.db"
+    e = make_engine(url)
+    upgrade(e)
+    seed(e)
+    e.dispose()
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DATABASE_URL", url)
+    code, out, err = _cli(capsysbinary, "export", "customers", "--format", "json")
+    assert code == 0, err
+    data = json.loads(out.decode())
+    assert [d["code"] for d in data] == ["ABC2026001", "ABC2026002"]
+    assert OFFSET.match(data[0]["created_at"])
+    assert b"alembic" not in err  # no migration chatter on every command
+    code, out, err = _cli(capsysbinary, "export", "purchases", "--format", "csv")
+    assert out.decode().splitlines()[0] == ",".join(exporting.COLUMNS["purchases"])
+    code, out, err = _cli(capsysbinary, "export", "tickets", "-o", "out/t.xlsx")
+    assert code == 0, err
+    assert len(list(load_workbook(tmp_path / "out" / "t.xlsx").active.values)) == 3
+    with pytest.raises(SystemExit) as exc:
+        _cli(capsysbinary, "export", "nonsense")
+    assert exc.value.code == 2

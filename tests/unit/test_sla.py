@@ -1,0 +1,150 @@
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlmodel import select
+
+from handlers.i18n import t
+from handlers.services.ratings import auto_close_due
+from handlers.services.sla import escalate_due
+from handlers.services.tickets import escalate_due as escalate_via_tickets
+from storage.db import session_scope
+from storage.models import SlaBreach
+from tests.unit.test_tickets_support import Desk
+
+
+@pytest.fixture
+def desk(core, engine) -> Desk:
+    return Desk(core, engine)
+
+
+def run(desk, job=escalate_due) -> int:
+    with session_scope(desk.engine) as s:
+        kw = {"channels": desk.core.channels}
+        return job(s, now=desk.core.clock(), settings=desk.core.settings, **kw)
+
+
+def breaches(desk) -> list[tuple[str, int, bool]]:
+    with session_scope(desk.engine) as s:
+        return [(b.kind, b.level, b.met_at is not None)
+                for b in s.scalars(select(SlaBreach).order_by(SlaBreach.id))]
+
+
+def test_assign_deadline_escalates_once_per_level(desk, clock):
+    assert escalate_via_tickets is escalate_due
+    code = desk.open()  # ray's customer; ray's manager is mia
+    desk.drain()
+    clock.advance(minutes=9)
+    assert run(desk) == 0
+    clock.advance(minutes=2)
+    assert run(desk) == 1
+    assert run(desk) == 0
+    posts = desk.to("#service", desk.drain())
+    assert len(posts) == 1 and code in posts[0].text
+    assert t("en", "sla.kind.assign") in posts[0].text
+    sue = desk.user("sue")
+    sue.view(posts[0].reply, scope="c:#service")
+    assert f"/ticket take {code}" in sue.choices()  # the breach post can be acted on at once
+    clock.advance(minutes=29)
+    assert run(desk) == 0  # escalate_after (30m) not yet over since level 1
+    clock.advance(minutes=2)
+    assert run(desk) == 1
+    assert run(desk) == 0
+    dm = desk.drain()
+    assert [d.chat_ref for d in dm] == ["@mia"]
+    assert breaches(desk) == [("assign", 1, False), ("assign", 2, False)]
+    clock.advance(hours=5)
+    assert run(desk) == 0
+    # met late: the breach stays, with met_at
+    desk.assign(code, "alan")
+    assert breaches(desk) == [("assign", 1, True), ("assign", 2, True)]
+
+
+def test_contact_and_resolve_clocks_start_at_assignment(desk, clock):
+    code = desk.open()
+    clock.advance(minutes=5)
+    desk.assign(code, "alan")
+    clock.advance(minutes=29)
+    assert run(desk) == 0
+    clock.advance(minutes=2)
+    assert run(desk) == 1
+    assert breaches(desk) == [("contact", 1, False)]
+    desk.user("alan").send(f"/ticket note {code} called the customer")
+    assert breaches(desk) == [("contact", 1, True)]
+    clock.advance(hours=1)
+    assert run(desk) == 0  # met: no level 2
+    clock.advance(hours=23)
+    assert run(desk) == 1
+    assert breaches(desk)[-1] == ("resolve", 1, False)
+
+
+def test_late_resolve_records_the_breach_without_a_job_run(desk, clock):
+    code = desk.open(line="云栖 support low: slow reports")
+    desk.assign(code, "alan")
+    desk.user("alan").send(f"/ticket note {code} looking")
+    clock.advance(days=8)  # low: resolve within 7d
+    desk.user("alan").send(f"/ticket resolve {code} added an index")
+    assert breaches(desk) == [("resolve", 1, True)]
+    assert run(desk) == 0
+
+
+def test_no_level_two_without_owner_manager(desk, clock):
+    desk.open(line="Pool complaint high: x")  # pool customer: no owner
+    desk.open(line="Beta complaint high: y")  # rob has no manager
+    clock.advance(minutes=11)
+    assert run(desk) == 2
+    clock.advance(hours=2)
+    assert run(desk) == 0
+    assert breaches(desk) == [("assign", 1, False), ("assign", 1, False)]
+
+
+def test_resolved_and_closed_tickets_do_not_escalate(desk, clock):
+    code = desk.open()
+    desk.assign(code, "alan")
+    desk.user("alan").send(f"/ticket resolve {code} fixed at once")
+    clock.advance(days=3)
+    assert run(desk) == 0
+
+
+def test_report_sla_lists_breaches(desk, clock):
+    code = desk.open()
+    clock.advance(minutes=11)
+    run(desk)
+    out = desk.user("sue").send("/report sla")
+    assert code in out and t("en", "sla.still_open") in out
+    desk.assign(code, "alan")
+    out = desk.user("sue").send("/report sla week")
+    assert code in out and t("en", "sla.still_open") not in out
+    assert "⚠" in desk.user("ray").send("/report sla")  # reps have no SLA report
+
+
+def test_card_shows_clocks(desk, clock):
+    code = desk.open()
+    out = desk.user("sue").send(f"/ticket {code}")
+    assert t("en", "sla.left", left="10m", due="2026-11-23 10:10") in out
+    clock.advance(minutes=25)
+    out = desk.user("sue").send(f"/ticket {code}")
+    assert t("en", "sla.overdue", by="15m", due="2026-11-23 10:10") in out
+
+
+def test_auto_close_after_resolved_without_reopen(desk, clock):
+    cust = desk.customer()
+    a = desk.open()
+    b = desk.open(line="云栖 support high: second")
+    for code in (a, b):
+        desk.assign(code, "alan")
+        desk.user("alan").send(f"/ticket resolve {code} done")
+    desk.drain()
+    clock.advance(hours=12)
+    cust.send(f"/ticket reopen {b}")
+    clock.advance(hours=12, minutes=1)
+    assert run(desk, auto_close_due) == 1
+    assert desk.ticket(a).status == "closed" and desk.ticket(b).status == "in_progress"
+    assert desk.events(a)[-1].kind == "auto_closed"
+    msgs = desk.to(cust.chat, desk.drain())
+    assert len(msgs) == 1 and "/rate" not in msgs[0].text
+    cust.view(msgs[0].reply, scope=f"c:{cust.chat}")
+    assert cust.choices() == [f"/rate {a} {n}" for n in range(1, 6)]
+    assert run(desk, auto_close_due) == 0
+    assert desk.ticket(a).closed_at - desk.ticket(a).resolved_at > timedelta(hours=24)

@@ -1,0 +1,69 @@
+"""Two supervisors pick an agent for the same ticket at the same moment: exactly one assignment wins."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from sqlmodel import SQLModel
+
+from handlers import actions
+from handlers.context import Inbound
+from handlers.router import Core
+from handlers.views import Error
+from storage.db import create_all, make_engine
+from tests.unit.test_tickets_support import Desk
+
+
+def race(engine, clock, settings, rounds: int = 3) -> None:
+    core = Core(engine, settings, secret=b"race", clock=clock)
+    desk = Desk(core, engine)
+    for _ in range(rounds):
+        code = desk.open()
+        tokens = [actions.encode(f"/ticket assign {code} {desk.ids[a]}", scope="c:#service",
+                                 secret=core.secret, now=clock()) for a in ("alan", "bea")]
+        barrier = threading.Barrier(2)
+        results: dict[str, object] = {}
+
+        def click(user: str, token: str, barrier=barrier, results=results) -> None:
+            barrier.wait()
+            results[user] = core.handle(Inbound(platform="console", user_ref=user, chat_ref="#service",
+                                                token=token, scopes=("c:#service",)))
+
+        threads = [threading.Thread(target=click, args=(u, tok)) for u, tok in zip(("sue", "sam"), tokens, strict=True)]
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join(timeout=30)
+        errors = [u for u, r in results.items() if any(isinstance(v, Error) for v in r.views)]
+        assert len(results) == 2 and len(errors) == 1, results
+        loser = results[errors[0]]
+        tk = desk.ticket(code)
+        winner = "alan" if tk.assignee_id == desk.ids["alan"] else "bea"
+        assert winner in loser.views[0].text  # the second sees who won
+        assert [e.kind for e in desk.events(code)] == ["created", "assigned"]
+        edits = [k for k in desk.outbox_keys() if k.startswith(f"ticket:{code}@console#")]
+        assert len(edits) == 1
+
+
+def test_concurrent_assign_sqlite_file(tmp_path, clock, settings):
+    engine = make_engine(f"sqlite:///{tmp_path / 'race.db'}")
+    create_all(engine)
+    try:
+        race(engine, clock, settings)
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture
+def pg_engine(pg_url):
+    engine = make_engine(pg_url)
+    SQLModel.metadata.drop_all(engine)
+    create_all(engine)
+    yield engine
+    SQLModel.metadata.drop_all(engine)
+    engine.dispose()
+
+
+def test_concurrent_assign_postgres(pg_engine, clock, settings):
+    race(pg_engine, clock, settings, rounds=5)
