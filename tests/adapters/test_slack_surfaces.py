@@ -102,3 +102,20 @@ def test_slack_buttons_behind_more_keep_working(slack, testkit):
     upd = slack.fake.wait("views.update")[0]
     assert f"done {done.split()[1]}" in texts(upd)
     assert "not valid" not in texts(upd)
+
+
+def test_slack_home_sections_follow_the_role(slack):
+    from handlers.i18n import t
+
+    if commands.lookup("tickets") is None or commands.lookup("followups") is None:
+        pytest.skip("needs the follow-ups and service features")
+    slack.staff("ray", slack_id="URAY", role="rep")
+    slack.staff("sue", slack_id="USUE", role="supervisor")
+    for user in ("URAY", "USUE"):
+        slack.slack.event({"type": "app_home_opened", "user": user, "channel": "D1", "tab": "home"})
+    homes = {c.args["user_id"]: texts(c) for c in slack.fake.wait("views.publish", 2)}
+    queues = (t("en", "tk.queue.unassigned"), t("en", "tk.queue.breaching"))
+    assert all(q in homes["USUE"] for q in queues)
+    assert not any(q in homes["URAY"] for q in queues)
+    assert t("en", "fu.list_title", total=0, overdue=0) in homes["URAY"]
+    assert slack.fake.problems == []
