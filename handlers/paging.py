@@ -35,4 +35,6 @@ def page_of(ctx: Ctx, rows: Sequence[T], *, title: str, page: int, cmd: str,
         title=title, items=tuple(item(r) for r in chunk), page=page, pages=pages, total=total,
         prev=Action(f"{base} p{page - 1}".strip()) if page > 1 else None,
         next=Action(f"{base} p{page + 1}".strip()) if page < pages else None,
-        empty_text=ctx.t(empty_key))
+        empty_text=ctx.t(empty_key),
+        nav_text=ctx.t("list.page", page=page, pages=pages, total=total),
+        prev_label=ctx.t("list.prev"), next_label=ctx.t("list.next"))

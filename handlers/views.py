@@ -93,6 +93,9 @@ class ListPage:
     prev: Action | None = None
     next: Action | None = None
     empty_text: str = ""
+    nav_text: str = ""  # "Page 2 of 5 · 48 in all", translated by the core
+    prev_label: str = ""
+    next_label: str = ""
 
 
 @dataclass(frozen=True)

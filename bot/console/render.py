@@ -92,11 +92,11 @@ def render_list(v: ListPage, out: Rendered, lang: str) -> None:
         if it.buttons:
             out.lines.append("    " + "  ".join(out.choice(clean(b.label), b.action) for b in it.buttons))
     if v.pages > 1:
-        nav = [t(lang, "list.page", page=v.page, pages=v.pages, total=v.total)]
+        nav = [v.nav_text or t(lang, "list.page", page=v.page, pages=v.pages, total=v.total)]
         if v.prev:
-            nav.append(out.choice(t(lang, "list.prev"), v.prev))
+            nav.append(out.choice(v.prev_label or t(lang, "list.prev"), v.prev))
         if v.next:
-            nav.append(out.choice(t(lang, "list.next"), v.next))
+            nav.append(out.choice(v.next_label or t(lang, "list.next"), v.next))
         out.lines.append("  " + "  ".join(nav))
 
 

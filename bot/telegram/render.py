@@ -204,10 +204,11 @@ def render_list(v: ListPage, c: Ctx) -> None:
         if it.buttons:
             keys = [c.key(f"{n} · {btn.label}", btn.action) for btn in it.buttons[:MAX_ROW]]
             b.rows.extend(pack_rows(keys))
-    if v.pages > 1:  # language-neutral controls: the renderer does not know the reader's language
+    if v.pages > 1:  # the core translated the labels; symbols only when it did not
         b = c.block()
-        b.lines.append(f"<i>{v.page}/{v.pages} · {v.total}</i>")
-        nav = [c.key("◀", v.prev) if v.prev else None, c.key("▶", v.next) if v.next else None]
+        b.lines.append(f"<i>{esc(v.nav_text) if v.nav_text else f'{v.page}/{v.pages} · {v.total}'}</i>")
+        nav = [c.key(v.prev_label or "◀", v.prev) if v.prev else None,
+               c.key(v.next_label or "▶", v.next) if v.next else None]
         if any(nav):
             b.rows.append([k for k in nav if k])
 

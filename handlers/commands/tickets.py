@@ -197,7 +197,8 @@ def _confirm(ctx: Ctx, rest: str) -> Reply:
     code, _ = _code_and_text(rest)
     t = tickets.get_ticket(ctx, code)
     tickets.confirm(ctx, t)
-    return Reply(views=(Text(ctx.t("tk.cust_confirmed", code=t.code)),)) + card(ctx, t, log=False)
+    # the rating request follows as its own message (close() queues it): no second set of rating buttons here
+    return Reply(views=(Text(ctx.t("tk.cust_confirmed", code=t.code)),))
 
 
 def _msg(ctx: Ctx, rest: str) -> Reply:
