@@ -166,9 +166,9 @@ def render_list(v: ListPage, out: Out) -> None:
     if lines:
         out.section("\n".join(lines))
     if v.pages > 1:
-        out.context(L.escape(t(out.lang, "list.page", page=v.page, pages=v.pages, total=v.total)))
-        nav = [Button(t(out.lang, "list.prev"), v.prev)] if v.prev else []
-        nav += [Button(t(out.lang, "list.next"), v.next)] if v.next else []
+        out.context(L.escape(v.nav_text or t(out.lang, "list.page", page=v.page, pages=v.pages, total=v.total)))
+        nav = [Button(v.prev_label or t(out.lang, "list.prev"), v.prev)] if v.prev else []
+        nav += [Button(v.next_label or t(out.lang, "list.next"), v.next)] if v.next else []
         if nav:
             out.actions([out.button(b) for b in nav])
 

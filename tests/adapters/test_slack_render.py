@@ -196,3 +196,11 @@ def test_render_empty_texts_make_no_empty_blocks():
     msg = render.message(reply, sign=sign, lang="en")
     assert message_problems(msg) == []
     assert msg["text"]
+
+
+def test_render_list_navigation_uses_the_cores_translated_labels():
+    page = ListPage("T", (ListItem("a"),), page=1, pages=2, total=12, next=Action("/x p2"),
+                    nav_text="第 1/2 页", next_label="下一页")
+    blocks = render.blocks_of(Reply(views=(page,)), sign=sign, lang="en")
+    assert blocks[-2]["elements"][0]["text"] == "第 1/2 页"
+    assert blocks[-1]["elements"][0]["text"]["text"] == "下一页"
