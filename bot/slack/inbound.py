@@ -70,7 +70,7 @@ def from_submission(body: dict) -> Inbound:
     return Inbound(platform=PLATFORM, user_ref=user, chat_ref=channel, dialog=meta.get("d") or "",
                    form=form_values((view.get("state") or {}).get("values") or {}), surface="form",
                    is_group=not channel.startswith(("D", "U")), scopes=scopes(channel, user),
-                   update_key=f"view:{view.get('id')}" if view.get("id") else None)
+                   update_key=f"view:{view.get('id')}:{view.get('hash', '')}"[:120] if view.get("id") else None)
 
 
 def from_message(event: dict, event_id: str | None) -> Inbound:

@@ -262,3 +262,16 @@ def test_slack_customer_channel_messages_reach_the_core_and_staff_chatter_does_n
     assert call.args["channel"] == "C77"
     time.sleep(0.3)
     assert len(slack.fake.calls_to("chat.postMessage")) == 1
+
+
+def test_slack_multi_step_modal_updates_the_view_and_the_next_step_is_processed(slack, testkit):
+    slack.staff("alice", slack_id="U1")
+    slack.slack.command("/t_form", "two", user="U1")
+    opened = slack.fake.wait("views.open")[0]
+    step1 = slack.slack.submit(opened, {"first": "x"}, user="U1").json()
+    assert step1["response_action"] == "update"
+    nxt = dict(step1["view"], id=opened.result["view"]["id"], hash="h-next")  # same view, new hash
+    assert [b["block_id"] for b in nxt["blocks"]] == ["name", "priority", "note"]
+    done = slack.slack.submit(nxt, {"name": "Acme", "priority": "low"}, user="U1").json()
+    assert "saved Acme low" in json.dumps(done)
+    assert t_count(slack.engine) == 1

@@ -34,11 +34,11 @@ def test_inbound_select_value_and_modal_channel_from_metadata():
 
 
 def test_inbound_submission_carries_dialog_channel_and_a_dedupe_key():
-    body = {"user": {"id": "U1"}, "view": {"id": "V7", "private_metadata": '{"d": "t_dialog", "c": "C2"}',
+    body = {"user": {"id": "U1"}, "view": {"id": "V7", "hash": "h1", "private_metadata": '{"d": "t_dialog", "c": "C2"}',
                                             "state": {"values": {"name": {"v": {"type": "plain_text_input",
                                                                                 "value": "A&B"}}}}}}
     i = inb.from_submission(body)
-    assert (i.dialog, i.chat_ref, i.form, i.update_key) == ("t_dialog", "C2", {"name": "A&B"}, "view:V7")
+    assert (i.dialog, i.chat_ref, i.form, i.update_key) == ("t_dialog", "C2", {"name": "A&B"}, "view:V7:h1")
 
 
 def test_inbound_mention_prefix_is_stripped():

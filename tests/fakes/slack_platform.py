@@ -91,9 +91,13 @@ class SlackPlatform:
             return self.action(element, message=where, **kw)  # type: ignore[arg-type]
         return self.action(element, **kw)  # type: ignore[arg-type]
 
-    def submit(self, view_call: Call, values: dict[str, str], *, user: str = "U1") -> Resp:
-        """Submit the modal opened by `view_call` with typed values (selects: the option's value)."""
-        view = dict(view_call.result.get("view") or view_call.args.get("view") or {})
+    def submit(self, view_call: Call | dict, values: dict[str, str], *, user: str = "U1") -> Resp:
+        """Submit the modal opened by `view_call` (or a view dict, e.g. one an ack updated: give it the `id`
+        and a new `hash`) with typed values (selects: the option's value)."""
+        if isinstance(view_call, Call):
+            view = dict(view_call.result.get("view") or view_call.args.get("view") or {})
+        else:
+            view = dict(view_call)
         state: dict = {}
         for b in view.get("blocks") or []:
             if b.get("type") != "input":

@@ -1,7 +1,8 @@
 """Test-only verbs and dialogs for adapter tests (registered by the `testkit` fixture, removed afterwards).
 
 - `/t_echo TEXT`: echoes what the core received (checks decoding and escaping).
-- `/t_form`: starts the `t_dialog` dialog (a modal on Slack) whose `name` step rejects one-letter names.
+- `/t_form`: starts the `t_dialog` dialog (a modal on Slack) whose `name` step rejects one-letter names;
+  `/t_form two` starts `t_two`, whose submit opens `t_dialog` as the next form (a multi-step modal).
 - `/t_notify TEXT`: writes an outbox post to the service channel with buttons (`Take` runs `/t_take`).
 - `/t_take`: answers with `replace=True` (the channel post is updated in place).
 - `/t_big`: a ListPage of 300 items with buttons and a 10,000-character note; `/t_huge`: a 40,000-character text.
@@ -60,7 +61,7 @@ def cmd_echo(ctx: Ctx, args: str) -> Reply:
 
 
 def cmd_form(ctx: Ctx, args: str) -> Reply:
-    return dialogs.start(ctx, "t_dialog")
+    return dialogs.start(ctx, "t_two" if args.strip() == "two" else "t_dialog")
 
 
 def cmd_notify(ctx: Ctx, args: str) -> Reply:
@@ -117,6 +118,9 @@ T_DIALOG = dialogs.Dialog("t_dialog", "help.title", steps=(
     dialogs.Step("note", "help.log", optional=True, multiline=True),
 ), on_done=done)
 
+T_TWO = dialogs.Dialog("t_two", "help.title", steps=(dialogs.Step("first", "help.customer"),),
+                       on_done=lambda ctx, v: dialogs.start(ctx, "t_dialog"))
+
 LOG_CALL = dialogs.Dialog("log_call", "help.log", steps=(
     dialogs.Step("customer", "help.customer"),
     dialogs.Step("content", "help.log", multiline=True),
@@ -134,7 +138,7 @@ def registered(extra: dict | None = None, dialogs_: tuple = ()):  # noqa: ANN201
         if commands.lookup(verb) is None:
             commands.command(verb, hidden=True)(func)
             added_verbs.append(verb)
-    for d in (T_DIALOG, *dialogs_):
+    for d in (T_DIALOG, T_TWO, *dialogs_):
         if d.name not in dialogs.DIALOGS:
             dialogs.register(d)
             added_dialogs.append(d.name)
