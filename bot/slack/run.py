@@ -47,8 +47,13 @@ def serve_http(bot: SlackBot, host: str, port: int) -> None:
         server.httpd.server_close()
 
 
-def serve_socket(bot: SlackBot, app_token: str) -> None:
+def socket_handler(bot: SlackBot, app_token: str):  # noqa: ANN201 - slack_bolt's SocketModeHandler
+    """Socket Mode (no public URL): apps.connections.open goes through the same Web API base URL."""
     from slack_bolt.adapter.socket_mode import SocketModeHandler
 
+    return SocketModeHandler(bot.app, app_token, web_client=bot.client)
+
+
+def serve_socket(bot: SlackBot, app_token: str) -> None:
     print("crm-bot: Slack app connecting in Socket Mode", flush=True)
-    SocketModeHandler(bot.app, app_token, web_client=bot.client).start()
+    socket_handler(bot, app_token).start()

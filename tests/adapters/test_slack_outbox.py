@@ -131,3 +131,11 @@ def test_slack_sender_is_woken_by_the_core_and_posts_within_seconds(slack, testk
         assert call.args["channel"] == "CSERVICE"
     finally:
         sender.stop()
+
+
+def test_slack_socket_mode_handler_uses_the_configured_api(slack):
+    from bot.slack.run import socket_handler
+
+    h = socket_handler(slack.bot, "xapp-1-test")
+    assert h.client.app_token == "xapp-1-test"
+    assert h.client.web_client.base_url == slack.fake.api_url
