@@ -115,7 +115,7 @@ class Flows:
                                      else "")
             if in_modal:
                 self.bot.client.views_update(view_id=view["id"], view=modal)
-            else:
+            elif reply.form is None:  # the Home: a trigger_id opens one modal only, and the form came first
                 self.bot.client.views_open(trigger_id=body["trigger_id"], view=modal)
             return
         msg = self.message(reply, scope, lang)
