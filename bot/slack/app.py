@@ -1,0 +1,114 @@
+"""Assembly of the Slack app: a WebClient (SLACK_API_URL, 429 retries), a Bolt `App`, its listeners and the
+outbox transport. Nothing here is a module-level singleton: `SlackBot(core, ...)` builds one.
+
+`App()` calls auth.test when it is constructed, so the Web API (or the tests' fake) must be reachable first.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from secrets import token_urlsafe
+
+from slack_bolt import App
+from slack_sdk import WebClient
+from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
+
+from bot.slack import listeners
+from bot.slack.flows import Flows
+from bot.slack.inbound import person
+from bot.slack.transport import SlackTransport
+from handlers import actions
+from handlers.router import Core
+from handlers.views import Action
+
+log = logging.getLogger("crm.slack")
+
+DEFAULT_API_URL = "https://slack.com/api/"
+
+
+def web_client(token: str, api_url: str = "") -> WebClient:
+    base = (api_url or DEFAULT_API_URL).rstrip("/") + "/"
+    return WebClient(token=token, base_url=base, timeout=15,
+                     retry_handlers=[ConnectionErrorRetryHandler(), RateLimitErrorRetryHandler(max_retry_count=1)])
+
+
+class Stash:
+    """Blocks that did not fit a message, kept in memory for the "more" button (most recent 500)."""
+
+    def __init__(self, size: int = 500) -> None:
+        self.size = size
+        self._items: OrderedDict[str, list[dict]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def put(self, blocks: list[dict]) -> str:
+        key = token_urlsafe(12)
+        with self._lock:
+            self._items[key] = blocks
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+        return key
+
+    def get(self, key: str) -> list[dict] | None:
+        with self._lock:
+            return self._items.get(key)
+
+
+class ClickGuard:
+    """Drops the second of two presses of the same button by the same user within `window` seconds (a double
+    click). Services are idempotent as well; this only spares the user a duplicate answer."""
+
+    def __init__(self, window: float = 2.0) -> None:
+        self.window = window
+        self._seen: dict[tuple, float] = {}
+        self._lock = threading.Lock()
+
+    def repeated(self, body: dict, action: dict) -> bool:
+        container = body.get("container") or {}
+        where = container.get("message_ts") or container.get("view_id") or ""
+        key = ((body.get("user") or {}).get("id"), where, action.get("value") or str(action.get("selected_option")))
+        try:
+            ts = float(action.get("action_ts") or 0)
+        except ValueError:
+            return False
+        with self._lock:
+            last = self._seen.get(key)
+            self._seen[key] = ts
+            if len(self._seen) > 2000:
+                for k in list(self._seen)[:1000]:
+                    del self._seen[k]
+        return last is not None and abs(ts - last) < self.window
+
+
+class SlackBot:
+    def __init__(self, core: Core, *, token: str, signing_secret: str = "", api_url: str = "",
+                 token_verification: bool = True) -> None:
+        self.core = core
+        self.client = web_client(token, api_url)
+        self.app = App(client=self.client, signing_secret=signing_secret or "unused-in-socket-mode",
+                       process_before_response=False, token_verification_enabled=token_verification,
+                       raise_error_for_unhandled_request=False)
+        self.stash = Stash()
+        self.clicks = ClickGuard()
+        self.transport = SlackTransport(self.client, signer=self.signer, lang=self.lang_of, stash=self.stash.put)
+        self.flows = Flows(self)
+        listeners.register(self.app, self.flows)
+
+    def lang_of(self, chat_ref: str) -> str:
+        """The language of a DM's staff member or a bound customer channel; else the default."""
+        try:
+            return person(self.core, chat_ref, chat_ref).lang
+        except Exception:  # noqa: BLE001 - a label language is never worth a failed delivery
+            return self.core.settings.default_lang
+
+    def signer(self, scope: str) -> Callable[[Action], str]:
+        def sign(a: Action) -> str:
+            try:
+                return actions.encode(a.cmd, scope=scope, secret=self.core.secret, now=self.core.clock())
+            except ValueError:  # the core binds long commands; this only guards a renderer-made action
+                log.error("action too long for a token: %r", a.cmd[:60])
+                return actions.encode("/help", scope=scope, secret=self.core.secret, now=self.core.clock())
+
+        return sign

@@ -1,0 +1,93 @@
+"""`crm-bot run slack [--http] [--host H] [--port P]` and `crm-bot slack manifest [--url https://…]`.
+
+`run` is shared with other platforms (`crm-bot run telegram`): the `run` parser is created by whichever module
+registers first, and each platform adds its own sub-subcommand.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from pathlib import Path
+
+from bot.app import StartupError
+
+MANIFEST = Path(__file__).resolve().parent.parent / "slack_manifest.yml"
+PLACEHOLDER = "https://HOST/slack/events"
+EVENTS_PATH = "/slack/events"
+
+log = logging.getLogger("crm.slack")
+
+
+def run_subparsers(sub: argparse._SubParsersAction) -> argparse._SubParsersAction:
+    run = sub.choices.get("run")
+    if run is None:
+        run = sub.add_parser("run", help="run the bot on a chat platform")
+    for a in run._actions:
+        if isinstance(a, argparse._SubParsersAction):
+            return a
+    rs = run.add_subparsers(dest="platform", metavar="PLATFORM")
+    rs.required = True
+    return rs
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = run_subparsers(sub).add_parser("slack", help="the Slack app (Socket Mode, or HTTP with --http)")
+    p.add_argument("--http", action="store_true", help="serve POST /slack/events and GET /healthz")
+    p.add_argument("--host", default="0.0.0.0", help="HTTP mode: address to listen on (default 0.0.0.0)")
+    p.add_argument("--port", type=int, default=int(os.environ.get("PORT", "3000")),
+                   help="HTTP mode: port (default $PORT or 3000)")
+    p.set_defaults(func=cmd_run)
+
+    sl = sub.add_parser("slack", help="Slack app helpers")
+    ss = sl.add_subparsers(dest="slack_cmd", metavar="ACTION")
+    ss.required = True
+    m = ss.add_parser("manifest", help="print the Slack app manifest (paste it at api.slack.com/apps)")
+    m.add_argument("--url", help="public base URL of `crm-bot run slack --http` (omit for Socket Mode)")
+    m.set_defaults(func=cmd_manifest)
+
+
+def manifest_text(url: str | None = None) -> str:
+    """The manifest with the request URL filled in; without a URL, the Socket Mode variant (no URLs)."""
+    text = MANIFEST.read_text(encoding="utf-8")
+    if url:
+        url = url.rstrip("/")
+        if not url.endswith(EVENTS_PATH):
+            url += EVENTS_PATH
+        return text.replace(PLACEHOLDER, url)
+    lines = [ln for ln in text.splitlines() if PLACEHOLDER not in ln]
+    return "\n".join(lines).replace("socket_mode_enabled: false", "socket_mode_enabled: true") + "\n"
+
+
+def cmd_manifest(args: argparse.Namespace) -> int:
+    if args.url and not args.url.startswith(("https://", "http://")):
+        print("crm-bot: --url must start with https:// (Slack calls it from the internet)", file=sys.stderr)
+        return 2
+    sys.stdout.write(manifest_text(args.url))
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from bot import app as app_mod
+    from bot.slack.run import build_slack, serve_http, serve_socket
+
+    a = app_mod.build()
+    cfg = a.config
+    if not cfg.slack_bot_token:
+        raise StartupError("configuration error: SLACK_BOT_TOKEN is not set (the xoxb-… bot token)")
+    if args.http and not cfg.slack_signing_secret:
+        raise StartupError("configuration error: SLACK_SIGNING_SECRET is not set (needed to verify requests)")
+    if not args.http and not cfg.slack_app_token:
+        raise StartupError("configuration error: SLACK_APP_TOKEN is not set (the xapp-… token Socket Mode "
+                           "needs); or run with --http")
+    bot, sender = build_slack(a)
+    try:
+        if args.http:
+            serve_http(bot, args.host, args.port)
+        else:
+            serve_socket(bot, cfg.slack_app_token)
+    finally:
+        sender.stop()
+    return 0

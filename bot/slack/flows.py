@@ -1,0 +1,252 @@
+"""What happens after the ack: run the core, then show its reply on the right Slack surface.
+
+Slash commands answer through the response_url (ephemeral unless the reply is public); a reply carrying a
+`Form` opens a modal with the trigger_id at once. Button presses update their message in place when the reply
+says `replace`; presses inside a modal update that modal; presses in the App Home open a modal.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import re
+from typing import TYPE_CHECKING
+
+from slack_sdk.errors import SlackApiError
+
+from bot.slack import inbound as inb
+from bot.slack import render, surfaces
+from bot.slack.limits import unescape
+from handlers import commands
+from handlers.context import Inbound
+from handlers.dialogs import engine as dialogs
+from handlers.i18n import t
+from handlers.views import Error, Reply, Text
+from storage.db import session_scope
+
+if TYPE_CHECKING:
+    from bot.slack.app import SlackBot
+
+log = logging.getLogger("crm.slack")
+
+# App Home sections: (command, staff roles that see it; None = everyone the command itself allows)
+SERVICE = ("agent", "supervisor", "admin")
+HOME_COMMANDS = (("/followups", None), ("/opp list mine", None), ("/tickets mine", SERVICE),
+                 ("/tickets unassigned", ("supervisor", "admin")), ("/tickets breaching", ("supervisor", "admin")))
+SHORTCUT_DIALOG = "log_call"
+CODE = re.compile(r"\b[A-Z]{2,6}20\d{5}\b")
+MENTION = re.compile(r"^\s*<@[A-Z0-9]+(\|[^>]*)?>[:,]?")
+
+
+class Flows:
+    def __init__(self, bot: SlackBot) -> None:
+        self.bot = bot
+        self.core = bot.core
+
+    # ------------------------------------------------------------ core
+    def handle(self, inbound: Inbound) -> tuple[Reply, str]:
+        """The core's reply and the asker's language; strangers get a short "ask an admin" answer."""
+        p = inb.person(self.core, inbound.user_ref, inbound.chat_ref)
+        if not p.known and not inb.open_to_strangers(inbound):
+            return Reply(views=(Text(t(p.lang, "slack.unknown_user")),)), p.lang
+        reply = self.core.handle(dataclasses.replace(inbound, lang_hint=p.lang))
+        if not p.known:  # e.g. /start just bound this channel to a customer: their language now
+            p = inb.person(self.core, inbound.user_ref, inbound.chat_ref)
+        return reply, p.lang
+
+    def message(self, reply: Reply, scope: str, lang: str) -> dict:
+        return render.message(reply, sign=self.bot.signer(scope), lang=lang, stash=self.bot.stash.put)
+
+    def open_form(self, trigger_id: str, reply: Reply, channel: str, lang: str, *, push: bool = False) -> None:
+        view = surfaces.form_modal(reply.form, channel=channel, lang=lang)
+        if push:
+            self.bot.client.views_push(trigger_id=trigger_id, view=view)
+        else:
+            self.bot.client.views_open(trigger_id=trigger_id, view=view)
+
+    def reply_modal(self, reply: Reply, scope: str, lang: str, channel: str) -> dict:
+        return surfaces.reply_modal(reply, sign=self.bot.signer(scope), lang=lang, channel=channel,
+                                    stash=self.bot.stash.put)
+
+    # ------------------------------------------------------------ slash commands
+    def on_command(self, body: dict, respond) -> None:  # noqa: ANN001
+        inbound = inb.from_command(body)
+        reply, lang = self.handle(inbound)
+        if reply.form is not None:
+            self.open_form(body["trigger_id"], reply, inbound.chat_ref, lang)
+        if reply.views:
+            msg = self.message(reply, inbound.scopes[0], lang)
+            respond(response_type="in_channel" if reply.public else "ephemeral", **msg)
+        self.upload(reply, inbound.chat_ref, inbound.user_ref)
+
+    def upload(self, reply: Reply, channel: str, user: str = "") -> None:
+        """Attach the reply's file in the channel, or in the user's DM when the bot may not post there."""
+        if reply.file is None:
+            return
+        try:
+            self.bot.transport.upload(channel, reply)
+        except SlackApiError as e:
+            log.warning("file upload to %s failed: %s", channel, e.response.get("error"))
+            if not user or channel.startswith("D"):
+                return
+            try:
+                dm = self.bot.client.conversations_open(users=user)["channel"]["id"]
+                self.bot.transport.upload(dm, reply)
+            except SlackApiError as e2:
+                log.warning("file upload to the DM of %s failed: %s", user, e2.response.get("error"))
+
+    # ------------------------------------------------------------ buttons and selects
+    def on_action(self, body: dict, action: dict, respond) -> None:  # noqa: ANN001
+        inbound = inb.from_action(body, action)
+        if self.bot.clicks.repeated(body, action):
+            return
+        reply, lang = self.handle(inbound)
+        container = body.get("container") or {}
+        scope = inbound.scopes[0]
+        view = body.get("view") or {}
+        in_modal = container.get("type") == "view" and view.get("type") == "modal"
+        if reply.form is not None:
+            self.open_form(body["trigger_id"], reply, inbound.chat_ref, lang, push=in_modal)
+        if not reply.views:
+            self.upload(reply, inbound.chat_ref, inbound.user_ref)
+            return
+        if container.get("type") == "view":
+            modal = self.reply_modal(reply, scope, lang, inbound.chat_ref if inbound.chat_ref != inbound.user_ref
+                                     else "")
+            if in_modal:
+                self.bot.client.views_update(view_id=view["id"], view=modal)
+            elif reply.form is None:  # the Home: a trigger_id opens one modal only, and the form came first
+                self.bot.client.views_open(trigger_id=body["trigger_id"], view=modal)
+            return
+        msg = self.message(reply, scope, lang)
+        if reply.replace and not container.get("is_ephemeral") and container.get("message_ts"):
+            self.bot.client.chat_update(channel=container["channel_id"], ts=container["message_ts"], **msg)
+        elif reply.replace:
+            respond(replace_original=True, **msg)
+        else:
+            respond(response_type="in_channel" if reply.public else "ephemeral", replace_original=False, **msg)
+        self.upload(reply, inbound.chat_ref, inbound.user_ref)
+
+    def on_more(self, body: dict, action: dict) -> None:
+        user = (body.get("user") or {}).get("id", "")
+        lang = inb.person(self.core, user, inb.channel_of(body)).lang
+        blocks = self.bot.stash.get(action.get("value", ""))
+        if blocks is None:
+            blocks = render.blocks_of(Reply(views=(Error(t(lang, "slack.more_gone")),)), sign=str, lang=lang)
+        modal = surfaces.blocks_modal(blocks, lang=lang, channel=inb.channel_of(body) or "", stash=self.bot.stash.put)
+        view = body.get("view") or {}
+        if (body.get("container") or {}).get("type") == "view" and view.get("type") == "modal":
+            self.bot.client.views_update(view_id=view["id"], view=modal)
+        else:
+            self.bot.client.views_open(trigger_id=body["trigger_id"], view=modal)
+
+    # ------------------------------------------------------------ modal submissions
+    def on_submit(self, body: dict) -> dict:
+        """The ack for a view_submission: field errors inline, the next form, the result, or close."""
+        inbound = inb.from_submission(body)
+        try:
+            reply, lang = self.handle(inbound)
+        except dialogs.FormErrors as e:
+            return {"response_action": "errors", "errors": {k: v[:1000] for k, v in e.errors.items()}}
+        if reply.form is not None:
+            return {"response_action": "update",
+                    "view": surfaces.form_modal(reply.form, channel=inbound.chat_ref, lang=lang)}
+        if reply.public and reply.views and not inbound.chat_ref.startswith(("U", "D")):
+            try:
+                self.bot.client.chat_postMessage(channel=inbound.chat_ref,
+                                                 **self.message(reply, inbound.scopes[0], lang))
+            except SlackApiError as e:  # the modal still shows the result
+                log.warning("could not share in %s: %s", inbound.chat_ref, e.response.get("error"))
+        if not reply.views:
+            return {}
+        return {"response_action": "update", "view": self.reply_modal(reply, inbound.scopes[0], lang,
+                                                                      inbound.chat_ref)}
+
+    # ------------------------------------------------------------ the message shortcut
+    def on_shortcut(self, body: dict) -> None:
+        user = (body.get("user") or {}).get("id", "")
+        channel = (body.get("channel") or {}).get("id") or user
+        p = inb.person(self.core, user, channel)
+        if not p.known or SHORTCUT_DIALOG not in dialogs.DIALOGS:
+            key = "slack.unknown_user" if not p.known else "slack.shortcut_unavailable"
+            reply = Reply(views=(Text(t(p.lang, key)),))
+            self.bot.client.views_open(trigger_id=body["trigger_id"],
+                                       view=self.reply_modal(reply, f"u:{user}", p.lang, ""))
+            return
+        text = unescape((body.get("message") or {}).get("text") or "")
+        prefill = {"content": text}
+        m = CODE.search(text)
+        if m:
+            prefill["customer"] = m.group(0)
+        reply = self.start_dialog(Inbound(platform=inb.PLATFORM, user_ref=user, chat_ref=channel,
+                                          surface="form", lang_hint=p.lang, scopes=inb.scopes(channel, user)),
+                                  SHORTCUT_DIALOG, prefill)
+        if reply.form is not None:
+            self.open_form(body["trigger_id"], reply, channel, p.lang)
+        elif reply.views:
+            self.bot.client.views_open(trigger_id=body["trigger_id"],
+                                       view=self.reply_modal(reply, f"u:{user}", p.lang, ""))
+
+    def start_dialog(self, inbound: Inbound, name: str, prefill: dict) -> Reply:
+        with session_scope(self.core.engine) as s:
+            ctx = self.core.context(s, inbound, self.core.clock())
+            steps = {st.name: st for st in dialogs.DIALOGS[name].steps}
+            values = {k: v[: steps[k].max_length] for k, v in prefill.items() if k in steps}
+            return dialogs.start(ctx, name, values)
+
+    # ------------------------------------------------------------ App Home
+    def on_home(self, event: dict) -> None:
+        if event.get("tab", "home") != "home":
+            return
+        user = event.get("user", "")
+        p = inb.person(self.core, user, None)
+        sections = []
+        if not p.known:
+            sections.append(Reply(views=(Text(t(p.lang, "slack.unknown_user")),)))
+        else:
+            cmds = [c for c, roles in HOME_COMMANDS if roles is None or p.role in roles]
+            sections = [r for r in (self.home_section(user, c) for c in cmds) if r is not None]
+            if not sections:
+                sections.append(self.core.handle(inb.home_inbound(user, "/help")))
+        view = surfaces.home_view(sections, sign=self.bot.signer(f"u:{user}"), lang=p.lang,
+                                  stash=self.bot.stash.put)
+        self.bot.client.views_publish(user_id=user, view=view)
+
+    def home_section(self, user: str, cmd: str) -> Reply | None:
+        if commands.lookup(cmd[1:].split(" ", 1)[0]) is None:
+            return None  # that feature is not installed
+        r = self.core.handle(inb.home_inbound(user, cmd))
+        if r.form is not None or not r.views or any(isinstance(v, Error) for v in r.views):
+            return None
+        return r
+
+    # ------------------------------------------------------------ direct messages (dialogs step by step)
+    def on_message(self, event: dict, event_id: str | None) -> None:
+        """DMs with the bot, and what a customer writes in their bound channel (staff chatter there is left
+        alone; messages that start by mentioning the bot arrive as app_mention instead)."""
+        if event.get("bot_id") or event.get("subtype"):
+            return
+        if event.get("channel_type") == "im" or self.from_customer_channel(event):
+            self.answer(inb.from_message(event, event_id))
+
+    def from_customer_channel(self, event: dict) -> bool:
+        if event.get("channel_type") not in ("channel", "group") or MENTION.match(event.get("text") or ""):
+            return False
+        return inb.person(self.core, event.get("user", ""), event.get("channel")).customer
+
+    def on_mention(self, event: dict, event_id: str | None) -> None:
+        """`@crm-bot /ticket new …` or a dialog answer in a channel (e.g. a customer's shared channel)."""
+        if event.get("bot_id"):
+            return
+        text = MENTION.sub("", event.get("text") or "", count=1).strip()
+        self.answer(inb.from_message(dict(event, text=text, channel_type="channel"), event_id), ephemeral=True)
+
+    def answer(self, inbound: Inbound, *, ephemeral: bool = False) -> None:
+        reply, lang = self.handle(inbound)
+        if reply.views:
+            msg = self.message(reply, inbound.scopes[0], lang)
+            if ephemeral and not reply.public:
+                self.bot.client.chat_postEphemeral(channel=inbound.chat_ref, user=inbound.user_ref, **msg)
+            else:
+                self.bot.client.chat_postMessage(channel=inbound.chat_ref, **msg)
+        self.upload(reply, inbound.chat_ref, inbound.user_ref)

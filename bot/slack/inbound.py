@@ -1,0 +1,118 @@
+"""Slack payloads → `Inbound`. Slack escapes `&`, `<`, `>` in command and message text: we decode them so the
+core stores what the user typed (renderers escape again on the way out).
+
+Token scopes: `c:<channel>` for the channel or DM a button was sent to, and `u:<user>` for the user's own
+surfaces (DMs the bot opened by user id, the App Home).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from bot.slack.limits import unescape
+from bot.slack.surfaces import form_values, read_metadata
+from handlers import commands
+from handlers.context import Inbound
+from handlers.i18n import norm_lang
+from handlers.router import Core, find_staff
+from storage.db import session_scope
+from storage.models import ChatBinding
+
+PLATFORM = "slack"
+
+
+def scopes(channel: str | None, user: str) -> tuple[str, ...]:
+    return tuple(s for s in (f"c:{channel}" if channel else "", f"u:{user}") if s)
+
+
+def command_text(command: str, text: str) -> str:
+    """`/crm-customer` (a renamed command) and `/customer` both mean `/customer`."""
+    verb = command.lstrip("/")
+    verb = re.sub(r"^crm[-_]", "", verb) or verb
+    return f"/{verb} {unescape(text or '')}".strip()
+
+
+def from_command(body: dict) -> Inbound:
+    user, channel = body.get("user_id", ""), body.get("channel_id", "")
+    return Inbound(platform=PLATFORM, user_ref=user, chat_ref=channel or user,
+                   text=command_text(body.get("command", ""), body.get("text", "")), surface="form",
+                   display_name=body.get("user_name"), is_group=not channel.startswith("D"),
+                   scopes=scopes(channel, user))
+
+
+def action_value(action: dict) -> str:
+    if action.get("type") == "static_select" or "selected_option" in action:
+        return (action.get("selected_option") or {}).get("value", "")
+    return action.get("value", "")
+
+
+def channel_of(body: dict) -> str | None:
+    return ((body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id")
+            or read_metadata((body.get("view") or {}).get("private_metadata", "")).get("c") or None)
+
+
+def from_action(body: dict, action: dict) -> Inbound:
+    user = (body.get("user") or {}).get("id", "")
+    channel = channel_of(body)
+    return Inbound(platform=PLATFORM, user_ref=user, chat_ref=channel or user, token=action_value(action),
+                   surface="form", is_group=bool(channel) and not channel.startswith("D"),
+                   scopes=scopes(channel, user))
+
+
+def from_submission(body: dict) -> Inbound:
+    view = body.get("view") or {}
+    meta = read_metadata(view.get("private_metadata", ""))
+    user = (body.get("user") or {}).get("id", "")
+    channel = meta.get("c") or user
+    return Inbound(platform=PLATFORM, user_ref=user, chat_ref=channel, dialog=meta.get("d") or "",
+                   form=form_values((view.get("state") or {}).get("values") or {}), surface="form",
+                   is_group=not channel.startswith(("D", "U")), scopes=scopes(channel, user),
+                   update_key=f"view:{view.get('id')}:{view.get('hash', '')}"[:120] if view.get("id") else None)
+
+
+def from_message(event: dict, event_id: str | None) -> Inbound:
+    user, channel = event.get("user", ""), event.get("channel", "")
+    return Inbound(platform=PLATFORM, user_ref=user, chat_ref=channel, text=unescape(event.get("text") or ""),
+                   surface="chat", is_group=event.get("channel_type") not in ("im", None),
+                   scopes=scopes(channel, user), update_key=f"ev:{event_id}" if event_id else None)
+
+
+def home_inbound(user: str, text: str) -> Inbound:
+    """A command run for the App Home: its own chat (the user id), so it never touches a DM dialog."""
+    return Inbound(platform=PLATFORM, user_ref=user, chat_ref=user, text=text, surface="form",
+                   scopes=(f"u:{user}",))
+
+
+# ---------------------------------------------------------------- who is asking
+
+
+@dataclass(frozen=True)
+class Person:
+    known: bool  # a staff member, or a member of a customer's bound channel
+    lang: str
+    role: str | None = None  # the staff role; None for customers and strangers
+    customer: bool = False  # not staff, writing in a channel bound to a customer
+
+
+def person(core: Core, user: str, channel: str | None) -> Person:
+    with session_scope(core.engine) as s:
+        staff = find_staff(s, PLATFORM, user)
+        if staff is not None:
+            return Person(True, norm_lang(staff.lang), staff.role)
+        binding = s.scalar(select(ChatBinding).where(ChatBinding.platform == PLATFORM,
+                                                     ChatBinding.chat_ref == (channel or "")))
+        if binding is not None:
+            return Person(True, norm_lang(binding.lang), customer=True)
+    return Person(False, norm_lang(core.settings.default_lang))
+
+
+def open_to_strangers(inbound: Inbound) -> bool:
+    """Typed verbs anyone may use (e.g. a customer's `/start INVITE`) still reach the core."""
+    text = (inbound.text or "").strip()
+    if not text.startswith("/"):
+        return False
+    cmd = commands.lookup(text[1:].split(" ", 1)[0])
+    return cmd is not None and cmd.audience == "anyone"

@@ -1,0 +1,71 @@
+"""Bolt listeners, one per surface: acknowledge first, then hand the payload to `Flows`.
+
+The ack is Slack's HTTP answer and must come within 3 seconds; everything after it runs on Bolt's worker
+threads. The one exception is a modal submission, whose ack carries the field errors or the next view.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from slack_bolt import App
+
+from bot.slack.flows import Flows
+from bot.slack.render import MORE_ACTION
+from bot.slack.surfaces import FORM_CALLBACK, VIEW_CALLBACK
+
+log = logging.getLogger("crm.slack")
+
+SHORTCUT_CALLBACK = "log_as_followup"
+
+
+def register(app: App, flows: Flows) -> None:
+    @app.command(re.compile(r"^/"))
+    def on_command(ack, body, respond) -> None:  # noqa: ANN001
+        ack()
+        flows.on_command(body, respond)
+
+    @app.action(MORE_ACTION)
+    def on_more(ack, body, action) -> None:  # noqa: ANN001
+        ack()
+        flows.on_more(body, action)
+
+    @app.action(re.compile(r"^crm_(btn|sel)_"))
+    def on_action(ack, body, action, respond) -> None:  # noqa: ANN001
+        ack()
+        flows.on_action(body, action, respond)
+
+    @app.view(FORM_CALLBACK)
+    def on_submit(ack, body) -> None:  # noqa: ANN001
+        ack(**flows.on_submit(body))
+
+    @app.view(VIEW_CALLBACK)
+    def on_view(ack) -> None:  # noqa: ANN001 - read-only modals have no submit button; close anyway
+        ack()
+
+    @app.view_closed(re.compile(r"^crm_"))
+    def on_closed(ack) -> None:  # noqa: ANN001 - a form closed: nothing was saved, nothing to clean up
+        ack()
+
+    @app.shortcut(SHORTCUT_CALLBACK)
+    def on_shortcut(ack, body) -> None:  # noqa: ANN001
+        ack()
+        flows.on_shortcut(body)
+
+    @app.event("app_home_opened")
+    def on_home(event) -> None:  # noqa: ANN001
+        flows.on_home(event)
+
+    @app.event("message")
+    def on_message(event, body) -> None:  # noqa: ANN001
+        flows.on_message(event, body.get("event_id"))
+
+    @app.event("app_mention")
+    def on_mention(event, body) -> None:  # noqa: ANN001
+        flows.on_mention(event, body.get("event_id"))
+
+    @app.error
+    def on_error(error, body) -> None:  # noqa: ANN001 - transport failures only: the core answers its own errors
+        log.error("slack listener failed (%s): %s", (body or {}).get("type", "?"), type(error).__name__,
+                  exc_info=error)

@@ -1,0 +1,59 @@
+"""Running the Slack app: build it, start the outbox sender, serve HTTP or Socket Mode."""
+
+from __future__ import annotations
+
+import logging
+
+from bot.app import App as CrmApp
+from bot.app import StartupError
+from bot.outbox import Sender
+from bot.slack.app import SlackBot
+from bot.slack.server import SlackHTTPServer
+from handlers.router import Core
+
+log = logging.getLogger("crm.slack")
+
+
+def start_sender(core: Core, bot: SlackBot, *, interval: float = 2.0) -> Sender:
+    """The outbox sender for Slack rows, woken by the core whenever a unit of work wrote outbox rows."""
+    sender = Sender(core.engine, {"slack": bot.transport}, clock=core.clock)
+    core.on_outbox.append(sender.wake)
+    sender.start(interval=interval)
+    return sender
+
+
+def build_slack(a: CrmApp) -> tuple[SlackBot, Sender]:
+    cfg = a.config
+    try:
+        bot = SlackBot(a.core, token=cfg.slack_bot_token, signing_secret=cfg.slack_signing_secret,
+                       api_url=cfg.slack_api_url)
+    except Exception as e:  # noqa: BLE001 - auth.test failed: one line, no traceback
+        reason = str(e).strip().splitlines()[0][:200] if str(e).strip() else type(e).__name__
+        raise StartupError(f"slack: cannot connect with SLACK_BOT_TOKEN ({reason})") from None
+    a.transports["slack"] = bot.transport
+    return bot, start_sender(a.core, bot)
+
+
+def serve_http(bot: SlackBot, host: str, port: int) -> None:
+    try:
+        server = SlackHTTPServer(bot.app, host, port)
+    except OSError as e:
+        raise StartupError(f"cannot listen on {host}:{port}: {e.strerror or e}") from None
+    log.info("Slack HTTP mode: POST %s/slack/events, GET /healthz", server.url)
+    print(f"crm-bot: Slack app listening on {server.url}/slack/events", flush=True)
+    try:
+        server.serve_forever()
+    finally:
+        server.httpd.server_close()
+
+
+def socket_handler(bot: SlackBot, app_token: str):  # noqa: ANN201 - slack_bolt's SocketModeHandler
+    """Socket Mode (no public URL): apps.connections.open goes through the same Web API base URL."""
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+    return SocketModeHandler(bot.app, app_token, web_client=bot.client)
+
+
+def serve_socket(bot: SlackBot, app_token: str) -> None:
+    print("crm-bot: Slack app connecting in Socket Mode", flush=True)
+    socket_handler(bot, app_token).start()
