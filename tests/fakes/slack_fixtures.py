@@ -56,9 +56,7 @@ def _fresh_db(tmp_path: Path) -> Engine:
         tpl = Path(tempfile.mkdtemp(prefix="crm-slack-tpl-")) / "schema.db"
         e = make_engine(f"sqlite:///{tpl}")
         create_all(e)
-        with e.connect() as c:
-            c.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-        e.dispose()
+        e.dispose()  # closing the last connection checkpoints the WAL into the file
         _TEMPLATE["db"] = tpl
     db = tmp_path / "slack.db"
     shutil.copyfile(_TEMPLATE["db"], db)
