@@ -82,12 +82,17 @@ def cmd_run(args: argparse.Namespace) -> int:
     if not args.http and not cfg.slack_app_token:
         raise StartupError("configuration error: SLACK_APP_TOKEN is not set (the xapp-… token Socket Mode "
                            "needs); or run with --http")
+    from bot.services import start_background
+
     bot, sender = build_slack(a)
+    # the scheduler (on the elected instance) runs beside the app; the app's own sender delivers its rows
+    background = start_background(a, {}, sender=sender)
     try:
         if args.http:
             serve_http(bot, args.host, args.port)
         else:
             serve_socket(bot, cfg.slack_app_token)
     finally:
+        background.stop()
         sender.stop()
     return 0
