@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import string
+from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
 
@@ -93,10 +94,10 @@ def enum_choices(lang: str | None, kind: str) -> list[tuple[str, str]]:
     return [(enum_label(lang, kind, v), v) for v in ENUMS[kind]]
 
 
-@cache
-def _enum_index(kind: str) -> dict[str, str]:
+def label_index(kind: str, values: Iterable[str]) -> dict[str, str]:
+    """Lower-cased id, label (either language) and alias → the canonical value, for `values` of `kind`."""
     idx: dict[str, str] = {}
-    for v in ENUMS[kind]:
+    for v in values:
         idx[v.lower()] = v
         for lang in LANGS:
             cat = catalog(lang)
@@ -107,6 +108,11 @@ def _enum_index(kind: str) -> dict[str, str]:
                 if alias.strip():
                     idx[alias.strip().lower()] = v
     return idx
+
+
+@cache
+def _enum_index(kind: str) -> dict[str, str]:
+    return label_index(kind, ENUMS[kind])
 
 
 def match_enum(kind: str, text: str | None) -> str | None:

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 
 from handlers.context import Ctx
 from handlers.errors import InvalidInput, NotFound
-from handlers.i18n import LANGS, catalog, enum_label, parse_enum
+from handlers.i18n import enum_label, label_index, parse_enum
 from storage.models import Staff
 
 _CLOSE = {'"': '"', "'": "'", "“": "”", "‘": "’", "「": "」", "”": "”"}
@@ -104,18 +104,7 @@ parse_name = parse_text(200)
 
 
 def industry_index(ctx: Ctx) -> dict[str, str]:
-    idx: dict[str, str] = {}
-    for ind in ctx.settings.industries:
-        idx[ind.lower()] = ind
-        for lang in LANGS:
-            cat = catalog(lang)
-            label = cat.get(f"enum.industry.{ind}")
-            if label:
-                idx[label.lower()] = ind
-            for alias in cat.get(f"alias.industry.{ind}", "").split(","):
-                if alias.strip():
-                    idx[alias.strip().lower()] = ind
-    return idx
+    return label_index("industry", ctx.settings.industries)
 
 
 def parse_industry(ctx: Ctx, text: str, values: dict | None = None) -> str:
