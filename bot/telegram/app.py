@@ -221,8 +221,8 @@ class TelegramBot:
             await app.stop()
         await app.shutdown()
 
-    def run_forever(self, webhook: Webhook | None = None) -> None:
-        """Run until SIGINT/SIGTERM (the CLI)."""
+    def run_forever(self, webhook: Webhook | None = None, *, ready: threading.Event | None = None) -> None:
+        """Run until SIGINT/SIGTERM (the CLI). `ready` is set once the bot is connected and receiving."""
 
         logging.getLogger("httpx").setLevel(logging.WARNING)  # its INFO lines carry the bot token in URLs
 
@@ -231,7 +231,7 @@ class TelegramBot:
             loop = asyncio.get_running_loop()
             for sig in (signal.SIGINT, signal.SIGTERM):
                 loop.add_signal_handler(sig, stop.set)
-            await self.run(stop, webhook=webhook)
+            await self.run(stop, webhook=webhook, ready=ready)
 
         asyncio.run(main())
 

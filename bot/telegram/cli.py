@@ -47,17 +47,27 @@ def cmd_run_telegram(args: argparse.Namespace) -> int:
                       service_chat=cfg.telegram_service_chat)
     hook = Webhook(url=args.url, port=args.port, listen=args.listen,
                    secret=cfg.telegram_webhook_secret) if args.webhook else None
+    import threading
+
     from bot.services import start_background
 
-    # the scheduler (on the elected instance) runs beside the bot; the bot's own sender delivers its rows
-    background = start_background(a, {}, sender=bot.sender)
+    # the scheduler (on the elected instance) runs beside the bot once it is connected; the bot's own sender
+    # delivers its rows
+    ready, background = threading.Event(), []
+
+    def start_jobs() -> None:
+        ready.wait()
+        background.append(start_background(a, {}, sender=bot.sender))
+
+    threading.Thread(target=start_jobs, name="start-scheduler", daemon=True).start()
     try:
-        bot.run_forever(webhook=hook)
+        bot.run_forever(webhook=hook, ready=ready)
     except InvalidToken:
         raise StartupError("configuration error: TELEGRAM_BOT_TOKEN was refused by the Bot API") from None
     except (TelegramError, OSError) as e:
         where = cfg.telegram_api_url or "https://api.telegram.org"
         raise StartupError(f"cannot start the Telegram bot ({where}): {type(e).__name__}: {e}"[:300]) from None
     finally:
-        background.stop()
+        for bg in background:
+            bg.stop()
     return 0
