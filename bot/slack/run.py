@@ -24,12 +24,19 @@ def start_sender(core: Core, bot: SlackBot, *, interval: float = 2.0) -> Sender:
 
 def build_slack(a: CrmApp) -> tuple[SlackBot, Sender]:
     cfg = a.config
+    quiet = [logging.getLogger(n) for n in ("slack_sdk", "slack_bolt")]
+    levels = [q.level for q in quiet]
+    for q in quiet:  # a failed auth.test is reported in one line below, not as the SDK's log lines
+        q.setLevel(logging.CRITICAL)
     try:
         bot = SlackBot(a.core, token=cfg.slack_bot_token, signing_secret=cfg.slack_signing_secret,
                        api_url=cfg.slack_api_url)
     except Exception as e:  # noqa: BLE001 - auth.test failed: one line, no traceback
         reason = str(e).strip().splitlines()[0][:200] if str(e).strip() else type(e).__name__
         raise StartupError(f"slack: cannot connect with SLACK_BOT_TOKEN ({reason})") from None
+    finally:
+        for q, level in zip(quiet, levels, strict=True):
+            q.setLevel(level)
     a.transports["slack"] = bot.transport
     return bot, start_sender(a.core, bot)
 
