@@ -125,8 +125,10 @@ class _Rules:
         """The parts, or None when some of the text is not understood (dateparser gets it then)."""
         for rules in (self._absolute, self._named, self._weekdays, self._relative_rules, self._clocks):
             rules(self.p, self.today)
+        if self.p.clash:  # two different days or times: refused rather than guessed
+            raise ValueError("clash")
         rest = _FILLER.sub(" ", self.s).strip()
-        if rest or self.p.clash or not self.hits:
+        if rest or not self.hits:
             return None
         return self.p
 
@@ -196,10 +198,10 @@ class _Rules:
         return date(int(year), month, day) if year else _yearless(self.today, month, day)
 
     def _month_day(self, add: int, day: int) -> date:
-        d = _add_months(self.today.replace(day=1), add).replace(day=day)
-        if add == 0 and d < self.today:
-            d = _add_months(self.today.replace(day=1), 1).replace(day=day)
-        return d
+        first = _add_months(self.today.replace(day=1), add)
+        if add == 0 and (day < self.today.day or day > calendar.monthrange(first.year, first.month)[1]):
+            first = _add_months(first, 1)  # 5号 after the 5th, 31号 in November: the next such day
+        return first.replace(day=day)
 
     def _workday(self) -> date:
         d = self.today + timedelta(days=1)
@@ -237,7 +239,9 @@ class _Rules:
             self.p.set_day(_add_months(self.today, n))
 
     def _clock(self, hour: int, minute: int, *, half: str | None) -> None:
-        if self.p.hour is not None or hour > 23 or minute > 59:
+        if hour > 23 or minute > 59:
+            raise ValueError("no such time")  # 25:00: refused, never guessed by dateparser
+        if self.p.hour is not None:
             self.p.clash = True
             return
         if half in _PM_HALVES and hour < 12 or half == "中午" and hour < 6:
@@ -325,8 +329,8 @@ def parse_when(text: str, *, now: datetime, tz: ZoneInfo | str, lang: str | None
     try:
         parts = _Rules(normalize(raw), now_local.date(), now_local).run()
         dt = _combine(parts, now_local, zone, rem) if parts is not None else None
-    except ValueError:  # 2月30日, 25点
-        dt = None
+    except ValueError:  # 2月30日, 25点, 12/45: a date or time that does not exist is refused
+        raise InvalidInput("when.unparseable", value=raw, example=example(lang)) from None
     if dt is None:
         dt = _dateparser(raw, now_local, zone, rem)
     if dt is None:

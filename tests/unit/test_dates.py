@@ -126,6 +126,7 @@ TABLE = [
     ("下个月5号", "2026-12-05 09:00"),
     ("5号", "2026-12-05 09:00"),
     ("30号", "2026-11-30 09:00"),
+    ("31号", "2026-12-31 09:00"),  # November has no 31st: the next month that has one
     ("2026-12-05 14:30", "2026-12-05 14:30"),
     ("下周五 3pm", "2026-12-04 15:00"),
     ("１２月５日", "2026-12-05 09:00"),  # full-width digits
@@ -200,7 +201,9 @@ def test_dates_past_is_refused_with_example(phrase: str) -> None:
 
 # known gaps (refused, with an example): vague or two-choice phrases
 @pytest.mark.parametrize("phrase", ["blah", "", "回头再说", "asap-ish", "2月30日", "25点", "x" * 200,
-                                    "12月5日星期五", "尽快", "晚点", "下周二或周三"])
+                                    "12月5日星期五", "尽快", "晚点", "下周二或周三",
+                                    "tomorrow 25:00", "tomorrow 10:75", "2026-13-01", "12/45",
+                                    "tomorrow 3pm 4pm", "明天 后天"])
 def test_dates_unparseable_is_refused_with_example(phrase: str) -> None:
     with pytest.raises(InvalidInput) as e:
         parse_when(phrase, now=NOW, tz=SH, lang="en")
