@@ -8,6 +8,7 @@ import json
 import re
 from datetime import date, timedelta
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
@@ -158,10 +159,10 @@ def test_export_chat_other_formats(core):
     c.send("/export customers csv")
     file = c.last_reply.file
     assert file.name.endswith(".csv") and file.mime == "text/csv"
-    body = list(csv.reader(io.StringIO(open(file.path, encoding="utf-8").read())))
+    body = list(csv.reader(io.StringIO(Path(file.path).read_text(encoding="utf-8"))))
     assert body[0][:2] == ["code", "name"] and len(body) == 2
     c.send("/export 跟进记录 json")
-    data = json.load(open(c.last_reply.file.path, encoding="utf-8"))
+    data = json.loads(Path(c.last_reply.file.path).read_text(encoding="utf-8"))
     assert [r["customer_code"] for r in data] == ["ABC2026001"]
 
 
