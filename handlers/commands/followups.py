@@ -17,7 +17,7 @@ from handlers.dialogs import engine as dialogs
 from handlers.dialogs import log_call
 from handlers.errors import InvalidInput, NotFound
 from handlers.i18n import ENUMS, LANGS, catalog, enum_label, match_enum, parse_enum
-from handlers.lookup import resolve_customer
+from handlers.lookup import Ambiguous, resolve_customer
 from handlers.services import followups as svc
 from handlers.views import Action, Button, Buttons, Fields, Header, Reply, Text
 from storage.models import Customer, FollowUp
@@ -145,6 +145,7 @@ def cmd_log(ctx: Ctx, args: str) -> Reply:
     except NotFound:
         if m is None and len(query.split()) > 2:  # "/log Acme phone called them" — the colon is missing
             raise InvalidInput("fu.need_colon", query=query, usage=ctx.t("usage.log")) from None
+        _refuse_unknown_words(ctx, query)
         raise
     svc.check_can_log(ctx, customer)
     content, extras = split_body(body)
@@ -162,6 +163,20 @@ def cmd_log(ctx: Ctx, args: str) -> Reply:
     fu = svc.log_followup(ctx, customer=customer, method=method or "phone", content=content, feedback=feedback,
                           next_at=next_at, result=result)
     return confirmation(ctx, fu, customer)
+
+
+def _refuse_unknown_words(ctx: Ctx, query: str) -> None:
+    """`/log ABC2026001 fone: …`: the customer is known, the words after it are not a method or feedback."""
+    first, _, rest = query.partition(" ")
+    if not rest.strip():
+        return
+    try:
+        customer = resolve_customer(ctx, first)
+    except (NotFound, Ambiguous):
+        return
+    labels = {k: ", ".join(enum_label(ctx.lang, k, v) for v in ENUMS[k]) for k in ("method", "feedback")}
+    raise InvalidInput("fu.unknown_words", code=customer.code, words=rest.strip(), methods=labels["method"],
+                       feedbacks=labels["feedback"])
 
 
 def _id_and_rest(args: str, usage: str) -> tuple[str, str]:

@@ -98,6 +98,17 @@ def test_followups_unknown_customer_names_the_closest(core, world, engine) -> No
     assert rows(engine, world["acme"]) == []
 
 
+def test_followups_unknown_method_word_is_named(core, world, engine) -> None:
+    a = ConsoleSession(core, user="alice")
+    out = a.send(f"/log {world['acme']} fone: hello")
+    assert out == "⚠ " + t("en", "fu.unknown_words", code=world["acme"], words="fone",
+                           methods="phone, visit, email, WeChat, meeting", feedbacks="positive, neutral, negative")
+    assert rows(engine, world["acme"]) == []
+    # another rep's customer still reads like "not found"
+    out = a.send(f"/log {world['bobco']} fone: hello")
+    assert out == "⚠ " + t("en", "lookup.not_found", query=f"{world['bobco']} fone")
+
+
 def test_followups_rep_cannot_log_on_another_reps_customer(core, world, engine) -> None:
     a = ConsoleSession(core, user="alice")
     out = a.send(f"/log {world['bobco']} phone: sneaky")
