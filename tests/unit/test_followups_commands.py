@@ -240,7 +240,9 @@ def test_followups_list_is_own_and_paged(core, world, engine) -> None:
     assert world["yq1"] not in ConsoleSession(core, user="alice").send("/followups")
     m = ConsoleSession(core, user="mary")
     assert world["yq1"] not in m.send("/followups")
-    assert world["yq1"] in m.send("/followups team")
+    out = m.send("/followups team")
+    assert world["yq1"] in out and "wang" in out  # whose follow-up it is
+    assert out.startswith("== " + t("en", "fu.team_title", total=2, overdue=0))
     with Session(engine) as s:  # many customers: two pages
         wang = s.scalar(select(f.Staff).where(f.Staff.name == "wang"))
         codes = [f.customer(s, name=f"客户{i}", owner=wang).code for i in range(6)]
@@ -268,6 +270,8 @@ def test_followups_history_filters_and_audit(core, world, engine, clock) -> None
     assert "one" in out and "two" not in out
     assert a.send(f"/history {world['bobco']}").startswith("⚠")
     assert a.send("/history Acme from:someday").startswith("⚠")
+    assert a.send("/history Acme from:2026-11-30 to:2026-11-01") == "⚠ " + t("en", "fu.history_range")
+    assert t("en", "fu.history_none_match") in a.send("/history Acme method:email")
     out = a.send("/history Acme audit")  # CUSTOMERS' audit_view: managers only, or not there yet
     assert out.startswith("⚠") or "audit" in out.lower()
 
