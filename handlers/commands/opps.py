@@ -59,7 +59,9 @@ def cmd_opp(ctx: Ctx, args: str) -> Reply:
 
 
 def add(ctx: Ctx, args: str) -> Reply:
-    pos, kv = split_args(args, ADD_KEYS)
+    """`/opp add CUSTOMER NAME amount=… close=WHEN [competitors=…]`: values run to the next key (close=next
+    friday, competitors=SAP, Oracle); the name is the words before the first key."""
+    pos, kv = split_args(args, ADD_KEYS, glue=True)
     if not pos:
         return dialogs.start(ctx, "opp_add")
     c = resolve_customer(ctx, pos[0])
@@ -74,12 +76,17 @@ def add(ctx: Ctx, args: str) -> Reply:
 
 
 def stage(ctx: Ctx, args: str) -> Reply:
-    pos, kv = split_args(args, STAGE_KEYS)
+    pos, kv = split_args(args, STAGE_KEYS, glue=True)  # reason=price too high: the whole reason
     if len(pos) < 2:
         raise InvalidInput("opp.err.stage_usage")
+    extra = []
+    for key in ("amount", "contract"):  # one word each; words after them belong to the note
+        if kv.get(key) and len(kv[key].split()) > 1:
+            kv[key], rest = kv[key].split(None, 1)
+            extra.append(rest)
     o = opps.get_visible(ctx, pos[0])
     to = parse_enum("stage", pos[1], lang=ctx.lang)
-    note = kv.get("note") or " ".join(pos[2:]) or None
+    note = kv.get("note") or " ".join(pos[2:] + extra) or None
     amount = Decimal(parse_fields(ctx, {"amount": kv["amount"]}, ADD_PARSERS, label_prefix="opp.f.")["amount"]) \
         if kv.get("amount") else None
     opps.change_stage(ctx, o, to, note=note, actual_amount=amount, contract_no=kv.get("contract") or None,

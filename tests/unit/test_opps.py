@@ -40,6 +40,16 @@ def test_opp_add_one_line(sales):
     assert o.stage == "initial" and o.competitors == "用友" and o.name == "ERP财务模块"
 
 
+def test_opp_add_values_with_spaces(sales):
+    a = chat(sales, "alice")
+    a.send("/opp add ABC2026001 ERP upgrade amount=600k close=next friday competitors=SAP, Oracle")
+    o = opp(sales)
+    assert o.name == "ERP upgrade" and o.competitors == "SAP, Oracle"
+    assert str(o.expected_close_date) == "2026-12-04"  # now is Monday 2026-11-23
+    a.send("/opp stage ABC2026001OP01 lost reason=price too high, went with SAP")
+    assert opp(sales).lost_reason == "price too high, went with SAP"
+
+
 def test_opp_add_by_name_and_second_code(sales):
     a = chat(sales, "alice")
     a.send("/opp add 云栖 first amount=1000 close=2026-12-01")
