@@ -17,11 +17,11 @@ from handlers.commands import command
 from handlers.context import Ctx
 from handlers.dialogs import engine as dialogs
 from handlers.dialogs import opp_add
-from handlers.errors import InvalidInput
+from handlers.errors import InvalidInput, NotFound
 from handlers.i18n import enum_label, parse_enum
 from handlers.lookup import resolve_customer
 from handlers.paging import page_of, split_page
-from handlers.permissions import team_ids
+from handlers.permissions import customer_filter, team_ids
 from handlers.services import opportunities as opps
 from handlers.services.customer_card import opp_item, staff_name
 from handlers.services.customer_fields import parse_amount, parse_close_date, parse_text, split_args
@@ -55,7 +55,22 @@ def cmd_opp(ctx: Ctx, args: str) -> Reply:
     if not head or head.lower() in _LIST_WORDS or head.lower().startswith(("stage:", "阶段:")) \
             or re.fullmatch(r"p\d+", head):
         return list_opps(ctx, args.strip())
+    if re.fullmatch(r"[A-Za-z]{2,6}\d{7}", head):  # a customer's code: that customer's opportunities
+        return customer_opps(ctx, head, rest.strip())
     return opp_card(ctx, opps.get_visible(ctx, head))
+
+
+def customer_opps(ctx: Ctx, code: str, rest: str) -> Reply:
+    c = ctx.session.scalar(select(Customer).where(Customer.code == code.upper(), customer_filter(ctx)))
+    if c is None:
+        raise NotFound("opp.not_found", code=code)  # exactly as an opportunity code that does not exist
+    _, page = split_page(rest)
+    rows = list(ctx.session.scalars(select(Opportunity).where(Opportunity.customer_id == c.id)
+                                    .order_by(Opportunity.code)))
+    lp = page_of(ctx, rows, title=ctx.t("opp.customer_title", code=c.code, name=c.name), page=page,
+                 cmd=f"/opp {c.code}", item=lambda o: opp_item(ctx, o), empty_key="opp.list_empty")
+    buttons = Buttons((Button(ctx.t("opp.btn.new"), Action(f"/opp add {c.code}"), "primary"),))
+    return Reply(views=(lp, buttons))
 
 
 def add(ctx: Ctx, args: str) -> Reply:

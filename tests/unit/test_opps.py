@@ -148,3 +148,14 @@ def test_opp_pipeline_report_counts_per_stage_and_owner(sales):
     assert "zed" in out and "alice" in out
     with session_scope(sales.engine) as s:
         assert s.scalar(select(Staff).where(Staff.name == "alice"))
+
+
+def test_opp_with_a_customer_code_lists_that_customers_opportunities(sales):
+    a = chat(sales, "alice")
+    a.send("/opp add ABC2026001 ERP amount=1000 close=2026-12-31")
+    out = a.send("/opp ABC2026001")
+    assert "ABC2026001OP01 ERP" in out and "/opp add ABC2026001" in a.choices()
+    with session_scope(sales.engine) as s:
+        zed = s.scalar(select(Staff).where(Staff.name == "zed"))
+        other = f.customer(s, name="Hidden Co", owner=zed).code
+    assert a.send(f"/opp {other}") == a.send("/opp ABC2026999")  # hidden reads like missing
