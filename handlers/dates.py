@@ -30,6 +30,7 @@ from zoneinfo import ZoneInfo
 from handlers.errors import InvalidInput
 
 EXAMPLES = {"en": "next friday 3pm", "zh": "下周五下午3点"}
+MAX_YEARS = 10  # how far ahead a follow-up may be
 
 _CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8,
               "九": 9}
@@ -329,7 +330,7 @@ def parse_when(text: str, *, now: datetime, tz: ZoneInfo | str, lang: str | None
     try:
         parts = _Rules(normalize(raw), now_local.date(), now_local).run()
         dt = _combine(parts, now_local, zone, rem) if parts is not None else None
-    except ValueError:  # 2月30日, 25点, 12/45: a date or time that does not exist is refused
+    except (ValueError, OverflowError):  # 2月30日, 25点, 12/45, in 999999999 days: refused
         raise InvalidInput("when.unparseable", value=raw, example=example(lang)) from None
     if dt is None:
         dt = _dateparser(raw, now_local, zone, rem)
@@ -337,6 +338,8 @@ def parse_when(text: str, *, now: datetime, tz: ZoneInfo | str, lang: str | None
         raise InvalidInput("when.unparseable", value=raw, example=example(lang))
     if dt <= now:
         raise InvalidInput("when.past", value=raw, example=example(lang))
+    if dt.year > now.year + MAX_YEARS:  # 9999年12月5日, 5000周后: surely a typo
+        raise InvalidInput("when.unparseable", value=raw, example=example(lang))
     return dt.astimezone(ZoneInfo("UTC"))
 
 
@@ -360,7 +363,7 @@ def parse_day(text: str, *, now: datetime, tz: ZoneInfo | str, lang: str | None 
             d = today - timedelta(days=1)
         elif m := re.fullmatch(r"(\d+)\s*(?:d|days? ago|天前)", s):
             d = today - timedelta(days=int(m[1]))
-    except ValueError:
+    except (ValueError, OverflowError):
         d = None
     if d is None:
         raise InvalidInput("when.bad_day", value=text, example="2026-11-01")

@@ -114,7 +114,7 @@ def add_contact(ctx: Ctx, args: str) -> Reply:
 
 def _request_id(args: str) -> tuple[int, str]:
     head, _, rest = args.strip().partition(" ")
-    if not head.isdigit():
+    if not head.isdigit() or not 0 < int(head) < 2**63:
         raise NotFound("appr.not_found")
     return int(head), rest.strip()
 

@@ -203,7 +203,8 @@ def test_dates_past_is_refused_with_example(phrase: str) -> None:
 @pytest.mark.parametrize("phrase", ["blah", "", "回头再说", "asap-ish", "2月30日", "25点", "x" * 200,
                                     "12月5日星期五", "尽快", "晚点", "下周二或周三",
                                     "tomorrow 25:00", "tomorrow 10:75", "2026-13-01", "12/45",
-                                    "tomorrow 3pm 4pm", "明天 后天"])
+                                    "tomorrow 3pm 4pm", "明天 后天", "in 999999999 days", "99999999天后",
+                                    "in 99999999999999999999 hours", "9999年12月5日", "5000周后"])
 def test_dates_unparseable_is_refused_with_example(phrase: str) -> None:
     with pytest.raises(InvalidInput) as e:
         parse_when(phrase, now=NOW, tz=SH, lang="en")
@@ -225,6 +226,7 @@ def test_dates_parse_day_allows_the_past(phrase: str, expected: str) -> None:
     assert local(parse_day(phrase, now=NOW, tz=SH)) == expected
 
 
-def test_dates_parse_day_refuses_garbage() -> None:
+@pytest.mark.parametrize("phrase", ["someday", "99999999d", "0000-01-01"])
+def test_dates_parse_day_refuses_garbage(phrase) -> None:
     with pytest.raises(InvalidInput):
-        parse_day("someday", now=NOW, tz=SH)
+        parse_day(phrase, now=NOW, tz=SH)

@@ -109,6 +109,14 @@ def test_followups_unknown_method_word_is_named(core, world, engine) -> None:
     assert out == "⚠ " + t("en", "lookup.not_found", query=f"{world['bobco']} fone")
 
 
+@pytest.mark.parametrize("cmd", ["/log undo {n}", "/log next {n} tomorrow", "/log edit {n} content=x",
+                                 "/followups done {n}", "/followups snooze {n} 1d", "/customer approve {n}"])
+def test_followups_huge_ids_read_like_missing(core, world, engine, cmd) -> None:
+    w = ConsoleSession(core, user="wang")  # speaks Chinese: an unexpected error would show err.internal
+    out = w.send(cmd.format(n="9" * 25))
+    assert out.startswith("⚠") and all(t(lang, "err.internal", ref="X")[:5] not in out for lang in ("en", "zh"))
+
+
 def test_followups_rep_cannot_log_on_another_reps_customer(core, world, engine) -> None:
     a = ConsoleSession(core, user="alice")
     out = a.send(f"/log {world['bobco']} phone: sneaky")
