@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import or_, select
+from sqlalchemy import literal, or_, select
 
 from handlers.commands import command
 from handlers.commands.customers import apply_filters, parse_filters
@@ -57,7 +57,8 @@ def cmd_pool(ctx: Ctx, args: str) -> Reply:
     q = apply_filters(ctx, select(Customer).where(Customer.owner_id.is_(None)), filters)
     if query:
         norm = normalize_name(query)
-        q = q.where(or_(Customer.code == query.upper(), Customer.name_norm.contains(norm)))
+        q = q.where(or_(Customer.code == query.upper(),
+                        Customer.name_norm.contains(norm, autoescape=True) if norm else literal(False)))
     rows = list(ctx.session.scalars(q.order_by(Customer.pooled_at.desc(), Customer.code).limit(2000)))
 
     def item(c: Customer) -> ListItem:

@@ -173,3 +173,11 @@ def test_pool_no_match_is_not_called_empty(org):
     assert "Pooled Inc" in c.send("/pool")
     out = c.send("/pool zzz")
     assert "Pooled Inc" not in out and t("en", "own.pool_no_match") in out
+
+
+def test_pool_and_search_wildcards_are_plain_text(org):
+    c = chat(org, "alice")
+    assert "Pooled Inc" not in c.send("/pool %")
+    assert "Pooled Inc" not in c.send("/pool _")
+    assert c.send("/customer %").startswith("⚠")
+    assert c.send("/claim %").startswith("⚠")
