@@ -117,6 +117,20 @@ def test_followups_huge_ids_read_like_missing(core, world, engine, cmd) -> None:
     assert out.startswith("⚠") and all(t(lang, "err.internal", ref="X")[:5] not in out for lang in ("en", "zh"))
 
 
+def test_followups_missing_colon_offers_the_fixed_line(core, world, engine) -> None:
+    a = ConsoleSession(core, user="alice")
+    fixed = f"/log {world['acme']} phone positive: budget 600k"
+    out = a.send(f"/log {world['acme']} phone positive budget 600k")
+    assert out.startswith("⚠ " + t("en", "fu.colon_fix", cmd=fixed)) and len(a.choices()) == 1
+    assert rows(engine, world["acme"]) == []
+    a.press(1)
+    [fu] = rows(engine, world["acme"])
+    assert (fu.method, fu.feedback, fu.content) == ("phone", "positive", "budget 600k")
+    # nobody's customer, or someone else's: the usage, never a hint that it exists
+    for q in ("Nobody phone talked", f"{world['bobco']} phone talked"):
+        assert a.send(f"/log {q}") == "⚠ " + t("en", "fu.need_colon", query=q, usage=t("en", "usage.log"))
+
+
 def test_followups_rep_cannot_log_on_another_reps_customer(core, world, engine) -> None:
     a = ConsoleSession(core, user="alice")
     out = a.send(f"/log {world['bobco']} phone: sneaky")
@@ -362,7 +376,7 @@ def test_followups_log_chinese_without_spaces_and_missing_colon(core, world, eng
     (fu,) = rows(engine, world["yq2"])
     assert (fu.method, fu.feedback, fu.content) == ("wechat", "neutral", "发了资料")
     out = ConsoleSession(core, user="alice").send("/log Acme phone called them about it")
-    assert out.startswith("⚠") and "/log CUSTOMER" in out
+    assert out.startswith("⚠") and f"/log {world['acme']} phone: called them about it" in out
     assert rows(engine, world["acme"]) == []
 
 
