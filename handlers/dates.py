@@ -62,6 +62,7 @@ def normalize(text: str) -> str:
     s = unicodedata.normalize("NFKC", text).strip().lower()
     s = _CN_NUM.sub(lambda m: str(cn_number(m.group(1))), s)
     s = s.replace("今晚", "今天晚上").replace("明晚", "明天晚上").replace("明早", "明天上午")
+    s = re.sub(r"\bfrom today\b", "from now", s)  # "a week from today": relative, not today
     s = s.replace("半小时", "30分钟").replace("半个小时", "30分钟").replace("半个月", "15天")
     s = re.sub(r"((?:周|星期|礼拜)[一二三四五六日天1-7]|[号底末])\s*(?:之前|以前|前)$", r"\1", s)  # 周五前: by Friday
     s = re.sub(r"(\d{1,2}\s*[点:]\s*(?:\d{1,2}|半)?)\s*(?:到|至|-|~)\s*\d{1,2}\s*[点:]?\s*(?:\d{1,2}|半)?\s*$",
