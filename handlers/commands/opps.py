@@ -118,10 +118,8 @@ def list_opps(ctx: Ctx, args: str) -> Reply:
         lw = w.lower()
         if lw in ("mine", "my", "我的"):
             scope = "mine"
-        elif lw in ("team", "团队"):
-            scope = "team"
-        elif lw in ("all", "全部"):
-            scope = "all"
+        elif lw in ("team", "团队", "all", "全部"):  # only what one may see: a rep's own, a manager's team
+            scope = {"rep": "mine", "manager": "team"}.get(ctx.role, "team" if lw in ("team", "团队") else "all")
         elif lw.split(":")[0] in ("stage", "阶段") and ":" in lw:
             v = w.split(":", 1)[1]
             stages = opps.OPEN if v.lower() in ("open", "进行中") else (parse_enum("stage", v, lang=ctx.lang),)
