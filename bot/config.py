@@ -51,6 +51,10 @@ class Config(BaseSettings):
             raise ValueError("use sqlite:///… or postgresql+psycopg://…")
         if u.get_backend_name() == "postgresql" and u.get_driver_name() != "psycopg":
             raise ValueError("use the psycopg driver: postgresql+psycopg://…")
+        if u.get_backend_name() == "sqlite" and u.database in (None, "", ":memory:"):
+            raise ValueError("give a file: sqlite:///./data/crm.db (an in-memory database would lose everything)")
+        if u.get_backend_name() == "postgresql" and not u.database:
+            raise ValueError("name the database: postgresql+psycopg://user@host:5432/crm")
         return v
 
     @field_validator("log_level")

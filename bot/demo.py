@@ -49,11 +49,10 @@ def hint(a: app_mod.App, user: str) -> str:
         st = s.query(Staff).filter(Staff.name == user).one_or_none()
     if st is None:
         return f"No staff member {user!r} in the demo. Try: crm-bot demo --as {DEFAULT_USER}"
-    other = "/lang en switches to English" if st.lang == "zh" else "/lang zh switches to Chinese"
+    lang = st.lang or "en"
     tips = TIPS.get(st.role, TIPS["rep"])
-    role = t("en", f"enum.role.{st.role}")
-    return (f"You are {st.name}, {role} in team {st.team or '-'}. Try /help, {tips} — {other}; "
-            f"a number presses a button; Ctrl-D quits.")
+    return t(lang, "console.demo_hint", name=st.name, role=t(lang, f"enum.role.{st.role}"), team=st.team or "-",
+             tips=tips, other=t(lang, "console.demo_other"))
 
 
 def run(*, db: str, user: str | None, console: bool) -> int:

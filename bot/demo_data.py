@@ -136,11 +136,12 @@ class Demo:
 
         year = sp.created_at.astimezone(self.tz).year
         name = self.company_name(sp.industry)
+        lang = "zh" if (sp.owner or sp.prev_owner).lang == "zh" else "en"  # type: ignore[union-attr]
         c = Customer(code=codes.customer_code(self.s, abbr=self.st.company_abbr, year=year), name=name,
                      name_norm=normalize_name(name), industry=sp.industry, type=sp.type, grade="C",
                      address=self.address() if self.rng.random() < 0.85 else None,
-                     demand=self.rng.choice(W.DEMANDS) if self.rng.random() < 0.7 else None,
-                     source=self.rng.choice(W.SOURCES), owner_id=sp.owner.id if sp.owner else None,
+                     demand=self.rng.choice(W.DEMANDS[lang]) if self.rng.random() < 0.7 else None,
+                     source=self.rng.choice(W.SOURCES[lang]), owner_id=sp.owner.id if sp.owner else None,
                      created_by_id=(sp.owner or sp.prev_owner).id,  # type: ignore[union-attr]
                      created_at=sp.created_at, updated_at=sp.created_at)
         self.s.add(c)

@@ -70,11 +70,15 @@ TITLES = ("总经理", "采购经理", "IT主管", "财务总监", "行政经理
 MOBILE_PREFIXES = ("130", "131", "135", "136", "138", "139", "150", "152", "158", "177", "180", "186", "188", "199")
 
 TAGS = ("高预算", "决策周期短", "竞品客户", "转介绍客户", "重点客户", "政府项目", "价格敏感")
-SOURCES = ("trade show", "online form", "referral", "website", "cold call")
-DEMANDS = ("希望替换现有的 Excel 管理方式，统一管理客户和订单。", "需要一套支持多门店的库存和会员系统。",
-           "关注数据安全，要求私有化部署。", "计划明年上半年上线，预算已批。", "想先小范围试用，再决定是否全面采购。",
-           "需要与现有 ERP 对接，接口要求较多。", "Looking for a cloud solution with English and Chinese UI.",
-           "Wants a quote for 50 seats and on-site training.")
+# free text is in the language of the rep who entered it
+SOURCES = {"zh": ("展会推广", "线上表单", "转介绍", "官网", "电话开发"),
+           "en": ("trade show", "online form", "referral", "website", "cold call")}
+DEMANDS = {"zh": ("希望替换现有的 Excel 管理方式，统一管理客户和订单。", "需要一套支持多门店的库存和会员系统。",
+                  "关注数据安全，要求私有化部署。", "计划明年上半年上线，预算已批。", "想先小范围试用，再决定是否全面采购。",
+                  "需要与现有 ERP 对接，接口要求较多。"),
+           "en": ("Looking for a cloud solution with English and Chinese UI.",
+                  "Wants a quote for 50 seats and on-site training.", "Needs to connect the CRM to their ERP.",
+                  "Budget approved for next year; wants to start small with a pilot.")}
 
 PRODUCTS = ("CRM 标准版年费", "CRM 专业版年费", "云服务器资源包", "技术支持服务包", "定制开发", "实施与培训服务",
             "数据迁移服务", "API 对接模块")

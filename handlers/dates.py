@@ -30,6 +30,7 @@ from zoneinfo import ZoneInfo
 from handlers.errors import InvalidInput
 
 EXAMPLES = {"en": "next friday 3pm", "zh": "下周五下午3点"}
+MAX_YEARS = 10  # how far ahead a follow-up may be
 
 _CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8,
               "九": 9}
@@ -61,6 +62,7 @@ def normalize(text: str) -> str:
     s = unicodedata.normalize("NFKC", text).strip().lower()
     s = _CN_NUM.sub(lambda m: str(cn_number(m.group(1))), s)
     s = s.replace("今晚", "今天晚上").replace("明晚", "明天晚上").replace("明早", "明天上午")
+    s = re.sub(r"\bfrom today\b", "from now", s)  # "a week from today": relative, not today
     s = s.replace("半小时", "30分钟").replace("半个小时", "30分钟").replace("半个月", "15天")
     s = re.sub(r"((?:周|星期|礼拜)[一二三四五六日天1-7]|[号底末])\s*(?:之前|以前|前)$", r"\1", s)  # 周五前: by Friday
     s = re.sub(r"(\d{1,2}\s*[点:]\s*(?:\d{1,2}|半)?)\s*(?:到|至|-|~)\s*\d{1,2}\s*[点:]?\s*(?:\d{1,2}|半)?\s*$",
@@ -125,8 +127,10 @@ class _Rules:
         """The parts, or None when some of the text is not understood (dateparser gets it then)."""
         for rules in (self._absolute, self._named, self._weekdays, self._relative_rules, self._clocks):
             rules(self.p, self.today)
+        if self.p.clash:  # two different days or times: refused rather than guessed
+            raise ValueError("clash")
         rest = _FILLER.sub(" ", self.s).strip()
-        if rest or self.p.clash or not self.hits:
+        if rest or not self.hits:
             return None
         return self.p
 
@@ -196,10 +200,10 @@ class _Rules:
         return date(int(year), month, day) if year else _yearless(self.today, month, day)
 
     def _month_day(self, add: int, day: int) -> date:
-        d = _add_months(self.today.replace(day=1), add).replace(day=day)
-        if add == 0 and d < self.today:
-            d = _add_months(self.today.replace(day=1), 1).replace(day=day)
-        return d
+        first = _add_months(self.today.replace(day=1), add)
+        if add == 0 and (day < self.today.day or day > calendar.monthrange(first.year, first.month)[1]):
+            first = _add_months(first, 1)  # 5号 after the 5th, 31号 in November: the next such day
+        return first.replace(day=day)
 
     def _workday(self) -> date:
         d = self.today + timedelta(days=1)
@@ -237,7 +241,9 @@ class _Rules:
             self.p.set_day(_add_months(self.today, n))
 
     def _clock(self, hour: int, minute: int, *, half: str | None) -> None:
-        if self.p.hour is not None or hour > 23 or minute > 59:
+        if hour > 23 or minute > 59:
+            raise ValueError("no such time")  # 25:00: refused, never guessed by dateparser
+        if self.p.hour is not None:
             self.p.clash = True
             return
         if half in _PM_HALVES and hour < 12 or half == "中午" and hour < 6:
@@ -325,14 +331,16 @@ def parse_when(text: str, *, now: datetime, tz: ZoneInfo | str, lang: str | None
     try:
         parts = _Rules(normalize(raw), now_local.date(), now_local).run()
         dt = _combine(parts, now_local, zone, rem) if parts is not None else None
-    except ValueError:  # 2月30日, 25点
-        dt = None
+    except (ValueError, OverflowError):  # 2月30日, 25点, 12/45, in 999999999 days: refused
+        raise InvalidInput("when.unparseable", value=raw, example=example(lang)) from None
     if dt is None:
         dt = _dateparser(raw, now_local, zone, rem)
     if dt is None:
         raise InvalidInput("when.unparseable", value=raw, example=example(lang))
     if dt <= now:
         raise InvalidInput("when.past", value=raw, example=example(lang))
+    if dt.year > now.year + MAX_YEARS:  # 9999年12月5日, 5000周后: surely a typo
+        raise InvalidInput("when.unparseable", value=raw, example=example(lang))
     return dt.astimezone(ZoneInfo("UTC"))
 
 
@@ -356,7 +364,7 @@ def parse_day(text: str, *, now: datetime, tz: ZoneInfo | str, lang: str | None 
             d = today - timedelta(days=1)
         elif m := re.fullmatch(r"(\d+)\s*(?:d|days? ago|天前)", s):
             d = today - timedelta(days=int(m[1]))
-    except ValueError:
+    except (ValueError, OverflowError):
         d = None
     if d is None:
         raise InvalidInput("when.bad_day", value=text, example="2026-11-01")

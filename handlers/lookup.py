@@ -61,7 +61,7 @@ def find_customers(ctx: Ctx, query: str, *, limit: int = 50) -> list[Customer]:
     norm = normalize_name(q)
     conds = []
     if norm:
-        conds.append(Customer.name_norm.contains(norm))
+        conds.append(Customer.name_norm.contains(norm, autoescape=True))
     phone = normalize_phone(q)
     contact_ids = select(Contact.customer_id).where(
         or_(Contact.name == q, *( [Contact.phone == phone] if len(phone) >= 6 else [] ),

@@ -82,11 +82,13 @@ class Core:
             _ = self.secret  # load it before the unit of work: never open a second transaction inside one
         wrote = False
         ref = None
+        lang = inbound.lang_hint
         try:
             with session_scope(self.engine) as session:
                 if inbound.update_key and not _first_delivery(session, inbound, now):
                     return Reply()
                 ctx = self.context(session, inbound, now)
+                lang = ctx.lang  # even an unexpected error answers in the user's language
                 try:
                     r = self._dispatch(ctx, inbound)
                 except Ambiguous as e:
@@ -103,7 +105,7 @@ class Core:
             ref = error_ref()
             log.exception("unhandled error, ref %s", ref)
         if ref:
-            return Reply(views=(Error(t(inbound.lang_hint, "err.internal", ref=ref)),))
+            return Reply(views=(Error(t(lang, "err.internal", ref=ref)),))
         if wrote:
             self.outbox_written()
         return r

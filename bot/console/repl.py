@@ -9,7 +9,7 @@ from pathlib import Path
 
 from bot.console.driver import ConsoleSession, ConsoleTransport
 from bot.outbox import Sender
-from handlers.i18n import norm_lang
+from handlers.i18n import norm_lang, t
 from handlers.router import Core
 from storage.db import session_scope
 from storage.models import Staff
@@ -49,13 +49,13 @@ def run(core: Core, user: str, *, out=sys.stdout, inp=sys.stdin) -> int:  # noqa
     tty = inp.isatty()
     if tty:
         _setup_readline()
-        print(f"crm-bot console — {user}. /help for commands, a number presses a button, Ctrl-D quits.", file=out)
+        print(t(lang, "console.banner", user=user), file=out)
 
     def flush_notifications() -> None:
         before = len(transport.sent)
         sender.drain()
         for d in transport.sent[before:]:
-            where = "#service" if d.chat_ref == "#service" else "you"
+            where = t(lang, "console.from_service" if d.chat_ref == "#service" else "console.to_you")
             print(f"\n📨 [{where}]\n{d.text}", file=out)
             session.view(d.reply, scope="c:#service" if d.chat_ref == "#service" else f"u:@{user}")
 

@@ -59,6 +59,7 @@ def add(ctx: Ctx, args: str) -> Reply:
     if not args:
         return dialogs.start(ctx, "customer_add")
     pos, kv = split_args(args, {**FIELD_KEYS, "force": "force"}, glue=True)
+    _refuse_unknown_keys(ctx, pos)
     force = kv.pop("force", "") not in ("", "0", "no")
     if pos and "name" not in kv:
         kv["name"] = " ".join(pos)
@@ -69,6 +70,19 @@ def add(ctx: Ctx, args: str) -> Reply:
     return customer_add.finish_add(ctx, values, force=force)
 
 
+def _refuse_unknown_keys(ctx: Ctx, words: list[str]) -> None:
+    """`foo=bar` with a key we do not know is a typo, not part of a name: say which fields exist
+    (their Chinese spellings in a Chinese chat)."""
+    for w in words:
+        m = re.match(r"^([^\W\d][\w-]{0,19})[=＝]", w)
+        if m:
+            names: dict[str, str] = {}
+            for key, canon in FIELD_KEYS.items():
+                if canon not in names or (ctx.lang == "zh" and names[canon].isascii() and not key.isascii()):
+                    names[canon] = key
+            raise InvalidInput("cust.err.unknown_field", field=m.group(1), fields=", ".join(names.values()))
+
+
 # ---------------------------------------------------------------- edit
 
 
@@ -77,6 +91,7 @@ def edit(ctx: Ctx, args: str) -> Reply:
     if not pos:
         return dialogs.start(ctx, "customer_edit_field")
     c = resolve_customer(ctx, pos[0])
+    _refuse_unknown_keys(ctx, pos[1:])
     if not kv:
         if ctx.surface == "form":
             d = dialogs.DIALOGS["customer_edit"]
@@ -99,7 +114,7 @@ def add_contact(ctx: Ctx, args: str) -> Reply:
 
 def _request_id(args: str) -> tuple[int, str]:
     head, _, rest = args.strip().partition(" ")
-    if not head.isdigit():
+    if not head.isdigit() or not 0 < int(head) < 2**63:
         raise NotFound("appr.not_found")
     return int(head), rest.strip()
 

@@ -1,7 +1,8 @@
 """/export KIND — the rows of one kind as an .xlsx file (see handlers.exporting for the columns).
 
-Admins and managers get every row; a rep gets the rows of the customers they own; agents and supervisors
-may export tickets (all service records).
+`/export KIND csv|json` writes that format instead. Admins get every row; a manager the rows of their team's
+customers (and the pool); a rep the rows of the customers they own; agents and supervisors may export
+tickets (all service records).
 """
 
 from __future__ import annotations
@@ -16,10 +17,12 @@ from handlers.commands import command
 from handlers.context import Ctx
 from handlers.errors import Forbidden
 from handlers.i18n import LANGS, t
+from handlers.permissions import customer_filter
 from handlers.views import Action, Button, Buttons, FileRef, Reply, Text
-from storage.models import Customer
 
 SERVICE_KINDS = ("tickets",)
+FORMATS = {"xlsx": exporting.XLSX_MIME, "excel": exporting.XLSX_MIME, "csv": "text/csv",
+           "json": "application/json"}
 
 
 def allowed_kinds(ctx: Ctx) -> tuple[str, ...]:
@@ -42,8 +45,8 @@ def scope(ctx: Ctx, kind: str) -> ColumnElement[bool] | None:
     """Which customers' rows the actor may export (None: all)."""
     if kind not in allowed_kinds(ctx):
         raise Forbidden("export.forbidden", kind=ctx.t(f"export.kind.{kind}"))
-    if ctx.role == "rep":
-        return Customer.owner_id == ctx.staff.id  # type: ignore[union-attr]
+    if ctx.role in ("rep", "manager"):
+        return customer_filter(ctx)
     return None
 
 
@@ -54,16 +57,20 @@ def _menu(ctx: Ctx, text_key: str, **params: object) -> Reply:
 
 @command("export", aliases=("导出",), roles=("admin", "manager", "rep", "agent", "supervisor"))
 def cmd_export(ctx: Ctx, args: str) -> Reply:
-    word = args.strip().split()[0] if args.strip() else ""
-    if not word:
+    words = args.split()
+    if not words:
         return _menu(ctx, "export.choose")
-    kind = match_kind(word)
+    fmt = words.pop().lower() if len(words) > 1 and words[-1].lower() in FORMATS else "xlsx"
+    fmt = "xlsx" if fmt == "excel" else fmt
+    kind = match_kind(" ".join(words))
     if kind is None:
-        return _menu(ctx, "export.unknown", value=word)
+        return _menu(ctx, "export.unknown", value=" ".join(words)[:60])
     rows = exporting.build_rows(ctx.session, kind, tz=ctx.tz, where=scope(ctx, kind))
-    name = f"{kind}-{ctx.now.astimezone(ctx.tz):%Y%m%d-%H%M}.xlsx"
+    name = f"{kind}-{ctx.now.astimezone(ctx.tz):%Y%m%d-%H%M}.{fmt}"
     path = Path(tempfile.mkdtemp(prefix="crm-export-")) / name
-    path.write_bytes(exporting.to_xlsx(rows, kind))
+    with path.open("wb") as out:
+        exporting.write(rows, kind, fmt, out)
     label = ctx.t(f"export.kind.{kind}")
-    return Reply(views=(Text(ctx.t("export.done", count=len(rows), kind=label)),),
-                 file=FileRef(path=str(path), name=name, mime=exporting.XLSX_MIME, title=label))
+    key = "export.done" if fmt == "xlsx" else "export.done_as"
+    return Reply(views=(Text(ctx.t(key, count=len(rows), kind=label, fmt=fmt.upper())),),
+                 file=FileRef(path=str(path), name=name, mime=FORMATS[fmt], title=label))

@@ -17,9 +17,9 @@ from handlers.dialogs import engine as dialogs
 from handlers.dialogs import log_call
 from handlers.errors import InvalidInput, NotFound
 from handlers.i18n import ENUMS, LANGS, catalog, enum_label, match_enum, parse_enum
-from handlers.lookup import resolve_customer
+from handlers.lookup import Ambiguous, resolve_customer
 from handlers.services import followups as svc
-from handlers.views import Action, Button, Buttons, Fields, Header, Reply, Text
+from handlers.views import Action, Button, Buttons, Error, Fields, Header, Reply, Text
 from storage.models import Customer, FollowUp
 
 SALES_ROLES = ("rep", "manager", "admin")
@@ -144,7 +144,12 @@ def cmd_log(ctx: Ctx, args: str) -> Reply:
         customer = resolve_customer(ctx, query)
     except NotFound:
         if m is None and len(query.split()) > 2:  # "/log Acme phone called them" — the colon is missing
+            fixed = _colon_fix(ctx, query)
+            if fixed:
+                return Reply(views=(Error(ctx.t("fu.colon_fix", cmd=fixed)),
+                                    Buttons((Button(ctx.t("fu.btn.log_it"), Action(fixed), style="primary"),))))
             raise InvalidInput("fu.need_colon", query=query, usage=ctx.t("usage.log")) from None
+        _refuse_unknown_words(ctx, query)
         raise
     svc.check_can_log(ctx, customer)
     content, extras = split_body(body)
@@ -162,6 +167,34 @@ def cmd_log(ctx: Ctx, args: str) -> Reply:
     fu = svc.log_followup(ctx, customer=customer, method=method or "phone", content=content, feedback=feedback,
                           next_at=next_at, result=result)
     return confirmation(ctx, fu, customer)
+
+
+def _colon_fix(ctx: Ctx, query: str) -> str | None:
+    """`ABC2026001 phone positive budget 600k` → `/log ABC2026001 phone positive: budget 600k` when the first
+    word is a customer the actor sees."""
+    first, _, rest = query.partition(" ")
+    try:
+        customer = resolve_customer(ctx, first)
+    except (NotFound, Ambiguous):
+        return None
+    words, head = rest.split(), []
+    while words and len(head) < 2 and (match_enum("method", words[0]) or match_enum("feedback", words[0])):
+        head.append(words.pop(0))
+    return f"/log {' '.join([customer.code, *head])}: {' '.join(words)}" if words else None
+
+
+def _refuse_unknown_words(ctx: Ctx, query: str) -> None:
+    """`/log ABC2026001 fone: …`: the customer is known, the words after it are not a method or feedback."""
+    first, _, rest = query.partition(" ")
+    if not rest.strip():
+        return
+    try:
+        customer = resolve_customer(ctx, first)
+    except (NotFound, Ambiguous):
+        return
+    labels = {k: ", ".join(enum_label(ctx.lang, k, v) for v in ENUMS[k]) for k in ("method", "feedback")}
+    raise InvalidInput("fu.unknown_words", code=customer.code, words=rest.strip(), methods=labels["method"],
+                       feedbacks=labels["feedback"])
 
 
 def _id_and_rest(args: str, usage: str) -> tuple[str, str]:

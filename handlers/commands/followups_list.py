@@ -40,24 +40,27 @@ def cmd_followups(ctx: Ctx, args: str) -> Reply:
         return _snooze(ctx, tail.strip())
     if word in ("team", "团队") and ctx.role in ("manager", "admin"):
         owners, cmd = (None if ctx.role == "admin" else team_ids(ctx)), "/followups team"
+        title_key = "fu.team_title"
     elif not word:
-        owners, cmd = {ctx.staff.id}, "/followups"
+        owners, cmd, title_key = {ctx.staff.id}, "/followups", "fu.list_title"
     else:
         raise InvalidInput("fu.usage", usage=ctx.t("fu.usage_followups"))
     total, overdue = svc.count_due(ctx, owners)
     page = clamp(page, total, PAGE)
     rows = svc.due_followups(ctx, owners, offset=(page - 1) * PAGE, limit=PAGE)
     today_end = ctx.local(ctx.now).replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1)
-    title = ctx.t("fu.list_title", total=total, overdue=overdue)
+    title = ctx.t(title_key, total=total, overdue=overdue)
+    names = {} if owners == {ctx.staff.id} else dict(ctx.session.execute(select(Staff.id, Staff.name).where(
+        Staff.id.in_({c.owner_id for _, c in rows}))).all())
     lp = page_of(ctx, rows, title=title, page=page, cmd=cmd, size=PAGE, empty_key="fu.list_empty",
-                 item=lambda r: _item(ctx, r[0], r[1], today_end), total=total)
+                 item=lambda r: _item(ctx, r[0], r[1], today_end, names.get(r[1].owner_id)), total=total)
     return Reply(views=(lp,))
 
 
-def _item(ctx: Ctx, fu: FollowUp, c: Customer, today_end: datetime) -> ListItem:
+def _item(ctx: Ctx, fu: FollowUp, c: Customer, today_end: datetime, owner: str | None = None) -> ListItem:
     due = fu.next_followup_at
     tag = "fu.tag.overdue" if due < ctx.now else "fu.tag.today" if due < today_end else "fu.tag.upcoming"
-    text = f"{ctx.t(tag)} {fmt_when(ctx, due)} · {c.code} {c.name}"
+    text = f"{ctx.t(tag)} {fmt_when(ctx, due)} · {c.code} {c.name}" + (f" · {owner}" if owner else "")
     detail = f"{enum_label(ctx.lang, 'method', fu.method)}: {_snippet(fu.content)}"
     return ListItem(text=text, detail=detail, buttons=(
         Button(ctx.t("fu.btn.done"), Action(f"/followups done {fu.id}"), style="primary"),
@@ -102,6 +105,8 @@ def cmd_history(ctx: Ctx, args: str) -> Reply:
     method = parse_enum("method", method, lang=ctx.lang) if method else None
     start = _day(ctx, filters.get("from") or filters.get("从"))
     end = _day(ctx, filters.get("to") or filters.get("到"))
+    if start and end and start > end:
+        raise InvalidInput("fu.history_range")
     customer = resolve_customer(ctx, query)
     rows = svc.history(ctx, customer, method=method, start=start,
                        end=end + timedelta(days=1) if end else None)
@@ -109,7 +114,7 @@ def cmd_history(ctx: Ctx, args: str) -> Reply:
         Staff.id.in_({f.staff_id for f in rows}))).all()) if rows else {}
     base = "/history " + rest
     lp = page_of(ctx, rows, title=ctx.t("fu.history_title", code=customer.code, name=customer.name),
-                 page=page, cmd=base, empty_key="fu.history_empty",
+                 page=page, cmd=base, empty_key="fu.history_none_match" if filters else "fu.history_empty",
                  item=lambda f: _history_item(ctx, f, names))
     return Reply(views=(lp,))
 

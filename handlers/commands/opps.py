@@ -17,11 +17,11 @@ from handlers.commands import command
 from handlers.context import Ctx
 from handlers.dialogs import engine as dialogs
 from handlers.dialogs import opp_add
-from handlers.errors import InvalidInput
+from handlers.errors import InvalidInput, NotFound
 from handlers.i18n import enum_label, parse_enum
 from handlers.lookup import resolve_customer
 from handlers.paging import page_of, split_page
-from handlers.permissions import team_ids
+from handlers.permissions import customer_filter, team_ids
 from handlers.services import opportunities as opps
 from handlers.services.customer_card import opp_item, staff_name
 from handlers.services.customer_fields import parse_amount, parse_close_date, parse_text, split_args
@@ -55,11 +55,28 @@ def cmd_opp(ctx: Ctx, args: str) -> Reply:
     if not head or head.lower() in _LIST_WORDS or head.lower().startswith(("stage:", "阶段:")) \
             or re.fullmatch(r"p\d+", head):
         return list_opps(ctx, args.strip())
+    if re.fullmatch(r"[A-Za-z]{2,6}\d{7}", head):  # a customer's code: that customer's opportunities
+        return customer_opps(ctx, head, rest.strip())
     return opp_card(ctx, opps.get_visible(ctx, head))
 
 
+def customer_opps(ctx: Ctx, code: str, rest: str) -> Reply:
+    c = ctx.session.scalar(select(Customer).where(Customer.code == code.upper(), customer_filter(ctx)))
+    if c is None:
+        raise NotFound("opp.not_found", code=code)  # exactly as an opportunity code that does not exist
+    _, page = split_page(rest)
+    rows = list(ctx.session.scalars(select(Opportunity).where(Opportunity.customer_id == c.id)
+                                    .order_by(Opportunity.code)))
+    lp = page_of(ctx, rows, title=ctx.t("opp.customer_title", code=c.code, name=c.name), page=page,
+                 cmd=f"/opp {c.code}", item=lambda o: opp_item(ctx, o), empty_key="opp.list_empty")
+    buttons = Buttons((Button(ctx.t("opp.btn.new"), Action(f"/opp add {c.code}"), "primary"),))
+    return Reply(views=(lp, buttons))
+
+
 def add(ctx: Ctx, args: str) -> Reply:
-    pos, kv = split_args(args, ADD_KEYS)
+    """`/opp add CUSTOMER NAME amount=… close=WHEN [competitors=…]`: values run to the next key (close=next
+    friday, competitors=SAP, Oracle); the name is the words before the first key."""
+    pos, kv = split_args(args, ADD_KEYS, glue=True)
     if not pos:
         return dialogs.start(ctx, "opp_add")
     c = resolve_customer(ctx, pos[0])
@@ -74,12 +91,17 @@ def add(ctx: Ctx, args: str) -> Reply:
 
 
 def stage(ctx: Ctx, args: str) -> Reply:
-    pos, kv = split_args(args, STAGE_KEYS)
+    pos, kv = split_args(args, STAGE_KEYS, glue=True)  # reason=price too high: the whole reason
     if len(pos) < 2:
         raise InvalidInput("opp.err.stage_usage")
+    extra = []
+    for key in ("amount", "contract"):  # one word each; words after them belong to the note
+        if kv.get(key) and len(kv[key].split()) > 1:
+            kv[key], rest = kv[key].split(None, 1)
+            extra.append(rest)
     o = opps.get_visible(ctx, pos[0])
     to = parse_enum("stage", pos[1], lang=ctx.lang)
-    note = kv.get("note") or " ".join(pos[2:]) or None
+    note = kv.get("note") or " ".join(pos[2:] + extra) or None
     amount = Decimal(parse_fields(ctx, {"amount": kv["amount"]}, ADD_PARSERS, label_prefix="opp.f.")["amount"]) \
         if kv.get("amount") else None
     opps.change_stage(ctx, o, to, note=note, actual_amount=amount, contract_no=kv.get("contract") or None,
@@ -96,10 +118,8 @@ def list_opps(ctx: Ctx, args: str) -> Reply:
         lw = w.lower()
         if lw in ("mine", "my", "我的"):
             scope = "mine"
-        elif lw in ("team", "团队"):
-            scope = "team"
-        elif lw in ("all", "全部"):
-            scope = "all"
+        elif lw in ("team", "团队", "all", "全部"):  # only what one may see: a rep's own, a manager's team
+            scope = {"rep": "mine", "manager": "team"}.get(ctx.role, "team" if lw in ("team", "团队") else "all")
         elif lw.split(":")[0] in ("stage", "阶段") and ":" in lw:
             v = w.split(":", 1)[1]
             stages = opps.OPEN if v.lower() in ("open", "进行中") else (parse_enum("stage", v, lang=ctx.lang),)

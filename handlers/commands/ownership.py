@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from sqlalchemy import or_, select
+from sqlalchemy import literal, or_, select
 
 from handlers.commands import command
 from handlers.commands.customers import apply_filters, parse_filters
 from handlers.context import Ctx
-from handlers.errors import InvalidInput
+from handlers.errors import InvalidInput, NotFound
 from handlers.i18n import enum_label
 from handlers.lookup import normalize_name
 from handlers.paging import page_of, split_page
@@ -21,11 +21,7 @@ from storage.models import Customer
 
 @command("handover", aliases=("交接",), roles=("manager", "admin"))
 def cmd_handover(ctx: Ctx, args: str) -> Reply:
-    pos, _ = split_args(args, {})
-    if len(pos) != 2:
-        raise InvalidInput("own.handover_usage")
-    src = find_staff(ctx, pos[0], active=False)
-    dst = find_staff(ctx, pos[1])
+    src, dst = _handover_pair(ctx, split_args(args, {})[0])
     r = staff_svc.handover(ctx, src, dst)
     views = [Text(ctx.t("own.handover_done", src=src.name, dst=dst.name, customers=r.customers,
                         opps=r.opportunities, fus=r.followups))]
@@ -33,6 +29,24 @@ def cmd_handover(ctx: Ctx, args: str) -> Reply:
         views.append(Buttons((Button(ctx.t("own.btn.deactivate", name=src.name),
                                      Action(f"/staff deactivate {src.name}"), "danger"),)))
     return Reply(views=tuple(views))
+
+
+def _handover_pair(ctx: Ctx, pos: list[str]) -> tuple:
+    """FROM and TO; unquoted names with spaces work too (`/handover Kevin Liu 陈静`): the one split
+    where both sides name staff members."""
+    if len(pos) < 2:
+        raise InvalidInput("own.handover_usage")
+    if len(pos) == 2:
+        return find_staff(ctx, pos[0], active=False), find_staff(ctx, pos[1])
+    pairs = []
+    for i in range(1, len(pos)):
+        try:
+            pairs.append((find_staff(ctx, " ".join(pos[:i]), active=False), find_staff(ctx, " ".join(pos[i:]))))
+        except NotFound:
+            continue
+    if len(pairs) != 1:
+        raise InvalidInput("own.handover_usage")
+    return pairs[0]
 
 
 @command("pool", aliases=("公海", "客户池"), roles=("rep", "manager", "admin"))
@@ -43,7 +57,8 @@ def cmd_pool(ctx: Ctx, args: str) -> Reply:
     q = apply_filters(ctx, select(Customer).where(Customer.owner_id.is_(None)), filters)
     if query:
         norm = normalize_name(query)
-        q = q.where(or_(Customer.code == query.upper(), Customer.name_norm.contains(norm)))
+        q = q.where(or_(Customer.code == query.upper(),
+                        Customer.name_norm.contains(norm, autoescape=True) if norm else literal(False)))
     rows = list(ctx.session.scalars(q.order_by(Customer.pooled_at.desc(), Customer.code).limit(2000)))
 
     def item(c: Customer) -> ListItem:
@@ -56,7 +71,7 @@ def cmd_pool(ctx: Ctx, args: str) -> Reply:
         return ListItem(f"{c.code} {c.name}", detail, buttons)
 
     lp = page_of(ctx, rows, title=ctx.t("own.pool_title"), page=page, cmd=f"/pool {text}", item=item,
-                 empty_key="own.pool_empty")
+                 empty_key="own.pool_no_match" if text.strip() else "own.pool_empty")
     return Reply(views=(lp,))
 
 

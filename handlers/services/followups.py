@@ -105,7 +105,7 @@ def log_followup(ctx: Ctx, *, customer: Customer, method: str, content: str, fee
 def get_followup(ctx: Ctx, fid: int | str) -> tuple[FollowUp, Customer]:
     """A live follow-up the actor may change, with its customer; `NotFound` otherwise."""
     try:
-        fu = ctx.session.get(FollowUp, int(fid))
+        fu = ctx.session.get(FollowUp, int(fid)) if 0 < int(fid) < 2**63 else None  # BIGINT range
     except (TypeError, ValueError):
         fu = None
     customer = ctx.session.get(Customer, fu.customer_id) if fu else None

@@ -35,7 +35,7 @@ def find_pooled(ctx: Ctx, query: str) -> Customer:
     c = ctx.session.scalar(select(Customer).where(func.upper(Customer.code) == q.upper()))
     if c is None and normalize_name(q):
         rows = list(ctx.session.scalars(select(Customer).where(
-            Customer.owner_id.is_(None), Customer.name_norm.contains(normalize_name(q))).limit(2)))
+            Customer.owner_id.is_(None), Customer.name_norm.contains(normalize_name(q), autoescape=True)).limit(2)))
         c = rows[0] if len(rows) == 1 else None
     if c is None:
         raise NotFound("lookup.not_found", query=q)

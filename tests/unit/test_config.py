@@ -35,6 +35,8 @@ def _one_line(r: subprocess.CompletedProcess | tuple[int, str], *needles: str) -
 @pytest.mark.parametrize("env, needles", [
     ({"CRM_DEFAULT_TZ": "Mars/Olympus"}, ("CRM_DEFAULT_TZ", "Mars/Olympus")),
     ({"DATABASE_URL": "not a url"}, ("DATABASE_URL",)),
+    ({"DATABASE_URL": "sqlite:///"}, ("DATABASE_URL", "file")),
+    ({"DATABASE_URL": "postgresql+psycopg://"}, ("DATABASE_URL", "name the database")),
     ({"DATABASE_URL": "postgresql+psycopg://crm:s3cret@127.0.0.1:1/crm"}, ("database error", "127.0.0.1")),
 ])
 def test_config_errors_in_a_subprocess(tmp_path, env, needles):

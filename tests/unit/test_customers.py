@@ -148,6 +148,20 @@ def _deal_customer(core):
         return c.code
 
 
+def test_customer_unknown_field_is_named_not_swallowed(team):
+    alice = chat(team, "alice")
+    out = alice.send("/customer add foo=bar")
+    assert "⚠" in out and "foo" in out and "phone" in out and customers(team) == []
+    alice.send(ONE_LINE)
+    out = alice.send("/customer edit ABC2026001 fone=13900001111")
+    assert "⚠" in out and "fone" in out
+    bob = chat(team, "bob")
+    bob.send("/lang zh")
+    assert "电话" in bob.send("/customer add 名字=张三")
+    out = alice.send("/customer edit ABC2026001 notes=budget=600k confirmed")  # only the leading words count
+    assert "⚠" not in out
+
+
 def test_customer_edit_one_line_writes_the_audit_log(team):
     alice = chat(team, "alice")
     alice.send(ONE_LINE)

@@ -42,6 +42,7 @@ TABLE = [
     ("in 2 weeks", "2026-12-07 09:00"),
     ("in a week", "2026-11-30 09:00"),
     ("3 weeks from now", "2026-12-14 09:00"),
+    ("a week from today", "2026-11-30 09:00"),
     ("in 2 hours", "2026-11-23 12:00"),
     ("in 30 minutes", "2026-11-23 10:30"),
     ("next week", "2026-11-30 09:00"),
@@ -126,6 +127,7 @@ TABLE = [
     ("下个月5号", "2026-12-05 09:00"),
     ("5号", "2026-12-05 09:00"),
     ("30号", "2026-11-30 09:00"),
+    ("31号", "2026-12-31 09:00"),  # November has no 31st: the next month that has one
     ("2026-12-05 14:30", "2026-12-05 14:30"),
     ("下周五 3pm", "2026-12-04 15:00"),
     ("１２月５日", "2026-12-05 09:00"),  # full-width digits
@@ -200,7 +202,10 @@ def test_dates_past_is_refused_with_example(phrase: str) -> None:
 
 # known gaps (refused, with an example): vague or two-choice phrases
 @pytest.mark.parametrize("phrase", ["blah", "", "回头再说", "asap-ish", "2月30日", "25点", "x" * 200,
-                                    "12月5日星期五", "尽快", "晚点", "下周二或周三"])
+                                    "12月5日星期五", "尽快", "晚点", "下周二或周三",
+                                    "tomorrow 25:00", "tomorrow 10:75", "2026-13-01", "12/45",
+                                    "tomorrow 3pm 4pm", "明天 后天", "in 999999999 days", "99999999天后",
+                                    "in 99999999999999999999 hours", "9999年12月5日", "5000周后"])
 def test_dates_unparseable_is_refused_with_example(phrase: str) -> None:
     with pytest.raises(InvalidInput) as e:
         parse_when(phrase, now=NOW, tz=SH, lang="en")
@@ -222,6 +227,7 @@ def test_dates_parse_day_allows_the_past(phrase: str, expected: str) -> None:
     assert local(parse_day(phrase, now=NOW, tz=SH)) == expected
 
 
-def test_dates_parse_day_refuses_garbage() -> None:
+@pytest.mark.parametrize("phrase", ["someday", "99999999d", "0000-01-01"])
+def test_dates_parse_day_refuses_garbage(phrase) -> None:
     with pytest.raises(InvalidInput):
-        parse_day("someday", now=NOW, tz=SH)
+        parse_day(phrase, now=NOW, tz=SH)

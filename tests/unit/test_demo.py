@@ -188,4 +188,5 @@ def test_demo_cli_opens_the_console_as_a_rep(tmp_path):
     assert r.returncode == 0, r.stderr
     assert DEFAULT_USER in r.stdout and "/help" in r.stdout
     assert tr("zh", "help.title") in r.stdout  # 李娜 reads Chinese
+    assert tr("zh", "console.demo_other") in r.stdout and "You are" not in r.stdout  # so does the intro
     assert (tmp_path / "d" / "x.db").exists()

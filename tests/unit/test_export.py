@@ -8,6 +8,7 @@ import json
 import re
 from datetime import date, timedelta
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
@@ -138,6 +139,31 @@ def test_export_chat_manager_gets_everything(core):
     c.send("/export tickets")
     ws = load_workbook(c.last_reply.file.path).active
     assert len(list(ws.values)) == 3
+
+
+def test_export_chat_manager_gets_only_their_team(core):
+    seed(core.engine)
+    with session_scope(core.engine) as s:
+        other = f.staff(s, name="olga", role="manager", team="north")
+        carl = f.staff(s, name="carl", manager=other, team="north")
+        f.customer(s, name="Northwind", owner=carl)
+    c = ConsoleSession(core, user="olga")
+    c.send("/export customers")
+    body = list(load_workbook(c.last_reply.file.path).active.values)[1:]
+    assert [r[1] for r in body] == ["Northwind"]
+
+
+def test_export_chat_other_formats(core):
+    seed(core.engine)
+    c = ConsoleSession(core, user="alice")
+    c.send("/export customers csv")
+    file = c.last_reply.file
+    assert file.name.endswith(".csv") and file.mime == "text/csv"
+    body = list(csv.reader(io.StringIO(Path(file.path).read_text(encoding="utf-8"))))
+    assert body[0][:2] == ["code", "name"] and len(body) == 2
+    c.send("/export 跟进记录 json")
+    data = json.loads(Path(c.last_reply.file.path).read_text(encoding="utf-8"))
+    assert [r["customer_code"] for r in data] == ["ABC2026001"]
 
 
 def test_export_chat_menu_and_agent_scope(core):

@@ -98,6 +98,39 @@ def test_followups_unknown_customer_names_the_closest(core, world, engine) -> No
     assert rows(engine, world["acme"]) == []
 
 
+def test_followups_unknown_method_word_is_named(core, world, engine) -> None:
+    a = ConsoleSession(core, user="alice")
+    out = a.send(f"/log {world['acme']} fone: hello")
+    assert out == "⚠ " + t("en", "fu.unknown_words", code=world["acme"], words="fone",
+                           methods="phone, visit, email, WeChat, meeting", feedbacks="positive, neutral, negative")
+    assert rows(engine, world["acme"]) == []
+    # another rep's customer still reads like "not found"
+    out = a.send(f"/log {world['bobco']} fone: hello")
+    assert out == "⚠ " + t("en", "lookup.not_found", query=f"{world['bobco']} fone")
+
+
+@pytest.mark.parametrize("cmd", ["/log undo {n}", "/log next {n} tomorrow", "/log edit {n} content=x",
+                                 "/followups done {n}", "/followups snooze {n} 1d", "/customer approve {n}"])
+def test_followups_huge_ids_read_like_missing(core, world, engine, cmd) -> None:
+    w = ConsoleSession(core, user="wang")  # speaks Chinese: an unexpected error would show err.internal
+    out = w.send(cmd.format(n="9" * 25))
+    assert out.startswith("⚠") and all(t(lang, "err.internal", ref="X")[:5] not in out for lang in ("en", "zh"))
+
+
+def test_followups_missing_colon_offers_the_fixed_line(core, world, engine) -> None:
+    a = ConsoleSession(core, user="alice")
+    fixed = f"/log {world['acme']} phone positive: budget 600k"
+    out = a.send(f"/log {world['acme']} phone positive budget 600k")
+    assert out.startswith("⚠ " + t("en", "fu.colon_fix", cmd=fixed)) and len(a.choices()) == 1
+    assert rows(engine, world["acme"]) == []
+    a.press(1)
+    [fu] = rows(engine, world["acme"])
+    assert (fu.method, fu.feedback, fu.content) == ("phone", "positive", "budget 600k")
+    # nobody's customer, or someone else's: the usage, never a hint that it exists
+    for q in ("Nobody phone talked", f"{world['bobco']} phone talked"):
+        assert a.send(f"/log {q}") == "⚠ " + t("en", "fu.need_colon", query=q, usage=t("en", "usage.log"))
+
+
 def test_followups_rep_cannot_log_on_another_reps_customer(core, world, engine) -> None:
     a = ConsoleSession(core, user="alice")
     out = a.send(f"/log {world['bobco']} phone: sneaky")
@@ -229,7 +262,9 @@ def test_followups_list_is_own_and_paged(core, world, engine) -> None:
     assert world["yq1"] not in ConsoleSession(core, user="alice").send("/followups")
     m = ConsoleSession(core, user="mary")
     assert world["yq1"] not in m.send("/followups")
-    assert world["yq1"] in m.send("/followups team")
+    out = m.send("/followups team")
+    assert world["yq1"] in out and "wang" in out  # whose follow-up it is
+    assert out.startswith("== " + t("en", "fu.team_title", total=2, overdue=0))
     with Session(engine) as s:  # many customers: two pages
         wang = s.scalar(select(f.Staff).where(f.Staff.name == "wang"))
         codes = [f.customer(s, name=f"客户{i}", owner=wang).code for i in range(6)]
@@ -257,6 +292,8 @@ def test_followups_history_filters_and_audit(core, world, engine, clock) -> None
     assert "one" in out and "two" not in out
     assert a.send(f"/history {world['bobco']}").startswith("⚠")
     assert a.send("/history Acme from:someday").startswith("⚠")
+    assert a.send("/history Acme from:2026-11-30 to:2026-11-01") == "⚠ " + t("en", "fu.history_range")
+    assert t("en", "fu.history_none_match") in a.send("/history Acme method:email")
     out = a.send("/history Acme audit")  # CUSTOMERS' audit_view: managers only, or not there yet
     assert out.startswith("⚠") or "audit" in out.lower()
 
@@ -339,7 +376,7 @@ def test_followups_log_chinese_without_spaces_and_missing_colon(core, world, eng
     (fu,) = rows(engine, world["yq2"])
     assert (fu.method, fu.feedback, fu.content) == ("wechat", "neutral", "发了资料")
     out = ConsoleSession(core, user="alice").send("/log Acme phone called them about it")
-    assert out.startswith("⚠") and "/log CUSTOMER" in out
+    assert out.startswith("⚠") and f"/log {world['acme']} phone: called them about it" in out
     assert rows(engine, world["acme"]) == []
 
 

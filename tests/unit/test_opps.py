@@ -40,6 +40,16 @@ def test_opp_add_one_line(sales):
     assert o.stage == "initial" and o.competitors == "用友" and o.name == "ERP财务模块"
 
 
+def test_opp_add_values_with_spaces(sales):
+    a = chat(sales, "alice")
+    a.send("/opp add ABC2026001 ERP upgrade amount=600k close=next friday competitors=SAP, Oracle")
+    o = opp(sales)
+    assert o.name == "ERP upgrade" and o.competitors == "SAP, Oracle"
+    assert str(o.expected_close_date) == "2026-12-04"  # now is Monday 2026-11-23
+    a.send("/opp stage ABC2026001OP01 lost reason=price too high, went with SAP")
+    assert opp(sales).lost_reason == "price too high, went with SAP"
+
+
 def test_opp_add_by_name_and_second_code(sales):
     a = chat(sales, "alice")
     a.send("/opp add 云栖 first amount=1000 close=2026-12-01")
@@ -116,6 +126,11 @@ def test_opp_list_mine_team_and_stage_filter(sales):
     assert "A1" in out and "Z1" not in out
     out = chat(sales, "root").send("/opp list all stage:initial")
     assert "Z1" in out and "A1" not in out
+    # a rep's "team"/"all" and a manager's "all" are titled by what they really show
+    from handlers.i18n import t
+    for who, word, scope in (("alice", "team", "mine"), ("alice", "all", "mine"), ("mary", "all", "team")):
+        out = chat(sales, who).send(f"/opp list {word}")
+        assert out.startswith("== " + t("en", "opp.list_title", scope=t("en", f"opp.scope.{scope}")))
 
 
 def test_opp_card_of_someone_elses_reads_like_not_found(sales):
@@ -138,3 +153,15 @@ def test_opp_pipeline_report_counts_per_stage_and_owner(sales):
     assert "zed" in out and "alice" in out
     with session_scope(sales.engine) as s:
         assert s.scalar(select(Staff).where(Staff.name == "alice"))
+
+
+def test_opp_with_a_customer_code_lists_that_customers_opportunities(sales):
+    a = chat(sales, "alice")
+    a.send("/opp add ABC2026001 ERP amount=1000 close=2026-12-31")
+    out = a.send("/opp ABC2026001")
+    assert "ABC2026001OP01 ERP" in out and "/opp add ABC2026001" in a.choices()
+    with session_scope(sales.engine) as s:
+        zed = s.scalar(select(Staff).where(Staff.name == "zed"))
+        other = f.customer(s, name="Hidden Co", owner=zed).code
+    hidden = a.send(f"/opp {other}").replace(other, "<code>")
+    assert hidden == a.send("/opp ABC2026999").replace("ABC2026999", "<code>")  # hidden reads like missing

@@ -152,3 +152,32 @@ def test_staff_deactivate_rules(org):
     chat(org, "root").send("/staff activate alice")
     with session_scope(org.engine) as s:
         assert s.scalar(select(Staff).where(Staff.name == "alice")).active
+
+
+def test_handover_names_with_spaces_need_no_quotes(org):
+    with session_scope(org.engine) as s:
+        mary = s.scalar(select(Staff).where(Staff.name == "mary"))
+        f.staff(s, name="Kevin Liu", team="east", manager=mary)
+        f.staff(s, name="Emily Zhao", team="east", manager=mary)
+    out = chat(org, "mary").send("/handover alice Kevin Liu")
+    assert "⚠" not in out and "Kevin Liu" in out
+    out = chat(org, "mary").send("/handover Kevin Liu Emily Zhao")
+    assert "⚠" not in out and "Emily Zhao" in out
+    assert "⚠" in chat(org, "mary").send("/handover nobody at all")
+
+
+def test_pool_no_match_is_not_called_empty(org):
+    from handlers.i18n import t
+
+    c = chat(org, "alice")
+    assert "Pooled Inc" in c.send("/pool")
+    out = c.send("/pool zzz")
+    assert "Pooled Inc" not in out and t("en", "own.pool_no_match") in out
+
+
+def test_pool_and_search_wildcards_are_plain_text(org):
+    c = chat(org, "alice")
+    assert "Pooled Inc" not in c.send("/pool %")
+    assert "Pooled Inc" not in c.send("/pool _")
+    assert c.send("/customer %").startswith("⚠")
+    assert c.send("/claim %").startswith("⚠")

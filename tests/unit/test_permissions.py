@@ -7,8 +7,11 @@ basics but change no sales data; admin sees all. A record one may not see answer
 import pytest
 
 from bot.console.driver import ConsoleSession
+from storage.codes import opportunity_code
 from storage.db import session_scope
+from storage.models import Opportunity
 from tests import factories as f
+from tests.factories import NOW
 
 # records: A alice's (east), B bob's (east), Z zed's (west), M mary's own (east manager)
 CODES = {"A": "ABC2026001", "B": "ABC2026002", "Z": "ABC2026003", "M": "ABC2026004"}
@@ -18,11 +21,15 @@ ACTIONS = {
     "opp": "/opp add {code} Deal amount=1000 close=2026-12-31",
     "purchase": "/purchase {code} 100 widgets",
     "audit": "/customer audit {code}",
+    "log": "/log {code} phone: called",
+    "history": "/history {code}",
+    "opp_card": "/opp {code}OP01",
+    "opp_stage": "/opp stage {code}OP01 needs met the CTO",
 }
 OK, HIDDEN, DENIED = "ok", "hidden", "denied"
 ALL_OK = {a: OK for a in ACTIONS}
 SALES_HIDDEN = {a: HIDDEN for a in ACTIONS}
-SERVICE = {"view": OK, "edit": DENIED, "opp": DENIED, "purchase": DENIED, "audit": DENIED}
+SERVICE = {"view": OK, **{a: DENIED for a in ACTIONS if a != "view"}}
 EXPECTED = {
     "alice": {"A": {**ALL_OK, "audit": DENIED}, "B": SALES_HIDDEN, "Z": SALES_HIDDEN, "M": SALES_HIDDEN},
     "mary": {"A": ALL_OK, "B": ALL_OK, "Z": SALES_HIDDEN, "M": ALL_OK},
@@ -43,7 +50,9 @@ def org(core):
         f.staff(s, name="agnes", role="agent", team="service")
         f.staff(s, name="sven", role="supervisor", team="service")
         for name, owner in (("Alpha", alice), ("Bravo", bob), ("Zulu", zed), ("Mike", mary)):
-            f.customer(s, name=f"{name} Trading", owner=owner, contact=None)
+            c = f.customer(s, name=f"{name} Trading", owner=owner, contact=None)
+            s.add(Opportunity(code=opportunity_code(s, customer_code=c.code), customer_id=c.id, name="o",
+                              stage="initial", owner_id=owner.id, created_at=NOW, updated_at=NOW))
     return core
 
 
