@@ -15,6 +15,7 @@ from handlers.views import Action, Button, Buttons, Fields, Header, Option, Repl
 from storage.models import ChatBinding, Contact, Customer, Staff, Ticket, TicketEvent
 
 LOG_LINES = 12
+INTERNAL_EVENTS = ("note",)  # handling notes are for staff: a customer's card never shows them
 
 
 def customer_ctx(ctx: Ctx, b: ChatBinding) -> Ctx:
@@ -50,8 +51,10 @@ def summary_fields(v: Ctx, t: Ticket) -> list[tuple[str, str]]:
 
 
 def log_lines(v: Ctx, t: Ticket, limit: int = LOG_LINES) -> list[str]:
-    evs = list(v.session.scalars(select(TicketEvent).where(TicketEvent.ticket_id == t.id)
-                                 .order_by(TicketEvent.id.desc()).limit(limit)))[::-1]
+    q = select(TicketEvent).where(TicketEvent.ticket_id == t.id)
+    if v.staff is None:  # a customer (or a channel): no internal notes
+        q = q.where(TicketEvent.kind.not_in(INTERNAL_EVENTS))
+    evs = list(v.session.scalars(q.order_by(TicketEvent.id.desc()).limit(limit)))[::-1]
     out = []
     for e in evs:
         who = _name(v.session, Staff, e.staff_id) if e.staff_id else (

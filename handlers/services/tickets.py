@@ -286,8 +286,11 @@ def close(ctx: Ctx, t: Ticket, *, kind: str = "closed") -> None:
 
     if ctx.staff is not None:
         _require_handler(ctx, t)
+    if t.status == "closed":
+        raise Conflict("tk.already_closed", code=t.code)
     if t.status != "resolved":
-        raise Conflict("tk.close_needs_resolved", code=t.code, status=ctx.t(f"enum.status.{t.status}"))
+        key = "tk.close_needs_resolved" if ctx.staff is not None else "tk.cust_not_resolved"
+        raise Conflict(key, code=t.code, status=ctx.t(f"enum.status.{t.status}"))
     t.closed_at = ctx.now
     set_status(ctx, t, "closed", kind)
     if t.rating is not None:

@@ -80,10 +80,21 @@ def test_low_rating_alerts_the_channel(desk):
     cust.send(f"/rate {code} 2")
     cust.send("Nobody called me back for hours")
     posts = desk.to("#service", desk.drain())
-    assert len(posts) == 2
+    # one alert per rating: the comment updates the same post in place, it is not a second alert
+    assert len(posts) == 2 and posts[0].edit_of is None and posts[1].edit_of == posts[0].message_ref
     assert code in posts[0].text and "2/5" in posts[0].text
-    assert "Nobody called me back" in posts[1].text
+    assert "Nobody called me back" in posts[1].text and "2/5" in posts[1].text
     assert "recovery:" + code + "@console" in desk.outbox_keys()
+
+
+def test_low_rating_without_comment_alerts_once(desk):
+    cust = desk.customer()
+    code = closed_ticket(desk)
+    desk.drain()
+    cust.send(f"/rate {code} 1")
+    cust.send("skip")
+    posts = desk.to("#service", desk.drain())
+    assert len(posts) == 1 and "1/5" in posts[0].text
 
 
 def test_comment_only_once_and_only_own(desk):

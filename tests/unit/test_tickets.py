@@ -275,3 +275,28 @@ def test_form_surface_prefill_and_submit(desk):
                             form=values, dialog="ticket_new"))
     assert "FW2026001" in text_of(r)
     assert desk.ticket("FW2026001").description == "Form-made ticket"
+
+
+def test_customer_card_hides_internal_notes(desk):
+    cust = desk.customer()
+    code = desk.open()
+    desk.assign(code, "alan")
+    alan = desk.user("alan")
+    alan.send(f"/ticket note {code} internal: customer keeps calling, ask sales first")
+    alan.send(f"/ticket reply {code} We are looking into it")
+    mine = cust.send(f"/ticket {code}")
+    assert "We are looking into it" in mine and "ask sales first" not in mine
+    assert "ask sales first" in alan.send(f"/ticket {code}")  # staff still see the whole log
+
+
+def test_confirm_and_close_twice_say_already_closed(desk):
+    cust = desk.customer()
+    code = desk.open()
+    desk.assign(code, "alan")
+    assert t("en", "tk.cust_not_resolved", code=code, status="in progress") in cust.send(f"/ticket confirm {code}")
+    desk.user("alan").send(f"/ticket resolve {code} renewed the certificate")
+    desk.user("alan").send(f"/ticket close {code}")
+    desk.drain()
+    assert t("en", "tk.already_closed", code=code) in cust.send(f"/ticket confirm {code}")
+    assert t("en", "tk.already_closed", code=code) in desk.user("alan").send(f"/ticket close {code}")
+    assert len(desk.to(cust.chat, desk.drain())) == 0  # no second rating request
