@@ -272,6 +272,7 @@ def resolve(ctx: Ctx, t: Ticket, text: str) -> None:
     _auto_accept(ctx, t)
     if t.status != "in_progress":
         raise Conflict("tk.bad_transition", code=t.code, status=ctx.t(f"enum.status.{t.status}"))
+    _contacted(ctx, t)  # the resolution is a handling note (and goes to the customer): contact is met too
     t.resolution, t.resolved_at = text.strip(), ctx.now
     ev = set_status(ctx, t, "resolved", "resolved", text=t.resolution)
     sla.meet(ctx.session, t, "resolve", ctx.now)

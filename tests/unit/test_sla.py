@@ -148,3 +148,14 @@ def test_auto_close_after_resolved_without_reopen(desk, clock):
     assert cust.choices() == [f"/rate {a} {n}" for n in range(1, 6)]
     assert run(desk, auto_close_due) == 0
     assert desk.ticket(a).closed_at - desk.ticket(a).resolved_at > timedelta(hours=24)
+
+
+def test_resolving_without_a_note_meets_the_contact_clock(desk, clock):
+    code = desk.open()
+    desk.assign(code, "alan")
+    clock.advance(minutes=31)  # high: contact within 30 min
+    assert run(desk) == 1
+    desk.user("alan").send(f"/ticket resolve {code} reset the password on the phone")
+    assert breaches(desk) == [("contact", 1, True)]  # met late, not "still open" forever
+    clock.advance(hours=2)
+    assert run(desk) == 0
