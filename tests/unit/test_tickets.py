@@ -300,3 +300,8 @@ def test_confirm_and_close_twice_say_already_closed(desk):
     assert t("en", "tk.already_closed", code=code) in cust.send(f"/ticket confirm {code}")
     assert t("en", "tk.already_closed", code=code) in desk.user("alan").send(f"/ticket close {code}")
     assert len(desk.to(cust.chat, desk.drain())) == 0  # no second rating request
+
+
+def test_customer_help_has_no_staff_hints(desk):
+    out = desk.customer().send("/help")
+    assert "/ticket" in out and "/log" not in out and "/help log" not in out
