@@ -28,12 +28,13 @@ def after_assign(ctx: Ctx, t: Ticket, agent: Staff, ev: TicketEvent) -> None:
     from handlers.services.ticket_views import assigned_post, card
 
     chans = channels(ctx)
-    posted = [p for p in chans if ctx.session.scalar(select(Outbox.id).where(
-        Outbox.key == f"ticket:{t.code}@{p}"))]
-    if posted:
-        vctx = sla.job_ctx(ctx.session, now=ctx.now, settings=ctx.settings)
-        notify.edit_service_post(ctx.session, {p: chans[p] for p in posted}, key=f"ticket:{t.code}",
-                                 version=f"e{ev.id}", reply=assigned_post(vctx, t, agent, ctx.staff), now=ctx.now)
+    vctx = sla.job_ctx(ctx.session, now=ctx.now, settings=ctx.settings)
+    # the new-ticket post and the assign-deadline alert both carry Assign controls: both show the outcome
+    for base in (f"ticket:{t.code}", f"sla:{t.code}:assign:1"):
+        posted = [p for p in chans if ctx.session.scalar(select(Outbox.id).where(Outbox.key == f"{base}@{p}"))]
+        if posted:
+            notify.edit_service_post(ctx.session, {p: chans[p] for p in posted}, key=base, version=f"e{ev.id}",
+                                     reply=assigned_post(vctx, t, agent, ctx.staff), now=ctx.now)
     if ctx.staff is not None and agent.id == ctx.staff.id:
         return
     actx = sla.job_ctx(ctx.session, now=ctx.now, settings=ctx.settings, staff=agent)

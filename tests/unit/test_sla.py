@@ -159,3 +159,17 @@ def test_resolving_without_a_note_meets_the_contact_clock(desk, clock):
     assert breaches(desk) == [("contact", 1, True)]  # met late, not "still open" forever
     clock.advance(hours=2)
     assert run(desk) == 0
+
+
+def test_assigning_from_the_breach_alert_edits_that_alert(desk, clock):
+    code = desk.open(line="云栖 support medium: slow reports")  # medium: no new-ticket post, only the alert
+    assert desk.to("#service", desk.drain()) == []
+    clock.advance(hours=5)  # medium: assign within 4 h
+    assert run(desk) == 1
+    alert = desk.to("#service", desk.drain())[0]
+    sue = desk.user("sue")
+    sue.view(alert.reply, scope="c:#service")
+    sue.press_cmd(f"/ticket assign {code} {desk.ids['alan']}")
+    edits = [d for d in desk.to("#service", desk.drain()) if d.edit_of]
+    assert len(edits) == 1 and edits[0].edit_of == alert.message_ref and "alan" in edits[0].text
+    assert t("en", "tk.btn.take") not in edits[0].text  # the controls are gone
