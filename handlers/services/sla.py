@@ -66,8 +66,9 @@ def meet(session: Session, t: Ticket, kind: str, now: datetime) -> None:
 def _insert(session: Session, **values: object) -> bool:
     ins = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     res = session.execute(ins(SlaBreach).values(**values)
-                          .on_conflict_do_nothing(index_elements=["ticket_id", "kind", "level"]))
-    return bool(res.rowcount)
+                          .on_conflict_do_nothing(index_elements=["ticket_id", "kind", "level"])
+                          .returning(SlaBreach.id))
+    return res.first() is not None  # RETURNING, not rowcount: psycopg may report -1 through the ORM
 
 
 def fmt_dur(ctx: Ctx, td: timedelta) -> str:

@@ -67,3 +67,19 @@ def pg_engine(pg_url):
 
 def test_concurrent_assign_postgres(pg_engine, clock, settings):
     race(pg_engine, clock, settings, rounds=5)
+
+
+def test_breach_row_insert_reports_a_conflict_postgres(pg_engine, clock, settings):
+    """`_insert` tells a new breach row from an existing one on PostgreSQL too (the escalation count and the
+    guard against a second notification depend on it)."""
+    from handlers.services import sla
+    from storage.db import session_scope
+
+    core = Core(pg_engine, settings, secret=b"race", clock=clock)
+    desk = Desk(core, pg_engine)
+    code = desk.open()
+    tid = desk.ticket(code).id
+    with session_scope(pg_engine) as s:
+        row = {"ticket_id": tid, "kind": "assign", "level": 1, "due_at": clock(), "escalated_at": clock()}
+        assert sla._insert(s, **row) is True
+        assert sla._insert(s, **row) is False
