@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from bot import demo_words as W
+from handlers.services.sla import policy
 from storage import codes
 from storage.models import Contact, Customer, Staff, Ticket, TicketEvent
 
@@ -65,7 +66,7 @@ def _ticket(d: Demo, m: dict, agent: Staff, sup: Staff) -> None:
     c: Customer = m["customer"]
     contact: Contact = m["contact"]
     created: datetime = m["created"]
-    sla = st.sla(m["priority"])
+    sla = policy(st, m["type"], m["priority"])
     t = Ticket(code=codes.ticket_code(d.s, year=created.astimezone(d.tz).year), customer_id=c.id,
                contact_id=contact.id, description=rng.choice(W.TICKETS[m["type"]]), type=m["type"],
                priority=m["priority"], status=m["status"], created_by_id=rng.choice((None, agent.id)),

@@ -158,7 +158,7 @@ def create_ticket(ctx: Ctx, *, customer: Customer, type_: str, priority: str, de
     t = Ticket(code=codes.ticket_code(ctx.session, year=year), customer_id=customer.id, contact_id=contact_id,
                description=description, type=type_, priority=priority, status="pending",
                created_by_id=ctx.staff.id if ctx.staff else None, created_at=ctx.now, updated_at=ctx.now,
-               assign_due_at=ctx.now + ctx.settings.sla(priority)[0])
+               assign_due_at=ctx.now + sla.policy(ctx.settings, type_, priority)[0])
     ctx.session.add(t)
     ctx.session.flush()
     add_event(ctx, t, "created", to="pending")
@@ -177,7 +177,7 @@ def assign(ctx: Ctx, t: Ticket, assignee_id: int) -> Staff:
     agent = ctx.session.get(Staff, assignee_id)
     if agent is None or not agent.active or agent.role not in SERVICE_STAFF:
         raise InvalidInput("tk.bad_assignee", ref=str(assignee_id))
-    clocks = sla.work_clocks(ctx.settings, t.priority, ctx.now)
+    clocks = sla.work_clocks(ctx.settings, t, ctx.now)
     res = ctx.session.execute(
         update(Ticket).where(Ticket.id == t.id, Ticket.status == "pending", Ticket.assignee_id.is_(None))
         .values(status="in_progress", assignee_id=agent.id, assigned_at=ctx.now, updated_at=ctx.now, **clocks)

@@ -173,3 +173,15 @@ def test_assigning_from_the_breach_alert_edits_that_alert(desk, clock):
     edits = [d for d in desk.to("#service", desk.drain()) if d.edit_of]
     assert len(edits) == 1 and edits[0].edit_of == alert.message_ref and "alan" in edits[0].text
     assert t("en", "tk.btn.take") not in edits[0].text  # the controls are gone
+
+
+def test_a_complaint_runs_on_the_complaint_clock_whatever_its_priority(desk, clock):
+    """domain.md (seed 002 §3.3): a complaint is assigned within 10 min, contacted within 30, resolved in 24 h."""
+    code = desk.open(line="云栖 complaint low: the invoice was wrong")
+    opened = clock()
+    assert desk.ticket(code).assign_due_at == opened + timedelta(minutes=10)
+    desk.assign(code, "alan")
+    tk = desk.ticket(code)
+    assert (tk.contact_due_at, tk.resolve_due_at) == (opened + timedelta(minutes=30), opened + timedelta(hours=24))
+    other = desk.open(line="云栖 support low: slow reports")  # not a complaint: the low-priority times
+    assert desk.ticket(other).assign_due_at == opened + timedelta(hours=4)
