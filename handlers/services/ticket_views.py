@@ -6,6 +6,8 @@ viewer only the buttons they may use.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import select
 
 from handlers.context import Ctx
@@ -156,10 +158,11 @@ def channel_post(v: Ctx, t: Ticket) -> Reply:
     return Reply(views=tuple(views), text=head)
 
 
-def assigned_post(v: Ctx, t: Ticket, agent: Staff, by: Staff | None) -> Reply:
+def assigned_post(v: Ctx, t: Ticket, agent: Staff, by: Staff | None, at: datetime | None = None) -> Reply:
+    """The channel post once assigned (or reassigned: `at` is when this assignment happened)."""
     head = v.t("tk.post_title", code=t.code, type=enum_label(v.lang, "ticket_type", t.type),
                priority=enum_label(v.lang, "priority", t.priority))
-    done = v.t("tk.post_assigned", who=agent.name, by=by.name if by else "—", at=v.fmt_dt(t.assigned_at))
+    done = v.t("tk.post_assigned", who=agent.name, by=by.name if by else "—", at=v.fmt_dt(at or t.assigned_at))
     return Reply(views=(Header(head), _post_fields(v, t), Text("✅ " + done)), text=head)
 
 

@@ -204,9 +204,11 @@ def reassign(ctx: Ctx, t: Ticket, assignee_id: int) -> Staff:
         raise Conflict("tk.bad_transition", code=t.code, status=ctx.t(f"enum.status.{t.status}"))
     if agent.id == t.assignee_id:
         raise Conflict("tk.same_assignee", code=t.code, who=agent.name)
+    before = ctx.session.get(Staff, t.assignee_id)
     t.assignee_id, t.updated_at = agent.id, ctx.now
     ev = add_event(ctx, t, "reassigned", text=agent.name)
     tn.after_assign(ctx, t, agent, ev)
+    tn.tell_moved_away(ctx, t, before, agent, ev)
     return agent
 
 

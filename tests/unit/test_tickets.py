@@ -246,14 +246,21 @@ def test_stranger_gets_only_the_explanation(desk):
         assert t("en", "auth.stranger") in s.send(text)
 
 
-def test_reassign_by_supervisor(desk):
+def test_reassign_by_supervisor(desk, clock):
     code = desk.open()
     desk.assign(code, "alan")
     desk.drain()
     assert "⚠" in desk.user("alan").send(f"/ticket reassign {code} bea")
+    clock.advance(minutes=20)
     out = desk.user("sue").send(f"/ticket reassign {code} bea")
     assert "bea" in out and desk.ticket(code).assignee_id == desk.ids["bea"]
-    assert [d.chat_ref for d in desk.drain() if not d.edit_of] == ["@bea"]
+    sent = desk.drain()
+    # the new agent gets the card, the previous one is told it moved; the channel post shows this assignment
+    assert sorted(d.chat_ref for d in sent if not d.edit_of) == ["@alan", "@bea"]
+    moved = [d for d in sent if d.chat_ref == "@alan"][0]
+    assert t("en", "tk.dm_moved_away", code=code, who="bea", by="sue") in moved.text
+    edit = [d for d in sent if d.edit_of][0]
+    assert "bea" in edit.text and "10:20" in edit.text
     assert t("en", "tk.same_assignee", code=code, who="bea") in desk.user("sue").send(f"/ticket reassign {code} bea")
 
 
