@@ -128,9 +128,12 @@ def job_ctx(session: Session, *, now: datetime, settings: DomainSettings, lang: 
 
 
 def owner_manager(session: Session, t: Ticket) -> Staff | None:
+    """The sales manager of the customer's owner; an owner who is a manager themselves is that manager."""
     c = session.get(Customer, t.customer_id)
     owner = session.get(Staff, c.owner_id) if c and c.owner_id else None
     mgr = session.get(Staff, owner.manager_id) if owner and owner.manager_id else None
+    if mgr is None and owner is not None and owner.role == "manager":
+        mgr = owner
     return mgr if mgr is not None and mgr.active else None
 
 

@@ -185,3 +185,18 @@ def test_a_complaint_runs_on_the_complaint_clock_whatever_its_priority(desk, clo
     assert (tk.contact_due_at, tk.resolve_due_at) == (opened + timedelta(minutes=30), opened + timedelta(hours=24))
     other = desk.open(line="云栖 support low: slow reports")  # not a complaint: the low-priority times
     assert desk.ticket(other).assign_due_at == opened + timedelta(hours=4)
+
+
+def test_level_two_goes_to_an_owner_who_is_a_manager(desk, clock):
+    from storage.models import Staff
+    from tests import factories as f
+
+    with session_scope(desk.engine) as s:
+        f.customer(s, name="Gamma Foods", owner=s.get(Staff, desk.ids["mia"]), contact="Wu")
+    desk.open(line="Gamma complaint high: z")
+    desk.drain()
+    clock.advance(minutes=11)
+    assert run(desk) == 1
+    clock.advance(minutes=31)
+    assert run(desk) == 1
+    assert [d.chat_ref for d in desk.drain() if d.chat_ref != "#service"] == ["@mia"]
