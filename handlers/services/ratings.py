@@ -104,10 +104,16 @@ def auto_close_due(session: Session, *, now: datetime, settings: DomainSettings,
     ctx = sla.job_ctx(session, now=now, settings=settings, channels=channels)
     rows = session.scalars(select(Ticket).where(
         Ticket.status == "resolved", Ticket.resolved_at <= now - settings.auto_close_after)).all()
+    n = 0
     for t in rows:
-        tickets.close(ctx, t, kind="auto_closed")
+        try:
+            with session.begin_nested():
+                tickets.close(ctx, t, kind="auto_closed")
+            n += 1
+        except Conflict:  # the customer or staff closed it at the same moment: nothing left to do
+            continue
     session.flush()
-    return len(rows)
+    return n
 
 
 def send_rating_reminders(session: Session, *, now: datetime, settings: DomainSettings) -> int:

@@ -294,8 +294,16 @@ def close(ctx: Ctx, t: Ticket, *, kind: str = "closed") -> None:
     if t.status != "resolved":
         key = "tk.close_needs_resolved" if ctx.staff is not None else "tk.cust_not_resolved"
         raise Conflict(key, code=t.code, status=ctx.t(f"enum.status.{t.status}"))
-    t.closed_at = ctx.now
-    set_status(ctx, t, "closed", kind)
+    # conditional: of a customer's Confirm, a staff Close and the auto-close at the same moment, one closes
+    # (and asks for the rating); the others see it closed
+    res = ctx.session.execute(
+        update(Ticket).where(Ticket.id == t.id, Ticket.status == "resolved")
+        .values(status="closed", closed_at=ctx.now, updated_at=ctx.now)
+        .execution_options(synchronize_session=False))
+    ctx.session.refresh(t)
+    if res.rowcount != 1:
+        raise Conflict("tk.already_closed", code=t.code)
+    add_event(ctx, t, kind, frm="resolved", to="closed")
     if t.rating is not None:
         return
     chats = customer_chats(ctx.session, t)

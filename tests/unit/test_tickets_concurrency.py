@@ -83,3 +83,53 @@ def test_breach_row_insert_reports_a_conflict_postgres(pg_engine, clock, setting
         row = {"ticket_id": tid, "kind": "assign", "level": 1, "due_at": clock(), "escalated_at": clock()}
         assert sla._insert(s, **row) is True
         assert sla._insert(s, **row) is False
+
+
+def close_race(engine, clock, settings, rounds: int = 3) -> None:
+    """The customer's Confirm and the agent's Close at the same moment: one close, one rating request."""
+    from sqlmodel import select
+
+    from storage.db import session_scope
+    from storage.models import Outbox
+
+    core = Core(engine, settings, secret=b"race", clock=clock)
+    desk = Desk(core, engine)
+    cust = desk.customer()
+    for _ in range(rounds):
+        code = desk.open()
+        desk.assign(code, "alan")
+        desk.user("alan").send(f"/ticket resolve {code} renewed the certificate")
+        barrier = threading.Barrier(2)
+        results: dict[str, object] = {}
+
+        def act(who: str, inbound: Inbound, barrier=barrier, results=results) -> None:
+            barrier.wait()
+            results[who] = core.handle(inbound)
+
+        ins = {"customer": Inbound(platform="console", user_ref=cust.user, chat_ref=cust.chat,
+                                   text=f"/ticket confirm {code}"),
+               "alan": Inbound(platform="console", user_ref="alan", chat_ref="@alan", text=f"/ticket close {code}")}
+        threads = [threading.Thread(target=act, args=item) for item in ins.items()]
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join(timeout=30)
+        assert len(results) == 2
+        kinds = [e.kind for e in desk.events(code)]
+        assert kinds.count("closed") + kinds.count("confirmed") == 1, kinds
+        with session_scope(engine) as s:
+            keys = s.scalars(select(Outbox.key).where(Outbox.key.like(f"tk:{code}:rate:%"))).all()
+        assert len(keys) == 1, keys
+
+
+def test_concurrent_close_sqlite_file(tmp_path, clock, settings):
+    engine = make_engine(f"sqlite:///{tmp_path / 'close.db'}")
+    create_all(engine)
+    try:
+        close_race(engine, clock, settings)
+    finally:
+        engine.dispose()
+
+
+def test_concurrent_close_postgres(pg_engine, clock, settings):
+    close_race(pg_engine, clock, settings, rounds=5)
