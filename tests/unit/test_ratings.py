@@ -190,3 +190,14 @@ def test_weekly_complaint_review_posts_once(desk, clock):
     assert len(posts) == 1
     assert code in posts[0].text and "FW2026002" in posts[0].text and "1★" in posts[0].text
     assert "review:2026-W48@console" in desk.outbox_keys()
+
+
+def test_resolving_for_an_unbound_customer_says_how_to_close_and_rate(desk):
+    code = desk.open(line="Beta complaint high: no chat here")
+    desk.assign(code, "alan")
+    out = desk.user("alan").send(f"/ticket resolve {code} reset the router")
+    assert t("en", "tk.resolved_ok_unbound", code=code) in out
+    desk.customer()  # 云栖 has a chat: the usual message
+    code2 = desk.open()
+    desk.assign(code2, "alan")
+    assert t("en", "tk.resolved_ok", code=code2) in desk.user("alan").send(f"/ticket resolve {code2} renewed it")
