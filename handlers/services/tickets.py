@@ -274,9 +274,16 @@ def resolve(ctx: Ctx, t: Ticket, text: str) -> None:
     _auto_accept(ctx, t)
     if t.status != "in_progress":
         raise Conflict("tk.bad_transition", code=t.code, status=ctx.t(f"enum.status.{t.status}"))
+    # conditional, like close: a double submit resolves once and tells the customer once
+    res = ctx.session.execute(
+        update(Ticket).where(Ticket.id == t.id, Ticket.status == "in_progress")
+        .values(status="resolved", resolution=text.strip(), resolved_at=ctx.now, updated_at=ctx.now)
+        .execution_options(synchronize_session=False))
+    ctx.session.refresh(t)
+    if res.rowcount != 1:
+        raise Conflict("tk.bad_transition", code=t.code, status=ctx.t(f"enum.status.{t.status}"))
     _contacted(ctx, t)  # the resolution is a handling note (and goes to the customer): contact is met too
-    t.resolution, t.resolved_at = text.strip(), ctx.now
-    ev = set_status(ctx, t, "resolved", "resolved", text=t.resolution)
+    ev = add_event(ctx, t, "resolved", frm="in_progress", to="resolved", text=t.resolution)
     sla.meet(ctx.session, t, "resolve", ctx.now)
     for b in customer_chats(ctx.session, t):
         notify.to_binding(ctx.session, b, key=f"tk:{t.code}:resolved:{ev.id}:{b.id}",

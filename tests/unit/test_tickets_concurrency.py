@@ -133,3 +133,47 @@ def test_concurrent_close_sqlite_file(tmp_path, clock, settings):
 
 def test_concurrent_close_postgres(pg_engine, clock, settings):
     close_race(pg_engine, clock, settings, rounds=5)
+
+
+def resolve_race(engine, clock, settings) -> None:
+    """The same resolution submitted twice at once (a double click): one resolve, one message to the customer."""
+    from sqlmodel import select
+
+    from storage.db import session_scope
+    from storage.models import Outbox
+
+    core = Core(engine, settings, secret=b"race", clock=clock)
+    desk = Desk(core, engine)
+    desk.customer()
+    code = desk.open()
+    desk.assign(code, "alan")
+    barrier = threading.Barrier(2)
+    results: list[object] = []
+
+    def act() -> None:
+        barrier.wait()
+        results.append(core.handle(Inbound(platform="console", user_ref="alan", chat_ref="@alan",
+                                           text=f"/ticket resolve {code} renewed the certificate")))
+
+    threads = [threading.Thread(target=act) for _ in range(2)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join(timeout=30)
+    assert len(results) == 2
+    assert [e.kind for e in desk.events(code)].count("resolved") == 1
+    with session_scope(engine) as s:
+        assert len(s.scalars(select(Outbox.key).where(Outbox.key.like(f"tk:{code}:resolved:%"))).all()) == 1
+
+
+def test_concurrent_resolve_sqlite_file(tmp_path, clock, settings):
+    engine = make_engine(f"sqlite:///{tmp_path / 'resolve.db'}")
+    create_all(engine)
+    try:
+        resolve_race(engine, clock, settings)
+    finally:
+        engine.dispose()
+
+
+def test_concurrent_resolve_postgres(pg_engine, clock, settings):
+    resolve_race(pg_engine, clock, settings)
