@@ -349,8 +349,15 @@ def reopen(ctx: Ctx, t: Ticket, reason: str | None) -> None:
         raise NotFound("tk.not_found", code=t.code)
     if t.status not in ("resolved", "closed"):
         raise Conflict("tk.reopen_not_done", code=t.code, status=ctx.t(f"enum.status.{t.status}"))
-    t.resolved_at = t.closed_at = None
-    set_status(ctx, t, "in_progress" if t.assignee_id else "pending", "reopened", text=reason or None)
+    frm, to = t.status, "in_progress" if t.assignee_id else "pending"
+    res = ctx.session.execute(  # conditional: a double click reopens once
+        update(Ticket).where(Ticket.id == t.id, Ticket.status == frm)
+        .values(status=to, resolved_at=None, closed_at=None, updated_at=ctx.now)
+        .execution_options(synchronize_session=False))
+    ctx.session.refresh(t)
+    if res.rowcount != 1:
+        raise Conflict("tk.reopen_not_done", code=t.code, status=ctx.t(f"enum.status.{t.status}"))
+    add_event(ctx, t, "reopened", frm=frm, to=to, text=reason or None)
     if ctx.staff is None and t.assignee_id:
         tn.tell_assignee(ctx, t, "tk.dm_reopened", key=f"tk:{t.code}:reopened:{ctx.now.isoformat()}",
                          reason=reason or "—")
