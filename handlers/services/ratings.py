@@ -23,6 +23,7 @@ from handlers.views import Fields, Header, ListItem, ListPage, Reply, Text
 from storage.models import Customer, Staff, Ticket
 
 REMIND_AFTER = timedelta(hours=24)
+COMMENT_WINDOW = timedelta(hours=1)  # the comment is the customer's next message within this after the rating
 
 
 def parse_stars(text: str) -> int:
@@ -85,6 +86,12 @@ def add_comment(ctx: Ctx, code: str, comment: str | None) -> None:
     tickets.add_event(ctx, t, "comment", text=t.rating_comment)
     if t.rating <= 2:  # the alert already posted at the rating is edited in place: one post per rating
         _alert(ctx, t, key=f"recovery:{t.code}", edit=True)
+
+
+def comment_too_late(ctx: Ctx, code: str) -> bool:
+    """Has the window for the rating's comment passed (so the message is something else)?"""
+    t = tickets.get_ticket(ctx, code)
+    return t.rated_at is None or ctx.now - t.rated_at > COMMENT_WINDOW
 
 
 def record_phone_rating(ctx: Ctx, t: Ticket, n: int, comment: str | None) -> None:

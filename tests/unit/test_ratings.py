@@ -201,3 +201,14 @@ def test_resolving_for_an_unbound_customer_says_how_to_close_and_rate(desk):
     code2 = desk.open()
     desk.assign(code2, "alan")
     assert t("en", "tk.resolved_ok", code=code2) in desk.user("alan").send(f"/ticket resolve {code2} renewed it")
+
+
+def test_a_message_hours_after_the_rating_is_not_taken_as_its_comment(desk, clock):
+    cust = desk.customer()
+    code = closed_ticket(desk)
+    desk.drain()
+    cust.send(f"/rate {code} 5")
+    clock.advance(hours=3)  # the comment prompt was ignored; now the customer writes about a new problem
+    out = cust.send("The printer is broken again")
+    assert t("en", "tk.cust_from_text") in out  # a new ticket is being opened with that text
+    assert desk.ticket(code).rating_comment is None
