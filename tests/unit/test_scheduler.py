@@ -73,7 +73,20 @@ def test_scheduler_run_job_records_the_run(engine, settings):
     assert woke == []  # nothing written: the sender is not woken
 
 
-def test_scheduler_scheduled_job_fires_and_wakes_the_sender(engine, settings, clock):
+@pytest.fixture
+def file_engine(tmp_path):
+    """Jobs run in the scheduler's worker threads at once: a file database (one connection per thread), not the
+    in-memory one whose single shared connection must not be used by several threads together."""
+    from storage.db import create_all, make_engine
+
+    e = make_engine(f"sqlite:///{tmp_path / 'sched.db'}")
+    create_all(e)
+    yield e
+    e.dispose()
+
+
+def test_scheduler_scheduled_job_fires_and_wakes_the_sender(file_engine, settings, clock):
+    engine = file_engine
     with session_scope(engine) as s:
         rep = f.staff(s, name="kim")
         c = f.customer(s, name="Due Co", owner=rep)
