@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from bot import demo_words as W
+from handlers.services.sla import policy
 from storage import codes
 from storage.models import Contact, Customer, Staff, Ticket, TicketEvent
 
@@ -65,18 +66,19 @@ def _ticket(d: Demo, m: dict, agent: Staff, sup: Staff) -> None:
     c: Customer = m["customer"]
     contact: Contact = m["contact"]
     created: datetime = m["created"]
-    sla = st.sla(m["priority"])
+    sla = policy(st, m["type"], m["priority"])
     t = Ticket(code=codes.ticket_code(d.s, year=created.astimezone(d.tz).year), customer_id=c.id,
                contact_id=contact.id, description=rng.choice(W.TICKETS[m["type"]]), type=m["type"],
                priority=m["priority"], status=m["status"], created_by_id=rng.choice((None, agent.id)),
-               created_at=created, updated_at=created, assign_due_at=created + sla[0],
-               contact_due_at=created + sla[1], resolve_due_at=created + sla[2])
+               created_at=created, updated_at=created, assign_due_at=created + sla[0])
     d.s.add(t)
     d.s.flush()
     ev = [TicketEvent(ticket_id=t.id, kind="created", staff_id=t.created_by_id,
                       contact_id=None if t.created_by_id else contact.id, to_status="pending", at=created)]
     if "assigned" in m:
         t.assignee_id, t.assigned_at = agent.id, m["assigned"]
+        # the first-contact and resolve clocks start at assignment (handlers/services/sla.py)
+        t.contact_due_at, t.resolve_due_at = m["assigned"] + sla[1], m["assigned"] + sla[2]
         ev.append(TicketEvent(ticket_id=t.id, kind="assigned", staff_id=sup.id, from_status="pending",
                               to_status="in_progress", text=agent.name, at=m["assigned"]))
     if "contacted" in m:

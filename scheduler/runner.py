@@ -14,7 +14,6 @@ from datetime import datetime, timedelta
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.base import BaseTrigger
-from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import delete, select
 from sqlalchemy.engine import Engine
@@ -112,21 +111,23 @@ def build_scheduler(engine: Engine, settings: DomainSettings, channels: dict[str
             log.exception("job %s failed", name)
 
     sched = BackgroundScheduler(timezone=settings.default_tz, job_defaults={"coalesce": True, "max_instances": 1})
+    try:
+        late = set(missed(engine, settings, now=clock()))
+    except Exception:  # noqa: BLE001 - e.g. the database is briefly unreachable: the regular times still hold
+        log.exception("could not check for missed runs")
+        late = set()
     soon = utcnow() + timedelta(seconds=first_run_in)
     for job in registry.JOBS.values():
         if job.trigger is None:
             continue
         trigger = job.trigger(settings)
-        extra = {"next_run_time": soon} if isinstance(trigger, IntervalTrigger) else {}
+        extra = {}
+        if isinstance(trigger, IntervalTrigger) or job.name in late:
+            # a missed calendar job fires once now and then keeps its regular times (no separate one-shot job:
+            # APScheduler removing a finished one-shot job races with a shutdown and logs a JobLookupError)
+            extra = {"next_run_time": soon}
+            if job.name in late:
+                log.info("job %s missed its last run: running it now", job.name)
         sched.add_job(fire, trigger, args=(job.name,), id=job.name, name=job.name, replace_existing=True,
                       coalesce=True, max_instances=1, misfire_grace_time=job.misfire_grace, **extra)
-    try:
-        late = missed(engine, settings, now=clock())
-    except Exception:  # noqa: BLE001 - e.g. the database is briefly unreachable: the regular times still hold
-        log.exception("could not check for missed runs")
-        late = []
-    for name in late:
-        log.info("job %s missed its last run: running it now", name)
-        sched.add_job(fire, DateTrigger(run_date=utcnow()), args=(name,), id=f"{name}:catch-up",
-                      name=f"{name} (catch-up)", replace_existing=True, misfire_grace_time=3600)
     return sched

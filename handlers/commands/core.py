@@ -22,10 +22,12 @@ def cmd_help(ctx: Ctx, args: str) -> Reply:
     cmds = visible_commands(ctx)
     who = ctx.staff.name if ctx.staff else ""
     items = tuple(("/" + c.verb, ctx.t(c.help_key)) for c in cmds)
-    return Reply(views=(Header(ctx.t("help.title")),
-                        Text(ctx.t("help.intro_staff", name=who) if ctx.staff else ctx.t("help.intro_customer")),
-                        Fields(items),
-                        Text(ctx.t("help.more"), muted=True)))
+    views = (Header(ctx.t("help.title")),
+             Text(ctx.t("help.intro_staff", name=who) if ctx.staff else ctx.t("help.intro_customer")),
+             Fields(items))
+    if ctx.staff is not None:  # the hint is about /log, which customers do not have
+        views += (Text(ctx.t("help.more"), muted=True),)
+    return Reply(views=views)
 
 
 @command("lang", aliases=("language", "语言"), audience="both")

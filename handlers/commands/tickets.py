@@ -166,7 +166,8 @@ def do_text_op(ctx: Ctx, op: str, code: str, text: str) -> Reply:
         return _card(ctx, t, "tk.replied_ok", n=n)
     if op == "resolve":
         tickets.resolve(ctx, t, text)
-        return _card(ctx, t, "tk.resolved_ok")
+        bound = bool(tickets.customer_chats(ctx.session, t))
+        return _card(ctx, t, "tk.resolved_ok" if bound else "tk.resolved_ok_unbound")
     tickets.reopen(ctx, t, text or None)
     if ctx.is_customer:
         return Reply(views=(Text(ctx.t("tk.cust_reopened", code=t.code)),))

@@ -1,4 +1,5 @@
-"""The optional comment after a customer's rating (the next message, or Skip)."""
+"""The optional comment after a customer's rating (the next message, or Skip). A message that comes more than
+`ratings.COMMENT_WINDOW` after the rating is not taken as the comment: it is handled as any plain message."""
 
 from __future__ import annotations
 
@@ -10,7 +11,15 @@ from handlers.views import Reply, Text
 def _done(ctx: Ctx, values: dict) -> Reply:
     from handlers.services import ratings
 
-    ratings.add_comment(ctx, values["code"], values.get("comment"))
+    comment = values.get("comment")
+    if comment and ratings.comment_too_late(ctx, values["code"]):
+        # hours later this is a new message (a new problem, most likely), not the comment on the rating
+        from handlers.commands.customer_chat import new_ticket_from_text
+
+        reply = new_ticket_from_text(ctx, comment)
+        if reply is not None:
+            return reply
+    ratings.add_comment(ctx, values["code"], comment)
     return Reply(views=(Text(ctx.t("rate.thanks_final")),))
 
 

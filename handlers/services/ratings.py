@@ -23,6 +23,7 @@ from handlers.views import Fields, Header, ListItem, ListPage, Reply, Text
 from storage.models import Customer, Staff, Ticket
 
 REMIND_AFTER = timedelta(hours=24)
+COMMENT_WINDOW = timedelta(hours=1)  # the comment is the customer's next message within this after the rating
 
 
 def parse_stars(text: str) -> int:
@@ -45,14 +46,18 @@ def _store(ctx: Ctx, t: Ticket, n: int, comment: str | None) -> None:
         _alert(ctx, t, key=f"recovery:{t.code}")
 
 
-def _alert(ctx: Ctx, t: Ticket, *, key: str) -> None:
+def _alert(ctx: Ctx, t: Ticket, *, key: str, edit: bool = False) -> None:
+    """The service-recovery post for a low rating; with `edit`, the same post updated (the comment came in)."""
     v = sla.job_ctx(ctx.session, now=ctx.now, settings=ctx.settings)
     cust = ctx.session.get(Customer, t.customer_id)
     agent = ctx.session.get(Staff, t.assignee_id) if t.assignee_id else None
     msg = v.t("rate.low_alert", code=t.code, n=t.rating, customer=cust.name if cust else "—",
               agent=agent.name if agent else "—", comment=t.rating_comment or "—")
-    notify.to_service_channel(ctx.session, ticket_notify.channels(ctx), key=key,
-                              reply=Reply(views=(Text("⚠ " + msg),)), now=ctx.now)
+    reply, chans = Reply(views=(Text("⚠ " + msg),)), ticket_notify.channels(ctx)
+    if edit:
+        notify.edit_service_post(ctx.session, chans, key=key, version="comment", reply=reply, now=ctx.now)
+    else:
+        notify.to_service_channel(ctx.session, chans, key=key, reply=reply, now=ctx.now)
 
 
 def rate(ctx: Ctx, code: str, n: int) -> Ticket:
@@ -79,8 +84,14 @@ def add_comment(ctx: Ctx, code: str, comment: str | None) -> None:
         return
     t.rating_comment = comment.strip()
     tickets.add_event(ctx, t, "comment", text=t.rating_comment)
-    if t.rating <= 2:
-        _alert(ctx, t, key=f"recovery:{t.code}:comment")
+    if t.rating <= 2:  # the alert already posted at the rating is edited in place: one post per rating
+        _alert(ctx, t, key=f"recovery:{t.code}", edit=True)
+
+
+def comment_too_late(ctx: Ctx, code: str) -> bool:
+    """Has the window for the rating's comment passed (so the message is something else)?"""
+    t = tickets.get_ticket(ctx, code)
+    return t.rated_at is None or ctx.now - t.rated_at > COMMENT_WINDOW
 
 
 def record_phone_rating(ctx: Ctx, t: Ticket, n: int, comment: str | None) -> None:
@@ -100,10 +111,16 @@ def auto_close_due(session: Session, *, now: datetime, settings: DomainSettings,
     ctx = sla.job_ctx(session, now=now, settings=settings, channels=channels)
     rows = session.scalars(select(Ticket).where(
         Ticket.status == "resolved", Ticket.resolved_at <= now - settings.auto_close_after)).all()
+    n = 0
     for t in rows:
-        tickets.close(ctx, t, kind="auto_closed")
+        try:
+            with session.begin_nested():
+                tickets.close(ctx, t, kind="auto_closed")
+            n += 1
+        except Conflict:  # the customer or staff closed it at the same moment: nothing left to do
+            continue
     session.flush()
-    return len(rows)
+    return n
 
 
 def send_rating_reminders(session: Session, *, now: datetime, settings: DomainSettings) -> int:

@@ -5,6 +5,7 @@ ticket is assigned (an agent cannot contact or fix before someone owns the ticke
 handling note or message to the customer after assignment. A deadline that passes unmet escalates exactly
 once per level (`SlaBreach` is unique per ticket, kind and level): level 1 to the service channel, level 2
 (`settings.escalate_after` after level 1, still unmet) to the sales manager of the customer's owner.
+Complaints run on the complaint clock (the high-priority times) whatever their priority (`policy`).
 A deadline met late records `met_at` on its breach rows; met late before any escalation ran, it still leaves a
 breach row (level 1, `escalated_at` = the moment it was met) so `/report sla` lists it.
 """
@@ -29,9 +30,18 @@ KINDS = ("assign", "contact", "resolve")
 OPEN = ("pending", "in_progress")
 
 
-def work_clocks(settings: DomainSettings, priority: str, now: datetime) -> dict[str, datetime]:
+def policy(settings: DomainSettings, type_: str, priority: str) -> tuple[timedelta, timedelta, timedelta]:
+    """(assign, contact, resolve) for a ticket: its priority's SLA; a complaint runs on the complaint clock
+    (domain.md, seed 002 §3.3: the high-priority times) whatever its priority, or its own if that is stricter."""
+    own = settings.sla(priority)
+    if type_ != "complaint":
+        return own
+    return tuple(min(a, b) for a, b in zip(own, settings.sla("high"), strict=True))  # type: ignore[return-value]
+
+
+def work_clocks(settings: DomainSettings, t: Ticket, now: datetime) -> dict[str, datetime]:
     """The first-contact and resolve deadlines, started at assignment."""
-    _, contact, resolve = settings.sla(priority)
+    _, contact, resolve = policy(settings, t.type, t.priority)
     return {"contact_due_at": now + contact, "resolve_due_at": now + resolve}
 
 
@@ -66,8 +76,9 @@ def meet(session: Session, t: Ticket, kind: str, now: datetime) -> None:
 def _insert(session: Session, **values: object) -> bool:
     ins = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     res = session.execute(ins(SlaBreach).values(**values)
-                          .on_conflict_do_nothing(index_elements=["ticket_id", "kind", "level"]))
-    return bool(res.rowcount)
+                          .on_conflict_do_nothing(index_elements=["ticket_id", "kind", "level"])
+                          .returning(SlaBreach.id))
+    return res.first() is not None  # RETURNING, not rowcount: psycopg may report -1 through the ORM
 
 
 def fmt_dur(ctx: Ctx, td: timedelta) -> str:
@@ -117,9 +128,12 @@ def job_ctx(session: Session, *, now: datetime, settings: DomainSettings, lang: 
 
 
 def owner_manager(session: Session, t: Ticket) -> Staff | None:
+    """The sales manager of the customer's owner; an owner who is a manager themselves is that manager."""
     c = session.get(Customer, t.customer_id)
     owner = session.get(Staff, c.owner_id) if c and c.owner_id else None
     mgr = session.get(Staff, owner.manager_id) if owner and owner.manager_id else None
+    if mgr is None and owner is not None and owner.role == "manager":
+        mgr = owner
     return mgr if mgr is not None and mgr.active else None
 
 

@@ -6,6 +6,8 @@ viewer only the buttons they may use.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import select
 
 from handlers.context import Ctx
@@ -15,6 +17,7 @@ from handlers.views import Action, Button, Buttons, Fields, Header, Option, Repl
 from storage.models import ChatBinding, Contact, Customer, Staff, Ticket, TicketEvent
 
 LOG_LINES = 12
+INTERNAL_EVENTS = ("note",)  # handling notes are for staff: a customer's card never shows them
 
 
 def customer_ctx(ctx: Ctx, b: ChatBinding) -> Ctx:
@@ -50,8 +53,10 @@ def summary_fields(v: Ctx, t: Ticket) -> list[tuple[str, str]]:
 
 
 def log_lines(v: Ctx, t: Ticket, limit: int = LOG_LINES) -> list[str]:
-    evs = list(v.session.scalars(select(TicketEvent).where(TicketEvent.ticket_id == t.id)
-                                 .order_by(TicketEvent.id.desc()).limit(limit)))[::-1]
+    q = select(TicketEvent).where(TicketEvent.ticket_id == t.id)
+    if v.staff is None:  # a customer (or a channel): no internal notes
+        q = q.where(TicketEvent.kind.not_in(INTERNAL_EVENTS))
+    evs = list(v.session.scalars(q.order_by(TicketEvent.id.desc()).limit(limit)))[::-1]
     out = []
     for e in evs:
         who = _name(v.session, Staff, e.staff_id) if e.staff_id else (
@@ -153,10 +158,11 @@ def channel_post(v: Ctx, t: Ticket) -> Reply:
     return Reply(views=tuple(views), text=head)
 
 
-def assigned_post(v: Ctx, t: Ticket, agent: Staff, by: Staff | None) -> Reply:
+def assigned_post(v: Ctx, t: Ticket, agent: Staff, by: Staff | None, at: datetime | None = None) -> Reply:
+    """The channel post once assigned (or reassigned: `at` is when this assignment happened)."""
     head = v.t("tk.post_title", code=t.code, type=enum_label(v.lang, "ticket_type", t.type),
                priority=enum_label(v.lang, "priority", t.priority))
-    done = v.t("tk.post_assigned", who=agent.name, by=by.name if by else "—", at=v.fmt_dt(t.assigned_at))
+    done = v.t("tk.post_assigned", who=agent.name, by=by.name if by else "—", at=v.fmt_dt(at or t.assigned_at))
     return Reply(views=(Header(head), _post_fields(v, t), Text("✅ " + done)), text=head)
 
 

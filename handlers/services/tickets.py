@@ -158,7 +158,7 @@ def create_ticket(ctx: Ctx, *, customer: Customer, type_: str, priority: str, de
     t = Ticket(code=codes.ticket_code(ctx.session, year=year), customer_id=customer.id, contact_id=contact_id,
                description=description, type=type_, priority=priority, status="pending",
                created_by_id=ctx.staff.id if ctx.staff else None, created_at=ctx.now, updated_at=ctx.now,
-               assign_due_at=ctx.now + ctx.settings.sla(priority)[0])
+               assign_due_at=ctx.now + sla.policy(ctx.settings, type_, priority)[0])
     ctx.session.add(t)
     ctx.session.flush()
     add_event(ctx, t, "created", to="pending")
@@ -177,7 +177,7 @@ def assign(ctx: Ctx, t: Ticket, assignee_id: int) -> Staff:
     agent = ctx.session.get(Staff, assignee_id)
     if agent is None or not agent.active or agent.role not in SERVICE_STAFF:
         raise InvalidInput("tk.bad_assignee", ref=str(assignee_id))
-    clocks = sla.work_clocks(ctx.settings, t.priority, ctx.now)
+    clocks = sla.work_clocks(ctx.settings, t, ctx.now)
     res = ctx.session.execute(
         update(Ticket).where(Ticket.id == t.id, Ticket.status == "pending", Ticket.assignee_id.is_(None))
         .values(status="in_progress", assignee_id=agent.id, assigned_at=ctx.now, updated_at=ctx.now, **clocks)
@@ -204,9 +204,11 @@ def reassign(ctx: Ctx, t: Ticket, assignee_id: int) -> Staff:
         raise Conflict("tk.bad_transition", code=t.code, status=ctx.t(f"enum.status.{t.status}"))
     if agent.id == t.assignee_id:
         raise Conflict("tk.same_assignee", code=t.code, who=agent.name)
+    before = ctx.session.get(Staff, t.assignee_id)
     t.assignee_id, t.updated_at = agent.id, ctx.now
     ev = add_event(ctx, t, "reassigned", text=agent.name)
     tn.after_assign(ctx, t, agent, ev)
+    tn.tell_moved_away(ctx, t, before, agent, ev)
     return agent
 
 
@@ -272,8 +274,16 @@ def resolve(ctx: Ctx, t: Ticket, text: str) -> None:
     _auto_accept(ctx, t)
     if t.status != "in_progress":
         raise Conflict("tk.bad_transition", code=t.code, status=ctx.t(f"enum.status.{t.status}"))
-    t.resolution, t.resolved_at = text.strip(), ctx.now
-    ev = set_status(ctx, t, "resolved", "resolved", text=t.resolution)
+    # conditional, like close: a double submit resolves once and tells the customer once
+    res = ctx.session.execute(
+        update(Ticket).where(Ticket.id == t.id, Ticket.status == "in_progress")
+        .values(status="resolved", resolution=text.strip(), resolved_at=ctx.now, updated_at=ctx.now)
+        .execution_options(synchronize_session=False))
+    ctx.session.refresh(t)
+    if res.rowcount != 1:
+        raise Conflict("tk.bad_transition", code=t.code, status=ctx.t(f"enum.status.{t.status}"))
+    _contacted(ctx, t)  # the resolution is a handling note (and goes to the customer): contact is met too
+    ev = add_event(ctx, t, "resolved", frm="in_progress", to="resolved", text=t.resolution)
     sla.meet(ctx.session, t, "resolve", ctx.now)
     for b in customer_chats(ctx.session, t):
         notify.to_binding(ctx.session, b, key=f"tk:{t.code}:resolved:{ev.id}:{b.id}",
@@ -286,10 +296,21 @@ def close(ctx: Ctx, t: Ticket, *, kind: str = "closed") -> None:
 
     if ctx.staff is not None:
         _require_handler(ctx, t)
+    if t.status == "closed":
+        raise Conflict("tk.already_closed", code=t.code)
     if t.status != "resolved":
-        raise Conflict("tk.close_needs_resolved", code=t.code, status=ctx.t(f"enum.status.{t.status}"))
-    t.closed_at = ctx.now
-    set_status(ctx, t, "closed", kind)
+        key = "tk.close_needs_resolved" if ctx.staff is not None else "tk.cust_not_resolved"
+        raise Conflict(key, code=t.code, status=ctx.t(f"enum.status.{t.status}"))
+    # conditional: of a customer's Confirm, a staff Close and the auto-close at the same moment, one closes
+    # (and asks for the rating); the others see it closed
+    res = ctx.session.execute(
+        update(Ticket).where(Ticket.id == t.id, Ticket.status == "resolved")
+        .values(status="closed", closed_at=ctx.now, updated_at=ctx.now)
+        .execution_options(synchronize_session=False))
+    ctx.session.refresh(t)
+    if res.rowcount != 1:
+        raise Conflict("tk.already_closed", code=t.code)
+    add_event(ctx, t, kind, frm="resolved", to="closed")
     if t.rating is not None:
         return
     chats = customer_chats(ctx.session, t)
@@ -328,8 +349,15 @@ def reopen(ctx: Ctx, t: Ticket, reason: str | None) -> None:
         raise NotFound("tk.not_found", code=t.code)
     if t.status not in ("resolved", "closed"):
         raise Conflict("tk.reopen_not_done", code=t.code, status=ctx.t(f"enum.status.{t.status}"))
-    t.resolved_at = t.closed_at = None
-    set_status(ctx, t, "in_progress" if t.assignee_id else "pending", "reopened", text=reason or None)
+    frm, to = t.status, "in_progress" if t.assignee_id else "pending"
+    res = ctx.session.execute(  # conditional: a double click reopens once
+        update(Ticket).where(Ticket.id == t.id, Ticket.status == frm)
+        .values(status=to, resolved_at=None, closed_at=None, updated_at=ctx.now)
+        .execution_options(synchronize_session=False))
+    ctx.session.refresh(t)
+    if res.rowcount != 1:
+        raise Conflict("tk.reopen_not_done", code=t.code, status=ctx.t(f"enum.status.{t.status}"))
+    add_event(ctx, t, "reopened", frm=frm, to=to, text=reason or None)
     if ctx.staff is None and t.assignee_id:
         tn.tell_assignee(ctx, t, "tk.dm_reopened", key=f"tk:{t.code}:reopened:{ctx.now.isoformat()}",
                          reason=reason or "—")

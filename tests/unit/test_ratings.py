@@ -80,10 +80,21 @@ def test_low_rating_alerts_the_channel(desk):
     cust.send(f"/rate {code} 2")
     cust.send("Nobody called me back for hours")
     posts = desk.to("#service", desk.drain())
-    assert len(posts) == 2
+    # one alert per rating: the comment updates the same post in place, it is not a second alert
+    assert len(posts) == 2 and posts[0].edit_of is None and posts[1].edit_of == posts[0].message_ref
     assert code in posts[0].text and "2/5" in posts[0].text
-    assert "Nobody called me back" in posts[1].text
+    assert "Nobody called me back" in posts[1].text and "2/5" in posts[1].text
     assert "recovery:" + code + "@console" in desk.outbox_keys()
+
+
+def test_low_rating_without_comment_alerts_once(desk):
+    cust = desk.customer()
+    code = closed_ticket(desk)
+    desk.drain()
+    cust.send(f"/rate {code} 1")
+    cust.send("skip")
+    posts = desk.to("#service", desk.drain())
+    assert len(posts) == 1 and "1/5" in posts[0].text
 
 
 def test_comment_only_once_and_only_own(desk):
@@ -179,3 +190,25 @@ def test_weekly_complaint_review_posts_once(desk, clock):
     assert len(posts) == 1
     assert code in posts[0].text and "FW2026002" in posts[0].text and "1★" in posts[0].text
     assert "review:2026-W48@console" in desk.outbox_keys()
+
+
+def test_resolving_for_an_unbound_customer_says_how_to_close_and_rate(desk):
+    code = desk.open(line="Beta complaint high: no chat here")
+    desk.assign(code, "alan")
+    out = desk.user("alan").send(f"/ticket resolve {code} reset the router")
+    assert t("en", "tk.resolved_ok_unbound", code=code) in out
+    desk.customer()  # 云栖 has a chat: the usual message
+    code2 = desk.open()
+    desk.assign(code2, "alan")
+    assert t("en", "tk.resolved_ok", code=code2) in desk.user("alan").send(f"/ticket resolve {code2} renewed it")
+
+
+def test_a_message_hours_after_the_rating_is_not_taken_as_its_comment(desk, clock):
+    cust = desk.customer()
+    code = closed_ticket(desk)
+    desk.drain()
+    cust.send(f"/rate {code} 5")
+    clock.advance(hours=3)  # the comment prompt was ignored; now the customer writes about a new problem
+    out = cust.send("The printer is broken again")
+    assert t("en", "tk.cust_from_text") in out  # a new ticket is being opened with that text
+    assert desk.ticket(code).rating_comment is None

@@ -148,3 +148,55 @@ def test_auto_close_after_resolved_without_reopen(desk, clock):
     assert cust.choices() == [f"/rate {a} {n}" for n in range(1, 6)]
     assert run(desk, auto_close_due) == 0
     assert desk.ticket(a).closed_at - desk.ticket(a).resolved_at > timedelta(hours=24)
+
+
+def test_resolving_without_a_note_meets_the_contact_clock(desk, clock):
+    code = desk.open()
+    desk.assign(code, "alan")
+    clock.advance(minutes=31)  # high: contact within 30 min
+    assert run(desk) == 1
+    desk.user("alan").send(f"/ticket resolve {code} reset the password on the phone")
+    assert breaches(desk) == [("contact", 1, True)]  # met late, not "still open" forever
+    clock.advance(hours=2)
+    assert run(desk) == 0
+
+
+def test_assigning_from_the_breach_alert_edits_that_alert(desk, clock):
+    code = desk.open(line="云栖 support medium: slow reports")  # medium: no new-ticket post, only the alert
+    assert desk.to("#service", desk.drain()) == []
+    clock.advance(hours=5)  # medium: assign within 4 h
+    assert run(desk) == 1
+    alert = desk.to("#service", desk.drain())[0]
+    sue = desk.user("sue")
+    sue.view(alert.reply, scope="c:#service")
+    sue.press_cmd(f"/ticket assign {code} {desk.ids['alan']}")
+    edits = [d for d in desk.to("#service", desk.drain()) if d.edit_of]
+    assert len(edits) == 1 and edits[0].edit_of == alert.message_ref and "alan" in edits[0].text
+    assert t("en", "tk.btn.take") not in edits[0].text  # the controls are gone
+
+
+def test_a_complaint_runs_on_the_complaint_clock_whatever_its_priority(desk, clock):
+    """domain.md (seed 002 §3.3): a complaint is assigned within 10 min, contacted within 30, resolved in 24 h."""
+    code = desk.open(line="云栖 complaint low: the invoice was wrong")
+    opened = clock()
+    assert desk.ticket(code).assign_due_at == opened + timedelta(minutes=10)
+    desk.assign(code, "alan")
+    tk = desk.ticket(code)
+    assert (tk.contact_due_at, tk.resolve_due_at) == (opened + timedelta(minutes=30), opened + timedelta(hours=24))
+    other = desk.open(line="云栖 support low: slow reports")  # not a complaint: the low-priority times
+    assert desk.ticket(other).assign_due_at == opened + timedelta(hours=4)
+
+
+def test_level_two_goes_to_an_owner_who_is_a_manager(desk, clock):
+    from storage.models import Staff
+    from tests import factories as f
+
+    with session_scope(desk.engine) as s:
+        f.customer(s, name="Gamma Foods", owner=s.get(Staff, desk.ids["mia"]), contact="Wu")
+    desk.open(line="Gamma complaint high: z")
+    desk.drain()
+    clock.advance(minutes=11)
+    assert run(desk) == 1
+    clock.advance(minutes=31)
+    assert run(desk) == 1
+    assert [d.chat_ref for d in desk.drain() if d.chat_ref != "#service"] == ["@mia"]

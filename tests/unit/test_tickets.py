@@ -246,14 +246,21 @@ def test_stranger_gets_only_the_explanation(desk):
         assert t("en", "auth.stranger") in s.send(text)
 
 
-def test_reassign_by_supervisor(desk):
+def test_reassign_by_supervisor(desk, clock):
     code = desk.open()
     desk.assign(code, "alan")
     desk.drain()
     assert "⚠" in desk.user("alan").send(f"/ticket reassign {code} bea")
+    clock.advance(minutes=20)
     out = desk.user("sue").send(f"/ticket reassign {code} bea")
     assert "bea" in out and desk.ticket(code).assignee_id == desk.ids["bea"]
-    assert [d.chat_ref for d in desk.drain() if not d.edit_of] == ["@bea"]
+    sent = desk.drain()
+    # the new agent gets the card, the previous one is told it moved; the channel post shows this assignment
+    assert sorted(d.chat_ref for d in sent if not d.edit_of) == ["@alan", "@bea"]
+    moved = [d for d in sent if d.chat_ref == "@alan"][0]
+    assert t("en", "tk.dm_moved_away", code=code, who="bea", by="sue") in moved.text
+    edit = [d for d in sent if d.edit_of][0]
+    assert "bea" in edit.text and "10:20" in edit.text
     assert t("en", "tk.same_assignee", code=code, who="bea") in desk.user("sue").send(f"/ticket reassign {code} bea")
 
 
@@ -275,3 +282,33 @@ def test_form_surface_prefill_and_submit(desk):
                             form=values, dialog="ticket_new"))
     assert "FW2026001" in text_of(r)
     assert desk.ticket("FW2026001").description == "Form-made ticket"
+
+
+def test_customer_card_hides_internal_notes(desk):
+    cust = desk.customer()
+    code = desk.open()
+    desk.assign(code, "alan")
+    alan = desk.user("alan")
+    alan.send(f"/ticket note {code} internal: customer keeps calling, ask sales first")
+    alan.send(f"/ticket reply {code} We are looking into it")
+    mine = cust.send(f"/ticket {code}")
+    assert "We are looking into it" in mine and "ask sales first" not in mine
+    assert "ask sales first" in alan.send(f"/ticket {code}")  # staff still see the whole log
+
+
+def test_confirm_and_close_twice_say_already_closed(desk):
+    cust = desk.customer()
+    code = desk.open()
+    desk.assign(code, "alan")
+    assert t("en", "tk.cust_not_resolved", code=code, status="in progress") in cust.send(f"/ticket confirm {code}")
+    desk.user("alan").send(f"/ticket resolve {code} renewed the certificate")
+    desk.user("alan").send(f"/ticket close {code}")
+    desk.drain()
+    assert t("en", "tk.already_closed", code=code) in cust.send(f"/ticket confirm {code}")
+    assert t("en", "tk.already_closed", code=code) in desk.user("alan").send(f"/ticket close {code}")
+    assert len(desk.to(cust.chat, desk.drain())) == 0  # no second rating request
+
+
+def test_customer_help_has_no_staff_hints(desk):
+    out = desk.customer().send("/help")
+    assert "/ticket" in out and "/log" not in out and "/help log" not in out
