@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
 from handlers import commands
+from handlers.commands.core import CUSTOMER_HELP
 from handlers.i18n import norm_lang, t
 from storage.db import session_scope
 from storage.models import Staff
@@ -53,12 +54,8 @@ def staff_commands(lang: str, role: str | None = None) -> tuple[tuple[str, str],
     return _items(_verbs(("staff", "both", "anyone"), role), lang)
 
 
-# what /ticket and /tickets do for a customer (the staff descriptions speak of queues)
-CUSTOMER_KEYS = {"ticket": "tg.menu.ticket", "tickets": "tg.menu.tickets"}
-
-
 def customer_commands(lang: str) -> tuple[tuple[str, str], ...]:
-    return _items(_verbs(("customer", "both", "anyone")), lang, CUSTOMER_KEYS)
+    return _items(_verbs(("customer", "both", "anyone")), lang, CUSTOMER_HELP)
 
 
 def menus(engine: Engine, *, service_chat: str = "", default_lang: str = "en") -> list[Menu]:

@@ -59,7 +59,11 @@ def test_invite_link_uses_the_bot_username_from_getme_and_binds(tg_core, fake, t
         assert link, plain(inv)
         fake.push_message(chat_id=STRANGER, user_id=STRANGER, text=f"/start {link.group(1)}", lang="zh")
         [welcome] = fake.wait_sent(STRANGER)
+        fake.push_message(chat_id=STRANGER, user_id=STRANGER, text="/help", lang="zh")
+        [helped] = fake.wait_sent(STRANGER, after=1)
     assert "张伟" in plain(welcome)
+    assert t("zh", "help.cust.tickets") in plain(helped) and t("zh", "help.more_customer") in plain(helped)
+    assert "/log" not in helped["text"] and t("zh", "help.tickets") not in plain(helped)
     with Session(tg_engine) as s:
         assert s.exec(select(ChatBinding.chat_ref)).all() == [str(STRANGER)]
 
@@ -88,7 +92,7 @@ def test_customer_menu_speaks_to_customers_and_lang_switch_updates_the_staff_men
     zh = _menus(fake)[(alice, None)]
     assert {c["description"] for c in zh} == {t("zh", f"help.{c['command']}") for c in zh}
     default = {c["command"]: c["description"] for c in _menus(fake)[(json.dumps({"type": "default"}), None)]}
-    assert default["ticket"] == t("en", "tg.menu.ticket") and default["tickets"] == t("en", "tg.menu.tickets")
+    assert default["ticket"] == t("en", "help.cust.ticket") and default["tickets"] == t("en", "help.cust.tickets")
     assert {"customer", "log", "report"}.isdisjoint(default)
 
 
