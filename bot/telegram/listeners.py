@@ -14,7 +14,7 @@ import logging
 from collections.abc import AsyncIterator
 
 from telegram import CallbackQuery, Update
-from telegram.error import BadRequest
+from telegram.error import BadRequest, TelegramError
 from telegram.ext import Application, CallbackQueryHandler, ContextTypes, MessageHandler, filters
 
 from bot.telegram import inbound as tin
@@ -102,6 +102,8 @@ async def _answer(q: CallbackQuery, alert: str | None) -> None:
         await q.answer(text=alert, show_alert=bool(alert))
     except BadRequest as e:
         log.info("could not answer callback query: %s", e)
+    except TelegramError as e:  # flood control or the network: the press was handled, its reply still goes out
+        log.warning("could not answer callback query: %s: %s", type(e).__name__, e)
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:

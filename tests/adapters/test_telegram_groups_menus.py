@@ -7,6 +7,7 @@ import html
 import json
 import re
 
+import pytest
 from sqlmodel import Session, select
 
 from handlers.i18n import t
@@ -15,6 +16,8 @@ from tests import factories
 from tests.adapters.telegram_fixtures import *  # noqa: F403
 from tests.adapters.telegram_fixtures import ALICE, BOB, SERVICE, STRANGER
 from tests.fakes.telegram_harness import running_bot
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")  # PTB's RetryAfter.retry_after
 
 
 def plain(call) -> str:  # noqa: ANN001
@@ -105,3 +108,14 @@ def test_a_deactivated_staff_members_menu_is_removed(tg_core, fake, tg_engine) -
     [gone] = fake.calls_of("deleteMyCommands")
     assert gone["scope"] == {"type": "chat", "chat_id": 4242}
     assert not [c for c in fake.calls_of("setMyCommands") if c["scope"].get("chat_id") == 4242]
+
+
+def test_a_failed_callback_answer_does_not_lose_the_reply(tg_core, fake) -> None:
+    with running_bot(tg_core, fake):
+        fake.push_message(chat_id=ALICE, user_id=ALICE, text="/tgtest_dialog")
+        [first] = fake.wait_sent(ALICE)
+        fake.fail_next("answerCallbackQuery", status=429, retry_after=1)
+        fake.press(first, "Bananas")
+        [second] = fake.wait_sent(ALICE, after=1)
+    assert "tgtest.note" in second["text"]
+    assert len(fake.sent(ALICE)) == 2  # no "something went wrong" on top
