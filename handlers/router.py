@@ -152,6 +152,8 @@ class Core:
             r = hook(ctx, text)
             if r is not None:
                 return r
+        if ctx.is_group and not ctx.via_button:
+            return Reply()  # chatter in a group (or a reply to someone else's question) is not for the bot
         if ctx.staff is None and ctx.binding is None:
             return Reply(views=(Text(ctx.t("auth.stranger")),))
         if not text:
@@ -210,8 +212,8 @@ def visible_commands(ctx: Ctx) -> list[commands.Command]:
 
 
 def unknown_verb(ctx: Ctx, verb: str) -> Reply:
-    if ctx.staff is None and ctx.binding is None:
-        return Reply(views=(Text(ctx.t("auth.stranger")),))
+    if ctx.staff is None and ctx.binding is None:  # a button pressed by a stranger (in a group): an alert
+        return Reply(views=((Error if ctx.via_button else Text)(ctx.t("auth.stranger")),))
     names = [c.verb for c in visible_commands(ctx)]
     close = difflib.get_close_matches(verb.lower(), names, n=3, cutoff=0.5)
     if not close:

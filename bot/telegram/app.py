@@ -99,6 +99,7 @@ class TelegramBot:
         self.menu_refresh = menu_refresh
         self._menus_set: dict = {}
         self._tasks: list[asyncio.Task] = []
+        self._pending: set[asyncio.Task] = set()
 
     @property
     def bot(self):  # noqa: ANN201 - telegram.Bot (ExtBot)
@@ -159,23 +160,36 @@ class TelegramBot:
                 continue
             scope = BotCommandScopeDefault() if m.chat_id is None else BotCommandScopeChat(m.chat_id)
             try:
-                await self.bot.set_my_commands([BotCommand(c, d) for c, d in m.commands], scope=scope,
-                                               language_code=m.language_code)
+                if m.commands:
+                    await self.bot.set_my_commands([BotCommand(c, d) for c, d in m.commands], scope=scope,
+                                                   language_code=m.language_code)
+                else:  # a former staff member: back to the default (customer) menu
+                    await self.bot.delete_my_commands(scope=scope, language_code=m.language_code)
             except TelegramError as e:  # e.g. a staff member who never opened the bot: not fatal
                 log.warning("setMyCommands for %s failed: %s", m.chat_id or "default", e)
-                continue
+                if m.commands:
+                    continue
             self._menus_set[(m.chat_id, m.language_code)] = m.commands
             done += 1
         return done
+
+    def menus_changed(self) -> None:
+        """Someone switched language (or similar): set the menus again soon, without waiting for the timer."""
+        task = asyncio.create_task(self._sync_quietly())
+        self._pending.add(task)
+        task.add_done_callback(self._pending.discard)
+
+    async def _sync_quietly(self) -> None:
+        try:
+            await self.sync_commands()
+        except Exception:  # noqa: BLE001 - a menu is cosmetic; never stop the bot for it
+            log.exception("refreshing command menus failed")
 
     async def _refresh_menus(self) -> None:
         """New staff, changed roles and languages reach the menus without a restart."""
         while True:
             await asyncio.sleep(self.menu_refresh)
-            try:
-                await self.sync_commands()
-            except Exception:  # noqa: BLE001 - a menu is cosmetic; never stop the bot for it
-                log.exception("refreshing command menus failed")
+            await self._sync_quietly()
 
     # ------------------------------------------------------------ life cycle
     async def run(self, stop: asyncio.Event, *, webhook: Webhook | None = None,
@@ -185,6 +199,8 @@ class TelegramBot:
         app = self.application
         await app.initialize()
         self.username = app.bot.username
+        if self.username and not self.core.bot_names.get("telegram"):  # invite links need it (getMe knows it)
+            self.core.bot_names["telegram"] = self.username
         try:
             await self.sync_commands()
             await app.start()
@@ -205,7 +221,7 @@ class TelegramBot:
             await self._shutdown()
 
     async def _shutdown(self) -> None:
-        for task in self._tasks:
+        for task in [*self._tasks, *self._pending]:
             task.cancel()
         self._tasks.clear()
         if self.sender.wake in self.core.on_outbox:

@@ -24,11 +24,21 @@ def addressed_elsewhere(text: str, username: str | None) -> bool:
     return not username or verb.split("@", 1)[1].lower() != username.lower()
 
 
+def update_key(update: Update) -> str:
+    """The de-duplication key: `<bot id>:<update_id>`. update_ids are per bot (and restart from a random value
+    after a week of silence), so a new bot token must not collide with the old bot's processed updates."""
+    try:
+        bot_id = update.get_bot().token.split(":", 1)[0]
+    except RuntimeError:  # an update built without a bot (unit tests)
+        bot_id = ""
+    return f"{bot_id}:{update.update_id}" if bot_id else str(update.update_id)
+
+
 def _common(update: Update, chat_id: int) -> dict:
     user = update.effective_user
     return dict(platform=PLATFORM, user_ref=str(user.id), chat_ref=str(chat_id),
                 lang_hint=user.language_code, display_name=user.full_name,
-                update_key=str(update.update_id), scopes=(chat_scope(chat_id),))
+                update_key=update_key(update), scopes=(chat_scope(chat_id),))
 
 
 def from_message(update: Update, *, bot_username: str | None = None) -> Inbound | None:

@@ -14,11 +14,12 @@ import logging
 from collections.abc import AsyncIterator
 
 from telegram import CallbackQuery, Update
-from telegram.error import BadRequest
+from telegram.error import BadRequest, TelegramError
 from telegram.ext import Application, CallbackQueryHandler, ContextTypes, MessageHandler, filters
 
 from bot.telegram import inbound as tin
 from bot.telegram.render import alert_text
+from handlers import commands
 from handlers.i18n import t
 from handlers.router import error_ref
 
@@ -60,6 +61,14 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     async with crm.chat_locks.hold(update.effective_chat.id):
         reply = await asyncio.to_thread(crm.core.handle, inbound)
         await crm.deliver(update.effective_chat.id, reply, scope=inbound.scopes[0])
+    if _switches_language(inbound.text or ""):
+        crm.menus_changed()  # the staff menu in the new language now, not at the next refresh
+
+
+def _switches_language(text: str) -> bool:
+    verb = text.split(maxsplit=1)[0][1:].split("@", 1)[0] if text.startswith("/") else ""
+    cmd = commands.lookup(verb) if verb else None
+    return cmd is not None and cmd.verb == "lang" and len(text.split()) > 1
 
 
 async def on_other(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -93,6 +102,8 @@ async def _answer(q: CallbackQuery, alert: str | None) -> None:
         await q.answer(text=alert, show_alert=bool(alert))
     except BadRequest as e:
         log.info("could not answer callback query: %s", e)
+    except TelegramError as e:  # flood control or the network: the press was handled, its reply still goes out
+        log.warning("could not answer callback query: %s: %s", type(e).__name__, e)
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:

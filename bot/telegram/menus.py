@@ -1,7 +1,7 @@
 """The command menus (`setMyCommands`): staff see their verbs, everyone else a short customer list.
 
 Staff menus are set per private chat (`BotCommandScopeChat(<telegram id>)`) in the staff member's language,
-for the verbs their role may use; the supervisor group gets the staff menu (in the default language, and in
+for the verbs their role may use (a deactivated member's menu is deleted); the supervisor group gets the staff menu (in the default language, and in
 Chinese for Chinese clients); the default scope (customers and strangers) gets the customer verbs in English,
 with a Chinese list for clients set to Chinese.
 """
@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
 from handlers import commands
+from handlers.commands.core import CUSTOMER_HELP
 from handlers.i18n import norm_lang, t
 from storage.db import session_scope
 from storage.models import Staff
@@ -44,8 +45,9 @@ def _verbs(audiences: tuple[str, ...], role: str | None = None) -> list[commands
     return out
 
 
-def _items(cmds: list[commands.Command], lang: str) -> tuple[tuple[str, str], ...]:
-    return tuple((c.verb, t(lang, c.help_key)[:256] or c.verb) for c in cmds)[:100]
+def _items(cmds: list[commands.Command], lang: str, keys: dict[str, str] | None = None) -> tuple[tuple[str, str], ...]:
+    keys = keys or {}
+    return tuple((c.verb, t(lang, keys.get(c.verb, c.help_key))[:256] or c.verb) for c in cmds)[:100]
 
 
 def staff_commands(lang: str, role: str | None = None) -> tuple[tuple[str, str], ...]:
@@ -53,7 +55,7 @@ def staff_commands(lang: str, role: str | None = None) -> tuple[tuple[str, str],
 
 
 def customer_commands(lang: str) -> tuple[tuple[str, str], ...]:
-    return _items(_verbs(("customer", "both", "anyone")), lang)
+    return _items(_verbs(("customer", "both", "anyone")), lang, CUSTOMER_HELP)
 
 
 def menus(engine: Engine, *, service_chat: str = "", default_lang: str = "en") -> list[Menu]:
@@ -62,8 +64,8 @@ def menus(engine: Engine, *, service_chat: str = "", default_lang: str = "en") -
         out.append(Menu(service_chat, None, staff_commands(norm_lang(default_lang))))
         out.append(Menu(service_chat, "zh", staff_commands("zh")))
     with session_scope(engine) as s:
-        rows = s.execute(select(Staff.telegram_id, Staff.lang, Staff.role)
-                         .where(Staff.active.is_(True), Staff.telegram_id.is_not(None))).all()
-    for tg_id, lang, role in rows:
-        out.append(Menu(int(tg_id), None, staff_commands(norm_lang(lang), role)))
+        rows = s.execute(select(Staff.telegram_id, Staff.lang, Staff.role, Staff.active)
+                         .where(Staff.telegram_id.is_not(None))).all()
+    for tg_id, lang, role, active in rows:  # a deactivated member's own menu is removed (no commands)
+        out.append(Menu(int(tg_id), None, staff_commands(norm_lang(lang), role) if active else ()))
     return out

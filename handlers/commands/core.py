@@ -21,13 +21,16 @@ def cmd_help(ctx: Ctx, args: str) -> Reply:
                                 Text(ctx.t(cmd.usage_key), muted=True)))
     cmds = visible_commands(ctx)
     who = ctx.staff.name if ctx.staff else ""
-    items = tuple(("/" + c.verb, ctx.t(c.help_key)) for c in cmds)
-    views = (Header(ctx.t("help.title")),
-             Text(ctx.t("help.intro_staff", name=who) if ctx.staff else ctx.t("help.intro_customer")),
-             Fields(items))
-    if ctx.staff is not None:  # the hint is about /log, which customers do not have
-        views += (Text(ctx.t("help.more"), muted=True),)
-    return Reply(views=views)
+    keys = {} if ctx.staff else CUSTOMER_HELP  # a customer's /ticket is not a queue
+    items = tuple(("/" + c.verb, ctx.t(keys.get(c.verb, c.help_key))) for c in cmds)
+    return Reply(views=(Header(ctx.t("help.title")),
+                        Text(ctx.t("help.intro_staff", name=who) if ctx.staff else ctx.t("help.intro_customer")),
+                        Fields(items),
+                        Text(ctx.t("help.more" if ctx.staff else "help.more_customer"), muted=True)))
+
+
+# what /ticket and /tickets mean in a customer's chat (/help and the Telegram menu)
+CUSTOMER_HELP = {"ticket": "help.cust.ticket", "tickets": "help.cust.tickets"}
 
 
 @command("lang", aliases=("language", "语言"), audience="both")

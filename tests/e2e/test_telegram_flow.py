@@ -12,6 +12,7 @@ import pytest
 from sqlmodel import select
 
 from handlers.context import Inbound
+from handlers.i18n import t
 from handlers.router import Core
 from handlers.services.invites import create_invite
 from storage.db import create_all, make_engine, session_scope
@@ -101,8 +102,32 @@ def test_service_flow_on_telegram(world) -> None:
         [thanks] = fake.wait_sent(CUST, after=n)
     assert thanks["parse_mode"] == "HTML"
     with session_scope(core.engine) as s:
-        t = s.scalars(select(Ticket)).one()
-        assert (t.status, t.rating, t.rating_comment) == ("closed", 5, "Fast & friendly <3")
+        tk = s.scalars(select(Ticket)).one()
+        assert (tk.status, tk.rating, tk.rating_comment) == ("closed", 5, "Fast & friendly <3")
         assert s.scalars(select(FollowUp)).one().content == "talked about renewal"
     assert "talked about renewal" in plain(logged)
     assert all(len(b["callback_data"].encode()) <= 64 for c in fake.calls_of("sendMessage") for b in c.buttons)
+
+
+def test_customer_ticket_dialog_survives_a_restart(world, settings, clock) -> None:
+    core, fake = world
+    token = invite_token(core)
+    with running_bot(core, fake, service_chat=str(SERVICE)):
+        fake.push_message(chat_id=CUST, user_id=CUST, text=f"/start {token}", lang="zh")
+        fake.wait_sent(CUST)
+        fake.push_message(chat_id=CUST, user_id=CUST, text="发票开错了 <抬头> & 税号", lang="zh")
+        [kind] = fake.wait_sent(CUST, after=1)
+    # a new process on the same database; the button sent before the restart still works
+    core2 = Core(core.engine, settings, secret=b"e2e", clock=clock, channels={"telegram": str(SERVICE)})
+    with running_bot(core2, fake, service_chat=str(SERVICE)):
+        fake.press(kind, "咨询")
+        [prio] = fake.wait_sent(CUST, after=2)
+        fake.press(prio, "不急")
+        [created] = fake.wait_sent(CUST, after=3)
+        fake.push_message(chat_id=CUST, user_id=CUST, text="/cancel", lang="zh")
+        [nothing] = fake.wait_sent(CUST, after=4)
+    assert "FW2026001" in plain(created)
+    assert plain(nothing) == t("zh", "dlg.nothing_to_cancel")  # the dialog is over
+    with session_scope(core.engine) as s:
+        tk = s.scalars(select(Ticket)).one()
+        assert (tk.type, tk.priority, tk.description) == ("consult", "low", "发票开错了 <抬头> & 税号")
