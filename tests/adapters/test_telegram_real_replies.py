@@ -122,6 +122,6 @@ def test_real_replies_and_their_buttons_render_valid_telegram_messages(demo_core
             seen += 1
     assert not problems, problems
     assert seen > 60, seen
-    assert sum("&lt;script&gt;x&lt;/script&gt;" in x for x in texts) >= 4  # the hostile text, escaped
+    assert sum("&lt;script&gt;x&lt;/script&gt;" in x for x in texts) >= 3  # the hostile text, escaped
     [error] = [x for x in texts if x.startswith("⚠️")]  # only /nonsense is an error: every verb really worked
     assert "/nonsense" in error
