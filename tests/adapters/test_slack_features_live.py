@@ -61,15 +61,18 @@ def test_slack_list_page_buttons_turn_the_page_in_place(slack):
 
 
 def test_slack_home_shows_open_opportunities_and_refreshes_after_done(slack):
-    codes = _rep_with_followups(slack, 2)
-    slack.slack.command("/opp", f"add {codes[0]} Open deal amount=1000 close=2026-12-20", user="URAY")
-    slack.slack.command("/opp", f"add {codes[1]} Lost deal amount=2000 close=2026-12-20", user="URAY")
-    slack.fake.wait("response_url", 2)
+    codes = _rep_with_followups(slack, 3)
+    for i, (code, name) in enumerate(zip(codes, ("Open deal", "Lost deal", "Later deal"), strict=True)):
+        slack.slack.command("/opp", f"add {code} {name} amount=1000 close=2026-12-20", user="URAY")
+        slack.fake.wait("response_url", i + 1)
     slack.slack.command("/opp", f"stage {codes[1]}OP01 lost reason=price too high", user="URAY")
-    slack.fake.wait("response_url", 3)
+    slack.slack.command("/opp", f"stage {codes[2]}OP01 needs analysis done", user="URAY")
+    slack.fake.wait("response_url", 5)
     slack.slack.event({"type": "app_home_opened", "user": "URAY", "channel": "DRAY", "tab": "home"})
     home = slack.fake.wait("views.publish")[0]
-    assert "Open deal" in texts(home) and "Lost deal" not in texts(home)
+    shown = texts(home)
+    assert "Lost deal" not in shown  # open ones only, by stage (the newer one is further on)
+    assert shown.index("Open deal") < shown.index("Later deal")
     done = next(c for c in commands(home.blocks) if c.startswith("/followups done"))
     slack.slack.press_cmd(home, done, user="URAY")
     again = slack.fake.wait("views.publish", 2)[1]  # the Home itself is refreshed, no modal on top
