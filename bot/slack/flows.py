@@ -190,8 +190,9 @@ class Flows:
         text = unescape((body.get("message") or {}).get("text") or "")
         prefill = {"content": text}
         m = CODE.search(text)
-        if m:
-            prefill["customer"] = m.group(0)
+        code = m.group(0) if m else inb.bound_customer_code(self.core, channel)  # a customer's shared channel
+        if code:
+            prefill["customer"] = code
         reply = self.start_dialog(Inbound(platform=inb.PLATFORM, user_ref=user, chat_ref=channel,
                                           surface="form", lang_hint=p.lang, scopes=inb.scopes(channel, user)),
                                   SHORTCUT_DIALOG, prefill)
