@@ -50,7 +50,8 @@ BUTTON_ONLY = {"rate": "test_slack_service_flow.py (the rating buttons in the cu
 
 def test_every_registered_verb_has_a_case():
     commands.load_all()
-    assert set(commands.COMMANDS) == set(CASES) | set(BUTTON_ONLY)
+    real = {v for v, c in commands.COMMANDS.items() if c.func.__module__.startswith("handlers.")}  # no test verbs
+    assert real == set(CASES) | set(BUTTON_ONLY)
 
 
 def test_every_verb_works_as_a_slash_command(slack):
