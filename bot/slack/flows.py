@@ -74,6 +74,8 @@ class Flows:
         reply, lang = self.handle(inbound)
         if reply.form is not None:
             self.open_form(body["trigger_id"], reply, inbound.chat_ref, lang)
+        if reply.file is not None and not reply.public and not inbound.chat_ref.startswith("D"):
+            reply = reply + Reply(views=(Text(t(lang, "slack.file_in_dm"), muted=True),))  # see upload()
         if reply.views:
             msg = self.message(reply, inbound.scopes[0], lang)
             respond(response_type="in_channel" if reply.public else "ephemeral", **msg)

@@ -220,6 +220,7 @@ def test_slack_private_file_goes_to_the_dm_never_into_the_channel(slack, testkit
     assert slack.fake.wait("conversations.open")[0].args["users"] == "U1"
     assert done.args["channel_id"] == "D1"
     assert len(slack.fake.calls_to("files.completeUploadExternal")) == 1
+    assert t("en", "slack.file_in_dm") in texts(slack.fake.wait("response_url")[0])
 
 
 def _public_file(ctx, args):  # noqa: ANN001, ANN202
