@@ -32,6 +32,7 @@ log = logging.getLogger("crm.slack")
 # App Home sections: (command, staff roles that see it; None = everyone the command itself allows)
 SERVICE = ("agent", "supervisor", "admin")
 HOME_COMMANDS = (("/followups", None), ("/opp list mine stage:open", None), ("/tickets mine", SERVICE),
+                 ("/tickets open", ("rep", "manager")),  # their customers' tickets
                  ("/tickets unassigned", ("supervisor", "admin")), ("/tickets breaching", ("supervisor", "admin")))
 SHORTCUT_DIALOG = "log_call"
 CODE = re.compile(r"\b[A-Z]{2,6}20\d{5}\b")

@@ -79,3 +79,18 @@ def test_slack_home_shows_open_opportunities_and_refreshes_after_done(slack):
     assert not any(c.startswith(done) for c in commands(again.blocks))
     assert slack.fake.calls_to("views.open") == []
     assert slack.fake.problems == []
+
+
+def test_slack_home_shows_a_reps_open_tickets_of_their_customers(slack):
+    pytest.importorskip("handlers.services.invites", reason="the service feature is not merged yet")
+    codes = _rep_with_followups(slack, 2)
+    with session_scope(slack.engine) as s:
+        f.staff(s, name="bob", role="rep", slack_id="UBOB")
+    slack.slack.command("/ticket", f"new {codes[0]} complaint low: printer jams", user="URAY")
+    slack.fake.wait("response_url")
+    for user in ("URAY", "UBOB"):
+        slack.slack.event({"type": "app_home_opened", "user": user, "channel": "D1", "tab": "home"})
+    homes = {c.args["user_id"]: texts(c) for c in slack.fake.wait("views.publish", 2)}
+    assert t("en", "tk.queue.open") in homes["URAY"] and "printer jams" in homes["URAY"]
+    assert "printer jams" not in homes["UBOB"]  # not his customer
+    assert slack.fake.problems == []
