@@ -35,6 +35,7 @@ HOME_COMMANDS = (("/followups", None), ("/opp list mine stage:open", None), ("/t
                  ("/tickets open", ("rep", "manager")),  # their customers' tickets
                  ("/tickets unassigned", ("supervisor", "admin")), ("/tickets breaching", ("supervisor", "admin")))
 SHORTCUT_DIALOG = "log_call"
+TEXT_SUBTYPES = (None, "file_share", "thread_broadcast")  # a screenshot with a caption is still a message
 CODE = re.compile(r"\b[A-Z]{2,6}20\d{5}\b")
 MENTION = re.compile(r"^\s*<@[A-Z0-9]+(\|[^>]*)?>[:,]?")
 
@@ -242,7 +243,7 @@ class Flows:
     def on_message(self, event: dict, event_id: str | None) -> None:
         """DMs with the bot, and what a customer writes in their bound channel (staff chatter there is left
         alone; messages that start by mentioning the bot arrive as app_mention instead)."""
-        if event.get("bot_id") or event.get("subtype"):
+        if event.get("bot_id") or event.get("subtype") not in TEXT_SUBTYPES or not (event.get("text") or "").strip():
             return
         if event.get("channel_type") == "im" or self.from_customer_channel(event):
             self.answer(inb.from_message(event, event_id))

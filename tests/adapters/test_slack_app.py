@@ -281,11 +281,14 @@ def test_slack_customer_channel_messages_reach_the_core_and_staff_chatter_does_n
     slack.slack.event(dict(ev, user="U1", text="hi team"))  # staff: ignored
     slack.slack.event(dict(ev, user="UEXT", text="<@UBOT> hello"))  # a mention: handled as app_mention
     slack.slack.event(dict(ev, channel="C78", user="UEXT", text="hello"))  # not a customer channel: ignored
+    slack.slack.event(dict(ev, user="UEXT", text="joined", subtype="channel_join"))  # not a message: ignored
     slack.slack.event(dict(ev, user="UEXT", text="/t_echo from the customer"))
     call = slack.fake.wait("chat.postMessage")[0]
     assert call.args["channel"] == "C77"
+    slack.slack.event(dict(ev, user="UEXT", text="/t_echo with a screenshot", subtype="file_share"))
+    assert slack.fake.wait("chat.postMessage", 2)[1].args["channel"] == "C77"  # answered like any message
     time.sleep(0.3)
-    assert len(slack.fake.calls_to("chat.postMessage")) == 1
+    assert len(slack.fake.calls_to("chat.postMessage")) == 2
 
 
 def test_slack_multi_step_modal_updates_the_view_and_the_next_step_is_processed(slack, testkit):
