@@ -29,10 +29,29 @@ log = logging.getLogger("crm.slack")
 DEFAULT_API_URL = "https://slack.com/api/"
 
 
+class ShortRateLimitRetry(RateLimitErrorRetryHandler):
+    """Retries a 429 once after its Retry-After, but only a short one: a long wait would stall the thread (the
+    outbox sender delivers every platform's rows). A longer Retry-After raises, and the outbox keeps the row and
+    tries again after that many seconds (`transport.delivery_error` → `RetryAfter`)."""
+
+    MAX_WAIT = 5
+
+    def _can_retry(self, *, state, request, response=None, error=None) -> bool:  # noqa: ANN001
+        if not super()._can_retry(state=state, request=request, response=response, error=error):
+            return False
+        for k, v in (response.headers or {}).items():
+            if k.lower() == "retry-after":
+                try:
+                    return int((v[0] if isinstance(v, list) else v) or 0) <= self.MAX_WAIT
+                except ValueError:
+                    return False
+        return True
+
+
 def web_client(token: str, api_url: str = "") -> WebClient:
     base = (api_url or DEFAULT_API_URL).rstrip("/") + "/"
     return WebClient(token=token, base_url=base, timeout=15,
-                     retry_handlers=[ConnectionErrorRetryHandler(), RateLimitErrorRetryHandler(max_retry_count=1)])
+                     retry_handlers=[ConnectionErrorRetryHandler(), ShortRateLimitRetry(max_retry_count=1)])
 
 
 class Stash:

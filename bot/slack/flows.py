@@ -31,9 +31,11 @@ log = logging.getLogger("crm.slack")
 
 # App Home sections: (command, staff roles that see it; None = everyone the command itself allows)
 SERVICE = ("agent", "supervisor", "admin")
-HOME_COMMANDS = (("/followups", None), ("/opp list mine", None), ("/tickets mine", SERVICE),
+HOME_COMMANDS = (("/followups", None), ("/opp list mine stage:open", None), ("/tickets mine", SERVICE),
+                 ("/tickets open", ("rep", "manager")),  # their customers' tickets
                  ("/tickets unassigned", ("supervisor", "admin")), ("/tickets breaching", ("supervisor", "admin")))
 SHORTCUT_DIALOG = "log_call"
+TEXT_SUBTYPES = (None, "file_share", "thread_broadcast")  # a screenshot with a caption is still a message
 CODE = re.compile(r"\b[A-Z]{2,6}20\d{5}\b")
 MENTION = re.compile(r"^\s*<@[A-Z0-9]+(\|[^>]*)?>[:,]?")
 
@@ -48,7 +50,7 @@ class Flows:
         """The core's reply and the asker's language; strangers get a short "ask an admin" answer."""
         p = inb.person(self.core, inbound.user_ref, inbound.chat_ref)
         if not p.known and not inb.open_to_strangers(inbound):
-            return Reply(views=(Text(t(p.lang, "slack.unknown_user")),)), p.lang
+            return Reply(views=(Text(t(p.lang, "slack.unknown_user", user=inbound.user_ref)),)), p.lang
         reply = self.core.handle(dataclasses.replace(inbound, lang_hint=p.lang))
         if not p.known:  # e.g. /start just bound this channel to a customer: their language now
             p = inb.person(self.core, inbound.user_ref, inbound.chat_ref)
@@ -74,26 +76,33 @@ class Flows:
         reply, lang = self.handle(inbound)
         if reply.form is not None:
             self.open_form(body["trigger_id"], reply, inbound.chat_ref, lang)
+        if reply.file is not None and not reply.public and not inbound.chat_ref.startswith("D"):
+            reply = reply + Reply(views=(Text(t(lang, "slack.file_in_dm"), muted=True),))  # see upload()
         if reply.views:
             msg = self.message(reply, inbound.scopes[0], lang)
             respond(response_type="in_channel" if reply.public else "ephemeral", **msg)
         self.upload(reply, inbound.chat_ref, inbound.user_ref)
 
     def upload(self, reply: Reply, channel: str, user: str = "") -> None:
-        """Attach the reply's file in the channel, or in the user's DM when the bot may not post there."""
+        """Attach the reply's file. A private reply's file (an export) goes to the user's DM, never into the
+        channel where the command was typed; a public one goes to the channel (the DM when the bot may not)."""
         if reply.file is None:
             return
+        private = bool(user) and not reply.public and not channel.startswith("D")
         try:
-            self.bot.transport.upload(channel, reply)
+            self.bot.transport.upload(self.dm_of(user) if private else channel, reply)
+            return
         except SlackApiError as e:
-            log.warning("file upload to %s failed: %s", channel, e.response.get("error"))
-            if not user or channel.startswith("D"):
+            log.warning("file upload for %s failed: %s", channel, e.response.get("error"))
+            if private or not user or channel.startswith("D"):
                 return
-            try:
-                dm = self.bot.client.conversations_open(users=user)["channel"]["id"]
-                self.bot.transport.upload(dm, reply)
-            except SlackApiError as e2:
-                log.warning("file upload to the DM of %s failed: %s", user, e2.response.get("error"))
+        try:
+            self.bot.transport.upload(self.dm_of(user), reply)
+        except SlackApiError as e2:
+            log.warning("file upload to the DM of %s failed: %s", user, e2.response.get("error"))
+
+    def dm_of(self, user: str) -> str:
+        return self.bot.client.conversations_open(users=user)["channel"]["id"]
 
     # ------------------------------------------------------------ buttons and selects
     def on_action(self, body: dict, action: dict, respond) -> None:  # noqa: ANN001
@@ -111,21 +120,30 @@ class Flows:
             self.upload(reply, inbound.chat_ref, inbound.user_ref)
             return
         if container.get("type") == "view":
-            modal = self.reply_modal(reply, scope, lang, inbound.chat_ref if inbound.chat_ref != inbound.user_ref
-                                     else "")
-            if in_modal:
-                self.bot.client.views_update(view_id=view["id"], view=modal)
-            elif reply.form is None:  # the Home: a trigger_id opens one modal only, and the form came first
-                self.bot.client.views_open(trigger_id=body["trigger_id"], view=modal)
+            self.in_view(body, reply, scope, lang, inbound, in_modal=in_modal)
             return
         msg = self.message(reply, scope, lang)
-        if reply.replace and not container.get("is_ephemeral") and container.get("message_ts"):
+        replace = reply.replace or str(action.get("action_id", "")).startswith(render.NAV_PREFIX)
+        if replace and not container.get("is_ephemeral") and container.get("message_ts"):
             self.bot.client.chat_update(channel=container["channel_id"], ts=container["message_ts"], **msg)
-        elif reply.replace:
+        elif replace:
             respond(replace_original=True, **msg)
         else:
             respond(response_type="in_channel" if reply.public else "ephemeral", replace_original=False, **msg)
         self.upload(reply, inbound.chat_ref, inbound.user_ref)
+
+    def in_view(self, body: dict, reply: Reply, scope: str, lang: str, inbound: Inbound, *, in_modal: bool) -> None:
+        """A press inside a modal updates it; in the App Home, a state change (e.g. Done) refreshes the Home,
+        anything else opens a modal."""
+        view = body.get("view") or {}
+        if not in_modal and reply.replace and view.get("type") == "home":
+            self.on_home({"user": inbound.user_ref, "tab": "home"})
+            return
+        modal = self.reply_modal(reply, scope, lang, inbound.chat_ref if inbound.chat_ref != inbound.user_ref else "")
+        if in_modal:
+            self.bot.client.views_update(view_id=view["id"], view=modal)
+        elif reply.form is None:  # the Home: a trigger_id opens one modal only, and the form came first
+            self.bot.client.views_open(trigger_id=body["trigger_id"], view=modal)
 
     def on_more(self, body: dict, action: dict) -> None:
         user = (body.get("user") or {}).get("id", "")
@@ -169,15 +187,16 @@ class Flows:
         p = inb.person(self.core, user, channel)
         if not p.known or SHORTCUT_DIALOG not in dialogs.DIALOGS:
             key = "slack.unknown_user" if not p.known else "slack.shortcut_unavailable"
-            reply = Reply(views=(Text(t(p.lang, key)),))
+            reply = Reply(views=(Text(t(p.lang, key, user=user)),))
             self.bot.client.views_open(trigger_id=body["trigger_id"],
                                        view=self.reply_modal(reply, f"u:{user}", p.lang, ""))
             return
         text = unescape((body.get("message") or {}).get("text") or "")
         prefill = {"content": text}
         m = CODE.search(text)
-        if m:
-            prefill["customer"] = m.group(0)
+        code = m.group(0) if m else inb.bound_customer_code(self.core, channel)  # a customer's shared channel
+        if code:
+            prefill["customer"] = code
         reply = self.start_dialog(Inbound(platform=inb.PLATFORM, user_ref=user, chat_ref=channel,
                                           surface="form", lang_hint=p.lang, scopes=inb.scopes(channel, user)),
                                   SHORTCUT_DIALOG, prefill)
@@ -202,7 +221,7 @@ class Flows:
         p = inb.person(self.core, user, None)
         sections = []
         if not p.known:
-            sections.append(Reply(views=(Text(t(p.lang, "slack.unknown_user")),)))
+            sections.append(Reply(views=(Text(t(p.lang, "slack.unknown_user", user=user)),)))
         else:
             cmds = [c for c, roles in HOME_COMMANDS if roles is None or p.role in roles]
             sections = [r for r in (self.home_section(user, c) for c in cmds) if r is not None]
@@ -224,7 +243,7 @@ class Flows:
     def on_message(self, event: dict, event_id: str | None) -> None:
         """DMs with the bot, and what a customer writes in their bound channel (staff chatter there is left
         alone; messages that start by mentioning the bot arrive as app_mention instead)."""
-        if event.get("bot_id") or event.get("subtype"):
+        if event.get("bot_id") or event.get("subtype") not in TEXT_SUBTYPES or not (event.get("text") or "").strip():
             return
         if event.get("channel_type") == "im" or self.from_customer_channel(event):
             self.answer(inb.from_message(event, event_id))

@@ -19,7 +19,7 @@ from handlers.context import Inbound
 from handlers.i18n import norm_lang
 from handlers.router import Core, find_staff
 from storage.db import session_scope
-from storage.models import ChatBinding
+from storage.models import ChatBinding, Customer
 
 PLATFORM = "slack"
 
@@ -116,3 +116,10 @@ def open_to_strangers(inbound: Inbound) -> bool:
         return False
     cmd = commands.lookup(text[1:].split(" ", 1)[0])
     return cmd is not None and cmd.audience == "anyone"
+
+
+def bound_customer_code(core: Core, channel: str) -> str | None:
+    """The code of the customer whose shared channel this is, if it is one."""
+    with session_scope(core.engine) as s:
+        return s.scalar(select(Customer.code).join(ChatBinding, ChatBinding.customer_id == Customer.id).where(
+            ChatBinding.platform == PLATFORM, ChatBinding.chat_ref == channel).limit(1))

@@ -31,7 +31,7 @@ def register(app: App, flows: Flows) -> None:
         ack()
         flows.on_more(body, action)
 
-    @app.action(re.compile(r"^crm_(btn|sel)_"))
+    @app.action(re.compile(r"^crm_(btn|sel|nav)_"))
     def on_action(ack, body, action, respond) -> None:  # noqa: ANN001
         ack()
         flows.on_action(body, action, respond)

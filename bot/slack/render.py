@@ -34,6 +34,7 @@ Signer = Callable[[Action], str]
 Stash = Callable[[list[dict]], str]
 
 MORE_ACTION = "crm_more"
+NAV_PREFIX = "crm_nav_"  # action_id of a list's previous/next page button
 
 
 @dataclass
@@ -47,9 +48,9 @@ class Out:
         self.n += 1
         return f"crm_{kind}_{self.n}"
 
-    def button(self, b: Button) -> dict:
+    def button(self, b: Button, kind: str = "btn") -> dict:
         el = {"type": "button", "text": L.plain(b.label, L.BUTTON_TEXT), "value": self.sign(b.action)[:L.BUTTON_VALUE],
-              "action_id": self.action_id("btn")}
+              "action_id": self.action_id(kind)}
         if b.style:
             el["style"] = b.style
         return el
@@ -169,8 +170,8 @@ def render_list(v: ListPage, out: Out) -> None:
         out.context(L.escape(v.nav_text or t(out.lang, "list.page", page=v.page, pages=v.pages, total=v.total)))
         nav = [Button(v.prev_label or t(out.lang, "list.prev"), v.prev)] if v.prev else []
         nav += [Button(v.next_label or t(out.lang, "list.next"), v.next)] if v.next else []
-        if nav:
-            out.actions([out.button(b) for b in nav])
+        if nav:  # page buttons turn the page in place (NAV_ACTION)
+            out.actions([out.button(b, "nav") for b in nav])
 
 
 @render_view.register

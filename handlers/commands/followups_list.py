@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from datetime import datetime, timedelta
 
@@ -75,7 +76,7 @@ def _done(ctx: Ctx, args: str) -> Reply:
         raise InvalidInput("fu.usage", usage="/followups done ID")
     fu, c, changed = svc.mark_done(ctx, args)
     key = "fu.done" if changed else "fu.done_already"
-    return Reply(views=(Text(ctx.t(key, code=c.code, name=c.name)),))
+    return _with_list(ctx, Reply(views=(Text(ctx.t(key, code=c.code, name=c.name)),)))
 
 
 def _snooze(ctx: Ctx, args: str) -> Reply:
@@ -84,7 +85,14 @@ def _snooze(ctx: Ctx, args: str) -> Reply:
         raise InvalidInput("fu.usage", usage="/followups snooze ID 1d|3d|1w")
     fu, c, changed = svc.snooze(ctx, fid, span.strip())
     key = "fu.snoozed" if changed else "fu.snooze_already"
-    return Reply(views=(Text(ctx.t(key, code=c.code, when=fmt_when(ctx, fu.next_followup_at))),))
+    return _with_list(ctx, Reply(views=(Text(ctx.t(key, code=c.code, when=fmt_when(ctx, fu.next_followup_at))),)))
+
+
+def _with_list(ctx: Ctx, done: Reply) -> Reply:
+    """A Done/Snooze pressed in the list: the confirmation and the refreshed list replace that message."""
+    if not ctx.via_button:
+        return done
+    return dataclasses.replace(done + cmd_followups(ctx, ""), replace=True)
 
 
 # ---------------------------------------------------------------- /history

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import case, select
 
 from handlers.commands import command
 from handlers.context import Ctx
@@ -113,6 +113,7 @@ def stage(ctx: Ctx, args: str) -> Reply:
 def list_opps(ctx: Ctx, args: str) -> Reply:
     text, page = split_page(args)
     q = select(Opportunity).where(opps.opp_filter(ctx))
+    by_stage = False  # `stage:open` lists the open ones by stage, then by expected close
     scope = "mine" if ctx.role == "rep" else "team" if ctx.role == "manager" else "all"
     for w in text.split():
         lw = w.lower()
@@ -124,6 +125,7 @@ def list_opps(ctx: Ctx, args: str) -> Reply:
             v = w.split(":", 1)[1]
             stages = opps.OPEN if v.lower() in ("open", "进行中") else (parse_enum("stage", v, lang=ctx.lang),)
             q = q.where(Opportunity.stage.in_(stages))
+            by_stage = len(stages) > 1
         else:
             raise InvalidInput("opp.err.list_usage", value=w)
     if scope == "mine":
@@ -131,7 +133,11 @@ def list_opps(ctx: Ctx, args: str) -> Reply:
         q = q.where((Opportunity.owner_id == ctx.staff.id) | Opportunity.customer_id.in_(mine))
     elif scope == "team" and ctx.role == "manager":
         q = q.where(Opportunity.owner_id.in_(team_ids(ctx)))
-    rows = list(ctx.session.scalars(q.order_by(Opportunity.created_at.desc(), Opportunity.id.desc())))
+    order = (Opportunity.created_at.desc(), Opportunity.id.desc())
+    if by_stage:
+        rank = case({st: i for i, st in enumerate(opps.STAGES)}, value=Opportunity.stage, else_=len(opps.STAGES))
+        order = (rank, Opportunity.expected_close_date.is_(None), Opportunity.expected_close_date, *order)
+    rows = list(ctx.session.scalars(q.order_by(*order)))
     lp = page_of(ctx, rows, title=ctx.t("opp.list_title", scope=ctx.t(f"opp.scope.{scope}")), page=page,
                  cmd=f"/opp list {text}", item=lambda o: opp_item(ctx, o), empty_key="opp.list_empty")
     return Reply(views=(lp,))

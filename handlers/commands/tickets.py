@@ -229,9 +229,10 @@ SUB_HANDLERS = {
 
 # ---------------------------------------------------------------- /tickets
 
-QUEUES = ("mine", "unassigned", "breaching", "all")
+QUEUES = ("mine", "unassigned", "breaching", "open", "all")
 _QUEUE_WORDS = {"mine": "mine", "我的": "mine", "unassigned": "unassigned", "待分配": "unassigned",
-                "breaching": "breaching", "超时": "breaching", "all": "all", "全部": "all"}
+                "breaching": "breaching", "超时": "breaching", "open": "open", "未关闭": "open", "进行中": "open",
+                "all": "all", "全部": "all"}
 
 
 def _filters(ctx: Ctx, args: str) -> tuple[str | None, dict[str, str]]:
@@ -259,6 +260,8 @@ def _queue_where(ctx: Ctx, queue: str):  # noqa: ANN202
         return and_(Ticket.assignee_id == (ctx.staff.id if ctx.staff else -1), Ticket.status != "closed")
     if queue == "unassigned":
         return and_(Ticket.status == "pending", Ticket.assignee_id.is_(None))
+    if queue == "open":  # not resolved or closed: for reps, their customers' tickets in progress
+        return Ticket.status.in_(tickets.OPEN)
     if queue == "breaching":
         return and_(Ticket.status.in_(tickets.OPEN), or_(
             and_(Ticket.assigned_at.is_(None), Ticket.assign_due_at <= now),

@@ -43,7 +43,8 @@ def test_slack_lang_button_switches_language(slack):
 def test_slack_unknown_user_is_told_to_ask_an_admin(slack):
     slack.slack.command("/help", user="UNKNOWN")
     call = slack.fake.wait("response_url")[0]
-    assert t("en", "slack.unknown_user") in texts(call)
+    assert t("en", "slack.unknown_user", user="UNKNOWN") in texts(call)
+    assert "--slack-id UNKNOWN" in texts(call)  # the id the admin needs
 
 
 def test_slack_bad_signature_or_old_timestamp_is_refused_and_not_processed(slack, testkit):
@@ -197,7 +198,7 @@ def test_slack_home_shows_help_when_no_feature_sections_exist(slack):
 def test_slack_home_for_a_stranger(slack):
     slack.slack.event({"type": "app_home_opened", "user": "U404", "channel": "D9", "tab": "home"})
     pub = slack.fake.wait("views.publish")[0]
-    assert t("en", "slack.unknown_user") in texts(pub)
+    assert t("en", "slack.unknown_user", user="U404") in texts(pub)
 
 
 def test_slack_select_option_runs_its_command(slack, testkit):
@@ -210,15 +211,38 @@ def test_slack_select_option_runs_its_command(slack, testkit):
     assert "picked 2" in texts(second)
 
 
-def test_slack_file_reply_is_uploaded_in_the_channel_or_the_dm(slack, testkit, tmp_path):
+def test_slack_private_file_goes_to_the_dm_never_into_the_channel(slack, testkit, tmp_path):
     f = tmp_path / "export.xlsx"
     f.write_bytes(b"PK fake")
     slack.staff("alice", slack_id="U1")
-    slack.fake.fail("files.getUploadURLExternal", status=200, error="not_in_channel")
-    slack.slack.command("/t_file", str(f), user="U1", channel="C5")
+    slack.slack.command("/t_file", str(f), user="U1", channel="C5")  # an export typed in a shared channel
     done = slack.fake.wait("files.completeUploadExternal")[0]
     assert slack.fake.wait("conversations.open")[0].args["users"] == "U1"
     assert done.args["channel_id"] == "D1"
+    assert len(slack.fake.calls_to("files.completeUploadExternal")) == 1
+    assert t("en", "slack.file_in_dm") in texts(slack.fake.wait("response_url")[0])
+
+
+def _public_file(ctx, args):  # noqa: ANN001, ANN202
+    from handlers.views import FileRef, Reply, Text
+
+    return Reply(views=(Text("chart"),), file=FileRef(args, "chart.png", title="Chart"), public=True)
+
+
+def test_slack_public_file_goes_to_the_channel_or_else_the_dm(slack, tmp_path):
+    from tests.fakes.slack_testkit import registered
+
+    f = tmp_path / "chart.png"
+    f.write_bytes(b"PNG fake")
+    slack.staff("alice", slack_id="U1")
+    with registered({"t_pubfile": _public_file}):
+        slack.slack.command("/t_pubfile", str(f), user="U1", channel="C5")
+        first = slack.fake.wait("files.completeUploadExternal")[0]
+        assert first.args["channel_id"] == "C5" and slack.fake.calls_to("conversations.open") == []
+        slack.fake.fail("files.getUploadURLExternal", status=200, error="not_in_channel")
+        slack.slack.command("/t_pubfile", str(f), user="U1", channel="C6")
+        second = slack.fake.wait("files.completeUploadExternal", 2)[1]
+        assert second.args["channel_id"] == "D1"
 
 
 def test_slack_url_verification_answers_the_challenge(slack):
@@ -257,11 +281,14 @@ def test_slack_customer_channel_messages_reach_the_core_and_staff_chatter_does_n
     slack.slack.event(dict(ev, user="U1", text="hi team"))  # staff: ignored
     slack.slack.event(dict(ev, user="UEXT", text="<@UBOT> hello"))  # a mention: handled as app_mention
     slack.slack.event(dict(ev, channel="C78", user="UEXT", text="hello"))  # not a customer channel: ignored
+    slack.slack.event(dict(ev, user="UEXT", text="joined", subtype="channel_join"))  # not a message: ignored
     slack.slack.event(dict(ev, user="UEXT", text="/t_echo from the customer"))
     call = slack.fake.wait("chat.postMessage")[0]
     assert call.args["channel"] == "C77"
+    slack.slack.event(dict(ev, user="UEXT", text="/t_echo with a screenshot", subtype="file_share"))
+    assert slack.fake.wait("chat.postMessage", 2)[1].args["channel"] == "C77"  # answered like any message
     time.sleep(0.3)
-    assert len(slack.fake.calls_to("chat.postMessage")) == 1
+    assert len(slack.fake.calls_to("chat.postMessage")) == 2
 
 
 def test_slack_multi_step_modal_updates_the_view_and_the_next_step_is_processed(slack, testkit):

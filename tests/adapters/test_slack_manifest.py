@@ -10,6 +10,7 @@ import yaml
 from bot import cli
 from bot.slack import listeners
 from bot.slack.cli import manifest_text
+from handlers import commands as registry
 from handlers.commands import VERBS
 
 # The manifest schema v1 (github.com/slackapi/manifest-schema, schemas/manifest.schema.1.0.0.json): allowed keys
@@ -89,7 +90,11 @@ def test_slack_manifest_validates_and_declares_every_verb_and_the_shortcut():
     m = yaml.safe_load(manifest_text("https://crm.example.com"))
     assert check(m) == []
     commands = {c["command"] for c in m["features"]["slash_commands"]}
-    assert {"/" + v for v in VERBS} <= commands
+    registry.load_all()
+    visible = {"/" + v for v, c in registry.COMMANDS.items() if not c.hidden and c.func.__module__.startswith("handlers.")}
+    assert visible <= commands, "a verb the core offers has no slash command"
+    assert {c for c in commands if registry.lookup(c[1:]) is None} == set(), "a slash command no verb answers"
+    assert {"/" + v for v in VERBS if registry.lookup(v)} <= commands
     assert [s["callback_id"] for s in m["features"]["shortcuts"]] == [listeners.SHORTCUT_CALLBACK]
     assert m["features"]["app_home"]["home_tab_enabled"] is True
     assert m["settings"]["interactivity"]["is_enabled"] is True

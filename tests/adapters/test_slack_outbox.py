@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from sqlmodel import Session, select
 
@@ -64,6 +66,17 @@ def test_slack_429_is_retried_by_the_client(slack):
     assert slack.drain() == 1
     assert len(slack.fake.calls_to("chat.postMessage")) == 2
     assert rows(slack)[0].status == "sent"
+
+
+def test_slack_long_retry_after_is_not_slept_but_left_to_the_outbox(slack):
+    slack.fake.fail("chat.postMessage", status=429, headers={"Retry-After": "120"})
+    post(slack)
+    assert slack.drain() == 0  # no 120-second sleep in the sender: the row waits in the outbox instead
+    assert len(slack.fake.calls_to("chat.postMessage")) == 1
+    row = rows(slack)[0]
+    assert row.status == "pending" and row.next_attempt_at >= slack.core.clock() + timedelta(seconds=119)
+    slack.core.clock.advance(seconds=121)
+    assert slack.drain() == 1 and rows(slack)[0].status == "sent"
 
 
 def test_slack_429_twice_goes_back_to_the_outbox_with_retry_after(slack):

@@ -63,3 +63,25 @@ def test_slack_customer_add_modal_reports_field_errors_inline(slack):
     bad = slack.slack.submit(opened, {k: "" for k in inputs}, user="URAY").json()
     assert bad["response_action"] == "errors" and set(bad["errors"]) <= set(inputs) and bad["errors"]
     assert slack.fake.problems == []
+
+
+def test_slack_shortcut_in_a_customers_channel_prefills_that_customer(slack):
+    needs_followups()
+    from storage.models import ChatBinding, Contact
+
+    with session_scope(slack.engine) as s:
+        ray = f.staff(s, name="ray", role="rep", slack_id="URAY")
+        c = f.customer(s, name="Acme Cloud", owner=ray)
+        code, contact = c.code, s.scalars(select(Contact).where(Contact.customer_id == c.id)).one()
+        s.add(ChatBinding(platform="slack", chat_ref="CACME", customer_id=c.id, contact_id=contact.id, lang="en",
+                          created_at=slack.core.clock()))
+    slack.slack.shortcut("log_as_followup", "We need the invoice &amp; the contract", user="URAY", channel="CACME")
+    view = slack.fake.wait("views.open")[0].args["view"]
+    blocks = {b["block_id"]: b for b in view["blocks"]}
+    assert blocks["customer"]["element"]["initial_value"] == code
+    assert blocks["content"]["element"]["initial_value"] == "We need the invoice & the contract"
+    res = slack.slack.submit(slack.fake.calls_to("views.open")[0], {"method": "email"}, user="URAY")
+    assert res.status == 200 and res.json().get("response_action") == "update"
+    with session_scope(slack.engine) as s:
+        assert s.scalars(select(FollowUp)).one().content == "We need the invoice & the contract"
+    assert slack.fake.problems == []
