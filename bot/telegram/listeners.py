@@ -19,9 +19,9 @@ from telegram.ext import Application, CallbackQueryHandler, ContextTypes, Messag
 
 from bot.telegram import inbound as tin
 from bot.telegram.render import alert_text
-from handlers import commands
 from handlers.i18n import t
 from handlers.router import error_ref
+from handlers.views import Reply, Text
 
 log = logging.getLogger("crm.telegram")
 
@@ -61,14 +61,14 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     async with crm.chat_locks.hold(update.effective_chat.id):
         reply = await asyncio.to_thread(crm.core.handle, inbound)
         await crm.deliver(update.effective_chat.id, reply, scope=inbound.scopes[0])
-    if _switches_language(inbound.text or ""):
+    if _language_switched(reply):
         crm.menus_changed()  # the staff menu in the new language now, not at the next refresh
 
 
-def _switches_language(text: str) -> bool:
-    verb = text.split(maxsplit=1)[0][1:].split("@", 1)[0] if text.startswith("/") else ""
-    cmd = commands.lookup(verb) if verb else None
-    return cmd is not None and cmd.verb == "lang" and len(text.split()) > 1
+def _language_switched(reply: Reply) -> bool:
+    """`/lang xx` (typed or pressed) succeeded: its confirmation is in the reply."""
+    done = {t(lang, "lang.set") for lang in ("en", "zh")}
+    return any(isinstance(v, Text) and v.text in done for v in reply.views)
 
 
 async def on_other(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -94,6 +94,8 @@ async def on_callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         if alert is None:
             edit = q.message.message_id if reply.replace else None
             await crm.deliver(chat_id, reply, scope=inbound.scopes[0], edit_message_id=edit, or_send=True)
+    if reply is not None and _language_switched(reply):
+        crm.menus_changed()
 
 
 async def _answer(q: CallbackQuery, alert: str | None) -> None:

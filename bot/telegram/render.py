@@ -3,8 +3,8 @@
 `render(reply, sign=..., lang=...)` returns a list of `Outgoing` messages. Every piece of text from a view is
 escaped with `html.escape` (user text never becomes markup). Buttons carry `sign(cmd)`, the signed token of
 their action (handlers.actions), which must fit Telegram's 64-byte callback_data. A message holds at most
-4096 characters and 100 buttons (8 per row); longer replies are cut between lines, and a single overlong line
-is cut on a word boundary before markup is added. A list item's buttons travel with the item's message.
+4096 characters (UTF-16 units, as Telegram counts) and 100 buttons (8 per row); longer replies are cut
+between lines, and a single overlong line is cut on a word boundary before markup is added. A list item's buttons travel with the item's message.
 Renderers never translate and never touch the database: paging controls are symbols (◀ 2/5 ▶), and `lang`
 only picks the fallback text of an empty list.
 """
@@ -92,14 +92,19 @@ def esc(s: str) -> str:
     return html.escape(s or "", quote=False)
 
 
+def ulen(s: str) -> int:
+    """Length as Telegram counts it: UTF-16 code units (an emoji outside the BMP is two)."""
+    return len(s.encode("utf-16-le")) // 2
+
+
 def cut_plain(s: str, limit: int) -> list[str]:
     """Cut plain text so that each piece, once escaped, fits in `limit` characters; prefer line/word ends."""
     out: list[str] = []
-    while len(esc(s)) > limit:
+    while ulen(esc(s)) > limit:
         lo, hi = 1, len(s)  # the longest prefix whose escaped form fits
         while lo < hi:
             mid = (lo + hi + 1) // 2
-            if len(esc(s[:mid])) <= limit:
+            if ulen(esc(s[:mid])) <= limit:
                 lo = mid
             else:
                 hi = mid - 1
@@ -118,7 +123,7 @@ def cut_plain(s: str, limit: int) -> list[str]:
 def styled(text: str, tag: str | None = None, prefix: str = "", reserve: int = 0) -> list[str]:
     """`text` escaped, in `<tag>`, as one or more lines that each fit a message."""
     wrap = len(f"<{tag}></{tag}>") if tag else 0
-    pieces = cut_plain(text, MAX_TEXT - wrap - len(prefix) - reserve)
+    pieces = cut_plain(text, MAX_TEXT - wrap - ulen(prefix) - reserve)
     return [prefix + (f"<{tag}>{esc(p)}</{tag}>" if tag else esc(p)) for p in pieces]
 
 
@@ -167,7 +172,7 @@ def render_fields(v: Fields, c: Ctx) -> None:
     b = c.block()
     for k, val in v.items:
         head = f"<b>{esc(k)}</b>: "
-        if len(head) + len(esc(val)) <= MAX_TEXT:
+        if ulen(head) + ulen(esc(val)) <= MAX_TEXT:
             b.lines.append(head + esc(val))
         else:
             b.lines.append(head.rstrip())
@@ -245,9 +250,9 @@ def _pack(blocks: list[Block]) -> list[Outgoing]:
         if rows and sum(len(r) for r in rows) + n_keys > MAX_BUTTONS:
             flush()
         for line in b.lines:
-            if lines and size + 1 + len(line) > MAX_TEXT:
+            if lines and size + 1 + ulen(line) > MAX_TEXT:
                 flush()
-            size += len(line) + (1 if lines else 0)
+            size += ulen(line) + (1 if lines else 0)
             lines.append(line)
         for row in b.rows:
             if sum(len(r) for r in rows) + len(row) > MAX_BUTTONS:

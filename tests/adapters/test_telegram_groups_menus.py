@@ -87,8 +87,9 @@ def _menus(fake) -> dict:  # noqa: ANN001
 
 def test_customer_menu_speaks_to_customers_and_lang_switch_updates_the_staff_menu(tg_core, fake) -> None:
     with running_bot(tg_core, fake):
-        fake.push_message(chat_id=ALICE, user_id=ALICE, text="/lang zh")
-        fake.wait_sent(ALICE)
+        fake.push_message(chat_id=ALICE, user_id=ALICE, text="/lang")
+        [choose] = fake.wait_sent(ALICE)
+        fake.press(choose, "中文")  # by button: the menu follows too
         alice = json.dumps({"chat_id": ALICE, "type": "chat"}, sort_keys=True)
         fake.wait_for(lambda: len([c for c in fake.calls_of("setMyCommands")
                                    if json.dumps(c["scope"], sort_keys=True) == alice]) == 2)

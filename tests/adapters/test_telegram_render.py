@@ -66,6 +66,13 @@ def test_render_splits_long_text_cleanly_under_4096() -> None:
     assert all(re.match(r"\d{5} a", o.text) for o in outs[1:])  # cut between lines
 
 
+def test_render_counts_emoji_as_telegram_does() -> None:
+    text = "🚨" * 5000  # two UTF-16 units each: 10000 units
+    outs = tr.render(reply(Text(text)), sign=sign)
+    assert all(len(o.text.encode("utf-16-le")) // 2 <= tr.MAX_TEXT for o in outs)
+    assert "".join(o.text for o in outs) == text and len(outs) == 3
+
+
 def test_render_cuts_one_overlong_line_on_words() -> None:
     text = ("&" * 10 + " ") * 900  # escapes to 5x its length
     outs = tr.render(reply(Text(text)), sign=sign)
