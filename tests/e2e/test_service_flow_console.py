@@ -12,9 +12,19 @@ from bot.console.driver import ConsoleSession, ConsoleTransport
 from bot.outbox import Sender
 from handlers.context import Inbound
 from handlers.services.invites import create_invite
-from storage.db import session_scope
+from storage.db import create_all, make_engine, session_scope
 from storage.models import Customer, Ticket, TicketEvent
 from tests import factories as f
+
+
+@pytest.fixture
+def engine(tmp_path):
+    """A file database: the event-driven test runs the sender in a thread beside the main one, and threads
+    must not share the in-memory database's single connection."""
+    e = make_engine(f"sqlite:///{tmp_path / 'crm.db'}")
+    create_all(e)
+    yield e
+    e.dispose()
 
 
 @pytest.fixture
