@@ -23,7 +23,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from handlers.settings import DomainSettings
-from scheduler.jobs import delegated, digest, first_contact
+from scheduler.jobs import delegated, digest, first_contact, housekeeping
 
 JobFn = Callable[..., int]  # run(session, *, now, settings, channels) -> int
 
@@ -64,6 +64,9 @@ JOBS: dict[str, Job] = {j.name: j for j in (
         misfire_grace=6 * 3600, catch_up=timedelta(hours=20)),
     Job("rating_reminder", delegated.rating_reminder,
         "ask once more for a rating 24 h after close", _every(minutes=10), misfire_grace=540),
+    Job("housekeeping", housekeeping.run,
+        "forget old delivery ids, expired buttons and dialogs, and long-sent outbox rows (nightly 03:30)",
+        lambda s: CronTrigger(hour=3, minute=30, timezone=s.default_tz), misfire_grace=6 * 3600),
 )}
 
 

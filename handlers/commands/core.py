@@ -26,7 +26,13 @@ def cmd_help(ctx: Ctx, args: str) -> Reply:
     return Reply(views=(Header(ctx.t("help.title")),
                         Text(ctx.t("help.intro_staff", name=who) if ctx.staff else ctx.t("help.intro_customer")),
                         Fields(items),
-                        Text(ctx.t("help.more" if ctx.staff else "help.more_customer"), muted=True)))
+                        Text(ctx.t(_tip_key(ctx)), muted=True)))
+
+
+def _tip_key(ctx: Ctx) -> str:
+    if ctx.staff is None:
+        return "help.more_customer"
+    return "help.more_service" if ctx.staff.role in ("agent", "supervisor") else "help.more"
 
 
 # what /ticket and /tickets mean in a customer's chat (/help and the Telegram menu)

@@ -1,0 +1,44 @@
+"""`housekeeping` (nightly): forget what is only kept for a while.
+
+- `processed_update` rows older than 7 days (Telegram keeps undelivered updates 24 h, Slack retries for
+  minutes: a week is far past any redelivery);
+- expired server-side button commands (`action_ref`) and abandoned dialogs (`dialog_state`);
+- delivered outbox rows older than 90 days (failed and pending rows stay visible until handled);
+- spreadsheets written for chat `/export` (temp folders `crm-export-*`) older than a day.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import delete
+from sqlmodel import Session
+
+from handlers.settings import DomainSettings
+from storage.models import ActionRef, DialogState, Outbox, ProcessedUpdate
+
+KEEP_UPDATES = timedelta(days=7)
+KEEP_SENT = timedelta(days=90)
+KEEP_EXPORTS = timedelta(days=1)
+
+
+def run(session: Session, *, now: datetime, settings: DomainSettings, channels: dict[str, str]) -> int:
+    n = 0
+    for stmt in (delete(ProcessedUpdate).where(ProcessedUpdate.at < now - KEEP_UPDATES),
+                 delete(ActionRef).where(ActionRef.expires_at < now),
+                 delete(DialogState).where(DialogState.expires_at < now),
+                 delete(Outbox).where(Outbox.status == "sent", Outbox.sent_at < now - KEEP_SENT)):
+        n += session.execute(stmt).rowcount or 0
+    return n + _old_exports(now)
+
+
+def _old_exports(now: datetime, root: Path | None = None) -> int:
+    n = 0
+    for d in (root or Path(tempfile.gettempdir())).glob("crm-export-*"):
+        if d.is_dir() and d.stat().st_mtime < (now - KEEP_EXPORTS).timestamp():
+            shutil.rmtree(d, ignore_errors=True)
+            n += 1
+    return n
