@@ -72,11 +72,6 @@ def build(loaded: Loaded | None = None, *, migrate: bool = True, database_url: s
             raise StartupError(f"database error: cannot upgrade the schema: {str(getattr(e, 'orig', e))[:200]}") from None
         except MigrationError as e:
             raise StartupError(f"database error: {e}") from None
-    if (cfg.slack_bot_token or cfg.telegram_bot_token) and "console" in cfg.channels():
-        import sys
-
-        print("crm-bot: warning: no service channel is set (SLACK_SERVICE_CHANNEL or TELEGRAM_SERVICE_CHAT): "
-              "new-ticket posts, SLA alerts and the weekly review will wait undelivered", file=sys.stderr)
     core = Core(engine, loaded.domain, channels=cfg.channels(), secret=cfg.secret(),
                 bot_names={"telegram": cfg.telegram_bot_username} if cfg.telegram_bot_username else {})
     return App(config=cfg, settings=loaded.domain, engine=engine, core=core)

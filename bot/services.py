@@ -57,6 +57,9 @@ def start_background(app, transports: dict[str, Transport], *,  # noqa: ANN001 -
     writes, and started, hooked to `core.on_outbox` and stopped by its owner, not here.
     """
     clock = clock or app.core.clock
+    if "console" in app.core.channels:  # a running chat adapter with no supervisor channel anywhere
+        log.warning("no service channel is set (SLACK_SERVICE_CHANNEL or TELEGRAM_SERVICE_CHAT): new-ticket "
+                    "posts, SLA alerts and the weekly review will wait undelivered")
     bg = Background(sender=sender, leadership=None, own_sender=sender is None)  # type: ignore[arg-type]
     if sender is None:
         sender = bg.sender = Sender(app.engine, transports, clock=clock, worker=worker_name())
