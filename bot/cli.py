@@ -27,6 +27,9 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from dotenv import load_dotenv
+
+    load_dotenv(".env", override=False)  # the environment wins; every variable of .env.example is seen
     args = parser().parse_args(argv)
     try:
         return int(args.func(args) or 0)
