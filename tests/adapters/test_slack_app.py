@@ -7,8 +7,6 @@ import json
 import time
 import urllib.request
 
-import pytest
-
 from handlers.i18n import t
 from tests.fakes.slack_api import labels
 from tests.fakes.slack_fixtures import slack  # noqa: F401
@@ -180,19 +178,6 @@ def test_slack_big_reply_pages_behind_a_more_button(slack, testkit):
     modal = slack.fake.wait("views.open")[0]
     assert "Customer" in texts(modal)
     assert slack.fake.problems == []
-
-
-def test_slack_home_shows_help_when_no_feature_sections_exist(slack):
-    from bot.slack.flows import HOME_COMMANDS
-    from handlers import commands
-
-    if any(commands.lookup(c[1:].split()[0]) for c, _ in HOME_COMMANDS):
-        pytest.skip("feature verbs are installed: the home shows their sections")
-    slack.staff("alice", slack_id="U1")
-    slack.slack.event({"type": "app_home_opened", "user": "U1", "channel": "D1", "tab": "home"})
-    pub = slack.fake.wait("views.publish")[0]
-    assert pub.args["user_id"] == "U1" and pub.args["view"]["type"] == "home"
-    assert t("en", "help.title") in texts(pub)
 
 
 def test_slack_home_for_a_stranger(slack):

@@ -9,7 +9,6 @@ import pytest
 
 from handlers import commands
 from handlers.dialogs import engine as dialogs
-from handlers.views import Action, Button, ListItem, ListPage, Reply
 from tests.fakes.slack_api import labels
 from tests.fakes.slack_fixtures import slack  # noqa: F401
 from tests.fakes.slack_testkit import LOG_CALL, registered, testkit  # noqa: F401
@@ -42,35 +41,6 @@ def test_slack_shortcut_for_a_stranger_explains(slack, log_call):
     slack.slack.shortcut("log_as_followup", "hello", user="U404")
     opened = slack.fake.wait("views.open")[0]
     assert "admin" in texts(opened)
-
-
-def test_slack_shortcut_without_the_dialog_says_unavailable(slack):
-    if "log_call" in dialogs.DIALOGS:
-        pytest.skip("the real log_call dialog is installed")
-    slack.staff("alice", slack_id="U1")
-    slack.slack.shortcut("log_as_followup", "hello", user="U1")
-    opened = slack.fake.wait("views.open")[0]
-    assert opened.args["view"]["type"] == "modal"
-
-
-def _followups(ctx, args):  # noqa: ANN001, ANN202
-    items = tuple(ListItem(f"Due {i}", buttons=(Button("Open", Action(f"/t_echo due {i}")),)) for i in range(3))
-    return Reply(views=(ListPage("My follow-ups", items),))
-
-
-def test_slack_home_shows_feature_sections_and_its_buttons_open_a_modal(slack, testkit):
-    if commands.lookup("followups") is not None:
-        pytest.skip("the real /followups is installed; covered by the integration tests")
-    with registered({"followups": _followups}):
-        slack.staff("alice", slack_id="U1")
-        slack.slack.event({"type": "app_home_opened", "user": "U1", "channel": "D1", "tab": "home"})
-        pub = slack.fake.wait("views.publish")[0]
-        assert "My follow-ups" in texts(pub)
-        assert labels(pub.blocks) == ["Open", "Open", "Open"]
-        slack.slack.press(pub, "Open", user="U1")
-        modal = slack.fake.wait("views.open")[0]
-        assert "due 0" in texts(modal)
-    assert slack.fake.problems == []
 
 
 def test_slack_button_inside_a_modal_updates_that_modal(slack, testkit):
