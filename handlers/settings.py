@@ -42,6 +42,7 @@ class DomainSettings(BaseSettings):
 
     default_tz: str = "Asia/Shanghai"
     default_lang: str = "en"
+    service_lang: str = ""  # language of the supervisor channel's posts; empty: default_lang
     company_abbr: str = "ABC"
     industries: Annotated[list[str], NoDecode] = Field(
         default=["manufacturing", "retail", "IT", "finance", "education", "healthcare", "logistics",
@@ -79,6 +80,17 @@ class DomainSettings(BaseSettings):
         if v not in ("en", "zh"):
             raise ValueError("must be en or zh")
         return v
+
+    @field_validator("service_lang")
+    @classmethod
+    def _service_lang(cls, v: str) -> str:
+        if v not in ("", "en", "zh"):
+            raise ValueError("must be en or zh (or empty for CRM_DEFAULT_LANG)")
+        return v
+
+    @property
+    def channel_lang(self) -> str:
+        return self.service_lang or self.default_lang
 
     @field_validator("company_abbr")
     @classmethod

@@ -123,7 +123,7 @@ def job_ctx(session: Session, *, now: datetime, settings: DomainSettings, lang: 
             staff: Staff | None = None, channels: dict[str, str] | None = None) -> Ctx:
     """A viewer context for jobs and notifications (a recipient's language and zone, or the channel's)."""
     return Ctx(session=session, now=now, settings=settings, platform="", chat_ref="", user_ref="",
-               lang=lang or (staff.lang if staff else settings.default_lang), staff=staff,
+               lang=lang or (staff.lang if staff else settings.channel_lang), staff=staff,
                extra={"channels": dict(channels or {})})
 
 

@@ -312,3 +312,11 @@ def test_confirm_and_close_twice_say_already_closed(desk):
 def test_customer_help_has_no_staff_hints(desk):
     out = desk.customer().send("/help")
     assert "/ticket" in out and "/log" not in out and "/help log" not in out
+
+
+def test_channel_posts_speak_the_service_language(desk):
+    desk.core.settings = desk.core.settings.model_copy(update={"service_lang": "zh"})
+    code = desk.open(line="云栖 complaint high: the system rejects every login since 9am")
+    [post] = desk.to("#service", desk.drain())
+    assert code in post.text and t("zh", "enum.ticket_type.complaint") in post.text
+    assert t("en", "enum.ticket_type.complaint") not in post.text.replace("rejects", "")
