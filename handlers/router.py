@@ -15,8 +15,6 @@ from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
@@ -28,7 +26,7 @@ from handlers.i18n import norm_lang, t
 from handlers.lookup import Ambiguous, pick_reply
 from handlers.settings import DomainSettings
 from handlers.views import Error, Reply, Text
-from storage.db import session_scope, utcnow
+from storage.db import insert_ignore, session_scope, utcnow
 from storage.models import ChatBinding, ProcessedUpdate, Setting, Staff
 
 log = logging.getLogger("crm.router")
@@ -242,18 +240,14 @@ def find_staff(session: Session, platform: str, user_ref: str) -> Staff | None:
 
 
 def _first_delivery(session: Session, inbound: Inbound, now: datetime) -> bool:
-    ins = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    res = session.execute(ins(ProcessedUpdate).values(platform=inbound.platform, key=inbound.update_key, at=now)
-                          .on_conflict_do_nothing(index_elements=["platform", "key"])
-                          .returning(ProcessedUpdate.id))  # rowcount is -1 on PostgreSQL here: use RETURNING
-    return res.first() is not None
+    return insert_ignore(session, ProcessedUpdate, conflict=["platform", "key"], platform=inbound.platform,
+                         key=inbound.update_key, at=now)
 
 
 def load_or_create_secret(session: Session, *, now: datetime) -> bytes:
     row = session.get(Setting, "action_secret")
     if row is None:
-        ins = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-        session.execute(ins(Setting).values(key="action_secret", value=secrets.token_hex(32), updated_at=now)
-                        .on_conflict_do_nothing(index_elements=["key"]))
+        insert_ignore(session, Setting, conflict=["key"], key="action_secret", value=secrets.token_hex(32),
+                      updated_at=now)
         row = session.get(Setting, "action_secret")
     return bytes.fromhex(row.value)

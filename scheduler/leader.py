@@ -22,11 +22,9 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from sqlalchemy import update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 
-from storage.db import session_scope, utcnow
+from storage.db import insert_ignore, session_scope, utcnow
 from storage.models import SchedulerLease
 
 log = logging.getLogger("crm.scheduler")
@@ -55,11 +53,8 @@ class Lease:
                             .values(holder=self.holder, expires_at=now + self.ttl))
             if res.rowcount:
                 return True
-            ins = pg_insert if s.get_bind().dialect.name == "postgresql" else sqlite_insert
-            res = s.execute(ins(SchedulerLease)
-                            .values(name=self.name, holder=self.holder, expires_at=now + self.ttl)
-                            .on_conflict_do_nothing(index_elements=["name"]).returning(SchedulerLease.name))
-            return res.first() is not None  # RETURNING: psycopg reports rowcount -1 for this via the ORM
+            return insert_ignore(s, SchedulerLease, conflict=["name"], name=self.name, holder=self.holder,
+                                 expires_at=now + self.ttl)
 
     def release(self) -> None:
         """Give the lease up (a clean shutdown): a follower takes over at its next try."""

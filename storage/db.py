@@ -13,7 +13,9 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import event
+from sqlalchemy import event, inspect
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, SQLModel, create_engine
@@ -88,3 +90,15 @@ def session_scope(engine: Engine) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+def insert_ignore(session: Session, model: type, *, conflict: list[str], **values: object) -> bool:
+    """INSERT a row of `model` unless one with the same `conflict` columns exists (SQLite and PostgreSQL).
+
+    True when the row was added. Checked with RETURNING, not rowcount: psycopg reports -1 for this statement.
+    """
+    ins = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    pk = inspect(model).primary_key[0]
+    res = session.execute(ins(model).values(**values).on_conflict_do_nothing(index_elements=conflict)
+                          .returning(pk))
+    return res.first() is not None

@@ -17,10 +17,9 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
 
+from storage.db import insert_ignore
 from storage.models import Outbox
 
 STALE_CLAIM = timedelta(minutes=5)
@@ -48,10 +47,7 @@ def add(session: Session, *, key: str, platform: str, chat_ref: str, scope: str,
     values = dict(key=key, platform=platform, chat_ref=chat_ref, scope=scope, payload=payload,
                   staff_id=staff_id, edit_key=edit_key, status=status, attempts=0,
                   next_attempt_at=now, created_at=now)
-    ins = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    stmt = ins(Outbox).values(**values).on_conflict_do_nothing(index_elements=["key"]).returning(Outbox.id)
-    res = session.execute(stmt)
-    return res.first() is not None  # not rowcount: it is -1 on PostgreSQL for this statement
+    return insert_ignore(session, Outbox, conflict=["key"], **values)
 
 
 def claim(session: Session, *, worker: str, now: datetime, limit: int = 20,

@@ -15,8 +15,6 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from sqlalchemy import or_, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
 
 from handlers import notify
@@ -24,6 +22,7 @@ from handlers.context import Ctx
 from handlers.reports import parse_period, report
 from handlers.settings import DomainSettings
 from handlers.views import Fields, Header, ListItem, ListPage, Reply, Text
+from storage.db import insert_ignore
 from storage.models import Customer, SlaBreach, Staff, Ticket
 
 KINDS = ("assign", "contact", "resolve")
@@ -74,11 +73,7 @@ def meet(session: Session, t: Ticket, kind: str, now: datetime) -> None:
 
 
 def _insert(session: Session, **values: object) -> bool:
-    ins = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    res = session.execute(ins(SlaBreach).values(**values)
-                          .on_conflict_do_nothing(index_elements=["ticket_id", "kind", "level"])
-                          .returning(SlaBreach.id))
-    return res.first() is not None  # RETURNING, not rowcount: psycopg may report -1 through the ORM
+    return insert_ignore(session, SlaBreach, conflict=["ticket_id", "kind", "level"], **values)
 
 
 def fmt_dur(ctx: Ctx, td: timedelta) -> str:
