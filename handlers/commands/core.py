@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from handlers.commands import command, lookup
+from handlers.commands import PLAIN_TEXT_HOOKS, command, lookup
 from handlers.context import Ctx
 from handlers.dialogs import engine as dialogs
 from handlers.errors import InvalidInput
@@ -64,3 +64,6 @@ def cmd_cancel(ctx: Ctx, args: str) -> Reply:
     if dialogs.clear(ctx):
         return Reply(views=(Text(ctx.t("dlg.cancelled")),))
     return Reply(views=(Text(ctx.t("dlg.nothing_to_cancel")),))
+
+
+PLAIN_TEXT_HOOKS.append(dialogs.ended_button)  # a dialog's button pressed after the dialog ended

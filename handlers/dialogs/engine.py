@@ -4,11 +4,17 @@ A `Dialog` is data: its steps, each with a prompt key, a parser that turns typed
 (raising `InvalidInput` with what is wrong), optional choices, and whether it may be skipped. The engine keeps
 the state in `DialogState` (platform, chat, user), written in the same unit of work, so a dialog survives a
 restart. `back`, `skip` and `cancel` (in English or Chinese, and `/cancel`) work at every step.
+
+A step's buttons carry the step they belong to (`phone @log_call.method`): a button pressed after the dialog
+moved on (Back, an answer typed instead) gets "that button is from an earlier step" and the current question
+again, never an answer to another question. Typing a button's label (either language) is the same as pressing
+it; a customer step that matches several customers offers them as choices.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -17,7 +23,9 @@ from sqlalchemy import delete, select
 
 from handlers.context import Ctx
 from handlers.errors import InvalidInput, UserError
-from handlers.views import Action, Button, Buttons, Form, FormField, Header, Reply, Text
+from handlers.i18n import LANGS
+from handlers.lookup import Ambiguous
+from handlers.views import Action, Button, Buttons, Form, FormField, Header, Option, Reply, Select, Text
 
 Parser = Callable[[Ctx, str, dict], Any]
 Choices = Callable[[Ctx, dict], list[tuple[str, str]]]
@@ -59,6 +67,48 @@ def register(d: Dialog) -> Dialog:
         raise RuntimeError(f"dialog {d.name} registered twice")
     DIALOGS[d.name] = d
     return d
+
+
+_BUTTON = re.compile(r"(.*) @([a-z_]+)\.([a-z_]+)", re.S)
+
+
+def _button(d: Dialog, step: Step, value: str) -> Action:
+    """The action of a button of `step`: its value, marked with the dialog and step it answers."""
+    return Action(f"{value} @{d.name}.{step.name}")
+
+
+def _unmark(ctx: Ctx, d: Dialog, step: Step, text: str) -> str | None:
+    """A pressed dialog button → its value; None when it belongs to another step or dialog (stale).
+    Typed text is never read as a button (only a decoded token sets `ctx.via_button`)."""
+    m = _BUTTON.fullmatch(text) if ctx.via_button else None
+    if m is None:
+        return text
+    return m[1] if (m[2], m[3]) == (d.name, step.name) else None
+
+
+def ended_button(ctx: Ctx, text: str) -> Reply | None:
+    """A plain-text hook: a dialog's button pressed when no dialog is active any more."""
+    if ctx.via_button and _BUTTON.fullmatch(text):
+        return Reply(views=(Text(ctx.t("dlg.button_ended")),))
+    return None
+
+
+def _typed_choice(ctx: Ctx, step: Step, values: dict, text: str) -> str:
+    """A typed button label (in either language, any case) → the button's value; other text as it is."""
+    if step.choices is None:
+        return text
+    typed = text.strip().casefold()
+    for lang in (ctx.lang, *LANGS):
+        for label, value in step.choices(_in_lang(ctx, lang), values):
+            if label.strip().casefold() == typed:
+                return value
+    return text
+
+
+def _in_lang(ctx: Ctx, lang: str) -> Ctx:
+    import dataclasses
+
+    return ctx if lang == ctx.lang else dataclasses.replace(ctx, lang=lang)
 
 
 def _word(text: str) -> str | None:
@@ -126,7 +176,8 @@ def _prev_index(ctx: Ctx, d: Dialog, i: int, values: dict) -> int:
     return max(i, 0)
 
 
-def prompt(ctx: Ctx, d: Dialog, i: int, values: dict, *, error: str | None = None) -> Reply:
+def prompt(ctx: Ctx, d: Dialog, i: int, values: dict, *, error: str | None = None,
+           picks: tuple = ()) -> Reply:
     step = d.steps[i]
     views: list = []
     if i == 0 and error is None:
@@ -139,15 +190,18 @@ def prompt(ctx: Ctx, d: Dialog, i: int, values: dict, *, error: str | None = Non
     if step.choices:
         opts = step.choices(ctx, values)
         if opts:
-            views.append(Buttons(tuple(Button(label, Action(value)) for label, value in opts[:24])))
+            views.append(Buttons(tuple(Button(label, _button(d, step, value)) for label, value in opts[:24])))
+    if picks:
+        views.append(Select(ctx.t("lookup.pick_placeholder"), tuple(
+            Option(f"{c.code} {c.name}"[:75], _button(d, step, c.code)) for c in picks[:25])))
     controls = []
     if step.optional:
-        controls.append(Button(ctx.t("dlg.skip"), Action("skip")))
+        controls.append(Button(ctx.t("dlg.skip"), _button(d, step, "skip")))
     if i > 0:
-        controls.append(Button(ctx.t("dlg.back"), Action("back")))
+        controls.append(Button(ctx.t("dlg.back"), _button(d, step, "back")))
     controls.append(Button(ctx.t("dlg.cancel"), Action("/cancel"), style="danger"))
     views.append(Buttons(tuple(controls)))
-    return Reply(views=tuple(views), expects_text=step.choices is None)
+    return Reply(views=tuple(views), expects_text=step.choices is None and not picks)
 
 
 def form(ctx: Ctx, d: Dialog, prefill: dict | None = None) -> Form:
@@ -189,6 +243,10 @@ def advance(ctx: Ctx, state, text: str) -> Reply:  # noqa: ANN001
     values = json.loads(state.values or "{}")
     i = min(state.step, len(d.steps) - 1)
     step = d.steps[i]
+    pressed = _unmark(ctx, d, step, text)
+    if pressed is None:
+        return prompt(ctx, d, i, values, error=ctx.t("dlg.stale_button"))
+    text = pressed
     word = _word(text)
     if word == "cancel":
         clear(ctx)
@@ -209,7 +267,10 @@ def advance(ctx: Ctx, state, text: str) -> Reply:  # noqa: ANN001
         if len(text) > step.max_length:
             return prompt(ctx, d, i, values, error=ctx.t("err.too_long", max=step.max_length))
         try:
-            values[step.name] = step.parse(ctx, text, values) if step.parse else text
+            values[step.name] = _parse(ctx, step, values, text)
+        except Ambiguous as e:  # several customers: each one a choice of this step
+            return prompt(ctx, d, i, values, error=ctx.t("lookup.pick", count=len(e.matches)),
+                          picks=tuple(e.matches))
         except UserError as e:
             return prompt(ctx, d, i, values, error=ctx.t(e.key, **e.params))
     j = _next_index(ctx, d, i + 1, values)
@@ -218,6 +279,11 @@ def advance(ctx: Ctx, state, text: str) -> Reply:  # noqa: ANN001
         return d.on_done(ctx, values)
     _save(ctx, d, j, values)
     return prompt(ctx, d, j, values)
+
+
+def _parse(ctx: Ctx, step: Step, values: dict, text: str) -> Any:  # noqa: ANN401
+    text = _typed_choice(ctx, step, values, text)
+    return step.parse(ctx, text, values) if step.parse else text
 
 
 class FormErrors(Exception):
@@ -249,7 +315,10 @@ def submit(ctx: Ctx, name: str, raw: dict[str, str]) -> Reply:
             errors[s.name] = ctx.t("err.too_long", max=s.max_length)
             continue
         try:
-            values[s.name] = s.parse(ctx, text, values) if s.parse else text
+            values[s.name] = _parse(ctx, s, values, text)
+        except Ambiguous as e:  # a form field cannot offer buttons: name the candidates
+            errors[s.name] = ctx.t("dlg.ambiguous", query=text, options="; ".join(
+                f"{c.code} {c.name}" for c in e.matches[:8]))
         except UserError as e:
             errors[s.name] = ctx.t(e.key, **e.params)
     if errors:
