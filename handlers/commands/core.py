@@ -5,6 +5,7 @@ from __future__ import annotations
 from handlers.commands import PLAIN_TEXT_HOOKS, command, lookup
 from handlers.context import Ctx
 from handlers.dialogs import engine as dialogs
+from handlers.dialogs.buttons import ended_button
 from handlers.errors import InvalidInput
 from handlers.i18n import enum_label, match_enum
 from handlers.views import Action, Button, Buttons, Fields, Header, Reply, Text
@@ -66,4 +67,4 @@ def cmd_cancel(ctx: Ctx, args: str) -> Reply:
     return Reply(views=(Text(ctx.t("dlg.nothing_to_cancel")),))
 
 
-PLAIN_TEXT_HOOKS.append(dialogs.ended_button)  # a dialog's button pressed after the dialog ended
+PLAIN_TEXT_HOOKS.append(ended_button)  # a dialog's button pressed after the dialog ended

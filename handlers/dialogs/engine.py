@@ -14,7 +14,6 @@ it; a customer step that matches several customers offers them as choices.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -22,8 +21,8 @@ from typing import Any
 from sqlalchemy import delete, select
 
 from handlers.context import Ctx
+from handlers.dialogs.buttons import step_button, typed_choice, unmark
 from handlers.errors import InvalidInput, UserError
-from handlers.i18n import LANGS
 from handlers.lookup import Ambiguous
 from handlers.views import Action, Button, Buttons, Form, FormField, Header, Option, Reply, Select, Text
 
@@ -67,48 +66,6 @@ def register(d: Dialog) -> Dialog:
         raise RuntimeError(f"dialog {d.name} registered twice")
     DIALOGS[d.name] = d
     return d
-
-
-_BUTTON = re.compile(r"(.*) @([a-z_]+)\.([a-z_]+)", re.S)
-
-
-def _button(d: Dialog, step: Step, value: str) -> Action:
-    """The action of a button of `step`: its value, marked with the dialog and step it answers."""
-    return Action(f"{value} @{d.name}.{step.name}")
-
-
-def _unmark(ctx: Ctx, d: Dialog, step: Step, text: str) -> str | None:
-    """A pressed dialog button → its value; None when it belongs to another step or dialog (stale).
-    Typed text is never read as a button (only a decoded token sets `ctx.via_button`)."""
-    m = _BUTTON.fullmatch(text) if ctx.via_button else None
-    if m is None:
-        return text
-    return m[1] if (m[2], m[3]) == (d.name, step.name) else None
-
-
-def ended_button(ctx: Ctx, text: str) -> Reply | None:
-    """A plain-text hook: a dialog's button pressed when no dialog is active any more."""
-    if ctx.via_button and _BUTTON.fullmatch(text):
-        return Reply(views=(Text(ctx.t("dlg.button_ended")),))
-    return None
-
-
-def _typed_choice(ctx: Ctx, step: Step, values: dict, text: str) -> str:
-    """A typed button label (in either language, any case) → the button's value; other text as it is."""
-    if step.choices is None:
-        return text
-    typed = text.strip().casefold()
-    for lang in (ctx.lang, *LANGS):
-        for label, value in step.choices(_in_lang(ctx, lang), values):
-            if label.strip().casefold() == typed:
-                return value
-    return text
-
-
-def _in_lang(ctx: Ctx, lang: str) -> Ctx:
-    import dataclasses
-
-    return ctx if lang == ctx.lang else dataclasses.replace(ctx, lang=lang)
 
 
 def _word(text: str) -> str | None:
@@ -190,15 +147,15 @@ def prompt(ctx: Ctx, d: Dialog, i: int, values: dict, *, error: str | None = Non
     if step.choices:
         opts = step.choices(ctx, values)
         if opts:
-            views.append(Buttons(tuple(Button(label, _button(d, step, value)) for label, value in opts[:24])))
+            views.append(Buttons(tuple(Button(label, step_button(d.name, step.name, value)) for label, value in opts[:24])))
     if picks:
         views.append(Select(ctx.t("lookup.pick_placeholder"), tuple(
-            Option(f"{c.code} {c.name}"[:75], _button(d, step, c.code)) for c in picks[:25])))
+            Option(f"{c.code} {c.name}"[:75], step_button(d.name, step.name, c.code)) for c in picks[:25])))
     controls = []
     if step.optional:
-        controls.append(Button(ctx.t("dlg.skip"), _button(d, step, "skip")))
+        controls.append(Button(ctx.t("dlg.skip"), step_button(d.name, step.name, "skip")))
     if i > 0:
-        controls.append(Button(ctx.t("dlg.back"), _button(d, step, "back")))
+        controls.append(Button(ctx.t("dlg.back"), step_button(d.name, step.name, "back")))
     controls.append(Button(ctx.t("dlg.cancel"), Action("/cancel"), style="danger"))
     views.append(Buttons(tuple(controls)))
     return Reply(views=tuple(views), expects_text=step.choices is None and not picks)
@@ -243,7 +200,7 @@ def advance(ctx: Ctx, state, text: str) -> Reply:  # noqa: ANN001
     values = json.loads(state.values or "{}")
     i = min(state.step, len(d.steps) - 1)
     step = d.steps[i]
-    pressed = _unmark(ctx, d, step, text)
+    pressed = unmark(ctx, d.name, step.name, text)
     if pressed is None:
         return prompt(ctx, d, i, values, error=ctx.t("dlg.stale_button"))
     text = pressed
@@ -282,7 +239,7 @@ def advance(ctx: Ctx, state, text: str) -> Reply:  # noqa: ANN001
 
 
 def _parse(ctx: Ctx, step: Step, values: dict, text: str) -> Any:  # noqa: ANN401
-    text = _typed_choice(ctx, step, values, text)
+    text = typed_choice(ctx, step.choices, values, text)
     return step.parse(ctx, text, values) if step.parse else text
 
 
