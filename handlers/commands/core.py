@@ -67,4 +67,4 @@ def cmd_cancel(ctx: Ctx, args: str) -> Reply:
     return Reply(views=(Text(ctx.t("dlg.nothing_to_cancel")),))
 
 
-PLAIN_TEXT_HOOKS.append(ended_button)  # a dialog's button pressed after the dialog ended
+PLAIN_TEXT_HOOKS.insert(0, ended_button)  # first: a dialog button pressed after its dialog ended is no text

@@ -117,3 +117,12 @@ def test_dialog_log_many_matching_customers_are_buttons(core) -> None:
     with session_scope(core.engine) as s:
         fu = s.scalar(select(FollowUp))
         assert fu is not None and fu.customer_id == 10
+
+
+def test_dialog_customer_button_after_the_dialog_ended_opens_no_ticket(desk) -> None:
+    cust = desk.customer()
+    cust.send("/ticket")
+    kinds = tokens(cust)
+    cust.send("/cancel")
+    assert cust.press_token(kinds["complaint"]) == t("en", "dlg.button_ended")
+    assert desk.ticket("FW2026001") is None and t("en", "tk.dlg.urgency") not in cust.last.text
