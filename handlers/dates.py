@@ -15,7 +15,8 @@ Chinese weekdays, half-days and "next friday 3pm" wrong or not at all), then dat
 - dates: Dec 5, 5 December, 12月5日, 5号, 下个月5号, 2026-12-05 14:30, 2026年12月5日, 12/5 and 12.20
   (month/day: a dotted or slashed pair is always a date, read like 12月20日; `12.20 3pm` too).
 - clock times are written with a colon, 点, am/pm or a half-day word (`9:30`, `9点半`, `9:30am`); `9.30` is
-  30 September and `13.30` (no month 13) is refused rather than guessed.
+  30 September (when that is past, the refusal's example is `9:30`) and `13.30` (no month 13) is refused
+  rather than guessed.
 
 A date without a time gets the reminder time (09:00 local). When that day is today and the reminder time has
 passed: `today`/`今天` means the next full hour; any other phrase that lands on today (`月底` on the month's last
@@ -327,6 +328,12 @@ class _TodayPassed(Exception):
     """A day phrase without a time named today, and the reminder time of today has passed."""
 
 
+def _clock_example(raw: str) -> str | None:
+    """`9.30` refused as a past 30 September: perhaps a clock time was meant, so the example is `9:30`."""
+    m = re.fullmatch(r"\s*(\d{1,2})\.(\d{2})\s*", unicodedata.normalize("NFKC", raw))
+    return f"{int(m[1])}:{m[2]}" if m and int(m[1]) <= 23 and int(m[2]) <= 59 else None
+
+
 def _later_today(now_local: datetime, lang: str | None) -> str:
     """An example that works: today at the next full hour (`today 13:00` / `今天13:00`)."""
     nxt = now_local.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
@@ -381,7 +388,7 @@ def parse_when(text: str, *, now: datetime, tz: ZoneInfo | str, lang: str | None
     if dt is None:
         raise InvalidInput("when.unparseable", value=raw, example=example(lang))
     if dt <= now:
-        raise InvalidInput("when.past", value=raw, example=example(lang))
+        raise InvalidInput("when.past", value=raw, example=_clock_example(raw) or example(lang))
     if dt.year > now.year + MAX_YEARS:  # 9999年12月5日, 5000周后: surely a typo
         raise InvalidInput("when.unparseable", value=raw, example=example(lang))
     return dt.astimezone(ZoneInfo("UTC"))

@@ -247,6 +247,10 @@ def test_dates_dotted_pair_is_a_date_and_clock_times_use_a_colon() -> None:
     with pytest.raises(InvalidInput) as e:
         parse_when("13.30", now=LAST_DAY, tz=SH)  # no month 13: refused, not guessed as a clock time
     assert e.value.key == "when.unparseable"
+    with pytest.raises(InvalidInput) as e:
+        parse_when("9.30", now=NOW, tz=SH)  # 30 September, 54 days ago: past, and the example is the clock form
+    assert e.value.key == "when.past" and e.value.params["example"] == "9:30"
+    assert local(parse_when("9:30", now=NOW, tz=SH)) == "2026-11-24 09:30"
 
 
 # known gaps (refused, with an example): vague or two-choice phrases
