@@ -53,7 +53,7 @@ _HALF = {"凌晨": 6, "上午": 9, "早上": 9, "早晨": 9, "清早": 9, "中�
          "night": 19}
 _PM_HALVES = {"下午", "午后", "傍晚", "晚上", "晚", "afternoon", "evening", "tonight", "night"}
 # `12.20`, `1.15`: month.day (never a clock time, never part of 2026.12.20, 1.5 hours or 12.20.2026)
-_DOTTED = r"(?<![\d.:])(\d{1,2})\.(\d{1,2})(?![\d.:])(?!\s*(?:h|m|d|w|个|小时|分|天|周|星期|月|年|%))"
+_DOTTED = r"(?<![\d.:])(\d{1,2})\.(\d{1,2})(?![\d:]|\.\d)(?!\s*(?:h|m|d|w|个|小时|分|天|周|星期|月|年|%))"
 _FILLER = re.compile(r"\b(at|on|the|in|by|around|about|of|next|this)\b|[的在左右大概约,.，。、]|前后")
 
 

@@ -70,6 +70,7 @@ TABLE = [
     ("1.15", "2027-01-15 09:00"),
     ("12.20 3pm", "2026-12-20 15:00"),
     ("12.5", "2026-12-05 09:00"),
+    ("12.20.", "2026-12-20 09:00"),  # a full stop after it
     ("12.20.2026", "2026-12-20 09:00"),
     ("in 1.5 hours", "2026-11-23 11:30"),  # a decimal before a unit is not a date
     ("end of next month", "2026-12-31 09:00"),  # the /opp add prompt's own example
