@@ -8,6 +8,7 @@ from sqlmodel import Session
 from handlers.context import Ctx
 from handlers.i18n import enum_label
 from handlers.services.customers import contacts_of, tags_of
+from handlers.services.opportunities import amount_of
 from handlers.views import Action, Button, Buttons, Fields, Header, ListItem, ListPage, Reply
 from storage.models import Customer, FollowUp, Opportunity, Staff, Ticket
 
@@ -81,7 +82,8 @@ def _followup_item(ctx: Ctx, f: FollowUp) -> ListItem:
 
 
 def opp_item(ctx: Ctx, o: Opportunity) -> ListItem:
-    amount = f"¥{o.expected_amount:,.0f}" if o.expected_amount is not None else "—"
+    value = amount_of(o)  # a won one shows what was signed
+    amount = f"¥{value:,.0f}" if value is not None else "—"
     close = o.expected_close_date.isoformat() if o.expected_close_date else "—"
     return ListItem(f"{o.code} {o.name}",
                     f"{enum_label(ctx.lang, 'stage', o.stage)} · {amount} · {ctx.t('opp.f.close')}: {close}",
