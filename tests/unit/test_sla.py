@@ -101,8 +101,13 @@ def test_resolved_and_closed_tickets_do_not_escalate(desk, clock):
     code = desk.open()
     desk.assign(code, "alan")
     desk.user("alan").send(f"/ticket resolve {code} fixed at once")
+    control = desk.open()  # the same ticket left open: it does escalate
+    desk.assign(control, "alan")
     clock.advance(days=3)
-    assert run(desk) == 0
+    assert run(desk) > 0
+    with session_scope(desk.engine) as s:
+        escalated = set(s.scalars(select(SlaBreach.ticket_id)))
+    assert escalated == {desk.ticket(control).id}
 
 
 def test_report_sla_lists_breaches(desk, clock):
