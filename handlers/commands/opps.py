@@ -188,14 +188,14 @@ def _won_buttons(ctx: Ctx, o: Opportunity, c: Customer) -> list[Button]:
 def opp_card(ctx: Ctx, o: Opportunity) -> Reply:
     c = ctx.session.get(Customer, o.customer_id)
     items = [(ctx.t("opp.f.customer"), f"{c.code} {c.name}"),
-             (ctx.t("opp.f.stage"), enum_label(ctx.lang, "stage", o.stage)),
-             (ctx.t("opp.f.amount"), money(o.expected_amount)),
-             (ctx.t("opp.f.close"), o.expected_close_date.isoformat() if o.expected_close_date else "—"),
-             (ctx.t("opp.f.owner"), staff_name(ctx.session, o.owner_id) or "—")]
+             (ctx.t("opp.f.stage"), enum_label(ctx.lang, "stage", o.stage))]
+    if o.actual_amount is not None:  # what was signed comes first
+        items += [(ctx.t("opp.f.actual"), money(o.actual_amount)), (ctx.t("opp.f.contract"), o.contract_no or "—")]
+    items += [(ctx.t("opp.f.amount"), money(o.expected_amount)),
+              (ctx.t("opp.f.close"), o.expected_close_date.isoformat() if o.expected_close_date else "—"),
+              (ctx.t("opp.f.owner"), staff_name(ctx.session, o.owner_id) or "—")]
     extra = [("competitors", o.competitors), ("strengths", o.strengths), ("weaknesses", o.weaknesses),
-             ("contract", o.contract_no), ("reason", o.lost_reason)]
-    if o.actual_amount is not None:
-        items.append((ctx.t("opp.f.actual"), money(o.actual_amount)))
+             ("reason", o.lost_reason)]
     items += [(ctx.t(f"opp.f.{k}"), v) for k, v in extra if v]
     hist = opps.history(ctx, o)
     views: list = [Header(f"{o.code} {o.name}"), Fields(tuple(items)),

@@ -61,6 +61,12 @@ def test_won_lists_show_the_actual_amount(won):
         assert "¥670,000" in out and "700,000" not in out, cmd
 
 
+def test_won_card_leads_with_what_was_signed(won):
+    out = won.send("/opp ABC2026001OP01")
+    actual, expected = f"{t('en', 'opp.f.actual')}: ¥670,000.00", f"{t('en', 'opp.f.amount')}: ¥700,000.00"
+    assert actual in out and expected in out and out.index(actual) < out.index(expected)
+
+
 def test_an_open_opportunity_still_shows_the_expected_amount(sales):
     a = ConsoleSession(sales, user="alice")
     a.send("/opp add ABC2026001 ERP amount=700000 close=2026-12-31")
