@@ -2,7 +2,7 @@
 
 Each service function writes its own outbox rows and is idempotent. `sla_watch` runs two parts, each in its
 own savepoint, so that one failing part neither stops nor undoes the other; the failure is logged and
-recorded as the run's error (`FAILED_PART`, read by `scheduler.runner.run_job`), never dropped.
+recorded as the run's error (`scheduler.jobs.failed`), never dropped.
 """
 
 from __future__ import annotations
@@ -15,10 +15,9 @@ from sqlmodel import Session
 
 from handlers.services import pool, ratings, reviews, sla
 from handlers.settings import DomainSettings
+from scheduler.jobs import failed
 
 log = logging.getLogger("crm.jobs")
-
-FAILED_PART = "job_failed_part"  # session.info key: "module.func: ExceptionType: message" of a failed part
 
 
 def _part(session: Session, job: str, fn: Callable[..., int], **kw: object) -> int:
@@ -27,7 +26,7 @@ def _part(session: Session, job: str, fn: Callable[..., int], **kw: object) -> i
             return int(fn(session, **kw))
     except Exception as e:  # noqa: BLE001 - recorded as the run's error below; the other part still runs
         log.exception("job %s: %s.%s failed", job, fn.__module__, fn.__name__)
-        session.info.setdefault(FAILED_PART, f"{fn.__module__}.{fn.__name__}: {type(e).__name__}: {e}")
+        failed(session, f"{fn.__module__}.{fn.__name__}", e)
         return 0
 
 
