@@ -7,7 +7,8 @@ message, one job) and rolls back on any exception. Repositories `flush`, they ne
 
 from __future__ import annotations
 
-import contextlib
+import logging
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -21,6 +22,8 @@ from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, SQLModel, create_engine
 
 DEFAULT_URL = "sqlite:///./data/crm.db"
+
+log = logging.getLogger("crm.db")
 
 
 def utcnow() -> datetime:
@@ -37,8 +40,10 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:  # noqa: ANN001
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA busy_timeout=10000")
-    with contextlib.suppress(Exception):  # in-memory databases have no WAL; that is fine
+    try:  # in-memory databases answer "memory" (no error); a file is switched once and stays WAL
         cur.execute("PRAGMA journal_mode=WAL")
+    except sqlite3.OperationalError as e:  # not WAL yet and another connection is writing: next connect retries
+        log.warning("SQLite: WAL not enabled on this connection (%s); it works in rollback-journal mode", e)
     cur.close()
 
 

@@ -18,8 +18,9 @@ from handlers.i18n import enum_label, parse_enum
 from handlers.lookup import resolve_customer
 from handlers.paging import clamp, page_of, split_page
 from handlers.permissions import team_ids
+from handlers.services import audit
 from handlers.services import followups as svc
-from handlers.views import Action, Button, Error, ListItem, Reply, Text
+from handlers.views import Action, Button, ListItem, Reply, Text
 from handlers.words import scope_word
 from storage.models import Customer, FollowUp, Staff
 
@@ -148,9 +149,4 @@ def _history_item(ctx: Ctx, f: FollowUp, names: dict[int, str]) -> ListItem:
 
 
 def _audit(ctx: Ctx, query: str) -> Reply:
-    customer = resolve_customer(ctx, query)
-    try:
-        from handlers.services.audit import audit_view
-    except ImportError:
-        return Reply(views=(Error(ctx.t("fu.audit_unavailable")),))
-    return audit_view(ctx, customer)
+    return audit.audit_view(ctx, resolve_customer(ctx, query))

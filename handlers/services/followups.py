@@ -9,7 +9,6 @@ sales data (owner rep, their manager, admin) log or change follow-ups; who may n
 
 from __future__ import annotations
 
-import contextlib
 from datetime import datetime, timedelta
 
 from sqlalchemy import case, func, select
@@ -19,6 +18,7 @@ from handlers.context import Ctx
 from handlers.errors import Forbidden, InvalidInput, NotFound
 from handlers.i18n import ENUMS
 from handlers.permissions import can_edit_customer, can_see_customer
+from handlers.services import audit
 from storage.models import Customer, FollowUp
 
 UNDO_WINDOW = timedelta(hours=24)
@@ -28,15 +28,10 @@ EDITABLE = ("method", "feedback", "content", "next", "result")
 
 def _audit(ctx: Ctx, fu: FollowUp, customer: Customer, action: str, field: str | None = None,
            old: object = None, new: object = None) -> None:
-    """Write an audit entry when CUSTOMERS' audit service is there (it is after the merge)."""
-    try:
-        from handlers.services import audit
-    except ImportError:
-        return
-    with contextlib.suppress(TypeError):
-        audit.record(ctx.session, actor_id=ctx.staff.id if ctx.staff else None, action=action,
-                     entity="followup", entity_id=fu.id, entity_code=customer.code, field=field,
-                     old=None if old is None else str(old), new=None if new is None else str(new), now=ctx.now)
+    """Write the follow-up's audit entry (a wrong call raises: an audit row is never skipped)."""
+    audit.record(ctx.session, actor_id=ctx.staff.id if ctx.staff else None, action=action,
+                 entity="followup", entity_id=fu.id, entity_code=customer.code, field=field,
+                 old=None if old is None else str(old), new=None if new is None else str(new), now=ctx.now)
 
 
 def reminder_time(ctx: Ctx) -> str:

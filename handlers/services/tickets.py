@@ -2,14 +2,12 @@
 
 Status: pending (待分配, waiting for an assignee) → in_progress (assigned) → resolved → closed; reopen from
 resolved or closed. The agent's Accept (确认处理) is a handling event, not a status: their first note, reply or
-resolve records it implicitly. Every transition and note is a `TicketEvent`. Scheduler jobs: `escalate_due`
-(sla.py), `auto_close_due` and `send_rating_reminders` (ratings.py), `post_complaint_review` (reviews.py) —
-also importable from here.
+resolve records it implicitly. Every transition and note is a `TicketEvent`. The scheduler's ticket work
+lives where it belongs: `escalate_due` (sla.py), `auto_close_due` and `send_rating_reminders` (ratings.py),
+`post_complaint_review` (reviews.py).
 """
 
 from __future__ import annotations
-
-import importlib
 
 from sqlalchemy import false, func, select, true, update
 from sqlalchemy.sql.elements import ColumnElement
@@ -26,14 +24,6 @@ from storage.models import ChatBinding, Contact, Customer, Staff, Ticket, Ticket
 LEADS = ("supervisor", "admin")
 SERVICE_STAFF = ("agent", "supervisor", "admin")
 OPEN = ("pending", "in_progress")
-_JOBS = {"escalate_due": "sla", "auto_close_due": "ratings", "send_rating_reminders": "ratings",
-         "post_complaint_review": "reviews"}
-
-
-def __getattr__(name: str):  # noqa: ANN202 - lazy re-export of the scheduler jobs
-    if name in _JOBS:
-        return getattr(importlib.import_module(f"handlers.services.{_JOBS[name]}"), name)
-    raise AttributeError(name)
 
 
 # ---------------------------------------------------------------- visibility

@@ -296,8 +296,10 @@ def test_followups_history_filters_and_audit(core, world, engine, clock) -> None
     assert a.send("/history Acme from:someday").startswith("⚠")
     assert a.send("/history Acme from:2026-11-30 to:2026-11-01") == "⚠ " + t("en", "fu.history_range")
     assert t("en", "fu.history_none_match") in a.send("/history Acme method:email")
-    out = a.send("/history Acme audit")  # CUSTOMERS' audit_view: managers only, or not there yet
-    assert out.startswith("⚠") or "audit" in out.lower()
+    assert a.send("/history Acme audit") == "⚠ " + t("en", "audit.forbidden")  # managers and admins only
+    out = ConsoleSession(core, user="mary").send("/history Acme audit")
+    assert out.startswith("== " + t("en", "audit.title", code=world["acme"], name="Acme Trading"))
+    assert out.count(t("en", "audit.action.create")) == 2  # the two logged calls
 
 
 def test_followups_report(core, world, engine) -> None:

@@ -8,7 +8,6 @@ from sqlmodel import select
 from handlers.i18n import t
 from handlers.services.ratings import auto_close_due
 from handlers.services.sla import escalate_due
-from handlers.services.tickets import escalate_due as escalate_via_tickets
 from storage.db import session_scope
 from storage.models import SlaBreach
 from tests.unit.test_tickets_support import Desk
@@ -32,7 +31,6 @@ def breaches(desk) -> list[tuple[str, int, bool]]:
 
 
 def test_assign_deadline_escalates_once_per_level(desk, clock):
-    assert escalate_via_tickets is escalate_due
     code = desk.open()  # ray's customer; ray's manager is mia
     desk.drain()
     clock.advance(minutes=9)
@@ -103,8 +101,13 @@ def test_resolved_and_closed_tickets_do_not_escalate(desk, clock):
     code = desk.open()
     desk.assign(code, "alan")
     desk.user("alan").send(f"/ticket resolve {code} fixed at once")
+    control = desk.open()  # the same ticket left open: it does escalate
+    desk.assign(control, "alan")
     clock.advance(days=3)
-    assert run(desk) == 0
+    assert run(desk) > 0
+    with session_scope(desk.engine) as s:
+        escalated = set(s.scalars(select(SlaBreach.ticket_id)))
+    assert escalated == {desk.ticket(control).id}
 
 
 def test_report_sla_lists_breaches(desk, clock):
