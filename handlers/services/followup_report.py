@@ -1,4 +1,5 @@
-"""`/report followups [PERIOD]`: follow-ups logged per rep (by method) and their overdue count.
+"""`/report followups [PERIOD]`: follow-ups logged per rep (by method; credited to who made the call, the
+author `staff_id`) and their overdue count (the follow-ups they owe now, `assignee_id`).
 
 Managers see each rep of their team, admins every sales rep and manager, reps themselves.
 """
@@ -15,7 +16,7 @@ from handlers.i18n import ENUMS, enum_label
 from handlers.permissions import team_ids
 from handlers.reports import parse_period, report
 from handlers.views import Fields, Header, Reply, Text
-from storage.models import Customer, FollowUp, Staff
+from storage.models import FollowUp, Staff
 
 
 def _people(ctx: Ctx) -> list[Staff]:
@@ -35,10 +36,9 @@ def report_followups(ctx: Ctx, args: str) -> Reply:
     logged = ctx.session.execute(select(FollowUp.staff_id, FollowUp.method, func.count()).where(
         FollowUp.staff_id.in_(ids), FollowUp.deleted_at.is_(None), FollowUp.date >= start, FollowUp.date < end)
         .group_by(FollowUp.staff_id, FollowUp.method)).all()
-    overdue = dict(ctx.session.execute(select(Customer.owner_id, func.count()).select_from(FollowUp).join(
-        Customer, Customer.id == FollowUp.customer_id).where(
-        Customer.owner_id.in_(ids), FollowUp.deleted_at.is_(None), FollowUp.done_at.is_(None),
-        FollowUp.next_followup_at < ctx.now).group_by(Customer.owner_id)).all())
+    overdue = dict(ctx.session.execute(select(FollowUp.assignee_id, func.count()).where(  # who owes them
+        FollowUp.assignee_id.in_(ids), FollowUp.deleted_at.is_(None), FollowUp.done_at.is_(None),
+        FollowUp.next_followup_at < ctx.now).group_by(FollowUp.assignee_id)).all())
     by: dict[int, Counter] = {i: Counter() for i in ids}
     for sid, method, n in logged:
         by[sid][method] += n

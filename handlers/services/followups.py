@@ -19,6 +19,7 @@ from handlers.context import Ctx
 from handlers.errors import Forbidden, InvalidInput, NotFound
 from handlers.i18n import ENUMS
 from handlers.permissions import can_edit_customer, can_see_customer
+from handlers.services.followup_owed import assignee_for
 from storage.models import Customer, FollowUp
 
 UNDO_WINDOW = timedelta(hours=24)
@@ -92,8 +93,8 @@ def log_followup(ctx: Ctx, *, customer: Customer, method: str, content: str, fee
             FollowUp.next_followup_at.is_not(None))):
         open_fu.done_at = ctx.now
     fu = FollowUp(customer_id=customer.id, date=date or ctx.now, method=method, content=content,
-                  feedback=feedback, next_followup_at=next_at, staff_id=ctx.staff.id, result=result,
-                  created_at=ctx.now)
+                  feedback=feedback, next_followup_at=next_at, staff_id=ctx.staff.id,
+                  assignee_id=assignee_for(customer, ctx.staff.id), result=result, created_at=ctx.now)
     s.add(fu)
     s.flush()
     customer.updated_at = ctx.now
@@ -220,14 +221,14 @@ def _due_where(ctx: Ctx, owner_ids: set[int] | None, days: int) -> list:
     conds = [FollowUp.deleted_at.is_(None), FollowUp.done_at.is_(None), FollowUp.next_followup_at.is_not(None),
              FollowUp.next_followup_at < end]
     if owner_ids is not None:
-        conds.append(Customer.owner_id.in_(owner_ids))
+        conds.append(FollowUp.assignee_id.in_(owner_ids))
     return conds
 
 
 def due_followups(ctx: Ctx, owner_ids: set[int] | None, *, days: int = 7, offset: int = 0,
                   limit: int | None = None) -> list[tuple[FollowUp, Customer]]:
-    """Open follow-ups due by the end of the day `days` days from today (overdue ones included), for
-    customers owned by `owner_ids` (None: all), earliest first; `offset`/`limit` page in SQL."""
+    """Open follow-ups due by the end of the day `days` days from today (overdue ones included), owed by
+    `owner_ids` (their `assignee_id`; None: all), earliest first; `offset`/`limit` page in SQL."""
     q = (select(FollowUp, Customer).join(Customer, Customer.id == FollowUp.customer_id)
          .where(*_due_where(ctx, owner_ids, days)).order_by(FollowUp.next_followup_at, FollowUp.id)
          .offset(offset).limit(limit))
