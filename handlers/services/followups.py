@@ -16,11 +16,13 @@ from sqlalchemy import case, func, select
 from sqlmodel import Session
 
 from handlers.context import Ctx
+from handlers.dates_past import example as past_example
 from handlers.errors import Forbidden, InvalidInput, NotFound
 from handlers.i18n import ENUMS
-from handlers.permissions import can_edit_customer, can_see_customer
+from handlers.permissions import can_edit_customer, can_see_customer, is_manager_of
+from handlers.services.customer_fields import find_staff
 from handlers.services.followup_owed import assignee_for
-from storage.models import Customer, FollowUp
+from storage.models import AuditLog, Customer, FollowUp, Staff
 
 UNDO_WINDOW = timedelta(hours=24)
 SNOOZE = {"1d": timedelta(days=1), "3d": timedelta(days=3), "1w": timedelta(weeks=1)}
@@ -80,26 +82,46 @@ def recompute(session: Session, customer: Customer) -> None:
     session.flush()
 
 
+def find_author(ctx: Ctx, name: str) -> Staff:
+    """`by: NAME` (跟进人): who made the call, if not the actor. A manager may name a rep or manager of their
+    team, an admin any sales staff member, a rep only themselves."""
+    author = find_staff(ctx, name)
+    if author.id == ctx.staff.id:
+        return author
+    if not is_manager_of(ctx, author.id):
+        raise Forbidden("fu.by_forbidden", name=author.name)
+    if author.role not in ("rep", "manager", "admin"):
+        raise InvalidInput("fu.by_not_sales", name=author.name)
+    return author
+
+
 def log_followup(ctx: Ctx, *, customer: Customer, method: str, content: str, feedback: str | None = None,
                  next_at: datetime | None = None, result: str | None = None,
-                 date: datetime | None = None) -> FollowUp:
-    """Record a contact with `customer` by the acting staff member."""
+                 date: datetime | None = None, author: Staff | None = None) -> FollowUp:
+    """Record a contact with `customer` made at `date` (default now) by `author` (default the actor; see
+    `find_author`). The customer's owner owes the next follow-up."""
     check_can_log(ctx, customer)
     content = content.strip()
     _check_fields(ctx, method=method, content=content, feedback=feedback, result=result, next_at=next_at)
+    if date is not None and date > ctx.now:
+        raise InvalidInput("fu.date_future", value=ctx.fmt_dt(date), example=past_example(ctx.lang))
+    author = author or ctx.staff
     s = ctx.session
     for open_fu in s.scalars(select(FollowUp).where(
             FollowUp.customer_id == customer.id, FollowUp.deleted_at.is_(None), FollowUp.done_at.is_(None),
             FollowUp.next_followup_at.is_not(None))):
         open_fu.done_at = ctx.now
     fu = FollowUp(customer_id=customer.id, date=date or ctx.now, method=method, content=content,
-                  feedback=feedback, next_followup_at=next_at, staff_id=ctx.staff.id,
-                  assignee_id=assignee_for(customer, ctx.staff.id), result=result, created_at=ctx.now)
+                  feedback=feedback, next_followup_at=next_at, staff_id=author.id,
+                  assignee_id=assignee_for(customer, author.id), result=result, created_at=ctx.now)
     s.add(fu)
     s.flush()
     customer.updated_at = ctx.now
     recompute(s, customer)
-    _audit(ctx, fu, customer, "create")
+    if author.id == ctx.staff.id:
+        _audit(ctx, fu, customer, "create")
+    else:  # logged for someone else: the audit row names them (the actor is the one who typed it)
+        _audit(ctx, fu, customer, "create", field="staff", new=author.name)
     return fu
 
 
@@ -115,10 +137,18 @@ def get_followup(ctx: Ctx, fid: int | str) -> tuple[FollowUp, Customer]:
     return fu, customer
 
 
+def _typed_by_actor(ctx: Ctx, fu: FollowUp) -> bool:
+    """Did the actor log `fu` for its author (`by:`)? Its audit row says who typed it."""
+    return ctx.session.scalar(select(AuditLog.id).where(
+        AuditLog.entity == "followup", AuditLog.entity_id == fu.id, AuditLog.action == "create",
+        AuditLog.actor_id == ctx.staff.id).limit(1)) is not None
+
+
 def undo_followup(ctx: Ctx, fid: int | str) -> tuple[FollowUp, Customer]:
-    """Remove a just-logged follow-up: only its author, only within `UNDO_WINDOW`."""
+    """Remove a just-logged follow-up: only who logged it (its author, or who typed it `by:` them), only
+    within `UNDO_WINDOW`."""
     fu, customer = get_followup(ctx, fid)
-    if fu.staff_id != ctx.staff.id:
+    if fu.staff_id != ctx.staff.id and not _typed_by_actor(ctx, fu):
         raise Forbidden("fu.undo_not_author")
     if ctx.now - fu.created_at > UNDO_WINDOW:
         raise Forbidden("fu.undo_too_late", hours=int(UNDO_WINDOW.total_seconds() // 3600))
