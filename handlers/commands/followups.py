@@ -42,11 +42,11 @@ def when(ctx: Ctx, text: str) -> datetime:
 # ---------------------------------------------------------------- parsing the one line
 
 def enum_words(kind: str) -> list[str]:
-    """Every label and alias of an enum, in both languages."""
+    """Every label and alias of an enum (methods: those one logs), in both languages."""
     words: list[str] = []
     for lang in LANGS:
         cat = catalog(lang)
-        for v in ENUMS[kind]:
+        for v in svc.SALES_METHODS if kind == "method" else ENUMS[kind]:
             words += [cat.get(f"enum.{kind}.{v}", ""), *cat.get(f"alias.{kind}.{v}", "").split(",")]
     return [w.strip() for w in words if w.strip()]
 
@@ -74,8 +74,8 @@ def split_head(head: str) -> tuple[str, str | None, str | None]:
         w = words[-1]
         if feedback is None and match_enum("feedback", w):
             feedback = match_enum("feedback", w)
-        elif method is None and match_enum("method", w):
-            method = match_enum("method", w)
+        elif method is None and svc.match_method(w):
+            method = svc.match_method(w)
         else:
             break
         words.pop()
@@ -192,7 +192,7 @@ def _colon_fix(ctx: Ctx, query: str) -> str | None:
     except (NotFound, Ambiguous):
         return None
     words, head = rest.split(), []
-    while words and len(head) < 2 and (match_enum("method", words[0]) or match_enum("feedback", words[0])):
+    while words and len(head) < 2 and (svc.match_method(words[0]) or match_enum("feedback", words[0])):
         head.append(words.pop(0))
     return f"/log {' '.join([customer.code, *head])}: {' '.join(words)}" if words else None
 
@@ -206,7 +206,8 @@ def _refuse_unknown_words(ctx: Ctx, query: str) -> None:
         customer = resolve_customer(ctx, first)
     except (NotFound, Ambiguous):
         return
-    labels = {k: ", ".join(enum_label(ctx.lang, k, v) for v in ENUMS[k]) for k in ("method", "feedback")}
+    labels = {k: ", ".join(enum_label(ctx.lang, k, v) for v in vs)
+              for k, vs in (("method", svc.SALES_METHODS), ("feedback", ENUMS["feedback"]))}
     raise InvalidInput("fu.unknown_words", code=customer.code, words=rest.strip(), methods=labels["method"],
                        feedbacks=labels["feedback"])
 

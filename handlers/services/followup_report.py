@@ -15,6 +15,7 @@ from handlers.context import Ctx
 from handlers.i18n import ENUMS, enum_label
 from handlers.permissions import team_ids
 from handlers.reports import parse_period, report
+from handlers.services.followups import SALES_METHODS
 from handlers.views import Fields, Header, Reply, Text
 from storage.models import FollowUp, Staff
 
@@ -34,7 +35,8 @@ def report_followups(ctx: Ctx, args: str) -> Reply:
     people = _people(ctx)
     ids = [p.id for p in people]
     logged = ctx.session.execute(select(FollowUp.staff_id, FollowUp.method, func.count()).where(
-        FollowUp.staff_id.in_(ids), FollowUp.deleted_at.is_(None), FollowUp.date >= start, FollowUp.date < end)
+        FollowUp.staff_id.in_(ids), FollowUp.deleted_at.is_(None), FollowUp.date >= start, FollowUp.date < end,
+        FollowUp.method.in_(SALES_METHODS))  # a complaint's trace (`service`) is no sales call
         .group_by(FollowUp.staff_id, FollowUp.method)).all()
     overdue = dict(ctx.session.execute(select(FollowUp.assignee_id, func.count()).where(  # who owes them
         FollowUp.assignee_id.in_(ids), FollowUp.deleted_at.is_(None), FollowUp.done_at.is_(None),

@@ -18,7 +18,7 @@ from sqlmodel import Session
 from handlers.context import Ctx
 from handlers.dates_past import example as past_example
 from handlers.errors import Forbidden, InvalidInput, NotFound
-from handlers.i18n import ENUMS
+from handlers.i18n import ENUMS, label_index
 from handlers.permissions import can_edit_customer, can_see_customer, is_manager_of
 from handlers.services.customer_fields import find_staff
 from handlers.services.followup_owed import assignee_for
@@ -27,6 +27,13 @@ from storage.models import AuditLog, Customer, FollowUp, Staff
 UNDO_WINDOW = timedelta(hours=24)
 SNOOZE = {"1d": timedelta(days=1), "3d": timedelta(days=3), "1w": timedelta(weeks=1)}
 EDITABLE = ("method", "feedback", "content", "next", "result")
+# how a rep contacts a customer; `service` is a complaint's trace (services/service_history.py), never logged
+SALES_METHODS = tuple(m for m in ENUMS["method"] if m != "service")
+
+
+def match_method(text: str | None) -> str | None:
+    """A sales method from its id, label (either language) or alias; None otherwise."""
+    return label_index("method", SALES_METHODS).get((text or "").strip().lower())
 
 
 def _audit(ctx: Ctx, fu: FollowUp, customer: Customer, action: str, field: str | None = None,
@@ -57,7 +64,7 @@ def check_can_log(ctx: Ctx, customer: Customer) -> None:
 
 def _check_fields(ctx: Ctx, *, method: str, content: str, feedback: str | None, result: str | None,
                   next_at: datetime | None) -> None:
-    if method not in ENUMS["method"]:
+    if method not in SALES_METHODS:
         raise InvalidInput("fu.bad_method", value=method)
     if feedback is not None and feedback not in ENUMS["feedback"]:
         raise InvalidInput("fu.bad_feedback", value=feedback)
@@ -74,9 +81,10 @@ def _check_fields(ctx: Ctx, *, method: str, content: str, feedback: str | None, 
 
 
 def recompute(session: Session, customer: Customer) -> None:
-    """Set the customer's last/next follow-up times from its live follow-ups."""
+    """Set the customer's last/next follow-up times from its live follow-ups (the last: sales contacts only)."""
     live = (FollowUp.customer_id == customer.id, FollowUp.deleted_at.is_(None))
-    customer.last_followup_at = session.scalar(select(func.max(FollowUp.date)).where(*live))
+    customer.last_followup_at = session.scalar(select(func.max(FollowUp.date)).where(
+        *live, FollowUp.method.in_(SALES_METHODS)))
     customer.next_followup_at = session.scalar(select(func.min(FollowUp.next_followup_at)).where(
         *live, FollowUp.done_at.is_(None), FollowUp.next_followup_at.is_not(None)))
     session.flush()
