@@ -192,9 +192,17 @@ def edit_followup(ctx: Ctx, fid: int | str, changes: dict) -> tuple[FollowUp, Cu
             changed.append(name)
     if "next" in changed:
         fu.done_at, fu.reminded_at = None, None
+        _owe(fu, customer)
     ctx.session.flush()
     recompute(ctx.session, customer)
     return fu, customer, changed
+
+
+def _owe(fu: FollowUp, customer: Customer) -> None:
+    """A next follow-up scheduled again is owed by the customer's owner (the author, in the pool), unless
+    someone owes it already."""
+    if fu.assignee_id is None:
+        fu.assignee_id = assignee_for(customer, fu.staff_id)
 
 
 def set_next(ctx: Ctx, fid: int | str, next_at: datetime | None) -> tuple[FollowUp, Customer, bool]:
@@ -207,6 +215,7 @@ def set_next(ctx: Ctx, fid: int | str, next_at: datetime | None) -> tuple[Follow
     if fu.next_followup_at == next_at and fu.done_at is None:
         return fu, customer, False
     fu.next_followup_at, fu.done_at, fu.reminded_at = next_at, None, None
+    _owe(fu, customer)
     ctx.session.flush()
     recompute(ctx.session, customer)
     return fu, customer, True

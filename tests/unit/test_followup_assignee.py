@@ -97,3 +97,13 @@ def test_new_owner_owes_the_open_followups(team):
     with session_scope(team.engine) as s:
         assert s.scalar(select(Customer.owner_id)) == _id(s, "李娜")
     assert _rows(team) == [("call", "刘洋", "李娜")]
+
+
+def test_a_next_followup_set_again_in_the_pool_is_owed_again(team, settings):
+    ConsoleSession(team, user="刘洋").send("/log Alpha phone: call next: in 3 days")
+    later = NOW + timedelta(days=settings.pool_return_days + 1)
+    with session_scope(team.engine) as s:
+        return_stale_to_pool(s, now=later, settings=settings)
+        fid = s.scalar(select(FollowUp.id))
+    ConsoleSession(team, user="mary").send(f"/log next {fid} in 5 days")
+    assert _rows(team) == [("call", "刘洋", "刘洋")]  # pool: nobody owned it; the author owes it again
