@@ -140,7 +140,8 @@ def get_followup(ctx: Ctx, fid: int | str) -> tuple[FollowUp, Customer]:
     except (TypeError, ValueError):
         fu = None
     customer = ctx.session.get(Customer, fu.customer_id) if fu else None
-    if fu is None or fu.deleted_at is not None or customer is None or not can_edit_customer(ctx, customer):
+    if (fu is None or fu.deleted_at is not None or customer is None or not can_edit_customer(ctx, customer)
+            or fu.method not in SALES_METHODS):  # a complaint's trace is not changed by hand
         raise NotFound("fu.not_found", id=fid)
     return fu, customer
 

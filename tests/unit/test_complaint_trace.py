@@ -69,6 +69,10 @@ def test_complaint_trace_is_no_sales_call(desk, core):
     n = len(trace(desk))
     assert desk.user("ray").send(f"/log {desk.codes['c1']} service: hi").startswith("⚠")
     assert len(trace(desk)) == n
+    with session_scope(desk.engine) as s:  # nor edited or undone by hand
+        fid = s.scalar(select(FollowUp.id).where(FollowUp.method == "service"))
+    for cmd in (f"/log edit {fid} content=x", f"/log undo {fid}", f"/log next {fid} tomorrow"):
+        assert desk.user("ada").send(cmd) == "⚠ " + t("en", "fu.not_found", id=fid)
 
 
 def test_other_tickets_leave_no_trace_and_auto_close_credits_the_agent(desk, core, settings):
