@@ -4,7 +4,8 @@
 - a database Alembic already manages is upgraded to `head`;
 - an empty database gets every revision (the initial one creates all tables);
 - a database made by `create_all` before migrations existed (tables, but no `alembic_version`) is adopted:
-  missing tables, nullable columns and indexes are added, then it is stamped `head`.
+  missing tables, nullable columns (filled by their declared backfill), foreign keys and indexes are added,
+  then it is stamped `head`.
 On PostgreSQL an advisory lock makes concurrent start-ups wait for each other.
 
 Schema changes are incremental revisions (`0001` the initial schema, `0002`, …), never rewritten once
