@@ -92,3 +92,17 @@ def test_other_tickets_leave_no_trace_and_auto_close_credits_the_agent(desk, cor
     assert [(c, who) for _, c, who, _ in trace(desk)] == [
         (t("en", "fu.service.resolved", code=code, resolution="fixed"), "bea"),
         (t("en", "fu.service.auto_closed", code=code), "bea")]
+
+
+def test_a_complaint_is_no_first_contact_of_a_new_lead(desk, core, settings):
+    from scheduler import runner
+
+    with session_scope(desk.engine) as s:
+        s.get(Customer, desk.ids["c1"]).type = "potential"
+    code = desk.open()
+    desk.assign(code, "alan")
+    desk.user("alan").send(f"/ticket resolve {code} fixed")
+    assert len(trace(desk)) == 1
+    n = runner.run_job(desk.engine, "first_contact", now=core.clock() + timedelta(hours=24), settings=settings,
+                       channels={"console": "#service"})
+    assert n == 1  # ray is still reminded to make the first sales contact
