@@ -55,9 +55,9 @@ def cmd_followups(ctx: Ctx, args: str) -> Reply:
     today_end = ctx.local(ctx.now).replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1)
     title = ctx.t(title_key, total=total, overdue=overdue)
     names = {} if owners == {ctx.staff.id} else dict(ctx.session.execute(select(Staff.id, Staff.name).where(
-        Staff.id.in_({c.owner_id for _, c in rows}))).all())
+        Staff.id.in_({f.assignee_id for f, _ in rows}))).all())
     lp = page_of(ctx, rows, title=title, page=page, cmd=cmd, size=PAGE, empty_key="fu.list_empty",
-                 item=lambda r: _item(ctx, r[0], r[1], today_end, names.get(r[1].owner_id)), total=total)
+                 item=lambda r: _item(ctx, r[0], r[1], today_end, names.get(r[0].assignee_id)), total=total)
     return Reply(views=(lp,))
 
 

@@ -27,9 +27,10 @@ from handlers.services.customer_fields import (
     parse_text,
     parse_type,
 )
+from handlers.services.followup_owed import move_owed
 from handlers.settings import DomainSettings
 from storage import codes
-from storage.models import Contact, Customer, CustomerTag, Staff, Tag
+from storage.models import Contact, Customer, CustomerTag, FollowUp, Staff, Tag
 
 FIELD_KEYS = {
     "name": "name", "名称": "name", "客户名称": "name", "industry": "industry", "行业": "industry",
@@ -217,6 +218,8 @@ def apply_changes(session: Session, c: Customer, changes: dict[str, Any], *, act
             set_tags(session, c.id, new)
         elif f == "owner":
             c.owner_id, c.pooled_at = new, None
+            move_owed(session, where=FollowUp.customer_id == c.id, to=session.get(Staff, new) if new else None,
+                      actor_id=actor_id, action="update", now=now)
             old, new = (_staff_name(session, x) for x in (old, new))
         else:
             setattr(c, f, new)

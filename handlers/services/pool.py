@@ -22,9 +22,10 @@ from handlers.i18n import t
 from handlers.lookup import normalize_name
 from handlers.permissions import can_see_customer
 from handlers.services import audit
+from handlers.services.followup_owed import move_owed
 from handlers.settings import DomainSettings
 from handlers.views import Action, Button, Buttons, Reply, Text
-from storage.models import AuditLog, Customer, Staff
+from storage.models import AuditLog, Customer, FollowUp, Staff
 
 OWNER_CHANGES = ("claim", "handover")
 
@@ -61,6 +62,8 @@ def claim(ctx: Ctx, c: Customer) -> None:
     s.expire(c)
     audit.record(s, actor_id=ctx.staff.id, action="claim", entity="customer", entity_id=c.id, entity_code=c.code,
                  field="owner", old=None, new=ctx.staff.name, now=ctx.now)
+    move_owed(s, where=FollowUp.customer_id == c.id, to=ctx.staff, actor_id=ctx.staff.id, action="claim",
+              now=ctx.now)
     s.flush()
 
 
@@ -91,6 +94,8 @@ def return_stale_to_pool(session: Session, *, now: datetime, settings: DomainSet
         owner = session.get(Staff, owner_id)
         audit.record(session, actor_id=None, action="pool_return", entity="customer", entity_id=c.id,
                      entity_code=c.code, field="owner", old=owner.name if owner else owner_id, new=None, now=now)
+        move_owed(session, where=FollowUp.customer_id == c.id, to=None, actor_id=None, action="pool_return",
+                  now=now)
         returned[owner_id].append(c)
     for owner_id, cs in returned.items():
         owner = session.get(Staff, owner_id)

@@ -16,7 +16,7 @@ from handlers import notify
 from handlers.context import Ctx
 from handlers.errors import Conflict, Forbidden, InvalidInput, NotFound
 from handlers.permissions import can_see_customer, customer_filter
-from handlers.services import sla
+from handlers.services import service_history, sla
 from handlers.services import ticket_notify as tn
 from storage import codes
 from storage.models import ChatBinding, Contact, Customer, Staff, Ticket, TicketEvent
@@ -274,6 +274,7 @@ def resolve(ctx: Ctx, t: Ticket, text: str) -> None:
         raise Conflict("tk.bad_transition", code=t.code, status=ctx.t(f"enum.status.{t.status}"))
     _contacted(ctx, t)  # the resolution is a handling note (and goes to the customer): contact is met too
     ev = add_event(ctx, t, "resolved", frm="in_progress", to="resolved", text=t.resolution)
+    service_history.record_complaint_event(ctx, t, "resolved")
     sla.meet(ctx.session, t, "resolve", ctx.now)
     for b in customer_chats(ctx.session, t):
         notify.to_binding(ctx.session, b, key=f"tk:{t.code}:resolved:{ev.id}:{b.id}",
@@ -301,6 +302,7 @@ def close(ctx: Ctx, t: Ticket, *, kind: str = "closed") -> None:
     if res.rowcount != 1:
         raise Conflict("tk.already_closed", code=t.code)
     add_event(ctx, t, kind, frm="resolved", to="closed")
+    service_history.record_complaint_event(ctx, t, kind)
     if t.rating is not None:
         return
     chats = customer_chats(ctx.session, t)

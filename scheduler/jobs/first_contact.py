@@ -14,6 +14,7 @@ from sqlmodel import Session
 
 from handlers import notify
 from handlers.i18n import t
+from handlers.services.followups import SALES_METHODS
 from handlers.settings import DomainSettings
 from handlers.views import Action, Button, Buttons, Reply, Text
 from scheduler.jobs import each
@@ -25,7 +26,8 @@ WINDOW = timedelta(days=7)
 
 
 def _no_followup():  # noqa: ANN202 - a SQL condition
-    return ~exists().where(FollowUp.customer_id == Customer.id, FollowUp.deleted_at.is_(None))
+    return ~exists().where(FollowUp.customer_id == Customer.id, FollowUp.deleted_at.is_(None),
+                           FollowUp.method.in_(SALES_METHODS))  # a complaint's trace is no sales contact
 
 
 def _leads(session: Session, *, now: datetime, age: timedelta, stamp) -> list[Customer]:  # noqa: ANN001

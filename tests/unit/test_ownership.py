@@ -56,8 +56,10 @@ def test_handover_moves_customers_open_opps_and_scheduled_followups(org):
         bob = s.scalar(select(Staff).where(Staff.name == "bob"))
         opps = {o.name: o.owner_id for o in s.scalars(select(Opportunity))}
         assert opps["o1"] == bob.id and opps["o2"] != bob.id  # won stays with alice
-        fus = {fu.content: fu.staff_id for fu in s.scalars(select(FollowUp))}
-        assert fus["x"] == bob.id and fus["old"] != bob.id
+        fus = {fu.content: (fu.staff_id, fu.assignee_id) for fu in s.scalars(select(FollowUp))}
+        alice_id = fus["old"][0]
+        assert fus["x"] == (alice_id, bob.id)  # what alice owed moves; who made the call does not
+        assert fus["old"] == (alice_id, alice_id)  # done: nothing owed, nothing moves
         assert s.scalar(select(AuditLog).where(AuditLog.entity == "staff", AuditLog.action == "handover"))
         assert s.scalar(select(Outbox).where(Outbox.chat_ref == "@bob"))
     out = mary.press_cmd("/staff deactivate alice")
