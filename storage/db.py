@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import event, inspect
+from sqlalchemy import event, inspect, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine, make_url
@@ -102,3 +102,11 @@ def insert_ignore(session: Session, model: type, *, conflict: list[str], **value
     res = session.execute(ins(model).values(**values).on_conflict_do_nothing(index_elements=conflict)
                           .returning(pk))
     return res.first() is not None
+
+
+def lock_row(session: Session, model: type, id_: object) -> None:
+    """Hold the write lock of one row until the unit of work ends, so that a rule that counts or checks, then
+    writes, sees what concurrent units of work committed (PostgreSQL `SELECT … FOR UPDATE`; on SQLite every unit
+    of work holds the database's write lock from its start, and the dialect leaves `FOR UPDATE` out)."""
+    pk = inspect(model).primary_key[0]
+    session.execute(select(pk).where(pk == id_).with_for_update())

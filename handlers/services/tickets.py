@@ -195,6 +195,7 @@ def reassign(ctx: Ctx, t: Ticket, assignee_id: int) -> Staff:
     """Move an open, assigned ticket to another agent (supervisors and admins). Clocks keep running."""
     if ctx.staff is None or ctx.staff.role not in LEADS:
         raise Forbidden("tk.assign_forbidden")
+    ctx.session.refresh(t, with_for_update=True)  # concurrent moves queue: each tells the agent it took it from
     if t.assignee_id is None:
         return assign(ctx, t, assignee_id)
     agent = ctx.session.get(Staff, assignee_id)
