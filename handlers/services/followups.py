@@ -19,6 +19,7 @@ from handlers.context import Ctx
 from handlers.errors import Forbidden, InvalidInput, NotFound
 from handlers.i18n import ENUMS
 from handlers.permissions import can_edit_customer, can_see_customer
+from storage.db import lock_row
 from storage.models import Customer, FollowUp
 
 UNDO_WINDOW = timedelta(hours=24)
@@ -72,6 +73,7 @@ def _check_fields(ctx: Ctx, *, method: str, content: str, feedback: str | None, 
 
 def recompute(session: Session, customer: Customer) -> None:
     """Set the customer's last/next follow-up times from its live follow-ups."""
+    lock_row(session, Customer, customer.id)  # the aggregates below must include concurrent changes
     live = (FollowUp.customer_id == customer.id, FollowUp.deleted_at.is_(None))
     customer.last_followup_at = session.scalar(select(func.max(FollowUp.date)).where(*live))
     customer.next_followup_at = session.scalar(select(func.min(FollowUp.next_followup_at)).where(
@@ -87,6 +89,7 @@ def log_followup(ctx: Ctx, *, customer: Customer, method: str, content: str, fee
     content = content.strip()
     _check_fields(ctx, method=method, content=content, feedback=feedback, result=result, next_at=next_at)
     s = ctx.session
+    lock_row(s, Customer, customer.id)  # two logs at once: the second closes the first's next follow-up
     for open_fu in s.scalars(select(FollowUp).where(
             FollowUp.customer_id == customer.id, FollowUp.deleted_at.is_(None), FollowUp.done_at.is_(None),
             FollowUp.next_followup_at.is_not(None))):

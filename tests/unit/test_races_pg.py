@@ -196,3 +196,60 @@ def test_a_new_tag_given_to_two_customers_at_once(race_engine, clock, settings):
         assert len(ok(outs)) == 2, outs
     with session_scope(race_engine) as s:
         assert sorted(s.scalars(select(Tag.name))) == [f"hot{r}" for r in range(4)]
+
+
+# ---------------------------------------------------------------- sums and sets a customer's row depends on
+
+
+def test_purchases_at_once_grade_on_their_sum(race_engine, clock, settings):
+    """Two purchases of ¥600,000 recorded at the same moment: the rolling-year total is ¥1.2m, grade A."""
+    core = Core(race_engine, settings, secret=b"race", clock=clock)
+    with session_scope(race_engine) as s:
+        alice = f.staff(s, name="alice")
+        codes = [f.customer(s, name=f"Buyer {r}", owner=alice, grade="C").code for r in range(4)]
+    for code in codes:
+        outs = at_once([lambda code=code, what=what: ConsoleSession(core, user="alice").send(
+            f"/purchase {code} 600000 {what}") for what in ("licence", "support")])
+        assert len(ok(outs)) == 2, outs
+        with session_scope(race_engine) as s:
+            assert s.scalar(select(Customer.grade).where(Customer.code == code)) == "A", outs
+
+
+def test_follow_ups_logged_at_once_leave_one_scheduled(race_engine, clock, settings):
+    """Logging a follow-up closes the customer's earlier scheduled one. Two logged at the same moment: one after
+    the other, so exactly one next follow-up stays open, and the customer's next date is that one's."""
+    from storage.models import FollowUp
+
+    core = Core(race_engine, settings, secret=b"race", clock=clock)
+    with session_scope(race_engine) as s:
+        alice = f.staff(s, name="alice")
+        codes = [f.customer(s, name=f"Talker {r}", owner=alice).code for r in range(4)]
+    for code in codes:
+        at_once([lambda code=code, when=when: ConsoleSession(core, user="alice").send(
+            f"/log {code} phone: talked next: {when}") for when in ("tomorrow 10am", "next friday 3pm")])
+        with session_scope(race_engine) as s:
+            c = s.scalar(select(Customer).where(Customer.code == code))
+            open_next = s.scalars(select(FollowUp.next_followup_at).where(
+                FollowUp.customer_id == c.id, FollowUp.done_at.is_(None), FollowUp.next_followup_at.is_not(None))).all()
+        assert len(open_next) == 1 and c.next_followup_at == open_next[0], (open_next, c.next_followup_at)
+
+
+def test_an_opportunity_changes_stage_once_from_where_it_was(race_engine, clock, settings):
+    """Won and lost at the same moment (or the same move twice): one change; the other sees it closed."""
+    from storage.models import OpportunityStage
+
+    core = Core(race_engine, settings, secret=b"race", clock=clock)
+    with session_scope(race_engine) as s:
+        alice = f.staff(s, name="alice")
+        code = f.customer(s, name="Deal Maker", owner=alice).code
+    for r in range(4):
+        opp = ConsoleSession(core, user="alice").send(f"/opp add {code} round {r} amount=1000 close=2027-01-31")
+        oc = f"{code}OP{r + 1:02d}"
+        assert oc in opp
+        outs = at_once([lambda line=line, oc=oc: ConsoleSession(core, user="alice").send(f"/opp stage {oc} {line}")
+                        for line in ("won amount=900 contract=HT-1 signed", "lost reason=price")])
+        with session_scope(race_engine) as s:
+            o = s.scalar(select(Opportunity).where(Opportunity.code == oc))
+            moves = s.scalars(select(OpportunityStage.to_stage).where(OpportunityStage.opportunity_id == o.id,
+                                                                      OpportunityStage.from_stage.is_not(None))).all()
+        assert len(ok(outs)) == 1 and moves == [o.stage], (outs, moves, o.stage)
