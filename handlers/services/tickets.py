@@ -21,6 +21,7 @@ from handlers.permissions import can_see_customer, customer_filter
 from handlers.services import sla
 from handlers.services import ticket_notify as tn
 from storage import codes
+from storage.db import lock_row
 from storage.models import ChatBinding, Contact, Customer, Staff, Ticket, TicketEvent
 
 LEADS = ("supervisor", "admin")
@@ -122,9 +123,10 @@ def accepted(session, t: Ticket) -> bool:  # noqa: ANN001
 
 
 def _auto_accept(ctx: Ctx, t: Ticket) -> None:
-    if (t.status == "in_progress" and ctx.staff is not None and ctx.staff.id == t.assignee_id
-            and not accepted(ctx.session, t)):
-        add_event(ctx, t, "accepted")
+    if t.status == "in_progress" and ctx.staff is not None and ctx.staff.id == t.assignee_id:
+        lock_row(ctx.session, Ticket, t.id)  # a concurrent accept or note must not accept a second time
+        if not accepted(ctx.session, t):
+            add_event(ctx, t, "accepted")
 
 
 def _contacted(ctx: Ctx, t: Ticket) -> None:
@@ -232,6 +234,7 @@ def accept(ctx: Ctx, t: Ticket) -> None:
         raise Forbidden("tk.accept_not_yours", code=t.code)
     if t.status != "in_progress":
         raise Conflict("tk.bad_transition", code=t.code, status=ctx.t(f"enum.status.{t.status}"))
+    lock_row(ctx.session, Ticket, t.id)  # a double click accepts once
     if accepted(ctx.session, t):
         raise Conflict("tk.already_accepted", code=t.code)
     add_event(ctx, t, "accepted")

@@ -253,3 +253,19 @@ def test_an_opportunity_changes_stage_once_from_where_it_was(race_engine, clock,
             moves = s.scalars(select(OpportunityStage.to_stage).where(OpportunityStage.opportunity_id == o.id,
                                                                       OpportunityStage.from_stage.is_not(None))).all()
         assert len(ok(outs)) == 1 and moves == [o.stage], (outs, moves, o.stage)
+
+
+def test_a_ticket_is_accepted_once(race_engine, clock, settings):
+    """The agent double-clicks Accept, or accepts while a first note goes in: one acceptance."""
+    from tests.unit.test_tickets_support import Desk
+
+    core = Core(race_engine, settings, secret=b"race", clock=clock)
+    desk = Desk(core, race_engine)
+    for second in ("/ticket accept {code}", "/ticket note {code} called the customer"):
+        for _ in range(3):
+            code = desk.open()
+            desk.assign(code, "alan")
+            at_once([lambda line=line, code=code: desk.user("alan").send(line.format(code=code))
+                     for line in ("/ticket accept {code}", second)])
+            kinds = [e.kind for e in desk.events(code)]
+            assert kinds.count("accepted") == 1, kinds
