@@ -12,7 +12,6 @@ import contextlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from pathlib import Path
 
 from sqlalchemy import event, inspect, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -20,6 +19,8 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine, ExceptionContext, make_url
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, SQLModel, create_engine
+
+from storage.files import private_sqlite
 
 DEFAULT_URL = "sqlite:///./data/crm.db"
 
@@ -59,8 +60,8 @@ def make_engine(url: str = DEFAULT_URL, *, echo: bool = False) -> Engine:
         kwargs: dict = {"connect_args": {"check_same_thread": False, "timeout": 10}}
         if memory:
             kwargs["poolclass"] = StaticPool
-        else:
-            Path(db).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        elif not db.startswith("file:"):
+            private_sqlite(db)  # 0600 in a 0700 folder when created: it holds contacts and the button key
         engine = create_engine(url, echo=echo, hide_parameters=True, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
         if not memory:
