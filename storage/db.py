@@ -1,9 +1,10 @@
 """Engine and unit of work.
 
-`make_engine(url)` builds an engine for SQLite (WAL, foreign keys on, busy timeout) or PostgreSQL
-(`postgresql+psycopg://`). Statement parameters (phones, message texts) never appear in errors or logs
-(`hide_parameters`), nor do the rows PostgreSQL quotes in its error details. `session_scope(engine)` commits once at the end of a unit of work (one inbound
-message, one job) and rolls back on any exception. Repositories `flush`, they never `commit`.
+`make_engine(url)` builds an engine for SQLite (WAL, foreign keys on, busy timeout; the file private, see
+storage/files.py) or PostgreSQL (`postgresql+psycopg://`). Statement parameters (phones, message texts) never
+appear in errors or logs (`hide_parameters`), nor do the rows PostgreSQL quotes in its error details.
+`session_scope(engine)` commits once at the end of a unit of work (one inbound message, one job) and rolls back on
+any exception. Repositories `flush`, they never `commit`. `lock_row` serialises rules that check, then write.
 """
 
 from __future__ import annotations
