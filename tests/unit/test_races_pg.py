@@ -269,3 +269,26 @@ def test_a_ticket_is_accepted_once(race_engine, clock, settings):
                      for line in ("/ticket accept {code}", second)])
             kinds = [e.kind for e in desk.events(code)]
             assert kinds.count("accepted") == 1, kinds
+
+
+# ---------------------------------------------------------------- a dialog's step answered twice at once
+
+
+def test_a_dialog_step_answered_twice_at_once_is_taken_once(race_engine, clock, settings):
+    """The rating's comment step gets two messages at the same moment: one becomes the comment; the other is
+    handled after it, as a message outside the dialog (the dialog is over by then)."""
+    from tests.unit.test_tickets_support import Desk
+
+    core = Core(race_engine, settings, secret=b"race", clock=clock)
+    desk = Desk(core, race_engine)
+    for r in range(3):
+        cust = desk.customer(chat=f"cust-{r}")
+        code = desk.open()
+        desk.assign(code, "alan")
+        desk.user("alan").send(f"/ticket resolve {code} renewed the certificate")
+        desk.user("alan").send(f"/ticket close {code}")
+        cust.send(f"/rate {code} 2")
+        at_once([lambda text=text, chat=cust.chat, user=cust.user: ConsoleSession(core, user=user, chat=chat).send(text)
+                 for text in ("too slow", "and rude")])
+        comments = [e.text for e in desk.events(code) if e.kind == "comment"]
+        assert len(comments) == 1 and desk.ticket(code).rating_comment == comments[0], comments
