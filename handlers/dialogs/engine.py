@@ -74,9 +74,10 @@ def _word(text: str) -> str | None:
 def _state(ctx: Ctx):  # noqa: ANN202
     from storage.models import DialogState
 
+    # locked: two messages at once in one dialog are taken one after the other (a double send finishes it once)
     return ctx.session.scalar(select(DialogState).where(
         DialogState.platform == ctx.platform, DialogState.chat_ref == ctx.chat_ref,
-        DialogState.user_ref == ctx.user_ref))
+        DialogState.user_ref == ctx.user_ref).with_for_update())
 
 
 def active(ctx: Ctx):  # noqa: ANN201

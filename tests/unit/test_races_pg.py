@@ -292,3 +292,22 @@ def test_a_dialog_step_answered_twice_at_once_is_taken_once(race_engine, clock, 
                  for text in ("too slow", "and rude")])
         comments = [e.text for e in desk.events(code) if e.kind == "comment"]
         assert len(comments) == 1 and desk.ticket(code).rating_comment == comments[0], comments
+
+
+def test_a_guided_log_finished_twice_at_once_saves_one_follow_up(race_engine, clock, settings):
+    """The last step of the guided /log answered twice at the same moment (a double send): one follow-up."""
+    from storage.models import FollowUp
+
+    core = Core(race_engine, settings, secret=b"race", clock=clock)
+    with session_scope(race_engine) as s:
+        alice = f.staff(s, name="alice")
+        codes = [f.customer(s, name=f"Guided {r}", owner=alice).code for r in range(3)]
+    for code in codes:
+        chat = ConsoleSession(core, user="alice")
+        for answer in ("/log", code, "phone", "skip", "talked about the renewal", "skip"):
+            chat.send(answer)
+        outs = at_once([lambda: ConsoleSession(core, user="alice").send("skip") for _ in range(2)])
+        with session_scope(race_engine) as s:
+            n = s.scalar(select(func.count()).select_from(FollowUp).join(Customer, Customer.id == FollowUp.customer_id)
+                         .where(Customer.code == code))
+        assert n == 1, outs
