@@ -311,3 +311,18 @@ def test_a_guided_log_finished_twice_at_once_saves_one_follow_up(race_engine, cl
             n = s.scalar(select(func.count()).select_from(FollowUp).join(Customer, Customer.id == FollowUp.customer_id)
                          .where(Customer.code == code))
         assert n == 1, outs
+
+
+def test_a_dialog_started_twice_at_once(race_engine, clock, settings):
+    """`/log` sent twice at the same moment (a double send): both get the first question, no error."""
+    from storage.models import DialogState
+
+    core = Core(race_engine, settings, secret=b"race", clock=clock)
+    with session_scope(race_engine) as s:
+        f.staff(s, name="alice")
+    for r in range(4):
+        outs = at_once([lambda r=r: ConsoleSession(core, user="alice", chat=f"@alice-{r}").send("/log")
+                        for _ in range(2)])
+        assert all(t("en", "fu.dlg.customer") in o for o in outs), outs
+    with session_scope(race_engine) as s:
+        assert s.scalar(select(func.count()).select_from(DialogState)) == 4
