@@ -326,3 +326,19 @@ def test_a_dialog_started_twice_at_once(race_engine, clock, settings):
         assert all(t("en", "fu.dlg.customer") in o for o in outs), outs
     with session_scope(race_engine) as s:
         assert s.scalar(select(func.count()).select_from(DialogState)) == 4
+
+
+def test_two_invites_redeemed_in_one_chat_at_once(race_engine, clock, settings):
+    """A customer taps two invite links at the same moment: both are used, one after the other; one binding."""
+    from tests.unit.test_tickets_support import Desk
+
+    core = Core(race_engine, settings, secret=b"race", clock=clock)
+    desk = Desk(core, race_engine)
+    for r in range(4):
+        tokens = [desk.token("c1"), desk.token("c2")]
+        outs = at_once([lambda token=token, r=r: ConsoleSession(core, user=f"u-{r}", chat=f"two-{r}").send(
+            f"/start {token}") for token in tokens])
+        assert not any("⚠" in o for o in outs), outs
+        with session_scope(race_engine) as s:
+            bound = s.scalars(select(ChatBinding.customer_id).where(ChatBinding.chat_ref == f"two-{r}")).all()
+        assert len(bound) == 1 and bound[0] in (desk.ids["c1"], desk.ids["c2"]), bound
