@@ -30,6 +30,7 @@ from handlers.services.customer_fields import (
 from handlers.services.followup_owed import move_owed
 from handlers.settings import DomainSettings
 from storage import codes
+from storage.db import insert_ignore
 from storage.models import Contact, Customer, CustomerTag, FollowUp, Staff, Tag
 
 FIELD_KEYS = {
@@ -128,12 +129,9 @@ def find_duplicates(session: Session, *, name: str | None = None, phone: str | N
 def set_tags(session: Session, customer_id: int, tags: list[str]) -> None:
     session.execute(delete(CustomerTag).where(CustomerTag.customer_id == customer_id))
     for name in tags:
-        tag = session.scalar(select(Tag).where(Tag.name == name))
-        if tag is None:
-            tag = Tag(name=name)
-            session.add(tag)
-            session.flush()
-        session.add(CustomerTag(customer_id=customer_id, tag_id=tag.id))
+        insert_ignore(session, Tag, conflict=["name"], name=name)  # two units of work may name a new tag at once
+        tag_id = session.scalar(select(Tag.id).where(Tag.name == name))
+        session.add(CustomerTag(customer_id=customer_id, tag_id=tag_id))
     session.flush()
 
 

@@ -22,6 +22,7 @@ from handlers.permissions import can_edit_customer, can_see_customer, is_manager
 from handlers.services import audit
 from handlers.services.customer_fields import find_staff
 from handlers.services.followup_owed import assignee_for
+from storage.db import lock_row
 from storage.models import AuditLog, Customer, FollowUp, Staff
 
 UNDO_WINDOW = timedelta(hours=24)
@@ -77,6 +78,7 @@ def _check_fields(ctx: Ctx, *, method: str, content: str, feedback: str | None, 
 
 def recompute(session: Session, customer: Customer) -> None:
     """Set the customer's last/next follow-up times from its live follow-ups (the last: sales contacts only)."""
+    lock_row(session, Customer, customer.id)  # the aggregates below must include concurrent changes
     live = (FollowUp.customer_id == customer.id, FollowUp.deleted_at.is_(None))
     customer.last_followup_at = session.scalar(select(func.max(FollowUp.date)).where(
         *live, FollowUp.method.in_(SALES_METHODS)))
@@ -110,6 +112,7 @@ def log_followup(ctx: Ctx, *, customer: Customer, method: str, content: str, fee
         raise InvalidInput("fu.date_future", value=ctx.fmt_dt(date), example=past_example(ctx.lang))
     author = author or ctx.staff
     s = ctx.session
+    lock_row(s, Customer, customer.id)  # two logs at once: the second closes the first's next follow-up
     for open_fu in s.scalars(select(FollowUp).where(
             FollowUp.customer_id == customer.id, FollowUp.deleted_at.is_(None), FollowUp.done_at.is_(None),
             FollowUp.next_followup_at.is_not(None))):

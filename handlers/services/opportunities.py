@@ -87,6 +87,7 @@ def next_stage(stage: str) -> str | None:
 def change_stage(ctx: Ctx, o: Opportunity, stage: str, *, note: str | None = None,
                  actual_amount: Decimal | None = None, contract_no: str | None = None,
                  lost_reason: str | None = None) -> OpportunityStage:
+    ctx.session.refresh(o, with_for_update=True)  # concurrent changes queue: each starts where the last one left
     if o.stage not in OPEN:
         raise Conflict("opp.err.closed", code=o.code, stage=enum_label(ctx.lang, "stage", o.stage))
     if stage in OPEN and stage != next_stage(o.stage):

@@ -3,7 +3,8 @@ owners who leave a customer without a follow-up for `pool_return_days` lose it b
 
 The return rule: an owned customer whose latest of (last follow-up, creation, last change of owner) is
 more than `pool_return_days` ago goes back to the pool; the owner gets one message per run and local day.
-Claims are a conditional UPDATE (`… WHERE owner_id IS NULL`), so of two reps claiming at once one wins.
+Claims are a conditional UPDATE (`… WHERE owner_id IS NULL`), so of two reps claiming at once one wins; a rep's
+claims queue on the rep's staff row (`lock_row`), so concurrent claims cannot pass the cap together.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from handlers.services import audit
 from handlers.services.followup_owed import move_owed
 from handlers.settings import DomainSettings
 from handlers.views import Action, Button, Buttons, Reply, Text
+from storage.db import lock_row
 from storage.models import AuditLog, Customer, FollowUp, Staff
 
 OWNER_CHANGES = ("claim", "handover")
@@ -51,6 +53,7 @@ def find_pooled(ctx: Ctx, query: str) -> Customer:
 
 def claim(ctx: Ctx, c: Customer) -> None:
     s = ctx.session
+    lock_row(s, Staff, ctx.staff.id)  # the count below must include the rep's concurrent claims
     owned = s.scalar(select(func.count()).select_from(Customer).where(Customer.owner_id == ctx.staff.id))
     if owned >= ctx.settings.pool_claim_cap:
         raise Forbidden("own.err.cap", cap=ctx.settings.pool_claim_cap)

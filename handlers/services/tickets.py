@@ -19,6 +19,7 @@ from handlers.permissions import can_see_customer, customer_filter
 from handlers.services import service_history, sla
 from handlers.services import ticket_notify as tn
 from storage import codes
+from storage.db import lock_row
 from storage.models import ChatBinding, Contact, Customer, Staff, Ticket, TicketEvent
 
 LEADS = ("supervisor", "admin")
@@ -112,9 +113,10 @@ def accepted(session, t: Ticket) -> bool:  # noqa: ANN001
 
 
 def _auto_accept(ctx: Ctx, t: Ticket) -> None:
-    if (t.status == "in_progress" and ctx.staff is not None and ctx.staff.id == t.assignee_id
-            and not accepted(ctx.session, t)):
-        add_event(ctx, t, "accepted")
+    if t.status == "in_progress" and ctx.staff is not None and ctx.staff.id == t.assignee_id:
+        lock_row(ctx.session, Ticket, t.id)  # a concurrent accept or note must not accept a second time
+        if not accepted(ctx.session, t):
+            add_event(ctx, t, "accepted")
 
 
 def _contacted(ctx: Ctx, t: Ticket) -> None:
@@ -185,6 +187,7 @@ def reassign(ctx: Ctx, t: Ticket, assignee_id: int) -> Staff:
     """Move an open, assigned ticket to another agent (supervisors and admins). Clocks keep running."""
     if ctx.staff is None or ctx.staff.role not in LEADS:
         raise Forbidden("tk.assign_forbidden")
+    ctx.session.refresh(t, with_for_update=True)  # concurrent moves queue: each tells the agent it took it from
     if t.assignee_id is None:
         return assign(ctx, t, assignee_id)
     agent = ctx.session.get(Staff, assignee_id)
@@ -221,6 +224,7 @@ def accept(ctx: Ctx, t: Ticket) -> None:
         raise Forbidden("tk.accept_not_yours", code=t.code)
     if t.status != "in_progress":
         raise Conflict("tk.bad_transition", code=t.code, status=ctx.t(f"enum.status.{t.status}"))
+    lock_row(ctx.session, Ticket, t.id)  # a double click accepts once
     if accepted(ctx.session, t):
         raise Conflict("tk.already_accepted", code=t.code)
     add_event(ctx, t, "accepted")

@@ -1,4 +1,4 @@
-"""first_contact: a new lead with no follow-up → owner after 24 h, manager after 48 h, each once."""
+"""first_contact: a new lead with no follow-up → owner after 24 h, manager (or the admins) after 48 h, each once."""
 
 from __future__ import annotations
 
@@ -79,10 +79,15 @@ def test_first_contact_only_for_potential_customers(engine, settings):
     assert reminded(engine) == {other}
 
 
-def test_first_contact_no_manager_is_stamped_without_a_message(engine, settings):
+def test_first_contact_without_a_manager_escalates_to_the_admins_once(engine, settings):
     cid, _ = lead(engine, manager=False)
-    assert run(engine, settings, f.NOW + timedelta(hours=50)) == 1
-    assert [k for k, _ in keys(engine)] == ["first_contact"]
+    with session_scope(engine) as s:
+        f.staff(s, name="root", role="admin", team=None)
+        f.staff(s, name="gone", role="admin", team=None, active=False)
+    assert run(engine, settings, f.NOW + timedelta(hours=50)) == 2
+    assert keys(engine) == [("first_contact", "@rita"), ("first_contact_escalation", "@root")]
+    assert run(engine, settings, f.NOW + timedelta(hours=60)) == 0
+    assert len(keys(engine)) == 2
     with session_scope(engine) as s:
         assert s.get(Customer, cid).first_contact_escalated_at is not None
 
