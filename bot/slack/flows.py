@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import re
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from slack_sdk.errors import SlackApiError
@@ -21,6 +22,7 @@ from handlers import commands
 from handlers.context import Inbound
 from handlers.dialogs import engine as dialogs
 from handlers.i18n import t
+from handlers.router import first_delivery
 from handlers.views import Error, Reply, Text
 from storage.db import session_scope
 
@@ -46,12 +48,15 @@ class Flows:
         self.core = bot.core
 
     # ------------------------------------------------------------ core
-    def handle(self, inbound: Inbound) -> tuple[Reply, str]:
-        """The core's reply and the asker's language; strangers get a short "ask an admin" answer."""
+    def handle(self, inbound: Inbound, *, tell_repeat: bool = True) -> tuple[Reply, str]:
+        """The core's reply and the asker's language; strangers get a short "ask an admin" answer. A request
+        handled before (a replayed or retried request) did nothing again: `tell_repeat` says so."""
         p = inb.person(self.core, inbound.user_ref, inbound.chat_ref)
         if not p.known and not inb.open_to_strangers(inbound):
             return Reply(views=(Text(t(p.lang, "slack.unknown_user", user=inbound.user_ref)),)), p.lang
         reply = self.core.handle(dataclasses.replace(inbound, lang_hint=p.lang))
+        if reply.repeat:
+            return (Reply(views=(Text(t(p.lang, "router.already_done")),)) if tell_repeat else reply), p.lang
         if not p.known:  # e.g. /start just bound this channel to a customer: their language now
             p = inb.person(self.core, inbound.user_ref, inbound.chat_ref)
         return reply, p.lang
@@ -71,8 +76,8 @@ class Flows:
                                     stash=self.bot.stash.put)
 
     # ------------------------------------------------------------ slash commands
-    def on_command(self, body: dict, respond) -> None:  # noqa: ANN001
-        inbound = inb.from_command(body)
+    def on_command(self, body: dict, respond, headers: Mapping) -> None:  # noqa: ANN001
+        inbound = inb.from_command(body, inb.request_key("cmd", body, headers))
         reply, lang = self.handle(inbound)
         if reply.form is not None:
             self.open_form(body["trigger_id"], reply, inbound.chat_ref, lang)
@@ -105,8 +110,8 @@ class Flows:
         return self.bot.client.conversations_open(users=user)["channel"]["id"]
 
     # ------------------------------------------------------------ buttons and selects
-    def on_action(self, body: dict, action: dict, respond) -> None:  # noqa: ANN001
-        inbound = inb.from_action(body, action)
+    def on_action(self, body: dict, action: dict, respond, headers: Mapping) -> None:  # noqa: ANN001
+        inbound = inb.from_action(body, action, inb.request_key("act", body, headers))
         if self.bot.clicks.repeated(body, action):
             return
         reply, lang = self.handle(inbound)
@@ -181,7 +186,7 @@ class Flows:
                                                                       inbound.chat_ref)}
 
     # ------------------------------------------------------------ the message shortcut
-    def on_shortcut(self, body: dict) -> None:
+    def on_shortcut(self, body: dict, headers: Mapping) -> None:
         user = (body.get("user") or {}).get("id", "")
         channel = (body.get("channel") or {}).get("id") or user
         p = inb.person(self.core, user, channel)
@@ -198,7 +203,8 @@ class Flows:
         if code:
             prefill["customer"] = code
         reply = self.start_dialog(Inbound(platform=inb.PLATFORM, user_ref=user, chat_ref=channel,
-                                          surface="form", lang_hint=p.lang, scopes=inb.scopes(channel, user)),
+                                          surface="form", lang_hint=p.lang, scopes=inb.scopes(channel, user),
+                                          update_key=inb.request_key("sc", body, headers)),
                                   SHORTCUT_DIALOG, prefill)
         if reply.form is not None:
             self.open_form(body["trigger_id"], reply, channel, p.lang)
@@ -207,8 +213,11 @@ class Flows:
                                        view=self.reply_modal(reply, f"u:{user}", p.lang, ""))
 
     def start_dialog(self, inbound: Inbound, name: str, prefill: dict) -> Reply:
+        now = self.core.clock()
         with session_scope(self.core.engine) as s:
-            ctx = self.core.context(s, inbound, self.core.clock())
+            if inbound.update_key and not first_delivery(s, inbound.platform, inbound.update_key, now):
+                return Reply(views=(Text(t(inbound.lang_hint, "router.already_done")),))
+            ctx = self.core.context(s, inbound, now)
             steps = {st.name: st for st in dialogs.DIALOGS[name].steps}
             values = {k: v[: steps[k].max_length] for k, v in prefill.items() if k in steps}
             return dialogs.start(ctx, name, values)
@@ -261,7 +270,7 @@ class Flows:
         self.answer(inb.from_message(dict(event, text=text, channel_type="channel"), event_id), ephemeral=True)
 
     def answer(self, inbound: Inbound, *, ephemeral: bool = False) -> None:
-        reply, lang = self.handle(inbound)
+        reply, lang = self.handle(inbound, tell_repeat=False)  # an event Slack delivered again
         if reply.views:
             msg = self.message(reply, inbound.scopes[0], lang)
             if ephemeral and not reply.public:

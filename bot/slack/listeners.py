@@ -22,9 +22,9 @@ SHORTCUT_CALLBACK = "log_as_followup"
 
 def register(app: App, flows: Flows) -> None:
     @app.command(re.compile(r"^/"))
-    def on_command(ack, body, respond) -> None:  # noqa: ANN001
+    def on_command(ack, body, respond, request) -> None:  # noqa: ANN001
         ack()
-        flows.on_command(body, respond)
+        flows.on_command(body, respond, request.headers)
 
     @app.action(MORE_ACTION)
     def on_more(ack, body, action) -> None:  # noqa: ANN001
@@ -32,9 +32,9 @@ def register(app: App, flows: Flows) -> None:
         flows.on_more(body, action)
 
     @app.action(re.compile(r"^crm_(btn|sel|nav)_"))
-    def on_action(ack, body, action, respond) -> None:  # noqa: ANN001
+    def on_action(ack, body, action, respond, request) -> None:  # noqa: ANN001
         ack()
-        flows.on_action(body, action, respond)
+        flows.on_action(body, action, respond, request.headers)
 
     @app.view(FORM_CALLBACK)
     def on_submit(ack, body) -> None:  # noqa: ANN001
@@ -49,9 +49,9 @@ def register(app: App, flows: Flows) -> None:
         ack()
 
     @app.shortcut(SHORTCUT_CALLBACK)
-    def on_shortcut(ack, body) -> None:  # noqa: ANN001
+    def on_shortcut(ack, body, request) -> None:  # noqa: ANN001
         ack()
-        flows.on_shortcut(body)
+        flows.on_shortcut(body, request.headers)
 
     @app.event("app_home_opened")
     def on_home(event) -> None:  # noqa: ANN001

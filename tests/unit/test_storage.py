@@ -97,10 +97,9 @@ def test_storage_sqlite_file_pragmas(tmp_path):
 
 
 def test_storage_processed_update_dedupes(db):
-    from handlers.context import Inbound
-    from handlers.router import _first_delivery
+    from handlers.router import first_delivery
 
-    ib = Inbound(platform="telegram", user_ref="1", chat_ref="1", text="/help", update_key="u1")
     with session_scope(db) as s:
-        assert _first_delivery(s, ib, NOW) is True
-        assert _first_delivery(s, ib, NOW) is False
+        assert first_delivery(s, "telegram", "u1", NOW) is True
+        assert first_delivery(s, "telegram", "u1", NOW) is False
+        assert first_delivery(s, "slack", "u1", NOW) is True
