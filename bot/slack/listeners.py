@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import re
 
-from slack_bolt import App
+from slack_bolt import App, BoltResponse
 
 from bot.slack.flows import Flows
 from bot.slack.render import MORE_ACTION
@@ -66,6 +66,7 @@ def register(app: App, flows: Flows) -> None:
         flows.on_mention(event, body.get("event_id"))
 
     @app.error
-    def on_error(error, body) -> None:  # noqa: ANN001 - transport failures only: the core answers its own errors
-        log.error("slack listener failed (%s): %s", (body or {}).get("type", "?"), type(error).__name__,
-                  exc_info=error)
+    def on_error(error, body, respond) -> BoltResponse | None:  # noqa: ANN001
+        """Failures outside the core's own catch-all (the database gone while looking up who asks, a transport
+        error): the user gets the core's short answer, "busy, try again" or "something went wrong (ref …)"."""
+        return flows.on_failure(error, body or {}, respond)

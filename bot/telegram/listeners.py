@@ -20,7 +20,7 @@ from telegram.ext import Application, CallbackQueryHandler, ContextTypes, Messag
 from bot.telegram import inbound as tin
 from bot.telegram.render import alert_text
 from handlers.i18n import t
-from handlers.router import error_ref
+from handlers.router import failure_reply
 from handlers.views import Reply, Text
 
 log = logging.getLogger("crm.telegram")
@@ -109,13 +109,13 @@ async def _answer(q: CallbackQuery, alert: str | None) -> None:
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-    ref = error_ref()
-    log.error("telegram handler failed, ref %s", ref, exc_info=context.error)
+    """The boundary for what the core did not answer itself (a transport failure): the core's short answer."""
+    user = update.effective_user if isinstance(update, Update) else None
+    reply = failure_reply(user.language_code if user else None, context.error)
     if not isinstance(update, Update) or update.effective_chat is None:
         return
-    user = update.effective_user
+    chat_id = update.effective_chat.id
     try:
-        await update.effective_chat.send_message(t(user.language_code if user else None, "err.internal",
-                                                   ref=ref))
+        await context.bot_data["crm"].deliver(chat_id, reply, scope=tin.chat_scope(chat_id))
     except Exception:  # noqa: BLE001 - the transport itself is down; the log has it
-        log.warning("could not tell the user about ref %s", ref)
+        log.warning("could not tell the user about a failure")
