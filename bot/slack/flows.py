@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING
 from slack_bolt import BoltResponse
 from slack_sdk.errors import SlackApiError
 
+from bot.slack import answers, render, surfaces
 from bot.slack import inbound as inb
-from bot.slack import render, surfaces
 from bot.slack.limits import unescape
 from handlers import commands
 from handlers.context import Inbound
@@ -109,7 +109,8 @@ class Flows:
             reply = reply + Reply(views=(Text(t(lang, "slack.file_in_dm"), muted=True),))  # see upload()
         if reply.views:
             msg = self.message(reply, inbound.scopes[0], lang)
-            respond(response_type="in_channel" if reply.public else "ephemeral", **msg)
+            kind = "in_channel" if reply.public else "ephemeral"
+            answers.send(self.core, lambda: respond(response_type=kind, **msg), reply, inbound, public=reply.public)
         self.upload(reply, inbound.chat_ref, inbound.user_ref)
 
     def upload(self, reply: Reply, channel: str, user: str = "") -> None:
@@ -153,12 +154,17 @@ class Flows:
             return
         msg = self.message(reply, scope, lang)
         replace = reply.replace or str(action.get("action_id", "")).startswith(render.NAV_PREFIX)
+        channel = container.get("channel_id")
         if replace and not container.get("is_ephemeral") and container.get("message_ts"):
-            self.bot.client.chat_update(channel=container["channel_id"], ts=container["message_ts"], **msg)
+            answers.send(self.core, lambda: self.bot.client.chat_update(channel=channel, ts=container["message_ts"],
+                                                                        **msg), reply, inbound, public=True,
+                         channel=channel)
         elif replace:
-            respond(replace_original=True, **msg)
+            answers.send(self.core, lambda: respond(replace_original=True, **msg), reply, inbound, public=False)
         else:
-            respond(response_type="in_channel" if reply.public else "ephemeral", replace_original=False, **msg)
+            kind = "in_channel" if reply.public else "ephemeral"
+            answers.send(self.core, lambda: respond(response_type=kind, replace_original=False, **msg), reply,
+                         inbound, public=reply.public)
         self.upload(reply, inbound.chat_ref, inbound.user_ref)
 
     def in_view(self, body: dict, reply: Reply, scope: str, lang: str, inbound: Inbound, *, in_modal: bool) -> None:
@@ -199,11 +205,9 @@ class Flows:
             return {"response_action": "update",
                     "view": surfaces.form_modal(reply.form, channel=inbound.chat_ref, lang=lang)}
         if reply.public and reply.views and not inbound.chat_ref.startswith(("U", "D")):
-            try:
-                self.bot.client.chat_postMessage(channel=inbound.chat_ref,
-                                                 **self.message(reply, inbound.scopes[0], lang))
-            except SlackApiError as e:  # the modal still shows the result
-                log.warning("could not share in %s: %s", inbound.chat_ref, e.response.get("error"))
+            msg = self.message(reply, inbound.scopes[0], lang)  # the modal shows the result; the channel, later
+            answers.send(self.core, lambda: self.bot.client.chat_postMessage(channel=inbound.chat_ref, **msg), reply,
+                         inbound, public=True)
         if not reply.views:
             return {}
         return {"response_action": "update", "view": self.reply_modal(reply, inbound.scopes[0], lang,
@@ -297,8 +301,12 @@ class Flows:
         reply, lang = self.handle(inbound, tell_repeat=False)  # an event Slack delivered again
         if reply.views:
             msg = self.message(reply, inbound.scopes[0], lang)
+            client = self.bot.client
             if ephemeral and not reply.public:
-                self.bot.client.chat_postEphemeral(channel=inbound.chat_ref, user=inbound.user_ref, **msg)
+                answers.send(self.core, lambda: client.chat_postEphemeral(channel=inbound.chat_ref,
+                                                                          user=inbound.user_ref, **msg),
+                             reply, inbound, public=False)
             else:
-                self.bot.client.chat_postMessage(channel=inbound.chat_ref, **msg)
+                answers.send(self.core, lambda: client.chat_postMessage(channel=inbound.chat_ref, **msg), reply,
+                             inbound, public=True)
         self.upload(reply, inbound.chat_ref, inbound.user_ref)
