@@ -122,3 +122,17 @@ def test_slack_button_answer_whose_update_fails_is_delivered_later(slack, testki
     answer = slack.fake.wait("chat.postMessage", 2)[1]
     assert t_count(slack.engine, "t_take") == 1
     assert "Taken by alice" in shown(answer) and answer.args["channel"] == "CSERVICE"
+
+
+def test_slack_dm_answer_after_a_long_rate_limit_is_sent_when_the_wait_is_over(slack):
+    code = a_customer_of_ray(slack.engine, slack_id="URAY")
+    slack.fake.fail("chat.postMessage", status=429, headers={"Retry-After": "90"})  # too long to wait inline
+    slack.slack.dm(f"/log {code} phone: renewal talk", user="URAY", channel="DRAY")
+    slack.fake.wait("chat.postMessage")
+    eventually(lambda: outbox_rows(slack.engine))
+    assert slack.drain() == 0  # Slack said to wait a minute and a half
+    slack.core.clock.advance(seconds=91)
+    assert slack.drain() == 1
+    answer = slack.fake.wait("chat.postMessage", 2)[1]
+    assert answer.args["channel"] == "DRAY" and "Acme Cloud" in shown(answer)
+    assert followups(slack.engine) == 1
