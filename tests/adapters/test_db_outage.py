@@ -93,6 +93,19 @@ def test_console_session_while_the_database_is_down_answers_busy(settings, clock
     assert BUSY in out and "ref" not in out
 
 
+def test_console_started_while_the_database_is_down_says_busy_in_one_line(settings, clock, capsys):
+    from bot.console import repl
+    from handlers.router import Core
+
+    engine = make_engine(Outage().url())
+    try:
+        code = repl.run(Core(engine, settings, clock=clock), "alice", out=io.StringIO(), inp=Typed([]))
+    finally:
+        engine.dispose()
+    err = capsys.readouterr().err
+    assert code == 1 and BUSY in err and "Traceback" not in err and err.count("\n") == 1
+
+
 # ---------------------------------------------------------------- on the real PostgreSQL: away, then back
 
 
