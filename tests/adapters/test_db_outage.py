@@ -194,3 +194,31 @@ def test_console_database_away_then_back_without_a_restart(pg_outage, pg_url, se
     assert t("en", "help.title") in shown_[0] and BUSY not in shown_[1]
     assert BUSY in shown_[2] and BUSY in shown_[3]  # a button pressed (its token signed), a command typed
     assert t("en", "help.title") in shown_[4] and BUSY not in shown_[5] + shown_[6]
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+def test_telegram_database_away_then_back_without_a_restart(pg_outage, pg_url, settings, clock):
+    from handlers.router import Core
+    from storage.db import session_scope
+    from tests import factories
+    from tests.fakes.telegram_api import FakeTelegram
+    from tests.fakes.telegram_harness import running_bot
+
+    outage, engine = pg_outage
+    with session_scope(engine) as s:
+        factories.staff(s, name="alice", role="supervisor", telegram_id=1003)
+    fake = FakeTelegram().start()
+    try:
+        with running_bot(Core(engine, settings, clock=clock), fake):
+            fake.push_message(chat_id=1003, user_id=1003, text="/help")
+            before = fake.wait_sent(1003)[0]
+            outage.down()
+            fake.push_message(chat_id=1003, user_id=1003, text="/help")
+            away = fake.wait_sent(1003, 2)[1]
+            outage.up(pg_url)
+            fake.push_message(chat_id=1003, user_id=1003, text="/help")
+            back = fake.wait_sent(1003, 3)[2]
+    finally:
+        fake.stop()
+    assert t("en", "help.title") in before["text"] and t("en", "help.title") in back["text"]
+    assert BUSY in away["text"]
