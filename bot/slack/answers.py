@@ -1,4 +1,4 @@
-"""Sending the core's answer on Slack, and handing it to the outbox when Slack fails.
+"""Sending the core's answer on Slack, handing it to the outbox when Slack fails, and the error boundary.
 
 The answer follows a unit of work that is already committed (a follow-up logged, a ticket taken), so a failed
 send must not lose it or make the user try again: it becomes an outbox row and the sender delivers it like any
@@ -8,16 +8,23 @@ through the response_url) to the user's DM, never into the channel.
 
 from __future__ import annotations
 
+import json
 import logging
 import secrets
 from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from slack_bolt import BoltResponse
 
 from bot.delivery import DeliveryError, Permanent, RetryAfter, Transient
 from bot.outbox import queue_reply
 from bot.slack.transport import delivery_error
 from handlers.context import Inbound
-from handlers.router import Core
+from handlers.router import Core, failure_reply
 from handlers.views import Reply
+
+if TYPE_CHECKING:
+    from bot.slack.flows import Flows
 
 log = logging.getLogger("crm.slack")
 
@@ -61,3 +68,26 @@ def send(core: Core, post: Callable[[], object], reply: Reply, inbound: Inbound,
         return False
     core.outbox_written()
     return False
+
+
+def on_failure(flows: Flows, error: Exception, body: dict, respond) -> BoltResponse | None:  # noqa: ANN001
+    """The error boundary (`app.error`): answer a request whose listener failed with the core's failure reply
+    ("busy, try again" or "something went wrong (ref …)") on the request's own surface: in the modal for a
+    submission, ephemeral for a command or a button, in its channel for a message."""
+    log.error("slack listener failed (%s): %s", body.get("type", "?"), type(error).__name__)
+    lang = flows.core.settings.default_lang  # who is asking may be unknowable (the database is down)
+    reply = failure_reply(lang, error)
+    user = (body.get("user") or {}).get("id") or body.get("user_id") or ""
+    event = body.get("event") or {}
+    if body.get("type") == "view_submission":
+        view = flows.reply_modal(reply, f"u:{user}", lang, "")
+        return BoltResponse(status=200, body=json.dumps({"response_action": "update", "view": view}),
+                            headers={"content-type": "application/json;charset=utf-8"})
+    try:
+        if body.get("response_url"):
+            respond(response_type="ephemeral", replace_original=False, **flows.message(reply, f"u:{user}", lang))
+        elif event.get("type") in ("message", "app_mention") and event.get("channel") and not event.get("bot_id"):
+            flows.bot.client.chat_postMessage(channel=event["channel"], **flows.message(reply, "", lang))
+    except Exception as e:  # noqa: BLE001 - Slack itself is unreachable too: the log has both
+        log.warning("could not tell the user about the failure: %s", type(e).__name__)
+    return None

@@ -8,13 +8,11 @@ says `replace`; presses inside a modal update that modal; presses in the App Hom
 from __future__ import annotations
 
 import dataclasses
-import json
 import logging
 import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from slack_bolt import BoltResponse
 from slack_sdk.errors import SlackApiError
 
 from bot.slack import answers, render, surfaces
@@ -24,7 +22,7 @@ from handlers import commands
 from handlers.context import Inbound
 from handlers.dialogs import engine as dialogs
 from handlers.i18n import t
-from handlers.router import failure_reply, first_delivery
+from handlers.router import first_delivery
 from handlers.views import Error, Reply, Text
 from storage.db import session_scope
 
@@ -76,28 +74,6 @@ class Flows:
     def reply_modal(self, reply: Reply, scope: str, lang: str, channel: str) -> dict:
         return surfaces.reply_modal(reply, sign=self.bot.signer(scope), lang=lang, channel=channel,
                                     stash=self.bot.stash.put)
-
-    # ------------------------------------------------------------ the error boundary
-    def on_failure(self, error: Exception, body: dict, respond) -> BoltResponse | None:  # noqa: ANN001
-        """Answer a request whose listener failed with the core's failure reply, on the request's own surface
-        (a modal submission: in the modal; a command or a button: ephemeral; a message: in its channel)."""
-        log.error("slack listener failed (%s): %s", body.get("type", "?"), type(error).__name__)
-        lang = self.core.settings.default_lang  # who is asking may be unknowable (the database is down)
-        reply = failure_reply(lang, error)
-        user = (body.get("user") or {}).get("id") or body.get("user_id") or ""
-        event = body.get("event") or {}
-        if body.get("type") == "view_submission":
-            view = self.reply_modal(reply, f"u:{user}", lang, "")
-            return BoltResponse(status=200, body=json.dumps({"response_action": "update", "view": view}),
-                                headers={"content-type": "application/json;charset=utf-8"})
-        try:
-            if body.get("response_url"):
-                respond(response_type="ephemeral", replace_original=False, **self.message(reply, f"u:{user}", lang))
-            elif event.get("type") in ("message", "app_mention") and event.get("channel") and not event.get("bot_id"):
-                self.bot.client.chat_postMessage(channel=event["channel"], **self.message(reply, "", lang))
-        except Exception as e:  # noqa: BLE001 - Slack itself is unreachable too: the log has both
-            log.warning("could not tell the user about the failure: %s", type(e).__name__)
-        return None
 
     # ------------------------------------------------------------ slash commands
     def on_command(self, body: dict, respond, headers: Mapping) -> None:  # noqa: ANN001

@@ -11,6 +11,7 @@ import re
 
 from slack_bolt import App, BoltResponse
 
+from bot.slack import answers
 from bot.slack.flows import Flows
 from bot.slack.render import MORE_ACTION
 from bot.slack.surfaces import FORM_CALLBACK, VIEW_CALLBACK
@@ -69,4 +70,4 @@ def register(app: App, flows: Flows) -> None:
     def on_error(error, body, respond) -> BoltResponse | None:  # noqa: ANN001
         """Failures outside the core's own catch-all (the database gone while looking up who asks, a transport
         error): the user gets the core's short answer, "busy, try again" or "something went wrong (ref …)"."""
-        return flows.on_failure(error, body or {}, respond)
+        return answers.on_failure(flows, error, body or {}, respond)
