@@ -26,7 +26,7 @@ from sqlalchemy.engine import Engine
 from bot.delivery import Permanent, RetryAfter, Transient, Transport
 from handlers.views import Reply, from_json, to_json
 from storage import outbox
-from storage.db import session_scope, utcnow
+from storage.db import session_scope, unavailable, utcnow
 from storage.models import Outbox
 
 log = logging.getLogger("crm.outbox")
@@ -188,8 +188,11 @@ class Sender:
             while not self._stop.is_set():
                 try:
                     self.drain()
-                except Exception:  # noqa: BLE001 - e.g. the database is briefly unreachable
-                    log.exception("outbox sender pass failed")
+                except Exception as e:  # noqa: BLE001 - the next pass tries again
+                    if unavailable(e):  # one line per pass while the database is away, not a traceback
+                        log.warning("outbox sender: the database is unavailable (%s)", type(e).__name__)
+                    else:
+                        log.exception("outbox sender pass failed")
                 self._wake.wait(interval)
                 self._wake.clear()
 

@@ -222,3 +222,30 @@ def test_telegram_database_away_then_back_without_a_restart(pg_outage, pg_url, s
         fake.stop()
     assert t("en", "help.title") in before["text"] and t("en", "help.title") in back["text"]
     assert BUSY in away["text"]
+
+
+def test_outbox_sender_keeps_running_through_an_outage(pg_outage, pg_url, clock, caplog):
+    import time
+
+    from bot.console.driver import ConsoleTransport
+    from bot.outbox import Sender, queue_reply
+    from handlers.views import Reply, Text
+
+    outage, engine = pg_outage
+    transport = ConsoleTransport()
+    sender = Sender(engine, {"console": transport}, clock=clock)
+    sender.start(interval=0.05)
+    try:
+        outage.down()
+        time.sleep(0.5)  # several passes fail while the database is away
+        outage.up(pg_url)
+        queue_reply(engine, key="k1", platform="console", chat_ref="@alice", scope="c:@alice",
+                    reply=Reply(views=(Text("hello"),)), now=clock())
+        sender.wake()
+        deadline = time.monotonic() + 10
+        while not transport.sent and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        sender.stop()
+    assert [d.text for d in transport.sent] == ["hello"]
+    assert "the database is unavailable" in caplog.text and "Traceback" not in caplog.text
