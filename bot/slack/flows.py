@@ -147,14 +147,18 @@ class Flows:
         """A press inside a modal updates it; in the App Home, a state change (e.g. Done) refreshes the Home,
         anything else opens a modal."""
         view = body.get("view") or {}
+        client = self.bot.client
         if not in_modal and reply.replace and view.get("type") == "home":
-            self.on_home({"user": inbound.user_ref, "tab": "home"})
+            home = {"user": inbound.user_ref, "tab": "home"}
+            answers.send(self.core, lambda: self.on_home(home), reply, inbound, public=False)
             return
         modal = self.reply_modal(reply, scope, lang, inbound.chat_ref if inbound.chat_ref != inbound.user_ref else "")
         if in_modal:
-            self.bot.client.views_update(view_id=view["id"], view=modal)
+            answers.send(self.core, lambda: client.views_update(view_id=view["id"], view=modal), reply, inbound,
+                         public=False)
         elif reply.form is None:  # the Home: a trigger_id opens one modal only, and the form came first
-            self.bot.client.views_open(trigger_id=body["trigger_id"], view=modal)
+            answers.send(self.core, lambda: client.views_open(trigger_id=body["trigger_id"], view=modal), reply,
+                         inbound, public=False)
 
     def on_more(self, body: dict, action: dict) -> None:
         user = (body.get("user") or {}).get("id", "")

@@ -16,6 +16,7 @@ from storage.db import session_scope
 from storage.models import FollowUp, Outbox
 from tests import factories as f
 from tests.adapters.telegram_fixtures import *  # noqa: F403
+from tests.fakes.slack_api import labels
 from tests.fakes.slack_fixtures import slack  # noqa: F401
 from tests.fakes.slack_testkit import t_count, testkit  # noqa: F401
 from tests.fakes.telegram_harness import running_bot
@@ -136,3 +137,20 @@ def test_slack_dm_answer_after_a_long_rate_limit_is_sent_when_the_wait_is_over(s
     answer = slack.fake.wait("chat.postMessage", 2)[1]
     assert answer.args["channel"] == "DRAY" and "Acme Cloud" in shown(answer)
     assert followups(slack.engine) == 1
+
+
+def test_slack_answer_to_a_button_in_a_modal_whose_update_fails_arrives_in_the_dm(slack, testkit):
+    slack.staff("alice", slack_id="U1")
+    slack.slack.command("/t_big", user="U1", channel="C1")
+    big = slack.fake.wait("response_url")[0]
+    slack.slack.press(big, "Show more", user="U1", channel="C1")
+    modal = slack.fake.wait("views.open")[0]
+    done = next(lab for lab in labels(modal.blocks) if lab.startswith("Done"))
+    slack.fake.fail("views.update", status=500, error="internal_error")
+    slack.slack.press(modal, done, user="U1")
+    slack.fake.wait("views.update")
+    eventually(lambda: outbox_rows(slack.engine))
+    assert slack.drain() == 1
+    [answer] = slack.fake.wait("chat.postMessage")
+    assert answer.args["channel"] == "U1" and f"done {done.split()[1]}" in shown(answer)
+    assert OOPS not in shown(answer) and all(OOPS not in shown(c) for c in slack.fake.calls)
