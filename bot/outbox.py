@@ -24,9 +24,9 @@ from datetime import datetime, timedelta
 from sqlalchemy.engine import Engine
 
 from bot.delivery import Permanent, RetryAfter, Transient, Transport
-from handlers.views import from_json
+from handlers.views import Reply, from_json, to_json
 from storage import outbox
-from storage.db import session_scope, utcnow
+from storage.db import session_scope, unavailable, utcnow
 from storage.models import Outbox
 
 log = logging.getLogger("crm.outbox")
@@ -45,6 +45,17 @@ def default_claim_timeout() -> timedelta:
 
 def worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident() % 10000}"
+
+
+def queue_reply(engine: Engine, *, key: str, platform: str, chat_ref: str, scope: str, reply: Reply,
+                now: datetime, wait: float = 0.0) -> bool:
+    """The answer to an inbound message whose direct send failed, handed to the outbox: delivered like any
+    notification (retried with backoff, after `wait` seconds when the platform asked for that). The action
+    behind it is saved, so its answer must arrive; the user is never asked to try it again. `key` makes a
+    second hand-over of the same answer a no-op."""
+    with session_scope(engine) as s:
+        return outbox.add(s, key=key, platform=platform, chat_ref=chat_ref, scope=scope, payload=to_json(reply),
+                          now=now, due=now + timedelta(seconds=max(wait, 0.0)))
 
 
 @dataclass(frozen=True)
@@ -177,8 +188,11 @@ class Sender:
             while not self._stop.is_set():
                 try:
                     self.drain()
-                except Exception:  # noqa: BLE001 - e.g. the database is briefly unreachable
-                    log.exception("outbox sender pass failed")
+                except Exception as e:  # noqa: BLE001 - the next pass tries again
+                    if unavailable(e):  # one line per pass while the database is away, not a traceback
+                        log.warning("outbox sender: the database is unavailable (%s)", type(e).__name__)
+                    else:
+                        log.exception("outbox sender pass failed")
                 self._wake.wait(interval)
                 self._wake.clear()
 

@@ -42,11 +42,12 @@ MAX_ATTEMPTS = 8
 
 
 def add(session: Session, *, key: str, platform: str, chat_ref: str, scope: str, payload: str, now: datetime,
-        staff_id: int | None = None, edit_key: str | None = None, status: str = "pending") -> bool:
-    """Insert a row unless one with `key` exists. True when a row was added."""
+        staff_id: int | None = None, edit_key: str | None = None, status: str = "pending",
+        due: datetime | None = None) -> bool:
+    """Insert a row unless one with `key` exists (first attempt at `due`, default now). True when added."""
     values = dict(key=key, platform=platform, chat_ref=chat_ref, scope=scope, payload=payload,
                   staff_id=staff_id, edit_key=edit_key, status=status, attempts=0,
-                  next_attempt_at=now, created_at=now)
+                  next_attempt_at=due or now, created_at=now)
     return insert_ignore(session, Outbox, conflict=["key"], **values)
 
 
