@@ -251,14 +251,16 @@ class Demo:
             prev = st
 
 
-def generate(session, *, now: datetime, settings: DomainSettings, seed: int = 2026) -> dict[str, int]:  # noqa: ANN001
-    """Fill an empty database with the demo data. Returns counts by kind."""
+def generate(session, *, now: datetime, settings: DomainSettings, seed: int = 2026,  # noqa: ANN001
+             channels: dict[str, str] | None = None) -> dict[str, int]:
+    """Fill an empty database with the demo data. Returns counts by kind. `channels`: where the SLA watch
+    posted its alerts while the demo's past was lived through (the console's #service by default, as `Core`)."""
     d = Demo(session, now=now, settings=settings, seed=seed)
     d.add_staff()
     for sp in d.plan():
         d.add_customer(sp)
     d.flush_later()
-    tickets = add_tickets(d)
+    tickets = add_tickets(d, channels={"console": "#service"} if channels is None else channels)
     d.flush_later()
     from sqlalchemy import func, select
 

@@ -19,9 +19,13 @@ from sqlmodel import Session
 
 from bot.demo_data import generate
 from bot.demo_words import DEFAULT_USER
+from handlers.context import Inbound
 from handlers.i18n import ENUMS
 from handlers.i18n import t as tr
+from handlers.router import Core
+from handlers.services.sla import KINDS, due_of, met_of
 from handlers.settings import DomainSettings
+from handlers.views import Fields, ListPage
 from storage.db import create_all, make_engine
 from storage.models import (
     Contact,
@@ -29,7 +33,9 @@ from storage.models import (
     FollowUp,
     Opportunity,
     OpportunityStage,
+    Outbox,
     Purchase,
+    SlaBreach,
     Staff,
     Ticket,
     TicketEvent,
@@ -165,6 +171,73 @@ def test_demo_tickets(demo):
         if t.rating is not None:
             assert 1 <= t.rating <= 5 and t.status == "closed" and t.rated_at
     assert any(t.rating for t in ts)
+
+
+def _views(engine, now, text: str) -> tuple:  # noqa: ANN001
+    core = Core(engine, SETTINGS, secret=b"demo-test", clock=lambda: now)
+    return core.handle(Inbound(platform="console", user_ref="Mark Wu", chat_ref="@Mark Wu", text=text)).views
+
+
+def _breaching(engine, now) -> set[str]:  # noqa: ANN001
+    """The codes `/tickets breaching` lists, every page."""
+    codes: set[str] = set()
+    page, pages = 1, 1
+    while page <= pages:
+        lp = next(v for v in _views(engine, now, f"/tickets breaching p{page}") if isinstance(v, ListPage))
+        codes |= {it.text.split(" · ")[0] for it in lp.items}
+        page, pages = page + 1, lp.pages
+    return codes
+
+
+def _sla_report(engine, now) -> tuple[dict[str, str], set[str]]:  # noqa: ANN001
+    """`/report sla`: its counts, and the codes it lists as still not met."""
+    views = _views(engine, now, "/report sla")
+    counts = dict(next(v for v in views if isinstance(v, Fields)).items)
+    lp = next(v for v in views if isinstance(v, ListPage))
+    assert lp.total == len(lp.items)  # nothing cut
+    return counts, {it.text.split(" · ")[0] for it in lp.items if tr("en", "sla.still_open") in it.detail}
+
+
+def test_demo_sla_report_and_breaching_queue_agree(demo):
+    s, _ = demo
+    breaching = _breaching(s.get_bind(), NOW)
+    counts, still_open = _sla_report(s.get_bind(), NOW)
+    assert len(breaching) >= 5
+    assert counts[tr("en", "sla.open_now")] == str(len(breaching)) and still_open == breaching
+    assert int(counts[tr("en", "sla.kind.assign")]) > 0
+
+
+def test_demo_sla_history_is_what_the_watch_records(demo):
+    """Every deadline that passed before it was met has its level-1 breach (met late or still open), and no
+    other; the watch's alerts of the past count as delivered."""
+    s, _ = demo
+    rows = _all(s, SlaBreach)
+
+    def late(t: Ticket, k: str) -> bool:
+        due, met = due_of(t, k), met_of(t, k)
+        return due is not None and due <= NOW and (met is None or met > due)
+
+    passed = {(t.id, k) for t in _all(s, Ticket) for k in KINDS if late(t, k)}
+    assert {(b.ticket_id, b.kind) for b in rows if b.level == 1} == passed
+    assert any(b.level == 2 for b in rows) and any(b.met_at for b in rows)
+    for b in rows:
+        t = s.get(Ticket, b.ticket_id)
+        assert b.met_at == met_of(t, b.kind)
+    assert s.scalar(select(Outbox).where(Outbox.status != "sent")) is None
+
+
+def test_demo_built_early_in_a_month_still_reports_last_months_open_breaches():
+    now = NOW.replace(month=12, day=1, hour=1)  # 09:00 on the 1st in Asia/Shanghai
+    e = make_engine("sqlite://")
+    create_all(e)
+    with Session(e) as s:
+        generate(s, now=now, settings=SETTINGS)
+        s.commit()
+    breaching = _breaching(e, now)
+    counts, still_open = _sla_report(e, now)
+    e.dispose()
+    assert breaching and still_open == breaching  # due last month, still breaching: in this month's report
+    assert counts[tr("en", "sla.open_now")] == str(len(breaching))
 
 
 def _cli(*args: str, cwd: Path, stdin: str = "", **env: str) -> subprocess.CompletedProcess:
