@@ -1,4 +1,5 @@
-"""/approvals — the changes waiting for a manager's decision, each with Approve / Reject.
+"""/approvals — the changes waiting for a manager's decision, each with Approve / Reject (listed after /customer
+in /help: the module name orders the verb table).
 
     /approvals [pN]      managers: their team's pending requests; admins: all of them
 
