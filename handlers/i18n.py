@@ -33,6 +33,8 @@ ENUMS: dict[str, tuple[str, ...]] = {
     "ticket_type": ("consult", "complaint", "suggestion", "support"),
     "priority": ("high", "medium", "low"),
     "status": ("pending", "in_progress", "resolved", "closed"),
+    "queue": ("mine", "unassigned", "breaching", "open", "all"),  # /tickets QUEUE
+    "scope": ("mine", "team", "all"),  # /opp list SCOPE, /followups team: whose rows
     "lang": ("en", "zh"),
     "platform": ("slack", "telegram", "console"),
 }

@@ -20,6 +20,7 @@ from handlers.i18n import ENUMS, LANGS, catalog, enum_label, match_enum, parse_e
 from handlers.lookup import Ambiguous, resolve_customer
 from handlers.services import followups as svc
 from handlers.views import Action, Button, Buttons, Error, Fields, Header, Reply, Text
+from handlers.words import refuse_words_after_customer
 from storage.models import Customer, FollowUp
 
 SALES_ROLES = ("rep", "manager", "admin")
@@ -59,9 +60,7 @@ def _peel(word: str) -> list[str]:
 
 def split_head(head: str) -> tuple[str, str | None, str | None]:
     """`云栖 电话 积极` → (customer query, method, feedback): method and feedback words are taken from the end."""
-    words = head.split()
-    if words and not words[-1].isascii():
-        words = words[:-1] + _peel(words[-1])
+    words = _peeled(head).split()
     method = feedback = None
     while len(words) > 1:
         w = words[-1]
@@ -149,7 +148,7 @@ def cmd_log(ctx: Ctx, args: str) -> Reply:
                 return Reply(views=(Error(ctx.t("fu.colon_fix", cmd=fixed)),
                                     Buttons((Button(ctx.t("fu.btn.log_it"), Action(fixed), style="primary"),))))
             raise InvalidInput("fu.need_colon", query=query, usage=ctx.t("usage.log")) from None
-        _refuse_unknown_words(ctx, query)
+        refuse_words_after_customer(ctx, _peeled(head), ("method", "feedback"), key="fu.unknown_words")
         raise
     svc.check_can_log(ctx, customer)
     content, extras = split_body(body)
@@ -183,18 +182,12 @@ def _colon_fix(ctx: Ctx, query: str) -> str | None:
     return f"/log {' '.join([customer.code, *head])}: {' '.join(words)}" if words else None
 
 
-def _refuse_unknown_words(ctx: Ctx, query: str) -> None:
-    """`/log ABC2026001 fone: …`: the customer is known, the words after it are not a method or feedback."""
-    first, _, rest = query.partition(" ")
-    if not rest.strip():
-        return
-    try:
-        customer = resolve_customer(ctx, first)
-    except (NotFound, Ambiguous):
-        return
-    labels = {k: ", ".join(enum_label(ctx.lang, k, v) for v in ENUMS[k]) for k in ("method", "feedback")}
-    raise InvalidInput("fu.unknown_words", code=customer.code, words=rest.strip(), methods=labels["method"],
-                       feedbacks=labels["feedback"])
+def _peeled(head: str) -> str:
+    """The head with glued Chinese words apart (`云栖电话积极` → `云栖 电话 积极`), as `split_head` reads it."""
+    words = head.split()
+    if words and not words[-1].isascii():
+        words = words[:-1] + _peel(words[-1])
+    return " ".join(words)
 
 
 def _id_and_rest(args: str, usage: str) -> tuple[str, str]:

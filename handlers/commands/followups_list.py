@@ -20,6 +20,7 @@ from handlers.paging import clamp, page_of, split_page
 from handlers.permissions import team_ids
 from handlers.services import followups as svc
 from handlers.views import Action, Button, Error, ListItem, Reply, Text
+from handlers.words import scope_word
 from storage.models import Customer, FollowUp, Staff
 
 PAGE = 5  # each item carries five buttons
@@ -39,10 +40,11 @@ def cmd_followups(ctx: Ctx, args: str) -> Reply:
         return _done(ctx, tail.strip())
     if word in ("snooze", "推迟"):
         return _snooze(ctx, tail.strip())
-    if word in ("team", "团队") and ctx.role in ("manager", "admin"):
-        owners, cmd = (None if ctx.role == "admin" else team_ids(ctx)), "/followups team"
+    scope = scope_word(ctx, word, cmd="/followups") if word else "mine"
+    if scope in ("team", "all"):  # a manager's team; an admin's everyone
+        owners, cmd = (None if ctx.role == "admin" else team_ids(ctx)), f"/followups {word}"
         title_key = "fu.team_title"
-    elif not word:
+    elif scope == "mine":
         owners, cmd, title_key = {ctx.staff.id}, "/followups", "fu.list_title"
     else:
         raise InvalidInput("fu.usage", usage=ctx.t("fu.usage_followups"))

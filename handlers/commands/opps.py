@@ -18,7 +18,7 @@ from handlers.context import Ctx
 from handlers.dialogs import engine as dialogs
 from handlers.dialogs import opp_add
 from handlers.errors import InvalidInput, NotFound
-from handlers.i18n import enum_label, parse_enum
+from handlers.i18n import enum_label, match_enum, parse_enum
 from handlers.lookup import resolve_customer
 from handlers.paging import page_of, split_page
 from handlers.permissions import customer_filter, team_ids
@@ -27,6 +27,7 @@ from handlers.services.customer_card import opp_item, staff_name
 from handlers.services.customer_fields import parse_amount, parse_close_date, parse_text, split_args
 from handlers.services.customers import parse_fields
 from handlers.views import Action, Button, Buttons, Fields, Header, ListItem, ListPage, Reply, Text
+from handlers.words import scope_word
 from storage.models import Customer, Opportunity
 
 ADD_KEYS = {"name": "name", "名称": "name", "amount": "amount", "金额": "amount", "预计金额": "amount",
@@ -35,11 +36,11 @@ ADD_KEYS = {"name": "name", "名称": "name", "amount": "amount", "金额": "amo
             "劣势": "weaknesses"}
 ADD_PARSERS = {"name": parse_text(200), "amount": parse_amount, "close": parse_close_date,
                "competitors": parse_text(500), "strengths": parse_text(2000), "weaknesses": parse_text(2000)}
+STAGE_PARSERS = {"actual": parse_amount}
 STAGE_KEYS = {"amount": "amount", "金额": "amount", "contract": "contract", "合同": "contract",
               "合同号": "contract", "reason": "reason", "原因": "reason", "note": "note", "备注": "note"}
 _SUB = {"add": "add", "new": "add", "新增": "add", "新建": "add", "stage": "stage", "阶段": "stage",
         "list": "list", "列表": "list", "ls": "list"}
-_LIST_WORDS = ("mine", "my", "我的", "team", "团队", "all", "全部")
 
 
 @command("opp", aliases=("opps", "opportunity", "机会", "商机"), roles=("rep", "manager", "admin"))
@@ -52,7 +53,7 @@ def cmd_opp(ctx: Ctx, args: str) -> Reply:
         return stage(ctx, rest.strip())
     if sub == "list":
         return list_opps(ctx, rest.strip())
-    if not head or head.lower() in _LIST_WORDS or head.lower().startswith(("stage:", "阶段:")) \
+    if not head or match_enum("scope", head) or head.lower().startswith(("stage:", "阶段:")) \
             or re.fullmatch(r"p\d+", head):
         return list_opps(ctx, args.strip())
     if re.fullmatch(r"[A-Za-z]{2,6}\d{7}", head):  # a customer's code: that customer's opportunities
@@ -102,7 +103,8 @@ def stage(ctx: Ctx, args: str) -> Reply:
     o = opps.get_visible(ctx, pos[0])
     to = parse_enum("stage", pos[1], lang=ctx.lang)
     note = kv.get("note") or " ".join(pos[2:] + extra) or None
-    amount = Decimal(parse_fields(ctx, {"amount": kv["amount"]}, ADD_PARSERS, label_prefix="opp.f.")["amount"]) \
+    # the amount of a stage move is what was signed: errors name the actual amount, not the expected one
+    amount = Decimal(parse_fields(ctx, {"actual": kv["amount"]}, STAGE_PARSERS, label_prefix="opp.f.")["actual"]) \
         if kv.get("amount") else None
     opps.change_stage(ctx, o, to, note=note, actual_amount=amount, contract_no=kv.get("contract") or None,
                       lost_reason=kv.get("reason") or None)
@@ -117,10 +119,9 @@ def list_opps(ctx: Ctx, args: str) -> Reply:
     scope = "mine" if ctx.role == "rep" else "team" if ctx.role == "manager" else "all"
     for w in text.split():
         lw = w.lower()
-        if lw in ("mine", "my", "我的"):
-            scope = "mine"
-        elif lw in ("team", "团队", "all", "全部"):  # only what one may see: a rep's own, a manager's team
-            scope = {"rep": "mine", "manager": "team"}.get(ctx.role, "team" if lw in ("team", "团队") else "all")
+        asked = scope_word(ctx, w, cmd="/opp list")  # team/all: managers and admins only (reps are told)
+        if asked:
+            scope = "team" if asked == "all" and ctx.role == "manager" else asked  # a manager's all: the team
         elif lw.split(":")[0] in ("stage", "阶段") and ":" in lw:
             v = w.split(":", 1)[1]
             stages = opps.OPEN if v.lower() in ("open", "进行中") else (parse_enum("stage", v, lang=ctx.lang),)

@@ -20,15 +20,10 @@ NEXT_NAME = "log_next"
 
 
 def _customer(ctx: Ctx, text: str, values: dict) -> str:
-    from handlers.errors import InvalidInput
-    from handlers.lookup import Ambiguous
+    """Several matches raise `Ambiguous`: the engine offers them as this step's choices."""
     from handlers.services.followups import check_can_log
 
-    try:
-        c = resolve_customer(ctx, text)
-    except Ambiguous as e:
-        options = "; ".join(f"{m.code} {m.name}" for m in e.matches[:8])
-        raise InvalidInput("fu.dlg.ambiguous", query=text, options=options) from None
+    c = resolve_customer(ctx, text)
     check_can_log(ctx, c)
     return c.code
 

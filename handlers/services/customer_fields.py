@@ -252,7 +252,7 @@ def _parse_date(ctx: Ctx, text: str, *, past: bool = False) -> date:
     except ImportError:
         raise InvalidInput("cust.err.date", value=text) from None
     fn = getattr(dates, "parse_day", None) if past else None
-    when: datetime = (fn or dates.parse_when)(text, now=ctx.now, tz=ctx.tz, lang=ctx.lang)
+    when: datetime = (fn or dates.parse_future_day)(text, now=ctx.now, tz=ctx.tz, lang=ctx.lang)
     return when.astimezone(ctx.tz).date()
 
 

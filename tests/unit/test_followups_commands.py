@@ -102,7 +102,9 @@ def test_followups_unknown_method_word_is_named(core, world, engine) -> None:
     a = ConsoleSession(core, user="alice")
     out = a.send(f"/log {world['acme']} fone: hello")
     assert out == "⚠ " + t("en", "fu.unknown_words", code=world["acme"], words="fone",
-                           methods="phone, visit, email, WeChat, meeting", feedbacks="positive, neutral, negative")
+                           method_choices="phone, visit, email, WeChat, meeting",
+                           feedback_choices="positive, neutral, negative",
+                           hint=t("en", "err.did_you_mean", words="phone"))
     assert rows(engine, world["acme"]) == []
     # another rep's customer still reads like "not found"
     out = a.send(f"/log {world['bobco']} fone: hello")
