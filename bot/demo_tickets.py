@@ -1,4 +1,7 @@
-"""Demo service tickets in every status, with their handling log, SLA deadlines and ratings."""
+"""Demo service tickets in every status, with their handling log, SLA deadlines and ratings.
+
+Each ticket is created as it was opened (pending); what happened to it later (assigned, contacted, resolved,
+closed and rated) are `Step`s that `bot.demo_sla.replay` applies in time order with the SLA watch between."""
 
 from __future__ import annotations
 
@@ -81,7 +84,7 @@ def _ticket(d: Demo, m: dict, agent: Staff, sup: Staff) -> list[Step]:
     d.s.flush()
     d.later.append(TicketEvent(ticket_id=t.id, kind="created", staff_id=t.created_by_id,
                                contact_id=None if t.created_by_id else contact.id, to_status="pending", at=created))
-    steps: list[Step] = [Step(t, t.created_at, lambda at: None)]
+    steps: list[Step] = [Step(t, t.created_at, lambda at: None)]  # opened: the assign clock runs
     if "assigned" in m:
         steps.append(Step(t, m["assigned"], lambda at: _assign(d, t, agent, sup, at)))
     if "contacted" in m:
