@@ -17,7 +17,7 @@ from storage.models import Staff
 
 TIPS = {
     "rep": "/followups, /customer 科技, /opp list",
-    "manager": "/report, /customer 科技, /pool",
+    "manager": "/approvals, /report, /customer 科技, /pool",
     "agent": "/tickets mine, /tickets",
     "supervisor": "/tickets, /report sla",
     "admin": "/staff, /report, /export customers",

@@ -28,6 +28,7 @@ from handlers.settings import DomainSettings
 from handlers.views import Fields, ListPage
 from storage.db import create_all, make_engine
 from storage.models import (
+    ApprovalRequest,
     Contact,
     Customer,
     FollowUp,
@@ -223,7 +224,16 @@ def test_demo_sla_history_is_what_the_watch_records(demo):
     for b in rows:
         t = s.get(Ticket, b.ticket_id)
         assert b.met_at == met_of(t, b.kind)
-    assert s.scalar(select(Outbox).where(Outbox.status != "sent")) is None
+    assert s.scalar(select(Outbox).where(Outbox.key.startswith("sla:"), Outbox.status != "sent")) is None
+
+
+def test_demo_has_a_pending_approval_for_the_reps_manager(demo):
+    s, _ = demo
+    req = s.scalars(select(ApprovalRequest)).one()
+    me = s.scalar(select(Staff).where(Staff.name == DEFAULT_USER))
+    assert req.status == "pending" and req.requested_by_id == me.id and req.approver_id == me.manager_id
+    row = s.scalar(select(Outbox).where(Outbox.key == f"appr:{req.id}"))
+    assert row.status == "pending" and row.staff_id == me.manager_id  # he is sent it when he opens the console
 
 
 def test_demo_built_early_in_a_month_still_reports_last_months_open_breaches():
@@ -256,6 +266,18 @@ def test_demo_cli_no_console_ignores_database_url(tmp_path):
     with sqlite3.connect(tmp_path / "data" / "demo.db") as db:
         assert db.execute("SELECT count(*) FROM customer").fetchone()[0] == 200
         assert db.execute("SELECT version_num FROM alembic_version").fetchone()[0]
+
+
+def test_demo_cli_manager_is_shown_the_approval_and_presses_it_after_a_command(tmp_path):
+    r = _cli("demo", "--db", "d/x.db", "--as", "张伟", cwd=tmp_path, stdin="/approvals\n/lang\nn1\n")
+    assert r.returncode == 0, r.stderr
+    start, listing, lang, pressed = r.stdout.split("» ")
+    assert "📨" in start and f"[n1] {tr('zh', 'appr.approve')}" in start  # sent to him while he was away
+    assert tr("zh", "appr.list.title") in listing and f"[1] {tr('zh', 'appr.approve')}" in listing
+    assert "[1] English" in lang
+    assert "集团有限公司" in pressed and "⚠" not in pressed  # n1: the notification's Approve, after two commands
+    with sqlite3.connect(tmp_path / "d" / "x.db") as db:
+        assert db.execute("SELECT status FROM approval_request").fetchall() == [("approved",)]
 
 
 def test_demo_cli_opens_the_console_as_a_rep(tmp_path):
