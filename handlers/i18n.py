@@ -26,7 +26,7 @@ ENUMS: dict[str, tuple[str, ...]] = {
     "role": ("admin", "manager", "rep", "agent", "supervisor"),
     "customer_type": ("potential", "intent", "deal", "lost"),
     "grade": ("A", "B", "C"),
-    "method": ("phone", "visit", "email", "wechat", "meeting"),
+    "method": ("phone", "visit", "email", "wechat", "meeting", "service"),  # service: a ticket's trace, not logged
     "feedback": ("positive", "neutral", "negative"),
     "result": ("continue", "key", "paused", "deal", "invalid"),
     "stage": ("initial", "needs", "proposal", "negotiation", "won", "lost"),

@@ -58,7 +58,8 @@ def check_words(ctx: Ctx, words: list[str], kinds: tuple[str, ...], *, key: str,
         raise InvalidInput(key, code=code, words=" ".join(unknown), hint=hint, **params)
 
 
-def refuse_words_after_customer(ctx: Ctx, head: str, kinds: tuple[str, ...], *, key: str) -> None:
+def refuse_words_after_customer(ctx: Ctx, head: str, kinds: tuple[str, ...], *, key: str,
+                                values: dict[str, tuple[str, ...]] | None = None) -> None:
     """`合力环保 complain hgh`: the customer is known, so the words after it are what is wrong; raises, or
     returns when no leading words name a customer (the caller then reports the customer as not found)."""
     words = head.split()
@@ -66,7 +67,8 @@ def refuse_words_after_customer(ctx: Ctx, head: str, kinds: tuple[str, ...], *, 
     if found is None or not found[1]:
         return
     customer, rest = found
-    choices = {k: ", ".join(enum_label(ctx.lang, k, v) for v in ENUMS[k]) for k in kinds}
+    offered = {k: (values or {}).get(k, ENUMS[k]) for k in kinds}  # `values`: what may be typed, if narrower
+    choices = {k: ", ".join(enum_label(ctx.lang, k, v) for v in offered[k]) for k in kinds}
     check_words(ctx, rest, kinds, key=key, code=customer.code, **{f"{k}_choices": v for k, v in choices.items()})
 
 

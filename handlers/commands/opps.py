@@ -3,6 +3,7 @@
     /opp add [CUSTOMER [NAME] amount=… close=WHEN competitors=…]    one line, or the dialog
     /opp stage CODE STAGE [amount=… contract=…] [reason=…] NOTE      move to the next stage, won or lost
     /opp list [mine|team|all] [stage:…]                              paged list
+    /opp purchase CODE                                               a won one's purchase (once; regrades)
     /opp CODE                                                        the card with the stage history
 """
 
@@ -14,6 +15,7 @@ from decimal import Decimal
 from sqlalchemy import case, select
 
 from handlers.commands import command
+from handlers.commands.purchases import done_views
 from handlers.context import Ctx
 from handlers.dialogs import engine as dialogs
 from handlers.dialogs import opp_add
@@ -21,7 +23,7 @@ from handlers.errors import InvalidInput, NotFound
 from handlers.i18n import enum_label, match_enum, parse_enum
 from handlers.lookup import resolve_customer
 from handlers.paging import page_of, split_page
-from handlers.permissions import customer_filter, team_ids
+from handlers.permissions import can_edit_customer, customer_filter, team_ids
 from handlers.services import opportunities as opps
 from handlers.services.customer_card import opp_item, staff_name
 from handlers.services.customer_fields import parse_amount, parse_close_date, parse_text, split_args
@@ -40,7 +42,7 @@ STAGE_PARSERS = {"actual": parse_amount}
 STAGE_KEYS = {"amount": "amount", "金额": "amount", "contract": "contract", "合同": "contract",
               "合同号": "contract", "reason": "reason", "原因": "reason", "note": "note", "备注": "note"}
 _SUB = {"add": "add", "new": "add", "新增": "add", "新建": "add", "stage": "stage", "阶段": "stage",
-        "list": "list", "列表": "list", "ls": "list"}
+        "list": "list", "列表": "list", "ls": "list", "purchase": "purchase", "购买": "purchase"}
 
 
 @command("opp", aliases=("opps", "opportunity", "机会", "商机"), roles=("rep", "manager", "admin"))
@@ -53,6 +55,8 @@ def cmd_opp(ctx: Ctx, args: str) -> Reply:
         return stage(ctx, rest.strip())
     if sub == "list":
         return list_opps(ctx, rest.strip())
+    if sub == "purchase":
+        return purchase(ctx, rest.strip())
     if not head or match_enum("scope", head) or head.lower().startswith(("stage:", "阶段:")) \
             or re.fullmatch(r"p\d+", head):
         return list_opps(ctx, args.strip())
@@ -112,6 +116,18 @@ def stage(ctx: Ctx, args: str) -> Reply:
                  ) + opp_card(ctx, o)
 
 
+def purchase(ctx: Ctx, args: str) -> Reply:
+    """`/opp purchase CODE` (the won card's button): record the purchase the win stands for, once."""
+    if not args.split():
+        raise InvalidInput("opp.err.purchase_usage")
+    o = opps.get_visible(ctx, args.split()[0])
+    p, new_grade = opps.record_won_purchase(ctx, o)
+    if p is None:
+        return Reply(views=(Text(ctx.t("opp.purchase_already", code=o.code)),)) + opp_card(ctx, o)
+    c = ctx.session.get(Customer, o.customer_id)
+    return Reply(views=tuple(done_views(ctx, c, p, new_grade))) + opp_card(ctx, o)
+
+
 def list_opps(ctx: Ctx, args: str) -> Reply:
     text, page = split_page(args)
     q = select(Opportunity).where(opps.opp_filter(ctx))
@@ -156,17 +172,31 @@ def _history_item(ctx: Ctx, h) -> ListItem:  # noqa: ANN001
     return ListItem(f"{ctx.fmt_dt(h.at)} · {move} · {who}", h.note or "")
 
 
+def _won_buttons(ctx: Ctx, o: Opportunity, c: Customer) -> list[Button]:
+    """After a win, until each is done: make the customer a deal customer (an ordinary edit, with its approval
+    rules) and record the purchase (which regrades the customer)."""
+    if not can_edit_customer(ctx, c):
+        return []
+    out = []
+    if c.type != "deal":
+        out.append(Button(ctx.t("opp.btn.mark_deal"), Action(f"/customer edit {c.code} type=deal"), "primary"))
+    if not opps.won_purchase_recorded(ctx.session, o):
+        out.append(Button(ctx.t("opp.btn.purchase", amount=money(o.actual_amount)),
+                          Action(f"/opp purchase {o.code}")))
+    return out
+
+
 def opp_card(ctx: Ctx, o: Opportunity) -> Reply:
     c = ctx.session.get(Customer, o.customer_id)
     items = [(ctx.t("opp.f.customer"), f"{c.code} {c.name}"),
-             (ctx.t("opp.f.stage"), enum_label(ctx.lang, "stage", o.stage)),
-             (ctx.t("opp.f.amount"), money(o.expected_amount)),
-             (ctx.t("opp.f.close"), o.expected_close_date.isoformat() if o.expected_close_date else "—"),
-             (ctx.t("opp.f.owner"), staff_name(ctx.session, o.owner_id) or "—")]
+             (ctx.t("opp.f.stage"), enum_label(ctx.lang, "stage", o.stage))]
+    if o.actual_amount is not None:  # what was signed comes first
+        items += [(ctx.t("opp.f.actual"), money(o.actual_amount)), (ctx.t("opp.f.contract"), o.contract_no or "—")]
+    items += [(ctx.t("opp.f.amount"), money(o.expected_amount)),
+              (ctx.t("opp.f.close"), o.expected_close_date.isoformat() if o.expected_close_date else "—"),
+              (ctx.t("opp.f.owner"), staff_name(ctx.session, o.owner_id) or "—")]
     extra = [("competitors", o.competitors), ("strengths", o.strengths), ("weaknesses", o.weaknesses),
-             ("contract", o.contract_no), ("reason", o.lost_reason)]
-    if o.actual_amount is not None:
-        items.append((ctx.t("opp.f.actual"), money(o.actual_amount)))
+             ("reason", o.lost_reason)]
     items += [(ctx.t(f"opp.f.{k}"), v) for k, v in extra if v]
     hist = opps.history(ctx, o)
     views: list = [Header(f"{o.code} {o.name}"), Fields(tuple(items)),
@@ -178,6 +208,10 @@ def opp_card(ctx: Ctx, o: Opportunity) -> Reply:
                               Action(f"/opp stage {o.code} {nxt}"), "primary"))
     if o.stage in opps.OPEN:
         views.append(Text(ctx.t("opp.hint_close", code=o.code), muted=True))
+    won = _won_buttons(ctx, o, c) if o.stage == "won" else []
+    if won:
+        views.append(Text(ctx.t("opp.won_next"), muted=True))
+        buttons += won
     buttons.append(Button(ctx.t("opp.btn.customer"), Action(f"/customer {c.code}")))
     views.append(Buttons(tuple(buttons)))
     return Reply(views=tuple(views))

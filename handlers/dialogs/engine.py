@@ -25,6 +25,7 @@ from handlers.dialogs.buttons import step_button, typed_choice, unmark
 from handlers.errors import InvalidInput, UserError
 from handlers.lookup import Ambiguous
 from handlers.views import Action, Button, Buttons, Form, FormField, Header, Option, Reply, Select, Text
+from storage.db import insert_ignore
 
 Parser = Callable[[Ctx, str, dict], Any]
 Choices = Callable[[Ctx, dict], list[tuple[str, str]]]
@@ -81,9 +82,10 @@ def _word(text: str) -> str | None:
 def _state(ctx: Ctx):  # noqa: ANN202
     from storage.models import DialogState
 
+    # locked: two messages at once in one dialog are taken one after the other (a double send finishes it once)
     return ctx.session.scalar(select(DialogState).where(
         DialogState.platform == ctx.platform, DialogState.chat_ref == ctx.chat_ref,
-        DialogState.user_ref == ctx.user_ref))
+        DialogState.user_ref == ctx.user_ref).with_for_update())
 
 
 def active(ctx: Ctx):  # noqa: ANN201
@@ -109,10 +111,11 @@ def _save(ctx: Ctx, dialog: Dialog, step: int, values: dict) -> None:
     from storage.models import DialogState
 
     st = _state(ctx)
-    if st is None:
-        st = DialogState(platform=ctx.platform, chat_ref=ctx.chat_ref, user_ref=ctx.user_ref,
-                         dialog=dialog.name, step=step, values="{}", expires_at=ctx.now, updated_at=ctx.now)
-        ctx.session.add(st)
+    if st is None:  # insert-or-ignore: the same dialog started twice at once makes one row
+        insert_ignore(ctx.session, DialogState, conflict=["platform", "chat_ref", "user_ref"],
+                      platform=ctx.platform, chat_ref=ctx.chat_ref, user_ref=ctx.user_ref, dialog=dialog.name,
+                      step=step, values="{}", expires_at=ctx.now, updated_at=ctx.now)
+        st = _state(ctx)
     st.dialog, st.step, st.values = dialog.name, step, json.dumps(values, ensure_ascii=False, default=str)
     st.expires_at, st.updated_at = ctx.now + ctx.settings.dialog_ttl, ctx.now
     ctx.session.flush()
