@@ -80,8 +80,9 @@ def run(core: Core, user: str, *, out=sys.stdout, inp=sys.stdin) -> int:  # noqa
             log.warning("notifications wait: the database is unavailable")  # delivered after the next line
         for d in transport.sent[before:]:
             where = t(lang, "console.from_service" if d.chat_ref == "#service" else "console.to_you")
-            print(f"\n📨 [{where}]\n{d.text}", file=out)
-            session.view(d.reply, scope="c:#service" if d.chat_ref == "#service" else f"u:@{user}")
+            # its buttons get their own labels ([n1] …): the last reply's numbers keep pressing that reply's buttons
+            text = session.notification(d.reply, scope="c:#service" if d.chat_ref == "#service" else f"u:@{user}")
+            print(f"\n📨 [{where}]\n{text}", file=out)
 
     flush_notifications()
     while True:
