@@ -1,16 +1,20 @@
 """What a customer's chat can do besides /ticket and /tickets: /start (bind by invite), /rate (buttons), and
-plain text, which opens a ticket with that text as the description."""
+plain text, which opens a ticket with that text as the description (`dialogs.ticket_new.new_ticket_from_text`).
+Also the invite a staff member creates for a customer's contact (`/customer invite`)."""
 
 from __future__ import annotations
 
-import handlers.dialogs.rating  # noqa: F401 - registers the rating comment dialog
+from handlers.cards.service import invite_reply, redeemed_reply
 from handlers.commands import PLAIN_TEXT_HOOKS, command
+from handlers.commands.core import cmd_help
 from handlers.context import Ctx
 from handlers.dialogs import engine as dialogs
+from handlers.dialogs import rating as rating_dialog  # noqa: F401 - registers the rating comment dialog
+from handlers.dialogs.ticket_new import new_ticket_from_text
 from handlers.errors import InvalidInput
 from handlers.services import invites, ratings
-from handlers.services.tickets import open_tickets_for_customer
-from handlers.views import Action, Button, Buttons, Reply, Text
+from handlers.views import Reply, Text
+from storage.models import Customer
 
 
 @command("start", audience="anyone", hidden=True)
@@ -19,14 +23,11 @@ def cmd_start(ctx: Ctx, args: str) -> Reply:
     if ctx.staff is not None:
         if token:
             return Reply(views=(Text(ctx.t("inv.staff_no_bind")),))
-        from handlers.commands.core import cmd_help
-
         return cmd_help(ctx, "")
     if token:
-        return invites.redeem(ctx, token)
+        r = invites.redeem(ctx, token)
+        return redeemed_reply(ctx, r.outcome, customer=r.customer, contact=r.contact)
     if ctx.binding is not None:
-        from handlers.commands.core import cmd_help
-
         return cmd_help(ctx, "")
     return Reply(views=(Text(ctx.t("auth.stranger")),))
 
@@ -41,20 +42,10 @@ def cmd_rate(ctx: Ctx, args: str) -> Reply:
     return r + dialogs.start(ctx, "rating", {"code": t.code})
 
 
-def new_ticket_from_text(ctx: Ctx, text: str) -> Reply | None:
-    """A bound customer writing outside a dialog starts a ticket with that text as the description — or, when
-    the company has tickets still open, is asked whether the message belongs to one of them."""
-    if ctx.staff is not None or ctx.binding is None or not text.strip():
-        return None
-    text = text.strip()[:3000]
-    open_ones = [t for t in open_tickets_for_customer(ctx.session, ctx.binding.customer_id)][:3]
-    if open_ones:
-        btns = [Button(ctx.t("tk.btn.add_to", code=t.code), Action(f"/ticket msg {t.code} {text}"))
-                for t in open_ones]
-        btns.append(Button(ctx.t("tk.btn.new_ticket"), Action(f"/ticket new {text}"), "primary"))
-        return Reply(views=(Text(ctx.t("tk.cust_which_ticket")), Buttons(tuple(btns))))
-    r = Reply(views=(Text(ctx.t("tk.cust_from_text")),))
-    return r + dialogs.start(ctx, "ticket_customer", {"description": text})
+def create_invite(ctx: Ctx, customer: Customer, contact_name: str | None) -> Reply:
+    """Staff who can see the customer create an invite; the reply shows the deep link and the /start line."""
+    i = invites.issue_invite(ctx, customer, contact_name)
+    return invite_reply(ctx, i.invite, i.token, customer=i.customer, contact=i.contact)
 
 
 PLAIN_TEXT_HOOKS.append(new_ticket_from_text)

@@ -15,6 +15,7 @@ import re
 from sqlalchemy import select
 
 from handlers.commands import command
+from handlers.commands.customer_chat import create_invite
 from handlers.context import Ctx
 from handlers.dialogs import customer_add, customer_edit
 from handlers.dialogs import engine as dialogs
@@ -23,7 +24,7 @@ from handlers.i18n import parse_enum
 from handlers.lookup import find_customers, resolve_customer
 from handlers.paging import page_of, split_page
 from handlers.permissions import customer_filter
-from handlers.services import approvals, audit, invites
+from handlers.services import approvals, audit
 from handlers.services.customer_card import customer_card, list_item
 from handlers.services.customer_fields import find_staff, parse_industry, split_args
 from handlers.services.customers import FIELD_KEYS, REQUIRED, parse_fields
@@ -143,7 +144,7 @@ def invite(ctx: Ctx, args: str) -> Reply:
     if not pos:
         raise InvalidInput("cust.err.need_code")
     c = resolve_customer(ctx, pos[0])
-    return invites.create_invite(ctx, c, " ".join(pos[1:]) or None)
+    return create_invite(ctx, c, " ".join(pos[1:]) or None)
 
 
 # ---------------------------------------------------------------- search

@@ -4,21 +4,22 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import select
 
-import handlers.dialogs.ticket_new  # noqa: F401 - registers the ticket dialogs
 from handlers import paging
+from handlers.cards.tickets import card_with, list_item
 from handlers.commands import command
 from handlers.context import Ctx
 from handlers.dialogs import engine as dialogs
+from handlers.dialogs.ticket_new import created_reply, customer_of, do_text_op
 from handlers.errors import Forbidden, InvalidInput, NotFound
-from handlers.i18n import ENUMS, enum_label, match_enum, parse_enum
+from handlers.i18n import ENUMS, match_enum, parse_enum
 from handlers.lookup import resolve_customer
 from handlers.services import ratings, tickets
-from handlers.services.ticket_views import card
-from handlers.views import ListItem, Reply, Text
+from handlers.views import Reply, Text
 from handlers.words import refuse_words_after_customer
 from storage.models import Staff, Ticket
+from storage.repos import tickets as repo
 
 SUBVERBS = {
     "new": "new", "新建": "new", "open": "new", "assign": "assign", "分配": "assign", "take": "take",
@@ -32,18 +33,6 @@ CUSTOMER_SUBVERBS = ("new", "confirm", "reopen", "msg")
 _COLON = re.compile(r"[:：]")
 
 
-def created_reply(ctx: Ctx, t: Ticket) -> Reply:
-    key = "tk.created_routed" if tickets.routed(t) else "tk.created_queued"
-    return Reply(views=(Text(ctx.t(key, code=t.code)),)) + card(ctx, t, log=False)
-
-
-def _card(ctx: Ctx, t: Ticket, msg_key: str | None = None, **params: object) -> Reply:
-    r = card(ctx, t)
-    if msg_key:
-        r = Reply(views=(Text(ctx.t(msg_key, code=t.code, **params)),)) + r
-    return r
-
-
 @command("ticket", aliases=("工单", "tk"), audience="both")
 def cmd_ticket(ctx: Ctx, args: str) -> Reply:
     word, _, rest = args.strip().partition(" ")
@@ -53,7 +42,7 @@ def cmd_ticket(ctx: Ctx, args: str) -> Reply:
         if not word:
             return dialogs.start(ctx, "ticket_customer")
         if sub is None and " " not in args.strip():
-            return _card(ctx, tickets.get_ticket(ctx, word))
+            return card_with(ctx, tickets.get_ticket(ctx, word))
         if sub not in CUSTOMER_SUBVERBS:
             raise InvalidInput("tk.cust_usage")
     if not word:
@@ -61,7 +50,7 @@ def cmd_ticket(ctx: Ctx, args: str) -> Reply:
     if sub is None:
         if " " in args.strip():
             raise InvalidInput("tk.usage")
-        return _card(ctx, tickets.get_ticket(ctx, word))
+        return card_with(ctx, tickets.get_ticket(ctx, word))
     return SUB_HANDLERS[sub](ctx, rest)
 
 
@@ -88,8 +77,6 @@ def _new(ctx: Ctx, rest: str) -> Reply:
     if desc.strip():
         values["description"] = desc.strip()
     if "customer" in values and all(k in values for k in ("type", "priority", "description")):
-        from handlers.dialogs.ticket_new import customer_of
-
         t = tickets.create_ticket(ctx, customer=customer_of(ctx, values),
                                   type_=values["type"], priority=values["priority"],
                                   description=values["description"])
@@ -127,10 +114,10 @@ def _assign(ctx: Ctx, rest: str) -> Reply:
     if ctx.staff is None or ctx.staff.role not in tickets.LEADS:
         raise Forbidden("tk.assign_forbidden")
     if not ref:
-        return _card(ctx, t)
+        return card_with(ctx, t)
     agent = _find_staff(ctx, ref)
     tickets.assign(ctx, t, agent.id)
-    return _card(ctx, t, "tk.assigned_ok", who=agent.name)
+    return card_with(ctx, t, "tk.assigned_ok", who=agent.name)
 
 
 def _reassign(ctx: Ctx, rest: str) -> Reply:
@@ -139,7 +126,7 @@ def _reassign(ctx: Ctx, rest: str) -> Reply:
     if not ref:
         raise InvalidInput("tk.usage")
     agent = tickets.reassign(ctx, t, _find_staff(ctx, ref).id)
-    return _card(ctx, t, "tk.assigned_ok", who=agent.name)
+    return card_with(ctx, t, "tk.assigned_ok", who=agent.name)
 
 
 def _find_staff(ctx: Ctx, ref: str) -> Staff:
@@ -157,32 +144,14 @@ def _take(ctx: Ctx, rest: str) -> Reply:
     if ctx.staff is None or ctx.staff.role not in tickets.LEADS:
         raise Forbidden("tk.assign_forbidden")
     tickets.assign(ctx, t, ctx.staff.id)
-    return _card(ctx, t, "tk.taken_ok")
+    return card_with(ctx, t, "tk.taken_ok")
 
 
 def _accept(ctx: Ctx, rest: str) -> Reply:
     code, _ = _code_and_text(rest)
     t = tickets.get_ticket(ctx, code)
     tickets.accept(ctx, t)
-    return _card(ctx, t, "tk.accepted_ok")
-
-
-def do_text_op(ctx: Ctx, op: str, code: str, text: str) -> Reply:
-    t = tickets.get_ticket(ctx, code)
-    if op == "note":
-        tickets.add_note(ctx, t, text)
-        return _card(ctx, t, "tk.noted_ok")
-    if op == "reply":
-        n = tickets.reply_to_customer(ctx, t, text)
-        return _card(ctx, t, "tk.replied_ok", n=n)
-    if op == "resolve":
-        tickets.resolve(ctx, t, text)
-        bound = bool(tickets.customer_chats(ctx.session, t))
-        return _card(ctx, t, "tk.resolved_ok" if bound else "tk.resolved_ok_unbound")
-    tickets.reopen(ctx, t, text or None)
-    if ctx.is_customer:
-        return Reply(views=(Text(ctx.t("tk.cust_reopened", code=t.code)),))
-    return _card(ctx, t, "tk.reopened_ok")
+    return card_with(ctx, t, "tk.accepted_ok")
 
 
 def _text_op(op: str, *, text_optional: bool = False):  # noqa: ANN202
@@ -192,7 +161,7 @@ def _text_op(op: str, *, text_optional: bool = False):  # noqa: ANN202
             return do_text_op(ctx, op, code, text)
         t = tickets.get_ticket(ctx, code)  # check before prompting
         if op != "reopen":
-            tickets._require_handler(ctx, t)
+            tickets.require_handler(ctx, t)
         return dialogs.start(ctx, f"ticket_{op}", {"code": t.code})
 
     return run
@@ -202,7 +171,7 @@ def _close(ctx: Ctx, rest: str) -> Reply:
     code, _ = _code_and_text(rest)
     t = tickets.get_ticket(ctx, code)
     tickets.close(ctx, t)
-    return _card(ctx, t, "tk.closed_ok")
+    return card_with(ctx, t, "tk.closed_ok")
 
 
 def _confirm(ctx: Ctx, rest: str) -> Reply:
@@ -227,7 +196,7 @@ def _rating(ctx: Ctx, rest: str) -> Reply:
     n_text, _, comment = text.partition(" ")
     t = tickets.get_ticket(ctx, code)
     ratings.record_phone_rating(ctx, t, ratings.parse_stars(n_text), comment.strip() or None)
-    return _card(ctx, t, "rate.recorded", n=t.rating)
+    return card_with(ctx, t, "rate.recorded", n=t.rating)
 
 
 SUB_HANDLERS = {
@@ -267,22 +236,6 @@ def _default_queue(ctx: Ctx) -> str:
     return {"agent": "mine", "supervisor": "unassigned", "admin": "unassigned"}.get(ctx.role or "", "all")
 
 
-def _queue_where(ctx: Ctx, queue: str):  # noqa: ANN202
-    now = ctx.now
-    if queue == "mine":
-        return and_(Ticket.assignee_id == (ctx.staff.id if ctx.staff else -1), Ticket.status != "closed")
-    if queue == "unassigned":
-        return and_(Ticket.status == "pending", Ticket.assignee_id.is_(None))
-    if queue == "open":  # not resolved or closed: for reps, their customers' tickets in progress
-        return Ticket.status.in_(tickets.OPEN)
-    if queue == "breaching":
-        return and_(Ticket.status.in_(tickets.OPEN), or_(
-            and_(Ticket.assigned_at.is_(None), Ticket.assign_due_at <= now),
-            and_(Ticket.first_contact_at.is_(None), Ticket.contact_due_at <= now),
-            Ticket.resolve_due_at <= now))
-    return Ticket.id.is_not(None)
-
-
 @command("tickets", aliases=("工单列表", "queue"), audience="both")
 def cmd_tickets(ctx: Ctx, args: str) -> Reply:
     rest, page = paging.split_page(args)
@@ -290,26 +243,10 @@ def cmd_tickets(ctx: Ctx, args: str) -> Reply:
     if ctx.is_customer:
         queue = "all"
     queue = queue or ("all" if "status" in flt else _default_queue(ctx))
-    q = select(Ticket).where(tickets.visible_filter(ctx), _queue_where(ctx, queue))
-    for col, v in flt.items():
-        q = q.where(getattr(Ticket, col) == v)
-    rows = list(ctx.session.scalars(q.order_by(Ticket.id.desc()).limit(500)))
+    where = [tickets.visible_filter(ctx),
+             repo.queue_clause(queue, staff_id=ctx.staff.id if ctx.staff else None, now=ctx.now)]
+    rows = repo.list_where(ctx.session, where=where + [getattr(Ticket, col) == v for col, v in flt.items()])
     cmd = " ".join(["/tickets", queue, *(f"{k}:{v}" for k, v in flt.items())])
     lp = paging.page_of(ctx, rows, title=ctx.t(f"tk.queue.{queue}"), page=page, cmd=cmd,
-                        item=lambda t: _item(ctx, t), empty_key="tk.queue_empty")
+                        item=lambda t: list_item(ctx, t), empty_key="tk.queue_empty")
     return Reply(views=(lp,))
-
-
-def _item(ctx: Ctx, t: Ticket) -> ListItem:
-    from handlers.services.sla import clock_lines
-    from handlers.views import Action, Button
-    from storage.models import Customer
-
-    cust = ctx.session.get(Customer, t.customer_id)
-    text = f"{t.code} · {enum_label(ctx.lang, 'status', t.status)} · " \
-           f"{enum_label(ctx.lang, 'ticket_type', t.type)} · {enum_label(ctx.lang, 'priority', t.priority)}"
-    detail = [f"{cust.name if cust else '—'}: {t.description[:80]}"]
-    if ctx.staff is not None:
-        detail += [f"{k}: {v}" for k, v in clock_lines(ctx, t) if v.startswith("⏰")]
-    return ListItem(text=text, detail="\n".join(detail),
-                    buttons=(Button(ctx.t("tk.btn.open"), Action(f"/ticket {t.code}")),))

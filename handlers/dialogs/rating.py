@@ -5,17 +5,15 @@ from __future__ import annotations
 
 from handlers.context import Ctx
 from handlers.dialogs.engine import Dialog, Step, register
+from handlers.dialogs.ticket_new import new_ticket_from_text
+from handlers.services import ratings
 from handlers.views import Reply, Text
 
 
 def _done(ctx: Ctx, values: dict) -> Reply:
-    from handlers.services import ratings
-
     comment = values.get("comment")
     if comment and ratings.comment_too_late(ctx, values["code"]):
         # hours later this is a new message (a new problem, most likely), not the comment on the rating
-        from handlers.commands.customer_chat import new_ticket_from_text
-
         reply = new_ticket_from_text(ctx, comment)
         if reply is not None:
             return reply

@@ -1,18 +1,25 @@
 """Guided dialogs for tickets: staff open one (customer, contact, type, priority, description), a bound
 customer opens one (type, urgency, description), and the short text prompts behind the Add note / Reply /
-Resolve / Reopen buttons (ticket code prefilled, then the text)."""
+Resolve / Reopen buttons (ticket code prefilled, then the text). The finishers live here too: `created_reply`,
+`do_text_op` (the text operations a prompt or a one-line command ends in) and `new_ticket_from_text` (a bound
+customer's plain message)."""
 
 from __future__ import annotations
 
 from sqlalchemy import select
 
+from handlers.cards.tickets import card_with, created
 from handlers.context import Ctx
+from handlers.dialogs import engine
 from handlers.dialogs.engine import Dialog, Step, register
 from handlers.errors import InvalidInput
 from handlers.i18n import enum_choices, enum_label, parse_enum
 from handlers.lookup import resolve_customer
-from handlers.views import Reply, Text
-from storage.models import Contact, Customer
+from handlers.services import tickets
+from handlers.views import Action, Button, Buttons, Reply, Text
+from storage.models import Contact, Customer, Ticket
+from storage.repos import service as service_repo
+from storage.repos import tickets as tickets_repo
 
 
 def _customer(ctx: Ctx, text: str, values: dict) -> str:
@@ -27,9 +34,7 @@ def customer_of(ctx: Ctx, values: dict) -> Customer | None:
 
 def _contacts(ctx: Ctx, values: dict) -> list[Contact]:
     c = customer_of(ctx, values)
-    if c is None:
-        return []
-    return list(ctx.session.scalars(select(Contact).where(Contact.customer_id == c.id).order_by(Contact.id)))
+    return service_repo.list_contacts(ctx.session, customer_id=c.id) if c is not None else []
 
 
 def _contact_choices(ctx: Ctx, values: dict) -> list[tuple[str, str]]:
@@ -62,18 +67,17 @@ def _urgency_choices(ctx: Ctx, values: dict) -> list[tuple[str, str]]:
     return [(ctx.t(f"tk.dlg.urgency.{p}"), p) for p in ("high", "medium", "low")]
 
 
-def _staff_done(ctx: Ctx, values: dict) -> Reply:
-    from handlers.commands.tickets import created_reply
-    from handlers.services import tickets
+def created_reply(ctx: Ctx, t: Ticket) -> Reply:
+    return created(ctx, t, routed=tickets.routed(t))
 
+
+def _staff_done(ctx: Ctx, values: dict) -> Reply:
     t = tickets.create_ticket(ctx, customer=customer_of(ctx, values), type_=values["type"], priority=values["priority"],
                               description=values["description"], contact_id=values.get("contact"))
     return created_reply(ctx, t)
 
 
 def _customer_done(ctx: Ctx, values: dict) -> Reply:
-    from handlers.services import tickets
-
     customer = ctx.session.get(Customer, ctx.binding.customer_id) if ctx.binding else None
     if customer is None:
         return Reply(views=(Text(ctx.t("auth.stranger")),))
@@ -113,15 +117,30 @@ CUSTOMER = register(Dialog(
 
 
 def _code(ctx: Ctx, text: str, values: dict) -> str:
-    from handlers.services import tickets
-
     return tickets.get_ticket(ctx, text).code
+
+
+def do_text_op(ctx: Ctx, op: str, code: str, text: str) -> Reply:
+    """Add a note, reply to the customer, resolve or reopen; answer with the card."""
+    t = tickets.get_ticket(ctx, code)
+    if op == "note":
+        tickets.add_note(ctx, t, text)
+        return card_with(ctx, t, "tk.noted_ok")
+    if op == "reply":
+        n = tickets.reply_to_customer(ctx, t, text)
+        return card_with(ctx, t, "tk.replied_ok", n=n)
+    if op == "resolve":
+        tickets.resolve(ctx, t, text)
+        bound = bool(tickets_repo.customer_chats(ctx.session, ticket=t))
+        return card_with(ctx, t, "tk.resolved_ok" if bound else "tk.resolved_ok_unbound")
+    tickets.reopen(ctx, t, text or None)
+    if ctx.is_customer:
+        return Reply(views=(Text(ctx.t("tk.cust_reopened", code=t.code)),))
+    return card_with(ctx, t, "tk.reopened_ok")
 
 
 def _text_done(op: str):  # noqa: ANN202
     def done(ctx: Ctx, values: dict) -> Reply:
-        from handlers.commands.tickets import do_text_op
-
         return do_text_op(ctx, op, values["code"], values.get("text") or "")
 
     return done
@@ -132,3 +151,22 @@ for _op, _optional in (("note", False), ("reply", False), ("resolve", False), ("
         Step("code", "tk.dlg.code", parse=_code),
         Step("text", f"tk.dlg.{_op}_text", multiline=True, optional=_optional),
     )))
+
+
+# ---------------------------------------------------------------- a customer's plain message
+
+
+def new_ticket_from_text(ctx: Ctx, text: str) -> Reply | None:
+    """A bound customer writing outside a dialog starts a ticket with that text as the description — or, when
+    the company has tickets still open, is asked whether the message belongs to one of them."""
+    if ctx.staff is not None or ctx.binding is None or not text.strip():
+        return None
+    text = text.strip()[:3000]
+    open_ones = tickets_repo.list_open_for_customer(ctx.session, ctx.binding.customer_id)[:3]
+    if open_ones:
+        btns = [Button(ctx.t("tk.btn.add_to", code=t.code), Action(f"/ticket msg {t.code} {text}"))
+                for t in open_ones]
+        btns.append(Button(ctx.t("tk.btn.new_ticket"), Action(f"/ticket new {text}"), "primary"))
+        return Reply(views=(Text(ctx.t("tk.cust_which_ticket")), Buttons(tuple(btns))))
+    r = Reply(views=(Text(ctx.t("tk.cust_from_text")),))
+    return r + engine.start(ctx, "ticket_customer", {"description": text})

@@ -10,17 +10,37 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+from dataclasses import dataclass
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 
 from handlers.context import Ctx
 from handlers.errors import InvalidInput, NotFound
 from handlers.permissions import can_see_customer
-from handlers.views import Header, Reply, Text
 from storage.db import insert_ignore
 from storage.models import ChatBinding, Contact, Customer, Invite
+from storage.repos import service as repo
 
 TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+
+
+@dataclass(frozen=True)
+class Issued:
+    """A new invite and its token (shown once: only its hash is stored)."""
+
+    invite: Invite
+    token: str
+    customer: Customer
+    contact: Contact
+
+
+@dataclass(frozen=True)
+class Redeemed:
+    """What `/start TOKEN` did: `bound` (with the customer and contact), or `invalid`, `used`, `expired`."""
+
+    outcome: str
+    customer: Customer | None = None
+    contact: Contact | None = None
 
 
 def token_hash(token: str) -> str:
@@ -28,8 +48,7 @@ def token_hash(token: str) -> str:
 
 
 def _contact(ctx: Ctx, customer: Customer, name: str | None) -> Contact:
-    contacts = list(ctx.session.scalars(select(Contact).where(Contact.customer_id == customer.id)
-                                        .order_by(Contact.is_primary.desc(), Contact.id)))
+    contacts = repo.list_contacts(ctx.session, customer_id=customer.id, primary_first=True)
     if not contacts:
         raise InvalidInput("inv.no_contacts", customer=customer.name)
     if not name or not name.strip():
@@ -41,8 +60,8 @@ def _contact(ctx: Ctx, customer: Customer, name: str | None) -> Contact:
     return hits[0]
 
 
-def create_invite(ctx: Ctx, customer: Customer, contact_name: str | None) -> Reply:
-    """Staff who can see the customer create an invite; the reply shows the deep link and the /start line."""
+def issue_invite(ctx: Ctx, customer: Customer, contact_name: str | None) -> Issued:
+    """Staff who can see the customer create an invite for one of its contacts (the primary one by default)."""
     if ctx.staff is None or not can_see_customer(ctx, customer):
         raise NotFound("lookup.not_found", query=customer.code)
     contact = _contact(ctx, customer, contact_name)
@@ -51,45 +70,32 @@ def create_invite(ctx: Ctx, customer: Customer, contact_name: str | None) -> Rep
                  created_by_id=ctx.staff.id, created_at=ctx.now, expires_at=ctx.now + ctx.settings.invite_ttl)
     ctx.session.add(inv)
     ctx.session.flush()
-    bot = ctx.bot_names.get("telegram")
-    link = ctx.t("inv.link", url=f"https://t.me/{bot}?start={token}") if bot else ctx.t("inv.no_bot_name")
-    return Reply(views=(
-        Header(ctx.t("inv.title", customer=customer.name, contact=contact.name)),
-        Text(link),
-        Text(ctx.t("inv.start_line", line=f"/start {token}")),
-        Text(ctx.t("inv.expires", at=ctx.fmt_dt(inv.expires_at)), muted=True),
-    ))
+    return Issued(invite=inv, token=token, customer=customer, contact=contact)
 
 
-def redeem(ctx: Ctx, token: str) -> Reply:
-    """`/start TOKEN` from a customer's chat: bind the chat, or explain politely why not."""
+def redeem(ctx: Ctx, token: str) -> Redeemed:
+    """`/start TOKEN` from a customer's chat: bind the chat, or say why not."""
     token = token.strip()
-    inv = ctx.session.scalar(select(Invite).where(Invite.token_hash == token_hash(token))) \
-        if TOKEN_RE.match(token) else None
+    inv = repo.get_invite(ctx.session, token_hash=token_hash(token)) if TOKEN_RE.match(token) else None
     if inv is None:
-        return Reply(views=(Text(ctx.t("inv.invalid")),))
+        return Redeemed("invalid")
     if inv.used_at is not None:
-        return Reply(views=(Text(ctx.t("inv.used")),))
+        return Redeemed("used")
     if inv.expires_at <= ctx.now:
-        return Reply(views=(Text(ctx.t("inv.expired")),))
+        return Redeemed("expired")
     chat_num = int(ctx.chat_ref) if re.fullmatch(r"-?\d{1,18}", ctx.chat_ref) else None
     res = ctx.session.execute(update(Invite).where(Invite.id == inv.id, Invite.used_at.is_(None))
                               .values(used_at=ctx.now, used_chat=chat_num)
                               .execution_options(synchronize_session=False))
     if res.rowcount != 1:
-        return Reply(views=(Text(ctx.t("inv.used")),))
+        return Redeemed("used")
     # insert-or-ignore, then the row under its lock: two invites used in one chat at once bind it one after the other
     insert_ignore(ctx.session, ChatBinding, conflict=["platform", "chat_ref"], platform=ctx.platform,
                   chat_ref=ctx.chat_ref, customer_id=inv.customer_id, contact_id=inv.contact_id, lang=ctx.lang,
                   created_at=ctx.now)
-    b = ctx.session.scalar(select(ChatBinding).where(ChatBinding.platform == ctx.platform,
-                                                     ChatBinding.chat_ref == ctx.chat_ref)
-                           .with_for_update().execution_options(populate_existing=True))
+    b = repo.get_binding(ctx.session, platform=ctx.platform, chat_ref=ctx.chat_ref, lock=True)
     b.customer_id, b.contact_id, b.user_ref = inv.customer_id, inv.contact_id, ctx.user_ref
     ctx.session.flush()
     ctx.binding = b
-    customer = ctx.session.get(Customer, inv.customer_id)
-    contact = ctx.session.get(Contact, inv.contact_id)
-    return Reply(views=(Text(ctx.t("inv.welcome", contact=contact.name if contact else "",
-                                   customer=customer.name if customer else "")),
-                        Text(ctx.t("inv.what_now"), muted=True)))
+    return Redeemed("bound", customer=ctx.session.get(Customer, inv.customer_id),
+                    contact=ctx.session.get(Contact, inv.contact_id))

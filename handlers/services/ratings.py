@@ -1,4 +1,4 @@
-"""Ratings after close, auto-close, rating reminders and `/report csat`.
+"""Ratings after close, auto-close, rating reminders and the closed tickets behind `/report csat`.
 
 Only the ticket's own customer chat rates, once: the router checks the button token is bound to that chat,
 and `rate` checks again that the chat's customer is the ticket's and that no rating exists (a conditional
@@ -7,20 +7,20 @@ UPDATE, so a replayed click changes nothing). A rating of 1 or 2 alerts the serv
 
 from __future__ import annotations
 
-from collections import defaultdict
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlmodel import Session
 
 from handlers import notify
+from handlers.cards.service import low_rating_alert
+from handlers.cards.tickets import job_ctx, rating_reminder
 from handlers.context import Ctx
 from handlers.errors import Conflict, InvalidInput, NotFound
-from handlers.reports import parse_period, report
-from handlers.services import service_history, sla, ticket_notify, tickets
+from handlers.services import service_history, tickets
 from handlers.settings import DomainSettings
-from handlers.views import Fields, Header, ListItem, ListPage, Reply, Text
-from storage.models import Customer, Staff, Ticket
+from storage.models import Ticket
+from storage.repos import tickets as repo
 
 REMIND_AFTER = timedelta(hours=24)
 COMMENT_WINDOW = timedelta(hours=1)  # the comment is the customer's next message within this after the rating
@@ -49,12 +49,8 @@ def _store(ctx: Ctx, t: Ticket, n: int, comment: str | None) -> None:
 
 def _alert(ctx: Ctx, t: Ticket, *, key: str, edit: bool = False) -> None:
     """The service-recovery post for a low rating; with `edit`, the same post updated (the comment came in)."""
-    v = sla.job_ctx(ctx.session, now=ctx.now, settings=ctx.settings)
-    cust = ctx.session.get(Customer, t.customer_id)
-    agent = ctx.session.get(Staff, t.assignee_id) if t.assignee_id else None
-    msg = v.t("rate.low_alert", code=t.code, n=t.rating, customer=cust.name if cust else "—",
-              agent=agent.name if agent else "—", comment=t.rating_comment or "—")
-    reply, chans = Reply(views=(Text("⚠ " + msg),)), ticket_notify.channels(ctx)
+    v = job_ctx(ctx.session, now=ctx.now, settings=ctx.settings)
+    reply, chans = low_rating_alert(v, t), ctx.channels
     if edit:
         notify.edit_service_post(ctx.session, chans, key=key, version="comment", reply=reply, now=ctx.now)
     else:
@@ -97,7 +93,7 @@ def comment_too_late(ctx: Ctx, code: str) -> bool:
 
 def record_phone_rating(ctx: Ctx, t: Ticket, n: int, comment: str | None) -> None:
     """An agent records a rating the customer gave by phone."""
-    tickets._require_handler(ctx, t)
+    tickets.require_handler(ctx, t)
     if t.status != "closed":
         raise Conflict("rate.not_closed", code=t.code)
     _store(ctx, t, n, comment)
@@ -109,9 +105,8 @@ def record_phone_rating(ctx: Ctx, t: Ticket, n: int, comment: str | None) -> Non
 def auto_close_due(session: Session, *, now: datetime, settings: DomainSettings,
                    channels: dict[str, str]) -> int:
     """Close tickets resolved longer than `settings.auto_close_after` ago (no reopen); ask for ratings."""
-    ctx = sla.job_ctx(session, now=now, settings=settings, channels=channels)
-    rows = session.scalars(select(Ticket).where(
-        Ticket.status == "resolved", Ticket.resolved_at <= now - settings.auto_close_after)).all()
+    ctx = job_ctx(session, now=now, settings=settings, channels=channels)
+    rows = repo.list_resolved_before(session, before=now - settings.auto_close_after)
     n = 0
     for t in rows:
         try:
@@ -126,19 +121,14 @@ def auto_close_due(session: Session, *, now: datetime, settings: DomainSettings,
 
 def send_rating_reminders(session: Session, *, now: datetime, settings: DomainSettings) -> int:
     """One reminder, 24 h after the close, to customers who have not rated. Never again."""
-    from handlers.services.ticket_views import customer_ctx, rate_buttons
-
-    rows = session.scalars(select(Ticket).where(
-        Ticket.status == "closed", Ticket.rating.is_(None), Ticket.rating_requested_at.is_not(None),
-        Ticket.rating_reminded_at.is_(None), Ticket.closed_at <= now - REMIND_AFTER)).all()
-    ctx = sla.job_ctx(session, now=now, settings=settings)
+    rows = repo.list_rating_reminders_due(session, closed_before=now - REMIND_AFTER)
+    ctx = job_ctx(session, now=now, settings=settings)
     n = 0
     for t in rows:
         t.rating_reminded_at = now
-        for b in tickets.customer_chats(session, t):
-            v = customer_ctx(ctx, b)
+        for b in repo.customer_chats(session, ticket=t):
             notify.to_binding(session, b, key=f"tk:{t.code}:rate_reminder:{b.id}", now=now,
-                              reply=Reply(views=(Text(v.t("rate.reminder", code=t.code)), rate_buttons(v, t))))
+                              reply=rating_reminder(ctx, b, t))
             n += 1
     session.flush()
     return n
@@ -147,31 +137,6 @@ def send_rating_reminders(session: Session, *, now: datetime, settings: DomainSe
 # ---------------------------------------------------------------- /report csat
 
 
-@report("csat", roles=("admin", "supervisor", "manager"), aliases=("ratings", "满意度"))
-def report_csat(ctx: Ctx, args: str) -> Reply:
-    start, end = parse_period(ctx, args)
-    rows = ctx.session.scalars(select(Ticket).where(
-        Ticket.status == "closed", Ticket.closed_at >= start, Ticket.closed_at < end)).all()
-    by_agent: dict[int | None, list[Ticket]] = defaultdict(list)
-    for t in rows:
-        by_agent[t.assignee_id].append(t)
-    items = []
-    for aid, ts in sorted(by_agent.items(), key=lambda p: -len(p[1])):
-        rated = [t.rating for t in ts if t.rating is not None]
-        avg = f"{sum(rated) / len(rated):.1f}" if rated else "—"
-        share = f"{100 * sum(1 for r in rated if r >= 4) // len(rated)}%" if rated else "—"
-        low = sorted((t for t in ts if t.rating is not None and t.rating_comment), key=lambda t: t.rating)[:3]
-        detail = ctx.t("csat.row", closed=len(ts), rated=len(rated), avg=avg, share=share)
-        if low:
-            detail += "\n" + "\n".join(f"{t.rating}★ {t.code}: {t.rating_comment}" for t in low)
-        name = ctx.session.get(Staff, aid).name if aid else ctx.t("csat.unassigned")
-        items.append(ListItem(text=name, detail=detail))
-    rated_all = [t.rating for t in rows if t.rating is not None]
-    total_avg = f"{sum(rated_all) / len(rated_all):.1f}" if rated_all else "—"
-    period = f"{ctx.fmt_dt(start, date_only=True)} – {ctx.fmt_dt(end - timedelta(seconds=1), date_only=True)}"
-    return Reply(views=(
-        Header(ctx.t("csat.title", period=period)),
-        Fields(((ctx.t("csat.closed"), str(len(rows))), (ctx.t("csat.rated"), str(len(rated_all))),
-                (ctx.t("csat.avg"), total_avg))),
-        ListPage(title=ctx.t("csat.by_agent"), items=tuple(items), total=len(items), empty_text=ctx.t("csat.none")),
-    ))
+def closed_between(ctx: Ctx, *, start: datetime, end: datetime) -> list[Ticket]:
+    """The tickets closed in [start, end), for `/report csat` (supervisors, admins and managers)."""
+    return repo.list_closed_between(ctx.session, start=start, end=end)

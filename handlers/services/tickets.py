@@ -4,28 +4,29 @@ Status: pending (待分配, waiting for an assignee) → in_progress (assigned) 
 resolved or closed. The agent's Accept (确认处理) is a handling event, not a status: their first note, reply or
 resolve records it implicitly. Every transition and note is a `TicketEvent`. The scheduler's ticket work
 lives where it belongs: `escalate_due` (sla.py), `auto_close_due` and `send_rating_reminders` (ratings.py),
-`post_complaint_review` (reviews.py).
+`post_complaint_review` (reviews.py). Read queries are in `storage/repos/tickets.py`, views in `handlers/cards/`.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import false, func, select, true, update
+from sqlalchemy import false, select, true, update
 from sqlalchemy.sql.elements import ColumnElement
 
 from handlers import notify
+from handlers.cards.tickets import customer_message, rating_request, resolution_message
 from handlers.context import Ctx
 from handlers.errors import Conflict, Forbidden, InvalidInput, NotFound
 from handlers.permissions import can_see_customer, customer_filter
-from handlers.services import service_history, sla
+from handlers.services import service_history, sla_clocks
 from handlers.services import ticket_notify as tn
 from storage import codes
 from storage.db import lock_row
-from storage.models import ChatBinding, Contact, Customer, Staff, Ticket, TicketEvent
-
-LEADS = ("supervisor", "admin")
-SERVICE_STAFF = ("agent", "supervisor", "admin")
-OPEN = ("pending", "in_progress")
-
+from storage.models import Contact, Customer, Staff, Ticket, TicketEvent
+from storage.repos import tickets as repo
+from storage.repos.service import LEADS as LEADS  # re-export: commands
+from storage.repos.service import SERVICE_STAFF
+from storage.repos.tickets import OPEN as OPEN  # re-export: commands
+from storage.repos.tickets import list_open_for_customer as open_tickets_for_customer  # noqa: F401
 
 # ---------------------------------------------------------------- visibility
 
@@ -39,23 +40,15 @@ def visible_filter(ctx: Ctx) -> ColumnElement[bool]:
 
 
 def visible_ids(ctx: Ctx, ids: list[int]) -> set[int]:
-    if not ids:
-        return set()
-    return set(ctx.session.scalars(select(Ticket.id).where(Ticket.id.in_(ids), visible_filter(ctx))))
+    return repo.visible_ids(ctx.session, ids=ids, where=visible_filter(ctx))
 
 
 def get_ticket(ctx: Ctx, code: str) -> Ticket:
     code = (code or "").strip().upper()
-    t = ctx.session.scalar(select(Ticket).where(Ticket.code == code, visible_filter(ctx))) if code else None
+    t = repo.get_by_code(ctx.session, code=code, where=visible_filter(ctx)) if code else None
     if t is None:
         raise NotFound("tk.not_found", code=code or "?")
     return t
-
-
-def open_tickets_for_customer(session, customer_id: int) -> list[Ticket]:  # noqa: ANN001
-    """Open (not closed) tickets of a customer, newest first — for the customer card."""
-    return list(session.scalars(select(Ticket).where(
-        Ticket.customer_id == customer_id, Ticket.status != "closed").order_by(Ticket.id.desc())))
 
 
 # ---------------------------------------------------------------- helpers
@@ -82,47 +75,24 @@ def routed(t: Ticket) -> bool:
     return t.priority == "high" or t.type == "complaint"
 
 
-def customer_chats(session, t: Ticket) -> list[ChatBinding]:  # noqa: ANN001
-    rows = list(session.scalars(select(ChatBinding).where(ChatBinding.customer_id == t.customer_id)
-                                .order_by(ChatBinding.id)))
-    own = [b for b in rows if t.contact_id is not None and b.contact_id == t.contact_id]
-    return own or rows
-
-
-def agents_by_load(session) -> list[tuple[Staff, int]]:  # noqa: ANN001
-    """Active agents, least loaded first, with their open-ticket counts."""
-    load = dict(session.execute(select(Ticket.assignee_id, func.count()).where(
-        Ticket.status.in_(OPEN), Ticket.assignee_id.is_not(None)).group_by(Ticket.assignee_id)).all())
-    agents = session.scalars(select(Staff).where(Staff.role == "agent", Staff.active.is_(True))).all()
-    return sorted(((a, load.get(a.id, 0)) for a in agents), key=lambda p: (p[1], p[0].name))
-
-
-def _require_handler(ctx: Ctx, t: Ticket) -> None:
+def require_handler(ctx: Ctx, t: Ticket) -> None:
     """Notes, replies, resolve, close: the assignee, a supervisor or an admin."""
     s = ctx.staff
     if s is None or not (s.role in LEADS or (t.assignee_id is not None and t.assignee_id == s.id)):
         raise Forbidden("tk.not_handler", code=t.code)
 
 
-def accepted(session, t: Ticket) -> bool:  # noqa: ANN001
-    """Has the current assignee accepted (the last assignment event is followed by an acceptance)?"""
-    last = session.scalar(select(TicketEvent.kind).where(
-        TicketEvent.ticket_id == t.id, TicketEvent.kind.in_(("assigned", "reassigned", "accepted")))
-        .order_by(TicketEvent.id.desc()).limit(1))
-    return last == "accepted"
-
-
 def _auto_accept(ctx: Ctx, t: Ticket) -> None:
     if t.status == "in_progress" and ctx.staff is not None and ctx.staff.id == t.assignee_id:
         lock_row(ctx.session, Ticket, t.id)  # a concurrent accept or note must not accept a second time
-        if not accepted(ctx.session, t):
+        if not repo.is_accepted(ctx.session, ticket=t):
             add_event(ctx, t, "accepted")
 
 
 def _contacted(ctx: Ctx, t: Ticket) -> None:
     if t.assignee_id is not None and t.first_contact_at is None and ctx.staff is not None:
         t.first_contact_at = ctx.now
-        sla.meet(ctx.session, t, "contact", ctx.now)
+        sla_clocks.meet(ctx.session, t, "contact", ctx.now)
 
 
 # ---------------------------------------------------------------- create
@@ -150,12 +120,12 @@ def create_ticket(ctx: Ctx, *, customer: Customer, type_: str, priority: str, de
     t = Ticket(code=codes.ticket_code(ctx.session, year=year), customer_id=customer.id, contact_id=contact_id,
                description=description, type=type_, priority=priority, status="pending",
                created_by_id=ctx.staff.id if ctx.staff else None, created_at=ctx.now, updated_at=ctx.now,
-               assign_due_at=ctx.now + sla.policy(ctx.settings, type_, priority)[0])
+               assign_due_at=ctx.now + sla_clocks.policy(ctx.settings, type_, priority)[0])
     ctx.session.add(t)
     ctx.session.flush()
     add_event(ctx, t, "created", to="pending")
     if routed(t):
-        tn.post_to_channel(ctx, t)
+        tn.post_to_channel(ctx, t, channels=ctx.channels)
     return t
 
 
@@ -169,7 +139,7 @@ def assign(ctx: Ctx, t: Ticket, assignee_id: int) -> Staff:
     agent = ctx.session.get(Staff, assignee_id)
     if agent is None or not agent.active or agent.role not in SERVICE_STAFF:
         raise InvalidInput("tk.bad_assignee", ref=str(assignee_id))
-    clocks = sla.work_clocks(ctx.settings, t, ctx.now)
+    clocks = sla_clocks.work_clocks(ctx.settings, t, ctx.now)
     res = ctx.session.execute(
         update(Ticket).where(Ticket.id == t.id, Ticket.status == "pending", Ticket.assignee_id.is_(None))
         .values(status="in_progress", assignee_id=agent.id, assigned_at=ctx.now, updated_at=ctx.now, **clocks)
@@ -178,8 +148,8 @@ def assign(ctx: Ctx, t: Ticket, assignee_id: int) -> Staff:
     if res.rowcount != 1:
         _already_taken(ctx, t)
     ev = add_event(ctx, t, "assigned", frm="pending", to="in_progress", text=agent.name)
-    sla.meet(ctx.session, t, "assign", ctx.now)
-    tn.after_assign(ctx, t, agent, ev)
+    sla_clocks.meet(ctx.session, t, "assign", ctx.now)
+    tn.after_assign(ctx, t, agent, ev, channels=ctx.channels)
     return agent
 
 
@@ -200,7 +170,7 @@ def reassign(ctx: Ctx, t: Ticket, assignee_id: int) -> Staff:
     before = ctx.session.get(Staff, t.assignee_id)
     t.assignee_id, t.updated_at = agent.id, ctx.now
     ev = add_event(ctx, t, "reassigned", text=agent.name)
-    tn.after_assign(ctx, t, agent, ev)
+    tn.after_assign(ctx, t, agent, ev, channels=ctx.channels)
     tn.tell_moved_away(ctx, t, before, agent, ev)
     return agent
 
@@ -208,8 +178,7 @@ def reassign(ctx: Ctx, t: Ticket, assignee_id: int) -> Staff:
 def _already_taken(ctx: Ctx, t: Ticket) -> None:
     if t.assignee_id is None:
         raise Conflict("tk.bad_transition", code=t.code, status=ctx.t(f"enum.status.{t.status}"))
-    ev = ctx.session.scalar(select(TicketEvent).where(TicketEvent.ticket_id == t.id, TicketEvent.kind == "assigned")
-                            .order_by(TicketEvent.id.desc()))
+    ev = repo.last_event(ctx.session, ticket_id=t.id, kind="assigned")
     who = ctx.session.get(Staff, t.assignee_id)
     by = ctx.session.get(Staff, ev.staff_id) if ev and ev.staff_id else None
     raise Conflict("tk.already_assigned", code=t.code, who=who.name if who else "?",
@@ -225,13 +194,13 @@ def accept(ctx: Ctx, t: Ticket) -> None:
     if t.status != "in_progress":
         raise Conflict("tk.bad_transition", code=t.code, status=ctx.t(f"enum.status.{t.status}"))
     lock_row(ctx.session, Ticket, t.id)  # a double click accepts once
-    if accepted(ctx.session, t):
+    if repo.is_accepted(ctx.session, ticket=t):
         raise Conflict("tk.already_accepted", code=t.code)
     add_event(ctx, t, "accepted")
 
 
 def add_note(ctx: Ctx, t: Ticket, text: str) -> TicketEvent:
-    _require_handler(ctx, t)
+    require_handler(ctx, t)
     if t.status == "closed":
         raise Conflict("tk.closed_no_note", code=t.code)
     _auto_accept(ctx, t)
@@ -243,10 +212,8 @@ def add_note(ctx: Ctx, t: Ticket, text: str) -> TicketEvent:
 
 def reply_to_customer(ctx: Ctx, t: Ticket, text: str) -> int:
     """Message the bound customer through the bot; counts as contacting them. Returns chats reached."""
-    from handlers.services.ticket_views import customer_message
-
-    _require_handler(ctx, t)
-    chats = customer_chats(ctx.session, t)
+    require_handler(ctx, t)
+    chats = repo.customer_chats(ctx.session, ticket=t)
     if not chats:
         raise Conflict("tk.no_chat", code=t.code)
     _auto_accept(ctx, t)
@@ -260,9 +227,7 @@ def reply_to_customer(ctx: Ctx, t: Ticket, text: str) -> int:
 
 
 def resolve(ctx: Ctx, t: Ticket, text: str) -> None:
-    from handlers.services.ticket_views import resolution_message
-
-    _require_handler(ctx, t)
+    require_handler(ctx, t)
     if not text.strip():
         raise InvalidInput("tk.need_resolution")
     _auto_accept(ctx, t)
@@ -279,18 +244,16 @@ def resolve(ctx: Ctx, t: Ticket, text: str) -> None:
     _contacted(ctx, t)  # the resolution is a handling note (and goes to the customer): contact is met too
     ev = add_event(ctx, t, "resolved", frm="in_progress", to="resolved", text=t.resolution)
     service_history.record_complaint_event(ctx, t, "resolved")
-    sla.meet(ctx.session, t, "resolve", ctx.now)
-    for b in customer_chats(ctx.session, t):
+    sla_clocks.meet(ctx.session, t, "resolve", ctx.now)
+    for b in repo.customer_chats(ctx.session, ticket=t):
         notify.to_binding(ctx.session, b, key=f"tk:{t.code}:resolved:{ev.id}:{b.id}",
                           reply=resolution_message(ctx, b, t), now=ctx.now)
 
 
 def close(ctx: Ctx, t: Ticket, *, kind: str = "closed") -> None:
     """Close a resolved ticket (staff, the customer's confirmation, or auto-close) and ask for a rating."""
-    from handlers.services.ticket_views import rating_request
-
     if ctx.staff is not None:
-        _require_handler(ctx, t)
+        require_handler(ctx, t)
     if t.status == "closed":
         raise Conflict("tk.already_closed", code=t.code)
     if t.status != "resolved":
@@ -309,7 +272,7 @@ def close(ctx: Ctx, t: Ticket, *, kind: str = "closed") -> None:
     service_history.record_complaint_event(ctx, t, kind)
     if t.rating is not None:
         return
-    chats = customer_chats(ctx.session, t)
+    chats = repo.customer_chats(ctx.session, ticket=t)
     for b in chats:
         notify.to_binding(ctx.session, b, key=f"tk:{t.code}:rate:{t.closed_at.isoformat()}:{b.id}",
                           reply=rating_request(ctx, b, t), now=ctx.now)
@@ -340,7 +303,7 @@ def confirm(ctx: Ctx, t: Ticket) -> None:
 
 def reopen(ctx: Ctx, t: Ticket, reason: str | None) -> None:
     if ctx.staff is not None:
-        _require_handler(ctx, t)
+        require_handler(ctx, t)
     elif ctx.binding is None or ctx.binding.customer_id != t.customer_id:
         raise NotFound("tk.not_found", code=t.code)
     if t.status not in ("resolved", "closed"):

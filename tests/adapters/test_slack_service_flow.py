@@ -9,8 +9,8 @@ import re
 
 from sqlmodel import select
 
+from handlers.commands.customer_chat import create_invite
 from handlers.context import Inbound
-from handlers.services import invites
 from storage.db import session_scope
 from storage.models import Customer, Ticket
 from tests import factories as f
@@ -47,7 +47,7 @@ def test_slack_service_flow_end_to_end(slack):
         alan_id = alan.id
     with session_scope(env.engine) as s:
         ctx = env.core.context(s, Inbound(platform="slack", user_ref="URAY", chat_ref="DRAY"), env.core.clock())
-        r = invites.create_invite(ctx, s.scalars(select(Customer)).first(), None)
+        r = create_invite(ctx, s.scalars(select(Customer)).first(), None)
     token = re.search(r"/start (\S+)", " ".join(getattr(v, "text", "") for v in r.views)).group(1)
 
     # the customer binds their shared channel by mentioning the bot, then writes plainly

@@ -10,8 +10,8 @@ from sqlmodel import select
 
 from bot.console.driver import ConsoleSession, ConsoleTransport
 from bot.outbox import Sender
+from handlers.commands.customer_chat import create_invite
 from handlers.context import Inbound
-from handlers.services.invites import create_invite
 from storage.db import create_all, make_engine, session_scope
 from storage.models import Customer, Ticket, TicketEvent
 from tests import factories as f

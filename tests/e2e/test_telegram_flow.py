@@ -11,10 +11,10 @@ import re
 import pytest
 from sqlmodel import select
 
+from handlers.commands.customer_chat import create_invite
 from handlers.context import Inbound
 from handlers.i18n import t
 from handlers.router import Core
-from handlers.services.invites import create_invite
 from storage.db import create_all, make_engine, session_scope
 from storage.models import Customer, FollowUp, Ticket
 from tests import factories as f

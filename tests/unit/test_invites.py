@@ -6,11 +6,11 @@ import re
 import pytest
 from sqlmodel import select
 
+from handlers.commands.customer_chat import create_invite
 from handlers.context import Inbound
 from handlers.errors import InvalidInput, NotFound
 from handlers.i18n import t
 from handlers.router import Core
-from handlers.services.invites import create_invite
 from storage.db import session_scope
 from storage.models import ChatBinding, Customer, Invite
 from tests.unit.test_tickets_support import Desk

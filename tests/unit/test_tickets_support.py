@@ -9,8 +9,8 @@ from sqlmodel import select
 from bot.console.driver import ConsoleSession, ConsoleTransport
 from bot.outbox import Sender
 from handlers import actions
+from handlers.commands.customer_chat import create_invite
 from handlers.context import Inbound
-from handlers.services.invites import create_invite
 from handlers.views import Error
 from storage.db import session_scope
 from storage.models import Customer, Outbox, Ticket, TicketEvent
