@@ -15,7 +15,7 @@ from handlers.dialogs.ticket_new import created_reply, customer_of, do_text_op
 from handlers.errors import Forbidden, InvalidInput, NotFound
 from handlers.i18n import ENUMS, match_enum, parse_enum
 from handlers.lookup import resolve_customer
-from handlers.services import ratings, tickets
+from handlers.services import ratings, ticket_assign, tickets
 from handlers.views import Reply, Text
 from handlers.words import refuse_words_after_customer
 from storage.models import Staff, Ticket
@@ -116,7 +116,7 @@ def _assign(ctx: Ctx, rest: str) -> Reply:
     if not ref:
         return card_with(ctx, t)
     agent = _find_staff(ctx, ref)
-    tickets.assign(ctx, t, agent.id)
+    ticket_assign.assign(ctx, t, agent.id)
     return card_with(ctx, t, "tk.assigned_ok", who=agent.name)
 
 
@@ -125,7 +125,7 @@ def _reassign(ctx: Ctx, rest: str) -> Reply:
     t = tickets.get_ticket(ctx, code)
     if not ref:
         raise InvalidInput("tk.usage")
-    agent = tickets.reassign(ctx, t, _find_staff(ctx, ref).id)
+    agent = ticket_assign.reassign(ctx, t, _find_staff(ctx, ref).id)
     return card_with(ctx, t, "tk.assigned_ok", who=agent.name)
 
 
@@ -143,7 +143,7 @@ def _take(ctx: Ctx, rest: str) -> Reply:
     t = tickets.get_ticket(ctx, code)
     if ctx.staff is None or ctx.staff.role not in tickets.LEADS:
         raise Forbidden("tk.assign_forbidden")
-    tickets.assign(ctx, t, ctx.staff.id)
+    ticket_assign.assign(ctx, t, ctx.staff.id)
     return card_with(ctx, t, "tk.taken_ok")
 
 
