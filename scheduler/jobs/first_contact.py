@@ -13,10 +13,9 @@ from sqlalchemy import exists, select
 from sqlmodel import Session
 
 from handlers import notify
-from handlers.i18n import t
+from handlers.cards.reminders import first_contact_escalation, first_contact_reminder
 from handlers.services.followups import SALES_METHODS
 from handlers.settings import DomainSettings
-from handlers.views import Action, Button, Buttons, Reply, Text
 from scheduler.jobs import each
 from storage.models import Customer, FollowUp, Staff
 
@@ -43,11 +42,8 @@ def _remind(session: Session, c: Customer, now: datetime) -> bool:
     c.first_contact_reminded_at = now
     if owner is None or not owner.active:
         return False
-    lang = owner.lang
-    reply = Reply(views=(Text(t(lang, "job.first.remind", code=c.code, name=c.name)),
-                         Buttons((Button(t(lang, "job.digest.log"), Action(f"/log {c.code}"), "primary"),))),
-                  text=t(lang, "job.first.remind", code=c.code, name=c.name))
-    return notify.to_staff(session, owner, key=f"first_contact:{c.id}", reply=reply, now=now)
+    return notify.to_staff(session, owner, key=f"first_contact:{c.id}", reply=first_contact_reminder(owner.lang, c),
+                           now=now)
 
 
 def _escalation_to(session: Session, owner: Staff | None) -> list[Staff]:
@@ -63,9 +59,8 @@ def _escalate(session: Session, c: Customer, now: datetime) -> bool:
     c.first_contact_escalated_at = now
     sent = False
     for st in _escalation_to(session, owner):
-        text = t(st.lang, "job.first.escalate", code=c.code, name=c.name, owner=owner.name if owner else "—")
         sent |= notify.to_staff(session, st, key=f"first_contact_escalation:{c.id}:{st.id}",
-                                reply=Reply(views=(Text(text),), text=text), now=now)
+                                reply=first_contact_escalation(st.lang, c, owner), now=now)
     return sent
 
 

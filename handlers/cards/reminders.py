@@ -1,0 +1,81 @@
+"""The scheduler's reminders to sales staff, in the recipient's language: the morning digest (overdue follow-ups,
+today's, customers behind their grade's cadence; at most `MAX_ITEMS` items, with a pointer to `/followups` for the
+rest) and the first-contact reminder and escalation for a new lead."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from handlers.i18n import enum_label, t
+from handlers.settings import DomainSettings
+from handlers.views import Action, Button, Buttons, Header, ListItem, ListPage, Reply, Text
+from storage.models import Customer, FollowUp, Staff
+
+MAX_ITEMS = 15
+SNOOZES = ("1d", "3d", "1w")
+
+
+@dataclass(frozen=True)
+class Due:
+    overdue: list[tuple[FollowUp, Customer]]
+    today: list[tuple[FollowUp, Customer]]
+    behind: list[Customer]
+
+    def __len__(self) -> int:
+        return len(self.overdue) + len(self.today) + len(self.behind)
+
+
+def _fu_item(lang: str, f: FollowUp, c: Customer, tz) -> ListItem:  # noqa: ANN001
+    when = f.next_followup_at.astimezone(tz).strftime("%m-%d %H:%M")
+    note = (f.content or "").strip().replace("\n", " ")
+    note = note[:80] + ("…" if len(note) > 80 else "")
+    detail = t(lang, "job.digest.item_detail", when=when, method=enum_label(lang, "method", f.method), note=note)
+    buttons = (Button(t(lang, "job.digest.done"), Action(f"/followups done {f.id}"), "primary"),
+               *(Button(t(lang, f"job.digest.snooze_{s}"), Action(f"/followups snooze {f.id} {s}"))
+                 for s in SNOOZES),
+               Button(t(lang, "job.digest.log"), Action(f"/log {c.code}")))
+    return ListItem(text=f"{c.code} {c.name}", detail=detail, buttons=buttons)
+
+
+def _cadence_item(lang: str, c: Customer, settings: DomainSettings, now: datetime) -> ListItem:
+    last = c.last_followup_at or c.created_at
+    key = "job.digest.cadence_detail" if c.last_followup_at else "job.digest.cadence_never"
+    detail = t(lang, key, grade=c.grade, days=(now - last).days,
+               cadence=settings.cadence_days(c.grade))
+    return ListItem(text=f"{c.code} {c.name}", detail=detail,
+                    buttons=(Button(t(lang, "job.digest.log"), Action(f"/log {c.code}"), "primary"),))
+
+
+def digest(staff: Staff, due: Due, settings: DomainSettings, *, now: datetime,
+                 local_now: datetime) -> Reply:
+    lang, tz = staff.lang, local_now.tzinfo
+    summary = t(lang, "job.digest.summary", overdue=len(due.overdue), today=len(due.today),
+                behind=len(due.behind))
+    views: list = [Header(t(lang, "job.digest.title", date=local_now.strftime("%Y-%m-%d"))), Text(summary)]
+    room = MAX_ITEMS
+    sections = (("job.digest.overdue", [_fu_item(lang, f, c, tz) for f, c in due.overdue]),
+                ("job.digest.today", [_fu_item(lang, f, c, tz) for f, c in due.today]),
+                ("job.digest.cadence", [_cadence_item(lang, c, settings, now) for c in due.behind]))
+    for key, items in sections:
+        shown = items[:room]
+        room -= len(shown)
+        if shown:
+            views.append(ListPage(title=t(lang, key, n=len(items)), items=tuple(shown), total=len(items)))
+    hidden = len(due) - MAX_ITEMS
+    if hidden > 0:
+        views.append(Text(t(lang, "job.digest.more", n=hidden), muted=True))
+    views.append(Buttons((Button(t(lang, "job.digest.open_all"), Action("/followups")),)))
+    return Reply(views=tuple(views), text=f"{t(lang, 'job.digest.title', date=local_now.strftime('%Y-%m-%d'))}"
+                                          f" — {summary}")
+
+
+def first_contact_reminder(lang: str, c: Customer) -> Reply:
+    text = t(lang, "job.first.remind", code=c.code, name=c.name)
+    return Reply(views=(Text(text), Buttons((Button(t(lang, "job.digest.log"), Action(f"/log {c.code}"), "primary"),))),
+                 text=text)
+
+
+def first_contact_escalation(lang: str, c: Customer, owner: Staff | None) -> Reply:
+    text = t(lang, "job.first.escalate", code=c.code, name=c.name, owner=owner.name if owner else "—")
+    return Reply(views=(Text(text),), text=text)
