@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from datetime import datetime, time, timedelta
 
-from sqlalchemy import and_, exists, or_, select
 from sqlmodel import Session
 
 from handlers import notify
@@ -24,7 +23,8 @@ from handlers.settings import DomainSettings
 from handlers.views import Reply, to_json
 from scheduler.jobs import each, log, zone
 from storage import outbox
-from storage.models import Customer, FollowUp, Outbox, Staff
+from storage.models import Customer, Staff
+from storage.repos import reminders as repo
 
 
 def digest_key(staff: Staff, local_date: object) -> str:
@@ -42,30 +42,12 @@ def reminder_passed(staff: Staff, now: datetime, settings: DomainSettings) -> tu
 # ---------------------------------------------------------------- what is due
 
 
-def open_followups(session: Session, staff: Staff, *, before: datetime) -> list[tuple[FollowUp, Customer]]:
-    """Open follow-ups due before `before` that the staff member owes (`assignee_id`), oldest first."""
-    q = (select(FollowUp, Customer).join(Customer, Customer.id == FollowUp.customer_id)
-         .where(FollowUp.assignee_id == staff.id, FollowUp.next_followup_at.is_not(None),
-                FollowUp.next_followup_at < before, FollowUp.done_at.is_(None), FollowUp.deleted_at.is_(None))
-         .order_by(FollowUp.next_followup_at, FollowUp.id))
-    return [(f, c) for f, c in session.execute(q)]
-
-
 def behind_cadence(session: Session, settings: DomainSettings, *, now: datetime,
                    owner_id: int | None = None) -> list[Customer]:
     """Customers whose last contact is older than their grade's cadence and with nothing planned ahead."""
     out = []
-    planned = exists().where(FollowUp.customer_id == Customer.id, FollowUp.next_followup_at >= now,
-                             FollowUp.done_at.is_(None), FollowUp.deleted_at.is_(None))
     oldest_cadence = min(settings.cadence_a_days, settings.cadence_b_days, settings.cadence_c_days)
-    q = (select(Customer).where(Customer.owner_id.is_not(None), Customer.type != "lost", ~planned,
-                                or_(and_(Customer.last_followup_at.is_(None),
-                                         Customer.created_at < now - timedelta(days=oldest_cadence)),
-                                    Customer.last_followup_at < now - timedelta(days=oldest_cadence)))
-         .order_by(Customer.last_followup_at, Customer.id))
-    if owner_id is not None:
-        q = q.where(Customer.owner_id == owner_id)
-    for c in session.scalars(q):
+    for c in repo.quiet_customers(session, now=now, older_than=timedelta(days=oldest_cadence), owner_id=owner_id):
         last = c.last_followup_at or c.created_at
         if last < now - timedelta(days=settings.cadence_days(c.grade)):
             out.append(c)
@@ -75,7 +57,7 @@ def behind_cadence(session: Session, settings: DomainSettings, *, now: datetime,
 def due_for(session: Session, staff: Staff, settings: DomainSettings, *, now: datetime,
             local_now: datetime) -> Due:
     midnight = datetime.combine(local_now.date(), time(0), local_now.tzinfo)
-    items = open_followups(session, staff, before=midnight + timedelta(days=1))
+    items = repo.open_followups(session, assignee_id=staff.id, before=midnight + timedelta(days=1))
     overdue = [(f, c) for f, c in items if f.next_followup_at < midnight]
     today = [(f, c) for f, c in items if f.next_followup_at >= midnight]
     listed = {c.id for _, c in items}
@@ -101,7 +83,7 @@ def _digest_one(session: Session, staff: Staff, settings: DomainSettings, now: d
 def pending_staff(session: Session, settings: DomainSettings, now: datetime) -> list[tuple[Staff, datetime]]:
     """Active staff whose reminder time has passed today and who have no digest row for today yet."""
     out = []
-    for st in session.scalars(select(Staff).where(Staff.active.is_(True)).order_by(Staff.id)):
+    for st in repo.active_staff(session):
         try:
             passed, local_now = reminder_passed(st, now, settings)
         except ValueError:  # a malformed reminder time must not stop everyone else's digest
@@ -110,7 +92,7 @@ def pending_staff(session: Session, settings: DomainSettings, now: datetime) -> 
         if passed:
             out.append((st, local_now))
     keys = [digest_key(st, ln.date()) for st, ln in out]
-    done = set(session.scalars(select(Outbox.key).where(Outbox.key.in_(keys)))) if keys else set()
+    done = repo.outbox_keys(session, keys)
     return [(st, ln) for st, ln in out if digest_key(st, ln.date()) not in done]
 
 

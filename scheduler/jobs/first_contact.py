@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import exists, select
 from sqlmodel import Session
 
 from handlers import notify
@@ -17,24 +16,18 @@ from handlers.cards.reminders import first_contact_escalation, first_contact_rem
 from handlers.services.followups import SALES_METHODS
 from handlers.settings import DomainSettings
 from scheduler.jobs import each
-from storage.models import Customer, FollowUp, Staff
+from storage.models import Customer, Staff
+from storage.repos import reminders as repo
 
 REMIND_AFTER = timedelta(hours=24)
 ESCALATE_AFTER = timedelta(hours=48)
 WINDOW = timedelta(days=7)
 
 
-def _no_followup():  # noqa: ANN202 - a SQL condition
-    return ~exists().where(FollowUp.customer_id == Customer.id, FollowUp.deleted_at.is_(None),
-                           FollowUp.method.in_(SALES_METHODS))  # a complaint's trace is no sales contact
-
-
 def _leads(session: Session, *, now: datetime, age: timedelta, stamp) -> list[Customer]:  # noqa: ANN001
-    q = (select(Customer)
-         .where(Customer.type == "potential", Customer.owner_id.is_not(None), stamp.is_(None),
-                Customer.created_at <= now - age, Customer.created_at > now - WINDOW, _no_followup())
-         .order_by(Customer.id))
-    return list(session.scalars(q))
+    # a complaint's trace (method `service`) is no sales contact: only SALES_METHODS count
+    return repo.new_leads_without_followup(session, created_from=now - WINDOW, created_to=now - age, stamp=stamp,
+                                           methods=SALES_METHODS)
 
 
 def _remind(session: Session, c: Customer, now: datetime) -> bool:
@@ -51,7 +44,7 @@ def _escalation_to(session: Session, owner: Staff | None) -> list[Staff]:
     manager = session.get(Staff, owner.manager_id) if owner and owner.manager_id else None
     if manager is not None and manager.active:
         return [manager]
-    return list(session.scalars(select(Staff).where(Staff.role == "admin", Staff.active.is_(True)).order_by(Staff.id)))
+    return repo.active_staff(session, role="admin")
 
 
 def _escalate(session: Session, c: Customer, now: datetime) -> bool:
