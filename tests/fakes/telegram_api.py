@@ -28,7 +28,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl
 
-from tests.fakes.telegram_limits import alert_problems, message_problems
+from tests.fakes.telegram_limits import alert_problems, keyboard_problems, message_problems
 
 BOT_ID = 999000111
 BOT_USERNAME = "crm_test_bot"
@@ -348,6 +348,8 @@ class FakeTelegram:
         """A 400 for a call that breaks a Bot API limit (telegram_limits), as the real server answers."""
         if method in ("sendMessage", "editMessageText"):
             problems = message_problems(p)
+        elif method == "editMessageReplyMarkup":
+            problems = keyboard_problems(p.get("reply_markup"))
         elif method == "answerCallbackQuery":
             problems = alert_problems(p.get("text"))
         else:
