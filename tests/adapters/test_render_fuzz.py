@@ -7,13 +7,13 @@ the platforms' documentation, not from the renderers. CI runs a fixed seed with 
 
 from __future__ import annotations
 
-from hypothesis import given
+from hypothesis import example, given
 
 from bot.slack import render as sr
 from bot.slack import surfaces
 from bot.telegram import render as tr
 from handlers import actions
-from handlers.views import Action, Form, Reply
+from handlers.views import Action, Button, Buttons, Form, Header, Reply, Text
 from tests.adapters.view_strategies import forms, fuzz_settings, replies
 from tests.fakes import slack_blocks, telegram_limits
 
@@ -41,14 +41,25 @@ def telegram_problems(reply: Reply) -> list[str]:
     return p + telegram_limits.alert_problems(tr.alert_text(reply))
 
 
+# found by longer runs (CRM_FUZZ_EXAMPLES), kept as fixed examples
+EDGES = (Reply(text="\ud800"), Reply(views=(Text(""), Header(" \n"))),
+         Reply(views=(Buttons((Button("\ud800", Action("/x")),)),)))
+
+
 @fuzz_settings(200)
 @given(replies)
+@example(EDGES[0])
+@example(EDGES[1])
+@example(EDGES[2])
 def test_telegram_renders_within_limits(reply: Reply) -> None:
     assert telegram_problems(reply) == []
 
 
 @fuzz_settings(100)
 @given(replies)
+@example(EDGES[0])
+@example(EDGES[1])
+@example(EDGES[2])
 def test_slack_message_within_limits(reply: Reply) -> None:
     for st in (stash, None):
         msg = sr.message(reply, sign=slack_sign, lang="en", stash=st)
