@@ -70,12 +70,19 @@ def sla_alert(v: Ctx, t: Ticket, kind: str, level: int) -> Reply:
     return r
 
 
-def low_rating_alert(v: Ctx, t: Ticket) -> Reply:
-    """The service-recovery post for a rating of 1 or 2 (edited in place when the comment comes in)."""
+def low_rating_alert(v: Ctx, t: Ticket, *, comment_until: datetime | None = None) -> Reply:
+    """The service-recovery post for a rating of 1 or 2: the comment, that it may still come (until
+    `comment_until`), or that none came (the post is edited in place when it comes or is skipped)."""
     cust = v.session.get(Customer, t.customer_id)
     agent = v.session.get(Staff, t.assignee_id) if t.assignee_id else None
+    if t.rating_comment:
+        comment = t.rating_comment
+    elif comment_until is not None:
+        comment = v.t("rate.comment_pending", until=v.fmt_dt(comment_until))
+    else:
+        comment = v.t("rate.comment_none")
     msg = v.t("rate.low_alert", code=t.code, n=t.rating, customer=cust.name if cust else "—",
-              agent=agent.name if agent else "—", comment=t.rating_comment or "—")
+              agent=agent.name if agent else "—", comment=comment)
     return Reply(views=(Text("⚠ " + msg),))
 
 
