@@ -1,4 +1,5 @@
-"""/ticket and /tickets — for staff, and (a smaller set) for bound customers."""
+"""/ticket and /tickets — for staff, and (a smaller set) for bound customers; and the service desk's kinds of
+`/report`: `sla` (breaches) and `csat` (ratings)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import re
 from sqlalchemy import select
 
 from handlers import paging
+from handlers.cards.service import csat_report, sla_report
 from handlers.cards.tickets import card_with, list_item
 from handlers.commands import command
 from handlers.context import Ctx
@@ -15,7 +17,8 @@ from handlers.dialogs.ticket_new import created_reply, customer_of, do_text_op
 from handlers.errors import Forbidden, InvalidInput, NotFound
 from handlers.i18n import ENUMS, match_enum, parse_enum
 from handlers.lookup import resolve_customer
-from handlers.services import ratings, ticket_assign, tickets
+from handlers.reports import parse_period, report
+from handlers.services import ratings, sla, ticket_assign, tickets
 from handlers.views import Reply, Text
 from handlers.words import refuse_words_after_customer
 from storage.models import Staff, Ticket
@@ -250,3 +253,20 @@ def cmd_tickets(ctx: Ctx, args: str) -> Reply:
     lp = paging.page_of(ctx, rows, title=ctx.t(f"tk.queue.{queue}"), page=page, cmd=cmd,
                         item=lambda t: list_item(ctx, t), empty_key="tk.queue_empty")
     return Reply(views=(lp,))
+
+
+# ---------------------------------------------------------------- /report sla, /report csat
+
+
+@report("csat", roles=("admin", "supervisor", "manager"), aliases=("ratings", "满意度"))
+def report_csat(ctx: Ctx, args: str) -> Reply:
+    start, end = parse_period(ctx, args)
+    return csat_report(ctx, ratings.closed_between(ctx, start=start, end=end), start=start, end=end)
+
+
+@report("sla", roles=("admin", "supervisor", "manager", "agent"))
+def report_sla(ctx: Ctx, args: str) -> Reply:
+    """The period's breaches and, when the period reaches now, every breach still open (however long ago it
+    fell due), those first: the tickets `/tickets breaching` lists are all here, with their count."""
+    start, end = parse_period(ctx, args)
+    return sla_report(ctx, sla.breaches_for_report(ctx, start=start, end=end), start=start, end=end)

@@ -15,8 +15,7 @@ SERVICES = ["handlers/services/" + m for m in (
     "invites.py")]
 CARDS = ["handlers/cards/tickets.py", "handlers/cards/service.py", "handlers/cards/reminders.py"]
 DIALOGS = ["handlers/dialogs/ticket_new.py", "handlers/dialogs/rating.py"]
-COMMANDS = ["handlers/commands/tickets.py", "handlers/commands/customer_chat.py",
-            "handlers/commands/service_reports.py"]
+COMMANDS = ["handlers/commands/tickets.py", "handlers/commands/customer_chat.py"]
 REPOS = ["storage/repos/tickets.py", "storage/repos/service.py", "storage/repos/reminders.py"]
 JOBS = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "scheduler").rglob("*.py"))
 ALL = SERVICES + CARDS + DIALOGS + COMMANDS + REPOS + JOBS
