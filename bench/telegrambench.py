@@ -1,0 +1,125 @@
+"""Telegram `/log` updates per second: our bot (polling, as shipped) against a bare python-telegram-bot
+Application built the same way (`build_application`: same rate limiter and limits, same concurrency) whose
+only handler answers `/log` with one message; both against the tests' fake Bot API."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
+from telegram import Update
+from telegram.error import NetworkError
+from telegram.ext import Application, CommandHandler, ContextTypes
+
+from bench.report import Row, median
+from bot.telegram.app import TelegramBot, build_application
+from bot.telegram.limiter import Limits
+from handlers.router import Core
+from handlers.settings import DomainSettings
+from tests.fakes.telegram_api import FakeTelegram
+from tests.fakes.telegram_harness import BotThread
+
+
+class BareThread:
+    """A bare Application polling in its own event loop (like `BotThread` for ours)."""
+
+    def __init__(self, app: Application) -> None:
+        self.app = app
+        self.ready = threading.Event()
+        self._stop: asyncio.Event | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread = threading.Thread(target=lambda: asyncio.run(self._main()), daemon=True)
+
+    async def _main(self) -> None:
+        self._loop, self._stop = asyncio.get_running_loop(), asyncio.Event()
+        async with self.app:
+            await self.app.start()
+            await self.app.updater.start_polling(timeout=1.0)
+            self.ready.set()
+            await self._stop.wait()
+            await self.app.updater.stop()
+            await self.app.stop()
+
+    def start(self) -> BareThread:
+        self._thread.start()
+        if not self.ready.wait(15):
+            raise RuntimeError("the bare Telegram app did not start")
+        return self
+
+    def stop(self) -> None:
+        if self._loop and self._stop:
+            self._loop.call_soon_threadsafe(self._stop.set)
+        self._thread.join(15)
+
+
+def bare_app(fake: FakeTelegram, limits: Limits) -> Application:
+    app = build_application(fake.token, fake.root, limits=limits)
+
+    async def log(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        for attempt in range(3):  # the loopback fake drops a kept-alive connection now and then
+            try:
+                await context.bot.send_message(update.effective_chat.id, f"logged: {update.effective_message.text}")
+                return
+            except NetworkError:
+                if attempt == 2:
+                    raise
+
+    app.add_handler(CommandHandler("log", log))
+    return app
+
+
+def users(engine: Engine, n: int) -> list[tuple[int, str]]:
+    """(Telegram id, a customer code they own) for up to `n` reps."""
+    with engine.connect() as c:
+        rows = c.execute(text("SELECT s.telegram_id, min(c.code) FROM staff s JOIN customer c ON c.owner_id = s.id "
+                              "WHERE s.role = 'rep' AND s.telegram_id IS NOT NULL GROUP BY s.id, s.telegram_id "
+                              "ORDER BY s.id LIMIT :n"), {"n": n})
+        return [(int(u), code) for u, code in rows]
+
+
+def burst(fake: FakeTelegram, who: list[tuple[int, str]], per_user: int) -> float:
+    """Queue `per_user` /log updates from each user; updates answered per second until every reply was sent."""
+    before = len(fake.calls_of("sendMessage"))
+    n = len(who) * per_user
+    t0 = time.perf_counter()
+    for j in range(per_user):
+        for uid, code in who:
+            fake.push_message(chat_id=uid, user_id=uid, text=f"/log {code} phone: bench call {j} next: in 3 days")
+    deadline = time.monotonic() + 120
+    while len(fake.calls_of("sendMessage")) < before + n:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{len(fake.calls_of('sendMessage')) - before} of {n} /log replies within 120 s")
+        time.sleep(0.01)
+    return n / (time.perf_counter() - t0)
+
+
+def log_rows(engine: Engine, n_users: int, per_user: int, rounds: int) -> list[Row]:
+    limits = Limits()  # as shipped, on both
+    who = users(engine, n_users)
+    fake_ours, fake_bare = FakeTelegram().start(), FakeTelegram().start()
+    core = Core(engine, DomainSettings(_env_file=None), secret=b"bench")
+    ours = BotThread(TelegramBot(core, token=fake_ours.token, api_url=fake_ours.root, limits=limits,
+                                 poll_timeout=1.0, sender_interval=3600.0))
+    ref = BareThread(bare_app(fake_bare, limits))
+    a, b = [], []
+    try:
+        ours.start()
+        ref.start()
+        burst(fake_ours, who[:2], 1)  # warm-up
+        burst(fake_bare, who[:2], 1)
+        for _ in range(rounds):
+            time.sleep(1.0)  # the per-chat buckets refill between rounds
+            a.append(burst(fake_ours, who, per_user))
+            time.sleep(1.0)
+            b.append(burst(fake_bare, who, per_user))
+    finally:
+        ours.stop()
+        ref.stop()
+        fake_ours.stop()
+        fake_bare.stop()
+    ratio = median(a) / median(b)
+    return [Row(f"Telegram /log updates ({len(who)} users × {per_user}) vs a bare python-telegram-bot "
+                "Application, same rate limiting", "/s", median(a), median(b), "≥ 0.6×", ratio >= 0.6)]
