@@ -76,13 +76,13 @@ WITH due AS (
   WHERE f.assignee_id IS NOT NULL AND f.next_followup_at IS NOT NULL AND f.next_followup_at < :day_end
     AND f.done_at IS NULL AND f.deleted_at IS NULL),
 behind AS (
-  SELECT c.owner_id AS rep, count(*) AS n FROM customer c
+  SELECT coalesce(c.owner_id, 0) AS rep, count(*) AS n FROM customer c
   WHERE c.owner_id IS NOT NULL AND c.type != 'lost'
     AND coalesce(c.last_followup_at, c.created_at) <
         CASE c.grade WHEN 'A' THEN :cut_a WHEN 'B' THEN :cut_b ELSE :cut_c END
-    AND NOT EXISTS (SELECT 1 FROM followup p WHERE p.customer_id = c.id AND p.next_followup_at >= :now
-                    AND p.done_at IS NULL AND p.deleted_at IS NULL)
-  GROUP BY c.owner_id)
+    AND c.id NOT IN (SELECT p.customer_id FROM followup p WHERE p.next_followup_at >= :now
+                     AND p.done_at IS NULL AND p.deleted_at IS NULL)
+  GROUP BY coalesce(c.owner_id, 0))  -- not in owner_id index order: no 1M random reads
 SELECT rep, fid, at, code, name, n FROM due WHERE rn <= 15
 UNION ALL SELECT rep, NULL, NULL, NULL, NULL, n FROM behind
 """

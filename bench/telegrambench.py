@@ -1,10 +1,12 @@
-"""Telegram `/log` updates per second: our bot (polling, as shipped) against a bare python-telegram-bot
-Application built the same way (`build_application`: same rate limiter and limits, same concurrency) whose
-only handler answers `/log` with one message; both against the tests' fake Bot API."""
+"""Telegram `/log` updates per second: our bot (polling) against a bare python-telegram-bot Application built
+the same way (`build_application`: our rate limiter with the same limits, same concurrency) whose only handler
+answers `/log` with one message; all against the tests' fake Bot API. Bursts of `per_user` updates from each
+of `n_users` reps, timed until every reply was sent."""
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import threading
 import time
 
@@ -21,6 +23,8 @@ from handlers.router import Core
 from handlers.settings import DomainSettings
 from tests.fakes.telegram_api import FakeTelegram
 from tests.fakes.telegram_harness import BotThread
+
+_UPDATE_IDS = itertools.count(5_000_000)
 
 
 class BareThread:
@@ -87,7 +91,9 @@ def burst(fake: FakeTelegram, who: list[tuple[int, str]], per_user: int) -> floa
     t0 = time.perf_counter()
     for j in range(per_user):
         for uid, code in who:
-            fake.push_message(chat_id=uid, user_id=uid, text=f"/log {code} phone: bench call {j} next: in 3 days")
+            u = fake.message_update(chat_id=uid, user_id=uid, text=f"/log {code} phone: bench call {j} next: in 3 days")
+            u["update_id"] = next(_UPDATE_IDS)  # unique across the fakes: the core drops a redelivered update id
+            fake.push_update(u)
     deadline = time.monotonic() + 120
     while len(fake.calls_of("sendMessage")) < before + n:
         if time.monotonic() > deadline:
@@ -96,30 +102,38 @@ def burst(fake: FakeTelegram, who: list[tuple[int, str]], per_user: int) -> floa
     return n / (time.perf_counter() - t0)
 
 
+PER_CHAT = Limits(overall_per_s=10_000, overall_burst=10_000)  # Telegram's documented reply limit: ~1/s per chat
+
+
 def log_rows(engine: Engine, n_users: int, per_user: int, rounds: int) -> list[Row]:
-    limits = Limits()  # as shipped, on both
+    """Ours and the bare app both limited per chat only (what Telegram enforces for replies), and ours as shipped
+    (`Limits()`: also 30 msg/s across all chats) against the same bare app; rounds interleaved."""
     who = users(engine, n_users)
-    fake_ours, fake_bare = FakeTelegram().start(), FakeTelegram().start()
     core = Core(engine, DomainSettings(_env_file=None), secret=b"bench")
-    ours = BotThread(TelegramBot(core, token=fake_ours.token, api_url=fake_ours.root, limits=limits,
-                                 poll_timeout=1.0, sender_interval=3600.0))
-    ref = BareThread(bare_app(fake_bare, limits))
-    a, b = [], []
+    fakes = {k: FakeTelegram().start() for k in ("same", "shipped", "bare")}
+
+    def ours(fake: FakeTelegram, limits: Limits) -> BotThread:
+        return BotThread(TelegramBot(core, token=fake.token, api_url=fake.root, limits=limits, poll_timeout=1.0,
+                                     sender_interval=3600.0))
+
+    runners = {"same": ours(fakes["same"], PER_CHAT), "shipped": ours(fakes["shipped"], Limits()),
+               "bare": BareThread(bare_app(fakes["bare"], PER_CHAT))}
+    got: dict[str, list[float]] = {k: [] for k in runners}
     try:
-        ours.start()
-        ref.start()
-        burst(fake_ours, who[:2], 1)  # warm-up
-        burst(fake_bare, who[:2], 1)
+        for k, r in runners.items():
+            r.start()
+            burst(fakes[k], who[:2], 1)  # warm-up
         for _ in range(rounds):
-            time.sleep(1.0)  # the per-chat buckets refill between rounds
-            a.append(burst(fake_ours, who, per_user))
-            time.sleep(1.0)
-            b.append(burst(fake_bare, who, per_user))
+            for k in runners:
+                time.sleep(1.5)  # the per-chat buckets refill between bursts
+                got[k].append(burst(fakes[k], who, per_user))
     finally:
-        ours.stop()
-        ref.stop()
-        fake_ours.stop()
-        fake_bare.stop()
-    ratio = median(a) / median(b)
-    return [Row(f"Telegram /log updates ({len(who)} users × {per_user}) vs a bare python-telegram-bot "
-                "Application, same rate limiting", "/s", median(a), median(b), "≥ 0.6×", ratio >= 0.6)]
+        for r in runners.values():
+            r.stop()
+        for f in fakes.values():
+            f.stop()
+    bare, label = median(got["bare"]), f"({len(who)} users × {per_user})"
+    return [Row(f"Telegram /log updates {label} vs a bare python-telegram-bot Application, both limited per chat",
+                "/s", median(got["same"]), bare, "≥ 0.6×", median(got["same"]) / bare >= 0.6),
+            Row(f"Telegram /log updates {label}, as shipped (also 30 msg/s overall) vs the same bare app", "/s",
+                median(got["shipped"]), bare, "≥ 0.6×", median(got["shipped"]) / bare >= 0.6)]
