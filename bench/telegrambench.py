@@ -47,9 +47,9 @@ class BareThread:
             await self.app.updater.stop()
             await self.app.stop()
 
-    def start(self) -> BareThread:
+    def start(self, timeout: float = 15.0) -> BareThread:
         self._thread.start()
-        if not self.ready.wait(15):
+        if not self.ready.wait(timeout):
             raise RuntimeError("the bare Telegram app did not start")
         return self
 
@@ -119,21 +119,30 @@ def log_rows(engine: Engine, n_users: int, per_user: int, rounds: int) -> list[R
     runners = {"same": ours(fakes["same"], PER_CHAT), "shipped": ours(fakes["shipped"], Limits()),
                "bare": BareThread(bare_app(fakes["bare"], PER_CHAT))}
     got: dict[str, list[float]] = {k: [] for k in runners}
+    started: list[BotThread | BareThread] = []
+    startup: dict[str, float] = {}
     try:
         for k, r in runners.items():
-            r.start()
+            t0 = time.perf_counter()
+            r.start(300)  # ours sets every staff member's command menu first (one call each)
+            startup[k] = time.perf_counter() - t0
+            started.append(r)
             burst(fakes[k], who[:2], 1)  # warm-up
         for _ in range(rounds):
             for k in runners:
                 time.sleep(1.5)  # the per-chat buckets refill between bursts
                 got[k].append(burst(fakes[k], who, per_user))
     finally:
-        for r in runners.values():
+        for r in started:
             r.stop()
         for f in fakes.values():
             f.stop()
     bare, label = median(got["bare"]), f"({len(who)} users × {per_user})"
+    with engine.connect() as c:
+        staff = int(c.execute(text("SELECT count(*) FROM staff")).scalar_one())
     return [Row(f"Telegram /log updates {label} vs a bare python-telegram-bot Application, both limited per chat",
                 "/s", median(got["same"]), bare, "≥ 0.6×", median(got["same"]) / bare >= 0.6),
             Row(f"Telegram /log updates {label}, as shipped (also 30 msg/s overall) vs the same bare app", "/s",
-                median(got["shipped"]), bare, "≥ 0.6×", median(got["shipped"]) / bare >= 0.6)]
+                median(got["shipped"]), bare, "≥ 0.6×", median(got["shipped"]) / bare >= 0.6),
+            Row(f"Telegram bot start until it polls ({staff:,} staff: a command menu each) vs the bare app", "s",
+                startup["same"], startup["bare"], "—", None)]
