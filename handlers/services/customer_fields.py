@@ -13,6 +13,7 @@ from decimal import Decimal, InvalidOperation
 
 from sqlalchemy import func, select
 
+from handlers import inputs
 from handlers.context import Ctx
 from handlers.errors import InvalidInput, NotFound
 from handlers.i18n import enum_label, label_index, parse_enum
@@ -66,7 +67,7 @@ def split_args(text: str, keys: dict[str, str], *, glue: bool = False) -> tuple[
     last: str | None = None
     for w in words(text or ""):
         m = re.match(r"^([^=＝]+)[=＝](.*)$", w, re.S)
-        canon = keys.get(m.group(1).strip().lower()) if m else None
+        canon = keys.get(inputs.key(m.group(1)).lower()) if m else None
         if canon:
             kv[canon] = m.group(2).strip()
             last = canon
@@ -108,7 +109,7 @@ def industry_index(ctx: Ctx) -> dict[str, str]:
 
 
 def parse_industry(ctx: Ctx, text: str, values: dict | None = None) -> str:
-    v = industry_index(ctx).get((text or "").strip().lower())
+    v = industry_index(ctx).get(inputs.key(text).lower())
     if v is None:
         raise InvalidInput("cust.err.industry", value=text, choices=", ".join(
             enum_label(ctx.lang, "industry", i) for i in ctx.settings.industries))

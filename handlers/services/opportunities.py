@@ -16,6 +16,7 @@ from decimal import Decimal
 from sqlalchemy import func, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
+from handlers import inputs
 from handlers.context import Ctx
 from handlers.errors import Conflict, Forbidden, InvalidInput, NotFound
 from handlers.i18n import enum_label
@@ -42,7 +43,7 @@ def opp_filter(ctx: Ctx) -> ColumnElement[bool]:
 
 
 def get_visible(ctx: Ctx, code: str) -> Opportunity:
-    o = ctx.session.scalar(select(Opportunity).where(func.upper(Opportunity.code) == code.strip().upper(),
+    o = ctx.session.scalar(select(Opportunity).where(func.upper(Opportunity.code) == inputs.key(code).upper(),
                                                      opp_filter(ctx)))
     if o is None:
         raise NotFound("opp.not_found", code=code.strip())
