@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from bot.console.render import Rendered, render
-from handlers import actions
+from handlers import actions, inputs
 from handlers.context import Inbound
 from handlers.router import Core
 from handlers.views import Reply
@@ -70,9 +70,9 @@ class ConsoleSession:
 
     def send(self, text: str) -> str:
         """Type a line. A bare number presses that choice of the last reply."""
-        s = text.strip()
-        if s.isdigit() and 1 <= int(s) <= len(self.last.actions) and not self.last_reply.expects_text:
-            return self.press(int(s))
+        n = inputs.parse_id(text, hi=len(self.last.actions))  # '²'.isdigit() is true, but it is no choice
+        if n is not None and not self.last_reply.expects_text:
+            return self.press(n)
         return self._show(self.core.handle(self._inbound(text=text)))
 
     def press(self, n: int) -> str:

@@ -91,7 +91,7 @@ def quote(value: object) -> str:
 
 def parse_text(max_len: int):  # noqa: ANN201
     def parse(ctx: Ctx, text: str, values: dict) -> str:
-        t = (text or "").strip()
+        t = inputs.clean(text or "").strip()  # also for values that did not come through the router
         if not t:
             raise InvalidInput("dlg.required")
         if len(t) > max_len:

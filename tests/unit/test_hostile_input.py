@@ -156,3 +156,12 @@ def test_inputs_parse_id_reads_only_plain_digits_in_column_range(text, want):
 def test_actions_decode_refuses_non_ascii_tokens_as_bad():
     with pytest.raises(actions.BadToken):
         actions.decode("/help|zz|ääääääääää", scopes=("c:x",), secret=b"s")
+
+
+def test_hostile_edit_form_without_a_field_names_both_errors(desk):
+    from handlers.dialogs import engine as dialogs
+
+    with pytest.raises(dialogs.FormErrors) as e:
+        desk.core.handle(Inbound(platform="console", user_ref="ray", chat_ref="@ray", dialog="customer_edit_field",
+                                 form={"customer": desk.codes["c1"], "field": "", "value": "x"}, surface="form"))
+    assert e.value.errors == {"field": t("en", "dlg.required"), "value": t("en", "cust.err.field_first")}
