@@ -165,3 +165,12 @@ def test_hostile_edit_form_without_a_field_names_both_errors(desk):
         desk.core.handle(Inbound(platform="console", user_ref="ray", chat_ref="@ray", dialog="customer_edit_field",
                                  form={"customer": desk.codes["c1"], "field": "", "value": "x"}, surface="form"))
     assert e.value.errors == {"field": t("en", "dlg.required"), "value": t("en", "cust.err.field_first")}
+
+
+def test_hostile_console_superscript_digit_is_text_not_a_choice(desk):
+    sue = desk.user("ray")
+    sue.send("/pool")  # a reply with numbered choices
+    assert sue.last.actions
+    _ok(sue.send("²"))  # typed text: before, int('²') crashed the console driver
+    sue.send("/pool")
+    assert t("en", "router.not_a_command") not in _ok(sue.send("１"))  # a full-width 1 presses choice 1
