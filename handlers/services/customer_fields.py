@@ -216,9 +216,12 @@ def _local_date(ctx: Ctx, text: str, *, past: bool) -> date | None:
     m = _ISO.match(s)
     if m:
         try:
-            return date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+            d = date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
         except ValueError:
             raise InvalidInput("cust.err.date", value=text) from None
+        if not 1900 <= d.year <= today.year + 100:  # 0001-01-01, 9999-12-31: a typo, not a purchase or a close
+            raise InvalidInput("cust.err.date", value=text)
+        return d
     m = _MD.match(s)
     if m:
         try:

@@ -174,3 +174,16 @@ def test_hostile_console_superscript_digit_is_text_not_a_choice(desk):
     _ok(sue.send("²"))  # typed text: before, int('²') crashed the console driver
     sue.send("/pool")
     assert t("en", "router.not_a_command") not in _ok(sue.send("１"))  # a full-width 1 presses choice 1
+
+
+def test_hostile_dates_at_the_ends_of_the_calendar_are_refused(desk):
+    from handlers import dates
+    from handlers.errors import InvalidInput
+
+    for fn, text in ((dates.parse_day, "0001-01-01"), (dates.parse_when, "jan 1 0001")):
+        with pytest.raises(InvalidInput):
+            fn(text, now=desk.core.clock(), tz="Asia/Shanghai", lang="en")
+    ray, code = desk.user("ray"), desk.codes["c1"]
+    assert t("en", "cust.err.date", value="0001-01-01") in _ok(ray.send(f"/purchase {code} 100 widget 0001-01-01"))
+    assert "⚠" in _ok(ray.send(f"/opp add {code} X amount=1 close=9999-12-31"))
+    assert "⚠" in _ok(ray.send(f"/history {code} from: 0001-01-01"))
