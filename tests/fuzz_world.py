@@ -124,11 +124,52 @@ def arguments(known: dict[str, list[str]]) -> st.SearchStrategy[str]:
     return st.lists(piece, max_size=7).map(" ".join)
 
 
+# Sentences as users write them: {slot}s are filled with known codes, numbers, dates and odd values.
+TEMPLATES = [
+    "/customer {cust}", "/customer edit {cust} {key}={value}", "/customer contact {cust} name={value} phone={num}",
+    "/customer add name={value} industry=IT type=potential phone={num}", "/customer approve {id}",
+    "/customer reject {id} {value}", "/customer audit {cust}", "/customer {key}:{value}",
+    "/log {cust} {word} {word}: {value} next: {date}", "/log {cust} phone: {value} date: {date} by: {staff}",
+    "/log undo {num}", "/log edit {num} {key}={value}", "/log next {num} {date}", "/history {cust} from:{date}",
+    "/followups done {num}", "/followups snooze {num} {word}", "/followups {word} p{num}",
+    "/opp add {cust} {value} amount={num} close={date}", "/opp stage {opp} {word} amount={num} contract={value}",
+    "/opp stage {opp} lost reason={value}", "/opp list stage:{word}", "/opp {cust}", "/opp {opp}",
+    "/purchase {cust} {num} {value} {date}", "/ticket new {cust} {word} {word}: {value}",
+    "/ticket assign {ticket} {staff}", "/ticket assign {ticket} {num}", "/ticket reassign {ticket} {num}",
+    "/ticket {word} {ticket} {value}", "/ticket rating {ticket} {num}", "/tickets {word} type:{word} p{num}",
+    "/report {word} {date}", "/report {word} {num}", "/export {word} {word}", "/handover {staff} {staff}",
+    "/claim {cust}", "/pool {key}:{value}", "/staff {staff} {word}", "/rate {ticket} {num}", "/lang {value}",
+    "/start {value}", "/help {value}", "{value}", "{num}",
+]
+
+
 def lines(known: dict[str, list[str]]) -> st.SearchStrategy[str]:
-    """A typed line: mostly `/verb args`, sometimes plain text (a dialog answer or a customer's message)."""
+    """A typed line: a template sentence, `/verb` with random arguments, or plain text (a dialog answer or
+    a customer's message)."""
     slash = st.sampled_from(["/", "/", "/", "／", " /"])
     command = st.builds(lambda s, v, a: f"{s}{v} {a}".rstrip(), slash, st.sampled_from(VERBS), arguments(known))
-    return st.one_of(command, command, command, arguments(known), st.text(max_size=40))
+    return st.one_of(sentences(known), sentences(known), command, arguments(known), st.text(max_size=40))
+
+
+def sentences(known: dict[str, list[str]]) -> st.SearchStrategy[str]:
+    odd = st.one_of(st.sampled_from(ODD), st.text(max_size=8))
+    value = st.one_of(st.sampled_from(WORDS), st.sampled_from(DATES + NUMBERS), odd,
+                      st.builds(lambda a, b: a + b, st.sampled_from(WORDS + NUMBERS), odd))
+    slots = {"cust": st.sampled_from(known["customer"]), "ticket": st.sampled_from(known["ticket"]),
+             "opp": st.sampled_from(known["opp"]), "staff": st.sampled_from(known["staff"]),
+             "id": st.sampled_from(known["id"] + NUMBERS), "num": st.sampled_from(NUMBERS + known["id"]),
+             "date": st.sampled_from(DATES), "word": st.sampled_from(WORDS), "key": st.sampled_from(KEYS),
+             "value": value}
+    slots = {k: st.one_of(v, v, v, value) for k, v in slots.items()}  # now and then, a wrong kind of value
+    return st.sampled_from(TEMPLATES).flatmap(
+        lambda tpl: st.fixed_dictionaries({k: v for k, v in slots.items() if "{" + k + "}" in tpl}).map(
+            lambda d: _fill(tpl, d)))
+
+
+def _fill(tpl: str, values: dict[str, str]) -> str:
+    for k, v in values.items():
+        tpl = tpl.replace("{" + k + "}", v)  # the same kind twice gets the same value
+    return tpl
 
 
 # ---------------------------------------------------------------- invariants
