@@ -30,6 +30,7 @@ from storage.models import Customer, Opportunity, OpportunityStage, Staff
 STAGES = ("initial", "needs", "proposal", "negotiation", "won", "lost")
 OPEN = STAGES[:4]
 
+CONTRACT_MAX = 100  # Opportunity.contract_no
 
 def opp_filter(ctx: Ctx) -> ColumnElement[bool]:
     s = ctx.staff
@@ -86,6 +87,9 @@ def change_stage(ctx: Ctx, o: Opportunity, stage: str, *, note: str | None = Non
                            next=enum_label(ctx.lang, "stage", nxt) if nxt else "—")
     if stage == "won" and (actual_amount is None or not contract_no):
         raise InvalidInput("opp.err.won_needs", code=o.code)
+    if contract_no and len(contract_no) > CONTRACT_MAX:  # the column's size: refused, never cut
+        raise InvalidInput("cust.err.field", field=ctx.t("opp.f.contract"),
+                           error=ctx.t("err.too_long", max=CONTRACT_MAX))
     if stage == "lost":
         lost_reason = lost_reason or note
         if not lost_reason:

@@ -15,7 +15,7 @@ from handlers.context import Inbound
 from handlers.i18n import t
 from handlers.router import Core
 from storage.db import create_all, make_engine, session_scope
-from storage.models import AuditLog, Customer, FollowUp, Ticket, TicketEvent
+from storage.models import AuditLog, Customer, FollowUp, Opportunity, Purchase, Ticket, TicketEvent
 from tests.unit.test_tickets_support import Desk
 
 INTERNAL = t("en", "err.internal", ref="").split("(")[0].strip()
@@ -187,3 +187,17 @@ def test_hostile_dates_at_the_ends_of_the_calendar_are_refused(desk):
     assert t("en", "cust.err.date", value="0001-01-01") in _ok(ray.send(f"/purchase {code} 100 widget 0001-01-01"))
     assert "⚠" in _ok(ray.send(f"/opp add {code} X amount=1 close=9999-12-31"))
     assert "⚠" in _ok(ray.send(f"/history {code} from: 0001-01-01"))
+
+
+def test_hostile_overlong_values_are_refused_not_cut_or_crashed(desk):
+    """A value longer than its column: refused with the limit on SQLite too (PostgreSQL would raise)."""
+    ray, code = desk.user("ray"), desk.codes["c1"]
+    assert t("en", "err.too_long", max=200) in _ok(ray.send(f"/purchase {code} 100 {'A' * 201}"))
+    ray.send(f"/opp add {code} ERP amount=100 close=2027-01-31")
+    for st in ("needs", "proposal", "negotiation"):
+        ray.send(f"/opp stage {code}OP01 {st} ok")
+    out = _ok(ray.send(f"/opp stage {code}OP01 won amount=5 contract={'C' * 101}"))
+    assert t("en", "err.too_long", max=100) in out
+    with session_scope(desk.engine) as s:
+        assert s.scalar(select(func.count()).select_from(Purchase)) == 0
+        assert s.scalar(select(Opportunity.stage)) == "negotiation"
