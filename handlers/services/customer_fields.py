@@ -198,9 +198,9 @@ def parse_amount(ctx: Ctx, text: str, values: dict | None = None) -> str:
         n = Decimal(m.group(1).replace(",", "")) * _MULT[m.group(2) and m.group(2).lower()]
     except (InvalidOperation, KeyError):
         raise InvalidInput("cust.err.amount", value=text) from None
-    if n <= 0 or n >= Decimal("1e12"):
+    if n >= Decimal("1e12") or (n := n.quantize(Decimal("0.01"))) <= 0:  # rounded, 0.001 is no amount
         raise InvalidInput("cust.err.amount", value=text)
-    return str(n.quantize(Decimal("0.01")))
+    return str(n)
 
 
 _ISO = re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})$")
@@ -219,9 +219,7 @@ def _local_date(ctx: Ctx, text: str, *, past: bool) -> date | None:
             d = date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
         except ValueError:
             raise InvalidInput("cust.err.date", value=text) from None
-        if not 1900 <= d.year <= today.year + 100:  # 0001-01-01, 9999-12-31: a typo, not a purchase or a close
-            raise InvalidInput("cust.err.date", value=text)
-        return d
+        return _in_range(d, text, today)
     m = _MD.match(s)
     if m:
         try:
@@ -257,7 +255,13 @@ def _parse_date(ctx: Ctx, text: str, *, past: bool = False) -> date:
         raise InvalidInput("cust.err.date", value=text) from None
     fn = getattr(dates, "parse_day", None) if past else None
     when: datetime = (fn or dates.parse_when)(text, now=ctx.now, tz=ctx.tz, lang=ctx.lang)
-    return when.astimezone(ctx.tz).date()
+    return _in_range(when.astimezone(ctx.tz).date(), text, ctx.now.astimezone(ctx.tz).date())
+
+
+def _in_range(d: date, text: str, today: date) -> date:
+    if not 1900 <= d.year <= today.year + 100:  # 0001-01-01, 9999年12月31日: a typo, not a purchase or a close
+        raise InvalidInput("cust.err.date", value=text)
+    return d
 
 
 def parse_close_date(ctx: Ctx, text: str, values: dict | None = None) -> str:

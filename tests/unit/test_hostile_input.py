@@ -201,3 +201,13 @@ def test_hostile_overlong_values_are_refused_not_cut_or_crashed(desk):
     with session_scope(desk.engine) as s:
         assert s.scalar(select(func.count()).select_from(Purchase)) == 0
         assert s.scalar(select(Opportunity.stage)) == "negotiation"
+
+
+def test_hostile_amounts_that_round_to_nothing_or_overflow_are_refused(desk):
+    ray, code = desk.user("ray"), desk.codes["c1"]
+    for amount in ("0.001", "9" * 200, "1e400"):
+        assert t("en", "cust.err.amount", value=amount) in _ok(ray.send(f"/purchase {code} {amount} widget"))
+    assert "⚠" in _ok(ray.send(f"/purchase {code} 100 widget date=9999年12月31日"))
+    assert "⚠" in _ok(ray.send(f"/purchase {code} 100 widget date=1年1月2日"))
+    with session_scope(desk.engine) as s:
+        assert s.scalar(select(func.count()).select_from(Purchase)) == 0
