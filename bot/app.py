@@ -13,6 +13,7 @@ from bot.config import Config, ConfigError, Loaded, load
 from handlers.router import Core
 from handlers.settings import DomainSettings
 from storage.db import make_engine
+from storage.files import private_file
 from storage.migrate import MigrationError, upgrade
 
 
@@ -58,9 +59,7 @@ def build(loaded: Loaded | None = None, *, migrate: bool = True, database_url: s
     cfg = loaded.config
     fmt = "%(asctime)s %(levelname)s %(name)s: %(message)s"
     if log_file:  # the console is a chat: logs (and any traceback) go to a file, never to the screen
-        from pathlib import Path
-
-        Path(log_file).parent.mkdir(parents=True, exist_ok=True)
+        private_file(log_file)  # 0600: error logs name customers
         logging.basicConfig(level=cfg.log_level, format=fmt, filename=log_file)
     else:
         logging.basicConfig(level=cfg.log_level, format=fmt)

@@ -1,28 +1,28 @@
 """`crm-bot` — the command line: console, demo, db, staff, export, jobs, outbox, run, slack.
 
-Feature modules add their subcommands with `register(subparsers)` (see `_MODULES`). A start-up problem
+Each module of `_MODULES` adds its subcommands with `register(subparsers)`. A start-up problem
 (bad setting, unreachable database) prints one line and exits with status 2 — never a traceback.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
-import importlib.util
 import sys
 
+from bot import cli_core, cli_data, cli_jobs
 from bot.app import StartupError
+from bot.slack import cli as slack_cli
+from bot.telegram import cli as telegram_cli
 
-_MODULES = ("bot.cli_core", "bot.cli_data", "bot.cli_jobs", "bot.slack.cli", "bot.telegram.cli")
+_MODULES = (cli_core, cli_data, cli_jobs, slack_cli, telegram_cli)
 
 
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="crm-bot", description="A CRM and service desk in Slack and Telegram.")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
-    for name in _MODULES:
-        if importlib.util.find_spec(name) is not None:
-            importlib.import_module(name).register(sub)
+    for module in _MODULES:
+        module.register(sub)
     return p
 
 

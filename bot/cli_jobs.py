@@ -2,15 +2,12 @@
 
 `jobs run NAME` runs one job as of `--now` (default: now), writes its outbox rows and then delivers them
 itself through the transports configured here (`--no-deliver` leaves them to a running bot). Transports are
-built lazily: Slack's and Telegram's only when their token is set and their module is installed; messages to
-console users are printed. Other adapters can add a factory to `transport_factories`.
+built lazily: Slack's and Telegram's only when their token is set; messages to console users are printed. Other adapters can add a factory to `transport_factories`.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
-import importlib.util
 import logging
 import sys
 from collections.abc import Callable
@@ -46,23 +43,25 @@ class PrintTransport:
         print(f"→ {chat_ref} (edit {message_ref})\n{render(reply, 'en').text}\n", flush=True)
 
 
-def _platform_factory(module: str, token_attr: str) -> Callable[[Config], Transport | None]:
-    def make(cfg: Config) -> Transport | None:
-        if not getattr(cfg, token_attr) or importlib.util.find_spec(module) is None:
-            return None
-        mod = importlib.import_module(module)
-        for name in ("from_config", "build_transport"):
-            if hasattr(mod, name):
-                return getattr(mod, name)(cfg)
-        log.info("%s has no from_config(config): its messages are left to the running bot", module)
+def _slack(cfg: Config) -> Transport | None:
+    if not cfg.slack_bot_token:
         return None
+    from bot.slack import transport  # lazy: Slack's client loads only when there is something to send there
 
-    return make
+    return transport.from_config(cfg)
+
+
+def _telegram(cfg: Config) -> Transport | None:
+    if not cfg.telegram_bot_token:
+        return None
+    from bot.telegram import transport  # lazy: Telegram's client loads only when there is something to send
+
+    return transport.from_config(cfg)
 
 
 transport_factories: dict[str, Callable[[Config], Transport | None]] = {
-    "slack": _platform_factory("bot.slack.transport", "slack_bot_token"),
-    "telegram": _platform_factory("bot.telegram.transport", "telegram_bot_token"),
+    "slack": _slack,
+    "telegram": _telegram,
     "console": lambda cfg: PrintTransport(),
 }
 

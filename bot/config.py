@@ -64,6 +64,13 @@ class Config(BaseSettings):
             raise ValueError("one of DEBUG, INFO, WARNING, ERROR")
         return v.upper()
 
+    @field_validator("crm_secret_key")
+    @classmethod
+    def _key(cls, v: str) -> str:
+        if v and len(v.strip()) < 32:
+            raise ValueError("at least 32 characters (openssl rand -hex 32), or empty to keep the generated key")
+        return v.strip()
+
     @field_validator("telegram_service_chat")
     @classmethod
     def _chat(cls, v: str) -> str:
@@ -90,6 +97,7 @@ class Config(BaseSettings):
         return out or {"console": "#service"}
 
     def secret(self) -> bytes | None:
+        """CRM_SECRET_KEY, which then signs buttons instead of the key generated and stored in the database."""
         return self.crm_secret_key.encode() if self.crm_secret_key else None
 
 

@@ -13,6 +13,7 @@ from bot import app as app_mod
 from bot.demo_words import DEFAULT_USER
 from handlers.i18n import t
 from storage.db import session_scope, utcnow
+from storage.files import private_dir
 from storage.models import Staff
 
 TIPS = {
@@ -36,7 +37,7 @@ def create(db: str | Path) -> tuple[app_mod.App, dict[str, int]]:
     from bot.demo_data import generate
 
     path = Path(db).expanduser()
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(path.parent)
     _remove(path)
     a = app_mod.build(database_url=f"sqlite:///{path}", log_file=str(path.with_suffix(".log")))
     with session_scope(a.engine) as s:

@@ -54,6 +54,7 @@ def add_followups(dm: Demo, c: Customer, sp: Spec, won_at: datetime | None) -> N
             due = dates[i + 1]
         fu = followup(dm, c, staff, when, due, last=last, won=when == won_at, sp=sp)  # type: ignore[arg-type]
         fu.done_at = None if last else dates[i + 1]
+        fu.assignee_id = c.owner_id if last else staff.id  # the open one: the owner (nobody in the pool)
         dm.later.append(fu)
     c.last_followup_at, c.next_followup_at = dates[-1], nxt
     if sp.owner is None:

@@ -10,12 +10,20 @@ Chinese weekdays, half-days and "next friday 3pm" wrong or not at all), then dat
 - half-days: 凌晨 06:00, 上午/早上 09:00, 中午 12:00, 下午 14:00, 傍晚/晚上 19:00; morning/noon/afternoon/evening;
 - clock times: 3pm, 15:30, at 3, 下午3点, 3点半, 十点 (a bare hour 1-6 means the afternoon);
 - relative: in 3 days, 3天后, 两周后, in 2 hours, 半小时后, next week/下周 (its Monday), next month/下个月;
-- month/week ends: 月底/end of month, 下月初, 中旬, 年底, 周末/weekend and 下周末 (Saturday), 过两天;
-- dates: Dec 5, 5 December, 12月5日, 5号, 下个月5号, 2026-12-05 14:30, 2026年12月5日, 12/5 (month/day).
+- month/week ends: 月底/本月底/end of month, 下个月底/下月底/end of next month (their last day), 下月初, 中旬,
+  年底, 周末/weekend and 下周末 (Saturday), end of week/end of next week (Friday), 过两天;
+- dates: Dec 5, 5 December, 12月5日, 5号, 下个月5号, 2026-12-05 14:30, 2026年12月5日, 12/5 and 12.20
+  (month/day: a dotted or slashed pair is always a date, read like 12月20日; `12.20 3pm` too).
+- clock times are written with a colon, 点, am/pm or a half-day word (`9:30`, `9点半`, `9:30am`); `9.30` is
+  30 September (when that is past, the refusal's example is `9:30`) and `13.30` (no month 13) is refused
+  rather than guessed.
 
-A date without a time gets the reminder time (09:00 local; today after it → the next full hour). A date
-without a year that already passed this year means next year, unless it is within the last 60 days (then it
-is a mistake: `when.past`). Past or unparseable text raises `InvalidInput` with an example that works.
+A date without a time gets the reminder time (09:00 local). When that day is today and the reminder time has
+passed: `today`/`今天` means the next full hour; any other phrase that lands on today (`月底` on the month's last
+day, `周末` on a Saturday, `12.20` on 20 December) is refused with `when.today_passed` and an example time
+later today, never moved to an odd hour or a later period. A date without a year that already passed this year
+means next year, unless it is within the last 60 days (then it is a mistake: `when.past`). Past or unparseable
+text raises `InvalidInput` with an example that works.
 """
 
 from __future__ import annotations
@@ -44,6 +52,8 @@ _HALF = {"凌晨": 6, "上午": 9, "早上": 9, "早晨": 9, "清早": 9, "中�
          "晚": 19, "morning": 9, "noon": 12, "midday": 12, "afternoon": 14, "evening": 19, "tonight": 19,
          "night": 19}
 _PM_HALVES = {"下午", "午后", "傍晚", "晚上", "晚", "afternoon", "evening", "tonight", "night"}
+# `12.20`, `1.15`: month.day (never a clock time, never part of 2026.12.20, 1.5 hours or 12.20.2026)
+_DOTTED = r"(?<![\d.:])(\d{1,2})\.(\d{1,2})(?![\d:]|\.\d)(?!\s*(?:h|m|d|w|个|小时|分|天|周|星期|月|年|%))"
 _FILLER = re.compile(r"\b(at|on|the|in|by|around|about|of|next|this)\b|[的在左右大概约,.，。、]|前后")
 
 
@@ -81,6 +91,7 @@ class _Parts:
     minute: int = 0
     half: str | None = None
     clash: bool = False
+    said_today: bool = False  # "today"/"今天": once the reminder time passed, the next full hour
 
     def set_day(self, d: date) -> None:
         """A day; a second, different day is a clash (a weekday naming the same day is fine)."""
@@ -93,6 +104,11 @@ def _add_months(d: date, n: int) -> date:
     y, m = divmod(d.month - 1 + n, 12)
     y, m = d.year + y, m + 1
     return date(y, m, min(d.day, calendar.monthrange(y, m)[1]))
+
+
+def _month_end(today: date, add: int) -> date:
+    first = _add_months(today.replace(day=1), add)
+    return first.replace(day=calendar.monthrange(first.year, first.month)[1])
 
 
 def _yearless(today: date, month: int, day: int) -> date:
@@ -144,6 +160,7 @@ class _Rules:
         self.take(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s*(?:of\s+)?({mon})[a-z]*\.?(?:,?\s*(\d{{4}}))?",
                   lambda m: p.set_day(self._md(m[3], _MONTHS[m[2]], int(m[1]))))
         self.take(r"(?<![\d:])(\d{1,2})/(\d{1,2})(?![\d/])", lambda m: p.set_day(_yearless(today, int(m[1]), int(m[2]))))
+        self.take(_DOTTED, lambda m: p.set_day(_yearless(today, int(m[1]), int(m[2]))))
         self.take(r"下个?月\s*(\d{1,2})\s*[日号]", lambda m: p.set_day(self._month_day(1, int(m[1]))))
         self.take(r"(?<![\d月])(\d{1,2})\s*[日号](?!\s*[后以之])", lambda m: p.set_day(self._month_day(0, int(m[1]))))
         self.take(r"\b(?:the\s+)?(\d{1,2})(?:st|nd|rd|th)\b", lambda m: p.set_day(self._month_day(0, int(m[1]))))
@@ -151,8 +168,10 @@ class _Rules:
     def _named(self, p: _Parts, today: date) -> None:
         self.take(r"下个?月[初头]|\bbeginning of next month\b",
                   lambda m: p.set_day(_add_months(today.replace(day=1), 1)))
-        self.take(r"月底|月末|\bend of (?:the )?month\b", lambda m: p.set_day(
-            today.replace(day=calendar.monthrange(today.year, today.month)[1])))
+        self.take(r"下个?月\s*(?:底|末)|\bend of (?:the )?next month\b", lambda m: p.set_day(_month_end(today, 1)))
+        self.take(r"(?:本|这个?)?月\s*(?:底|末)|\bend of (?:the |this )?month\b", lambda m: p.set_day(_month_end(today, 0)))
+        self.take(r"\bend of (?:the )?next week\b", lambda m: p.set_day(self.monday(1) + timedelta(days=4)))
+        self.take(r"\bend of (?:the |this )?week\b", lambda m: p.set_day(self._friday()))
         self.take(r"下个?(?:周|星期)末|\bnext weekend\b", lambda m: p.set_day(self.monday(1) + timedelta(days=5)))
         self.take(r"(下个?月|本月|这个?月)?\s*(上旬|中旬|下旬|月中)",
                   lambda m: p.set_day(self._month_day(1 if (m[1] or "").startswith("下") else 0,
@@ -165,7 +184,7 @@ class _Rules:
         self.take(r"大后天", lambda m: p.set_day(today + timedelta(days=3)))
         self.take(r"后天|day after tomorrow", lambda m: p.set_day(today + timedelta(days=2)))
         self.take(r"明天|明日|tomorrow|tmr", lambda m: p.set_day(today + timedelta(days=1)))
-        self.take(r"今天|今日|today", lambda m: p.set_day(today))
+        self.take(r"今天|今日|today", lambda m: self._today())
 
     def _weekdays(self, p: _Parts, today: date) -> None:
         self.take(r"(下下|下个?|这个?|本|上个?)?\s*(?:周|星期|礼拜)\s*([一二三四五六日天1-7])",
@@ -210,6 +229,14 @@ class _Rules:
         while d.weekday() >= 5:
             d += timedelta(days=1)
         return d
+
+    def _friday(self) -> date:
+        """End of the (work) week: this week's Friday; on a weekend, next week's."""
+        return self.monday(0 if self.today.weekday() <= 4 else 1) + timedelta(days=4)
+
+    def _today(self) -> None:
+        self.p.set_day(self.today)
+        self.p.said_today = True
 
     def _saturday(self) -> date:
         return self.today + timedelta(days=(5 - self.today.weekday()) % 7)
@@ -291,9 +318,29 @@ def _combine(p: _Parts, now_local: datetime, tz: ZoneInfo, reminder: time) -> da
     if at is None:
         at = reminder
         if day == today and datetime.combine(day, at, tz) <= now_local:
-            nxt = now_local.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
-            return nxt
+            if not p.said_today:
+                raise _TodayPassed  # 月底 on the last day at 11:18: not an odd hour, not next month
+            return now_local.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
     return datetime.combine(day, at, tz)
+
+
+class _TodayPassed(Exception):
+    """A day phrase without a time named today, and the reminder time of today has passed."""
+
+
+def _clock_example(raw: str) -> str | None:
+    """`9.30` refused as a past 30 September: perhaps a clock time was meant, so the example is `9:30`."""
+    m = re.fullmatch(r"\s*(\d{1,2})\.(\d{2})\s*", unicodedata.normalize("NFKC", raw))
+    return f"{int(m[1])}:{m[2]}" if m and int(m[1]) <= 23 and int(m[2]) <= 59 else None
+
+
+def _later_today(now_local: datetime, lang: str | None) -> str:
+    """An example that works: today at the next full hour (`today 13:00` / `今天13:00`)."""
+    nxt = now_local.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+    if nxt.date() != now_local.date():
+        return example(lang)
+    words = {"en": f"today {nxt:%H:%M}", "zh": f"今天{nxt:%H:%M}"}
+    return words.get(lang or "", f"{words['en']} / {words['zh']}")
 
 
 def _dateparser(text: str, now_local: datetime, tz: ZoneInfo, reminder: time) -> datetime | None:
@@ -321,7 +368,7 @@ def example(lang: str | None) -> str:
 def parse_when(text: str, *, now: datetime, tz: ZoneInfo | str, lang: str | None = None,
                reminder: str | time = "09:00") -> datetime:
     """A future moment from natural text in `tz`, as aware UTC. Raises `InvalidInput` (`when.past`,
-    `when.unparseable`) whose `example` parameter is a phrase that works."""
+    `when.today_passed`, `when.unparseable`) whose `example` parameter is a phrase that works."""
     zone = _zone(tz)
     now_local = now.astimezone(zone)
     rem = _reminder(reminder)
@@ -335,10 +382,13 @@ def parse_when(text: str, *, now: datetime, tz: ZoneInfo | str, lang: str | None
             dt = _dateparser(raw, now_local, zone, rem)
     except (ValueError, OverflowError):  # 2月30日, 25点, 12/45, in 999999999 days, jan 1 0001: refused
         raise InvalidInput("when.unparseable", value=raw, example=example(lang)) from None
+    except _TodayPassed:
+        raise InvalidInput("when.today_passed", value=raw, time=f"{rem:%H:%M}",
+                           example=_later_today(now_local, lang)) from None
     if dt is None:
         raise InvalidInput("when.unparseable", value=raw, example=example(lang))
     if dt <= now:
-        raise InvalidInput("when.past", value=raw, example=example(lang))
+        raise InvalidInput("when.past", value=raw, example=_clock_example(raw) or example(lang))
     if dt.year > now.year + MAX_YEARS:  # 9999年12月5日, 5000周后: surely a typo
         raise InvalidInput("when.unparseable", value=raw, example=example(lang))
     return dt.astimezone(ZoneInfo("UTC"))
@@ -369,3 +419,16 @@ def parse_day(text: str, *, now: datetime, tz: ZoneInfo | str, lang: str | None 
     except (ValueError, OverflowError):
         pass
     raise InvalidInput("when.bad_day", value=text, example="2026-11-01")
+
+
+def parse_future_day(text: str, *, now: datetime, tz: ZoneInfo | str, lang: str | None = None) -> datetime:
+    """A calendar day from today on (an expected close date), as local midnight in aware UTC: read like
+    `parse_when`, except that a day phrase naming today (`月底` on the month's last day) is simply today."""
+    zone = _zone(tz)
+    try:
+        when = parse_when(text, now=now, tz=zone, lang=lang)
+    except InvalidInput as e:
+        if e.key != "when.today_passed":
+            raise
+        when = now
+    return datetime.combine(when.astimezone(zone).date(), time(0, 0), zone).astimezone(ZoneInfo("UTC"))

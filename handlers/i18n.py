@@ -27,13 +27,15 @@ ENUMS: dict[str, tuple[str, ...]] = {
     "role": ("admin", "manager", "rep", "agent", "supervisor"),
     "customer_type": ("potential", "intent", "deal", "lost"),
     "grade": ("A", "B", "C"),
-    "method": ("phone", "visit", "email", "wechat", "meeting"),
+    "method": ("phone", "visit", "email", "wechat", "meeting", "service"),  # service: a ticket's trace, not logged
     "feedback": ("positive", "neutral", "negative"),
     "result": ("continue", "key", "paused", "deal", "invalid"),
     "stage": ("initial", "needs", "proposal", "negotiation", "won", "lost"),
     "ticket_type": ("consult", "complaint", "suggestion", "support"),
     "priority": ("high", "medium", "low"),
     "status": ("pending", "in_progress", "resolved", "closed"),
+    "queue": ("mine", "unassigned", "breaching", "open", "all"),  # /tickets QUEUE
+    "scope": ("mine", "team", "all"),  # /opp list SCOPE, /followups team: whose rows
     "lang": ("en", "zh"),
     "platform": ("slack", "telegram", "console"),
 }

@@ -1,9 +1,10 @@
 """Running jobs: one run by hand or by the scheduler (`run_job`), and the one APScheduler that runs them all.
 
-`run_job` opens one unit of work, calls the job, commits, records a `job_run` row and calls `on_written` when
-outbox rows were written (the sender wakes at once). `build_scheduler` adds every job of the registry with an
-explicit id, `replace_existing=True`, `coalesce=True`, `max_instances=1` and its own misfire grace; it is
-started only by the instance that holds the scheduler lease (scheduler/leader.py).
+`run_job` opens one unit of work, calls the job, commits, records a `job_run` row (with the error of a part
+or item that failed, see `scheduler.jobs.failed`) and calls `on_written` when outbox rows were written (the
+sender wakes at once). `build_scheduler` adds every job of the registry with an explicit id,
+`replace_existing=True`, `coalesce=True`, `max_instances=1` and its own misfire grace; it is started only by
+the instance that holds the scheduler lease (scheduler/leader.py).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from sqlalchemy.engine import Engine
 
 from handlers.settings import DomainSettings
 from scheduler import registry
+from scheduler.jobs import FAILED_PART
 from storage import outbox
 from storage.db import session_scope, utcnow
 from storage.models import JobRun
@@ -39,6 +41,7 @@ def run_job(engine: Engine, name: str, *, now: datetime, settings: DomainSetting
             outbox.write_lock(s)  # SQLite: a job reads then writes; take the lock first
             n = job.run(s, now=now, settings=settings, channels=channels)
             wrote = bool(s.info.pop("outbox_added", False))
+            error = s.info.pop(FAILED_PART, None)  # a part or item failed (logged); the rest stands
     except Exception as e:
         error = f"{type(e).__name__}: {e}"[:500]
         raise

@@ -1,26 +1,32 @@
 """Engine and unit of work.
 
-`make_engine(url)` builds an engine for SQLite (WAL, foreign keys on, busy timeout) or PostgreSQL
-(`postgresql+psycopg://`). `session_scope(engine)` commits once at the end of a unit of work (one inbound
-message, one job) and rolls back on any exception. Repositories `flush`, they never `commit`.
+`make_engine(url)` builds an engine for SQLite (WAL, foreign keys on, busy timeout; the file private, see
+storage/files.py) or PostgreSQL (`postgresql+psycopg://`). Statement parameters (phones, message texts) never
+appear in errors or logs (`hide_parameters`), nor do the rows PostgreSQL quotes in its error details.
+`session_scope(engine)` commits once at the end of a unit of work (one inbound message, one job) and rolls back on
+any exception. Repositories `flush`, they never `commit`. `lock_row` serialises rules that check, then write.
 """
 
 from __future__ import annotations
 
-import contextlib
+import logging
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from pathlib import Path
 
-from sqlalchemy import event, inspect
+from sqlalchemy import event, inspect, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Engine, ExceptionContext, make_url
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, SQLModel, create_engine
 
+from storage.files import private_sqlite
+
 DEFAULT_URL = "sqlite:///./data/crm.db"
+
+log = logging.getLogger("crm.db")
 
 
 def utcnow() -> datetime:
@@ -37,8 +43,10 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:  # noqa: ANN001
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA busy_timeout=10000")
-    with contextlib.suppress(Exception):  # in-memory databases have no WAL; that is fine
+    try:  # in-memory databases answer "memory" (no error); a file is switched once and stays WAL
         cur.execute("PRAGMA journal_mode=WAL")
+    except sqlite3.OperationalError as e:  # not WAL yet and another connection is writing: next connect retries
+        log.warning("SQLite: WAL not enabled on this connection (%s); it works in rollback-journal mode", e)
     cur.close()
 
 
@@ -58,9 +66,9 @@ def make_engine(url: str = DEFAULT_URL, *, echo: bool = False) -> Engine:
         kwargs: dict = {"connect_args": {"check_same_thread": False, "timeout": 10}}
         if memory:
             kwargs["poolclass"] = StaticPool
-        else:
-            Path(db).expanduser().parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, echo=echo, **kwargs)
+        elif not db.startswith("file:"):
+            private_sqlite(db)  # 0600 in a 0700 folder when created: it holds contacts and the button key
+        engine = create_engine(url, echo=echo, hide_parameters=True, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
         if not memory:
             # A deferred SQLite transaction that reads, then writes fails at once ("database is locked") when
@@ -70,7 +78,24 @@ def make_engine(url: str = DEFAULT_URL, *, echo: bool = False) -> Engine:
             event.listen(engine, "connect", _sqlite_manual_transactions)
             event.listen(engine, "begin", _sqlite_begin_immediate)
         return engine
-    return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    engine = create_engine(url, echo=echo, hide_parameters=True, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    event.listen(engine, "handle_error", _drop_row_details)
+    return engine
+
+
+def _drop_row_details(ctx: ExceptionContext) -> None:
+    """PostgreSQL's error messages quote the failing row or key ("DETAIL:  Failing row contains (…)", "Key (…)=(…)"):
+    personal data that must not reach a log or a traceback. The message keeps its first line; the details stay on
+    `orig.diag` for code that needs them."""
+    orig = ctx.original_exception
+    text = str(orig)
+    head, sep, _ = text.partition("\nDETAIL:")
+    if not sep:
+        return
+    orig.args = (head,)
+    wrapped = ctx.sqlalchemy_exception
+    if wrapped is not None and wrapped.args:
+        wrapped.args = (str(wrapped.args[0]).replace(text, head), *wrapped.args[1:])
 
 
 def create_all(engine: Engine) -> None:
@@ -102,3 +127,11 @@ def insert_ignore(session: Session, model: type, *, conflict: list[str], **value
     res = session.execute(ins(model).values(**values).on_conflict_do_nothing(index_elements=conflict)
                           .returning(pk))
     return res.first() is not None
+
+
+def lock_row(session: Session, model: type, id_: object) -> None:
+    """Hold the write lock of one row until the unit of work ends, so that a rule that counts or checks, then
+    writes, sees what concurrent units of work committed (PostgreSQL `SELECT … FOR UPDATE`; on SQLite every unit
+    of work holds the database's write lock from its start, and the dialect leaves `FOR UPDATE` out)."""
+    pk = inspect(model).primary_key[0]
+    session.execute(select(pk).where(pk == id_).with_for_update())

@@ -4,11 +4,13 @@
 - a database Alembic already manages is upgraded to `head`;
 - an empty database gets every revision (the initial one creates all tables);
 - a database made by `create_all` before migrations existed (tables, but no `alembic_version`) is adopted:
-  missing tables, nullable columns and indexes are added, then it is stamped `head`.
+  missing tables, nullable columns (filled by their declared backfill), foreign keys and indexes are added,
+  then it is stamped `head`.
 On PostgreSQL an advisory lock makes concurrent start-ups wait for each other.
 
-`python -m storage.migrate regenerate` rewrites the single initial revision from the current models
-(the project is pre-release; see `storage/migrations/regenerate.sh`).
+Schema changes are incremental revisions (`0001` the initial schema, `0002`, …), never rewritten once
+released: `python -m storage.migrate revision "what changed"` (or `storage/migrations/revision.sh`)
+autogenerates the next one from the models, to be reviewed and completed by hand (data backfills).
 """
 
 from __future__ import annotations
@@ -98,48 +100,64 @@ def adopt(conn: Connection) -> None:
     """Bring a `create_all` database level with the models without losing data.
 
     Adds what is missing and safe to add (tables, nullable or defaulted columns, indexes); anything else
-    (a changed type, a new NOT NULL column) is logged and left for a hand-written migration.
+    (a changed type, a new NOT NULL column) is logged and left for a hand-written migration. A column added
+    here whose model declares `info={"backfill": SQL}` is filled with that expression (as its revision does).
     """
     SQLModel.metadata.create_all(conn, checkfirst=True)
     mc = MigrationContext.configure(conn, opts={"render_as_batch": True})
     ops = Operations(mc)
-    for diff in compare_metadata(mc, SQLModel.metadata):
+    diffs = compare_metadata(mc, SQLModel.metadata)
+    diffs.sort(key=lambda d: not (isinstance(d, tuple) and d[0] == "add_column"))  # columns before indexes
+    for diff in diffs:
         kind = diff[0] if isinstance(diff, tuple) else "modify"
         if kind == "add_column":
             _schema, table, column = diff[1:4]
             if column.nullable or column.server_default is not None:
                 ops.add_column(table, column._copy())
+                if column.info.get("backfill"):
+                    conn.execute(text(f"UPDATE {table} SET {column.name} = {column.info['backfill']}"))
                 log.warning("added column %s.%s to a pre-migration database", table, column.name)
                 continue
         elif kind == "add_index":
             idx = diff[1]
             ops.create_index(idx.name, idx.table.name, [c.name for c in idx.columns], unique=idx.unique)
             continue
+        elif kind == "add_fk":
+            _add_fk(ops, diff[1])
+            continue
         log.warning("pre-migration database differs from the models (not changed): %s", diff)
 
 
-def regenerate() -> Path:
-    """Delete the revisions and autogenerate the single initial one from the models (pre-release only)."""
+def _add_fk(ops: Operations, fk) -> None:  # noqa: ANN001 - a ForeignKeyConstraint
+    table, ref = fk.parent.name, fk.referred_table.name
+    cols = [c.name for c in fk.columns]
+    with ops.batch_alter_table(table) as batch:
+        batch.create_foreign_key(f"fk_{table}_{'_'.join(cols)}_{ref}", ref, cols,
+                                 [e.column.name for e in fk.elements])
+
+
+def revision(message: str) -> Path:
+    """Autogenerate the next incremental revision (`0003`, …) from the difference between `head` and the
+    models. Review it before committing: data changes (backfills) are written by hand."""
     import storage.models  # noqa: F401
     from storage.db import make_engine
 
-    for old in (MIGRATIONS / "versions").glob("*.py"):
-        old.unlink()
+    rev_id = f"{int(head() or '0') + 1:04d}"
     with tempfile.TemporaryDirectory() as tmp:
-        engine = make_engine(f"sqlite:///{tmp}/empty.db")
+        engine = make_engine(f"sqlite:///{tmp}/head.db")
         with engine.begin() as conn:
-            script = command.revision(alembic_config(conn), message="initial schema", autogenerate=True,
-                                      rev_id=INITIAL_REV)
+            cfg = alembic_config(conn)
+            command.upgrade(cfg, "head")
+            script = command.revision(cfg, message=message, autogenerate=True, rev_id=rev_id)
         engine.dispose()
-    path = Path(script.path)  # type: ignore[union-attr]
-    return path
+    return Path(script.path)  # type: ignore[union-attr]
 
 
 def main(argv: list[str]) -> int:
-    if argv[:1] != ["regenerate"]:
-        print("usage: python -m storage.migrate regenerate", file=sys.stderr)
+    if argv[:1] != ["revision"] or len(argv) != 2 or not argv[1].strip():
+        print('usage: python -m storage.migrate revision "what changed"', file=sys.stderr)
         return 2
-    print(f"wrote {regenerate()}")
+    print(f"wrote {revision(argv[1].strip())}")
     return 0
 
 

@@ -11,6 +11,7 @@ import logging
 import os
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 from bot.app import StartupError
 
@@ -49,23 +50,30 @@ def register(sub: argparse._SubParsersAction) -> None:
     m.set_defaults(func=cmd_manifest)
 
 
+def events_url(url: str) -> str:
+    """The request URL for a public base URL: https only (Slack refuses anything else), `/slack/events`
+    appended to the path (`https://h/crm?k=v` → `https://h/crm/slack/events?k=v`). Raises `StartupError`."""
+    parts = urlsplit(url.strip())
+    if parts.scheme.lower() != "https" or not parts.hostname or parts.fragment:
+        raise StartupError(f"--url must be an https:// address without a #fragment, like "
+                           f"https://crm.example.com (Slack only calls https URLs), not {url!r}")
+    path = parts.path.rstrip("/")
+    if not path.endswith(EVENTS_PATH):
+        path += EVENTS_PATH
+    return urlunsplit(("https", parts.netloc, path, parts.query, ""))
+
+
 def manifest_text(url: str | None = None) -> str:
     """The manifest with the request URL filled in; without a URL, the Socket Mode variant (no URLs)."""
     text = MANIFEST.read_text(encoding="utf-8")
     if url:
-        url = url.rstrip("/")
-        if not url.endswith(EVENTS_PATH):
-            url += EVENTS_PATH
-        return text.replace(PLACEHOLDER, url)
+        return text.replace(PLACEHOLDER, events_url(url))
     lines = [ln for ln in text.splitlines() if PLACEHOLDER not in ln]
     return "\n".join(lines).replace("socket_mode_enabled: false", "socket_mode_enabled: true") + "\n"
 
 
 def cmd_manifest(args: argparse.Namespace) -> int:
-    if args.url and not args.url.startswith(("https://", "http://")):
-        print("crm-bot: --url must start with https:// (Slack calls it from the internet)", file=sys.stderr)
-        return 2
-    sys.stdout.write(manifest_text(args.url))
+    sys.stdout.write(manifest_text(args.url))  # a bad --url: StartupError, one line on stderr, exit 2
     return 0
 
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from handlers.commands import command, lookup
+from handlers.commands import PLAIN_TEXT_HOOKS, command, lookup
 from handlers.context import Ctx
 from handlers.dialogs import engine as dialogs
+from handlers.dialogs.buttons import ended_button
 from handlers.errors import InvalidInput
 from handlers.i18n import enum_label, match_enum
 from handlers.views import Action, Button, Buttons, Fields, Header, Reply, Text
@@ -64,3 +65,6 @@ def cmd_cancel(ctx: Ctx, args: str) -> Reply:
     if dialogs.clear(ctx):
         return Reply(views=(Text(ctx.t("dlg.cancelled")),))
     return Reply(views=(Text(ctx.t("dlg.nothing_to_cancel")),))
+
+
+PLAIN_TEXT_HOOKS.insert(0, ended_button)  # first: a dialog button pressed after its dialog ended is no text

@@ -24,11 +24,11 @@ from handlers.i18n import parse_enum
 from handlers.lookup import find_customers, resolve_customer
 from handlers.paging import page_of, split_page
 from handlers.permissions import customer_filter
-from handlers.services import approvals, audit
+from handlers.services import approvals, audit, invites
 from handlers.services.customer_card import customer_card, list_item
 from handlers.services.customer_fields import find_staff, parse_industry, split_args
 from handlers.services.customers import FIELD_KEYS, REQUIRED, parse_fields
-from handlers.views import Error, Reply, Text
+from handlers.views import Reply, Text
 from storage.models import Customer, CustomerTag, Tag
 
 SALES = ("rep", "manager", "admin")
@@ -145,11 +145,7 @@ def invite(ctx: Ctx, args: str) -> Reply:
     if not pos:
         raise InvalidInput("cust.err.need_code")
     c = resolve_customer(ctx, pos[0])
-    try:
-        from handlers.services.invites import create_invite
-    except ImportError:
-        return Reply(views=(Error(ctx.t("cust.err.invite_unavailable")),))
-    return create_invite(ctx, c, " ".join(pos[1:]) or None)
+    return invites.create_invite(ctx, c, " ".join(pos[1:]) or None)
 
 
 # ---------------------------------------------------------------- search

@@ -18,7 +18,7 @@ from handlers.context import Ctx
 from handlers.errors import Forbidden
 from handlers.i18n import LANGS, t
 from handlers.permissions import customer_filter
-from handlers.views import Action, Button, Buttons, FileRef, Reply, Text
+from handlers.views import Action, Button, Buttons, Error, FileRef, Reply, Text
 
 SERVICE_KINDS = ("tickets",)
 FORMATS = {"xlsx": exporting.XLSX_MIME, "excel": exporting.XLSX_MIME, "csv": "text/csv",
@@ -55,6 +55,14 @@ def _menu(ctx: Ctx, text_key: str, **params: object) -> Reply:
     return Reply(views=(Text(ctx.t(text_key, **params)), Buttons(buttons)))
 
 
+def _formats(ctx: Ctx, kind: str, fmt: str) -> Reply:
+    """`/export opportunities xml`: name the format as what is wrong and offer the ones that work."""
+    scope(ctx, kind)  # a kind the role may not export is refused as such first
+    buttons = tuple(Button(f.upper(), Action(f"/export {kind} {f}")) for f in FORMATS if f != "excel")
+    return Reply(views=(Error(ctx.t("export.bad_format", value=fmt[:20], formats=", ".join(b.label for b in buttons))),
+                        Buttons(buttons)))
+
+
 @command("export", aliases=("导出",), roles=("admin", "manager", "rep", "agent", "supervisor"))
 def cmd_export(ctx: Ctx, args: str) -> Reply:
     words = args.split()
@@ -63,6 +71,8 @@ def cmd_export(ctx: Ctx, args: str) -> Reply:
     fmt = words.pop().lower() if len(words) > 1 and words[-1].lower() in FORMATS else "xlsx"
     fmt = "xlsx" if fmt == "excel" else fmt
     kind = match_kind(" ".join(words))
+    if kind is None and len(words) > 1 and match_kind(" ".join(words[:-1])):
+        return _formats(ctx, match_kind(" ".join(words[:-1])), words[-1])  # the kind is fine, the format not
     if kind is None:
         return _menu(ctx, "export.unknown", value=" ".join(words)[:60])
     rows = exporting.build_rows(ctx.session, kind, tz=ctx.tz, where=scope(ctx, kind))

@@ -1,7 +1,8 @@
 """/log — log a call, visit or message in one line, or through the `log_call` dialog.
 
-    /log CUSTOMER [METHOD] [FEEDBACK]: CONTENT [next: WHEN] [result: RESULT]
+    /log CUSTOMER [METHOD] [FEEDBACK]: CONTENT [next: WHEN] [result: RESULT] [date: WHEN] [by: NAME]
     /log 云栖 电话 积极: 客户预算60万,需要财务模块 下次: 下周五下午3点
+    /log 云栖 拜访: 演示了仓库模块 时间: 昨天下午4点 跟进人: 刘洋
     /log undo ID · /log edit ID [field=value …] · /log next ID [WHEN|none]
 """
 
@@ -14,6 +15,7 @@ from handlers import inputs
 from handlers.commands import command
 from handlers.context import Ctx
 from handlers.dates import parse_when
+from handlers.dates_past import parse_past
 from handlers.dialogs import engine as dialogs
 from handlers.dialogs import log_call
 from handlers.errors import InvalidInput, NotFound
@@ -21,10 +23,16 @@ from handlers.i18n import ENUMS, LANGS, catalog, enum_label, match_enum, parse_e
 from handlers.lookup import Ambiguous, resolve_customer
 from handlers.services import followups as svc
 from handlers.views import Action, Button, Buttons, Error, Fields, Header, Reply, Text
-from storage.models import Customer, FollowUp
+from handlers.words import refuse_words_after_customer
+from storage.models import Customer, FollowUp, Staff
 
 SALES_ROLES = ("rep", "manager", "admin")
-_KEYWORD = re.compile(r"(?i)(?:\b(next(?:\s+follow-?up)?|result)|(下次跟进|下次|结果))\s*[::]")
+# the keywords after the content, each `WORD:` (or `WORD：`); longest first, so `下次跟进时间:` is `next`
+_KEYWORDS = {"next follow-up": "next", "next followup": "next", "next": "next", "result": "result",
+             "date": "date", "by": "by", "下次跟进时间": "next", "下次跟进": "next", "下次": "next", "结果": "result",
+             "跟进日期": "date", "跟进时间": "date", "日期": "date", "时间": "date", "跟进人": "by"}
+_KEYWORD = re.compile(r"(?i)(?:\b(next\s+follow-?up|next|result|date|by)|(下次跟进时间|下次跟进|下次|结果|跟进日期|"
+                      r"跟进时间|日期|时间|跟进人))\s*[::]")
 _HEAD_COLON = re.compile(r"[::]")
 
 
@@ -36,11 +44,11 @@ def when(ctx: Ctx, text: str) -> datetime:
 # ---------------------------------------------------------------- parsing the one line
 
 def enum_words(kind: str) -> list[str]:
-    """Every label and alias of an enum, in both languages."""
+    """Every label and alias of an enum (methods: those one logs), in both languages."""
     words: list[str] = []
     for lang in LANGS:
         cat = catalog(lang)
-        for v in ENUMS[kind]:
+        for v in svc.SALES_METHODS if kind == "method" else ENUMS[kind]:
             words += [cat.get(f"enum.{kind}.{v}", ""), *cat.get(f"alias.{kind}.{v}", "").split(",")]
     return [w.strip() for w in words if w.strip()]
 
@@ -60,16 +68,14 @@ def _peel(word: str) -> list[str]:
 
 def split_head(head: str) -> tuple[str, str | None, str | None]:
     """`云栖 电话 积极` → (customer query, method, feedback): method and feedback words are taken from the end."""
-    words = head.split()
-    if words and not words[-1].isascii():
-        words = words[:-1] + _peel(words[-1])
+    words = _peeled(head).split()
     method = feedback = None
     while len(words) > 1:
         w = words[-1]
         if feedback is None and match_enum("feedback", w):
             feedback = match_enum("feedback", w)
-        elif method is None and match_enum("method", w):
-            method = match_enum("method", w)
+        elif method is None and svc.match_method(w):
+            method = svc.match_method(w)
         else:
             break
         words.pop()
@@ -77,13 +83,13 @@ def split_head(head: str) -> tuple[str, str | None, str | None]:
 
 
 def split_body(body: str) -> tuple[str, dict[str, str]]:
-    """`content next: WHEN result: R` → (content, {"next": WHEN, "result": R})."""
+    """`content next: WHEN result: R date: WHEN by: NAME` → (content, {"next": …, "result": …, "date": …,
+    "by": …})."""
     parts = _KEYWORD.split(body)
     content, extras = parts[0], {}
     for i in range(1, len(parts) - 2, 3):
-        en, zh, value = parts[i], parts[i + 1], parts[i + 2]
-        key = "result" if (en or "").lower() == "result" or zh == "结果" else "next"
-        extras[key] = value.strip()
+        word, value = " ".join((parts[i] or parts[i + 1]).lower().split()), parts[i + 2]
+        extras[_KEYWORDS[word.replace("followup", "follow-up")]] = value.strip()
     return content.strip(), extras
 
 
@@ -94,6 +100,11 @@ def confirmation(ctx: Ctx, fu: FollowUp, customer: Customer) -> Reply:
              (ctx.t("fu.f.method"), enum_label(ctx.lang, "method", fu.method)),
              (ctx.t("fu.f.feedback"), enum_label(ctx.lang, "feedback", fu.feedback)),
              (ctx.t("fu.f.content"), fu.content)]
+    if fu.date != fu.created_at:  # `date:` — a call made earlier
+        items.append((ctx.t("fu.f.date"), fmt_when(ctx, fu.date)))
+    if fu.staff_id != ctx.staff.id:  # `by:` — logged for someone else
+        author = ctx.session.get(Staff, fu.staff_id)
+        items.append((ctx.t("fu.f.staff"), author.name if author else "?"))
     if fu.result:
         items.append((ctx.t("fu.f.result"), enum_label(ctx.lang, "result", fu.result)))
     items.append((ctx.t("fu.f.next"), fmt_when(ctx, fu.next_followup_at) if fu.next_followup_at
@@ -150,7 +161,8 @@ def cmd_log(ctx: Ctx, args: str) -> Reply:
                 return Reply(views=(Error(ctx.t("fu.colon_fix", cmd=fixed)),
                                     Buttons((Button(ctx.t("fu.btn.log_it"), Action(fixed), style="primary"),))))
             raise InvalidInput("fu.need_colon", query=query, usage=ctx.t("usage.log")) from None
-        _refuse_unknown_words(ctx, query)
+        refuse_words_after_customer(ctx, _peeled(head), ("method", "feedback"), key="fu.unknown_words",
+                                    values={"method": svc.SALES_METHODS})
         raise
     svc.check_can_log(ctx, customer)
     content, extras = split_body(body)
@@ -165,8 +177,10 @@ def cmd_log(ctx: Ctx, args: str) -> Reply:
         raise InvalidInput("fu.too_long", max=ctx.settings.max_text, length=len(content))
     next_at = when(ctx, extras["next"]) if extras.get("next") else None
     result = parse_enum("result", extras["result"], lang=ctx.lang) if extras.get("result") else None
+    made = parse_past(extras["date"], now=ctx.now, tz=ctx.tz, lang=ctx.lang) if extras.get("date") else None
+    author = svc.find_author(ctx, extras["by"]) if "by" in extras else None
     fu = svc.log_followup(ctx, customer=customer, method=method or "phone", content=content, feedback=feedback,
-                          next_at=next_at, result=result)
+                          next_at=next_at, result=result, date=made, author=author)
     return confirmation(ctx, fu, customer)
 
 
@@ -179,23 +193,17 @@ def _colon_fix(ctx: Ctx, query: str) -> str | None:
     except (NotFound, Ambiguous):
         return None
     words, head = rest.split(), []
-    while words and len(head) < 2 and (match_enum("method", words[0]) or match_enum("feedback", words[0])):
+    while words and len(head) < 2 and (svc.match_method(words[0]) or match_enum("feedback", words[0])):
         head.append(words.pop(0))
     return f"/log {' '.join([customer.code, *head])}: {' '.join(words)}" if words else None
 
 
-def _refuse_unknown_words(ctx: Ctx, query: str) -> None:
-    """`/log ABC2026001 fone: …`: the customer is known, the words after it are not a method or feedback."""
-    first, _, rest = query.partition(" ")
-    if not rest.strip():
-        return
-    try:
-        customer = resolve_customer(ctx, first)
-    except (NotFound, Ambiguous):
-        return
-    labels = {k: ", ".join(enum_label(ctx.lang, k, v) for v in ENUMS[k]) for k in ("method", "feedback")}
-    raise InvalidInput("fu.unknown_words", code=customer.code, words=rest.strip(), methods=labels["method"],
-                       feedbacks=labels["feedback"])
+def _peeled(head: str) -> str:
+    """The head with glued Chinese words apart (`云栖电话积极` → `云栖 电话 积极`), as `split_head` reads it."""
+    words = head.split()
+    if words and not words[-1].isascii():
+        words = words[:-1] + _peel(words[-1])
+    return " ".join(words)
 
 
 def _id_and_rest(args: str, usage: str) -> tuple[str, str]:

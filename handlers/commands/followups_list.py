@@ -19,8 +19,10 @@ from handlers.i18n import enum_label, parse_enum
 from handlers.lookup import resolve_customer
 from handlers.paging import clamp, page_of, split_page
 from handlers.permissions import team_ids
+from handlers.services import audit
 from handlers.services import followups as svc
-from handlers.views import Action, Button, Error, ListItem, Reply, Text
+from handlers.views import Action, Button, ListItem, Reply, Text
+from handlers.words import scope_word
 from storage.models import Customer, FollowUp, Staff
 
 PAGE = 5  # each item carries five buttons
@@ -40,10 +42,11 @@ def cmd_followups(ctx: Ctx, args: str) -> Reply:
         return _done(ctx, tail.strip())
     if word in ("snooze", "推迟"):
         return _snooze(ctx, tail.strip())
-    if word in ("team", "团队") and ctx.role in ("manager", "admin"):
-        owners, cmd = (None if ctx.role == "admin" else team_ids(ctx)), "/followups team"
+    scope = scope_word(ctx, word, cmd="/followups") if word else "mine"
+    if scope in ("team", "all"):  # a manager's team; an admin's everyone
+        owners, cmd = (None if ctx.role == "admin" else team_ids(ctx)), f"/followups {word}"
         title_key = "fu.team_title"
-    elif not word:
+    elif scope == "mine":
         owners, cmd, title_key = {ctx.staff.id}, "/followups", "fu.list_title"
     else:
         raise InvalidInput("fu.usage", usage=ctx.t("fu.usage_followups"))
@@ -53,9 +56,9 @@ def cmd_followups(ctx: Ctx, args: str) -> Reply:
     today_end = ctx.local(ctx.now).replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1)
     title = ctx.t(title_key, total=total, overdue=overdue)
     names = {} if owners == {ctx.staff.id} else dict(ctx.session.execute(select(Staff.id, Staff.name).where(
-        Staff.id.in_({c.owner_id for _, c in rows}))).all())
+        Staff.id.in_({f.assignee_id for f, _ in rows}))).all())
     lp = page_of(ctx, rows, title=title, page=page, cmd=cmd, size=PAGE, empty_key="fu.list_empty",
-                 item=lambda r: _item(ctx, r[0], r[1], today_end, names.get(r[1].owner_id)), total=total)
+                 item=lambda r: _item(ctx, r[0], r[1], today_end, names.get(r[0].assignee_id)), total=total)
     return Reply(views=(lp,))
 
 
@@ -147,9 +150,4 @@ def _history_item(ctx: Ctx, f: FollowUp, names: dict[int, str]) -> ListItem:
 
 
 def _audit(ctx: Ctx, query: str) -> Reply:
-    customer = resolve_customer(ctx, query)
-    try:
-        from handlers.services.audit import audit_view
-    except ImportError:
-        return Reply(views=(Error(ctx.t("fu.audit_unavailable")),))
-    return audit_view(ctx, customer)
+    return audit.audit_view(ctx, resolve_customer(ctx, query))

@@ -3,6 +3,7 @@
     /opp add [CUSTOMER [NAME] amount=… close=WHEN competitors=…]    one line, or the dialog
     /opp stage CODE STAGE [amount=… contract=…] [reason=…] NOTE      move to the next stage, won or lost
     /opp list [mine|team|all] [stage:…]                              paged list
+    /opp purchase CODE                                               a won one's purchase (once; regrades)
     /opp CODE                                                        the card with the stage history
 """
 
@@ -15,19 +16,21 @@ from sqlalchemy import case, select
 
 from handlers import inputs
 from handlers.commands import command
+from handlers.commands.purchases import done_views
 from handlers.context import Ctx
 from handlers.dialogs import engine as dialogs
 from handlers.dialogs import opp_add
 from handlers.errors import InvalidInput, NotFound
-from handlers.i18n import enum_label, parse_enum
+from handlers.i18n import enum_label, match_enum, parse_enum
 from handlers.lookup import resolve_customer
 from handlers.paging import page_of, split_page
-from handlers.permissions import customer_filter, team_ids
+from handlers.permissions import can_edit_customer, customer_filter, team_ids
 from handlers.services import opportunities as opps
 from handlers.services.customer_card import opp_item, staff_name
 from handlers.services.customer_fields import parse_amount, parse_close_date, parse_text, split_args
 from handlers.services.customers import parse_fields
 from handlers.views import Action, Button, Buttons, Fields, Header, ListItem, ListPage, Reply, Text
+from handlers.words import scope_word
 from storage.models import Customer, Opportunity
 
 ADD_KEYS = {"name": "name", "名称": "name", "amount": "amount", "金额": "amount", "预计金额": "amount",
@@ -36,11 +39,11 @@ ADD_KEYS = {"name": "name", "名称": "name", "amount": "amount", "金额": "amo
             "劣势": "weaknesses"}
 ADD_PARSERS = {"name": parse_text(200), "amount": parse_amount, "close": parse_close_date,
                "competitors": parse_text(500), "strengths": parse_text(2000), "weaknesses": parse_text(2000)}
+STAGE_PARSERS = {"actual": parse_amount}
 STAGE_KEYS = {"amount": "amount", "金额": "amount", "contract": "contract", "合同": "contract",
               "合同号": "contract", "reason": "reason", "原因": "reason", "note": "note", "备注": "note"}
 _SUB = {"add": "add", "new": "add", "新增": "add", "新建": "add", "stage": "stage", "阶段": "stage",
-        "list": "list", "列表": "list", "ls": "list"}
-_LIST_WORDS = ("mine", "my", "我的", "team", "团队", "all", "全部")
+        "list": "list", "列表": "list", "ls": "list", "purchase": "purchase", "购买": "purchase"}
 
 
 @command("opp", aliases=("opps", "opportunity", "机会", "商机"), roles=("rep", "manager", "admin"))
@@ -53,7 +56,9 @@ def cmd_opp(ctx: Ctx, args: str) -> Reply:
         return stage(ctx, rest.strip())
     if sub == "list":
         return list_opps(ctx, rest.strip())
-    if not head or head.lower() in _LIST_WORDS or head.lower().startswith(("stage:", "阶段:")) \
+    if sub == "purchase":
+        return purchase(ctx, rest.strip())
+    if not head or match_enum("scope", head) or head.lower().startswith(("stage:", "阶段:")) \
             or re.fullmatch(r"p\d+", head):
         return list_opps(ctx, args.strip())
     if re.fullmatch(r"[A-Za-z]{2,6}\d{7}", head):  # a customer's code: that customer's opportunities
@@ -103,12 +108,25 @@ def stage(ctx: Ctx, args: str) -> Reply:
     o = opps.get_visible(ctx, pos[0])
     to = parse_enum("stage", pos[1], lang=ctx.lang)
     note = kv.get("note") or " ".join(pos[2:] + extra) or None
-    amount = Decimal(parse_fields(ctx, {"amount": kv["amount"]}, ADD_PARSERS, label_prefix="opp.f.")["amount"]) \
+    # the amount of a stage move is what was signed: errors name the actual amount, not the expected one
+    amount = Decimal(parse_fields(ctx, {"actual": kv["amount"]}, STAGE_PARSERS, label_prefix="opp.f.")["actual"]) \
         if kv.get("amount") else None
     opps.change_stage(ctx, o, to, note=note, actual_amount=amount, contract_no=kv.get("contract") or None,
                       lost_reason=kv.get("reason") or None)
     return Reply(views=(Text(ctx.t("opp.stage_done", code=o.code, stage=enum_label(ctx.lang, "stage", to))),)
                  ) + opp_card(ctx, o)
+
+
+def purchase(ctx: Ctx, args: str) -> Reply:
+    """`/opp purchase CODE` (the won card's button): record the purchase the win stands for, once."""
+    if not args.split():
+        raise InvalidInput("opp.err.purchase_usage")
+    o = opps.get_visible(ctx, args.split()[0])
+    p, new_grade = opps.record_won_purchase(ctx, o)
+    if p is None:
+        return Reply(views=(Text(ctx.t("opp.purchase_already", code=o.code)),)) + opp_card(ctx, o)
+    c = ctx.session.get(Customer, o.customer_id)
+    return Reply(views=tuple(done_views(ctx, c, p, new_grade))) + opp_card(ctx, o)
 
 
 def list_opps(ctx: Ctx, args: str) -> Reply:
@@ -118,10 +136,9 @@ def list_opps(ctx: Ctx, args: str) -> Reply:
     scope = "mine" if ctx.role == "rep" else "team" if ctx.role == "manager" else "all"
     for w in text.split():
         lw = w.lower()
-        if lw in ("mine", "my", "我的"):
-            scope = "mine"
-        elif lw in ("team", "团队", "all", "全部"):  # only what one may see: a rep's own, a manager's team
-            scope = {"rep": "mine", "manager": "team"}.get(ctx.role, "team" if lw in ("team", "团队") else "all")
+        asked = scope_word(ctx, w, cmd="/opp list")  # team/all: managers and admins only (reps are told)
+        if asked:
+            scope = "team" if asked == "all" and ctx.role == "manager" else asked  # a manager's all: the team
         elif lw.split(":")[0] in ("stage", "阶段") and ":" in lw:
             v = w.split(":", 1)[1]
             stages = opps.OPEN if v.lower() in ("open", "进行中") else (parse_enum("stage", v, lang=ctx.lang),)
@@ -156,17 +173,31 @@ def _history_item(ctx: Ctx, h) -> ListItem:  # noqa: ANN001
     return ListItem(f"{ctx.fmt_dt(h.at)} · {move} · {who}", h.note or "")
 
 
+def _won_buttons(ctx: Ctx, o: Opportunity, c: Customer) -> list[Button]:
+    """After a win, until each is done: make the customer a deal customer (an ordinary edit, with its approval
+    rules) and record the purchase (which regrades the customer)."""
+    if not can_edit_customer(ctx, c):
+        return []
+    out = []
+    if c.type != "deal":
+        out.append(Button(ctx.t("opp.btn.mark_deal"), Action(f"/customer edit {c.code} type=deal"), "primary"))
+    if not opps.won_purchase_recorded(ctx.session, o):
+        out.append(Button(ctx.t("opp.btn.purchase", amount=money(o.actual_amount)),
+                          Action(f"/opp purchase {o.code}")))
+    return out
+
+
 def opp_card(ctx: Ctx, o: Opportunity) -> Reply:
     c = ctx.session.get(Customer, o.customer_id)
     items = [(ctx.t("opp.f.customer"), f"{c.code} {c.name}"),
-             (ctx.t("opp.f.stage"), enum_label(ctx.lang, "stage", o.stage)),
-             (ctx.t("opp.f.amount"), money(o.expected_amount)),
-             (ctx.t("opp.f.close"), o.expected_close_date.isoformat() if o.expected_close_date else "—"),
-             (ctx.t("opp.f.owner"), staff_name(ctx.session, o.owner_id) or "—")]
+             (ctx.t("opp.f.stage"), enum_label(ctx.lang, "stage", o.stage))]
+    if o.actual_amount is not None:  # what was signed comes first
+        items += [(ctx.t("opp.f.actual"), money(o.actual_amount)), (ctx.t("opp.f.contract"), o.contract_no or "—")]
+    items += [(ctx.t("opp.f.amount"), money(o.expected_amount)),
+              (ctx.t("opp.f.close"), o.expected_close_date.isoformat() if o.expected_close_date else "—"),
+              (ctx.t("opp.f.owner"), staff_name(ctx.session, o.owner_id) or "—")]
     extra = [("competitors", o.competitors), ("strengths", o.strengths), ("weaknesses", o.weaknesses),
-             ("contract", o.contract_no), ("reason", o.lost_reason)]
-    if o.actual_amount is not None:
-        items.append((ctx.t("opp.f.actual"), money(o.actual_amount)))
+             ("reason", o.lost_reason)]
     items += [(ctx.t(f"opp.f.{k}"), v) for k, v in extra if v]
     hist = opps.history(ctx, o)
     views: list = [Header(f"{o.code} {o.name}"), Fields(tuple(items)),
@@ -178,6 +209,10 @@ def opp_card(ctx: Ctx, o: Opportunity) -> Reply:
                               Action(f"/opp stage {o.code} {nxt}"), "primary"))
     if o.stage in opps.OPEN:
         views.append(Text(ctx.t("opp.hint_close", code=o.code), muted=True))
+    won = _won_buttons(ctx, o, c) if o.stage == "won" else []
+    if won:
+        views.append(Text(ctx.t("opp.won_next"), muted=True))
+        buttons += won
     buttons.append(Button(ctx.t("opp.btn.customer"), Action(f"/customer {c.code}")))
     views.append(Buttons(tuple(buttons)))
     return Reply(views=tuple(views))

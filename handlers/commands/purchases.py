@@ -46,7 +46,14 @@ def cmd_purchase(ctx: Ctx, args: str) -> Reply:
         raise InvalidInput("pur.err.future", value=day_text)
     product = parse_text(200)(ctx, " ".join(words), {})  # Purchase.product: refused when longer, never cut
     p, new_grade = purchases.record_purchase(ctx, c, amount=amount, product=product, day=day)
-    views = [Text(ctx.t("pur.done", code=c.code, name=c.name, amount=f"¥{amount:,.2f}", product=product,
+    views = done_views(ctx, c, p, new_grade)
+    views.append(Buttons((Button(ctx.t("cust.open"), Action(f"/customer {c.code}")),)))
+    return Reply(views=tuple(views))
+
+
+def done_views(ctx: Ctx, c: Customer, p: Purchase, new_grade: str | None) -> list:
+    """What was recorded, and the grade it led to (also after recording a won opportunity's purchase)."""
+    views = [Text(ctx.t("pur.done", code=c.code, name=c.name, amount=f"¥{p.amount:,.2f}", product=p.product,
                         date=ctx.fmt_dt(p.date, date_only=True)))]
     total = purchases.yearly_amount(ctx.session, c.id, now=ctx.now)
     if new_grade:
@@ -54,8 +61,7 @@ def cmd_purchase(ctx: Ctx, args: str) -> Reply:
                                 total=f"¥{total:,.0f}")))
     elif c.grade_locked:
         views.append(Text(ctx.t("pur.locked", grade=c.grade), muted=True))
-    views.append(Buttons((Button(ctx.t("cust.open"), Action(f"/customer {c.code}")),)))
-    return Reply(views=tuple(views))
+    return views
 
 
 def list_purchases(ctx: Ctx, c: Customer, page: int) -> Reply:

@@ -11,12 +11,13 @@ from handlers import inputs, paging
 from handlers.commands import command
 from handlers.context import Ctx
 from handlers.dialogs import engine as dialogs
-from handlers.errors import Forbidden, InvalidInput
-from handlers.i18n import enum_label, match_enum, parse_enum
+from handlers.errors import Forbidden, InvalidInput, NotFound
+from handlers.i18n import ENUMS, enum_label, match_enum, parse_enum
 from handlers.lookup import resolve_customer
 from handlers.services import ratings, tickets
 from handlers.services.ticket_views import card
 from handlers.views import ListItem, Reply, Text
+from handlers.words import refuse_words_after_customer
 from storage.models import Staff, Ticket
 
 SUBVERBS = {
@@ -83,7 +84,7 @@ def _new(ctx: Ctx, rest: str) -> Reply:
         values[key] = match_enum(kind, words.pop())
     query = " ".join(words)
     if query:
-        values["customer"] = resolve_customer(ctx, query).code
+        values["customer"] = _customer_code(ctx, query, head)
     if desc.strip():
         values["description"] = desc.strip()
     if "customer" in values and all(k in values for k in ("type", "priority", "description")):
@@ -94,6 +95,16 @@ def _new(ctx: Ctx, rest: str) -> Reply:
                                   description=values["description"])
         return created_reply(ctx, t)
     return dialogs.start(ctx, "ticket_new", values)
+
+
+def _customer_code(ctx: Ctx, query: str, head: str) -> str:
+    """The customer of `/ticket new CUSTOMER TYPE PRIORITY`; when no customer has that name but its first words
+    do, the words after them are what is wrong (`合力环保 complain hgh` → did you mean complaint, high?)."""
+    try:
+        return resolve_customer(ctx, query).code
+    except NotFound:
+        refuse_words_after_customer(ctx, head, ("ticket_type", "priority"), key="tk.unknown_words")
+        raise
 
 
 def _prefill_desc(text: str) -> dict:
@@ -232,22 +243,24 @@ SUB_HANDLERS = {
 
 # ---------------------------------------------------------------- /tickets
 
-QUEUES = ("mine", "unassigned", "breaching", "open", "all")
-_QUEUE_WORDS = {"mine": "mine", "我的": "mine", "unassigned": "unassigned", "待分配": "unassigned",
-                "breaching": "breaching", "超时": "breaching", "open": "open", "未关闭": "open", "进行中": "open",
-                "all": "all", "全部": "all"}
+QUEUES = ENUMS["queue"]  # the words of each queue and status, in both languages: handlers/locales/*/core.json
+_FILTER_KEYS = {"type": "type", "类型": "type", "priority": "priority", "prio": "priority", "优先级": "priority",
+                "status": "status", "状态": "status"}
+_FILTER_KINDS = {"type": "ticket_type", "priority": "priority", "status": "status"}
 
 
 def _filters(ctx: Ctx, args: str) -> tuple[str | None, dict[str, str]]:
+    """`未分配 type:投诉 status:处理中`: a queue word (or a bare status word) and `key:value` filters."""
     queue, flt = None, {}
     for w in args.split():
-        k, sep, v = w.partition(":")
-        if sep and k.lower() in ("type", "类型"):
-            flt["type"] = parse_enum("ticket_type", v, lang=ctx.lang)
-        elif sep and k.lower() in ("priority", "prio", "优先级"):
-            flt["priority"] = parse_enum("priority", v, lang=ctx.lang)
-        elif w.lower() in _QUEUE_WORDS:
-            queue = _QUEUE_WORDS[w.lower()]
+        k, sep, v = w.replace("：", ":").partition(":")
+        key = _FILTER_KEYS.get(k.lower()) if sep else None
+        if key:
+            flt[key] = parse_enum(_FILTER_KINDS[key], v, lang=ctx.lang)
+        elif match_enum("queue", w):
+            queue = match_enum("queue", w)
+        elif match_enum("status", w):
+            flt["status"] = match_enum("status", w)
         else:
             raise InvalidInput("tk.list_usage")
     return queue, flt
@@ -279,7 +292,7 @@ def cmd_tickets(ctx: Ctx, args: str) -> Reply:
     queue, flt = _filters(ctx, rest)
     if ctx.is_customer:
         queue = "all"
-    queue = queue or _default_queue(ctx)
+    queue = queue or ("all" if "status" in flt else _default_queue(ctx))
     q = select(Ticket).where(tickets.visible_filter(ctx), _queue_where(ctx, queue))
     for col, v in flt.items():
         q = q.where(getattr(Ticket, col) == v)

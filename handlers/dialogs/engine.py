@@ -4,6 +4,11 @@ A `Dialog` is data: its steps, each with a prompt key, a parser that turns typed
 (raising `InvalidInput` with what is wrong), optional choices, and whether it may be skipped. The engine keeps
 the state in `DialogState` (platform, chat, user), written in the same unit of work, so a dialog survives a
 restart. `back`, `skip` and `cancel` (in English or Chinese, and `/cancel`) work at every step.
+
+A step's buttons carry the step they belong to (`phone @log_call.method`): a button pressed after the dialog
+moved on (Back, an answer typed instead) gets "that button is from an earlier step" and the current question
+again, never an answer to another question. Typing a button's label (either language) is the same as pressing
+it; a customer step that matches several customers offers them as choices.
 """
 
 from __future__ import annotations
@@ -16,8 +21,11 @@ from typing import Any
 from sqlalchemy import delete, select
 
 from handlers.context import Ctx
+from handlers.dialogs.buttons import step_button, typed_choice, unmark
 from handlers.errors import InvalidInput, UserError
-from handlers.views import Action, Button, Buttons, Form, FormField, Header, Reply, Text
+from handlers.lookup import Ambiguous
+from handlers.views import Action, Button, Buttons, Form, FormField, Header, Option, Reply, Select, Text
+from storage.db import insert_ignore
 
 Parser = Callable[[Ctx, str, dict], Any]
 Choices = Callable[[Ctx, dict], list[tuple[str, str]]]
@@ -74,9 +82,10 @@ def _word(text: str) -> str | None:
 def _state(ctx: Ctx):  # noqa: ANN202
     from storage.models import DialogState
 
+    # locked: two messages at once in one dialog are taken one after the other (a double send finishes it once)
     return ctx.session.scalar(select(DialogState).where(
         DialogState.platform == ctx.platform, DialogState.chat_ref == ctx.chat_ref,
-        DialogState.user_ref == ctx.user_ref))
+        DialogState.user_ref == ctx.user_ref).with_for_update())
 
 
 def active(ctx: Ctx):  # noqa: ANN201
@@ -102,10 +111,11 @@ def _save(ctx: Ctx, dialog: Dialog, step: int, values: dict) -> None:
     from storage.models import DialogState
 
     st = _state(ctx)
-    if st is None:
-        st = DialogState(platform=ctx.platform, chat_ref=ctx.chat_ref, user_ref=ctx.user_ref,
-                         dialog=dialog.name, step=step, values="{}", expires_at=ctx.now, updated_at=ctx.now)
-        ctx.session.add(st)
+    if st is None:  # insert-or-ignore: the same dialog started twice at once makes one row
+        insert_ignore(ctx.session, DialogState, conflict=["platform", "chat_ref", "user_ref"],
+                      platform=ctx.platform, chat_ref=ctx.chat_ref, user_ref=ctx.user_ref, dialog=dialog.name,
+                      step=step, values="{}", expires_at=ctx.now, updated_at=ctx.now)
+        st = _state(ctx)
     st.dialog, st.step, st.values = dialog.name, step, json.dumps(values, ensure_ascii=False, default=str)
     st.expires_at, st.updated_at = ctx.now + ctx.settings.dialog_ttl, ctx.now
     ctx.session.flush()
@@ -126,7 +136,8 @@ def _prev_index(ctx: Ctx, d: Dialog, i: int, values: dict) -> int:
     return max(i, 0)
 
 
-def prompt(ctx: Ctx, d: Dialog, i: int, values: dict, *, error: str | None = None) -> Reply:
+def prompt(ctx: Ctx, d: Dialog, i: int, values: dict, *, error: str | None = None,
+           picks: tuple = ()) -> Reply:
     step = d.steps[i]
     views: list = []
     if i == 0 and error is None:
@@ -139,15 +150,18 @@ def prompt(ctx: Ctx, d: Dialog, i: int, values: dict, *, error: str | None = Non
     if step.choices:
         opts = step.choices(ctx, values)
         if opts:
-            views.append(Buttons(tuple(Button(label, Action(value)) for label, value in opts[:24])))
+            views.append(Buttons(tuple(Button(label, step_button(d.name, step.name, value)) for label, value in opts[:24])))
+    if picks:
+        views.append(Select(ctx.t("lookup.pick_placeholder"), tuple(
+            Option(f"{c.code} {c.name}"[:75], step_button(d.name, step.name, c.code)) for c in picks[:25])))
     controls = []
     if step.optional:
-        controls.append(Button(ctx.t("dlg.skip"), Action("skip")))
+        controls.append(Button(ctx.t("dlg.skip"), step_button(d.name, step.name, "skip")))
     if i > 0:
-        controls.append(Button(ctx.t("dlg.back"), Action("back")))
+        controls.append(Button(ctx.t("dlg.back"), step_button(d.name, step.name, "back")))
     controls.append(Button(ctx.t("dlg.cancel"), Action("/cancel"), style="danger"))
     views.append(Buttons(tuple(controls)))
-    return Reply(views=tuple(views), expects_text=step.choices is None)
+    return Reply(views=tuple(views), expects_text=step.choices is None and not picks)
 
 
 def form(ctx: Ctx, d: Dialog, prefill: dict | None = None) -> Form:
@@ -189,6 +203,10 @@ def advance(ctx: Ctx, state, text: str) -> Reply:  # noqa: ANN001
     values = json.loads(state.values or "{}")
     i = min(state.step, len(d.steps) - 1)
     step = d.steps[i]
+    pressed = unmark(ctx, d.name, step.name, text)
+    if pressed is None:
+        return prompt(ctx, d, i, values, error=ctx.t("dlg.stale_button"))
+    text = pressed
     word = _word(text)
     if word == "cancel":
         clear(ctx)
@@ -209,7 +227,10 @@ def advance(ctx: Ctx, state, text: str) -> Reply:  # noqa: ANN001
         if len(text) > step.max_length:
             return prompt(ctx, d, i, values, error=ctx.t("err.too_long", max=step.max_length))
         try:
-            values[step.name] = step.parse(ctx, text, values) if step.parse else text
+            values[step.name] = _parse(ctx, step, values, text)
+        except Ambiguous as e:  # several customers: each one a choice of this step
+            return prompt(ctx, d, i, values, error=ctx.t("lookup.pick", count=len(e.matches)),
+                          picks=tuple(e.matches))
         except UserError as e:
             return prompt(ctx, d, i, values, error=ctx.t(e.key, **e.params))
     j = _next_index(ctx, d, i + 1, values)
@@ -218,6 +239,11 @@ def advance(ctx: Ctx, state, text: str) -> Reply:  # noqa: ANN001
         return d.on_done(ctx, values)
     _save(ctx, d, j, values)
     return prompt(ctx, d, j, values)
+
+
+def _parse(ctx: Ctx, step: Step, values: dict, text: str) -> Any:  # noqa: ANN401
+    text = typed_choice(ctx, step.choices, values, text)
+    return step.parse(ctx, text, values) if step.parse else text
 
 
 class FormErrors(Exception):
@@ -249,7 +275,10 @@ def submit(ctx: Ctx, name: str, raw: dict[str, str]) -> Reply:
             errors[s.name] = ctx.t("err.too_long", max=s.max_length)
             continue
         try:
-            values[s.name] = s.parse(ctx, text, values) if s.parse else text
+            values[s.name] = _parse(ctx, s, values, text)
+        except Ambiguous as e:  # a form field cannot offer buttons: name the candidates
+            errors[s.name] = ctx.t("dlg.ambiguous", query=text, options="; ".join(
+                f"{c.code} {c.name}" for c in e.matches[:8]))
         except UserError as e:
             errors[s.name] = ctx.t(e.key, **e.params)
     if errors:

@@ -11,8 +11,10 @@ from datetime import datetime
 
 from handlers.context import Ctx
 from handlers.dialogs.engine import Dialog, Step, register
-from handlers.i18n import enum_choices, parse_enum
+from handlers.errors import InvalidInput
+from handlers.i18n import enum_choices, enum_label, parse_enum
 from handlers.lookup import resolve_customer
+from handlers.services import followups as svc
 from handlers.views import Reply
 
 NAME = "log_call"
@@ -20,15 +22,10 @@ NEXT_NAME = "log_next"
 
 
 def _customer(ctx: Ctx, text: str, values: dict) -> str:
-    from handlers.errors import InvalidInput
-    from handlers.lookup import Ambiguous
+    """Several matches raise `Ambiguous`: the engine offers them as this step's choices."""
     from handlers.services.followups import check_can_log
 
-    try:
-        c = resolve_customer(ctx, text)
-    except Ambiguous as e:
-        options = "; ".join(f"{m.code} {m.name}" for m in e.matches[:8])
-        raise InvalidInput("fu.dlg.ambiguous", query=text, options=options) from None
+    c = resolve_customer(ctx, text)
     check_can_log(ctx, c)
     return c.code
 
@@ -45,6 +42,18 @@ def _choices(kind: str):  # noqa: ANN202
         return enum_choices(ctx.lang, kind)
 
     return choices
+
+
+def _method(ctx: Ctx, text: str, values: dict) -> str:
+    method = svc.match_method(text)
+    if method is None:
+        labels = ", ".join(label for label, _ in _method_choices(ctx, values))
+        raise InvalidInput("err.bad_choice", value=text, choices=labels)
+    return method
+
+
+def _method_choices(ctx: Ctx, values: dict) -> list[tuple[str, str]]:
+    return [(enum_label(ctx.lang, "method", m), m) for m in svc.SALES_METHODS]
 
 
 def _content(ctx: Ctx, text: str, values: dict) -> str:
@@ -88,7 +97,7 @@ def _next_done(ctx: Ctx, values: dict) -> Reply:
 
 LOG_CALL = register(Dialog(NAME, "fu.dlg.title", steps=(
     Step("customer", "fu.dlg.customer", parse=_customer, max_length=200),
-    Step("method", "fu.dlg.method", parse=_enum("method"), choices=_choices("method")),
+    Step("method", "fu.dlg.method", parse=_method, choices=_method_choices),
     Step("feedback", "fu.dlg.feedback", parse=_enum("feedback"), choices=_choices("feedback"), optional=True),
     Step("content", "fu.dlg.content", parse=_content, multiline=True, max_length=20000),
     Step("next", "fu.dlg.next", parse=_next, optional=True, hint_key="fu.dlg.next_hint", max_length=100),

@@ -80,7 +80,8 @@ def decide(ctx: Ctx, request_id: int, *, approve: bool, reason: str = "") -> tup
     from handlers.services.customers import apply_changes
 
     s = ctx.session
-    req = s.get(ApprovalRequest, request_id)
+    # locked: of two decisions at the same moment the second waits, then sees the first (applied once)
+    req = s.get(ApprovalRequest, request_id, with_for_update=True, populate_existing=True)
     c = s.get(Customer, req.customer_id) if req else None
     if req is None or c is None:
         raise NotFound("appr.not_found")

@@ -7,7 +7,9 @@ from sqlmodel import Session
 
 from handlers.context import Ctx
 from handlers.i18n import enum_label
+from handlers.services import followups, tickets
 from handlers.services.customers import contacts_of, tags_of
+from handlers.services.opportunities import amount_of
 from handlers.views import Action, Button, Buttons, Fields, Header, ListItem, ListPage, Reply
 from storage.models import Customer, FollowUp, Opportunity, Staff, Ticket
 
@@ -19,29 +21,6 @@ def staff_name(session: Session, staff_id: int | None) -> str | None:
         return None
     st = session.get(Staff, staff_id)
     return st.name if st else None
-
-
-def recent_followups(session: Session, customer_id: int, n: int = 5) -> list[FollowUp]:
-    try:
-        from handlers.services.followups import recent_followups as fu_recent
-    except ImportError:
-        fu_recent = None
-    if fu_recent is not None:
-        return list(fu_recent(session, customer_id, n=n))
-    return list(session.scalars(select(FollowUp).where(
-        FollowUp.customer_id == customer_id, FollowUp.deleted_at.is_(None))
-        .order_by(FollowUp.date.desc(), FollowUp.id.desc()).limit(n)))
-
-
-def open_tickets(session: Session, customer_id: int) -> list[Ticket]:
-    try:
-        from handlers.services.tickets import open_tickets_for_customer
-    except ImportError:
-        open_tickets_for_customer = None
-    if open_tickets_for_customer is not None:
-        return list(open_tickets_for_customer(session, customer_id))
-    return list(session.scalars(select(Ticket).where(
-        Ticket.customer_id == customer_id, Ticket.status.in_(("pending", "in_progress"))).order_by(Ticket.id)))
 
 
 def open_opportunities(session: Session, customer_id: int) -> list[Opportunity]:
@@ -81,7 +60,8 @@ def _followup_item(ctx: Ctx, f: FollowUp) -> ListItem:
 
 
 def opp_item(ctx: Ctx, o: Opportunity) -> ListItem:
-    amount = f"¥{o.expected_amount:,.0f}" if o.expected_amount is not None else "—"
+    value = amount_of(o)  # a won one shows what was signed
+    amount = f"¥{value:,.0f}" if value is not None else "—"
     close = o.expected_close_date.isoformat() if o.expected_close_date else "—"
     return ListItem(f"{o.code} {o.name}",
                     f"{enum_label(ctx.lang, 'stage', o.stage)} · {amount} · {ctx.t('opp.f.close')}: {close}",
@@ -104,13 +84,13 @@ def customer_card(ctx: Ctx, c: Customer) -> Reply:
                   (ctx.t("cust.f.next_followup"), ctx.fmt_dt(c.next_followup_at))]
     views.append(Fields(tuple(items)))
     if sales:
-        fus = recent_followups(s, c.id, n=5)
+        fus = followups.recent_followups(s, c.id, n=5)
         views.append(ListPage(ctx.t("cust.card.followups"), tuple(_followup_item(ctx, f) for f in fus),
                               total=len(fus), empty_text=ctx.t("cust.card.no_followups")))
         opps = open_opportunities(s, c.id)
         views.append(ListPage(ctx.t("cust.card.opps"), tuple(opp_item(ctx, o) for o in opps), total=len(opps),
                               empty_text=ctx.t("cust.card.no_opps")))
-    tks = open_tickets(s, c.id)
+    tks = tickets.open_tickets_for_customer(s, c.id)
     if tks or not sales:
         views.append(ListPage(ctx.t("cust.card.tickets"), tuple(_ticket_item(ctx, tk) for tk in tks),
                               total=len(tks), empty_text=ctx.t("cust.card.no_tickets")))

@@ -13,7 +13,7 @@ from decimal import Decimal, InvalidOperation
 
 from sqlalchemy import func, select
 
-from handlers import inputs
+from handlers import dates, inputs
 from handlers.context import Ctx
 from handlers.errors import InvalidInput, NotFound
 from handlers.i18n import enum_label, label_index, parse_enum
@@ -243,18 +243,13 @@ def _parse_date(ctx: Ctx, text: str, *, past: bool = False) -> date:
     """A local date from what the user typed.
 
     Unambiguous forms (ISO `2026-12-05`, today/yesterday/昨天, `12月5日`) are read here, so the commands work
-    on their own; natural phrases go to FOLLOWUPS' `handlers.dates` when it is importable: `parse_day` for
-    past-or-future days (purchases), `parse_when` for future moments (expected close dates).
+    on their own; natural phrases go to `handlers.dates`: `parse_day` for past-or-future days (purchases),
+    `parse_when` for future moments (expected close dates).
     """
     d = _local_date(ctx, text, past=past)
     if d is not None:
         return d
-    try:
-        from handlers import dates
-    except ImportError:
-        raise InvalidInput("cust.err.date", value=text) from None
-    fn = getattr(dates, "parse_day", None) if past else None
-    when: datetime = (fn or dates.parse_when)(text, now=ctx.now, tz=ctx.tz, lang=ctx.lang)
+    when: datetime = (dates.parse_day if past else dates.parse_future_day)(text, now=ctx.now, tz=ctx.tz, lang=ctx.lang)
     return _in_range(when.astimezone(ctx.tz).date(), text, ctx.now.astimezone(ctx.tz).date())
 
 

@@ -28,9 +28,11 @@ from handlers.services.customer_fields import (
     parse_text,
     parse_type,
 )
+from handlers.services.followup_owed import move_owed
 from handlers.settings import DomainSettings
 from storage import codes
-from storage.models import Contact, Customer, CustomerTag, Staff, Tag
+from storage.db import insert_ignore
+from storage.models import Contact, Customer, CustomerTag, FollowUp, Staff, Tag
 
 FIELD_KEYS = {
     "name": "name", "名称": "name", "客户名称": "name", "industry": "industry", "行业": "industry",
@@ -128,12 +130,9 @@ def find_duplicates(session: Session, *, name: str | None = None, phone: str | N
 def set_tags(session: Session, customer_id: int, tags: list[str]) -> None:
     session.execute(delete(CustomerTag).where(CustomerTag.customer_id == customer_id))
     for name in tags:
-        tag = session.scalar(select(Tag).where(Tag.name == name))
-        if tag is None:
-            tag = Tag(name=name)
-            session.add(tag)
-            session.flush()
-        session.add(CustomerTag(customer_id=customer_id, tag_id=tag.id))
+        insert_ignore(session, Tag, conflict=["name"], name=name)  # two units of work may name a new tag at once
+        tag_id = session.scalar(select(Tag.id).where(Tag.name == name))
+        session.add(CustomerTag(customer_id=customer_id, tag_id=tag_id))
     session.flush()
 
 
@@ -218,6 +217,8 @@ def apply_changes(session: Session, c: Customer, changes: dict[str, Any], *, act
             set_tags(session, c.id, new)
         elif f == "owner":
             c.owner_id, c.pooled_at = new, None
+            move_owed(session, where=FollowUp.customer_id == c.id, to=session.get(Staff, new) if new else None,
+                      actor_id=actor_id, action="update", now=now)
             old, new = (_staff_name(session, x) for x in (old, new))
         else:
             setattr(c, f, new)

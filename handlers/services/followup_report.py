@@ -1,4 +1,5 @@
-"""`/report followups [PERIOD]`: follow-ups logged per rep (by method) and their overdue count.
+"""`/report followups [PERIOD]`: follow-ups logged per rep (by method; credited to who made the call, the
+author `staff_id`) and their overdue count (the follow-ups they owe now, `assignee_id`).
 
 Managers see each rep of their team, admins every sales rep and manager, reps themselves.
 """
@@ -14,8 +15,9 @@ from handlers.context import Ctx
 from handlers.i18n import ENUMS, enum_label
 from handlers.permissions import team_ids
 from handlers.reports import parse_period, report
+from handlers.services.followups import SALES_METHODS
 from handlers.views import Fields, Header, Reply, Text
-from storage.models import Customer, FollowUp, Staff
+from storage.models import FollowUp, Staff
 
 
 def _people(ctx: Ctx) -> list[Staff]:
@@ -33,12 +35,12 @@ def report_followups(ctx: Ctx, args: str) -> Reply:
     people = _people(ctx)
     ids = [p.id for p in people]
     logged = ctx.session.execute(select(FollowUp.staff_id, FollowUp.method, func.count()).where(
-        FollowUp.staff_id.in_(ids), FollowUp.deleted_at.is_(None), FollowUp.date >= start, FollowUp.date < end)
+        FollowUp.staff_id.in_(ids), FollowUp.deleted_at.is_(None), FollowUp.date >= start, FollowUp.date < end,
+        FollowUp.method.in_(SALES_METHODS))  # a complaint's trace (`service`) is no sales call
         .group_by(FollowUp.staff_id, FollowUp.method)).all()
-    overdue = dict(ctx.session.execute(select(Customer.owner_id, func.count()).select_from(FollowUp).join(
-        Customer, Customer.id == FollowUp.customer_id).where(
-        Customer.owner_id.in_(ids), FollowUp.deleted_at.is_(None), FollowUp.done_at.is_(None),
-        FollowUp.next_followup_at < ctx.now).group_by(Customer.owner_id)).all())
+    overdue = dict(ctx.session.execute(select(FollowUp.assignee_id, func.count()).where(  # who owes them
+        FollowUp.assignee_id.in_(ids), FollowUp.deleted_at.is_(None), FollowUp.done_at.is_(None),
+        FollowUp.next_followup_at < ctx.now).group_by(FollowUp.assignee_id)).all())
     by: dict[int, Counter] = {i: Counter() for i in ids}
     for sid, method, n in logged:
         by[sid][method] += n

@@ -9,7 +9,6 @@ sales data (owner rep, their manager, admin) log or change follow-ups; who may n
 
 from __future__ import annotations
 
-import contextlib
 from datetime import datetime, timedelta
 
 from sqlalchemy import case, func, select
@@ -17,27 +16,34 @@ from sqlmodel import Session
 
 from handlers import inputs
 from handlers.context import Ctx
+from handlers.dates_past import example as past_example
 from handlers.errors import Forbidden, InvalidInput, NotFound
-from handlers.i18n import ENUMS
-from handlers.permissions import can_edit_customer, can_see_customer
-from storage.models import Customer, FollowUp
+from handlers.i18n import ENUMS, label_index
+from handlers.permissions import can_edit_customer, can_see_customer, is_manager_of
+from handlers.services import audit
+from handlers.services.customer_fields import find_staff
+from handlers.services.followup_owed import assignee_for
+from storage.db import lock_row
+from storage.models import AuditLog, Customer, FollowUp, Staff
 
 UNDO_WINDOW = timedelta(hours=24)
 SNOOZE = {"1d": timedelta(days=1), "3d": timedelta(days=3), "1w": timedelta(weeks=1)}
 EDITABLE = ("method", "feedback", "content", "next", "result")
+# how a rep contacts a customer; `service` is a complaint's trace (services/service_history.py), never logged
+SALES_METHODS = tuple(m for m in ENUMS["method"] if m != "service")
+
+
+def match_method(text: str | None) -> str | None:
+    """A sales method from its id, label (either language) or alias; None otherwise."""
+    return label_index("method", SALES_METHODS).get((text or "").strip().lower())
 
 
 def _audit(ctx: Ctx, fu: FollowUp, customer: Customer, action: str, field: str | None = None,
            old: object = None, new: object = None) -> None:
-    """Write an audit entry when CUSTOMERS' audit service is there (it is after the merge)."""
-    try:
-        from handlers.services import audit
-    except ImportError:
-        return
-    with contextlib.suppress(TypeError):
-        audit.record(ctx.session, actor_id=ctx.staff.id if ctx.staff else None, action=action,
-                     entity="followup", entity_id=fu.id, entity_code=customer.code, field=field,
-                     old=None if old is None else str(old), new=None if new is None else str(new), now=ctx.now)
+    """Write the follow-up's audit entry (a wrong call raises: an audit row is never skipped)."""
+    audit.record(ctx.session, actor_id=ctx.staff.id if ctx.staff else None, action=action,
+                 entity="followup", entity_id=fu.id, entity_code=customer.code, field=field,
+                 old=None if old is None else str(old), new=None if new is None else str(new), now=ctx.now)
 
 
 def reminder_time(ctx: Ctx) -> str:
@@ -55,7 +61,7 @@ def check_can_log(ctx: Ctx, customer: Customer) -> None:
 
 def _check_fields(ctx: Ctx, *, method: str, content: str, feedback: str | None, result: str | None,
                   next_at: datetime | None) -> None:
-    if method not in ENUMS["method"]:
+    if method not in SALES_METHODS:
         raise InvalidInput("fu.bad_method", value=method)
     if feedback is not None and feedback not in ENUMS["feedback"]:
         raise InvalidInput("fu.bad_feedback", value=feedback)
@@ -72,34 +78,57 @@ def _check_fields(ctx: Ctx, *, method: str, content: str, feedback: str | None, 
 
 
 def recompute(session: Session, customer: Customer) -> None:
-    """Set the customer's last/next follow-up times from its live follow-ups."""
+    """Set the customer's last/next follow-up times from its live follow-ups (the last: sales contacts only)."""
+    lock_row(session, Customer, customer.id)  # the aggregates below must include concurrent changes
     live = (FollowUp.customer_id == customer.id, FollowUp.deleted_at.is_(None))
-    customer.last_followup_at = session.scalar(select(func.max(FollowUp.date)).where(*live))
+    customer.last_followup_at = session.scalar(select(func.max(FollowUp.date)).where(
+        *live, FollowUp.method.in_(SALES_METHODS)))
     customer.next_followup_at = session.scalar(select(func.min(FollowUp.next_followup_at)).where(
         *live, FollowUp.done_at.is_(None), FollowUp.next_followup_at.is_not(None)))
     session.flush()
 
 
+def find_author(ctx: Ctx, name: str) -> Staff:
+    """`by: NAME` (跟进人): who made the call, if not the actor. A manager may name a rep or manager of their
+    team, an admin any sales staff member, a rep only themselves."""
+    author = find_staff(ctx, name)
+    if author.id == ctx.staff.id:
+        return author
+    if not is_manager_of(ctx, author.id):
+        raise Forbidden("fu.by_forbidden", name=author.name)
+    if author.role not in ("rep", "manager", "admin"):
+        raise InvalidInput("fu.by_not_sales", name=author.name)
+    return author
+
+
 def log_followup(ctx: Ctx, *, customer: Customer, method: str, content: str, feedback: str | None = None,
                  next_at: datetime | None = None, result: str | None = None,
-                 date: datetime | None = None) -> FollowUp:
-    """Record a contact with `customer` by the acting staff member."""
+                 date: datetime | None = None, author: Staff | None = None) -> FollowUp:
+    """Record a contact with `customer` made at `date` (default now) by `author` (default the actor; see
+    `find_author`). The customer's owner owes the next follow-up."""
     check_can_log(ctx, customer)
     content = content.strip()
     _check_fields(ctx, method=method, content=content, feedback=feedback, result=result, next_at=next_at)
+    if date is not None and date > ctx.now:
+        raise InvalidInput("fu.date_future", value=ctx.fmt_dt(date), example=past_example(ctx.lang))
+    author = author or ctx.staff
     s = ctx.session
+    lock_row(s, Customer, customer.id)  # two logs at once: the second closes the first's next follow-up
     for open_fu in s.scalars(select(FollowUp).where(
             FollowUp.customer_id == customer.id, FollowUp.deleted_at.is_(None), FollowUp.done_at.is_(None),
             FollowUp.next_followup_at.is_not(None))):
         open_fu.done_at = ctx.now
     fu = FollowUp(customer_id=customer.id, date=date or ctx.now, method=method, content=content,
-                  feedback=feedback, next_followup_at=next_at, staff_id=ctx.staff.id, result=result,
-                  created_at=ctx.now)
+                  feedback=feedback, next_followup_at=next_at, staff_id=author.id,
+                  assignee_id=assignee_for(customer, author.id), result=result, created_at=ctx.now)
     s.add(fu)
     s.flush()
     customer.updated_at = ctx.now
     recompute(s, customer)
-    _audit(ctx, fu, customer, "create")
+    if author.id == ctx.staff.id:
+        _audit(ctx, fu, customer, "create")
+    else:  # logged for someone else: the audit row names them (the actor is the one who typed it)
+        _audit(ctx, fu, customer, "create", field="staff", new=author.name)
     return fu
 
 
@@ -108,15 +137,24 @@ def get_followup(ctx: Ctx, fid: int | str) -> tuple[FollowUp, Customer]:
     n = inputs.parse_id(str(fid))
     fu = ctx.session.get(FollowUp, n) if n is not None else None
     customer = ctx.session.get(Customer, fu.customer_id) if fu else None
-    if fu is None or fu.deleted_at is not None or customer is None or not can_edit_customer(ctx, customer):
+    if (fu is None or fu.deleted_at is not None or customer is None or not can_edit_customer(ctx, customer)
+            or fu.method not in SALES_METHODS):  # a complaint's trace is not changed by hand
         raise NotFound("fu.not_found", id=fid)
     return fu, customer
 
 
+def _typed_by_actor(ctx: Ctx, fu: FollowUp) -> bool:
+    """Did the actor log `fu` for its author (`by:`)? Its audit row says who typed it."""
+    return ctx.session.scalar(select(AuditLog.id).where(
+        AuditLog.entity == "followup", AuditLog.entity_id == fu.id, AuditLog.action == "create",
+        AuditLog.actor_id == ctx.staff.id).limit(1)) is not None
+
+
 def undo_followup(ctx: Ctx, fid: int | str) -> tuple[FollowUp, Customer]:
-    """Remove a just-logged follow-up: only its author, only within `UNDO_WINDOW`."""
+    """Remove a just-logged follow-up: only who logged it (its author, or who typed it `by:` them), only
+    within `UNDO_WINDOW`."""
     fu, customer = get_followup(ctx, fid)
-    if fu.staff_id != ctx.staff.id:
+    if fu.staff_id != ctx.staff.id and not _typed_by_actor(ctx, fu):
         raise Forbidden("fu.undo_not_author")
     if ctx.now - fu.created_at > UNDO_WINDOW:
         raise Forbidden("fu.undo_too_late", hours=int(UNDO_WINDOW.total_seconds() // 3600))
@@ -152,9 +190,17 @@ def edit_followup(ctx: Ctx, fid: int | str, changes: dict) -> tuple[FollowUp, Cu
             changed.append(name)
     if "next" in changed:
         fu.done_at, fu.reminded_at = None, None
+        _owe(fu, customer)
     ctx.session.flush()
     recompute(ctx.session, customer)
     return fu, customer, changed
+
+
+def _owe(fu: FollowUp, customer: Customer) -> None:
+    """A next follow-up scheduled again is owed by the customer's owner (the author, in the pool), unless
+    someone owes it already."""
+    if fu.assignee_id is None:
+        fu.assignee_id = assignee_for(customer, fu.staff_id)
 
 
 def set_next(ctx: Ctx, fid: int | str, next_at: datetime | None) -> tuple[FollowUp, Customer, bool]:
@@ -167,6 +213,7 @@ def set_next(ctx: Ctx, fid: int | str, next_at: datetime | None) -> tuple[Follow
     if fu.next_followup_at == next_at and fu.done_at is None:
         return fu, customer, False
     fu.next_followup_at, fu.done_at, fu.reminded_at = next_at, None, None
+    _owe(fu, customer)
     ctx.session.flush()
     recompute(ctx.session, customer)
     return fu, customer, True
@@ -219,14 +266,14 @@ def _due_where(ctx: Ctx, owner_ids: set[int] | None, days: int) -> list:
     conds = [FollowUp.deleted_at.is_(None), FollowUp.done_at.is_(None), FollowUp.next_followup_at.is_not(None),
              FollowUp.next_followup_at < end]
     if owner_ids is not None:
-        conds.append(Customer.owner_id.in_(owner_ids))
+        conds.append(FollowUp.assignee_id.in_(owner_ids))
     return conds
 
 
 def due_followups(ctx: Ctx, owner_ids: set[int] | None, *, days: int = 7, offset: int = 0,
                   limit: int | None = None) -> list[tuple[FollowUp, Customer]]:
-    """Open follow-ups due by the end of the day `days` days from today (overdue ones included), for
-    customers owned by `owner_ids` (None: all), earliest first; `offset`/`limit` page in SQL."""
+    """Open follow-ups due by the end of the day `days` days from today (overdue ones included), owed by
+    `owner_ids` (their `assignee_id`; None: all), earliest first; `offset`/`limit` page in SQL."""
     q = (select(FollowUp, Customer).join(Customer, Customer.id == FollowUp.customer_id)
          .where(*_due_where(ctx, owner_ids, days)).order_by(FollowUp.next_followup_at, FollowUp.id)
          .offset(offset).limit(limit))

@@ -17,6 +17,7 @@ from handlers.context import Ctx
 from handlers.errors import InvalidInput, NotFound
 from handlers.permissions import can_see_customer
 from handlers.views import Header, Reply, Text
+from storage.db import insert_ignore
 from storage.models import ChatBinding, Contact, Customer, Invite
 
 TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
@@ -77,12 +78,13 @@ def redeem(ctx: Ctx, token: str) -> Reply:
                               .execution_options(synchronize_session=False))
     if res.rowcount != 1:
         return Reply(views=(Text(ctx.t("inv.used")),))
-    b = ctx.binding or ctx.session.scalar(select(ChatBinding).where(
-        ChatBinding.platform == ctx.platform, ChatBinding.chat_ref == ctx.chat_ref))
-    if b is None:
-        b = ChatBinding(platform=ctx.platform, chat_ref=ctx.chat_ref, customer_id=inv.customer_id,
-                        contact_id=inv.contact_id, lang=ctx.lang, created_at=ctx.now)
-        ctx.session.add(b)
+    # insert-or-ignore, then the row under its lock: two invites used in one chat at once bind it one after the other
+    insert_ignore(ctx.session, ChatBinding, conflict=["platform", "chat_ref"], platform=ctx.platform,
+                  chat_ref=ctx.chat_ref, customer_id=inv.customer_id, contact_id=inv.contact_id, lang=ctx.lang,
+                  created_at=ctx.now)
+    b = ctx.session.scalar(select(ChatBinding).where(ChatBinding.platform == ctx.platform,
+                                                     ChatBinding.chat_ref == ctx.chat_ref)
+                           .with_for_update().execution_options(populate_existing=True))
     b.customer_id, b.contact_id, b.user_ref = inv.customer_id, inv.contact_id, ctx.user_ref
     ctx.session.flush()
     ctx.binding = b

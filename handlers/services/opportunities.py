@@ -5,6 +5,10 @@ stage only (no skipping, no going back); won or lost may be reached from any ope
 needs the actual amount and the contract number, `lost` a reason. Every move is an `OpportunityStage` row
 with its note, and an audit entry. Visibility: sales data — the owner (or the customer's owner), their
 manager's team, admin.
+
+A won opportunity counts what was signed (`actual_amount`) wherever it is shown or summed (`amount_of`). Its
+purchase is recorded once (`record_won_purchase`): the opportunity's own audit entry (action `purchase`)
+marks it done, read under a lock on the opportunity's row.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from decimal import Decimal
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.sql.elements import ColumnElement
+from sqlmodel import Session
 
 from handlers import inputs
 from handlers.context import Ctx
@@ -22,10 +27,10 @@ from handlers.errors import Conflict, Forbidden, InvalidInput, NotFound
 from handlers.i18n import enum_label
 from handlers.permissions import can_edit_customer, can_see_customer, team_ids
 from handlers.reports import parse_period, report
-from handlers.services import audit
+from handlers.services import audit, purchases
 from handlers.views import Fields, Header, Reply, Text
 from storage import codes
-from storage.models import Customer, Opportunity, OpportunityStage, Staff
+from storage.models import AuditLog, Customer, Opportunity, OpportunityStage, Purchase, Staff
 
 STAGES = ("initial", "needs", "proposal", "negotiation", "won", "lost")
 OPEN = STAGES[:4]
@@ -72,6 +77,11 @@ def create_opportunity(ctx: Ctx, customer: Customer, *, name: str, amount: Decim
     return o
 
 
+def amount_of(o: Opportunity) -> Decimal | None:
+    """What an opportunity is worth: the signed amount once won, else the expected amount."""
+    return o.actual_amount if o.stage == "won" else o.expected_amount
+
+
 def next_stage(stage: str) -> str | None:
     return OPEN[OPEN.index(stage) + 1] if stage in OPEN[:-1] else None
 
@@ -79,6 +89,7 @@ def next_stage(stage: str) -> str | None:
 def change_stage(ctx: Ctx, o: Opportunity, stage: str, *, note: str | None = None,
                  actual_amount: Decimal | None = None, contract_no: str | None = None,
                  lost_reason: str | None = None) -> OpportunityStage:
+    ctx.session.refresh(o, with_for_update=True)  # concurrent changes queue: each starts where the last one left
     if o.stage not in OPEN:
         raise Conflict("opp.err.closed", code=o.code, stage=enum_label(ctx.lang, "stage", o.stage))
     if stage in OPEN and stage != next_stage(o.stage):
@@ -114,6 +125,32 @@ def history(ctx: Ctx, o: Opportunity) -> list[OpportunityStage]:
                                     .order_by(OpportunityStage.at, OpportunityStage.id)))
 
 
+def won_purchase_recorded(session: Session, o: Opportunity) -> bool:
+    return session.scalar(select(AuditLog.id).where(AuditLog.entity == "opportunity", AuditLog.entity_id == o.id,
+                                                    AuditLog.action == "purchase").limit(1)) is not None
+
+
+def record_won_purchase(ctx: Ctx, o: Opportunity) -> tuple[Purchase | None, str | None]:
+    """Record the purchase a won opportunity stands for (its actual amount, dated the day it was won) and
+    regrade the customer. Once: a second call returns (None, None). Returns (purchase, new grade)."""
+    if o.stage != "won":
+        raise Conflict("opp.err.not_won", code=o.code)
+    s = ctx.session
+    s.scalar(select(Opportunity.id).where(Opportunity.id == o.id).with_for_update())  # PostgreSQL: one at a time
+    if won_purchase_recorded(s, o):
+        return None, None
+    won_at = s.scalar(select(func.max(OpportunityStage.at)).where(OpportunityStage.opportunity_id == o.id,
+                                                                 OpportunityStage.to_stage == "won"))
+    c = s.get(Customer, o.customer_id)
+    product = f"{o.name} ({o.contract_no})" if o.contract_no else o.name
+    p, grade = purchases.record_purchase(ctx, c, amount=o.actual_amount, product=product[:200],
+                                         day=won_at.astimezone(ctx.tz).date() if won_at else None)
+    audit.record(s, actor_id=ctx.staff.id, action="purchase", entity="opportunity", entity_id=o.id,
+                 entity_code=o.code, new=f"{product} ¥{o.actual_amount}", now=ctx.now)
+    s.flush()
+    return p, grade
+
+
 # ---------------------------------------------------------------- the pipeline report
 
 
@@ -123,8 +160,9 @@ def _money(v: Decimal | float | int) -> str:
 
 @report("pipeline", roles=("admin", "manager", "rep"), aliases=("opps", "销售漏斗", "漏斗"))
 def report_pipeline(ctx: Ctx, args: str) -> Reply:
-    """Opportunities created in PERIOD (default: this year) that the viewer may see: count and expected
-    amount per stage, win rate (won / (won + lost)), and the same by owner."""
+    """Opportunities created in PERIOD (default: this year) that the viewer may see: count and amount per stage
+    (`amount_of`: what was signed for won ones, expected for the others), win rate (won / (won + lost)), and
+    the same by owner."""
     start, end = parse_period(ctx, args, default="year")
     rows = list(ctx.session.scalars(select(Opportunity).where(
         opp_filter(ctx), Opportunity.created_at >= start, Opportunity.created_at < end)))
@@ -132,7 +170,7 @@ def report_pipeline(ctx: Ctx, args: str) -> Reply:
     by_owner: dict[int | None, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for o in rows:
         per[o.stage][0] += 1
-        per[o.stage][1] += o.expected_amount or 0
+        per[o.stage][1] += amount_of(o) or 0
         by_owner[o.owner_id][o.stage] += 1
     items = tuple((enum_label(ctx.lang, "stage", st), ctx.t("opp.rep.stage_line", count=n, amount=_money(a)))
                   for st, (n, a) in per.items())

@@ -3,7 +3,8 @@ owners who leave a customer without a follow-up for `pool_return_days` lose it b
 
 The return rule: an owned customer whose latest of (last follow-up, creation, last change of owner) is
 more than `pool_return_days` ago goes back to the pool; the owner gets one message per run and local day.
-Claims are a conditional UPDATE (`… WHERE owner_id IS NULL`), so of two reps claiming at once one wins.
+Claims are a conditional UPDATE (`… WHERE owner_id IS NULL`), so of two reps claiming at once one wins; a rep's
+claims queue on the rep's staff row (`lock_row`), so concurrent claims cannot pass the cap together.
 """
 
 from __future__ import annotations
@@ -22,9 +23,11 @@ from handlers.i18n import t
 from handlers.lookup import normalize_name
 from handlers.permissions import can_see_customer
 from handlers.services import audit
+from handlers.services.followup_owed import move_owed
 from handlers.settings import DomainSettings
 from handlers.views import Action, Button, Buttons, Reply, Text
-from storage.models import AuditLog, Customer, Staff
+from storage.db import lock_row
+from storage.models import AuditLog, Customer, FollowUp, Staff
 
 OWNER_CHANGES = ("claim", "handover")
 
@@ -50,6 +53,7 @@ def find_pooled(ctx: Ctx, query: str) -> Customer:
 
 def claim(ctx: Ctx, c: Customer) -> None:
     s = ctx.session
+    lock_row(s, Staff, ctx.staff.id)  # the count below must include the rep's concurrent claims
     owned = s.scalar(select(func.count()).select_from(Customer).where(Customer.owner_id == ctx.staff.id))
     if owned >= ctx.settings.pool_claim_cap:
         raise Forbidden("own.err.cap", cap=ctx.settings.pool_claim_cap)
@@ -61,6 +65,8 @@ def claim(ctx: Ctx, c: Customer) -> None:
     s.expire(c)
     audit.record(s, actor_id=ctx.staff.id, action="claim", entity="customer", entity_id=c.id, entity_code=c.code,
                  field="owner", old=None, new=ctx.staff.name, now=ctx.now)
+    move_owed(s, where=FollowUp.customer_id == c.id, to=ctx.staff, actor_id=ctx.staff.id, action="claim",
+              now=ctx.now)
     s.flush()
 
 
@@ -91,6 +97,8 @@ def return_stale_to_pool(session: Session, *, now: datetime, settings: DomainSet
         owner = session.get(Staff, owner_id)
         audit.record(session, actor_id=None, action="pool_return", entity="customer", entity_id=c.id,
                      entity_code=c.code, field="owner", old=owner.name if owner else owner_id, new=None, now=now)
+        move_owed(session, where=FollowUp.customer_id == c.id, to=None, actor_id=None, action="pool_return",
+                  now=now)
         returned[owner_id].append(c)
     for owner_id, cs in returned.items():
         owner = session.get(Staff, owner_id)

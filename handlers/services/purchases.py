@@ -55,6 +55,7 @@ def record_purchase(ctx: Ctx, c: Customer, *, amount: Decimal, product: str, day
         raise NotFound("lookup.not_found", query=c.code)
     if not can_edit_customer(ctx, c):
         raise Forbidden("cust.err.edit_forbidden")
+    ctx.session.refresh(c, with_for_update=True)  # concurrent purchases queue: each grade counts the other
     when = ctx.now
     if day is not None and day != ctx.now.astimezone(ctx.tz).date():
         when = datetime.combine(day, time(12, 0), tzinfo=ctx.tz)

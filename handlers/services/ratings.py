@@ -17,7 +17,7 @@ from handlers import inputs, notify
 from handlers.context import Ctx
 from handlers.errors import Conflict, InvalidInput, NotFound
 from handlers.reports import parse_period, report
-from handlers.services import sla, ticket_notify, tickets
+from handlers.services import service_history, sla, ticket_notify, tickets
 from handlers.settings import DomainSettings
 from handlers.views import Fields, Header, ListItem, ListPage, Reply, Text
 from storage.models import Customer, Staff, Ticket
@@ -42,6 +42,7 @@ def _store(ctx: Ctx, t: Ticket, n: int, comment: str | None) -> None:
     if res.rowcount != 1:
         raise Conflict("rate.already", code=t.code)
     tickets.add_event(ctx, t, "rated", text=f"{n}" + (f" {comment}" if comment else ""))
+    service_history.record_complaint_event(ctx, t, "rated")
     if n <= 2:
         _alert(ctx, t, key=f"recovery:{t.code}")
 

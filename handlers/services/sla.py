@@ -4,7 +4,8 @@ Clocks: the assign clock starts when the ticket is created; the first-contact an
 ticket is assigned (an agent cannot contact or fix before someone owns the ticket). "Contacted" is the first
 handling note or message to the customer after assignment. A deadline that passes unmet escalates exactly
 once per level (`SlaBreach` is unique per ticket, kind and level): level 1 to the service channel, level 2
-(`settings.escalate_after` after level 1, still unmet) to the sales manager of the customer's owner.
+(`settings.escalate_after` after level 1, still unmet) to the sales manager of the customer's owner — or, when the
+customer is in the pool or its owner has no manager, to the supervisors and admins.
 Complaints run on the complaint clock (the high-priority times) whatever their priority (`policy`).
 A deadline met late records `met_at` on its breach rows; met late before any escalation ran, it still leaves a
 breach row (level 1, `escalated_at` = the moment it was met) so `/report sla` lists it.
@@ -132,6 +133,16 @@ def owner_manager(session: Session, t: Ticket) -> Staff | None:
     return mgr if mgr is not None and mgr.active else None
 
 
+def level_two_recipients(session: Session, t: Ticket) -> list[Staff]:
+    """Who gets a second-level escalation: the owner's sales manager; when there is none (a pool customer, an owner
+    without a manager) the active supervisors and admins, so that an escalation always reaches someone."""
+    mgr = owner_manager(session, t)
+    if mgr is not None:
+        return [mgr]
+    return list(session.scalars(select(Staff).where(Staff.role.in_(("supervisor", "admin")), Staff.active.is_(True))
+                                .order_by(Staff.id)))
+
+
 def _alert(vctx: Ctx, t: Ticket, kind: str, level: int) -> Reply:
     from handlers.services.ticket_views import card, channel_controls
 
@@ -174,11 +185,12 @@ def _escalate_one(session: Session, t: Ticket, kind: str, due: datetime, *, now:
     first = rows[1]
     if 2 in rows or first.met_at is not None or now < first.escalated_at + settings.escalate_after:
         return 0
-    mgr = owner_manager(session, t)
-    if mgr is None or not _insert(session, ticket_id=t.id, kind=kind, level=2, due_at=due, escalated_at=now):
+    to = level_two_recipients(session, t)
+    if not to or not _insert(session, ticket_id=t.id, kind=kind, level=2, due_at=due, escalated_at=now):
         return 0
-    vctx = job_ctx(session, now=now, settings=settings, staff=mgr)
-    notify.to_staff(session, mgr, key=f"sla:{t.code}:{kind}:2", reply=_alert(vctx, t, kind, 2), now=now)
+    for st in to:
+        vctx = job_ctx(session, now=now, settings=settings, staff=st)
+        notify.to_staff(session, st, key=f"sla:{t.code}:{kind}:2:{st.id}", reply=_alert(vctx, t, kind, 2), now=now)
     return 1
 
 

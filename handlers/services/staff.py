@@ -1,7 +1,8 @@
 """Staff-side ownership changes: hand all of a rep's work to another, deactivate a member of staff.
 
 Managers act on their team (`is_manager_of`), admins on everyone. A handover moves, in the caller's one
-unit of work: the customers FROM owns, FROM's open opportunities and FROM's scheduled (open) follow-ups.
+unit of work: the customers FROM owns, FROM's open opportunities and the open follow-ups FROM owes (their
+`assignee_id`; who made each call, `staff_id`, never changes).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from handlers.errors import Conflict, Forbidden, InvalidInput
 from handlers.i18n import t
 from handlers.permissions import is_manager_of
 from handlers.services import audit
+from handlers.services.followup_owed import move_owed
 from handlers.views import Reply, Text
 from storage.models import Customer, FollowUp, Opportunity, Staff
 
@@ -55,10 +57,9 @@ def handover(ctx: Ctx, src: Staff, dst: Staff) -> HandoverResult:
               .execution_options(synchronize_session=False))
     opps = s.execute(update(Opportunity).where(Opportunity.owner_id == src.id, Opportunity.stage.in_(OPEN_STAGES))
                      .values(owner_id=dst.id, updated_at=now).execution_options(synchronize_session=False))
-    fus = s.execute(update(FollowUp).where(FollowUp.staff_id == src.id, FollowUp.done_at.is_(None),
-                                           FollowUp.deleted_at.is_(None), FollowUp.next_followup_at.is_not(None))
-                    .values(staff_id=dst.id).execution_options(synchronize_session=False))
-    result = HandoverResult(len(custs), opps.rowcount, fus.rowcount)
+    fus = move_owed(s, where=FollowUp.assignee_id == src.id, to=dst, actor_id=ctx.staff.id, action="handover",
+                    now=now)  # what FROM owes; the calls FROM made stay FROM's
+    result = HandoverResult(len(custs), opps.rowcount, fus)
     audit.record(s, actor_id=ctx.staff.id, action="handover", entity="staff", entity_id=src.id,
                  entity_code=src.name, field="owner", old=src.name, new=dst.name, now=now)
     s.expire_all()

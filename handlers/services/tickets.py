@@ -2,14 +2,12 @@
 
 Status: pending (待分配, waiting for an assignee) → in_progress (assigned) → resolved → closed; reopen from
 resolved or closed. The agent's Accept (确认处理) is a handling event, not a status: their first note, reply or
-resolve records it implicitly. Every transition and note is a `TicketEvent`. Scheduler jobs: `escalate_due`
-(sla.py), `auto_close_due` and `send_rating_reminders` (ratings.py), `post_complaint_review` (reviews.py) —
-also importable from here.
+resolve records it implicitly. Every transition and note is a `TicketEvent`. The scheduler's ticket work
+lives where it belongs: `escalate_due` (sla.py), `auto_close_due` and `send_rating_reminders` (ratings.py),
+`post_complaint_review` (reviews.py).
 """
 
 from __future__ import annotations
-
-import importlib
 
 from sqlalchemy import false, func, select, true, update
 from sqlalchemy.sql.elements import ColumnElement
@@ -18,22 +16,15 @@ from handlers import inputs, notify
 from handlers.context import Ctx
 from handlers.errors import Conflict, Forbidden, InvalidInput, NotFound
 from handlers.permissions import can_see_customer, customer_filter
-from handlers.services import sla
+from handlers.services import service_history, sla
 from handlers.services import ticket_notify as tn
 from storage import codes
+from storage.db import lock_row
 from storage.models import ChatBinding, Contact, Customer, Staff, Ticket, TicketEvent
 
 LEADS = ("supervisor", "admin")
 SERVICE_STAFF = ("agent", "supervisor", "admin")
 OPEN = ("pending", "in_progress")
-_JOBS = {"escalate_due": "sla", "auto_close_due": "ratings", "send_rating_reminders": "ratings",
-         "post_complaint_review": "reviews"}
-
-
-def __getattr__(name: str):  # noqa: ANN202 - lazy re-export of the scheduler jobs
-    if name in _JOBS:
-        return getattr(importlib.import_module(f"handlers.services.{_JOBS[name]}"), name)
-    raise AttributeError(name)
 
 
 # ---------------------------------------------------------------- visibility
@@ -122,9 +113,10 @@ def accepted(session, t: Ticket) -> bool:  # noqa: ANN001
 
 
 def _auto_accept(ctx: Ctx, t: Ticket) -> None:
-    if (t.status == "in_progress" and ctx.staff is not None and ctx.staff.id == t.assignee_id
-            and not accepted(ctx.session, t)):
-        add_event(ctx, t, "accepted")
+    if t.status == "in_progress" and ctx.staff is not None and ctx.staff.id == t.assignee_id:
+        lock_row(ctx.session, Ticket, t.id)  # a concurrent accept or note must not accept a second time
+        if not accepted(ctx.session, t):
+            add_event(ctx, t, "accepted")
 
 
 def _contacted(ctx: Ctx, t: Ticket) -> None:
@@ -195,6 +187,7 @@ def reassign(ctx: Ctx, t: Ticket, assignee_id: int) -> Staff:
     """Move an open, assigned ticket to another agent (supervisors and admins). Clocks keep running."""
     if ctx.staff is None or ctx.staff.role not in LEADS:
         raise Forbidden("tk.assign_forbidden")
+    ctx.session.refresh(t, with_for_update=True)  # concurrent moves queue: each tells the agent it took it from
     if t.assignee_id is None:
         return assign(ctx, t, assignee_id)
     agent = ctx.session.get(Staff, assignee_id)
@@ -231,6 +224,7 @@ def accept(ctx: Ctx, t: Ticket) -> None:
         raise Forbidden("tk.accept_not_yours", code=t.code)
     if t.status != "in_progress":
         raise Conflict("tk.bad_transition", code=t.code, status=ctx.t(f"enum.status.{t.status}"))
+    lock_row(ctx.session, Ticket, t.id)  # a double click accepts once
     if accepted(ctx.session, t):
         raise Conflict("tk.already_accepted", code=t.code)
     add_event(ctx, t, "accepted")
@@ -284,6 +278,7 @@ def resolve(ctx: Ctx, t: Ticket, text: str) -> None:
         raise Conflict("tk.bad_transition", code=t.code, status=ctx.t(f"enum.status.{t.status}"))
     _contacted(ctx, t)  # the resolution is a handling note (and goes to the customer): contact is met too
     ev = add_event(ctx, t, "resolved", frm="in_progress", to="resolved", text=t.resolution)
+    service_history.record_complaint_event(ctx, t, "resolved")
     sla.meet(ctx.session, t, "resolve", ctx.now)
     for b in customer_chats(ctx.session, t):
         notify.to_binding(ctx.session, b, key=f"tk:{t.code}:resolved:{ev.id}:{b.id}",
@@ -311,6 +306,7 @@ def close(ctx: Ctx, t: Ticket, *, kind: str = "closed") -> None:
     if res.rowcount != 1:
         raise Conflict("tk.already_closed", code=t.code)
     add_event(ctx, t, kind, frm="resolved", to="closed")
+    service_history.record_complaint_event(ctx, t, kind)
     if t.rating is not None:
         return
     chats = customer_chats(ctx.session, t)

@@ -19,17 +19,27 @@ log = logging.getLogger("crm.jobs")
 
 T = TypeVar("T")
 
+FAILED_PART = "job_failed_part"  # session.info key: what failed in this run, recorded as the run's error
+
+
+def failed(session: Session, what: str, e: Exception) -> None:
+    """Note that part of a run failed (already logged): `scheduler.runner.run_job` records it on the run."""
+    session.info.setdefault(FAILED_PART, f"{what}: {type(e).__name__}: {e}")
+
 
 def each(session: Session, items: Iterable[T], fn: Callable[[T], bool], *, job: str) -> int:
-    """Run `fn(item)` for every item in its own savepoint; count the items for which it returned True."""
+    """Run `fn(item)` for every item in its own savepoint; count the items for which it returned True.
+    A failing item is undone alone, logged, and recorded as the run's error."""
     done = 0
     for item in items:
         try:
             with session.begin_nested():
                 if fn(item):
                     done += 1
-        except Exception:  # noqa: BLE001 - one bad item must not stop the others
-            log.exception("job %s: item %r failed", job, getattr(item, "id", item))
+        except Exception as e:  # noqa: BLE001 - one bad item must not stop the others; recorded below
+            ref = getattr(item, "id", item)
+            log.exception("job %s: item %r failed", job, ref)
+            failed(session, f"item {ref!r}", e)
     return done
 
 

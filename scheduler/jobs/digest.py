@@ -57,9 +57,9 @@ def reminder_passed(staff: Staff, now: datetime, settings: DomainSettings) -> tu
 
 
 def open_followups(session: Session, staff: Staff, *, before: datetime) -> list[tuple[FollowUp, Customer]]:
-    """Open follow-ups due before `before` on customers the staff member owns, oldest first."""
+    """Open follow-ups due before `before` that the staff member owes (`assignee_id`), oldest first."""
     q = (select(FollowUp, Customer).join(Customer, Customer.id == FollowUp.customer_id)
-         .where(Customer.owner_id == staff.id, FollowUp.next_followup_at.is_not(None),
+         .where(FollowUp.assignee_id == staff.id, FollowUp.next_followup_at.is_not(None),
                 FollowUp.next_followup_at < before, FollowUp.done_at.is_(None), FollowUp.deleted_at.is_(None))
          .order_by(FollowUp.next_followup_at, FollowUp.id))
     return [(f, c) for f, c in session.execute(q)]

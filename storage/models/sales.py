@@ -9,13 +9,30 @@ from sqlmodel import Field, SQLModel
 
 from storage.types import UTCDateTime
 
+# Who owes an open follow-up of a database that predates `assignee_id`: the customer's owner (whom the
+# reminders went to); for the others, the author. Migration 0002 runs the same statement.
+ASSIGNEE_BACKFILL = ("CASE WHEN done_at IS NULL AND next_followup_at IS NOT NULL AND deleted_at IS NULL "
+                     "THEN (SELECT owner_id FROM customer WHERE customer.id = followup.customer_id) "
+                     "ELSE staff_id END")
+
+
+def _author(context) -> int | None:  # noqa: ANN001 - SQLAlchemy's default-function context
+    """Inserting a follow-up without an assignee: the author owes the next one."""
+    return context.get_current_parameters().get("staff_id")
+
 
 class FollowUp(SQLModel, table=True):
-    """A logged contact with a customer (跟进记录). `next_followup_at` schedules the next one."""
+    """A logged contact with a customer (跟进记录). `next_followup_at` schedules the next one.
+
+    `staff_id` is the author (跟进人: who made this contact) and never changes. `assignee_id` is who owes the
+    next follow-up: the customer's owner when it was logged (else the author); a handover, claim or pool
+    return moves it with the customer (None: the customer is in the pool, nobody owes it).
+    """
 
     __tablename__ = "followup"
     __table_args__ = (Index("ix_followup_customer_date", "customer_id", "date"),
-                      Index("ix_followup_staff_next", "staff_id", "next_followup_at"))
+                      Index("ix_followup_staff_next", "staff_id", "next_followup_at"),
+                      Index("ix_followup_assignee_next", "assignee_id", "next_followup_at"))
 
     id: int | None = Field(default=None, primary_key=True)
     customer_id: int = Field(foreign_key="customer.id")
@@ -25,6 +42,8 @@ class FollowUp(SQLModel, table=True):
     feedback: str | None = Field(default=None, max_length=20)
     next_followup_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
     staff_id: int = Field(foreign_key="staff.id")
+    assignee_id: int | None = Field(default=None, foreign_key="staff.id", sa_column_kwargs={
+        "default": _author, "info": {"backfill": ASSIGNEE_BACKFILL}})
     result: str | None = Field(default=None, max_length=20)
     done_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # the next follow-up was done/cleared
     reminded_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

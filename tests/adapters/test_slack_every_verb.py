@@ -7,14 +7,10 @@ from __future__ import annotations
 
 import json
 
-import pytest
-
 from handlers import commands
 from storage.db import session_scope
 from tests import factories as f
 from tests.fakes.slack_fixtures import slack  # noqa: F401
-
-pytest.importorskip("handlers.services.invites", reason="needs every feature merged")
 
 # verb → [(user, args, outcome)]; outcome: "msg" an answer in the channel, "modal" a form opens
 CASES = {

@@ -6,15 +6,11 @@ from __future__ import annotations
 
 import json
 
-import pytest
-
 from handlers.i18n import t
 from storage.db import session_scope
 from tests import factories as f
 from tests.fakes.slack_api import commands
 from tests.fakes.slack_fixtures import slack  # noqa: F401
-
-pytest.importorskip("handlers.services.followups", reason="the follow-ups feature is not merged yet")
 
 
 def texts(call) -> str:  # noqa: ANN001
@@ -82,7 +78,6 @@ def test_slack_home_shows_open_opportunities_and_refreshes_after_done(slack):
 
 
 def test_slack_home_shows_a_reps_open_tickets_of_their_customers(slack):
-    pytest.importorskip("handlers.services.invites", reason="the service feature is not merged yet")
     codes = _rep_with_followups(slack, 2)
     with session_scope(slack.engine) as s:
         f.staff(s, name="bob", role="rep", slack_id="UBOB")

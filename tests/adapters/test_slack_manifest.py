@@ -119,6 +119,28 @@ def test_slack_cli_manifest_prints_the_url(capsys):
     assert cli.main(["slack", "manifest", "--url", "crm.example.com"]) == 2
 
 
+@pytest.mark.parametrize("url", ["http://crm.example.com", "HTTP://crm.example.com/slack/events", "ftp://x",
+                                 "https://", "https://crm.example.com/#frag", "crm.example.com"])
+def test_slack_cli_manifest_requires_an_https_url(capsys, url):
+    assert cli.main(["slack", "manifest", "--url", url]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err.count("\n") == 1 and "https://" in captured.err
+
+
+@pytest.mark.parametrize(("url", "events"), [
+    ("https://crm.example.com", "https://crm.example.com/slack/events"),
+    ("https://crm.example.com/", "https://crm.example.com/slack/events"),
+    ("https://crm.example.com/slack/events", "https://crm.example.com/slack/events"),
+    ("https://h.example.com/crm?tenant=acme", "https://h.example.com/crm/slack/events?tenant=acme"),
+    ("https://h.example.com:8443/?k=v&x=1", "https://h.example.com:8443/slack/events?k=v&x=1"),
+])
+def test_slack_cli_manifest_appends_the_events_path_to_the_path(capsys, url, events):
+    assert cli.main(["slack", "manifest", "--url", url]) == 0
+    m = yaml.safe_load(capsys.readouterr().out)
+    assert m["settings"]["interactivity"]["request_url"] == events
+    assert {c["url"] for c in m["features"]["slash_commands"]} == {events}
+
+
 def test_slack_cli_run_without_tokens_says_one_line(capsys, monkeypatch, tmp_path):
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path}/crm.db")

@@ -1,4 +1,4 @@
-"""Sales through Slack (each test runs once its feature is merged): log a call in one line, with `payload` and
+"""Sales through Slack: log a call in one line, with `payload` and
 `<`/`&` in the text; the shortcut opening the real log dialog; `/customer add` as a modal with field errors."""
 # ruff: noqa: F811 - the shared fixtures are imported by name (tests/fakes/slack_fixtures.py)
 
@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 
-import pytest
 from sqlmodel import select
 
 from storage.db import session_scope
@@ -15,12 +14,7 @@ from tests import factories as f
 from tests.fakes.slack_fixtures import slack  # noqa: F401
 
 
-def needs_followups() -> None:
-    pytest.importorskip("handlers.services.followups", reason="the follow-ups feature is not merged yet")
-
-
 def test_slack_log_a_call_in_one_line(slack):
-    needs_followups()
     with session_scope(slack.engine) as s:
         ray = f.staff(s, name="ray", role="rep", slack_id="URAY")
         code = f.customer(s, name="Acme Cloud", owner=ray).code
@@ -38,7 +32,6 @@ def test_slack_log_a_call_in_one_line(slack):
 
 
 def test_slack_shortcut_opens_the_real_log_dialog(slack):
-    needs_followups()
     with session_scope(slack.engine) as s:
         ray = f.staff(s, name="ray", role="rep", slack_id="URAY")
         code = f.customer(s, name="Acme Cloud", owner=ray).code
@@ -50,10 +43,6 @@ def test_slack_shortcut_opens_the_real_log_dialog(slack):
 
 
 def test_slack_customer_add_modal_reports_field_errors_inline(slack):
-    from handlers import commands
-
-    if commands.lookup("customer") is None:
-        pytest.skip("the customers feature is not merged yet")
     with session_scope(slack.engine) as s:
         f.staff(s, name="ray", role="rep", slack_id="URAY")
     slack.slack.command("/customer", "add", user="URAY")
@@ -66,7 +55,6 @@ def test_slack_customer_add_modal_reports_field_errors_inline(slack):
 
 
 def test_slack_shortcut_in_a_customers_channel_prefills_that_customer(slack):
-    needs_followups()
     from storage.models import ChatBinding, Contact
 
     with session_scope(slack.engine) as s:

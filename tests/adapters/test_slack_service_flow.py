@@ -1,4 +1,4 @@
-"""The service flow through Slack (runs once the service feature is merged): a customer's shared channel →
+"""The service flow through Slack: a customer's shared channel →
 high-priority complaint → channel post → Assign select → agent DM → resolve → rating buttons → csat report."""
 # ruff: noqa: F811 - the shared fixtures are imported by name (tests/fakes/slack_fixtures.py)
 
@@ -7,17 +7,15 @@ from __future__ import annotations
 import json
 import re
 
-import pytest
 from sqlmodel import select
 
 from handlers.context import Inbound
+from handlers.services import invites
 from storage.db import session_scope
 from storage.models import Customer, Ticket
 from tests import factories as f
 from tests.fakes.slack_api import commands
 from tests.fakes.slack_fixtures import slack  # noqa: F401
-
-invites = pytest.importorskip("handlers.services.invites", reason="the service feature is not merged yet")
 
 CUST = "CCUST"
 

@@ -7,7 +7,6 @@ import json
 
 import pytest
 
-from handlers import commands
 from handlers.dialogs import engine as dialogs
 from tests.fakes.slack_api import labels
 from tests.fakes.slack_fixtures import slack  # noqa: F401
@@ -77,8 +76,6 @@ def test_slack_buttons_behind_more_keep_working(slack, testkit):
 def test_slack_home_sections_follow_the_role(slack):
     from handlers.i18n import t
 
-    if commands.lookup("tickets") is None or commands.lookup("followups") is None:
-        pytest.skip("needs the follow-ups and service features")
     slack.staff("ray", slack_id="URAY", role="rep")
     slack.staff("sue", slack_id="USUE", role="supervisor")
     for user in ("URAY", "USUE"):

@@ -104,7 +104,10 @@ def test_service_flow_on_telegram(world) -> None:
     with session_scope(core.engine) as s:
         tk = s.scalars(select(Ticket)).one()
         assert (tk.status, tk.rating, tk.rating_comment) == ("closed", 5, "Fast & friendly <3")
-        assert s.scalars(select(FollowUp)).one().content == "talked about renewal"
+        fus = list(s.scalars(select(FollowUp).order_by(FollowUp.id)))
+        assert fus[0].content == "talked about renewal"
+        # the complaint left its trace on the customer: resolved, confirmed by the customer, rated
+        assert [f.method for f in fus[1:]] == ["service"] * 3 and "FW2026001" in fus[-1].content
     assert "talked about renewal" in plain(logged)
     assert all(len(b["callback_data"].encode()) <= 64 for c in fake.calls_of("sendMessage") for b in c.buttons)
 

@@ -66,6 +66,18 @@ TABLE = [
     ("2 days", "2026-11-25 09:00"),  # dateparser
     ("3 weeks", "2026-12-14 09:00"),  # dateparser
     ("11/30/2026", "2026-11-30 09:00"),  # dateparser
+    ("12.20", "2026-12-20 09:00"),  # a dotted month.day is a date, never a clock time
+    ("1.15", "2027-01-15 09:00"),
+    ("12.20 3pm", "2026-12-20 15:00"),
+    ("12.5", "2026-12-05 09:00"),
+    ("12.20.", "2026-12-20 09:00"),  # a full stop after it
+    ("12.20.2026", "2026-12-20 09:00"),
+    ("in 1.5 hours", "2026-11-23 11:30"),  # a decimal before a unit is not a date
+    ("end of next month", "2026-12-31 09:00"),  # the /opp add prompt's own example
+    ("end of this month", "2026-11-30 09:00"),
+    ("end of week", "2026-11-27 09:00"),  # the work week: Friday
+    ("end of this week", "2026-11-27 09:00"),
+    ("end of next week", "2026-12-04 09:00"),
     ("next business day", "2026-11-24 09:00"),
     ("end of day", "2026-11-23 18:00"),
     ("EOD", "2026-11-23 18:00"),
@@ -117,6 +129,10 @@ TABLE = [
     ("下周", "2026-11-30 09:00"),
     ("下个月", "2026-12-23 09:00"),
     ("月底", "2026-11-30 09:00"),
+    ("本月底", "2026-11-30 09:00"),
+    ("下个月底", "2026-12-31 09:00"),
+    ("下月底", "2026-12-31 09:00"),
+    ("下月末", "2026-12-31 09:00"),
     ("下月初", "2026-12-01 09:00"),
     ("周末", "2026-11-28 09:00"),
     ("12月5日", "2026-12-05 09:00"),
@@ -198,6 +214,44 @@ def test_dates_past_is_refused_with_example(phrase: str) -> None:
         parse_when(phrase, now=NOW, tz=SH, lang="zh")
     assert e.value.key == "when.past"
     assert parse_when(e.value.params["example"], now=NOW, tz=SH) > NOW  # the example works
+
+
+LAST_DAY = datetime(2026, 11, 30, 3, 18, tzinfo=UTC)  # Monday 30 November, 11:18 in Shanghai
+
+
+@pytest.mark.parametrize("phrase", ["月底", "end of month", "本月底", "月底前", "30号", "11.30", "11月30日"])
+def test_dates_day_phrase_on_today_after_the_reminder_is_refused(phrase: str) -> None:
+    """`月底` on the month's last day at 11:18: neither today 12:00 nor next month, but a clear refusal whose
+    example (today at the next full hour) works."""
+    with pytest.raises(InvalidInput) as e:
+        parse_when(phrase, now=LAST_DAY, tz=SH, lang="zh")
+    assert e.value.key == "when.today_passed" and e.value.params["time"] == "09:00"
+    assert e.value.params["example"] == "今天12:00"
+    assert local(parse_when(e.value.params["example"], now=LAST_DAY, tz=SH)) == "2026-11-30 12:00"
+
+
+def test_dates_day_phrase_on_today_before_the_reminder_is_the_reminder_time() -> None:
+    early = datetime(2026, 11, 29, 23, 0, tzinfo=UTC)  # 30 November, 07:00 in Shanghai
+    assert local(parse_when("月底", now=early, tz=SH)) == "2026-11-30 09:00"
+    assert local(parse_when("end of month", now=early, tz=SH, reminder="08:30")) == "2026-11-30 08:30"
+
+
+def test_dates_today_after_the_reminder_is_the_next_full_hour() -> None:
+    assert local(parse_when("today", now=LAST_DAY, tz=SH)) == "2026-11-30 12:00"
+    assert local(parse_when("今天", now=LAST_DAY, tz=SH)) == "2026-11-30 12:00"
+    assert local(parse_when("下个月底", now=LAST_DAY, tz=SH)) == "2026-12-31 09:00"
+
+
+def test_dates_dotted_pair_is_a_date_and_clock_times_use_a_colon() -> None:
+    assert local(parse_when("9.30", now=LAST_DAY, tz=SH)) == "2027-09-30 09:00"  # 30 September
+    assert local(parse_when("9:30", now=LAST_DAY, tz=SH)) == "2026-12-01 09:30"
+    with pytest.raises(InvalidInput) as e:
+        parse_when("13.30", now=LAST_DAY, tz=SH)  # no month 13: refused, not guessed as a clock time
+    assert e.value.key == "when.unparseable"
+    with pytest.raises(InvalidInput) as e:
+        parse_when("9.30", now=NOW, tz=SH)  # 30 September, 54 days ago: past, and the example is the clock form
+    assert e.value.key == "when.past" and e.value.params["example"] == "9:30"
+    assert local(parse_when("9:30", now=NOW, tz=SH)) == "2026-11-24 09:30"
 
 
 # known gaps (refused, with an example): vague or two-choice phrases

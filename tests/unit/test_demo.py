@@ -122,9 +122,10 @@ def test_demo_grades_follow_purchases(demo):
         assert p.date <= NOW
         if p.date > NOW - timedelta(days=365):
             totals[p.customer_id] += p.amount
-    for c in _all(s, Customer):
-        if not c.grade_locked:
-            assert c.grade == SETTINGS.grade_for(float(totals[c.id])), c.code
+    graded = [c for c in _all(s, Customer) if not c.grade_locked]
+    assert len(graded) > 100 and {c.grade for c in graded} == {"A", "B", "C"}  # the check below checks something
+    for c in graded:
+        assert c.grade == SETTINGS.grade_for(float(totals[c.id])), c.code
 
 
 def test_demo_opportunities_and_stage_history(demo):

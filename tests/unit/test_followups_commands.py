@@ -13,7 +13,7 @@ from bot.console.driver import ConsoleSession
 from handlers.context import Inbound
 from handlers.dialogs.engine import FormErrors
 from handlers.i18n import t
-from storage.models import Customer, FollowUp
+from storage.models import AuditLog, Customer, FollowUp, Staff
 from tests import factories as f
 
 
@@ -24,7 +24,8 @@ def world(engine):
         alice = f.staff(s, name="alice", manager=mgr)
         wang = f.staff(s, name="wang", manager=mgr, lang="zh")
         bob = f.staff(s, name="bob", team="west")
-        f.staff(s, name="agnes", role="agent", team="service")
+        f.staff(s, name="agnes", role="agent", team="east", manager=mgr)
+        f.staff(s, name="root", role="admin", team=None)
         acme = f.customer(s, name="Acme Trading", owner=alice, grade="B")
         yq1 = f.customer(s, name="杭州云栖科技有限公司", owner=wang, type="potential", grade="A")
         yq2 = f.customer(s, name="云栖物流", owner=wang, grade="C")
@@ -102,7 +103,9 @@ def test_followups_unknown_method_word_is_named(core, world, engine) -> None:
     a = ConsoleSession(core, user="alice")
     out = a.send(f"/log {world['acme']} fone: hello")
     assert out == "⚠ " + t("en", "fu.unknown_words", code=world["acme"], words="fone",
-                           methods="phone, visit, email, WeChat, meeting", feedbacks="positive, neutral, negative")
+                           method_choices="phone, visit, email, WeChat, meeting",
+                           feedback_choices="positive, neutral, negative",
+                           hint=t("en", "err.did_you_mean", words="phone"))
     assert rows(engine, world["acme"]) == []
     # another rep's customer still reads like "not found"
     out = a.send(f"/log {world['bobco']} fone: hello")
@@ -294,8 +297,10 @@ def test_followups_history_filters_and_audit(core, world, engine, clock) -> None
     assert a.send("/history Acme from:someday").startswith("⚠")
     assert a.send("/history Acme from:2026-11-30 to:2026-11-01") == "⚠ " + t("en", "fu.history_range")
     assert t("en", "fu.history_none_match") in a.send("/history Acme method:email")
-    out = a.send("/history Acme audit")  # CUSTOMERS' audit_view: managers only, or not there yet
-    assert out.startswith("⚠") or "audit" in out.lower()
+    assert a.send("/history Acme audit") == "⚠ " + t("en", "audit.forbidden")  # managers and admins only
+    out = ConsoleSession(core, user="mary").send("/history Acme audit")
+    assert out.startswith("== " + t("en", "audit.title", code=world["acme"], name="Acme Trading"))
+    assert out.count(t("en", "audit.action.create")) == 2  # the two logged calls
 
 
 def test_followups_report(core, world, engine) -> None:
@@ -386,3 +391,64 @@ def test_followups_dialog_ambiguous_customer_lists_codes(core, world, engine) ->
     out = w.send("云栖")
     assert world["yq1"] in out and world["yq2"] in out and t("zh", "fu.dlg.customer") in out
     assert t("zh", "fu.dlg.method") in w.send(world["yq2"])
+
+
+# ---------------------------------------------------------------- date: and by: (跟进日期, 跟进人)
+
+
+@pytest.mark.parametrize("line, when", [
+    ("/log {acme} phone: called about the quote date: yesterday 4pm", (2026, 11, 22, 16)),
+    ("/log {acme} phone: 电话沟通报价 时间: 昨天下午4点", (2026, 11, 22, 16)),
+    ("/log {acme} phone: demo 日期: 2026-11-20 14:30 next: friday", (2026, 11, 20, 14, 30)),
+    ("/log {acme} visit: site visit next: friday date: 3 days ago", (2026, 11, 20, 12)),
+    ("/log {acme} phone: early call date: 9am", (2026, 11, 23, 9)),
+])
+def test_followups_log_date_of_a_call_made_earlier(core, world, engine, line, when) -> None:
+    a = ConsoleSession(core, user="alice")
+    out = a.send(line.format(acme=world["acme"]))
+    assert t("en", "fu.logged") in out and t("en", "fu.f.date") in out
+    (fu,) = rows(engine, world["acme"])
+    assert fu.date == utc(*when) and fu.created_at == core.clock()
+    assert "date" not in fu.content and "时间" not in fu.content and "日期" not in fu.content
+    assert cust(engine, world["acme"]).last_followup_at == utc(*when)
+
+
+@pytest.mark.parametrize("value, key", [("tomorrow", "fu.date_future"), ("4pm", "fu.date_future"),
+                                        ("next friday", "fu.date_future"), ("blah", "fu.date_unparseable")])
+def test_followups_log_date_in_the_future_or_unreadable_is_refused(core, world, engine, value, key) -> None:
+    out = ConsoleSession(core, user="alice").send(f"/log {world['acme']} phone: hi date: {value}")
+    assert out == "⚠ " + t("en", key, value=value, example="yesterday 4pm")
+    assert rows(engine, world["acme"]) == []
+
+
+def test_followups_manager_logs_for_a_rep_of_the_team(core, world, engine) -> None:
+    m = ConsoleSession(core, user="mary")
+    out = m.send(f"/log {world['acme']} visit: alice visited the plant date: yesterday by: alice")
+    assert t("en", "fu.f.staff") in out
+    (fu,) = rows(engine, world["acme"])
+    with Session(engine) as s:
+        names = {st.id: st.name for st in s.scalars(select(Staff))}
+        audit = s.scalar(select(AuditLog).where(AuditLog.entity == "followup", AuditLog.entity_id == fu.id))
+    assert names[fu.staff_id] == "alice" and names[fu.assignee_id] == "alice"
+    assert (names[audit.actor_id], audit.field, audit.new) == ("mary", "staff", "alice")  # who typed it
+    assert fu.content == "alice visited the plant" and fu.date == utc(2026, 11, 22, 12)
+    assert "alice" in m.send(f"/history {world['acme']}")
+    assert t("en", "fu.undone", code=world["acme"], id=fu.id) in m.send(f"/log undo {fu.id}")  # who typed it
+    w = ConsoleSession(core, user="wang")
+    w.send(f"/log {world['yq2']} 电话: 报价 跟进人: wang 下次跟进时间: 3天后")  # Chinese keywords
+    (fu,) = rows(engine, world["yq2"])
+    assert fu.content == "报价" and fu.next_followup_at == utc(2026, 11, 26, 9)
+
+
+def test_followups_by_is_refused_for_reps_other_teams_and_unknown_names(core, world, engine) -> None:
+    a = ConsoleSession(core, user="alice")
+    assert a.send(f"/log {world['acme']} phone: hi by: wang") == "⚠ " + t("en", "fu.by_forbidden", name="wang")
+    assert a.send(f"/log {world['acme']} phone: mine by: alice").startswith("== " + t("en", "fu.logged"))
+    m = ConsoleSession(core, user="mary")
+    assert m.send(f"/log {world['acme']} phone: hi by: bob") == "⚠ " + t("en", "fu.by_forbidden", name="bob")
+    assert m.send(f"/log {world['acme']} phone: hi by: agnes") == "⚠ " + t("en", "fu.by_not_sales", name="agnes")
+    assert m.send(f"/log {world['acme']} phone: hi by: nobody") == "⚠ " + t("en", "staffcmd.not_found",
+                                                                             name="nobody")
+    assert len(rows(engine, world["acme"])) == 1  # only alice's own
+    out = ConsoleSession(core, user="root").send(f"/log {world['bobco']} phone: hi by: bob")
+    assert t("en", "fu.logged") in out

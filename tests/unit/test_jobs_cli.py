@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 from datetime import timedelta
 
 import pytest
@@ -15,6 +14,8 @@ from handlers.views import Reply, Text
 from storage.db import create_all, make_engine, session_scope
 from storage.models import FollowUp, Outbox
 from tests import factories as f
+from tests.fakes.slack_api import FakeSlack
+from tests.fakes.telegram_api import FakeTelegram
 
 
 @pytest.fixture
@@ -95,11 +96,17 @@ def test_outbox_cli_failed_rows_are_visible_and_retried(db, capsys):
     assert {s for _, s in statuses(db)} == {"sent"}
 
 
-def test_jobs_cli_transports_are_built_only_when_configured():
+def test_jobs_cli_transports_are_built_only_when_configured(tmp_path):
     cfg = Config(_env_file=None, slack_bot_token="", telegram_bot_token="")
     assert set(cli_jobs.build_transports(cfg)) == {"console"}
-    cfg = Config(_env_file=None, slack_bot_token="xoxb-1", telegram_bot_token="1:abc")
-    allowed = {"console"} | {p for p, m in (("slack", "bot.slack.transport"), ("telegram", "bot.telegram.transport"))
-                             if importlib.util.find_spec(m) is not None}
-    got = set(cli_jobs.build_transports(cfg))
-    assert "console" in got and got <= allowed
+    url = f"sqlite:///{tmp_path / 'crm.db'}"
+    create_all(make_engine(url))
+    slack, telegram = FakeSlack().start(), FakeTelegram().start()
+    try:
+        cfg = Config(_env_file=None, database_url=url,
+                     slack_bot_token=slack.token, slack_api_url=slack.api_url,
+                     telegram_bot_token=telegram.token, telegram_api_url=telegram.root)
+        assert set(cli_jobs.build_transports(cfg)) == {"console", "slack", "telegram"}
+    finally:
+        slack.stop()
+        telegram.stop()

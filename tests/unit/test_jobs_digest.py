@@ -150,11 +150,11 @@ def test_digest_pool_customers_and_other_owners_are_not_listed(engine, settings)
         a = f.staff(s, name="fay")
         b = f.staff(s, name="gus")
         c = f.customer(s, name="Handed over", owner=a)
-        followup(s, c, a, due=f.NOW - timedelta(days=1))
-        c.owner_id = b.id  # handed over: the new owner gets the reminder
+        fu = followup(s, c, a, due=f.NOW - timedelta(days=1))
+        c.owner_id = fu.assignee_id = b.id  # handed over: the new owner owes (and gets the reminder)
         pool = f.customer(s, name="In the pool", owner=a)
-        followup(s, pool, a, due=f.NOW - timedelta(days=1))
-        pool.owner_id = None
+        fu = followup(s, pool, a, due=f.NOW - timedelta(days=1))
+        pool.owner_id = fu.assignee_id = None  # returned to the pool: nobody owes it
         b_id = b.id
     assert run(engine, settings, f.NOW) == 1
     (row,) = rows(engine, "pending")

@@ -1,4 +1,4 @@
-"""first_contact: a new lead with no follow-up → owner after 24 h, manager after 48 h, each once."""
+"""first_contact: a new lead with no follow-up → owner after 24 h, manager (or the admins) after 48 h, each once."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from scheduler import runner
 from storage.db import session_scope
-from storage.models import Customer, FollowUp, Outbox
+from storage.models import Customer, FollowUp, Outbox, Staff
 from tests import factories as f
 
 CHANNELS = {"console": "#service"}
@@ -29,6 +29,17 @@ def lead(engine, *, manager=True, type="potential"):
         rep = f.staff(s, name="rita", manager=boss)
         c = f.customer(s, name="New Lead Ltd", owner=rep, type=type)
         return c.id, rep.id
+
+
+def control(engine, rep_id: int, *, created=f.NOW) -> int:
+    """A fresh lead of the same rep beside the case under test: it gets the reminders that case must not."""
+    with session_scope(engine) as s:
+        return f.customer(s, name="Control Lead Ltd", owner=s.get(Staff, rep_id), type="potential", now=created).id
+
+
+def reminded(engine) -> set[int]:
+    with session_scope(engine) as s:
+        return set(s.scalars(select(Customer.id).where(Customer.first_contact_reminded_at.is_not(None))))
 
 
 def test_first_contact_reminds_owner_at_24h_then_manager_at_48h_once(engine, settings):
@@ -56,23 +67,34 @@ def test_first_contact_nothing_once_a_followup_is_logged(engine, settings):
     with session_scope(engine) as s:
         s.add(FollowUp(customer_id=cid, date=f.NOW, method="phone", content="hello", staff_id=rep,
                        created_at=f.NOW))
-    assert run(engine, settings, f.NOW + timedelta(hours=50)) == 0
-    assert keys(engine) == []
+    other = control(engine, rep)
+    assert run(engine, settings, f.NOW + timedelta(hours=50)) == 2  # the control's reminder and escalation
+    assert reminded(engine) == {other}
 
 
 def test_first_contact_only_for_potential_customers(engine, settings):
-    lead(engine, type="intent")
-    assert run(engine, settings, f.NOW + timedelta(hours=50)) == 0
+    _, rep = lead(engine, type="intent")
+    other = control(engine, rep)
+    assert run(engine, settings, f.NOW + timedelta(hours=50)) == 2
+    assert reminded(engine) == {other}
 
 
-def test_first_contact_no_manager_is_stamped_without_a_message(engine, settings):
+def test_first_contact_without_a_manager_escalates_to_the_admins_once(engine, settings):
     cid, _ = lead(engine, manager=False)
-    assert run(engine, settings, f.NOW + timedelta(hours=50)) == 1
-    assert [k for k, _ in keys(engine)] == ["first_contact"]
+    with session_scope(engine) as s:
+        f.staff(s, name="root", role="admin", team=None)
+        f.staff(s, name="gone", role="admin", team=None, active=False)
+    assert run(engine, settings, f.NOW + timedelta(hours=50)) == 2
+    assert keys(engine) == [("first_contact", "@rita"), ("first_contact_escalation", "@root")]
+    assert run(engine, settings, f.NOW + timedelta(hours=60)) == 0
+    assert len(keys(engine)) == 2
     with session_scope(engine) as s:
         assert s.get(Customer, cid).first_contact_escalated_at is not None
 
 
 def test_first_contact_ignores_old_customers(engine, settings):
-    lead(engine)
-    assert run(engine, settings, f.NOW + timedelta(days=30)) == 0
+    _, rep = lead(engine)
+    later = f.NOW + timedelta(days=30)
+    other = control(engine, rep, created=later - timedelta(hours=50))
+    assert run(engine, settings, later) == 2
+    assert reminded(engine) == {other}

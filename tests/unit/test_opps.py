@@ -126,11 +126,13 @@ def test_opp_list_mine_team_and_stage_filter(sales):
     assert "A1" in out and "Z1" not in out
     out = chat(sales, "root").send("/opp list all stage:initial")
     assert "Z1" in out and "A1" not in out
-    # a rep's "team"/"all" and a manager's "all" are titled by what they really show
+    # a manager's "all" is titled by what it really shows; a rep's "team"/"all" is for managers (issue 10)
     from handlers.i18n import t
-    for who, word, scope in (("alice", "team", "mine"), ("alice", "all", "mine"), ("mary", "all", "team")):
-        out = chat(sales, who).send(f"/opp list {word}")
-        assert out.startswith("== " + t("en", "opp.list_title", scope=t("en", f"opp.scope.{scope}")))
+    out = chat(sales, "mary").send("/opp list all")
+    assert out.startswith("== " + t("en", "opp.list_title", scope=t("en", "opp.scope.team")))
+    for word in ("team", "all"):
+        out = chat(sales, "alice").send(f"/opp list {word}")
+        assert out == "⚠ " + t("en", "err.scope_managers", word=word, cmd="/opp list")
 
 
 def test_opp_card_of_someone_elses_reads_like_not_found(sales):

@@ -8,7 +8,6 @@ from sqlmodel import select
 from handlers.i18n import t
 from handlers.services.ratings import auto_close_due
 from handlers.services.sla import escalate_due
-from handlers.services.tickets import escalate_due as escalate_via_tickets
 from storage.db import session_scope
 from storage.models import SlaBreach
 from tests.unit.test_tickets_support import Desk
@@ -32,7 +31,6 @@ def breaches(desk) -> list[tuple[str, int, bool]]:
 
 
 def test_assign_deadline_escalates_once_per_level(desk, clock):
-    assert escalate_via_tickets is escalate_due
     code = desk.open()  # ray's customer; ray's manager is mia
     desk.drain()
     clock.advance(minutes=9)
@@ -89,22 +87,40 @@ def test_late_resolve_records_the_breach_without_a_job_run(desk, clock):
     assert run(desk) == 0
 
 
-def test_no_level_two_without_owner_manager(desk, clock):
-    desk.open(line="Pool complaint high: x")  # pool customer: no owner
-    desk.open(line="Beta complaint high: y")  # rob has no manager
+def test_level_two_without_owner_manager_reaches_supervisors_and_admins_once(desk, clock):
+    """A pool customer (no owner) and rob's customer (rob has no manager): level 2 still reaches someone — each
+    supervisor and admin, once per ticket; later runs send nothing more."""
+    pool = desk.open(line="Pool complaint high: x")
+    beta = desk.open(line="Beta complaint high: y")
     clock.advance(minutes=11)
     assert run(desk) == 2
-    clock.advance(hours=2)
-    assert run(desk) == 0
-    assert breaches(desk) == [("assign", 1, False), ("assign", 1, False)]
+    desk.drain()
+    clock.advance(minutes=29)
+    assert run(desk) == 0  # escalate_after not over yet
+    clock.advance(minutes=2)
+    assert run(desk) == 2
+    dms = [d for d in desk.drain() if d.chat_ref != "#service"]
+    assert sorted((d.chat_ref, code) for d in dms for code in (pool, beta) if code in d.text) == sorted(
+        (who, code) for who in ("@ada", "@sue", "@sam") for code in (pool, beta))
+    assert all(t("en", "sla.alert.l2", code="X", customer="Y", kind="Z", due="W").split(":")[0] in d.text for d in dms)
+    for _ in range(3):
+        clock.advance(hours=2)
+        assert run(desk) == 0
+    assert desk.drain() == []
+    assert breaches(desk) == [("assign", 1, False), ("assign", 1, False), ("assign", 2, False), ("assign", 2, False)]
 
 
 def test_resolved_and_closed_tickets_do_not_escalate(desk, clock):
     code = desk.open()
     desk.assign(code, "alan")
     desk.user("alan").send(f"/ticket resolve {code} fixed at once")
+    control = desk.open()  # the same ticket left open: it does escalate
+    desk.assign(control, "alan")
     clock.advance(days=3)
-    assert run(desk) == 0
+    assert run(desk) > 0
+    with session_scope(desk.engine) as s:
+        escalated = set(s.scalars(select(SlaBreach.ticket_id)))
+    assert escalated == {desk.ticket(control).id}
 
 
 def test_report_sla_lists_breaches(desk, clock):
