@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from handlers import actions, dates, inputs, reports
+from handlers import actions, dates, dates_past, inputs, reports
 from handlers.errors import UserError
 from handlers.services import customer_fields as cf
 from handlers.services.ratings import parse_stars
@@ -56,6 +56,10 @@ def test_fuzz_parsers_dates_are_in_range_or_refused(text, tz):
     assert when is None or (when > NOW and when.tzinfo is not None and when - NOW < timedelta(days=366 * 11))
     day = _refused_or(dates.parse_day, text, now=NOW, tz=tz, lang="zh")
     assert day is None or day.tzinfo is not None
+    future = _refused_or(dates.parse_future_day, text, now=NOW, tz=tz, lang="en")
+    assert future is None or future >= NOW - timedelta(days=1)
+    past = _refused_or(dates_past.parse_past, text, now=NOW, tz=tz, lang="zh")
+    assert past is None or (past <= NOW and past.tzinfo is not None)
     ctx = _Ctx(tz)
     for past in (True, False):
         d = _refused_or(cf._parse_date, ctx, text, past=past)
