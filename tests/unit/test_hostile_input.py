@@ -60,6 +60,8 @@ def test_hostile_report_month_13_is_a_bad_period(desk):
     assert t("en", "report.bad_period", value="2026-13") in out
     for period in ("0000-01", "9999-12", "2026-00", "٢٠٢٦-١١"):
         assert "⚠" in _ok(desk.user("mia").send(f"/report pipeline {period}"))
+    desk.user("mia").send("/lang zh")  # in the user's language
+    assert t("zh", "report.bad_period", value="2026-13") in _ok(desk.user("mia").send("/report pipeline 2026-13"))
 
 
 def test_hostile_ticket_assign_huge_or_odd_staff_id_is_nobody(desk):
