@@ -21,7 +21,7 @@ from handlers.services.ratings import parse_stars
 from handlers.settings import DomainSettings
 from tests.fuzz_world import DATES, NUMBERS, ODD
 
-EXAMPLES = int(os.environ.get("CRM_FUZZ_EXAMPLES", "60")) * 3
+EXAMPLES = int(os.environ.get("CRM_FUZZ_EXAMPLES", "60")) * 2
 FUZZ = settings(max_examples=EXAMPLES, derandomize=not os.environ.get("CRM_FUZZ_RANDOM"), database=None,
                 deadline=None, suppress_health_check=[HealthCheck.too_slow])
 NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)

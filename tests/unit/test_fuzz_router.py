@@ -128,7 +128,7 @@ def test_fuzz_router_every_verb_answers_in_words(fuzz_world):
 @pytest.mark.parametrize("verb", world.PRODUCT_VERBS)
 def test_fuzz_router_each_verb_by_each_role(fuzz_world, verb):
     """A shorter run per verb, so no verb is left to chance."""
-    @settings(FUZZ, max_examples=max(5, EXAMPLES // 12))
+    @settings(FUZZ, max_examples=max(4, EXAMPLES // 15))
     @given(actor=st.sampled_from(ACTORS), args=world.arguments(fuzz_world.known))
     def run(actor, args) -> None:
         fuzz_world.step()
