@@ -6,6 +6,8 @@ and text may not hold NUL).
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from sqlalchemy import func, select
 from sqlmodel import SQLModel
@@ -213,3 +215,16 @@ def test_hostile_amounts_that_round_to_nothing_or_overflow_are_refused(desk):
     assert "⚠" in _ok(ray.send(f"/purchase {code} 100 widget date=1年1月2日"))
     with session_scope(desk.engine) as s:
         assert s.scalar(select(func.count()).select_from(Purchase)) == 0
+
+
+def test_hostile_cli_staff_name_is_cleaned_and_a_huge_telegram_id_refused(tmp_path, monkeypatch, capsys):
+    from bot.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path}/crm.db")
+    assert main(["staff", "add", "--name", "\u202ebob\u200b", "--role", "agent"]) == 0
+    assert main(["staff", "add", "--name", "tg", "--role", "agent", "--telegram-id", "9" * 30]) == 2
+    assert main(["staff", "add", "--name", "\u200b", "--role", "agent"]) == 2
+    capsys.readouterr()
+    assert main(["staff", "list", "--format", "json"]) == 0
+    assert [r["name"] for r in json.loads(capsys.readouterr().out)] == ["bob"]
