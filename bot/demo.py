@@ -18,7 +18,7 @@ from storage.models import Staff
 
 TIPS = {
     "rep": "/followups, /customer 科技, /opp list",
-    "manager": "/report, /customer 科技, /pool",
+    "manager": "/approvals, /report, /customer 科技, /pool",
     "agent": "/tickets mine, /tickets",
     "supervisor": "/tickets, /report sla",
     "admin": "/staff, /report, /export customers",
@@ -41,7 +41,7 @@ def create(db: str | Path) -> tuple[app_mod.App, dict[str, int]]:
     _remove(path)
     a = app_mod.build(database_url=f"sqlite:///{path}", log_file=str(path.with_suffix(".log")))
     with session_scope(a.engine) as s:
-        counts = generate(s, now=utcnow(), settings=a.settings)
+        counts = generate(s, now=utcnow(), settings=a.settings, channels=a.core.channels)
     return a, counts
 
 

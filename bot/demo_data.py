@@ -14,9 +14,13 @@ from datetime import datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import func, select
+
 from bot import demo_words as W
 from bot.demo_followups import add_followups
 from bot.demo_tickets import add_tickets
+from handlers.services.approvals import request_approval
+from handlers.services.sla import job_ctx
 from handlers.settings import DomainSettings
 from storage import codes
 from storage.models import (
@@ -251,20 +255,30 @@ class Demo:
             prev = st
 
 
-def generate(session, *, now: datetime, settings: DomainSettings, seed: int = 2026) -> dict[str, int]:  # noqa: ANN001
-    """Fill an empty database with the demo data. Returns counts by kind."""
+def generate(session, *, now: datetime, settings: DomainSettings, seed: int = 2026,  # noqa: ANN001
+             channels: dict[str, str] | None = None) -> dict[str, int]:
+    """Fill an empty database with the demo data. Returns counts by kind. `channels`: where the SLA watch
+    posted its alerts while the demo's past was lived through (the console's #service by default, as `Core`)."""
     d = Demo(session, now=now, settings=settings, seed=seed)
     d.add_staff()
     for sp in d.plan():
         d.add_customer(sp)
     d.flush_later()
-    tickets = add_tickets(d)
+    tickets = add_tickets(d, channels={"console": "#service"} if channels is None else channels)
     d.flush_later()
-    from sqlalchemy import func, select
-
+    add_pending_approval(d)
     def count(model) -> int:  # noqa: ANN001
         return int(session.scalar(select(func.count()).select_from(model)))
 
     return {"staff": len(d.staff), "customers": count(Customer), "contacts": count(Contact),
             "followups": count(FollowUp), "opportunities": count(Opportunity), "purchases": count(Purchase),
             "tickets": tickets}
+
+
+def add_pending_approval(d: Demo) -> None:
+    """This morning the demo's rep renamed a closed-deal customer: the change waits for her manager, who is sent
+    it (pending in the outbox: he sees it when he opens the console) and finds it in /approvals."""
+    rep = d.staff[W.DEFAULT_USER]
+    c = d.s.scalar(select(Customer).where(Customer.owner_id == rep.id, Customer.type == "deal").order_by(Customer.id))
+    ctx = job_ctx(d.s, now=d.now - timedelta(hours=2), settings=d.st, staff=rep)
+    request_approval(ctx, c, {"name": [c.name, c.name.removesuffix("有限公司") + "集团有限公司"]})

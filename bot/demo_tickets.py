@@ -1,4 +1,7 @@
-"""Demo service tickets in every status, with their handling log, SLA deadlines and ratings."""
+"""Demo service tickets in every status, with their handling log, SLA deadlines and ratings.
+
+Each ticket is created as it was opened (pending); what happened to it later (assigned, contacted, resolved,
+closed and rated) are `Step`s that `bot.demo_sla.replay` applies in time order with the SLA watch between."""
 
 from __future__ import annotations
 
@@ -6,7 +9,9 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from bot import demo_words as W
-from handlers.services.sla import policy
+from bot.demo_sla import Step, replay
+from handlers.services import sla
+from handlers.services.sla import policy, work_clocks
 from storage import codes
 from storage.models import Contact, Customer, Staff, Ticket, TicketEvent
 
@@ -18,7 +23,8 @@ MIN = timedelta(minutes=1)
 HOUR = timedelta(hours=1)
 
 
-def add_tickets(d: Demo) -> int:
+def add_tickets(d: Demo, *, channels: dict[str, str]) -> int:
+    """The tickets, created as they were opened, then lived through in time order with the SLA watch (demo_sla)."""
     plans: list[tuple[datetime, str, str | None]] = [(d.now - 25 * MIN, "pending", "complaint")]  # breaching
     for _ in range(TICKETS - 1):
         status = d.pick({"closed": 45, "resolved": 12, "in_progress": 28, "pending": 15})
@@ -27,8 +33,10 @@ def add_tickets(d: Demo) -> int:
     sups = [s for s in d.staff.values() if s.role == "supervisor"]
     made = [_plan(d, status, kind, when if kind else None) for when, status, kind in plans]
     made.sort(key=lambda m: m["created"])
+    steps: list[Step] = []
     for m in made:
-        _ticket(d, m, d.rng.choice(agents), d.rng.choice(sups))
+        steps += _ticket(d, m, d.rng.choice(agents), d.rng.choice(sups))
+    replay(d, steps, channels=channels)
     return len(made)
 
 
@@ -61,47 +69,70 @@ def _plan(d: Demo, status: str, kind: str | None, created: datetime | None) -> d
     return m
 
 
-def _ticket(d: Demo, m: dict, agent: Staff, sup: Staff) -> None:
-    rng, st = d.rng, d.st
+def _ticket(d: Demo, m: dict, agent: Staff, sup: Staff) -> list[Step]:
+    """The ticket as it was opened (pending), and the steps that happened to it later."""
+    rng = d.rng
     c: Customer = m["customer"]
     contact: Contact = m["contact"]
     created: datetime = m["created"]
-    sla = policy(st, m["type"], m["priority"])
     t = Ticket(code=codes.ticket_code(d.s, year=created.astimezone(d.tz).year), customer_id=c.id,
                contact_id=contact.id, description=rng.choice(W.TICKETS[m["type"]]), type=m["type"],
-               priority=m["priority"], status=m["status"], created_by_id=rng.choice((None, agent.id)),
-               created_at=created, updated_at=created, assign_due_at=created + sla[0])
+               priority=m["priority"], status="pending", created_by_id=rng.choice((None, agent.id)),
+               created_at=created, updated_at=created,
+               assign_due_at=created + policy(d.st, m["type"], m["priority"])[0])
     d.s.add(t)
     d.s.flush()
-    ev = [TicketEvent(ticket_id=t.id, kind="created", staff_id=t.created_by_id,
-                      contact_id=None if t.created_by_id else contact.id, to_status="pending", at=created)]
+    d.later.append(TicketEvent(ticket_id=t.id, kind="created", staff_id=t.created_by_id,
+                               contact_id=None if t.created_by_id else contact.id, to_status="pending", at=created))
+    steps: list[Step] = [Step(t, t.created_at, lambda at: None)]  # opened: the assign clock runs
     if "assigned" in m:
-        t.assignee_id, t.assigned_at = agent.id, m["assigned"]
-        # the first-contact and resolve clocks start at assignment (handlers/services/sla.py)
-        t.contact_due_at, t.resolve_due_at = m["assigned"] + sla[1], m["assigned"] + sla[2]
-        ev.append(TicketEvent(ticket_id=t.id, kind="assigned", staff_id=sup.id, from_status="pending",
-                              to_status="in_progress", text=agent.name, at=m["assigned"]))
+        steps.append(Step(t, m["assigned"], lambda at: _assign(d, t, agent, sup, at)))
     if "contacted" in m:
-        t.first_contact_at = m["contacted"]
-        ev.append(TicketEvent(ticket_id=t.id, kind="contacted", staff_id=agent.id, contact_id=contact.id,
-                              text="电话联系客户，确认了问题细节。", at=m["contacted"]))
+        steps.append(Step(t, m["contacted"], lambda at: _contact(d, t, agent, at)))
     if "resolved" in m:
-        t.resolved_at, t.resolution = m["resolved"], rng.choice(W.RESOLUTIONS)
-        ev.append(TicketEvent(ticket_id=t.id, kind="resolved", staff_id=agent.id, from_status="in_progress",
-                              to_status="resolved", text=t.resolution, at=m["resolved"]))
+        resolution = rng.choice(W.RESOLUTIONS)
+        steps.append(Step(t, m["resolved"], lambda at: _resolve(d, t, agent, resolution, at)))
     if "closed" in m:
-        _close(d, t, m["closed"], ev)
-    t.updated_at = max(e.at for e in ev)
-    d.later.extend(ev)
+        steps.append(Step(t, m["closed"], lambda at: _close(d, t, at)))
+    return steps
 
 
-def _close(d: Demo, t: Ticket, at: datetime, ev: list[TicketEvent]) -> None:
+def _event(d: Demo, t: Ticket, ev: TicketEvent) -> None:
+    t.updated_at = max(t.updated_at, ev.at)
+    d.later.append(ev)
+
+
+def _assign(d: Demo, t: Ticket, agent: Staff, sup: Staff, at: datetime) -> None:
+    t.assignee_id, t.assigned_at, t.status = agent.id, at, "in_progress"
+    for k, v in work_clocks(d.st, t, at).items():  # the contact and resolve clocks start at assignment
+        setattr(t, k, v)
+    _event(d, t, TicketEvent(ticket_id=t.id, kind="assigned", staff_id=sup.id, from_status="pending",
+                             to_status="in_progress", text=agent.name, at=at))
+    sla.meet(d.s, t, "assign", at)
+
+
+def _contact(d: Demo, t: Ticket, agent: Staff, at: datetime) -> None:
+    t.first_contact_at = at
+    _event(d, t, TicketEvent(ticket_id=t.id, kind="contacted", staff_id=agent.id, contact_id=t.contact_id,
+                             text="电话联系客户，确认了问题细节。", at=at))
+    sla.meet(d.s, t, "contact", at)
+
+
+def _resolve(d: Demo, t: Ticket, agent: Staff, resolution: str, at: datetime) -> None:
+    t.resolved_at, t.resolution, t.status = at, resolution, "resolved"
+    _event(d, t, TicketEvent(ticket_id=t.id, kind="resolved", staff_id=agent.id, from_status="in_progress",
+                             to_status="resolved", text=resolution, at=at))
+    sla.meet(d.s, t, "resolve", at)
+
+
+def _close(d: Demo, t: Ticket, at: datetime) -> None:
     t.closed_at = t.rating_requested_at = at
-    ev.append(TicketEvent(ticket_id=t.id, kind="closed", from_status="resolved", to_status="closed", at=at))
+    t.status = "closed"
+    _event(d, t, TicketEvent(ticket_id=t.id, kind="closed", from_status="resolved", to_status="closed", at=at))
     if d.rng.random() < 0.8:
         t.rating = int(d.pick({"5": 50, "4": 30, "3": 10, "2": 6, "1": 4}))
         t.rated_at = min(at + d.rng.randint(10, 720) * MIN, d.now - MIN)
         if t.rating < 5 or d.rng.random() < 0.3:
             t.rating_comment = d.rng.choice(W.RATING_COMMENTS[t.rating])
-        ev.append(TicketEvent(ticket_id=t.id, kind="rated", contact_id=t.contact_id, text=t.rating_comment,
-                              at=t.rated_at))
+        _event(d, t, TicketEvent(ticket_id=t.id, kind="rated", contact_id=t.contact_id, text=t.rating_comment,
+                                 at=t.rated_at))

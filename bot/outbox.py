@@ -5,6 +5,9 @@ after the wait; `Transient` (5xx, network) backs off exponentially (2, 4, 8 … 
 after `storage.outbox.MAX_ATTEMPTS`; `Permanent` fails the row at once. Failed rows stay visible
 (`crm-bot outbox list --failed`) and can be queued again (`crm-bot outbox retry`).
 
+One chat's rows go out in the order they were written (storage.outbox.claim), and not while an adapter
+`holding` that chat is still sending a reply directly.
+
 Rows are claimed one at a time (committed as `sending`) before being handed to the platform and marked `sent`
 right after, so a row goes out once even with several senders, and a crash leaves at most one row claimed. If
 the process dies between handing it over and marking it, the claim goes stale and a sender delivers that one
@@ -13,20 +16,22 @@ message again after `claim_timeout`: at most the message in flight at the crash 
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import socket
 import threading
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy.engine import Engine
 
 from bot.delivery import Permanent, RetryAfter, Transient, Transport
-from handlers.views import from_json
+from handlers.views import Reply, from_json, to_json
 from storage import outbox
-from storage.db import session_scope, utcnow
+from storage.db import session_scope, unavailable, utcnow
 from storage.models import Outbox
 
 log = logging.getLogger("crm.outbox")
@@ -45,6 +50,17 @@ def default_claim_timeout() -> timedelta:
 
 def worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident() % 10000}"
+
+
+def queue_reply(engine: Engine, *, key: str, platform: str, chat_ref: str, scope: str, reply: Reply,
+                now: datetime, wait: float = 0.0) -> bool:
+    """The answer to an inbound message whose direct send failed, handed to the outbox: delivered like any
+    notification (retried with backoff, after `wait` seconds when the platform asked for that). The action
+    behind it is saved, so its answer must arrive; the user is never asked to try it again. `key` makes a
+    second hand-over of the same answer a no-op."""
+    with session_scope(engine) as s:
+        return outbox.add(s, key=key, platform=platform, chat_ref=chat_ref, scope=scope, payload=to_json(reply),
+                          now=now, due=now + timedelta(seconds=max(wait, 0.0)))
 
 
 @dataclass(frozen=True)
@@ -71,9 +87,28 @@ class Sender:
         self.claim_timeout = claim_timeout or default_claim_timeout()
         self.batch = batch
         self._paused_until: dict[str, datetime] = {}  # platform → when it may be called again (after a 429)
+        self._held: Counter[tuple[str, str]] = Counter()  # (platform, chat_ref) → adapters holding it
+        self._held_lock = threading.Lock()
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+
+    # ------------------------------------------------------------ direct replies first
+    @contextlib.contextmanager
+    def holding(self, platform: str, chat_ref: str) -> Iterator[None]:
+        """While an adapter handles a message and sends its reply directly, this sender keeps that chat's rows
+        back: what the action queued (the rating question) follows its reply ("ticket closed")."""
+        key = (platform, chat_ref)
+        with self._held_lock:
+            self._held[key] += 1
+        try:
+            yield
+        finally:
+            with self._held_lock:
+                self._held[key] -= 1
+                if self._held[key] <= 0:
+                    del self._held[key]
+            self.wake()
 
     # ------------------------------------------------------------ one pass
     def drain_once(self, limit: int | None = None) -> int:
@@ -93,8 +128,10 @@ class Sender:
     def _claim_one(self, platforms: tuple[str, ...]) -> _Row | None:
         """Claim one row (committed as `sending` before delivery: a crash leaves only it in flight)."""
         with session_scope(self.engine) as s:
+            with self._held_lock:
+                held = tuple(self._held)
             rows = outbox.claim(s, worker=self.worker, now=self.clock(), limit=1, platforms=platforms,
-                                chats=self.chats, claim_timeout=self.claim_timeout)
+                                chats=self.chats, claim_timeout=self.claim_timeout, held=held)
             return _Row(*(getattr(rows[0], a) for a in _Row.__dataclass_fields__)) if rows else None
 
     def _pass(self, limit: int) -> tuple[int, int]:
@@ -177,8 +214,11 @@ class Sender:
             while not self._stop.is_set():
                 try:
                     self.drain()
-                except Exception:  # noqa: BLE001 - e.g. the database is briefly unreachable
-                    log.exception("outbox sender pass failed")
+                except Exception as e:  # noqa: BLE001 - the next pass tries again
+                    if unavailable(e):  # one line per pass while the database is away, not a traceback
+                        log.warning("outbox sender: the database is unavailable (%s)", type(e).__name__)
+                    else:
+                        log.exception("outbox sender pass failed")
                 self._wake.wait(interval)
                 self._wake.clear()
 

@@ -19,7 +19,8 @@ class Inbound:
 
     `chat_ref`/`user_ref` are the platform's ids as strings. Exactly one of `text`, `token` and `form` is
     set: typed text (a command or a dialog answer), a button token, or a whole dialog's values by field.
-    `update_key` identifies the delivery for de-duplication (Telegram update_id, Slack retry), if any.
+    `update_key` identifies the delivery for de-duplication (Telegram update_id, Slack event_id, a Slack
+    request's trigger_id), if any: the core stores it with the effect and answers a repeat `Reply(repeat=True)`.
     `scopes` are the token scopes this inbound may carry (see handlers.actions); adapters fill them.
     """
 

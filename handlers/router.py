@@ -27,7 +27,7 @@ from handlers.i18n import norm_lang, t
 from handlers.lookup import Ambiguous, pick_reply
 from handlers.settings import DomainSettings
 from handlers.views import Error, Reply, Text
-from storage.db import insert_ignore, session_scope, utcnow
+from storage.db import insert_ignore, session_scope, unavailable, utcnow
 from storage.models import ChatBinding, ProcessedUpdate, Setting, Staff
 
 log = logging.getLogger("crm.router")
@@ -37,6 +37,18 @@ PlainTextHook = Callable[[Ctx, str], Reply | None]
 
 def error_ref() -> str:
     return "".join(secrets.choice(string.ascii_uppercase + string.digits) for _ in range(5))
+
+
+def failure_reply(lang: str | None, exc: BaseException) -> Reply:
+    """What the user reads when something failed that is not their mistake; the core and every adapter's error
+    boundary answer with it. The database being unreachable or busy: "try again shortly". Anything else: logged
+    with its traceback under a short reference, and only the reference is shown."""
+    if unavailable(exc):
+        log.warning("the database is unavailable: %s", type(exc.__cause__ or exc).__name__)
+        return Reply(views=(Error(t(lang, "err.busy")),))
+    ref = error_ref()
+    log.error("unhandled error, ref %s", ref, exc_info=exc)
+    return Reply(views=(Error(t(lang, "err.internal", ref=ref)),))
 
 
 class Core:
@@ -78,15 +90,14 @@ class Core:
     def handle(self, inbound: Inbound) -> Reply:
         now = self.clock()
         inbound = cleaned(inbound)
-        if inbound.token is not None:
-            _ = self.secret  # load it before the unit of work: never open a second transaction inside one
         wrote = False
-        ref = None
         lang = inbound.lang_hint
         try:
+            if inbound.token is not None:
+                _ = self.secret  # load it before the unit of work: never open a second transaction inside one
             with session_scope(self.engine) as session:
-                if inbound.update_key and not _first_delivery(session, inbound, now):
-                    return Reply()
+                if inbound.update_key and not first_delivery(session, inbound.platform, inbound.update_key, now):
+                    return Reply(repeat=True)
                 ctx = self.context(session, inbound, now)
                 lang = ctx.lang  # even an unexpected error answers in the user's language
                 try:
@@ -101,11 +112,8 @@ class Core:
                 wrote = bool(session.info.pop("outbox_added", False))
         except dialogs.FormErrors:
             raise
-        except Exception:  # noqa: BLE001 - the user never sees exception text
-            ref = error_ref()
-            log.exception("unhandled error, ref %s", ref)
-        if ref:
-            return Reply(views=(Error(t(lang, "err.internal", ref=ref)),))
+        except Exception as e:  # noqa: BLE001 - the user never sees exception text
+            return failure_reply(lang, e)
         if wrote:
             self.outbox_written()
         return r
@@ -252,9 +260,11 @@ def find_staff(session: Session, platform: str, user_ref: str) -> Staff | None:
     return staff if staff is not None and staff.active else None
 
 
-def _first_delivery(session: Session, inbound: Inbound, now: datetime) -> bool:
-    return insert_ignore(session, ProcessedUpdate, conflict=["platform", "key"], platform=inbound.platform,
-                         key=inbound.update_key, at=now)
+def first_delivery(session: Session, platform: str, key: str, now: datetime) -> bool:
+    """Record that the inbound `key` (a platform's update id, a Slack request) is handled, in the unit of work of
+    its effect: False when it was handled before (the caller does nothing again)."""
+    return insert_ignore(session, ProcessedUpdate, conflict=["platform", "key"], platform=platform, key=key[:120],
+                         at=now)
 
 
 def load_or_create_secret(session: Session, *, now: datetime) -> bytes:

@@ -149,6 +149,7 @@ class Reply:
     `form`: the whole current dialog, for adapters that render it as one form.
     `text`: a short plain fallback (notifications, screen readers); adapters derive one if empty.
     `expects_text`: the reply asks for typed text (a dialog step without choices).
+    `repeat`: the inbound was handled before (a redelivery or a replayed request): nothing was done again.
     """
 
     views: tuple[View, ...] = ()
@@ -158,6 +159,7 @@ class Reply:
     text: str = ""
     file: FileRef | None = None
     expects_text: bool = False  # a dialog asks for free text: a typed number is an answer, not a button
+    repeat: bool = False
 
     def __add__(self, other: Reply) -> Reply:
         return dataclasses.replace(

@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 
 from sqlalchemy import event, inspect, select
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine, ExceptionContext, make_url
@@ -115,6 +116,25 @@ def session_scope(engine: Engine) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+SQLITE_BUSY = ("database is locked", "database is busy", "unable to open database file", "disk i/o error")
+
+
+def unavailable(exc: BaseException) -> bool:
+    """The database cannot be reached or is busy right now (refused, dropped, timed out, locked, deadlock):
+    "try again shortly", as opposed to a bug (a missing table, a bad statement)."""
+    if isinstance(exc, sa_exc.DisconnectionError | sa_exc.TimeoutError):  # TimeoutError: the pool's
+        return True
+    if not isinstance(exc, sa_exc.OperationalError | sa_exc.InterfaceError):
+        return False
+    if exc.connection_invalidated:
+        return True
+    orig = exc.orig
+    if type(orig).__module__.startswith("sqlite3"):
+        return any(m in str(orig).lower() for m in SQLITE_BUSY)
+    state = getattr(orig, "sqlstate", None)  # PostgreSQL: None when there is no server to answer
+    return state is None or state.startswith(("08", "53", "57P", "40"))
 
 
 def insert_ignore(session: Session, model: type, *, conflict: list[str], **values: object) -> bool:

@@ -2,7 +2,9 @@
 
 `ConsoleSession(core, user="alice").send("/help")` returns what the terminal would show; `press(n)` presses the
 n-th numbered choice of the last reply (typing a number does the same). Notifications queued in the outbox for
-the console platform are delivered by `ConsoleTransport` and collected in `inbox`.
+the console platform are delivered by `ConsoleTransport`; `notification(reply, scope=...)` shows one with its
+own labels (`[n1]`, `[n2]`, … never reused in a session), so a notification printed after a reply leaves the
+reply's numbers alone and its buttons keep working after later commands (typing `n1` presses one).
 """
 
 from __future__ import annotations
@@ -12,8 +14,9 @@ from dataclasses import dataclass, field
 from bot.console.render import Rendered, render
 from handlers import actions, inputs
 from handlers.context import Inbound
+from handlers.i18n import norm_lang
 from handlers.router import Core
-from handlers.views import Reply
+from handlers.views import Action, Reply
 
 
 @dataclass
@@ -51,6 +54,7 @@ class ConsoleSession:
         self.last: Rendered = Rendered()
         self.last_reply: Reply = Reply()
         self.last_scope: str = f"c:{self.chat}"
+        self.notes: dict[str, tuple[Action, str]] = {}  # "n3" → a notification's button and its scope
 
     @property
     def scopes(self) -> tuple[str, ...]:
@@ -61,28 +65,43 @@ class ConsoleSession:
                        scopes=self.scopes, **kw)  # type: ignore[arg-type]
 
     def _show(self, reply: Reply, scope: str | None = None) -> str:
-        from handlers.i18n import norm_lang
-
         self.last_reply = reply
         self.last_scope = scope or self.scopes[0]
         self.last = render(reply, norm_lang(self.lang))
         return self.last.text
 
     def send(self, text: str) -> str:
-        """Type a line. A bare number presses that choice of the last reply."""
-        n = inputs.parse_id(text, hi=len(self.last.actions))  # '²'.isdigit() is true, but it is no choice
-        if n is not None and not self.last_reply.expects_text:
-            return self.press(n)
+        """Type a line. A bare number presses that choice of the last reply; `n3` a notification's choice.
+        While the last reply waits for free text, everything typed is that text."""
+        s = text.strip()
+        if not self.last_reply.expects_text:
+            n = inputs.parse_id(s, hi=len(self.last.actions))  # '²'.isdigit() is true, but it is no choice
+            if n is not None:
+                return self.press(n)
+            if s.lower() in self.notes:
+                return self.press_note(s.lower())
         return self._show(self.core.handle(self._inbound(text=text)))
 
     def press(self, n: int) -> str:
-        action = self.last.actions[n - 1]
-        token = actions.encode(action.cmd, scope=self.last_scope, secret=self.core.secret,
-                               now=self.core.clock())
+        return self._press(self.last.actions[n - 1], self.last_scope)
+
+    def press_note(self, label: str) -> str:
+        """Press a notification's choice by its label (`n3`), however many replies came since."""
+        return self._press(*self.notes[label])
+
+    def _press(self, action: Action, scope: str) -> str:
+        token = actions.encode(action.cmd, scope=scope, secret=self.core.secret, now=self.core.clock())
         return self._show(self.core.handle(self._inbound(token=token)))
 
+    def notification(self, reply: Reply, *, scope: str) -> str:
+        """Render a delivered notification with its own labels; the last reply's numbers stay as they were."""
+        shown = render(reply, norm_lang(self.lang), prefix="n", start=len(self.notes))
+        for i, action in enumerate(shown.actions, 1):
+            self.notes[shown.label(i)] = (action, scope)
+        return shown.text
+
     def view(self, reply: Reply, *, scope: str) -> str:
-        """Show a delivered notification (its buttons become the current choices)."""
+        """Look at a delivered message as if it were the last reply (its buttons become the numbered choices)."""
         return self._show(reply, scope)
 
     def press_token(self, token: str) -> str:

@@ -23,12 +23,20 @@ from handlers.views import (
 
 @dataclass
 class Rendered:
+    """`prefix` and `start` number a notification's choices apart from the reply's: `[n3] Approve`."""
+
     lines: list[str] = field(default_factory=list)
     actions: list[Action] = field(default_factory=list)
+    prefix: str = ""
+    start: int = 0
 
     def choice(self, label: str, action: Action) -> str:
         self.actions.append(action)
-        return f"[{len(self.actions)}] {label}"
+        return f"[{self.label(len(self.actions))}] {label}"
+
+    def label(self, n: int) -> str:
+        """What to type to press the n-th choice (1-based) of this rendering."""
+        return f"{self.prefix}{self.start + n}"
 
     @property
     def text(self) -> str:
@@ -111,8 +119,8 @@ def render_form(v: Form, out: Rendered, lang: str) -> None:
     out.lines.append(f"== {clean(v.title)} ==")
 
 
-def render(reply: Reply, lang: str) -> Rendered:
-    out = Rendered()
+def render(reply: Reply, lang: str, *, prefix: str = "", start: int = 0) -> Rendered:
+    out = Rendered(prefix=prefix, start=start)
     for v in reply.views:
         if reply.expects_text and isinstance(v, Buttons):
             # a free-text answer is expected: numbers are answers, so these are words to type instead

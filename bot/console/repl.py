@@ -3,16 +3,29 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import sys
 from pathlib import Path
 
 from bot.console.driver import ConsoleSession, ConsoleTransport
+from bot.console.render import render
 from bot.outbox import Sender
 from handlers.i18n import norm_lang, t
-from handlers.router import Core
-from storage.db import session_scope
+from handlers.router import Core, failure_reply
+from storage.db import session_scope, unavailable
 from storage.models import Staff
+
+log = logging.getLogger("crm.console")
+
+
+def answer(session: ConsoleSession, line: str, lang: str) -> str:
+    """The console loop's error boundary: what the core did not answer itself (e.g. the database went away
+    while a button's token was being signed) gets the core's own short reply."""
+    try:
+        return session.send(line)
+    except Exception as e:  # noqa: BLE001 - shown as "busy" or "something went wrong (ref …)", logged
+        return render(failure_reply(lang, e), lang).text
 
 
 def _setup_readline() -> None:
@@ -35,10 +48,16 @@ def _save_history(readline, hist: Path) -> None:  # noqa: ANN001
 
 
 def run(core: Core, user: str, *, out=sys.stdout, inp=sys.stdin) -> int:  # noqa: ANN001
-    with session_scope(core.engine) as s:
-        staff = s.query(Staff).filter(Staff.name == user).one_or_none()
-        lang = norm_lang(staff.lang if staff else core.settings.default_lang)
-        is_supervisor = bool(staff and staff.role in ("supervisor", "admin"))
+    try:
+        with session_scope(core.engine) as s:
+            staff = s.query(Staff).filter(Staff.name == user).one_or_none()
+            lang = norm_lang(staff.lang if staff else core.settings.default_lang)
+            is_supervisor = bool(staff and staff.role in ("supervisor", "admin"))
+    except Exception as e:
+        if not unavailable(e):
+            raise
+        print(f"console: {t(core.settings.default_lang, 'err.busy')}", file=sys.stderr)
+        return 1
     if staff is None:
         print(f"console: no staff member named {user!r} (see: crm-bot staff list)", file=sys.stderr)
         return 2
@@ -53,11 +72,17 @@ def run(core: Core, user: str, *, out=sys.stdout, inp=sys.stdin) -> int:  # noqa
 
     def flush_notifications() -> None:
         before = len(transport.sent)
-        sender.drain()
+        try:
+            sender.drain()
+        except Exception as e:
+            if not unavailable(e):
+                raise
+            log.warning("notifications wait: the database is unavailable")  # delivered after the next line
         for d in transport.sent[before:]:
             where = t(lang, "console.from_service" if d.chat_ref == "#service" else "console.to_you")
-            print(f"\n📨 [{where}]\n{d.text}", file=out)
-            session.view(d.reply, scope="c:#service" if d.chat_ref == "#service" else f"u:@{user}")
+            # its buttons get their own labels ([n1] …): the last reply's numbers keep pressing that reply's buttons
+            text = session.notification(d.reply, scope="c:#service" if d.chat_ref == "#service" else f"u:@{user}")
+            print(f"\n📨 [{where}]\n{text}", file=out)
 
     flush_notifications()
     while True:
@@ -79,7 +104,7 @@ def run(core: Core, user: str, *, out=sys.stdout, inp=sys.stdin) -> int:  # noqa
             break
         if not line.strip():
             continue
-        print(session.send(line), file=out)
+        print(answer(session, line, lang), file=out)
         flush_notifications()
         out.flush()
     return 0

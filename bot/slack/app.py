@@ -88,7 +88,8 @@ class Stash:
 
 class ClickGuard:
     """Drops the second of two presses of the same button by the same user within `window` seconds (a double
-    click). Services are idempotent as well; this only spares the user a duplicate answer."""
+    click). Services are idempotent as well; this only spares the user a duplicate answer. The same press sent
+    again (same action_ts: a replay or a retry) is not a double click: the core answers it "already done"."""
 
     def __init__(self, window: float = 2.0) -> None:
         self.window = window
@@ -109,7 +110,7 @@ class ClickGuard:
             if len(self._seen) > 2000:
                 for k in list(self._seen)[:1000]:
                     del self._seen[k]
-        return last is not None and abs(ts - last) < self.window
+        return last is not None and last != ts and abs(ts - last) < self.window
 
 
 class SlackBot:

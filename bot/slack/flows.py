@@ -10,17 +10,19 @@ from __future__ import annotations
 import dataclasses
 import logging
 import re
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from slack_sdk.errors import SlackApiError
 
+from bot.slack import answers, render, surfaces
 from bot.slack import inbound as inb
-from bot.slack import render, surfaces
 from bot.slack.limits import unescape
 from handlers import commands
 from handlers.context import Inbound
 from handlers.dialogs import engine as dialogs
 from handlers.i18n import t
+from handlers.router import first_delivery
 from handlers.views import Error, Reply, Text
 from storage.db import session_scope
 
@@ -46,12 +48,15 @@ class Flows:
         self.core = bot.core
 
     # ------------------------------------------------------------ core
-    def handle(self, inbound: Inbound) -> tuple[Reply, str]:
-        """The core's reply and the asker's language; strangers get a short "ask an admin" answer."""
+    def handle(self, inbound: Inbound, *, tell_repeat: bool = True) -> tuple[Reply, str]:
+        """The core's reply and the asker's language; strangers get a short "ask an admin" answer. A request
+        handled before (a replayed or retried request) did nothing again: `tell_repeat` says so."""
         p = inb.person(self.core, inbound.user_ref, inbound.chat_ref)
         if not p.known and not inb.open_to_strangers(inbound):
             return Reply(views=(Text(t(p.lang, "slack.unknown_user", user=inbound.user_ref)),)), p.lang
         reply = self.core.handle(dataclasses.replace(inbound, lang_hint=p.lang))
+        if reply.repeat:
+            return (Reply(views=(Text(t(p.lang, "router.already_done")),)) if tell_repeat else reply), p.lang
         if not p.known:  # e.g. /start just bound this channel to a customer: their language now
             p = inb.person(self.core, inbound.user_ref, inbound.chat_ref)
         return reply, p.lang
@@ -71,8 +76,8 @@ class Flows:
                                     stash=self.bot.stash.put)
 
     # ------------------------------------------------------------ slash commands
-    def on_command(self, body: dict, respond) -> None:  # noqa: ANN001
-        inbound = inb.from_command(body)
+    def on_command(self, body: dict, respond, headers: Mapping) -> None:  # noqa: ANN001
+        inbound = inb.from_command(body, inb.request_key("cmd", body, headers))
         reply, lang = self.handle(inbound)
         if reply.form is not None:
             self.open_form(body["trigger_id"], reply, inbound.chat_ref, lang)
@@ -80,7 +85,8 @@ class Flows:
             reply = reply + Reply(views=(Text(t(lang, "slack.file_in_dm"), muted=True),))  # see upload()
         if reply.views:
             msg = self.message(reply, inbound.scopes[0], lang)
-            respond(response_type="in_channel" if reply.public else "ephemeral", **msg)
+            kind = "in_channel" if reply.public else "ephemeral"
+            answers.send(self.core, lambda: respond(response_type=kind, **msg), reply, inbound, public=reply.public)
         self.upload(reply, inbound.chat_ref, inbound.user_ref)
 
     def upload(self, reply: Reply, channel: str, user: str = "") -> None:
@@ -105,8 +111,8 @@ class Flows:
         return self.bot.client.conversations_open(users=user)["channel"]["id"]
 
     # ------------------------------------------------------------ buttons and selects
-    def on_action(self, body: dict, action: dict, respond) -> None:  # noqa: ANN001
-        inbound = inb.from_action(body, action)
+    def on_action(self, body: dict, action: dict, respond, headers: Mapping) -> None:  # noqa: ANN001
+        inbound = inb.from_action(body, action, inb.request_key("act", body, headers))
         if self.bot.clicks.repeated(body, action):
             return
         reply, lang = self.handle(inbound)
@@ -124,26 +130,35 @@ class Flows:
             return
         msg = self.message(reply, scope, lang)
         replace = reply.replace or str(action.get("action_id", "")).startswith(render.NAV_PREFIX)
+        channel = container.get("channel_id")
         if replace and not container.get("is_ephemeral") and container.get("message_ts"):
-            self.bot.client.chat_update(channel=container["channel_id"], ts=container["message_ts"], **msg)
+            answers.send(self.core, lambda: self.bot.client.chat_update(channel=channel, ts=container["message_ts"],
+                                                                        **msg), reply, inbound, public=True,
+                         channel=channel)
         elif replace:
-            respond(replace_original=True, **msg)
+            answers.send(self.core, lambda: respond(replace_original=True, **msg), reply, inbound, public=False)
         else:
-            respond(response_type="in_channel" if reply.public else "ephemeral", replace_original=False, **msg)
+            kind = "in_channel" if reply.public else "ephemeral"
+            answers.send(self.core, lambda: respond(response_type=kind, replace_original=False, **msg), reply,
+                         inbound, public=reply.public)
         self.upload(reply, inbound.chat_ref, inbound.user_ref)
 
     def in_view(self, body: dict, reply: Reply, scope: str, lang: str, inbound: Inbound, *, in_modal: bool) -> None:
         """A press inside a modal updates it; in the App Home, a state change (e.g. Done) refreshes the Home,
         anything else opens a modal."""
         view = body.get("view") or {}
+        client = self.bot.client
         if not in_modal and reply.replace and view.get("type") == "home":
-            self.on_home({"user": inbound.user_ref, "tab": "home"})
+            home = {"user": inbound.user_ref, "tab": "home"}
+            answers.send(self.core, lambda: self.on_home(home), reply, inbound, public=False)
             return
         modal = self.reply_modal(reply, scope, lang, inbound.chat_ref if inbound.chat_ref != inbound.user_ref else "")
         if in_modal:
-            self.bot.client.views_update(view_id=view["id"], view=modal)
+            answers.send(self.core, lambda: client.views_update(view_id=view["id"], view=modal), reply, inbound,
+                         public=False)
         elif reply.form is None:  # the Home: a trigger_id opens one modal only, and the form came first
-            self.bot.client.views_open(trigger_id=body["trigger_id"], view=modal)
+            answers.send(self.core, lambda: client.views_open(trigger_id=body["trigger_id"], view=modal), reply,
+                         inbound, public=False)
 
     def on_more(self, body: dict, action: dict) -> None:
         user = (body.get("user") or {}).get("id", "")
@@ -170,18 +185,16 @@ class Flows:
             return {"response_action": "update",
                     "view": surfaces.form_modal(reply.form, channel=inbound.chat_ref, lang=lang)}
         if reply.public and reply.views and not inbound.chat_ref.startswith(("U", "D")):
-            try:
-                self.bot.client.chat_postMessage(channel=inbound.chat_ref,
-                                                 **self.message(reply, inbound.scopes[0], lang))
-            except SlackApiError as e:  # the modal still shows the result
-                log.warning("could not share in %s: %s", inbound.chat_ref, e.response.get("error"))
+            msg = self.message(reply, inbound.scopes[0], lang)  # the modal shows the result; the channel, later
+            answers.send(self.core, lambda: self.bot.client.chat_postMessage(channel=inbound.chat_ref, **msg), reply,
+                         inbound, public=True)
         if not reply.views:
             return {}
         return {"response_action": "update", "view": self.reply_modal(reply, inbound.scopes[0], lang,
                                                                       inbound.chat_ref)}
 
     # ------------------------------------------------------------ the message shortcut
-    def on_shortcut(self, body: dict) -> None:
+    def on_shortcut(self, body: dict, headers: Mapping) -> None:
         user = (body.get("user") or {}).get("id", "")
         channel = (body.get("channel") or {}).get("id") or user
         p = inb.person(self.core, user, channel)
@@ -198,7 +211,8 @@ class Flows:
         if code:
             prefill["customer"] = code
         reply = self.start_dialog(Inbound(platform=inb.PLATFORM, user_ref=user, chat_ref=channel,
-                                          surface="form", lang_hint=p.lang, scopes=inb.scopes(channel, user)),
+                                          surface="form", lang_hint=p.lang, scopes=inb.scopes(channel, user),
+                                          update_key=inb.request_key("sc", body, headers)),
                                   SHORTCUT_DIALOG, prefill)
         if reply.form is not None:
             self.open_form(body["trigger_id"], reply, channel, p.lang)
@@ -207,8 +221,11 @@ class Flows:
                                        view=self.reply_modal(reply, f"u:{user}", p.lang, ""))
 
     def start_dialog(self, inbound: Inbound, name: str, prefill: dict) -> Reply:
+        now = self.core.clock()
         with session_scope(self.core.engine) as s:
-            ctx = self.core.context(s, inbound, self.core.clock())
+            if inbound.update_key and not first_delivery(s, inbound.platform, inbound.update_key, now):
+                return Reply(views=(Text(t(inbound.lang_hint, "router.already_done")),))
+            ctx = self.core.context(s, inbound, now)
             steps = {st.name: st for st in dialogs.DIALOGS[name].steps}
             values = {k: v[: steps[k].max_length] for k, v in prefill.items() if k in steps}
             return dialogs.start(ctx, name, values)
@@ -261,11 +278,15 @@ class Flows:
         self.answer(inb.from_message(dict(event, text=text, channel_type="channel"), event_id), ephemeral=True)
 
     def answer(self, inbound: Inbound, *, ephemeral: bool = False) -> None:
-        reply, lang = self.handle(inbound)
+        reply, lang = self.handle(inbound, tell_repeat=False)  # an event Slack delivered again
         if reply.views:
             msg = self.message(reply, inbound.scopes[0], lang)
+            client = self.bot.client
             if ephemeral and not reply.public:
-                self.bot.client.chat_postEphemeral(channel=inbound.chat_ref, user=inbound.user_ref, **msg)
+                answers.send(self.core, lambda: client.chat_postEphemeral(channel=inbound.chat_ref,
+                                                                          user=inbound.user_ref, **msg),
+                             reply, inbound, public=False)
             else:
-                self.bot.client.chat_postMessage(channel=inbound.chat_ref, **msg)
+                answers.send(self.core, lambda: client.chat_postMessage(channel=inbound.chat_ref, **msg), reply,
+                             inbound, public=True)
         self.upload(reply, inbound.chat_ref, inbound.user_ref)

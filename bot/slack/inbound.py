@@ -7,7 +7,9 @@ surfaces (DMs the bot opened by user id, the App Home).
 
 from __future__ import annotations
 
+import hashlib
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -35,12 +37,29 @@ def command_text(command: str, text: str) -> str:
     return f"/{verb} {unescape(text or '')}".strip()
 
 
-def from_command(body: dict) -> Inbound:
+def _header(headers: Mapping, name: str) -> str:
+    v = headers.get(name) or ""
+    return str(v[0] if isinstance(v, list | tuple) and v else v or "")
+
+
+def request_key(kind: str, body: dict, headers: Mapping) -> str | None:
+    """What makes one slash command, button press or shortcut one request, for "once per request": Slack's
+    trigger_id (new for every invocation, the same when a request is replayed or retried), else a hash of the
+    request's timestamp and signature (a replay within Slack's 5-minute window carries both unchanged)."""
+    if body.get("trigger_id"):
+        return f"{kind}:{body['trigger_id']}"[:120]
+    ts, sig = _header(headers, "x-slack-request-timestamp"), _header(headers, "x-slack-signature")
+    if ts and sig:
+        return f"{kind}:" + hashlib.sha256(f"{ts}:{sig}".encode()).hexdigest()[:48]
+    return None
+
+
+def from_command(body: dict, key: str | None = None) -> Inbound:
     user, channel = body.get("user_id", ""), body.get("channel_id", "")
     return Inbound(platform=PLATFORM, user_ref=user, chat_ref=channel or user,
                    text=command_text(body.get("command", ""), body.get("text", "")), surface="form",
                    display_name=body.get("user_name"), is_group=not channel.startswith("D"),
-                   scopes=scopes(channel, user))
+                   scopes=scopes(channel, user), update_key=key)
 
 
 def action_value(action: dict) -> str:
@@ -54,12 +73,12 @@ def channel_of(body: dict) -> str | None:
             or read_metadata((body.get("view") or {}).get("private_metadata", "")).get("c") or None)
 
 
-def from_action(body: dict, action: dict) -> Inbound:
+def from_action(body: dict, action: dict, key: str | None = None) -> Inbound:
     user = (body.get("user") or {}).get("id", "")
     channel = channel_of(body)
     return Inbound(platform=PLATFORM, user_ref=user, chat_ref=channel or user, token=action_value(action),
                    surface="form", is_group=bool(channel) and not channel.startswith("D"),
-                   scopes=scopes(channel, user))
+                   scopes=scopes(channel, user), update_key=key)
 
 
 def from_submission(body: dict) -> Inbound:

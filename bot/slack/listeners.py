@@ -9,8 +9,9 @@ from __future__ import annotations
 import logging
 import re
 
-from slack_bolt import App
+from slack_bolt import App, BoltResponse
 
+from bot.slack import answers
 from bot.slack.flows import Flows
 from bot.slack.render import MORE_ACTION
 from bot.slack.surfaces import FORM_CALLBACK, VIEW_CALLBACK
@@ -22,9 +23,9 @@ SHORTCUT_CALLBACK = "log_as_followup"
 
 def register(app: App, flows: Flows) -> None:
     @app.command(re.compile(r"^/"))
-    def on_command(ack, body, respond) -> None:  # noqa: ANN001
+    def on_command(ack, body, respond, request) -> None:  # noqa: ANN001
         ack()
-        flows.on_command(body, respond)
+        flows.on_command(body, respond, request.headers)
 
     @app.action(MORE_ACTION)
     def on_more(ack, body, action) -> None:  # noqa: ANN001
@@ -32,9 +33,9 @@ def register(app: App, flows: Flows) -> None:
         flows.on_more(body, action)
 
     @app.action(re.compile(r"^crm_(btn|sel|nav)_"))
-    def on_action(ack, body, action, respond) -> None:  # noqa: ANN001
+    def on_action(ack, body, action, respond, request) -> None:  # noqa: ANN001
         ack()
-        flows.on_action(body, action, respond)
+        flows.on_action(body, action, respond, request.headers)
 
     @app.view(FORM_CALLBACK)
     def on_submit(ack, body) -> None:  # noqa: ANN001
@@ -49,9 +50,9 @@ def register(app: App, flows: Flows) -> None:
         ack()
 
     @app.shortcut(SHORTCUT_CALLBACK)
-    def on_shortcut(ack, body) -> None:  # noqa: ANN001
+    def on_shortcut(ack, body, request) -> None:  # noqa: ANN001
         ack()
-        flows.on_shortcut(body)
+        flows.on_shortcut(body, request.headers)
 
     @app.event("app_home_opened")
     def on_home(event) -> None:  # noqa: ANN001
@@ -66,6 +67,7 @@ def register(app: App, flows: Flows) -> None:
         flows.on_mention(event, body.get("event_id"))
 
     @app.error
-    def on_error(error, body) -> None:  # noqa: ANN001 - transport failures only: the core answers its own errors
-        log.error("slack listener failed (%s): %s", (body or {}).get("type", "?"), type(error).__name__,
-                  exc_info=error)
+    def on_error(error, body, respond) -> BoltResponse | None:  # noqa: ANN001
+        """Failures outside the core's own catch-all (the database gone while looking up who asks, a transport
+        error): the user gets the core's short answer, "busy, try again" or "something went wrong (ref …)"."""
+        return answers.on_failure(flows, error, body or {}, respond)

@@ -95,7 +95,7 @@ class TelegramBot:
         self._secret: bytes | None = None
         self._runner = None
         self.webhook_port: int | None = None
-        self.chat_locks = listeners.ChatLocks()
+        self.chat_locks = listeners.ChatLocks(also=lambda chat: self.sender.holding("telegram", str(chat)))
         self.menu_refresh = menu_refresh
         self._menus_set: dict = {}
         self._tasks: list[asyncio.Task] = []
@@ -202,7 +202,7 @@ class TelegramBot:
         if self.username and not self.core.bot_names.get("telegram"):  # invite links need it (getMe knows it)
             self.core.bot_names["telegram"] = self.username
         try:
-            await self.sync_commands()
+            await self._sync_quietly()  # the database may be away at start: answer "busy" rather than not start
             await app.start()
             if webhook:
                 from bot.telegram.webhook import start_webhook

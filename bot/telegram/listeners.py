@@ -11,16 +11,20 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+import secrets
+from collections.abc import AsyncIterator, Callable
 
 from telegram import CallbackQuery, Update
-from telegram.error import BadRequest, TelegramError
+from telegram.error import BadRequest, RetryAfter, TelegramError
 from telegram.ext import Application, CallbackQueryHandler, ContextTypes, MessageHandler, filters
 
+from bot.outbox import queue_reply
 from bot.telegram import inbound as tin
+from bot.telegram.limiter import retry_seconds
 from bot.telegram.render import alert_text
+from handlers.context import Inbound
 from handlers.i18n import t
-from handlers.router import error_ref
+from handlers.router import failure_reply
 from handlers.views import Reply, Text
 
 log = logging.getLogger("crm.telegram")
@@ -35,10 +39,14 @@ def install(app: Application) -> None:
 
 
 class ChatLocks:
-    """Updates are handled concurrently, but one chat's updates one at a time and in order (dialogs)."""
+    """Updates are handled concurrently, but one chat's updates one at a time and in order (dialogs).
 
-    def __init__(self) -> None:
+    `also(chat_id)` is a context held with the lock: the bot's outbox sender keeps the chat's queued rows back
+    meanwhile, so the direct reply goes out before what its action queued (`Sender.holding`)."""
+
+    def __init__(self, also: Callable[[int], contextlib.AbstractContextManager] | None = None) -> None:
         self._locks: dict[int, list] = {}  # chat id → [lock, holders and waiters]
+        self.also = also or (lambda chat_id: contextlib.nullcontext())
 
     @contextlib.asynccontextmanager
     async def hold(self, chat_id: int) -> AsyncIterator[None]:
@@ -46,7 +54,8 @@ class ChatLocks:
         entry[1] += 1
         try:
             async with entry[0]:
-                yield
+                with self.also(chat_id):
+                    yield
         finally:
             entry[1] -= 1
             if entry[1] == 0:
@@ -60,9 +69,35 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     async with crm.chat_locks.hold(update.effective_chat.id):
         reply = await asyncio.to_thread(crm.core.handle, inbound)
-        await crm.deliver(update.effective_chat.id, reply, scope=inbound.scopes[0])
+        await send_answer(crm, update.effective_chat.id, reply, inbound)
     if _language_switched(reply):
         crm.menus_changed()  # the staff menu in the new language now, not at the next refresh
+
+
+async def send_answer(crm, chat_id: int, reply: Reply, inbound: Inbound, *,  # noqa: ANN001 - TelegramBot
+                      edit_message_id: int | None = None) -> None:
+    """Send the core's answer. When the Bot API fails (5xx, a flood wait longer than the limiter waits, the
+    network), the answer goes to the outbox and arrives later: what the user did is saved, so they are never
+    told to try again."""
+    try:
+        await crm.deliver(chat_id, reply, scope=inbound.scopes[0], edit_message_id=edit_message_id,
+                          or_send=edit_message_id is not None)
+    except TelegramError as e:
+        wait = retry_seconds(e) if isinstance(e, RetryAfter) else 0.0
+        log.warning("answer to %s failed (%s): handed to the outbox", chat_id, type(e).__name__)
+        await asyncio.to_thread(_queue_answer, crm, chat_id, reply, inbound, wait)
+
+
+def _queue_answer(crm, chat_id: int, reply: Reply, inbound: Inbound, wait: float) -> None:  # noqa: ANN001
+    core = crm.core
+    key = f"reply:telegram:{inbound.update_key or secrets.token_hex(8)}"
+    try:
+        queue_reply(core.engine, key=key, platform="telegram", chat_ref=str(chat_id), scope=inbound.scopes[0],
+                    reply=reply, now=core.clock(), wait=wait)
+    except Exception:  # noqa: BLE001 - the database is away too: this answer is lost, the log says which
+        log.exception("could not hand the answer to %s to the outbox (%s)", chat_id, key)
+        return
+    core.outbox_written()
 
 
 def _language_switched(reply: Reply) -> bool:
@@ -93,7 +128,7 @@ async def on_callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
             await _answer(q, alert)
         if alert is None:
             edit = q.message.message_id if reply.replace else None
-            await crm.deliver(chat_id, reply, scope=inbound.scopes[0], edit_message_id=edit, or_send=True)
+            await send_answer(crm, chat_id, reply, inbound, edit_message_id=edit)
     if reply is not None and _language_switched(reply):
         crm.menus_changed()
 
@@ -109,13 +144,13 @@ async def _answer(q: CallbackQuery, alert: str | None) -> None:
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-    ref = error_ref()
-    log.error("telegram handler failed, ref %s", ref, exc_info=context.error)
+    """The boundary for what the core did not answer itself (a transport failure): the core's short answer."""
+    user = update.effective_user if isinstance(update, Update) else None
+    reply = failure_reply(user.language_code if user else None, context.error)
     if not isinstance(update, Update) or update.effective_chat is None:
         return
-    user = update.effective_user
+    chat_id = update.effective_chat.id
     try:
-        await update.effective_chat.send_message(t(user.language_code if user else None, "err.internal",
-                                                   ref=ref))
+        await context.bot_data["crm"].deliver(chat_id, reply, scope=tin.chat_scope(chat_id))
     except Exception:  # noqa: BLE001 - the transport itself is down; the log has it
-        log.warning("could not tell the user about ref %s", ref)
+        log.warning("could not tell the user about a failure")

@@ -16,8 +16,8 @@ from handlers.context import Ctx
 from handlers.views import Reply
 
 # The verbs every platform offers (issue 2), in help order.
-VERBS = ("help", "customer", "log", "followups", "history", "opp", "purchase", "ticket", "tickets", "report",
-         "export", "import", "handover", "pool", "claim", "staff", "lang")
+VERBS = ("help", "customer", "approvals", "log", "followups", "history", "opp", "purchase", "ticket", "tickets",
+         "report", "export", "import", "handover", "pool", "claim", "staff", "lang")
 
 Handler = Callable[[Ctx, str], Reply]
 

@@ -24,10 +24,12 @@ def cmd_help(ctx: Ctx, args: str) -> Reply:
     who = ctx.staff.name if ctx.staff else ""
     keys = {} if ctx.staff else CUSTOMER_HELP  # a customer's /ticket is not a queue
     items = tuple(("/" + c.verb, ctx.t(keys.get(c.verb, c.help_key))) for c in cmds)
+    tips = (Text(ctx.t(_tip_key(ctx)), muted=True),)
+    if ctx.platform == "console":  # how numbers and a notification's n1, n2 … press buttons there
+        tips += (Text(ctx.t("help.console"), muted=True),)
     return Reply(views=(Header(ctx.t("help.title")),
                         Text(ctx.t("help.intro_staff", name=who) if ctx.staff else ctx.t("help.intro_customer")),
-                        Fields(items),
-                        Text(ctx.t(_tip_key(ctx)), muted=True)))
+                        Fields(items), *tips))
 
 
 def _tip_key(ctx: Ctx) -> str:

@@ -6,15 +6,16 @@ the outcome either way. Approver: the owner's manager, else a manager of the own
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from handlers import notify
 from handlers.context import Ctx
-from handlers.errors import Conflict, NotFound
+from handlers.errors import Conflict, Forbidden, NotFound
 from handlers.i18n import enum_label, t
-from handlers.permissions import is_manager_of
+from handlers.permissions import is_manager_of, team_ids
 from handlers.services import audit
 from handlers.views import Action, Button, Buttons, Fields, Header, Reply, Text
 from storage.models import ApprovalRequest, Customer, Staff
@@ -52,6 +53,12 @@ def changes_fields(lang: str, changes: dict[str, list]) -> Fields:
                         for f, (old, new) in changes.items()))
 
 
+def decision_buttons(lang: str, request_id: int) -> tuple[Button, Button]:
+    """Approve / Reject: the `/customer approve|reject ID` actions, signed like every button."""
+    return (Button(t(lang, "appr.approve"), Action(f"/customer approve {request_id}"), "primary"),
+            Button(t(lang, "appr.reject"), Action(f"/customer reject {request_id}"), "danger"))
+
+
 def request_approval(ctx: Ctx, c: Customer, changes: dict[str, list]) -> ApprovalRequest:
     """Store the held changes ({field: [old, new]}) and ask the approver."""
     approver = find_approver(ctx, c)
@@ -68,8 +75,7 @@ def request_approval(ctx: Ctx, c: Customer, changes: dict[str, list]) -> Approva
             Header(t(lang, "appr.title")),
             Text(t(lang, "appr.ask", requester=ctx.staff.name, code=c.code, name=c.name)),
             changes_fields(lang, changes),
-            Buttons((Button(t(lang, "appr.approve"), Action(f"/customer approve {req.id}"), "primary"),
-                     Button(t(lang, "appr.reject"), Action(f"/customer reject {req.id}"), "danger"))),
+            Buttons(decision_buttons(lang, req.id)),
         ))
         notify.to_staff(ctx.session, approver, key=f"appr:{req.id}", reply=r, now=ctx.now)
     return req
@@ -109,3 +115,28 @@ def decide(ctx: Ctx, request_id: int, *, approve: bool, reason: str = "") -> tup
                         now=ctx.now)
     s.flush()
     return req, c
+
+
+# ---------------------------------------------------------------- /approvals (read-only)
+
+
+@dataclass(frozen=True)
+class Pending:
+    request: ApprovalRequest
+    customer: Customer
+    requester: Staff | None
+    changes: dict[str, list]
+
+
+def list_pending(ctx: Ctx) -> list[Pending]:
+    """The pending requests the actor may decide, oldest first, by the rule `decide` applies: an admin sees
+    all; a manager those addressed to them or about a customer owned in their team. Others: `Forbidden`."""
+    if ctx.role not in ("manager", "admin"):
+        raise Forbidden("appr.list.managers_only")
+    q = (select(ApprovalRequest, Customer).join(Customer, Customer.id == ApprovalRequest.customer_id)
+         .where(ApprovalRequest.status == "pending"))
+    if ctx.role != "admin":
+        q = q.where(or_(ApprovalRequest.approver_id == ctx.staff.id, Customer.owner_id.in_(team_ids(ctx))))
+    rows = ctx.session.execute(q.order_by(ApprovalRequest.created_at, ApprovalRequest.id)).all()
+    return [Pending(req, c, ctx.session.get(Staff, req.requested_by_id), json.loads(req.changes))
+            for req, c in rows]

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select
+from sqlalchemy import and_, or_, select
 from sqlmodel import Session
 
 from handlers import notify
@@ -199,17 +199,25 @@ def _escalate_one(session: Session, t: Ticket, kind: str, due: datetime, *, now:
 
 @report("sla", roles=("admin", "supervisor", "manager", "agent"))
 def report_sla(ctx: Ctx, args: str) -> Reply:
+    """The period's breaches and, when the period reaches now, every breach still open (however long ago it
+    fell due), those first: the tickets `/tickets breaching` lists are all here, with their count."""
     start, end = parse_period(ctx, args)
+    in_period = and_(SlaBreach.due_at >= start, SlaBreach.due_at < end)
+    current = end > ctx.now
+    still_open = and_(SlaBreach.met_at.is_(None), Ticket.status.in_(OPEN))
     rows = ctx.session.execute(
         select(SlaBreach, Ticket).join(Ticket, Ticket.id == SlaBreach.ticket_id)
-        .where(SlaBreach.due_at >= start, SlaBreach.due_at < end)
-        .order_by(SlaBreach.due_at, SlaBreach.level)).all()
+        .where(or_(in_period, still_open) if current else in_period)
+        .order_by(SlaBreach.met_at.is_not(None), SlaBreach.due_at, SlaBreach.level)).all()
     if ctx.role not in ("admin", "supervisor", "agent"):
         from handlers.services.tickets import visible_ids
 
         ok = visible_ids(ctx, [t.id for _, t in rows])
         rows = [(b, t) for b, t in rows if t.id in ok]
-    by_kind = {k: sum(1 for b, _ in rows if b.kind == k and b.level == 1) for k in KINDS}
+    by_kind = {k: sum(1 for b, _ in rows if b.kind == k and b.level == 1 and start <= b.due_at < end) for k in KINDS}
+    counts = [(ctx.t(f"sla.kind.{k}"), str(v)) for k, v in by_kind.items()]
+    if current:
+        counts.append((ctx.t("sla.open_now"), str(len({t.id for b, t in rows if b.met_at is None and t.status in OPEN}))))
     items = []
     for b, t in rows:
         state = ctx.t("sla.met_late", at=ctx.fmt_dt(b.met_at), by=fmt_dur(ctx, b.met_at - b.due_at)) \
@@ -220,7 +228,7 @@ def report_sla(ctx: Ctx, args: str) -> Reply:
     period = f"{ctx.fmt_dt(start, date_only=True)} – {ctx.fmt_dt(end - timedelta(seconds=1), date_only=True)}"
     return Reply(views=(
         Header(ctx.t("sla.report_title", period=period)),
-        Fields(tuple((ctx.t(f"sla.kind.{k}"), str(v)) for k, v in by_kind.items())),
+        Fields(tuple(counts)),
         ListPage(title=ctx.t("sla.report_list"), items=tuple(items[:50]), total=len(items),
                  empty_text=ctx.t("sla.none")),
     ))

@@ -29,6 +29,7 @@ CASES = {
     "pool": [("URAY", "", "msg")],
     "claim": [("URAY", "{pooled}", "msg")],
     "staff": [("UADM", "", "msg"), ("URAY", "ray", "msg")],
+    "approvals": [("UMAN", "", "msg"), ("UADM", "", "msg")],
     "export": [("UMAN", "customers", "msg")],
     "report": [("UMAN", "", "msg"), ("UMAN", "pipeline", "msg"), ("UMAN", "followups", "msg"),
                ("USUE", "sla", "msg"), ("USUE", "csat", "msg")],

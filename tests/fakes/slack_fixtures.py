@@ -63,9 +63,11 @@ def _fresh_db(tmp_path: Path) -> Engine:
     return make_engine(f"sqlite:///{db}")
 
 
-def make_env(tmp_path: Path, settings, clock, *, channels: dict[str, str] | None = None) -> SlackEnv:  # noqa: ANN001
-    """Everything for a Slack test; `channels` defaults to the Slack service channel `CSERVICE`."""
-    engine = _fresh_db(tmp_path)
+def make_env(tmp_path: Path, settings, clock, *, channels: dict[str, str] | None = None,  # noqa: ANN001
+             engine: Engine | None = None) -> SlackEnv:
+    """Everything for a Slack test; `channels` defaults to the Slack service channel `CSERVICE`; `engine`
+    defaults to a fresh SQLite file."""
+    engine = engine or _fresh_db(tmp_path)
     core = Core(engine, settings, secret=b"test-secret", clock=clock,
                 channels=channels or {"slack": SERVICE_CHANNEL})
     fake = FakeSlack(TOKEN).start()

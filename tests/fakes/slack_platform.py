@@ -18,11 +18,13 @@ class SlackPlatform:
         self.secret = secret
         self.fake = fake
         self._n = itertools.count(1)
+        self.sent: list[tuple[str, str, str]] = []  # (raw body, content type, timestamp) of each request
 
     # ------------------------------------------------------------ transport
     def post(self, raw: str, *, content_type: str = "application/x-www-form-urlencoded",
              headers: dict | None = None, timestamp: int | None = None, secret: str | None = None) -> Resp:
         ts = str(int(time.time()) if timestamp is None else timestamp)
+        self.sent.append((raw, content_type, ts))
         h = {"Content-Type": content_type, "X-Slack-Request-Timestamp": ts,
              "X-Slack-Signature": sign(secret or self.secret, ts, raw), **(headers or {})}
         req = urllib.request.Request(self.endpoint, data=raw.encode(), headers=h, method="POST")
@@ -31,6 +33,12 @@ class SlackPlatform:
                 return Resp(r.status, r.read().decode())
         except urllib.error.HTTPError as e:
             return Resp(e.code, e.read().decode())
+
+    def replay(self, index: int = -1, *, headers: dict | None = None) -> Resp:
+        """Send an earlier request again, byte for byte with its timestamp and signature (valid for 5 minutes):
+        a replay by whoever captured it, or Slack retrying (`headers={"X-Slack-Retry-Num": "1"}`)."""
+        raw, content_type, ts = self.sent[index]
+        return self.post(raw, content_type=content_type, headers=headers, timestamp=int(ts))
 
     def interactive(self, payload: dict, **kw: object) -> Resp:
         return self.post("payload=" + quote(json.dumps(payload)), **kw)  # type: ignore[arg-type]

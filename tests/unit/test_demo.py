@@ -19,17 +19,24 @@ from sqlmodel import Session
 
 from bot.demo_data import generate
 from bot.demo_words import DEFAULT_USER
+from handlers.context import Inbound
 from handlers.i18n import ENUMS
 from handlers.i18n import t as tr
+from handlers.router import Core
+from handlers.services.sla import KINDS, due_of, met_of
 from handlers.settings import DomainSettings
+from handlers.views import Fields, ListPage
 from storage.db import create_all, make_engine
 from storage.models import (
+    ApprovalRequest,
     Contact,
     Customer,
     FollowUp,
     Opportunity,
     OpportunityStage,
+    Outbox,
     Purchase,
+    SlaBreach,
     Staff,
     Ticket,
     TicketEvent,
@@ -168,6 +175,82 @@ def test_demo_tickets(demo):
     assert any(t.rating for t in ts)
 
 
+def _views(engine, now, text: str) -> tuple:  # noqa: ANN001
+    core = Core(engine, SETTINGS, secret=b"demo-test", clock=lambda: now)
+    return core.handle(Inbound(platform="console", user_ref="Mark Wu", chat_ref="@Mark Wu", text=text)).views
+
+
+def _breaching(engine, now) -> set[str]:  # noqa: ANN001
+    """The codes `/tickets breaching` lists, every page."""
+    codes: set[str] = set()
+    page, pages = 1, 1
+    while page <= pages:
+        lp = next(v for v in _views(engine, now, f"/tickets breaching p{page}") if isinstance(v, ListPage))
+        codes |= {it.text.split(" · ")[0] for it in lp.items}
+        page, pages = page + 1, lp.pages
+    return codes
+
+
+def _sla_report(engine, now) -> tuple[dict[str, str], set[str]]:  # noqa: ANN001
+    """`/report sla`: its counts, and the codes it lists as still not met."""
+    views = _views(engine, now, "/report sla")
+    counts = dict(next(v for v in views if isinstance(v, Fields)).items)
+    lp = next(v for v in views if isinstance(v, ListPage))
+    assert lp.total == len(lp.items)  # nothing cut
+    return counts, {it.text.split(" · ")[0] for it in lp.items if tr("en", "sla.still_open") in it.detail}
+
+
+def test_demo_sla_report_and_breaching_queue_agree(demo):
+    s, _ = demo
+    breaching = _breaching(s.get_bind(), NOW)
+    counts, still_open = _sla_report(s.get_bind(), NOW)
+    assert len(breaching) >= 5
+    assert counts[tr("en", "sla.open_now")] == str(len(breaching)) and still_open == breaching
+    assert int(counts[tr("en", "sla.kind.assign")]) > 0
+
+
+def test_demo_sla_history_is_what_the_watch_records(demo):
+    """Every deadline that passed before it was met has its level-1 breach (met late or still open), and no
+    other; the watch's alerts of the past count as delivered."""
+    s, _ = demo
+    rows = _all(s, SlaBreach)
+
+    def late(t: Ticket, k: str) -> bool:
+        due, met = due_of(t, k), met_of(t, k)
+        return due is not None and due <= NOW and (met is None or met > due)
+
+    passed = {(t.id, k) for t in _all(s, Ticket) for k in KINDS if late(t, k)}
+    assert {(b.ticket_id, b.kind) for b in rows if b.level == 1} == passed
+    assert any(b.level == 2 for b in rows) and any(b.met_at for b in rows)
+    for b in rows:
+        t = s.get(Ticket, b.ticket_id)
+        assert b.met_at == met_of(t, b.kind)
+    assert s.scalar(select(Outbox).where(Outbox.key.startswith("sla:"), Outbox.status != "sent")) is None
+
+
+def test_demo_has_a_pending_approval_for_the_reps_manager(demo):
+    s, _ = demo
+    req = s.scalars(select(ApprovalRequest)).one()
+    me = s.scalar(select(Staff).where(Staff.name == DEFAULT_USER))
+    assert req.status == "pending" and req.requested_by_id == me.id and req.approver_id == me.manager_id
+    row = s.scalar(select(Outbox).where(Outbox.key == f"appr:{req.id}"))
+    assert row.status == "pending" and row.staff_id == me.manager_id  # he is sent it when he opens the console
+
+
+def test_demo_built_early_in_a_month_still_reports_last_months_open_breaches():
+    now = NOW.replace(month=12, day=1, hour=1)  # 09:00 on the 1st in Asia/Shanghai
+    e = make_engine("sqlite://")
+    create_all(e)
+    with Session(e) as s:
+        generate(s, now=now, settings=SETTINGS)
+        s.commit()
+    breaching = _breaching(e, now)
+    counts, still_open = _sla_report(e, now)
+    e.dispose()
+    assert breaching and still_open == breaching  # due last month, still breaching: in this month's report
+    assert counts[tr("en", "sla.open_now")] == str(len(breaching))
+
+
 def _cli(*args: str, cwd: Path, stdin: str = "", **env: str) -> subprocess.CompletedProcess:
     full_env = {**os.environ, "PYTHONPATH": str(ROOT), "CRM_CONSOLE_HISTORY": str(cwd / "hist"), **env}
     return subprocess.run([sys.executable, "-m", "bot", *args], cwd=cwd, input=stdin, capture_output=True,
@@ -184,6 +267,18 @@ def test_demo_cli_no_console_ignores_database_url(tmp_path):
     with sqlite3.connect(tmp_path / "data" / "demo.db") as db:
         assert db.execute("SELECT count(*) FROM customer").fetchone()[0] == 200
         assert db.execute("SELECT version_num FROM alembic_version").fetchone()[0]
+
+
+def test_demo_cli_manager_is_shown_the_approval_and_presses_it_after_a_command(tmp_path):
+    r = _cli("demo", "--db", "d/x.db", "--as", "张伟", cwd=tmp_path, stdin="/approvals\n/lang\nn1\n")
+    assert r.returncode == 0, r.stderr
+    start, listing, lang, pressed = r.stdout.split("» ")
+    assert "📨" in start and f"[n1] {tr('zh', 'appr.approve')}" in start  # sent to him while he was away
+    assert tr("zh", "appr.list.title") in listing and f"[1] {tr('zh', 'appr.approve')}" in listing
+    assert "[1] English" in lang
+    assert "集团有限公司" in pressed and "⚠" not in pressed  # n1: the notification's Approve, after two commands
+    with sqlite3.connect(tmp_path / "d" / "x.db") as db:
+        assert db.execute("SELECT status FROM approval_request").fetchall() == [("approved",)]
 
 
 def test_demo_cli_opens_the_console_as_a_rep(tmp_path):

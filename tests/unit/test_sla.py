@@ -135,6 +135,21 @@ def test_report_sla_lists_breaches(desk, clock):
     assert "⚠" in desk.user("ray").send("/report sla")  # reps have no SLA report
 
 
+def test_report_sla_keeps_a_breach_still_open_from_last_month(desk, clock):
+    clock.now = clock.now.replace(day=30, hour=14)  # 22:00 on the last day of November in Asia/Shanghai
+    code = desk.open()
+    clock.advance(minutes=11)
+    run(desk)
+    clock.advance(hours=3)  # December now: the breach fell due last month and is still open
+    out = desk.user("sue").send("/report sla")
+    assert code in out and t("en", "sla.still_open") in out
+    assert f"{t('en', 'sla.open_now')}: 1" in out
+    desk.assign(code, "alan")
+    out = desk.user("sue").send("/report sla")
+    assert code not in out and f"{t('en', 'sla.open_now')}: 0" in out
+    assert f"{t('en', 'sla.open_now')}" not in desk.user("sue").send("/report sla 2026-10")  # a past period
+
+
 def test_card_shows_clocks(desk, clock):
     code = desk.open()
     out = desk.user("sue").send(f"/ticket {code}")

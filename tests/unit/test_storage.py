@@ -97,10 +97,27 @@ def test_storage_sqlite_file_pragmas(tmp_path):
 
 
 def test_storage_processed_update_dedupes(db):
-    from handlers.context import Inbound
-    from handlers.router import _first_delivery
+    from handlers.router import first_delivery
 
-    ib = Inbound(platform="telegram", user_ref="1", chat_ref="1", text="/help", update_key="u1")
     with session_scope(db) as s:
-        assert _first_delivery(s, ib, NOW) is True
-        assert _first_delivery(s, ib, NOW) is False
+        assert first_delivery(s, "telegram", "u1", NOW) is True
+        assert first_delivery(s, "telegram", "u1", NOW) is False
+        assert first_delivery(s, "slack", "u1", NOW) is True
+
+
+def test_storage_unavailable_tells_a_busy_database_from_a_bug(tmp_path):
+    from sqlalchemy.exc import OperationalError
+
+    from storage.db import unavailable
+
+    e = make_engine(f"sqlite:///{tmp_path}/x.db")
+    with pytest.raises(OperationalError) as bug, e.connect() as c:
+        c.execute(text("SELECT * FROM no_such_table"))
+    assert not unavailable(bug.value)  # a bug: "something went wrong (ref …)"
+    dead = make_engine("postgresql+psycopg://postgres@127.0.0.1:1/x")
+    with pytest.raises(OperationalError) as refused, dead.connect():
+        pass
+    assert unavailable(refused.value)  # "busy, try again shortly"
+    assert not unavailable(ValueError("x"))
+    e.dispose()
+    dead.dispose()
