@@ -7,7 +7,7 @@ import re
 
 from sqlalchemy import select
 
-from handlers import paging
+from handlers import inputs, paging
 from handlers.cards.service import csat_report, sla_report
 from handlers.cards.tickets import card_with, list_item
 from handlers.commands import command
@@ -134,8 +134,11 @@ def _reassign(ctx: Ctx, rest: str) -> Reply:
 
 def _find_staff(ctx: Ctx, ref: str) -> Staff:
     ref = ref.strip().lstrip("@")
-    s = ctx.session.get(Staff, int(ref)) if ref.isdigit() else ctx.session.scalar(
-        select(Staff).where(Staff.name == ref))
+    if inputs.is_id(ref):  # a staff id; one out of range is simply nobody
+        sid = inputs.parse_id(ref)
+        s = ctx.session.get(Staff, sid) if sid is not None else None
+    else:
+        s = ctx.session.scalar(select(Staff).where(Staff.name == ref))
     if s is None:
         raise InvalidInput("tk.bad_assignee", ref=ref)
     return s

@@ -12,7 +12,7 @@ from __future__ import annotations
 from sqlalchemy import false, select, true, update
 from sqlalchemy.sql.elements import ColumnElement
 
-from handlers import notify
+from handlers import inputs, notify
 from handlers.cards.tickets import customer_message, rating_request, resolution_message
 from handlers.context import Ctx
 from handlers.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -44,7 +44,7 @@ def visible_ids(ctx: Ctx, ids: list[int]) -> set[int]:
 
 
 def get_ticket(ctx: Ctx, code: str) -> Ticket:
-    code = (code or "").strip().upper()
+    code = inputs.key(code).upper()
     t = repo.get_by_code(ctx.session, code=code, where=visible_filter(ctx)) if code else None
     if t is None:
         raise NotFound("tk.not_found", code=code or "?")
@@ -232,6 +232,8 @@ def customer_says(ctx: Ctx, t: Ticket, text: str) -> None:
         raise Conflict("tk.closed_no_note", code=t.code)
     if not text.strip():
         raise InvalidInput("tk.need_description")
+    if len(text.strip()) > ctx.settings.max_text:
+        raise InvalidInput("err.too_long", max=ctx.settings.max_text)
     ev = add_event(ctx, t, "customer_msg", text=text.strip())
     t.updated_at = ctx.now
     if t.assignee_id:
