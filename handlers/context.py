@@ -52,10 +52,11 @@ class Ctx:
     binding: ChatBinding | None = None
     via_button: bool = False
     surface: str = "chat"
-    core: object | None = None  # handlers.router.Core: channels, secret, hooks
     is_group: bool = False
     scope: str = ""
-    extra: dict = field(default_factory=dict)
+    text: str = ""  # the command text being dispatched (typed, or decoded from a button), stripped
+    channels: dict[str, str] = field(default_factory=dict)  # platform → the service channel's chat id
+    bot_names: dict[str, str] = field(default_factory=dict)  # platform → the bot's user name (invite links)
 
     def t(self, key: str, /, **params: object) -> str:
         return _t(self.lang, key, **params)

@@ -131,8 +131,8 @@ class Core:
         scope = inbound.scopes[0] if inbound.scopes else f"c:{inbound.chat_ref}"
         return Ctx(session=session, now=now, settings=self.settings, platform=inbound.platform,
                    chat_ref=inbound.chat_ref, user_ref=inbound.user_ref, lang=lang, staff=staff,
-                   binding=binding, surface=inbound.surface, core=self, is_group=inbound.is_group,
-                   scope=scope)
+                   binding=binding, surface=inbound.surface, is_group=inbound.is_group,
+                   scope=scope, channels=dict(self.channels), bot_names=dict(self.bot_names))
 
     def _dispatch(self, ctx: Ctx, inbound: Inbound) -> Reply:
         if inbound.form is not None:
@@ -142,7 +142,7 @@ class Core:
             text = self._decode(ctx, inbound)
             ctx.via_button = True
         text = (text or "").strip()
-        ctx.extra["text"] = text
+        ctx.text = text
         if len(text) > ctx.settings.max_text * 3:
             return Reply(views=(Error(ctx.t("err.too_long", max=ctx.settings.max_text)),))
         state = dialogs.active(ctx)
@@ -193,7 +193,7 @@ class Core:
 
 def _pick(ctx: Ctx, e: Ambiguous) -> Reply:
     """Several customers matched: offer each, re-running the same command with that customer's code."""
-    text = ctx.extra.get("text", "")
+    text = ctx.text
     q = str(e.params.get("query", ""))
     if not text.startswith("/") or not q or q not in text:
         return Reply(views=(Error(ctx.t(e.key, **e.params)),))

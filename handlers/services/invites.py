@@ -51,7 +51,7 @@ def create_invite(ctx: Ctx, customer: Customer, contact_name: str | None) -> Rep
                  created_by_id=ctx.staff.id, created_at=ctx.now, expires_at=ctx.now + ctx.settings.invite_ttl)
     ctx.session.add(inv)
     ctx.session.flush()
-    bot = (getattr(ctx.core, "bot_names", None) or {}).get("telegram")
+    bot = ctx.bot_names.get("telegram")
     link = ctx.t("inv.link", url=f"https://t.me/{bot}?start={token}") if bot else ctx.t("inv.no_bot_name")
     return Reply(views=(
         Header(ctx.t("inv.title", customer=customer.name, contact=contact.name)),

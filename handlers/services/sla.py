@@ -120,7 +120,7 @@ def job_ctx(session: Session, *, now: datetime, settings: DomainSettings, lang: 
     """A viewer context for jobs and notifications (a recipient's language and zone, or the channel's)."""
     return Ctx(session=session, now=now, settings=settings, platform="", chat_ref="", user_ref="",
                lang=lang or (staff.lang if staff else settings.channel_lang), staff=staff,
-               extra={"channels": dict(channels or {})})
+               channels=dict(channels or {}))
 
 
 def owner_manager(session: Session, t: Ticket) -> Staff | None:

@@ -21,7 +21,7 @@ def post_to_channel(ctx: Ctx, t: Ticket) -> None:
 
 
 def channels(ctx: Ctx) -> dict[str, str]:
-    return dict(getattr(ctx.core, "channels", None) or ctx.extra.get("channels") or {})
+    return ctx.channels
 
 
 def after_assign(ctx: Ctx, t: Ticket, agent: Staff, ev: TicketEvent) -> None:

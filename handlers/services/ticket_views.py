@@ -22,7 +22,8 @@ INTERNAL_EVENTS = ("note",)  # handling notes are for staff: a customer's card n
 
 def customer_ctx(ctx: Ctx, b: ChatBinding) -> Ctx:
     return Ctx(session=ctx.session, now=ctx.now, settings=ctx.settings, platform=b.platform,
-               chat_ref=b.chat_ref, user_ref=b.user_ref or "", lang=b.lang, binding=b, core=ctx.core)
+               chat_ref=b.chat_ref, user_ref=b.user_ref or "", lang=b.lang, binding=b,
+               channels=ctx.channels, bot_names=ctx.bot_names)
 
 
 def _name(session, model, id_: int | None) -> str:  # noqa: ANN001
