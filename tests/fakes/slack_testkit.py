@@ -67,7 +67,7 @@ def cmd_form(ctx: Ctx, args: str) -> Reply:
 def cmd_notify(ctx: Ctx, args: str) -> Reply:
     post = Reply(views=(Header("New ticket"), Text(f"<!channel> {args}"),
                         Buttons((Button("Take", Action("/t_take")), Button("Echo", Action(f"/t_echo {args}"))))))
-    notify.to_service_channel(ctx.session, ctx.core.channels, key=f"t_notify:{args}", reply=post, now=ctx.now)
+    notify.to_service_channel(ctx.session, ctx.channels, key=f"t_notify:{args}", reply=post, now=ctx.now)
     return Reply(views=(Text("posted"),))
 
 

@@ -106,7 +106,7 @@ def _register() -> None:
     @command("tgtest_post", audience="both", hidden=True)
     def cmd_post(ctx: Ctx, args: str) -> Reply:
         pid = args.strip() or "1"
-        notify.to_service_channel(ctx.session, ctx.core.channels, key=f"tgtest:{pid}", now=ctx.now, reply=Reply(
+        notify.to_service_channel(ctx.session, ctx.channels, key=f"tgtest:{pid}", now=ctx.now, reply=Reply(
             views=(Header(f"Ticket {pid} <new>"), Text("Customer says: 5 > 3 & <b>bold</b>"),
                    Buttons((Button("Take it", Action(f"/tgtest_take {pid}"), style="primary"),)))))
         return Reply(views=(Text("posted"),))
@@ -114,7 +114,7 @@ def _register() -> None:
     @command("tgtest_take", audience="both", hidden=True)
     def cmd_take(ctx: Ctx, args: str) -> Reply:
         pid = args.strip()
-        notify.edit_service_post(ctx.session, ctx.core.channels, key=f"tgtest:{pid}", version="taken",
+        notify.edit_service_post(ctx.session, ctx.channels, key=f"tgtest:{pid}", version="taken",
                                  now=ctx.now, reply=Reply(views=(Header(f"Ticket {pid}"),
                                                                  Text(f"Taken by {ctx.user_ref}"))))
         return Reply(views=(Text("taken"),))
