@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select, update
 from sqlmodel import Session
 
-from storage.db import insert_ignore
+from storage.db import begin_immediate, insert_ignore
 from storage.models import Outbox
 
 STALE_CLAIM = timedelta(minutes=5)
@@ -37,7 +37,7 @@ def write_lock(session: Session) -> None:
         return
     conn = session.connection()
     if not getattr(conn.connection.dbapi_connection, "in_transaction", True):  # a shared test connection may be
-        conn.exec_driver_sql("BEGIN IMMEDIATE")                                # in another session's transaction
+        begin_immediate(conn)                                                  # in another session's transaction
 MAX_ATTEMPTS = 8
 
 

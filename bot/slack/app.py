@@ -19,7 +19,7 @@ from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, R
 from bot.slack import listeners
 from bot.slack.flows import Flows
 from bot.slack.inbound import person
-from bot.slack.transport import SlackTransport
+from bot.slack.transport import SlackTransport, retry_after
 from handlers import actions
 from handlers.router import Core
 from handlers.views import Action
@@ -50,13 +50,8 @@ class ShortRateLimitRetry(RateLimitErrorRetryHandler):
     def _can_retry(self, *, state, request, response=None, error=None) -> bool:  # noqa: ANN001
         if not super()._can_retry(state=state, request=request, response=response, error=error):
             return False
-        for k, v in (response.headers or {}).items():
-            if k.lower() == "retry-after":
-                try:
-                    return int((v[0] if isinstance(v, list) else v) or 0) <= self.MAX_WAIT
-                except ValueError:
-                    return False
-        return True
+        wait = retry_after(response.headers, missing=0.0)
+        return wait is not None and wait.is_integer() and wait <= self.MAX_WAIT  # slack_sdk waits int(value)
 
 
 def web_client(token: str, api_url: str = "") -> WebClient:
