@@ -18,7 +18,7 @@ from slack_bolt import BoltResponse
 
 from bot.delivery import DeliveryError, Permanent, RetryAfter, Transient
 from bot.outbox import queue_reply
-from bot.slack.transport import delivery_error
+from bot.slack.transport import delivery_error, retry_after
 from handlers.context import Inbound
 from handlers.router import Core, failure_reply
 from handlers.views import Reply
@@ -35,10 +35,8 @@ def webhook_error(resp: object) -> DeliveryError | None:
     if status is None or status < 400:
         return None
     if status == 429:
-        headers = {k.lower(): v for k, v in (getattr(resp, "headers", None) or {}).items()}
-        raw = headers.get("retry-after", "1")
-        raw = raw[0] if isinstance(raw, list) else raw
-        return RetryAfter(float(raw) if str(raw).replace(".", "", 1).isdigit() else 1.0)
+        wait = retry_after(getattr(resp, "headers", None), missing=1.0)
+        return RetryAfter(1.0 if wait is None else wait)
     body = str(getattr(resp, "body", ""))[:100]
     return (Transient if status >= 500 else Permanent)(f"slack response_url: HTTP {status} {body}".strip())
 

@@ -26,14 +26,15 @@ TRANSIENT_ERRORS = {"internal_error", "fatal_error", "service_unavailable", "req
 
 def retry_after(headers: Mapping[str, object] | None, *, missing: float) -> float | None:
     """Slack's `Retry-After` header in seconds (the one parser): `missing` without the header, None when it is
-    not a number. Header names are matched case-insensitively; a value may come as a one-item list."""
+    not a number of seconds. Header names are matched case-insensitively; a value may come as a one-item list."""
     for k, v in (headers or {}).items():
         if k.lower() == "retry-after":
             raw = v[0] if isinstance(v, list) else v
             try:
-                return float(raw or 0)
+                seconds = float(raw or 0)
             except (TypeError, ValueError):
                 return None
+            return seconds if 0 <= seconds < float("inf") else None
     return missing
 
 

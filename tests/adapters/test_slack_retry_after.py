@@ -9,3 +9,4 @@ def test_retry_after_reads_the_header_whatever_its_case_or_shape():
     assert retry_after({"Content-Type": "application/json"}, missing=1.0) == 1.0
     assert retry_after(None, missing=0.0) == 0.0
     assert retry_after({"Retry-After": "soon"}, missing=1.0) is None
+    assert retry_after({"Retry-After": "-1"}, missing=1.0) is None and retry_after({"Retry-After": "nan"}, missing=1.0) is None
