@@ -22,7 +22,9 @@ from bot.slack.inbound import person
 from bot.slack.transport import SlackTransport, retry_after
 from handlers import actions
 from handlers.router import Core
+from handlers.settings import DomainSettings
 from handlers.views import Action
+from storage.db import make_engine
 
 log = logging.getLogger("crm.slack")
 
@@ -138,3 +140,10 @@ class SlackBot:
                 return actions.encode("/help", scope=scope, secret=self.core.secret, now=self.core.clock())
 
         return sign
+
+
+def transport_from_config(cfg) -> SlackTransport:  # noqa: ANN001 - bot.config.Config
+    """A transport for a process that is not the running app (`crm-bot jobs run`, `outbox deliver`)."""
+    core = Core(make_engine(cfg.database_url), DomainSettings(), secret=cfg.secret())
+    return SlackBot(core, token=cfg.slack_bot_token, signing_secret=cfg.slack_signing_secret,
+                    api_url=cfg.slack_api_url).transport

@@ -103,14 +103,3 @@ class SlackTransport:
             return
         self.client.files_upload_v2(channel=channel, file=f.path, filename=f.name, title=f.title or f.name)
 
-
-def from_config(cfg) -> SlackTransport:  # noqa: ANN001 - bot.config.Config
-    """A transport for a process that is not the running app (`crm-bot jobs run`, `outbox deliver`)."""
-    from bot.slack.app import SlackBot
-    from handlers.router import Core
-    from handlers.settings import DomainSettings
-    from storage.db import make_engine
-
-    core = Core(make_engine(cfg.database_url), DomainSettings(), secret=cfg.secret())
-    return SlackBot(core, token=cfg.slack_bot_token, signing_secret=cfg.slack_signing_secret,
-                    api_url=cfg.slack_api_url).transport
