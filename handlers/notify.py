@@ -49,13 +49,18 @@ def chat_scope(platform: str, chat_ref: str) -> str:
 # ---------------------------------------------------------------- long actions → server-side refs
 
 
+def keep(session: Session, *, scope: str, payload: str, now: datetime) -> int:
+    """Store `payload` (a long button command, blocks behind a "more" button) for `scope`; its ActionRef id."""
+    ref = ActionRef(scope=scope, cmd=payload, expires_at=now + ACTION_REF_TTL)
+    session.add(ref)
+    session.flush()
+    return ref.id
+
+
 def _bind(session: Session, a: Action, scope: str, now: datetime) -> Action:
     if actions.fits(a.cmd):
         return a
-    ref = ActionRef(scope=scope, cmd=a.cmd, expires_at=now + ACTION_REF_TTL)
-    session.add(ref)
-    session.flush()
-    return Action(f"#{ref.id}")
+    return Action(f"#{keep(session, scope=scope, payload=a.cmd, now=now)}")
 
 
 def bind_actions(session: Session, r: Reply, *, scope: str, now: datetime) -> Reply:

@@ -78,6 +78,23 @@ class Core:
                 self._secret = load_or_create_secret(s, now=self.clock())
         return self._secret
 
+    # ------------------------------------------------------------ what an adapter keeps for later
+    def keep(self, kind: str, payload: str) -> str:
+        """Store `payload` (e.g. the blocks behind Slack's "more" button) in the database, where it outlives a
+        restart; the key is unguessable (a random part lives in the row's scope)."""
+        secret = secrets.token_urlsafe(12)
+        with session_scope(self.engine) as s:
+            ref_id = notify.keep(s, scope=f"{kind}:{secret}", payload=payload, now=self.clock())
+        return f"{ref_id}.{secret}"
+
+    def kept(self, kind: str, key: str) -> str | None:
+        """What `keep(kind, …)` stored under `key`, unless it expired (or the key is not one of ours)."""
+        ref_id, _, secret = key.partition(".")
+        if not secret:
+            return None
+        with session_scope(self.engine) as s:
+            return notify.resolve_ref(s, f"#{ref_id}", scopes=(f"{kind}:{secret}",), now=self.clock())
+
     def outbox_written(self) -> None:
         for cb in list(self.on_outbox):
             try:

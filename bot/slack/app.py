@@ -6,11 +6,10 @@ outbox transport. Nothing here is a module-level singleton: `SlackBot(core, ...)
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
-from collections import OrderedDict
 from collections.abc import Callable
-from secrets import token_urlsafe
 
 from slack_bolt import App
 from slack_sdk import WebClient
@@ -63,24 +62,20 @@ def web_client(token: str, api_url: str = "") -> WebClient:
 
 
 class Stash:
-    """Blocks that did not fit a message, kept in memory for the "more" button (most recent 500)."""
+    """Blocks that did not fit a message, kept for the "more" button in the database (they outlive a restart and
+    are the same for every process of the bot)."""
 
-    def __init__(self, size: int = 500) -> None:
-        self.size = size
-        self._items: OrderedDict[str, list[dict]] = OrderedDict()
-        self._lock = threading.Lock()
+    KIND = "slack.more"
+
+    def __init__(self, core: Core) -> None:
+        self.core = core
 
     def put(self, blocks: list[dict]) -> str:
-        key = token_urlsafe(12)
-        with self._lock:
-            self._items[key] = blocks
-            while len(self._items) > self.size:
-                self._items.popitem(last=False)
-        return key
+        return self.core.keep(self.KIND, json.dumps(blocks, ensure_ascii=False))
 
     def get(self, key: str) -> list[dict] | None:
-        with self._lock:
-            return self._items.get(key)
+        raw = self.core.kept(self.KIND, key)
+        return None if raw is None else json.loads(raw)
 
 
 class ClickGuard:
@@ -118,7 +113,7 @@ class SlackBot:
         self.app = App(client=self.client, signing_secret=signing_secret or "unused-in-socket-mode",
                        process_before_response=False, token_verification_enabled=token_verification,
                        raise_error_for_unhandled_request=False)
-        self.stash = Stash()
+        self.stash = Stash(core)
         self.clicks = ClickGuard()
         self.transport = SlackTransport(self.client, signer=self.signer, lang=self.lang_of, stash=self.stash.put)
         self.flows = Flows(self)
