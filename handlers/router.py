@@ -14,11 +14,10 @@ import string
 from collections.abc import Callable
 from datetime import datetime
 
-from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from handlers import actions, commands, notify
+from handlers import actions, actors, commands, notify
 from handlers.context import Ctx, Inbound
 from handlers.dialogs import engine as dialogs
 from handlers.errors import UserError
@@ -27,7 +26,8 @@ from handlers.lookup import Ambiguous, pick_reply
 from handlers.settings import DomainSettings
 from handlers.views import Error, Reply, Text
 from storage.db import insert_ignore, session_scope, unavailable, utcnow
-from storage.models import ChatBinding, ProcessedUpdate, Setting, Staff
+from storage.models import ProcessedUpdate, Setting
+from storage.repos import chats
 
 log = logging.getLogger("crm.router")
 
@@ -104,6 +104,27 @@ class Core:
 
     # ------------------------------------------------------------ entry point
     def handle(self, inbound: Inbound) -> Reply:
+        return self._unit(inbound, lambda ctx: self._dispatch(ctx, inbound))
+
+    def start_dialog(self, inbound: Inbound, name: str, prefill: dict[str, str]) -> Reply:
+        """Begin dialog `name` with values the adapter already has (a message shortcut's text), in a unit of work
+        of its own, like `handle`; values longer than their step allows are cut."""
+        steps = {st.name: st for st in dialogs.DIALOGS[name].steps}
+        values = {k: v[: steps[k].max_length] for k, v in prefill.items() if k in steps}
+        return self._unit(inbound, lambda ctx: dialogs.start(ctx, name, values))
+
+    def actor(self, platform: str, user_ref: str, chat_ref: str | None) -> actors.Actor:
+        """Who `user_ref` is, writing in `chat_ref`: for adapters, which must not read the database themselves."""
+        with session_scope(self.engine) as s:
+            return actors.describe(s, platform, user_ref, chat_ref, default_lang=self.settings.default_lang)
+
+    def telegram_staff(self) -> list[tuple[int, str, str, bool]]:
+        """(telegram id, language, role, active) of the staff with a Telegram account: their command menus."""
+        with session_scope(self.engine) as s:
+            return chats.telegram_accounts(s)
+
+    def _unit(self, inbound: Inbound, work: Callable[[Ctx], Reply]) -> Reply:
+        """One unit of work for `inbound`: de-duplicated, with the error boundary; actions bound to tokens."""
         now = self.clock()
         wrote = False
         lang = inbound.lang_hint
@@ -116,7 +137,7 @@ class Core:
                 ctx = self.context(session, inbound, now)
                 lang = ctx.lang  # even an unexpected error answers in the user's language
                 try:
-                    r = self._dispatch(ctx, inbound)
+                    r = work(ctx)
                 except Ambiguous as e:
                     session.rollback()
                     return _pick(ctx, e)
@@ -134,11 +155,7 @@ class Core:
         return r
 
     def context(self, session: Session, inbound: Inbound, now: datetime) -> Ctx:
-        staff = find_staff(session, inbound.platform, inbound.user_ref)
-        binding = None
-        if staff is None:
-            binding = session.scalar(select(ChatBinding).where(
-                ChatBinding.platform == inbound.platform, ChatBinding.chat_ref == inbound.chat_ref))
+        staff, binding = actors.resolve(session, inbound.platform, inbound.user_ref, inbound.chat_ref)
         if staff:
             lang = staff.lang
         elif binding:
@@ -246,22 +263,6 @@ def unknown_verb(ctx: Ctx, verb: str) -> Reply:
     else:
         msg = ctx.t("router.unknown", verb=verb)
     return Reply(views=(Error(msg),))
-
-
-def find_staff(session: Session, platform: str, user_ref: str) -> Staff | None:
-    if platform == "slack":
-        q = select(Staff).where(Staff.slack_id == user_ref)
-    elif platform == "telegram":
-        try:
-            q = select(Staff).where(Staff.telegram_id == int(user_ref))
-        except ValueError:
-            return None
-    elif platform == "console":
-        q = select(Staff).where(Staff.name == user_ref)
-    else:
-        return None
-    staff = session.scalar(q)
-    return staff if staff is not None and staff.active else None
 
 
 def first_delivery(session: Session, platform: str, key: str, now: datetime) -> bool:

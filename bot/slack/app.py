@@ -17,7 +17,6 @@ from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, R
 
 from bot.slack import listeners
 from bot.slack.flows import Flows
-from bot.slack.inbound import person
 from bot.slack.transport import SlackTransport, retry_after
 from handlers import actions
 from handlers.router import Core
@@ -122,7 +121,7 @@ class SlackBot:
     def lang_of(self, chat_ref: str) -> str:
         """The language of a DM's staff member or a bound customer channel; else the default."""
         try:
-            return person(self.core, chat_ref, chat_ref).lang
+            return self.core.actor("slack", chat_ref, chat_ref).lang
         except Exception:  # noqa: BLE001 - a label language is never worth a failed delivery
             return self.core.settings.default_lang
 

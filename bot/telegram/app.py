@@ -153,7 +153,7 @@ class TelegramBot:
     # ------------------------------------------------------------ command menus
     async def sync_commands(self) -> int:
         """Set the command menus that changed since the last call; returns how many were set."""
-        specs = await asyncio.to_thread(menus.menus, self.core.engine, service_chat=self.service_chat,
+        specs = await asyncio.to_thread(menus.menus, self.core, service_chat=self.service_chat,
                                         default_lang=self.core.settings.default_lang)
         done = 0
         for m in specs:
