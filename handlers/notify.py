@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session
 
-from handlers import actions
+from handlers import actions, paging
 from handlers.views import (
     Action,
     Button,
@@ -114,8 +114,8 @@ def _add(session: Session, *, key: str, platform: str, chat_ref: str, scope: str
 
 def to_staff(session: Session, staff: Staff, *, key: str, reply: Reply, now: datetime) -> bool:
     platform, chat_ref, scope = staff_address(staff)
-    return _add(session, key=key, platform=platform, chat_ref=chat_ref, scope=scope, reply=reply, now=now,
-                staff_id=staff.id)
+    return _add(session, key=key, platform=platform, chat_ref=chat_ref, scope=scope,
+                reply=paging.labelled(reply, staff.lang), now=now, staff_id=staff.id)
 
 
 def to_chat(session: Session, *, platform: str, chat_ref: str, key: str, reply: Reply, now: datetime,
@@ -125,8 +125,8 @@ def to_chat(session: Session, *, platform: str, chat_ref: str, key: str, reply: 
 
 
 def to_binding(session: Session, binding: ChatBinding, *, key: str, reply: Reply, now: datetime) -> bool:
-    return to_chat(session, platform=binding.platform, chat_ref=binding.chat_ref, key=key, reply=reply,
-                   now=now)
+    return to_chat(session, platform=binding.platform, chat_ref=binding.chat_ref, key=key,
+                   reply=paging.labelled(reply, binding.lang), now=now)
 
 
 def to_service_channel(session: Session, channels: dict[str, str], *, key: str, reply: Reply,

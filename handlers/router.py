@@ -17,7 +17,7 @@ from datetime import datetime
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from handlers import actions, actors, commands, notify
+from handlers import actions, actors, commands, notify, paging
 from handlers.context import Ctx, Inbound
 from handlers.dialogs import engine as dialogs
 from handlers.errors import UserError
@@ -144,7 +144,7 @@ class Core:
                 except UserError as e:
                     session.rollback()
                     return Reply(views=(Error(ctx.t(e.key, **e.params)),))
-                r = notify.bind_actions(session, r, scope=ctx.scope, now=now)
+                r = notify.bind_actions(session, paging.labelled(r, ctx.lang), scope=ctx.scope, now=now)
                 wrote = bool(session.info.pop("outbox_added", False))
         except dialogs.FormErrors:
             raise
@@ -232,7 +232,7 @@ def _pick(ctx: Ctx, e: Ambiguous) -> Reply:
     if not text.startswith("/") or not q or q not in text:
         return Reply(views=(Error(ctx.t(e.key, **e.params)),))
     r = pick_reply(ctx, e.matches, lambda c: text.replace(q, c.code, 1))
-    return notify.bind_actions(ctx.session, r, scope=ctx.scope, now=ctx.now)
+    return notify.bind_actions(ctx.session, paging.labelled(r, ctx.lang), scope=ctx.scope, now=ctx.now)
 
 
 def _may_use(ctx: Ctx, cmd: commands.Command) -> bool:
