@@ -237,9 +237,10 @@ class Flows:
             sections = [r for r in (self.home_section(user, c) for c in cmds) if r is not None]
             if not sections:
                 sections.append(self.core.handle(inb.home_inbound(user, "/help")))
-        view = surfaces.home_view(sections, sign=self.bot.signer(f"u:{user}"), lang=p.lang,
-                                  stash=self.bot.stash.put)
-        self.bot.client.views_publish(user_id=user, view=view)
+        self.bot.client.views_publish(user_id=user, view=self.home_view(sections, user, p.lang))
+
+    def home_view(self, sections: list[Reply], user: str, lang: str) -> dict:
+        return surfaces.home_view(sections, sign=self.bot.signer(f"u:{user}"), lang=lang, stash=self.bot.stash.put)
 
     def home_section(self, user: str, cmd: str) -> Reply | None:
         if commands.lookup(cmd[1:].split(" ", 1)[0]) is None:
