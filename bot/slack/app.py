@@ -122,7 +122,8 @@ class SlackBot:
         """The language of a DM's staff member or a bound customer channel; else the default."""
         try:
             return self.core.actor("slack", chat_ref, chat_ref).lang
-        except Exception:  # noqa: BLE001 - a label language is never worth a failed delivery
+        except Exception as e:  # noqa: BLE001 - a label language is never worth a failed delivery
+            log.warning("language of %s unknown (%s): the default is used", chat_ref, type(e).__name__)
             return self.core.settings.default_lang
 
     def signer(self, scope: str) -> Callable[[Action], str]:
