@@ -105,14 +105,14 @@ class Core:
 
     # ------------------------------------------------------------ entry point
     def handle(self, inbound: Inbound) -> Reply:
-        return self._unit(inbound, lambda ctx: self._dispatch(ctx, inbound))
+        return self._unit(inbound, self._dispatch)
 
     def start_dialog(self, inbound: Inbound, name: str, prefill: dict[str, str]) -> Reply:
         """Begin dialog `name` with values the adapter already has (a message shortcut's text), in a unit of work
-        of its own, like `handle`; values longer than their step allows are cut."""
+        of its own, like `handle`; values are cleaned like typed text and cut to what their step allows."""
         steps = {st.name: st for st in dialogs.DIALOGS[name].steps}
-        values = {k: v[: steps[k].max_length] for k, v in prefill.items() if k in steps}
-        return self._unit(inbound, lambda ctx: dialogs.start(ctx, name, values))
+        values = {k: inputs.clean(v)[: steps[k].max_length] for k, v in prefill.items() if k in steps}
+        return self._unit(inbound, lambda ctx, _inbound: dialogs.start(ctx, name, values))
 
     def actor(self, platform: str, user_ref: str, chat_ref: str | None) -> actors.Actor:
         """Who `user_ref` is, writing in `chat_ref`: for adapters, which must not read the database themselves."""
@@ -124,8 +124,9 @@ class Core:
         with session_scope(self.engine) as s:
             return chats.telegram_accounts(s)
 
-    def _unit(self, inbound: Inbound, work: Callable[[Ctx], Reply]) -> Reply:
-        """One unit of work for `inbound`: de-duplicated, with the error boundary; actions bound to tokens."""
+    def _unit(self, inbound: Inbound, work: Callable[[Ctx, Inbound], Reply]) -> Reply:
+        """One unit of work for `inbound` (cleaned first; `work` gets it so): de-duplicated, with the error
+        boundary; lists labelled, actions bound to tokens."""
         now = self.clock()
         inbound = cleaned(inbound)
         wrote = False
@@ -139,7 +140,7 @@ class Core:
                 ctx = self.context(session, inbound, now)
                 lang = ctx.lang  # even an unexpected error answers in the user's language
                 try:
-                    r = work(ctx)
+                    r = work(ctx, inbound)
                 except Ambiguous as e:
                     session.rollback()
                     return _pick(ctx, e)
