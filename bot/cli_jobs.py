@@ -46,17 +46,17 @@ class PrintTransport:
 def _slack(cfg: Config) -> Transport | None:
     if not cfg.slack_bot_token:
         return None
-    from bot.slack import transport  # lazy: Slack's client loads only when there is something to send there
+    from bot.slack import app  # lazy: Slack's client loads only when there is something to send there
 
-    return transport.from_config(cfg)
+    return app.transport_from_config(cfg)
 
 
 def _telegram(cfg: Config) -> Transport | None:
     if not cfg.telegram_bot_token:
         return None
-    from bot.telegram import transport  # lazy: Telegram's client loads only when there is something to send
+    from bot.telegram import app  # lazy: Telegram's client loads only when there is something to send
 
-    return transport.from_config(cfg)
+    return app.transport_from_config(cfg)
 
 
 transport_factories: dict[str, Callable[[Config], Transport | None]] = {

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session
 
-from handlers import actions
+from handlers import actions, paging
 from handlers.views import (
     Action,
     Button,
@@ -49,13 +49,18 @@ def chat_scope(platform: str, chat_ref: str) -> str:
 # ---------------------------------------------------------------- long actions → server-side refs
 
 
+def keep(session: Session, *, scope: str, payload: str, now: datetime) -> int:
+    """Store `payload` (a long button command, blocks behind a "more" button) for `scope`; its ActionRef id."""
+    ref = ActionRef(scope=scope, cmd=payload, expires_at=now + ACTION_REF_TTL)
+    session.add(ref)
+    session.flush()
+    return ref.id
+
+
 def _bind(session: Session, a: Action, scope: str, now: datetime) -> Action:
     if actions.fits(a.cmd):
         return a
-    ref = ActionRef(scope=scope, cmd=a.cmd, expires_at=now + ACTION_REF_TTL)
-    session.add(ref)
-    session.flush()
-    return Action(f"#{ref.id}")
+    return Action(f"#{keep(session, scope=scope, payload=a.cmd, now=now)}")
 
 
 def bind_actions(session: Session, r: Reply, *, scope: str, now: datetime) -> Reply:
@@ -109,8 +114,8 @@ def _add(session: Session, *, key: str, platform: str, chat_ref: str, scope: str
 
 def to_staff(session: Session, staff: Staff, *, key: str, reply: Reply, now: datetime) -> bool:
     platform, chat_ref, scope = staff_address(staff)
-    return _add(session, key=key, platform=platform, chat_ref=chat_ref, scope=scope, reply=reply, now=now,
-                staff_id=staff.id)
+    return _add(session, key=key, platform=platform, chat_ref=chat_ref, scope=scope,
+                reply=paging.labelled(reply, staff.lang), now=now, staff_id=staff.id)
 
 
 def to_chat(session: Session, *, platform: str, chat_ref: str, key: str, reply: Reply, now: datetime,
@@ -120,8 +125,8 @@ def to_chat(session: Session, *, platform: str, chat_ref: str, key: str, reply: 
 
 
 def to_binding(session: Session, binding: ChatBinding, *, key: str, reply: Reply, now: datetime) -> bool:
-    return to_chat(session, platform=binding.platform, chat_ref=binding.chat_ref, key=key, reply=reply,
-                   now=now)
+    return to_chat(session, platform=binding.platform, chat_ref=binding.chat_ref, key=key,
+                   reply=paging.labelled(reply, binding.lang), now=now)
 
 
 def to_service_channel(session: Session, channels: dict[str, str], *, key: str, reply: Reply,

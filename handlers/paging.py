@@ -1,13 +1,16 @@
-"""Paged lists: one helper so every list pages the same way (`/followups p2`)."""
+"""Paged lists: one helper so every list pages the same way (`/followups p2`), and the labels every list carries
+(adapters render them as they are: renderers never translate)."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
 from handlers.context import Ctx
-from handlers.views import Action, ListItem, ListPage
+from handlers.i18n import t
+from handlers.views import Action, ListItem, ListPage, Reply
 
 T = TypeVar("T")
 _PAGE = re.compile(r"(?:^|\s)p(\d{1,4})\s*$")
@@ -49,3 +52,19 @@ def page_of(ctx: Ctx, rows: Sequence[T], *, title: str, page: int, cmd: str,
 def clamp(page: int, total: int, size: int) -> int:
     """The page number shown for `page` of a list of `total` rows (1 … last page)."""
     return min(max(1, page), max(1, -(-total // size)))
+
+
+def labelled(reply: Reply, lang: str) -> Reply:
+    """`reply` with every list's empty text and page labels in `lang` where the list did not set them (the router
+    runs this on every answer)."""
+    if not any(isinstance(v, ListPage) for v in reply.views):
+        return reply
+    return dataclasses.replace(reply, views=tuple(_labels(v, lang) if isinstance(v, ListPage) else v
+                                                  for v in reply.views))
+
+
+def _labels(v: ListPage, lang: str) -> ListPage:
+    return dataclasses.replace(
+        v, empty_text=v.empty_text or t(lang, "list.empty"),
+        nav_text=v.nav_text or t(lang, "list.page", page=v.page, pages=v.pages, total=v.total),
+        prev_label=v.prev_label or t(lang, "list.prev"), next_label=v.next_label or t(lang, "list.next"))

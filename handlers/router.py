@@ -15,11 +15,10 @@ import string
 from collections.abc import Callable
 from datetime import datetime
 
-from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from handlers import actions, commands, inputs, notify
+from handlers import actions, actors, commands, inputs, notify, paging
 from handlers.context import Ctx, Inbound
 from handlers.dialogs import engine as dialogs
 from handlers.errors import UserError
@@ -28,7 +27,8 @@ from handlers.lookup import Ambiguous, pick_reply
 from handlers.settings import DomainSettings
 from handlers.views import Error, Reply, Text
 from storage.db import insert_ignore, session_scope, unavailable, utcnow
-from storage.models import ChatBinding, ProcessedUpdate, Setting, Staff
+from storage.models import ProcessedUpdate, Setting
+from storage.repos import chats
 
 log = logging.getLogger("crm.router")
 
@@ -79,6 +79,23 @@ class Core:
                 self._secret = load_or_create_secret(s, now=self.clock())
         return self._secret
 
+    # ------------------------------------------------------------ what an adapter keeps for later
+    def keep(self, kind: str, payload: str) -> str:
+        """Store `payload` (e.g. the blocks behind Slack's "more" button) in the database, where it outlives a
+        restart; the key is unguessable (a random part lives in the row's scope)."""
+        secret = secrets.token_urlsafe(12)
+        with session_scope(self.engine) as s:
+            ref_id = notify.keep(s, scope=f"{kind}:{secret}", payload=payload, now=self.clock())
+        return f"{ref_id}.{secret}"
+
+    def kept(self, kind: str, key: str) -> str | None:
+        """What `keep(kind, …)` stored under `key`, unless it expired (or the key is not one of ours)."""
+        ref_id, _, secret = key.partition(".")
+        if not secret:
+            return None
+        with session_scope(self.engine) as s:
+            return notify.resolve_ref(s, f"#{ref_id}", scopes=(f"{kind}:{secret}",), now=self.clock())
+
     def outbox_written(self) -> None:
         for cb in list(self.on_outbox):
             try:
@@ -88,6 +105,28 @@ class Core:
 
     # ------------------------------------------------------------ entry point
     def handle(self, inbound: Inbound) -> Reply:
+        return self._unit(inbound, self._dispatch)
+
+    def start_dialog(self, inbound: Inbound, name: str, prefill: dict[str, str]) -> Reply:
+        """Begin dialog `name` with values the adapter already has (a message shortcut's text), in a unit of work
+        of its own, like `handle`; values are cleaned like typed text and cut to what their step allows."""
+        steps = {st.name: st for st in dialogs.DIALOGS[name].steps}
+        values = {k: inputs.clean(v)[: steps[k].max_length] for k, v in prefill.items() if k in steps}
+        return self._unit(inbound, lambda ctx, _inbound: dialogs.start(ctx, name, values))
+
+    def actor(self, platform: str, user_ref: str, chat_ref: str | None) -> actors.Actor:
+        """Who `user_ref` is, writing in `chat_ref`: for adapters, which must not read the database themselves."""
+        with session_scope(self.engine) as s:
+            return actors.describe(s, platform, user_ref, chat_ref, default_lang=self.settings.default_lang)
+
+    def telegram_staff(self) -> list[tuple[int, str, str, bool]]:
+        """(telegram id, language, role, active) of the staff with a Telegram account: their command menus."""
+        with session_scope(self.engine) as s:
+            return chats.telegram_accounts(s)
+
+    def _unit(self, inbound: Inbound, work: Callable[[Ctx, Inbound], Reply]) -> Reply:
+        """One unit of work for `inbound` (cleaned first; `work` gets it so): de-duplicated, with the error
+        boundary; lists labelled, actions bound to tokens."""
         now = self.clock()
         inbound = cleaned(inbound)
         wrote = False
@@ -101,14 +140,14 @@ class Core:
                 ctx = self.context(session, inbound, now)
                 lang = ctx.lang  # even an unexpected error answers in the user's language
                 try:
-                    r = self._dispatch(ctx, inbound)
+                    r = work(ctx, inbound)
                 except Ambiguous as e:
                     session.rollback()
                     return _pick(ctx, e)
                 except UserError as e:
                     session.rollback()
                     return Reply(views=(Error(ctx.t(e.key, **e.params)),))
-                r = notify.bind_actions(session, r, scope=ctx.scope, now=now)
+                r = notify.bind_actions(session, paging.labelled(r, ctx.lang), scope=ctx.scope, now=now)
                 wrote = bool(session.info.pop("outbox_added", False))
         except dialogs.FormErrors:
             raise
@@ -119,11 +158,7 @@ class Core:
         return r
 
     def context(self, session: Session, inbound: Inbound, now: datetime) -> Ctx:
-        staff = find_staff(session, inbound.platform, inbound.user_ref)
-        binding = None
-        if staff is None:
-            binding = session.scalar(select(ChatBinding).where(
-                ChatBinding.platform == inbound.platform, ChatBinding.chat_ref == inbound.chat_ref))
+        staff, binding = actors.resolve(session, inbound.platform, inbound.user_ref, inbound.chat_ref)
         if staff:
             lang = staff.lang
         elif binding:
@@ -211,7 +246,7 @@ def _pick(ctx: Ctx, e: Ambiguous) -> Reply:
     if not text.startswith("/") or not q or q not in text:
         return Reply(views=(Error(ctx.t(e.key, **e.params)),))
     r = pick_reply(ctx, e.matches, lambda c: text.replace(q, c.code, 1))
-    return notify.bind_actions(ctx.session, r, scope=ctx.scope, now=ctx.now)
+    return notify.bind_actions(ctx.session, paging.labelled(r, ctx.lang), scope=ctx.scope, now=ctx.now)
 
 
 def _may_use(ctx: Ctx, cmd: commands.Command) -> bool:
@@ -242,22 +277,6 @@ def unknown_verb(ctx: Ctx, verb: str) -> Reply:
     else:
         msg = ctx.t("router.unknown", verb=verb)
     return Reply(views=(Error(msg),))
-
-
-def find_staff(session: Session, platform: str, user_ref: str) -> Staff | None:
-    if platform == "slack":
-        q = select(Staff).where(Staff.slack_id == user_ref)
-    elif platform == "telegram":
-        try:
-            q = select(Staff).where(Staff.telegram_id == int(user_ref))
-        except ValueError:
-            return None
-    elif platform == "console":
-        q = select(Staff).where(Staff.name == user_ref)
-    else:
-        return None
-    staff = session.scalar(q)
-    return staff if staff is not None and staff.active else None
 
 
 def first_delivery(session: Session, platform: str, key: str, now: datetime) -> bool:

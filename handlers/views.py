@@ -150,6 +150,7 @@ class Reply:
     `text`: a short plain fallback (notifications, screen readers); adapters derive one if empty.
     `expects_text`: the reply asks for typed text (a dialog step without choices).
     `repeat`: the inbound was handled before (a redelivery or a replayed request): nothing was done again.
+    `lang_set`: the actor switched to this language (adapters show their menus in it at once).
     """
 
     views: tuple[View, ...] = ()
@@ -160,6 +161,7 @@ class Reply:
     file: FileRef | None = None
     expects_text: bool = False  # a dialog asks for free text: a typed number is an answer, not a button
     repeat: bool = False
+    lang_set: str | None = None
 
     def __add__(self, other: Reply) -> Reply:
         return dataclasses.replace(
@@ -168,6 +170,7 @@ class Reply:
             form=self.form or other.form,
             file=self.file or other.file,
             public=self.public or other.public,
+            lang_set=self.lang_set or other.lang_set,
         )
 
 

@@ -55,7 +55,8 @@ def _sqlite_manual_transactions(dbapi_conn, _record) -> None:  # noqa: ANN001
     dbapi_conn.isolation_level = None  # pysqlite must not emit its own deferred BEGIN
 
 
-def _sqlite_begin_immediate(conn) -> None:  # noqa: ANN001
+def begin_immediate(conn) -> None:  # noqa: ANN001 - a SQLAlchemy Connection on SQLite
+    """Begin the SQLite transaction holding the write lock (the one place that says `BEGIN IMMEDIATE`)."""
     conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
@@ -77,7 +78,7 @@ def make_engine(url: str = DEFAULT_URL, *, echo: bool = False) -> Engine:
             # outbox sender and the scheduler share one file, so every unit of work takes the write lock when
             # it begins: units of work queue (busy_timeout) instead of failing. One instance per SQLite file.
             event.listen(engine, "connect", _sqlite_manual_transactions)
-            event.listen(engine, "begin", _sqlite_begin_immediate)
+            event.listen(engine, "begin", begin_immediate)
         return engine
     engine = create_engine(url, echo=echo, hide_parameters=True, pool_pre_ping=True, pool_size=10, max_overflow=10)
     event.listen(engine, "handle_error", _drop_row_details)

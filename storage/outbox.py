@@ -25,7 +25,7 @@ from sqlalchemy import exists as sql_exists
 from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
-from storage.db import insert_ignore
+from storage.db import begin_immediate, insert_ignore
 from storage.models import Outbox
 
 STALE_CLAIM = timedelta(minutes=5)
@@ -43,7 +43,7 @@ def write_lock(session: Session) -> None:
         return
     conn = session.connection()
     if not getattr(conn.connection.dbapi_connection, "in_transaction", True):  # a shared test connection may be
-        conn.exec_driver_sql("BEGIN IMMEDIATE")                                # in another session's transaction
+        begin_immediate(conn)                                                  # in another session's transaction
 MAX_ATTEMPTS = 8
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import singledispatch
 
-from handlers.i18n import t
 from handlers.views import (
     Action,
     Buttons,
@@ -91,8 +90,8 @@ def render_select(v: Select, out: Rendered, lang: str) -> None:
 @render_view.register
 def render_list(v: ListPage, out: Rendered, lang: str) -> None:
     out.lines.append(f"== {clean(v.title)} ==")
-    if not v.items:
-        out.lines.append("  " + clean(v.empty_text or t(lang, "list.empty")))
+    if not v.items and v.empty_text:
+        out.lines.append("  " + clean(v.empty_text))
     for it in v.items:
         out.lines.append(f"• {clean(it.text)}")
         if it.detail:
@@ -100,11 +99,11 @@ def render_list(v: ListPage, out: Rendered, lang: str) -> None:
         if it.buttons:
             out.lines.append("    " + "  ".join(out.choice(clean(b.label), b.action) for b in it.buttons))
     if v.pages > 1:
-        nav = [v.nav_text or t(lang, "list.page", page=v.page, pages=v.pages, total=v.total)]
+        nav = [v.nav_text or f"{v.page}/{v.pages} · {v.total}"]  # the core labels its lists
         if v.prev:
-            nav.append(out.choice(v.prev_label or t(lang, "list.prev"), v.prev))
+            nav.append(out.choice(v.prev_label or "◀", v.prev))
         if v.next:
-            nav.append(out.choice(v.next_label or t(lang, "list.next"), v.next))
+            nav.append(out.choice(v.next_label or "▶", v.next))
         out.lines.append("  " + "  ".join(nav))
 
 

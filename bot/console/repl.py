@@ -11,10 +11,9 @@ from pathlib import Path
 from bot.console.driver import ConsoleSession, ConsoleTransport
 from bot.console.render import render
 from bot.outbox import Sender
-from handlers.i18n import norm_lang, t
+from handlers.i18n import t
 from handlers.router import Core, failure_reply
-from storage.db import session_scope, unavailable
-from storage.models import Staff
+from storage.db import unavailable
 
 log = logging.getLogger("crm.console")
 
@@ -49,19 +48,17 @@ def _save_history(readline, hist: Path) -> None:  # noqa: ANN001
 
 def run(core: Core, user: str, *, out=sys.stdout, inp=sys.stdin) -> int:  # noqa: ANN001
     try:
-        with session_scope(core.engine) as s:
-            staff = s.query(Staff).filter(Staff.name == user).one_or_none()
-            lang = norm_lang(staff.lang if staff else core.settings.default_lang)
-            is_supervisor = bool(staff and staff.role in ("supervisor", "admin"))
+        me = core.actor("console", user, None)
     except Exception as e:
         if not unavailable(e):
             raise
         print(f"console: {t(core.settings.default_lang, 'err.busy')}", file=sys.stderr)
         return 1
-    if staff is None:
+    if not me.known:
         print(f"console: no staff member named {user!r} (see: crm-bot staff list)", file=sys.stderr)
         return 2
     session = ConsoleSession(core, user=user)
+    lang, is_supervisor = me.lang, me.role in ("supervisor", "admin")
     transport = ConsoleTransport(lang=lang)
     chats = (f"@{user}", "#service") if is_supervisor else (f"@{user}",)
     sender = Sender(core.engine, {"console": transport}, clock=core.clock, chats=chats)

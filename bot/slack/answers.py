@@ -18,7 +18,7 @@ from slack_bolt import BoltResponse
 
 from bot.delivery import DeliveryError, Permanent, RetryAfter, Transient
 from bot.outbox import queue_reply
-from bot.slack.transport import delivery_error
+from bot.slack.transport import delivery_error, retry_after
 from handlers.context import Inbound
 from handlers.router import Core, failure_reply
 from handlers.views import Reply
@@ -35,10 +35,8 @@ def webhook_error(resp: object) -> DeliveryError | None:
     if status is None or status < 400:
         return None
     if status == 429:
-        headers = {k.lower(): v for k, v in (getattr(resp, "headers", None) or {}).items()}
-        raw = headers.get("retry-after", "1")
-        raw = raw[0] if isinstance(raw, list) else raw
-        return RetryAfter(float(raw) if str(raw).replace(".", "", 1).isdigit() else 1.0)
+        wait = retry_after(getattr(resp, "headers", None), missing=1.0)
+        return RetryAfter(1.0 if wait is None else wait)
     body = str(getattr(resp, "body", ""))[:100]
     return (Transient if status >= 500 else Permanent)(f"slack response_url: HTTP {status} {body}".strip())
 
@@ -77,17 +75,29 @@ def on_failure(flows: Flows, error: Exception, body: dict, respond) -> BoltRespo
     log.error("slack listener failed (%s): %s", body.get("type", "?"), type(error).__name__)
     lang = flows.core.settings.default_lang  # who is asking may be unknowable (the database is down)
     reply = failure_reply(lang, error)
-    user = (body.get("user") or {}).get("id") or body.get("user_id") or ""
-    event = body.get("event") or {}
     if body.get("type") == "view_submission":
+        user = (body.get("user") or {}).get("id") or ""
         view = flows.reply_modal(reply, f"u:{user}", lang, "")
         return BoltResponse(status=200, body=json.dumps({"response_action": "update", "view": view}),
                             headers={"content-type": "application/json;charset=utf-8"})
     try:
-        if body.get("response_url"):
-            respond(response_type="ephemeral", replace_original=False, **flows.message(reply, f"u:{user}", lang))
-        elif event.get("type") in ("message", "app_mention") and event.get("channel") and not event.get("bot_id"):
-            flows.bot.client.chat_postMessage(channel=event["channel"], **flows.message(reply, "", lang))
+        _tell(flows, reply, lang, body, respond)
     except Exception as e:  # noqa: BLE001 - Slack itself is unreachable too: the log has both
         log.warning("could not tell the user about the failure: %s", type(e).__name__)
     return None
+
+
+def _tell(flows: Flows, reply: Reply, lang: str, body: dict, respond) -> None:  # noqa: ANN001
+    """Show the failure where the user is looking: the modal a button was pressed in, the App Home, the
+    invoking message's response_url, or the channel of a message."""
+    client = flows.bot.client
+    user = (body.get("user") or {}).get("id") or body.get("user_id") or ""
+    event, view = body.get("event") or {}, body.get("view") or {}
+    if body.get("type") == "block_actions" and view.get("type") == "modal" and view.get("id"):
+        client.views_update(view_id=view["id"], view=flows.reply_modal(reply, f"u:{user}", lang, ""))
+    elif body.get("response_url"):
+        respond(response_type="ephemeral", replace_original=False, **flows.message(reply, f"u:{user}", lang))
+    elif event.get("type") == "app_home_opened" and event.get("user"):
+        client.views_publish(user_id=event["user"], view=flows.home_view([reply], event["user"], lang))
+    elif event.get("type") in ("message", "app_mention") and event.get("channel") and not event.get("bot_id"):
+        client.chat_postMessage(channel=event["channel"], **flows.message(reply, "", lang))

@@ -6,11 +6,10 @@ outbox transport. Nothing here is a module-level singleton: `SlackBot(core, ...)
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
-from collections import OrderedDict
 from collections.abc import Callable
-from secrets import token_urlsafe
 
 from slack_bolt import App
 from slack_sdk import WebClient
@@ -18,11 +17,12 @@ from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, R
 
 from bot.slack import listeners
 from bot.slack.flows import Flows
-from bot.slack.inbound import person
-from bot.slack.transport import SlackTransport
+from bot.slack.transport import SlackTransport, retry_after
 from handlers import actions
 from handlers.router import Core
+from handlers.settings import DomainSettings
 from handlers.views import Action
+from storage.db import make_engine
 
 log = logging.getLogger("crm.slack")
 
@@ -50,13 +50,8 @@ class ShortRateLimitRetry(RateLimitErrorRetryHandler):
     def _can_retry(self, *, state, request, response=None, error=None) -> bool:  # noqa: ANN001
         if not super()._can_retry(state=state, request=request, response=response, error=error):
             return False
-        for k, v in (response.headers or {}).items():
-            if k.lower() == "retry-after":
-                try:
-                    return int((v[0] if isinstance(v, list) else v) or 0) <= self.MAX_WAIT
-                except ValueError:
-                    return False
-        return True
+        wait = retry_after(response.headers, missing=0.0)
+        return wait is not None and wait.is_integer() and wait <= self.MAX_WAIT  # slack_sdk waits int(value)
 
 
 def web_client(token: str, api_url: str = "") -> WebClient:
@@ -66,24 +61,20 @@ def web_client(token: str, api_url: str = "") -> WebClient:
 
 
 class Stash:
-    """Blocks that did not fit a message, kept in memory for the "more" button (most recent 500)."""
+    """Blocks that did not fit a message, kept for the "more" button in the database (they outlive a restart and
+    are the same for every process of the bot)."""
 
-    def __init__(self, size: int = 500) -> None:
-        self.size = size
-        self._items: OrderedDict[str, list[dict]] = OrderedDict()
-        self._lock = threading.Lock()
+    KIND = "slack.more"
+
+    def __init__(self, core: Core) -> None:
+        self.core = core
 
     def put(self, blocks: list[dict]) -> str:
-        key = token_urlsafe(12)
-        with self._lock:
-            self._items[key] = blocks
-            while len(self._items) > self.size:
-                self._items.popitem(last=False)
-        return key
+        return self.core.keep(self.KIND, json.dumps(blocks, ensure_ascii=False))
 
     def get(self, key: str) -> list[dict] | None:
-        with self._lock:
-            return self._items.get(key)
+        raw = self.core.kept(self.KIND, key)
+        return None if raw is None else json.loads(raw)
 
 
 class ClickGuard:
@@ -121,7 +112,7 @@ class SlackBot:
         self.app = App(client=self.client, signing_secret=signing_secret or "unused-in-socket-mode",
                        process_before_response=False, token_verification_enabled=token_verification,
                        raise_error_for_unhandled_request=False)
-        self.stash = Stash()
+        self.stash = Stash(core)
         self.clicks = ClickGuard()
         self.transport = SlackTransport(self.client, signer=self.signer, lang=self.lang_of, stash=self.stash.put)
         self.flows = Flows(self)
@@ -130,8 +121,9 @@ class SlackBot:
     def lang_of(self, chat_ref: str) -> str:
         """The language of a DM's staff member or a bound customer channel; else the default."""
         try:
-            return person(self.core, chat_ref, chat_ref).lang
-        except Exception:  # noqa: BLE001 - a label language is never worth a failed delivery
+            return self.core.actor("slack", chat_ref, chat_ref).lang
+        except Exception as e:  # noqa: BLE001 - a label language is never worth a failed delivery
+            log.warning("language of %s unknown (%s): the default is used", chat_ref, type(e).__name__)
             return self.core.settings.default_lang
 
     def signer(self, scope: str) -> Callable[[Action], str]:
@@ -143,3 +135,10 @@ class SlackBot:
                 return actions.encode("/help", scope=scope, secret=self.core.secret, now=self.core.clock())
 
         return sign
+
+
+def transport_from_config(cfg) -> SlackTransport:  # noqa: ANN001 - bot.config.Config
+    """A transport for a process that is not the running app (`crm-bot jobs run`, `outbox deliver`)."""
+    core = Core(make_engine(cfg.database_url), DomainSettings(), secret=cfg.secret())
+    return SlackBot(core, token=cfg.slack_bot_token, signing_secret=cfg.slack_signing_secret,
+                    api_url=cfg.slack_api_url).transport

@@ -19,12 +19,11 @@ from bot.slack import answers, render, surfaces
 from bot.slack import inbound as inb
 from bot.slack.limits import unescape
 from handlers import commands
+from handlers.actors import Actor
 from handlers.context import Inbound
 from handlers.dialogs import engine as dialogs
 from handlers.i18n import t
-from handlers.router import first_delivery
 from handlers.views import Error, Reply, Text
-from storage.db import session_scope
 
 if TYPE_CHECKING:
     from bot.slack.app import SlackBot
@@ -48,17 +47,20 @@ class Flows:
         self.core = bot.core
 
     # ------------------------------------------------------------ core
+    def who(self, user: str, channel: str | None) -> Actor:
+        return self.core.actor(inb.PLATFORM, user, channel)
+
     def handle(self, inbound: Inbound, *, tell_repeat: bool = True) -> tuple[Reply, str]:
         """The core's reply and the asker's language; strangers get a short "ask an admin" answer. A request
         handled before (a replayed or retried request) did nothing again: `tell_repeat` says so."""
-        p = inb.person(self.core, inbound.user_ref, inbound.chat_ref)
+        p = self.who(inbound.user_ref, inbound.chat_ref)
         if not p.known and not inb.open_to_strangers(inbound):
             return Reply(views=(Text(t(p.lang, "slack.unknown_user", user=inbound.user_ref)),)), p.lang
         reply = self.core.handle(dataclasses.replace(inbound, lang_hint=p.lang))
         if reply.repeat:
             return (Reply(views=(Text(t(p.lang, "router.already_done")),)) if tell_repeat else reply), p.lang
         if not p.known:  # e.g. /start just bound this channel to a customer: their language now
-            p = inb.person(self.core, inbound.user_ref, inbound.chat_ref)
+            p = self.who(inbound.user_ref, inbound.chat_ref)
         return reply, p.lang
 
     def message(self, reply: Reply, scope: str, lang: str) -> dict:
@@ -162,7 +164,7 @@ class Flows:
 
     def on_more(self, body: dict, action: dict) -> None:
         user = (body.get("user") or {}).get("id", "")
-        lang = inb.person(self.core, user, inb.channel_of(body)).lang
+        lang = self.who(user, inb.channel_of(body)).lang
         blocks = self.bot.stash.get(action.get("value", ""))
         if blocks is None:
             blocks = render.blocks_of(Reply(views=(Error(t(lang, "slack.more_gone")),)), sign=str, lang=lang)
@@ -197,7 +199,7 @@ class Flows:
     def on_shortcut(self, body: dict, headers: Mapping) -> None:
         user = (body.get("user") or {}).get("id", "")
         channel = (body.get("channel") or {}).get("id") or user
-        p = inb.person(self.core, user, channel)
+        p = self.who(user, channel)
         if not p.known or SHORTCUT_DIALOG not in dialogs.DIALOGS:
             key = "slack.unknown_user" if not p.known else "slack.shortcut_unavailable"
             reply = Reply(views=(Text(t(p.lang, key, user=user)),))
@@ -207,35 +209,26 @@ class Flows:
         text = unescape((body.get("message") or {}).get("text") or "")
         prefill = {"content": text}
         m = CODE.search(text)
-        code = m.group(0) if m else inb.bound_customer_code(self.core, channel)  # a customer's shared channel
+        code = m.group(0) if m else p.chat_customer  # a customer's shared channel
         if code:
             prefill["customer"] = code
-        reply = self.start_dialog(Inbound(platform=inb.PLATFORM, user_ref=user, chat_ref=channel,
-                                          surface="form", lang_hint=p.lang, scopes=inb.scopes(channel, user),
-                                          update_key=inb.request_key("sc", body, headers)),
-                                  SHORTCUT_DIALOG, prefill)
+        inbound = Inbound(platform=inb.PLATFORM, user_ref=user, chat_ref=channel, surface="form", lang_hint=p.lang,
+                          scopes=inb.scopes(channel, user), update_key=inb.request_key("sc", body, headers))
+        reply = self.core.start_dialog(inbound, SHORTCUT_DIALOG, prefill)
+        if reply.repeat:
+            reply = Reply(views=(Text(t(p.lang, "router.already_done")),))
         if reply.form is not None:
             self.open_form(body["trigger_id"], reply, channel, p.lang)
         elif reply.views:
             self.bot.client.views_open(trigger_id=body["trigger_id"],
                                        view=self.reply_modal(reply, f"u:{user}", p.lang, ""))
 
-    def start_dialog(self, inbound: Inbound, name: str, prefill: dict) -> Reply:
-        now = self.core.clock()
-        with session_scope(self.core.engine) as s:
-            if inbound.update_key and not first_delivery(s, inbound.platform, inbound.update_key, now):
-                return Reply(views=(Text(t(inbound.lang_hint, "router.already_done")),))
-            ctx = self.core.context(s, inbound, now)
-            steps = {st.name: st for st in dialogs.DIALOGS[name].steps}
-            values = {k: v[: steps[k].max_length] for k, v in prefill.items() if k in steps}
-            return dialogs.start(ctx, name, values)
-
     # ------------------------------------------------------------ App Home
     def on_home(self, event: dict) -> None:
         if event.get("tab", "home") != "home":
             return
         user = event.get("user", "")
-        p = inb.person(self.core, user, None)
+        p = self.who(user, None)
         sections = []
         if not p.known:
             sections.append(Reply(views=(Text(t(p.lang, "slack.unknown_user", user=user)),)))
@@ -244,9 +237,10 @@ class Flows:
             sections = [r for r in (self.home_section(user, c) for c in cmds) if r is not None]
             if not sections:
                 sections.append(self.core.handle(inb.home_inbound(user, "/help")))
-        view = surfaces.home_view(sections, sign=self.bot.signer(f"u:{user}"), lang=p.lang,
-                                  stash=self.bot.stash.put)
-        self.bot.client.views_publish(user_id=user, view=view)
+        self.bot.client.views_publish(user_id=user, view=self.home_view(sections, user, p.lang))
+
+    def home_view(self, sections: list[Reply], user: str, lang: str) -> dict:
+        return surfaces.home_view(sections, sign=self.bot.signer(f"u:{user}"), lang=lang, stash=self.bot.stash.put)
 
     def home_section(self, user: str, cmd: str) -> Reply | None:
         if commands.lookup(cmd[1:].split(" ", 1)[0]) is None:
@@ -268,7 +262,7 @@ class Flows:
     def from_customer_channel(self, event: dict) -> bool:
         if event.get("channel_type") not in ("channel", "group") or MENTION.match(event.get("text") or ""):
             return False
-        return inb.person(self.core, event.get("user", ""), event.get("channel")).customer
+        return self.who(event.get("user", ""), event.get("channel")).customer
 
     def on_mention(self, event: dict, event_id: str | None) -> None:
         """`@crm-bot /ticket new …` or a dialog answer in a channel (e.g. a customer's shared channel)."""

@@ -10,18 +10,11 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
-
-from sqlalchemy import select
 
 from bot.slack.limits import unescape
 from bot.slack.surfaces import form_values, read_metadata
 from handlers import commands
 from handlers.context import Inbound
-from handlers.i18n import norm_lang
-from handlers.router import Core, find_staff
-from storage.db import session_scope
-from storage.models import ChatBinding, Customer
 
 PLATFORM = "slack"
 
@@ -105,29 +98,6 @@ def home_inbound(user: str, text: str) -> Inbound:
                    scopes=(f"u:{user}",))
 
 
-# ---------------------------------------------------------------- who is asking
-
-
-@dataclass(frozen=True)
-class Person:
-    known: bool  # a staff member, or a member of a customer's bound channel
-    lang: str
-    role: str | None = None  # the staff role; None for customers and strangers
-    customer: bool = False  # not staff, writing in a channel bound to a customer
-
-
-def person(core: Core, user: str, channel: str | None) -> Person:
-    with session_scope(core.engine) as s:
-        staff = find_staff(s, PLATFORM, user)
-        if staff is not None:
-            return Person(True, norm_lang(staff.lang), staff.role)
-        binding = s.scalar(select(ChatBinding).where(ChatBinding.platform == PLATFORM,
-                                                     ChatBinding.chat_ref == (channel or "")))
-        if binding is not None:
-            return Person(True, norm_lang(binding.lang), customer=True)
-    return Person(False, norm_lang(core.settings.default_lang))
-
-
 def open_to_strangers(inbound: Inbound) -> bool:
     """Typed verbs anyone may use (e.g. a customer's `/start INVITE`) still reach the core."""
     text = (inbound.text or "").strip()
@@ -136,9 +106,3 @@ def open_to_strangers(inbound: Inbound) -> bool:
     cmd = commands.lookup(text[1:].split(" ", 1)[0])
     return cmd is not None and cmd.audience == "anyone"
 
-
-def bound_customer_code(core: Core, channel: str) -> str | None:
-    """The code of the customer whose shared channel this is, if it is one."""
-    with session_scope(core.engine) as s:
-        return s.scalar(select(Customer.code).join(ChatBinding, ChatBinding.customer_id == Customer.id).where(
-            ChatBinding.platform == PLATFORM, ChatBinding.chat_ref == channel).limit(1))

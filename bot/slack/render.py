@@ -150,8 +150,8 @@ def _item_text(it: ListItem) -> str:
 def render_list(v: ListPage, out: Out) -> None:
     if v.title:
         out.blocks.append({"type": "header", "text": L.plain(v.title, L.HEADER_TEXT)})
-    if not v.items:
-        out.context(L.escape(v.empty_text or t(out.lang, "list.empty")))
+    if not v.items and v.empty_text:
+        out.context(L.escape(v.empty_text))
     lines: list[str] = []  # items without buttons share sections, one line each
     for it in v.items:
         if not it.buttons:
@@ -168,9 +168,9 @@ def render_list(v: ListPage, out: Out) -> None:
     if lines:
         out.section("\n".join(lines))
     if v.pages > 1:
-        out.context(L.escape(v.nav_text or t(out.lang, "list.page", page=v.page, pages=v.pages, total=v.total)))
-        nav = [Button(v.prev_label or t(out.lang, "list.prev"), v.prev)] if v.prev else []
-        nav += [Button(v.next_label or t(out.lang, "list.next"), v.next)] if v.next else []
+        out.context(L.escape(v.nav_text or f"{v.page}/{v.pages} · {v.total}"))  # the core labels its lists
+        nav = [Button(v.prev_label or "◀", v.prev)] if v.prev else []
+        nav += [Button(v.next_label or "▶", v.next)] if v.next else []
         if nav:  # page buttons turn the page in place (NAV_ACTION)
             out.actions([out.button(b, "nav") for b in nav])
 

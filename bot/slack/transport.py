@@ -9,7 +9,7 @@ the outbox, which keeps the row and retries later. A message ref is `<channel id
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from urllib.error import URLError
 
 from slack_sdk import WebClient
@@ -24,19 +24,28 @@ log = logging.getLogger("crm.slack")
 TRANSIENT_ERRORS = {"internal_error", "fatal_error", "service_unavailable", "request_timeout", "ratelimited"}
 
 
+def retry_after(headers: Mapping[str, object] | None, *, missing: float) -> float | None:
+    """Slack's `Retry-After` header in seconds (the one parser): `missing` without the header, None when it is
+    not a number of seconds. Header names are matched case-insensitively; a value may come as a one-item list."""
+    for k, v in (headers or {}).items():
+        if k.lower() == "retry-after":
+            raw = v[0] if isinstance(v, list) else v
+            try:
+                seconds = float(raw or 0)
+            except (TypeError, ValueError):
+                return None
+            return seconds if 0 <= seconds < float("inf") else None
+    return missing
+
+
 def delivery_error(e: Exception) -> Exception:
     """A Slack client failure as RetryAfter / Transient / Permanent."""
     if isinstance(e, SlackApiError):
         status = getattr(e.response, "status_code", 0) or 0
         error = (e.response.get("error") if isinstance(e.response.data, dict) else "") or ""
         if status == 429 or error == "ratelimited":
-            headers = {k.lower(): v for k, v in (e.response.headers or {}).items()}
-            raw = headers.get("retry-after", "1")
-            raw = raw[0] if isinstance(raw, list) else raw
-            try:
-                seconds = float(raw)
-            except (TypeError, ValueError):
-                seconds = 1.0
+            wait = retry_after(e.response.headers, missing=1.0)
+            seconds = 1.0 if wait is None else wait
             return RetryAfter(seconds, f"slack: rate limited, retry after {seconds}s")
         if status >= 500 or error in TRANSIENT_ERRORS:
             return Transient(f"slack: HTTP {status} {error}".strip())
@@ -94,14 +103,3 @@ class SlackTransport:
             return
         self.client.files_upload_v2(channel=channel, file=f.path, filename=f.name, title=f.title or f.name)
 
-
-def from_config(cfg) -> SlackTransport:  # noqa: ANN001 - bot.config.Config
-    """A transport for a process that is not the running app (`crm-bot jobs run`, `outbox deliver`)."""
-    from bot.slack.app import SlackBot
-    from handlers.router import Core
-    from handlers.settings import DomainSettings
-    from storage.db import make_engine
-
-    core = Core(make_engine(cfg.database_url), DomainSettings(), secret=cfg.secret())
-    return SlackBot(core, token=cfg.slack_bot_token, signing_secret=cfg.slack_signing_secret,
-                    api_url=cfg.slack_api_url).transport

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import secrets
 import signal
 import threading
 from dataclasses import dataclass
@@ -36,15 +35,17 @@ from bot.outbox import Sender
 from bot.telegram import listeners, menus
 from bot.telegram.limiter import Limiter, Limits
 from bot.telegram.render import MAX_CALLBACK, Outgoing, Signer, render
-from bot.telegram.transport import TelegramTransport
+from bot.telegram.transport import TIMEOUT, TelegramTransport, translate
+from bot.telegram.webhook import ALLOWED_UPDATES, start_webhook
 from handlers import actions
 from handlers.router import Core
+from handlers.settings import DomainSettings
 from handlers.views import Reply
+from storage.db import make_engine
 
 log = logging.getLogger("crm.telegram")
 
 DEFAULT_API = "https://api.telegram.org"
-ALLOWED_UPDATES = ["message", "callback_query"]
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 
 
@@ -152,7 +153,7 @@ class TelegramBot:
     # ------------------------------------------------------------ command menus
     async def sync_commands(self) -> int:
         """Set the command menus that changed since the last call; returns how many were set."""
-        specs = await asyncio.to_thread(menus.menus, self.core.engine, service_chat=self.service_chat,
+        specs = await asyncio.to_thread(menus.menus, self.core, service_chat=self.service_chat,
                                         default_lang=self.core.settings.default_lang)
         done = 0
         for m in specs:
@@ -205,8 +206,6 @@ class TelegramBot:
             await self._sync_quietly()  # the database may be away at start: answer "busy" rather than not start
             await app.start()
             if webhook:
-                from bot.telegram.webhook import start_webhook
-
                 self._runner = await start_webhook(self, webhook)
             else:
                 await app.updater.start_polling(timeout=self.poll_timeout, allowed_updates=ALLOWED_UPDATES)
@@ -252,5 +251,21 @@ class TelegramBot:
         asyncio.run(main())
 
 
-def random_secret() -> str:
-    return secrets.token_urlsafe(32)
+def transport_from_config(cfg) -> TelegramTransport:  # noqa: ANN001 - bot.config.Config
+    """A transport for a process that is not the running bot (`crm-bot jobs run`, `outbox deliver`).
+
+    It starts the Bot API client on an event loop of its own in a daemon thread (getMe once), so the outbox
+    sender can deliver Telegram messages from the command line with the configured token.
+    """
+    core = Core(make_engine(cfg.database_url), DomainSettings(), secret=cfg.secret())
+    bot = TelegramBot(core, token=cfg.telegram_bot_token, api_url=cfg.telegram_api_url,
+                      service_chat=cfg.telegram_service_chat)
+    loop = asyncio.new_event_loop()
+    threading.Thread(target=loop.run_forever, name="telegram-cli-loop", daemon=True).start()
+    try:
+        asyncio.run_coroutine_threadsafe(bot.application.initialize(), loop).result(TIMEOUT)
+    except TelegramError as e:
+        raise translate(e) from None
+    bot._secret = core.secret
+    bot.loop = loop
+    return bot.transport

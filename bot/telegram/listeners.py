@@ -25,7 +25,7 @@ from bot.telegram.render import alert_text
 from handlers.context import Inbound
 from handlers.i18n import t
 from handlers.router import failure_reply
-from handlers.views import Reply, Text
+from handlers.views import Reply
 
 log = logging.getLogger("crm.telegram")
 
@@ -70,7 +70,7 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     async with crm.chat_locks.hold(update.effective_chat.id):
         reply = await asyncio.to_thread(crm.core.handle, inbound)
         await send_answer(crm, update.effective_chat.id, reply, inbound)
-    if _language_switched(reply):
+    if reply.lang_set:
         crm.menus_changed()  # the staff menu in the new language now, not at the next refresh
 
 
@@ -100,12 +100,6 @@ def _queue_answer(crm, chat_id: int, reply: Reply, inbound: Inbound, wait: float
     core.outbox_written()
 
 
-def _language_switched(reply: Reply) -> bool:
-    """`/lang xx` (typed or pressed) succeeded: its confirmation is in the reply."""
-    done = {t(lang, "lang.set") for lang in ("en", "zh")}
-    return any(isinstance(v, Text) and v.text in done for v in reply.views)
-
-
 async def on_other(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     user = update.effective_user
     await update.effective_chat.send_message(t(user.language_code if user else None, "tg.unsupported"))
@@ -129,7 +123,7 @@ async def on_callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         if alert is None:
             edit = q.message.message_id if reply.replace else None
             await send_answer(crm, chat_id, reply, inbound, edit_message_id=edit)
-    if reply is not None and _language_switched(reply):
+    if reply is not None and reply.lang_set:
         crm.menus_changed()
 
 

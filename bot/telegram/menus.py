@@ -11,14 +11,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from sqlalchemy import select
-from sqlalchemy.engine import Engine
-
 from handlers import commands
 from handlers.commands.core import CUSTOMER_HELP
 from handlers.i18n import norm_lang, t
-from storage.db import session_scope
-from storage.models import Staff
+from handlers.router import Core
 
 NAME = re.compile(r"^[a-z0-9_]{1,32}$")
 ALWAYS = ("cancel",)  # hidden from /help, but /cancel belongs in every menu
@@ -58,14 +54,11 @@ def customer_commands(lang: str) -> tuple[tuple[str, str], ...]:
     return _items(_verbs(("customer", "both", "anyone")), lang, CUSTOMER_HELP)
 
 
-def menus(engine: Engine, *, service_chat: str = "", default_lang: str = "en") -> list[Menu]:
+def menus(core: Core, *, service_chat: str = "", default_lang: str = "en") -> list[Menu]:
     out = [Menu(None, None, customer_commands("en")), Menu(None, "zh", customer_commands("zh"))]
     if service_chat:
         out.append(Menu(service_chat, None, staff_commands(norm_lang(default_lang))))
         out.append(Menu(service_chat, "zh", staff_commands("zh")))
-    with session_scope(engine) as s:
-        rows = s.execute(select(Staff.telegram_id, Staff.lang, Staff.role, Staff.active)
-                         .where(Staff.telegram_id.is_not(None))).all()
-    for tg_id, lang, role, active in rows:  # a deactivated member's own menu is removed (no commands)
+    for tg_id, lang, role, active in core.telegram_staff():  # a deactivated member's own menu is removed (no commands)
         out.append(Menu(int(tg_id), None, staff_commands(norm_lang(lang), role) if active else ()))
     return out

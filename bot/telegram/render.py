@@ -5,8 +5,8 @@ escaped with `html.escape` (user text never becomes markup). Buttons carry `sign
 their action (handlers.actions), which must fit Telegram's 64-byte callback_data. A message holds at most
 4096 characters (UTF-16 units, as Telegram counts) and 100 buttons (8 per row); longer replies are cut
 between lines, and a single overlong line is cut on a word boundary before markup is added. A list item's buttons travel with the item's message.
-Renderers never translate and never touch the database: paging controls are symbols (◀ 2/5 ▶), and `lang`
-only picks the fallback text of an empty list.
+Renderers never translate and never touch the database: the core labels lists (paging controls fall back to
+symbols, ◀ 2/5 ▶, only for a list that came without labels).
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from functools import singledispatch
 
 from bot.safe_text import clean, cut_units, units
-from handlers.i18n import t
 from handlers.views import (
     Action,
     Buttons,
@@ -201,8 +200,8 @@ def render_select(v: Select, c: Ctx) -> None:
 @render_view.register
 def render_list(v: ListPage, c: Ctx) -> None:
     c.block().lines.extend(styled(v.title, "b"))
-    if not v.items:
-        c.block().lines.extend(styled(v.empty_text or t(c.lang, "list.empty"), "i"))
+    if not v.items and v.empty_text:
+        c.block().lines.extend(styled(v.empty_text, "i"))
     for n, it in enumerate(v.items, 1):
         b = c.block()
         b.lines.extend(styled(it.text, prefix=f"{n}. "))

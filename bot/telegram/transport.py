@@ -73,29 +73,3 @@ class TelegramTransport:
     def edit(self, chat_ref: str, message_ref: str, reply: Reply, *, scope: str) -> None:
         self._run(self.bot.deliver(chat_id(chat_ref), reply, scope=scope, edit_message_id=int(message_ref)))
 
-
-def from_config(cfg) -> TelegramTransport:  # noqa: ANN001 - bot.config.Config
-    """A transport for a process that is not the running bot (`crm-bot jobs run`, `outbox deliver`).
-
-    It starts the Bot API client on an event loop of its own in a daemon thread (getMe once), so the outbox
-    sender can deliver Telegram messages from the command line with the configured token.
-    """
-    import threading
-
-    from bot.telegram.app import TelegramBot
-    from handlers.router import Core
-    from handlers.settings import DomainSettings
-    from storage.db import make_engine
-
-    core = Core(make_engine(cfg.database_url), DomainSettings(), secret=cfg.secret())
-    bot = TelegramBot(core, token=cfg.telegram_bot_token, api_url=cfg.telegram_api_url,
-                      service_chat=cfg.telegram_service_chat)
-    loop = asyncio.new_event_loop()
-    threading.Thread(target=loop.run_forever, name="telegram-cli-loop", daemon=True).start()
-    try:
-        asyncio.run_coroutine_threadsafe(bot.application.initialize(), loop).result(TIMEOUT)
-    except TelegramError as e:
-        raise translate(e) from None
-    bot._secret = core.secret
-    bot.loop = loop
-    return bot.transport

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hmac
 import json
 import logging
+import secrets
 from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
@@ -22,6 +23,11 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("crm.telegram.webhook")
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+ALLOWED_UPDATES = ["message", "callback_query"]
+
+
+def random_secret() -> str:
+    return secrets.token_urlsafe(32)
 
 
 def make_handler(bot: TelegramBot, secret: str):  # noqa: ANN201
@@ -46,8 +52,6 @@ def make_handler(bot: TelegramBot, secret: str):  # noqa: ANN201
 
 
 async def start_webhook(bot: TelegramBot, hook: Webhook) -> web.AppRunner:
-    from bot.telegram.app import ALLOWED_UPDATES, random_secret
-
     secret = hook.secret or random_secret()
     path = urlparse(hook.url).path or "/"
     app = web.Application(client_max_size=1024 * 1024)

@@ -59,7 +59,7 @@ def cmd_lang(ctx: Ctx, args: str) -> Reply:
         ctx.binding.lang = lang
     ctx.session.flush()
     ctx.lang = lang
-    return Reply(views=(Text(ctx.t("lang.set")),))
+    return Reply(views=(Text(ctx.t("lang.set")),), lang_set=lang)
 
 
 @command("cancel", aliases=("取消",), audience="both", hidden=True)
