@@ -1,5 +1,6 @@
 """Finding a customer from what a user typed: a code, a name (any language, typo-tolerant for Latin
-names), a contact's name or a phone — only among the customers the actor may see.
+names), a contact's name or a phone — only among the customers the actor may see. And a staff member by name
+(`find_staff`).
 
 `resolve_customer` returns the one match, raises `Ambiguous` (with the candidates, so the caller can offer
 buttons via `pick_reply`) or `NotFound` (with the closest names as suggestions).
@@ -17,7 +18,8 @@ from handlers.context import Ctx
 from handlers.errors import NotFound, UserError
 from handlers.permissions import customer_filter
 from handlers.views import Action, Option, Reply, Select, Text
-from storage.models import Contact, Customer
+from storage.models import Contact, Customer, Staff
+from storage.repos import staff as staff_repo
 
 _SUFFIXES = ("有限责任公司", "股份有限公司", "有限公司", "集团", "公司", " co., ltd.", " co.,ltd", " ltd.", " ltd",
              " inc.", " inc", " llc", " gmbh", " corp.", " corp")
@@ -39,6 +41,14 @@ def normalize_phone(phone: str) -> str:
     if digits.startswith("+86"):
         digits = digits[3:]
     return digits
+
+
+def find_staff(ctx: Ctx, name: str, *, active: bool = True) -> Staff:
+    """A staff member by name (case-insensitive; a unique prefix works), or `NotFound`."""
+    hit = staff_repo.get_by_name(ctx.session, name=name, active=active)
+    if hit is None:
+        raise NotFound("staffcmd.not_found", name=(name or "").strip().lstrip("@"))
+    return hit
 
 
 class Ambiguous(UserError):

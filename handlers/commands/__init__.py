@@ -59,6 +59,24 @@ def lookup(word: str) -> Command | None:
     return COMMANDS.get(w) or COMMANDS.get(ALIASES.get(w, ""))
 
 
+def may_use(ctx: Ctx, cmd: Command) -> bool:
+    """Is the verb for this audience (staff, a bound customer chat, anyone)?"""
+    if cmd.audience == "anyone":
+        return True
+    if ctx.staff is not None:
+        return cmd.audience in ("staff", "both")
+    if ctx.binding is not None:
+        return cmd.audience in ("customer", "both")
+    return False
+
+
+def visible_commands(ctx: Ctx) -> list[Command]:
+    """The verbs /help lists for the actor: their audience's, their role's, not hidden."""
+    return [c for c in COMMANDS.values()
+            if not c.hidden and may_use(ctx, c)
+            and (ctx.staff is None or c.roles is None or ctx.staff.role in c.roles)]
+
+
 _loaded = False
 
 

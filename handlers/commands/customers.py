@@ -14,18 +14,18 @@ import re
 
 from sqlalchemy import select
 
+from handlers.cards import customers as cards
 from handlers.commands import command
 from handlers.context import Ctx
 from handlers.dialogs import customer_add, customer_edit
 from handlers.dialogs import engine as dialogs
 from handlers.errors import Forbidden, InvalidInput, NotFound
 from handlers.i18n import parse_enum
-from handlers.lookup import find_customers, resolve_customer
+from handlers.lookup import find_customers, find_staff, resolve_customer
 from handlers.paging import page_of, split_page
 from handlers.permissions import customer_filter
 from handlers.services import approvals, audit, invites
-from handlers.services.customer_card import customer_card, list_item
-from handlers.services.customer_fields import find_staff, parse_industry, split_args
+from handlers.services.customer_fields import parse_industry, split_args
 from handlers.services.customers import FIELD_KEYS, REQUIRED, parse_fields
 from handlers.views import Reply, Text
 from storage.models import Customer, CustomerTag, Tag
@@ -135,7 +135,8 @@ def show_audit(ctx: Ctx, args: str) -> Reply:
     q, page = split_page(args)
     if not q:
         raise InvalidInput("cust.err.need_code")
-    return audit.audit_view(ctx, resolve_customer(ctx, q), page)
+    customer = resolve_customer(ctx, q)
+    return cards.audit_page(ctx, customer, audit.customer_entries(ctx, customer), page)
 
 
 def invite(ctx: Ctx, args: str) -> Reply:
@@ -198,9 +199,9 @@ def search(ctx: Ctx, args: str) -> Reply:
         return Reply(views=(Text(ctx.t("cust.search_help")),))
     rows = find_filtered(ctx, query, filters)
     if len(rows) == 1 and page == 1:
-        return customer_card(ctx, rows[0])
+        return cards.customer_card(ctx, rows[0])
     if not rows and query and not filters:
         resolve_customer(ctx, query)  # raises NotFound with the closest names (same as for a hidden one)
     lp = page_of(ctx, rows, title=ctx.t("cust.search_title", query=text), page=page, cmd=f"/customer {text}",
-                 item=lambda c: list_item(ctx, c), empty_key="cust.search_empty")
+                 item=lambda c: cards.list_item(ctx, c), empty_key="cust.search_empty")
     return Reply(views=(lp,))

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from sqlalchemy import literal, or_, select
 
+from handlers.cards.customers import customer_card
 from handlers.commands import command
 from handlers.commands.customers import apply_filters, parse_filters
 from handlers.context import Ctx
 from handlers.errors import InvalidInput, NotFound
 from handlers.i18n import enum_label
-from handlers.lookup import normalize_name
+from handlers.lookup import find_staff, normalize_name
 from handlers.paging import page_of, split_page
 from handlers.services import pool
 from handlers.services import staff as staff_svc
-from handlers.services.customer_card import customer_card
-from handlers.services.customer_fields import find_staff, split_args
+from handlers.services.customer_fields import split_args
 from handlers.views import Action, Button, Buttons, ListItem, Reply, Text
 from storage.models import Customer
 

@@ -8,9 +8,9 @@ from sqlalchemy import func, select
 from handlers.commands import command
 from handlers.context import Ctx
 from handlers.i18n import enum_label
+from handlers.lookup import find_staff
 from handlers.paging import page_of, split_page
 from handlers.services import staff as staff_svc
-from handlers.services.customer_fields import find_staff
 from handlers.views import Action, Button, Buttons, Fields, Header, ListItem, Reply, Text
 from storage.models import Customer, Staff
 

@@ -11,13 +11,11 @@ import re
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
-from sqlalchemy import func, select
-
 from handlers import dates
 from handlers.context import Ctx
-from handlers.errors import InvalidInput, NotFound
+from handlers.errors import InvalidInput
 from handlers.i18n import enum_label, label_index, parse_enum
-from storage.models import Staff
+from handlers.lookup import find_staff
 
 _CLOSE = {'"': '"', "'": "'", "“": "”", "‘": "’", "「": "」", "”": "”"}
 _TAG_SPLIT = re.compile(r"[,，、;；]+")
@@ -157,24 +155,6 @@ def parse_grade(ctx: Ctx, text: str, values: dict | None = None) -> str:
     if (text or "").strip().lower() in ("auto", "自动"):
         return "auto"
     return parse_enum("grade", (text or "").strip().upper(), lang=ctx.lang)
-
-
-def find_staff(ctx: Ctx, name: str, *, active: bool = True) -> Staff:
-    """A staff member by name (case-insensitive; a unique prefix works)."""
-    n = (name or "").strip().lstrip("@")
-    q = select(Staff).where(func.lower(Staff.name) == n.lower())
-    if active:
-        q = q.where(Staff.active.is_(True))
-    hit = ctx.session.scalar(q)
-    if hit is None and n:
-        q = select(Staff).where(func.lower(Staff.name).startswith(n.lower()))
-        if active:
-            q = q.where(Staff.active.is_(True))
-        rows = list(ctx.session.scalars(q.limit(2)))
-        hit = rows[0] if len(rows) == 1 else None
-    if hit is None:
-        raise NotFound("staffcmd.not_found", name=n)
-    return hit
 
 
 def parse_owner(ctx: Ctx, text: str, values: dict | None = None) -> int:

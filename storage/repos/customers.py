@@ -1,0 +1,69 @@
+"""Customer reads: by code, contacts, tags, the current field values, possible duplicates."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.sql.elements import ColumnElement
+from sqlmodel import Session
+
+from storage.models import Contact, Customer, CustomerTag, Purchase, Tag
+
+
+def get_by_code(session: Session, *, code: str, where: ColumnElement[bool] | None = None) -> Customer | None:
+    """A customer by exact code (any case), narrowed by `where` (e.g. what the actor may see)."""
+    q = select(Customer).where(func.upper(Customer.code) == code.strip().upper())
+    if where is not None:
+        q = q.where(where)
+    return session.scalar(q)
+
+
+def primary_contact(session: Session, customer_id: int) -> Contact | None:
+    return session.scalar(select(Contact).where(Contact.customer_id == customer_id)
+                          .order_by(Contact.is_primary.desc(), Contact.id).limit(1))
+
+
+def contacts_of(session: Session, customer_id: int) -> list[Contact]:
+    return list(session.scalars(select(Contact).where(Contact.customer_id == customer_id)
+                                .order_by(Contact.is_primary.desc(), Contact.id)))
+
+
+def tags_of(session: Session, customer_id: int) -> list[str]:
+    q = (select(Tag.name).join(CustomerTag, CustomerTag.tag_id == Tag.id)
+         .where(CustomerTag.customer_id == customer_id).order_by(Tag.name))
+    return list(session.scalars(q))
+
+
+def current_values(session: Session, c: Customer) -> dict[str, Any]:
+    """The editable fields of a customer as the edit paths compare them (`owner`: the owner's id)."""
+    pc = primary_contact(session, c.id)
+    return {"name": c.name, "industry": c.industry, "type": c.type, "grade": c.grade,
+            "contact": pc.name if pc else None, "title": pc.title if pc else None,
+            "phone": pc.phone if pc else None, "email": pc.email if pc else None, "address": c.address,
+            "tags": tags_of(session, c.id), "source": c.source, "demand": c.demand, "notes": c.notes,
+            "owner": c.owner_id}
+
+
+def find_duplicates(session: Session, *, name_norm: str | None = None, phone: str | None = None,
+                    email: str | None = None) -> list[Customer]:
+    """Every customer (whoever owns it) with the same normalized name, a contact's phone or email."""
+    conds = []
+    if name_norm:
+        conds.append(Customer.name_norm == name_norm)
+    contact = []
+    if phone:
+        contact.append(Contact.phone == phone)
+    if email:
+        contact.append(func.lower(Contact.email) == email.lower())
+    if contact:
+        conds.append(Customer.id.in_(select(Contact.customer_id).where(or_(*contact))))
+    if not conds:
+        return []
+    return list(session.scalars(select(Customer).where(or_(*conds)).order_by(Customer.id).limit(10)))
+
+
+def purchases_of(session: Session, customer_id: int) -> list[Purchase]:
+    """A customer's purchases, newest first."""
+    return list(session.scalars(select(Purchase).where(Purchase.customer_id == customer_id)
+                                .order_by(Purchase.date.desc(), Purchase.id.desc())))
