@@ -187,3 +187,21 @@ def audit_page(ctx: Ctx, customer: Customer, rows: list[AuditLog], page: int = 1
     lp = page_of(ctx, rows, title=ctx.t("audit.title", code=customer.code, name=customer.name), page=page,
                  cmd=f"/customer audit {customer.code}", item=item, empty_key="audit.empty")
     return Reply(views=(lp,))
+
+
+# ---------------------------------------------------------------- notices sent by the services
+
+
+def pool_returned(lang: str, cs: list[Customer], *, days: int) -> Reply:
+    """To an owner: these customers went back to the pool (no follow-up for `days` days)."""
+    names = "\n".join(f"• {c.code} {c.name}" for c in cs[:20])
+    if len(cs) > 20:
+        names += "\n" + t(lang, "own.pool_more", count=len(cs) - 20)
+    return Reply(views=(Text(t(lang, "own.pool_returned", count=len(cs), days=days)),
+                        Text(names), Buttons((Button(t(lang, "own.pool_open"), Action("/pool")),))))
+
+
+def handover_received(lang: str, *, src: str, by: str, customers: int, opps: int, fus: int) -> Reply:
+    """To the new owner: what a handover gave them."""
+    return Reply(views=(Text(t(lang, "own.handover_received", src=src, by=by, customers=customers, opps=opps,
+                               fus=fus)),))

@@ -15,8 +15,8 @@ from decimal import Decimal
 from sqlalchemy import case, select
 
 from handlers.cards import opportunities as cards
+from handlers.cards.purchases import done_views
 from handlers.commands import command
-from handlers.commands.purchases import done_views
 from handlers.context import Ctx
 from handlers.dialogs import engine as dialogs
 from handlers.dialogs import opp_add

@@ -218,7 +218,7 @@ def looks_like_date(text: str) -> bool:
     return s in _REL or bool(_ISO.match(s) or _MD.match(s))
 
 
-def _parse_date(ctx: Ctx, text: str, *, past: bool = False) -> date:
+def parse_date(ctx: Ctx, text: str, *, past: bool = False) -> date:
     """A local date from what the user typed.
 
     Unambiguous forms (ISO `2026-12-05`, today/yesterday/昨天, `12月5日`) are read here, so the commands work
@@ -233,7 +233,10 @@ def _parse_date(ctx: Ctx, text: str, *, past: bool = False) -> date:
 
 
 def parse_close_date(ctx: Ctx, text: str, values: dict | None = None) -> str:
-    d = _parse_date(ctx, text)
+    d = parse_date(ctx, text)
     if d < ctx.now.astimezone(ctx.tz).date():
         raise InvalidInput("opp.err.close_past", value=text)
     return d.isoformat()
+
+
+_parse_date = parse_date  # the old private name (tests)

@@ -9,17 +9,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 
 from handlers import notify
+from handlers.cards import customers as cards
 from handlers.context import Ctx
 from handlers.errors import Conflict, Forbidden, InvalidInput
-from handlers.i18n import t
 from handlers.permissions import is_manager_of
 from handlers.services import audit
 from handlers.services.followup_owed import move_owed
-from handlers.views import Reply, Text
 from storage.models import Customer, FollowUp, Opportunity, Staff
+from storage.repos import staff as staff_repo
 
 OPEN_STAGES = ("initial", "needs", "proposal", "negotiation")
 SALES_ROLES = ("rep", "manager")
@@ -64,10 +64,9 @@ def handover(ctx: Ctx, src: Staff, dst: Staff) -> HandoverResult:
                  entity_code=src.name, field="owner", old=src.name, new=dst.name, now=now)
     s.expire_all()
     if dst.id != ctx.staff.id:
-        summary = t(dst.lang, "own.handover_received", src=src.name, by=ctx.staff.name, customers=result.customers,
-                    opps=result.opportunities, fus=result.followups)
-        notify.to_staff(s, dst, key=f"handover:{src.id}:{dst.id}:{now.isoformat()}",
-                        reply=Reply(views=(Text(summary),)), now=now)
+        told = cards.handover_received(dst.lang, src=src.name, by=ctx.staff.name, customers=result.customers,
+                                       opps=result.opportunities, fus=result.followups)
+        notify.to_staff(s, dst, key=f"handover:{src.id}:{dst.id}:{now.isoformat()}", reply=told, now=now)
     s.flush()
     return result
 
@@ -87,4 +86,4 @@ def set_active(ctx: Ctx, target: Staff, active: bool) -> int:
                  entity_code=target.name, field="active", old=target.active, new=active, now=ctx.now)
     target.active = active
     ctx.session.flush()
-    return ctx.session.scalar(select(func.count()).select_from(Customer).where(Customer.owner_id == target.id))
+    return staff_repo.owned_customers(ctx.session, target.id)

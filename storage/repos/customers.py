@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import func, or_, select
@@ -67,3 +69,13 @@ def purchases_of(session: Session, customer_id: int) -> list[Purchase]:
     """A customer's purchases, newest first."""
     return list(session.scalars(select(Purchase).where(Purchase.customer_id == customer_id)
                                 .order_by(Purchase.date.desc(), Purchase.id.desc())))
+
+
+YEAR = timedelta(days=365)
+
+
+def yearly_amount(session: Session, customer_id: int, *, now: datetime) -> Decimal:
+    """The total of a customer's purchases dated within the 365 days up to `now` (the grading year)."""
+    total = session.scalar(select(func.coalesce(func.sum(Purchase.amount), 0)).where(
+        Purchase.customer_id == customer_id, Purchase.date > now - YEAR, Purchase.date <= now))
+    return Decimal(str(total or 0))
