@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from handlers.commands import PLAIN_TEXT_HOOKS, command, lookup, visible_commands
+from handlers.commands.registry import PLAIN_TEXT_HOOKS, command, lookup, visible_commands
 from handlers.context import Ctx
 from handlers.dialogs import engine as dialogs
 from handlers.dialogs.buttons import ended_button

@@ -15,7 +15,7 @@ import re
 from sqlalchemy import select
 
 from handlers.cards import customers as cards
-from handlers.commands import command
+from handlers.commands.registry import command
 from handlers.context import Ctx
 from handlers.dialogs import customer_add, customer_edit
 from handlers.dialogs import engine as dialogs

@@ -10,7 +10,7 @@ the buttons are the same `/customer approve|reject ID` actions the approver was 
 from __future__ import annotations
 
 from handlers.cards.customers import pending_item
-from handlers.commands import command
+from handlers.commands.registry import command
 from handlers.context import Ctx
 from handlers.errors import InvalidInput
 from handlers.paging import page_of, split_page

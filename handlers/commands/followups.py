@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 from handlers.cards import followups as cards
-from handlers.commands import command
+from handlers.commands.registry import command
 from handlers.context import Ctx
 from handlers.dates_past import parse_past
 from handlers.dialogs import engine as dialogs

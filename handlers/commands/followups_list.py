@@ -9,8 +9,8 @@ from datetime import datetime, timedelta
 
 from handlers.cards import customers as customer_cards
 from handlers.cards import followups as cards
-from handlers.commands import command
 from handlers.commands.followups import SALES_ROLES
+from handlers.commands.registry import command
 from handlers.context import Ctx
 from handlers.dates import parse_day
 from handlers.errors import InvalidInput

@@ -16,7 +16,7 @@ from sqlalchemy import case, select
 
 from handlers.cards import opportunities as cards
 from handlers.cards.purchases import done_views
-from handlers.commands import command
+from handlers.commands.registry import command
 from handlers.context import Ctx
 from handlers.dialogs import engine as dialogs
 from handlers.dialogs import opp_add

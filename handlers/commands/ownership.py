@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlalchemy import literal, or_, select
 
 from handlers.cards.customers import customer_card
-from handlers.commands import command
 from handlers.commands.customers import apply_filters, parse_filters
+from handlers.commands.registry import command
 from handlers.context import Ctx
 from handlers.errors import InvalidInput, NotFound
 from handlers.i18n import enum_label

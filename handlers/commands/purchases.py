@@ -6,7 +6,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from handlers.cards import purchases as cards
-from handlers.commands import command
+from handlers.commands.registry import command
 from handlers.context import Ctx
 from handlers.errors import InvalidInput
 from handlers.lookup import resolve_customer

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from handlers import reports
 from handlers.cards import reports as cards
-from handlers.commands import command
+from handlers.commands.registry import command
 from handlers.context import Ctx
 from handlers.errors import Forbidden
 from handlers.reports import parse_period, report

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from handlers.cards import staff as cards
-from handlers.commands import command
+from handlers.commands.registry import command
 from handlers.context import Ctx
 from handlers.lookup import find_staff
 from handlers.paging import page_of, split_page
