@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import select
-
 from handlers.cards import customers as cards
 from handlers.commands.registry import command
 from handlers.context import Ctx
@@ -28,7 +26,8 @@ from handlers.services import approvals, audit, invites
 from handlers.services.customer_fields import parse_industry, split_args
 from handlers.services.customers import FIELD_KEYS, REQUIRED, parse_fields
 from handlers.views import Reply, Text
-from storage.models import Customer, CustomerTag, Tag
+from storage.models import Customer
+from storage.repos import customers as customer_repo
 
 SALES = ("rep", "manager", "admin")
 _SUB = {"add": "add", "new": "add", "新增": "add", "新建": "add", "添加": "add", "edit": "edit", "修改": "edit",
@@ -162,33 +161,34 @@ def parse_filters(ctx: Ctx, text: str) -> tuple[str, dict[str, str]]:
     return " ".join(words), filters
 
 
-def apply_filters(ctx: Ctx, q, filters: dict[str, str]):  # noqa: ANN001, ANN202
+def filter_clauses(ctx: Ctx, filters: dict[str, str]) -> list:
+    """`tag:… industry:… type:… grade:… owner:me|none|NAME` as WHERE clauses (a bad value raises)."""
+    out = []
     for k, v in filters.items():
         if k == "industry":
-            q = q.where(Customer.industry == parse_industry(ctx, v))
+            out.append(Customer.industry == parse_industry(ctx, v))
         elif k == "type":
-            q = q.where(Customer.type == parse_enum("customer_type", v, lang=ctx.lang))
+            out.append(Customer.type == parse_enum("customer_type", v, lang=ctx.lang))
         elif k == "grade":
-            q = q.where(Customer.grade == parse_enum("grade", v.upper(), lang=ctx.lang))
+            out.append(Customer.grade == parse_enum("grade", v.upper(), lang=ctx.lang))
         elif k == "tag":
-            tagged = select(CustomerTag.customer_id).join(Tag, Tag.id == CustomerTag.tag_id).where(Tag.name == v)
-            q = q.where(Customer.id.in_(tagged))
+            out.append(customer_repo.with_tag(v))
         elif k == "owner":
             if v.lower() in ("me", "我", "mine"):
-                q = q.where(Customer.owner_id == ctx.staff.id)
+                out.append(Customer.owner_id == ctx.staff.id)
             elif v.lower() in ("none", "pool", "公海", "无"):
-                q = q.where(Customer.owner_id.is_(None))
+                out.append(Customer.owner_id.is_(None))
             else:
-                q = q.where(Customer.owner_id == find_staff(ctx, v, active=False).id)
-    return q
+                out.append(Customer.owner_id == find_staff(ctx, v, active=False).id)
+    return out
 
 
-def find_filtered(ctx: Ctx, query: str, filters: dict[str, str], *, base=None) -> list[Customer]:  # noqa: ANN001
-    q = apply_filters(ctx, select(Customer).where(base if base is not None else customer_filter(ctx)), filters)
+def find_filtered(ctx: Ctx, query: str, filters: dict[str, str]) -> list[Customer]:
+    where = [customer_filter(ctx), *filter_clauses(ctx, filters)]
     if not query:
-        return list(ctx.session.scalars(q.order_by(Customer.code).limit(1000)))
+        return customer_repo.search(ctx.session, where=where)
     hits = find_customers(ctx, query, limit=500)
-    ids = set(ctx.session.scalars(q.with_only_columns(Customer.id).where(Customer.id.in_([c.id for c in hits]))))
+    ids = {c.id for c in customer_repo.search(ctx.session, where=where, ids=[c.id for c in hits])}
     return [c for c in hits if c.id in ids]
 
 

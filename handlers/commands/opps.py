@@ -12,8 +12,6 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
-from sqlalchemy import case, select
-
 from handlers.cards import opportunities as cards
 from handlers.cards.purchases import done_views
 from handlers.commands.registry import command
@@ -127,7 +125,7 @@ def purchase(ctx: Ctx, args: str) -> Reply:
 
 def list_opps(ctx: Ctx, args: str) -> Reply:
     text, page = split_page(args)
-    q = select(Opportunity).where(opps.opp_filter(ctx))
+    where = [opps.opp_filter(ctx)]
     by_stage = False  # `stage:open` lists the open ones by stage, then by expected close
     scope = "mine" if ctx.role == "rep" else "team" if ctx.role == "manager" else "all"
     for w in text.split():
@@ -138,20 +136,15 @@ def list_opps(ctx: Ctx, args: str) -> Reply:
         elif lw.split(":")[0] in ("stage", "阶段") and ":" in lw:
             v = w.split(":", 1)[1]
             stages = opps.OPEN if v.lower() in ("open", "进行中") else (parse_enum("stage", v, lang=ctx.lang),)
-            q = q.where(Opportunity.stage.in_(stages))
+            where.append(Opportunity.stage.in_(stages))
             by_stage = len(stages) > 1
         else:
             raise InvalidInput("opp.err.list_usage", value=w)
     if scope == "mine":
-        mine = select(Customer.id).where(Customer.owner_id == ctx.staff.id)
-        q = q.where((Opportunity.owner_id == ctx.staff.id) | Opportunity.customer_id.in_(mine))
+        where.append(opp_repo.owned_by(ctx.staff.id))
     elif scope == "team" and ctx.role == "manager":
-        q = q.where(Opportunity.owner_id.in_(team_ids(ctx)))
-    order = (Opportunity.created_at.desc(), Opportunity.id.desc())
-    if by_stage:
-        rank = case({st: i for i, st in enumerate(opps.STAGES)}, value=Opportunity.stage, else_=len(opps.STAGES))
-        order = (rank, Opportunity.expected_close_date.is_(None), Opportunity.expected_close_date, *order)
-    rows = list(ctx.session.scalars(q.order_by(*order)))
+        where.append(Opportunity.owner_id.in_(team_ids(ctx)))
+    rows = opp_repo.search(ctx.session, where=where, by_stage=by_stage)
     lp = page_of(ctx, rows, title=ctx.t("opp.list_title", scope=ctx.t(f"opp.scope.{scope}")), page=page,
                  cmd=f"/opp list {text}", item=lambda o: cards.opp_item(ctx, o), empty_key="opp.list_empty")
     return Reply(views=(lp,))

@@ -9,15 +9,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import and_, or_, select
 from sqlmodel import Session
 
 from handlers.context import Ctx
 from handlers.errors import Forbidden, NotFound
 from handlers.permissions import can_see_customer
-from storage.models import AuditLog, Customer, FollowUp, Opportunity, Ticket
-
-_MAX = 200
+from storage.models import AuditLog, Customer
+from storage.repos import audit as audit_repo
 
 
 def _s(v: object) -> str | None:
@@ -38,20 +36,6 @@ def record(session: Session, *, actor_id: int | None, action: str, entity: str, 
     return row
 
 
-def entries_for_customer(session: Session, customer: Customer) -> list[AuditLog]:
-    """Newest first: the customer's own entries and those of its opportunities, follow-ups and tickets."""
-    opp_ids = select(Opportunity.id).where(Opportunity.customer_id == customer.id)
-    fu_ids = select(FollowUp.id).where(FollowUp.customer_id == customer.id)
-    tk_ids = select(Ticket.id).where(Ticket.customer_id == customer.id)
-    q = (select(AuditLog)
-         .where(or_(and_(AuditLog.entity == "customer", AuditLog.entity_id == customer.id),
-                    and_(AuditLog.entity == "opportunity", AuditLog.entity_id.in_(opp_ids)),
-                    and_(AuditLog.entity == "followup", AuditLog.entity_id.in_(fu_ids)),
-                    and_(AuditLog.entity == "ticket", AuditLog.entity_id.in_(tk_ids))))
-         .order_by(AuditLog.at.desc(), AuditLog.id.desc()).limit(_MAX))
-    return list(session.scalars(q))
-
-
 def customer_entries(ctx: Ctx, customer: Customer) -> list[AuditLog]:
     """The audit trail of a customer (newest first), for managers (their team's customers) and admins; the
     page is `handlers.cards.customers.audit_page`."""
@@ -59,4 +43,4 @@ def customer_entries(ctx: Ctx, customer: Customer) -> list[AuditLog]:
         raise NotFound("err.not_found")
     if ctx.role not in ("manager", "admin"):
         raise Forbidden("audit.forbidden")
-    return entries_for_customer(ctx.session, customer)
+    return audit_repo.entries_for_customer(ctx.session, customer_id=customer.id)

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, literal, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session
 
@@ -79,3 +79,29 @@ def yearly_amount(session: Session, customer_id: int, *, now: datetime) -> Decim
     total = session.scalar(select(func.coalesce(func.sum(Purchase.amount), 0)).where(
         Purchase.customer_id == customer_id, Purchase.date > now - YEAR, Purchase.date <= now))
     return Decimal(str(total or 0))
+
+
+def with_tag(tag: str) -> ColumnElement[bool]:
+    """A WHERE clause: customers carrying `tag`."""
+    return Customer.id.in_(select(CustomerTag.customer_id).join(Tag, Tag.id == CustomerTag.tag_id)
+                           .where(Tag.name == tag))
+
+
+def search(session: Session, *, where: list, ids: list[int] | None = None, limit: int = 1000) -> list[Customer]:
+    """Customers matching every clause of `where` (and among `ids` when given: those, in no particular
+    order), by code."""
+    q = select(Customer).where(*where)
+    if ids is not None:
+        return list(session.scalars(q.where(Customer.id.in_(ids))))
+    return list(session.scalars(q.order_by(Customer.code).limit(limit)))
+
+
+def list_pool(session: Session, *, where: list, code: str | None = None, name_norm: str | None = None,
+              limit: int = 2000) -> list[Customer]:
+    """Customers without an owner matching `where` and, when given, the code or a part of the normalized
+    name; the latest pooled first."""
+    q = select(Customer).where(Customer.owner_id.is_(None), *where)
+    if code is not None:
+        q = q.where(or_(Customer.code == code.upper(),
+                        Customer.name_norm.contains(name_norm, autoescape=True) if name_norm else literal(False)))
+    return list(session.scalars(q.order_by(Customer.pooled_at.desc(), Customer.code).limit(limit)))

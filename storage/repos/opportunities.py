@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session
 
-from storage.models import AuditLog, Opportunity, OpportunityStage
+from storage.models import AuditLog, Customer, Opportunity, OpportunityStage
 
 STAGES = ("initial", "needs", "proposal", "negotiation", "won", "lost")
 OPEN_STAGES = STAGES[:4]
@@ -57,3 +57,19 @@ def created_between(session: Session, *, where: ColumnElement[bool], start: date
                     end: datetime) -> list[Opportunity]:
     return list(session.scalars(select(Opportunity).where(
         where, Opportunity.created_at >= start, Opportunity.created_at < end)))
+
+
+def owned_by(staff_id: int) -> ColumnElement[bool]:
+    """A WHERE clause: the opportunities `staff_id` owns or whose customer they own."""
+    mine = select(Customer.id).where(Customer.owner_id == staff_id)
+    return (Opportunity.owner_id == staff_id) | Opportunity.customer_id.in_(mine)
+
+
+def search(session: Session, *, where: list, by_stage: bool = False) -> list[Opportunity]:
+    """The opportunities matching every clause of `where`: newest first, or (`by_stage`) in stage order, then
+    by expected close date."""
+    order = (Opportunity.created_at.desc(), Opportunity.id.desc())
+    if by_stage:
+        rank = case({st: i for i, st in enumerate(STAGES)}, value=Opportunity.stage, else_=len(STAGES))
+        order = (rank, Opportunity.expected_close_date.is_(None), Opportunity.expected_close_date, *order)
+    return list(session.scalars(select(Opportunity).where(*where).order_by(*order)))
