@@ -8,8 +8,6 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from sqlalchemy import or_, select
-
 from handlers import notify
 from handlers.cards import customers as cards
 from handlers.context import Ctx
@@ -18,6 +16,7 @@ from handlers.permissions import is_manager_of, team_ids
 from handlers.services import audit
 from handlers.services.customer_changes import apply_changes
 from storage.models import ApprovalRequest, Customer, Staff
+from storage.repos import customers as customer_repo
 from storage.repos import staff as staff_repo
 
 
@@ -97,10 +96,7 @@ def list_pending(ctx: Ctx) -> list[Pending]:
     all; a manager those addressed to them or about a customer owned in their team. Others: `Forbidden`."""
     if ctx.role not in ("manager", "admin"):
         raise Forbidden("appr.list.managers_only")
-    q = (select(ApprovalRequest, Customer).join(Customer, Customer.id == ApprovalRequest.customer_id)
-         .where(ApprovalRequest.status == "pending"))
-    if ctx.role != "admin":
-        q = q.where(or_(ApprovalRequest.approver_id == ctx.staff.id, Customer.owner_id.in_(team_ids(ctx))))
-    rows = ctx.session.execute(q.order_by(ApprovalRequest.created_at, ApprovalRequest.id)).all()
+    mine = None if ctx.role == "admin" else (ctx.staff.id, team_ids(ctx))
+    rows = customer_repo.pending_approvals(ctx.session, approver_or_team=mine)
     return [Pending(req, c, ctx.session.get(Staff, req.requested_by_id), json.loads(req.changes))
             for req, c in rows]

@@ -10,7 +10,7 @@ from sqlalchemy import func, literal, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session
 
-from storage.models import Contact, Customer, CustomerTag, Purchase, Tag
+from storage.models import ApprovalRequest, Contact, Customer, CustomerTag, Purchase, Tag
 
 
 def get_by_code(session: Session, *, code: str, where: ColumnElement[bool] | None = None) -> Customer | None:
@@ -105,3 +105,15 @@ def list_pool(session: Session, *, where: list, code: str | None = None, name_no
         q = q.where(or_(Customer.code == code.upper(),
                         Customer.name_norm.contains(name_norm, autoescape=True) if name_norm else literal(False)))
     return list(session.scalars(q.order_by(Customer.pooled_at.desc(), Customer.code).limit(limit)))
+
+
+def pending_approvals(session: Session, *, approver_or_team: tuple[int, set[int]] | None = None
+                      ) -> list[tuple[ApprovalRequest, Customer]]:
+    """Pending approval requests with their customers, oldest first; with `(approver_id, team_ids)` only those
+    addressed to that approver or about a customer owned in that team."""
+    q = (select(ApprovalRequest, Customer).join(Customer, Customer.id == ApprovalRequest.customer_id)
+         .where(ApprovalRequest.status == "pending"))
+    if approver_or_team is not None:
+        approver_id, team = approver_or_team
+        q = q.where(or_(ApprovalRequest.approver_id == approver_id, Customer.owner_id.in_(team)))
+    return [(r, c) for r, c in session.execute(q.order_by(ApprovalRequest.created_at, ApprovalRequest.id)).all()]
