@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete
 from sqlmodel import Session
 
 from handlers.lookup import normalize_name
@@ -28,8 +28,7 @@ def set_tags(session: Session, customer_id: int, tags: list[str]) -> None:
     session.execute(delete(CustomerTag).where(CustomerTag.customer_id == customer_id))
     for name in tags:
         insert_ignore(session, Tag, conflict=["name"], name=name)  # two units of work may name a new tag at once
-        tag_id = session.scalar(select(Tag.id).where(Tag.name == name))
-        session.add(CustomerTag(customer_id=customer_id, tag_id=tag_id))
+        session.add(CustomerTag(customer_id=customer_id, tag_id=customer_repo.tag_id(session, name)))
     session.flush()
 
 

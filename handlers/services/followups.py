@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
 from sqlmodel import Session
 
 from handlers.context import Ctx
@@ -85,11 +84,8 @@ def _check_fields(ctx: Ctx, *, method: str, content: str, feedback: str | None, 
 def recompute(session: Session, customer: Customer) -> None:
     """Set the customer's last/next follow-up times from its live follow-ups (the last: sales contacts only)."""
     lock_row(session, Customer, customer.id)  # the aggregates below must include concurrent changes
-    live = (FollowUp.customer_id == customer.id, FollowUp.deleted_at.is_(None))
-    customer.last_followup_at = session.scalar(select(func.max(FollowUp.date)).where(
-        *live, FollowUp.method.in_(SALES_METHODS)))
-    customer.next_followup_at = session.scalar(select(func.min(FollowUp.next_followup_at)).where(
-        *live, FollowUp.done_at.is_(None), FollowUp.next_followup_at.is_not(None)))
+    customer.last_followup_at, customer.next_followup_at = followup_repo.last_and_next(
+        session, customer_id=customer.id, methods=SALES_METHODS)
     session.flush()
 
 
@@ -119,9 +115,7 @@ def log_followup(ctx: Ctx, *, customer: Customer, method: str, content: str, fee
     author = author or ctx.staff
     s = ctx.session
     lock_row(s, Customer, customer.id)  # two logs at once: the second closes the first's next follow-up
-    for open_fu in s.scalars(select(FollowUp).where(
-            FollowUp.customer_id == customer.id, FollowUp.deleted_at.is_(None), FollowUp.done_at.is_(None),
-            FollowUp.next_followup_at.is_not(None))):
+    for open_fu in followup_repo.list_open(s, customer_id=customer.id):
         open_fu.done_at = ctx.now
     fu = FollowUp(customer_id=customer.id, date=date or ctx.now, method=method, content=content,
                   feedback=feedback, next_followup_at=next_at, staff_id=author.id,
@@ -164,9 +158,8 @@ def undo_followup(ctx: Ctx, fid: int | str) -> tuple[FollowUp, Customer]:
     if ctx.now - fu.created_at > UNDO_WINDOW:
         raise Forbidden("fu.undo_too_late", hours=int(UNDO_WINDOW.total_seconds() // 3600))
     fu.deleted_at = ctx.now
-    for closed in ctx.session.scalars(select(FollowUp).where(
-            FollowUp.customer_id == customer.id, FollowUp.done_at == fu.created_at,
-            FollowUp.deleted_at.is_(None), FollowUp.id != fu.id)):
+    for closed in followup_repo.list_closed_at(ctx.session, customer_id=customer.id, at=fu.created_at,
+                                               other_than=fu.id):
         closed.done_at = None  # logging this one had closed them: reopen
     ctx.session.flush()
     recompute(ctx.session, customer)

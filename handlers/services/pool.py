@@ -13,7 +13,7 @@ from collections import defaultdict
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import update
 from sqlmodel import Session
 
 from handlers import notify
@@ -26,7 +26,8 @@ from handlers.services import audit
 from handlers.services.followup_owed import move_owed
 from handlers.settings import DomainSettings
 from storage.db import lock_row
-from storage.models import AuditLog, Customer, FollowUp, Staff
+from storage.models import Customer, FollowUp, Staff
+from storage.repos import audit as audit_repo
 from storage.repos import customers as customer_repo
 from storage.repos import staff as staff_repo
 
@@ -38,8 +39,8 @@ def find_pooled(ctx: Ctx, query: str) -> Customer:
     q = query.strip()
     c = customer_repo.get_by_code(ctx.session, code=q)
     if c is None and normalize_name(q):
-        rows = list(ctx.session.scalars(select(Customer).where(
-            Customer.owner_id.is_(None), Customer.name_norm.contains(normalize_name(q), autoescape=True)).limit(2)))
+        rows = customer_repo.list_pool(ctx.session, where=[Customer.name_norm.contains(normalize_name(q), autoescape=True)],
+                                       limit=2)
         c = rows[0] if len(rows) == 1 else None
     if c is None:
         raise NotFound("lookup.not_found", query=q)
@@ -71,21 +72,13 @@ def claim(ctx: Ctx, c: Customer) -> None:
     s.flush()
 
 
-def _last_owner_change(session: Session, customer_id: int) -> datetime | None:
-    return session.scalar(select(func.max(AuditLog.at)).where(
-        AuditLog.entity == "customer", AuditLog.entity_id == customer_id,
-        or_(AuditLog.action.in_(OWNER_CHANGES), AuditLog.field == "owner")))
-
-
 def return_stale_to_pool(session: Session, *, now: datetime, settings: DomainSettings) -> int:
     """Scheduler job: move customers nobody followed up for `pool_return_days` back to the pool."""
     cutoff = now - timedelta(days=settings.pool_return_days)
-    last = func.coalesce(Customer.last_followup_at, Customer.created_at)
-    stale = list(session.scalars(select(Customer).where(Customer.owner_id.is_not(None), last < cutoff)
-                                 .order_by(Customer.id)))
+    stale = customer_repo.list_stale(session, before=cutoff)
     returned: dict[int, list[Customer]] = defaultdict(list)
     for c in stale:
-        changed = _last_owner_change(session, c.id)
+        changed = audit_repo.last_owner_change(session, customer_id=c.id, actions=OWNER_CHANGES)
         if changed is not None and changed >= cutoff:
             continue
         owner_id = c.owner_id

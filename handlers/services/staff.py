@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 
 from handlers import notify
 from handlers.cards import customers as cards
@@ -19,6 +19,7 @@ from handlers.permissions import is_manager_of
 from handlers.services import audit
 from handlers.services.followup_owed import move_owed
 from storage.models import Customer, FollowUp, Opportunity, Staff
+from storage.repos import customers as customer_repo
 from storage.repos import staff as staff_repo
 
 OPEN_STAGES = ("initial", "needs", "proposal", "negotiation")
@@ -49,7 +50,7 @@ def handover(ctx: Ctx, src: Staff, dst: Staff) -> HandoverResult:
     if ctx.role == "manager" and not (is_manager_of(ctx, src.id) and is_manager_of(ctx, dst.id)):
         raise Forbidden("own.err.not_team")
     s, now = ctx.session, ctx.now
-    custs = list(s.execute(select(Customer.id, Customer.code).where(Customer.owner_id == src.id)).all())
+    custs = customer_repo.codes_owned_by(s, src.id)
     for cid, code in custs:
         audit.record(s, actor_id=ctx.staff.id, action="handover", entity="customer", entity_id=cid,
                      entity_code=code, field="owner", old=src.name, new=dst.name, now=now)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import and_, or_, select
+from datetime import datetime
+
+from sqlalchemy import and_, func, or_, select
 from sqlmodel import Session
 
 from storage.models import AuditLog, FollowUp, Opportunity, Ticket
@@ -22,3 +24,10 @@ def entries_for_customer(session: Session, *, customer_id: int) -> list[AuditLog
                     and_(AuditLog.entity == "ticket", AuditLog.entity_id.in_(tk_ids))))
          .order_by(AuditLog.at.desc(), AuditLog.id.desc()).limit(_MAX))
     return list(session.scalars(q))
+
+
+def last_owner_change(session: Session, *, customer_id: int, actions: tuple[str, ...]) -> datetime | None:
+    """When the customer's owner last changed: an entry of one of `actions`, or any change of `owner`."""
+    return session.scalar(select(func.max(AuditLog.at)).where(
+        AuditLog.entity == "customer", AuditLog.entity_id == customer_id,
+        or_(AuditLog.action.in_(actions), AuditLog.field == "owner")))

@@ -117,3 +117,19 @@ def pending_approvals(session: Session, *, approver_or_team: tuple[int, set[int]
         approver_id, team = approver_or_team
         q = q.where(or_(ApprovalRequest.approver_id == approver_id, Customer.owner_id.in_(team)))
     return [(r, c) for r, c in session.execute(q.order_by(ApprovalRequest.created_at, ApprovalRequest.id)).all()]
+
+
+def tag_id(session: Session, name: str) -> int | None:
+    return session.scalar(select(Tag.id).where(Tag.name == name))
+
+
+def codes_owned_by(session: Session, staff_id: int) -> list[tuple[int, str]]:
+    """(id, code) of the customers `staff_id` owns."""
+    return [tuple(r) for r in session.execute(select(Customer.id, Customer.code).where(Customer.owner_id == staff_id)).all()]
+
+
+def list_stale(session: Session, *, before: datetime) -> list[Customer]:
+    """Owned customers whose last follow-up (or, without one, creation) is before `before`, by id."""
+    last = func.coalesce(Customer.last_followup_at, Customer.created_at)
+    return list(session.scalars(select(Customer).where(Customer.owner_id.is_not(None), last < before)
+                                .order_by(Customer.id)))

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from sqlalchemy import case, func, select
+from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session
 
 from storage.models import AuditLog, Customer, FollowUp
@@ -79,3 +80,36 @@ def overdue_by_assignee(session: Session, *, staff_ids: Iterable[int], now: date
     return dict(session.execute(select(FollowUp.assignee_id, func.count()).where(
         FollowUp.assignee_id.in_(list(staff_ids)), FollowUp.deleted_at.is_(None), FollowUp.done_at.is_(None),
         FollowUp.next_followup_at < now).group_by(FollowUp.assignee_id)).all())
+
+
+def list_open(session: Session, *, customer_id: int) -> list[FollowUp]:
+    """The customer's live follow-ups whose next follow-up is still owed (scheduled, not done)."""
+    return list(session.scalars(select(FollowUp).where(
+        FollowUp.customer_id == customer_id, FollowUp.deleted_at.is_(None), FollowUp.done_at.is_(None),
+        FollowUp.next_followup_at.is_not(None))))
+
+
+def list_closed_at(session: Session, *, customer_id: int, at: datetime, other_than: int) -> list[FollowUp]:
+    """The customer's live follow-ups closed at `at` (by logging follow-up `other_than`)."""
+    return list(session.scalars(select(FollowUp).where(
+        FollowUp.customer_id == customer_id, FollowUp.done_at == at, FollowUp.deleted_at.is_(None),
+        FollowUp.id != other_than)))
+
+
+def last_and_next(session: Session, *, customer_id: int, methods: Iterable[str]
+                  ) -> tuple[datetime | None, datetime | None]:
+    """(the latest live contact made with one of `methods`, the earliest next follow-up still owed)."""
+    live = (FollowUp.customer_id == customer_id, FollowUp.deleted_at.is_(None))
+    last = session.scalar(select(func.max(FollowUp.date)).where(*live, FollowUp.method.in_(list(methods))))
+    nxt = session.scalar(select(func.min(FollowUp.next_followup_at)).where(
+        *live, FollowUp.done_at.is_(None), FollowUp.next_followup_at.is_not(None)))
+    return last, nxt
+
+
+def owed_rows(session: Session, *, where: ColumnElement[bool], not_to: int | None) -> list[tuple[int, int | None, str]]:
+    """(follow-up id, assignee, customer code) of the open follow-ups matching `where` not owed by `not_to`."""
+    return [tuple(r) for r in session.execute(
+        select(FollowUp.id, FollowUp.assignee_id, Customer.code).join(Customer, Customer.id == FollowUp.customer_id)
+        .where(where, FollowUp.next_followup_at.is_not(None), FollowUp.done_at.is_(None),
+               FollowUp.deleted_at.is_(None), FollowUp.assignee_id.is_distinct_from(not_to))
+        .order_by(FollowUp.id)).all()]
