@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, literal, or_, select
+from sqlalchemy import case, func, literal, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session
 
@@ -133,3 +133,31 @@ def list_stale(session: Session, *, before: datetime) -> list[Customer]:
     last = func.coalesce(Customer.last_followup_at, Customer.created_at)
     return list(session.scalars(select(Customer).where(Customer.owner_id.is_not(None), last < before)
                                 .order_by(Customer.id)))
+
+
+def match_text(session: Session, *, where: ColumnElement[bool], name_norm: str, text: str, phone: str | None,
+               limit: int) -> list[Customer]:
+    """Customers (matching `where`) whose normalized name contains `name_norm`, or with a contact named `text`,
+    with the phone `phone` or the e-mail `text`."""
+    conds = []
+    if name_norm:
+        conds.append(Customer.name_norm.contains(name_norm, autoescape=True))
+    contact_ids = select(Contact.customer_id).where(
+        or_(Contact.name == text, *([Contact.phone == phone] if phone else []),
+            func.lower(Contact.email) == text.lower()))
+    conds.append(Customer.id.in_(contact_ids))
+    return list(session.scalars(select(Customer).where(where, or_(*conds)).limit(limit)))
+
+
+def names_sharing(session: Session, *, where: ColumnElement[bool], pieces: list[str], need: int,
+                  limit: int = 200) -> list[tuple[int, str]]:
+    """(id, normalized name) of the customers (matching `where`) whose name contains at least `need` of
+    `pieces`, the most first."""
+    score = sum((case((Customer.name_norm.contains(g, autoescape=True), 1), else_=0) for g in pieces), literal(0))
+    q = select(Customer.id, Customer.name_norm).where(where, score >= need).order_by(score.desc()).limit(limit)
+    return [(i, n) for i, n in session.execute(q).all()]
+
+
+def names_by_norm(session: Session, ids: list[int]) -> dict[str, str]:
+    """{normalized name: name} of the customers `ids`."""
+    return dict(session.execute(select(Customer.name_norm, Customer.name).where(Customer.id.in_(ids))).all())
