@@ -32,7 +32,6 @@ from storage.repos import opportunities as opp_repo
 from storage.repos import staff as staff_repo
 
 STAGES, OPEN = opp_repo.STAGES, opp_repo.OPEN_STAGES
-amount_of, next_stage = opp_repo.amount_of, opp_repo.next_stage  # domain rules on a row, kept here by name
 
 
 def opp_filter(ctx: Ctx) -> ColumnElement[bool]:
@@ -86,8 +85,8 @@ def change_stage(ctx: Ctx, o: Opportunity, stage: str, *, note: str | None = Non
     ctx.session.refresh(o, with_for_update=True)  # concurrent changes queue: each starts where the last one left
     if o.stage not in OPEN:
         raise Conflict("opp.err.closed", code=o.code, stage=enum_label(ctx.lang, "stage", o.stage))
-    if stage in OPEN and stage != next_stage(o.stage):
-        nxt = next_stage(o.stage)
+    if stage in OPEN and stage != opp_repo.next_stage(o.stage):
+        nxt = opp_repo.next_stage(o.stage)
         raise InvalidInput("opp.err.order", stage=enum_label(ctx.lang, "stage", stage),
                            next=enum_label(ctx.lang, "stage", nxt) if nxt else "—")
     if stage == "won" and (actual_amount is None or not contract_no):
@@ -150,6 +149,6 @@ def pipeline(ctx: Ctx, *, start: datetime, end: datetime) -> Pipeline:
     by_owner: dict[int | None, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for o in rows:
         per[o.stage][0] += 1
-        per[o.stage][1] += amount_of(o) or 0
+        per[o.stage][1] += opp_repo.amount_of(o) or 0
         by_owner[o.owner_id][o.stage] += 1
     return Pipeline(len(rows), per, by_owner, staff_repo.names(ctx.session))

@@ -20,9 +20,9 @@ from handlers.services import audit
 from handlers.services.followup_owed import move_owed
 from storage.models import Customer, FollowUp, Opportunity, Staff
 from storage.repos import customers as customer_repo
+from storage.repos import opportunities as opp_repo
 from storage.repos import staff as staff_repo
 
-OPEN_STAGES = ("initial", "needs", "proposal", "negotiation")
 SALES_ROLES = ("rep", "manager")
 
 
@@ -56,7 +56,7 @@ def handover(ctx: Ctx, src: Staff, dst: Staff) -> HandoverResult:
                      entity_code=code, field="owner", old=src.name, new=dst.name, now=now)
     s.execute(update(Customer).where(Customer.owner_id == src.id).values(owner_id=dst.id, updated_at=now)
               .execution_options(synchronize_session=False))
-    opps = s.execute(update(Opportunity).where(Opportunity.owner_id == src.id, Opportunity.stage.in_(OPEN_STAGES))
+    opps = s.execute(update(Opportunity).where(Opportunity.owner_id == src.id, Opportunity.stage.in_(opp_repo.OPEN_STAGES))
                      .values(owner_id=dst.id, updated_at=now).execution_options(synchronize_session=False))
     fus = move_owed(s, where=FollowUp.assignee_id == src.id, to=dst, actor_id=ctx.staff.id, action="handover",
                     now=now)  # what FROM owes; the calls FROM made stay FROM's
