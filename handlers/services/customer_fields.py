@@ -202,14 +202,9 @@ def _local_date(ctx: Ctx, text: str, *, past: bool) -> date | None:
     m = _MD.match(s)
     if m:
         try:
-            d = date(today.year, int(m.group(1)), int(m.group(2)))
-        except ValueError:
+            return dates.yearless(today, int(m.group(1)), int(m.group(2)), lean="past" if past else "future")
+        except ValueError:  # 2月30日, or 2月29日 in a year without one
             raise InvalidInput("cust.err.date", value=text) from None
-        if past and d > today:
-            d = d.replace(year=d.year - 1)
-        elif not past and d < today:
-            d = d.replace(year=d.year + 1)
-        return d
     return None
 
 
