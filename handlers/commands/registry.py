@@ -34,7 +34,7 @@ class Command:
 
 COMMANDS: dict[str, Command] = {}
 ALIASES: dict[str, str] = {}
-# `(ctx, text) -> Reply | None` for plain text outside a dialog; every Core copies these after load_all().
+# `(ctx, text) -> Reply | None` for plain text outside a dialog; every Core copies these when it starts.
 PLAIN_TEXT_HOOKS: list[Callable[[Ctx, str], Reply | None]] = []
 
 
