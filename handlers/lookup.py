@@ -12,6 +12,7 @@ import difflib
 import re
 from collections.abc import Callable
 
+from handlers import inputs
 from handlers.context import Ctx
 from handlers.errors import NotFound, UserError
 from handlers.permissions import customer_filter
@@ -63,8 +64,8 @@ def find_customers(ctx: Ctx, query: str, *, limit: int = 50) -> list[Customer]:
         return []
     visible = customer_filter(ctx)
     s = ctx.session
-    if _CODE.match(q):
-        hit = customer_repo.get_by_code(s, code=q, where=visible)
+    if _CODE.match(inputs.key(q)):
+        hit = customer_repo.get_by_code(s, code=inputs.key(q), where=visible)
         if hit is not None:
             return [hit]
     norm = normalize_name(q)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 
+from handlers import inputs
 from handlers.cards import customers as cards
 from handlers.commands.registry import command
 from handlers.context import Ctx
@@ -113,9 +114,10 @@ def add_contact(ctx: Ctx, args: str) -> Reply:
 
 def _request_id(args: str) -> tuple[int, str]:
     head, _, rest = args.strip().partition(" ")
-    if not head.isdigit() or not 0 < int(head) < 2**63:
+    rid = inputs.parse_id(head)
+    if rid is None:
         raise NotFound("appr.not_found")
-    return int(head), rest.strip()
+    return rid, rest.strip()
 
 
 def approve(ctx: Ctx, args: str) -> Reply:

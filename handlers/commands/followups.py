@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 
+from handlers import inputs
 from handlers.cards import followups as cards
 from handlers.commands.registry import command
 from handlers.context import Ctx
@@ -93,7 +94,7 @@ def cmd_log(ctx: Ctx, args: str) -> Reply:
     first, _, rest = args.partition(" ")
     sub = {"undo": log_undo, "撤销": log_undo, "edit": log_edit, "修改": log_edit, "next": log_next}.get(
         first.lower())
-    if sub is not None and (not rest or rest.split()[0].isdigit()):
+    if sub is not None and (not rest or inputs.is_id(rest.split()[0])):
         return sub(ctx, rest.strip())
     if not args:
         return dialogs.start(ctx, log_call.NAME)
@@ -156,7 +157,7 @@ def _peeled(head: str) -> str:
 
 def _id_and_rest(args: str, usage: str) -> tuple[str, str]:
     fid, _, rest = args.partition(" ")
-    if not fid.isdigit():
+    if not inputs.is_id(fid):
         raise InvalidInput("fu.usage", usage=usage)
     return fid, rest.strip()
 

@@ -7,6 +7,7 @@ import dataclasses
 import re
 from datetime import datetime, timedelta
 
+from handlers import inputs
 from handlers.cards import customers as customer_cards
 from handlers.cards import followups as cards
 from handlers.commands.followups import SALES_ROLES
@@ -56,7 +57,7 @@ def cmd_followups(ctx: Ctx, args: str) -> Reply:
 
 
 def _done(ctx: Ctx, args: str) -> Reply:
-    if not args.isdigit():
+    if not inputs.is_id(args):
         raise InvalidInput("fu.usage", usage="/followups done ID")
     fu, c, changed = svc.mark_done(ctx, args)
     key = "fu.done" if changed else "fu.done_already"
@@ -65,7 +66,7 @@ def _done(ctx: Ctx, args: str) -> Reply:
 
 def _snooze(ctx: Ctx, args: str) -> Reply:
     fid, _, span = args.partition(" ")
-    if not fid.isdigit() or not span.strip():
+    if not inputs.is_id(fid) or not span.strip():
         raise InvalidInput("fu.usage", usage="/followups snooze ID 1d|3d|1w")
     fu, c, changed = svc.snooze(ctx, fid, span.strip())
     key = "fu.snoozed" if changed else "fu.snooze_already"

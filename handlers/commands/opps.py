@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
+from handlers import inputs
 from handlers.cards import opportunities as cards
 from handlers.cards.purchases import done_views
 from handlers.commands.registry import command
@@ -66,7 +67,7 @@ def cmd_opp(ctx: Ctx, args: str) -> Reply:
 
 
 def customer_opps(ctx: Ctx, code: str, rest: str) -> Reply:
-    c = customer_repo.get_by_code(ctx.session, code=code, where=customer_filter(ctx))
+    c = customer_repo.get_by_code(ctx.session, code=inputs.key(code), where=customer_filter(ctx))
     if c is None:
         raise NotFound("opp.not_found", code=code)  # exactly as an opportunity code that does not exist
     _, page = split_page(rest)

@@ -12,7 +12,13 @@ from handlers.errors import InvalidInput
 from handlers.lookup import resolve_customer
 from handlers.paging import split_page
 from handlers.services import purchases
-from handlers.services.customer_fields import looks_like_date, parse_amount, parse_date, split_args
+from handlers.services.customer_fields import (
+    looks_like_date,
+    parse_amount,
+    parse_date,
+    parse_text,
+    split_args,
+)
 from handlers.views import Action, Button, Buttons, Reply
 
 
@@ -35,7 +41,7 @@ def cmd_purchase(ctx: Ctx, args: str) -> Reply:
     day = parse_date(ctx, day_text, past=True) if day_text else None
     if day is not None and day > ctx.now.astimezone(ctx.tz).date():
         raise InvalidInput("pur.err.future", value=day_text)
-    product = " ".join(words)[:200]
+    product = parse_text(200)(ctx, " ".join(words), {})  # Purchase.product: refused when longer, never cut
     p, new_grade = purchases.record_purchase(ctx, c, amount=amount, product=product, day=day)
     views = cards.done_views(ctx, c, p, new_grade)
     views.append(Buttons((Button(ctx.t("cust.open"), Action(f"/customer {c.code}")),)))

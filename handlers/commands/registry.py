@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from handlers import inputs
 from handlers.context import Ctx
 from handlers.views import Reply
 
@@ -53,7 +54,7 @@ def command(verb: str, *, aliases: tuple[str, ...] = (), audience: str = "staff"
 
 
 def lookup(word: str) -> Command | None:
-    w = word.lower()
+    w = inputs.key(word).lower()
     return COMMANDS.get(w) or COMMANDS.get(ALIASES.get(w, ""))
 
 

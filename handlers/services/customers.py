@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlmodel import Session
 
+from handlers import inputs
 from handlers.context import Ctx
 from handlers.errors import Forbidden, InvalidInput, NotFound, UserError
 from handlers.lookup import normalize_name
@@ -71,7 +72,7 @@ def parse_fields(ctx: Ctx, kv: dict[str, str], parsers: dict | None = None, *,
 
 def get_visible(ctx: Ctx, code: str) -> Customer:
     """A customer by exact code, only if the actor may see it (else exactly like a missing one)."""
-    c = customer_repo.get_by_code(ctx.session, code=code)
+    c = customer_repo.get_by_code(ctx.session, code=inputs.key(code))
     if c is None or not can_see_customer(ctx, c):
         raise NotFound("lookup.not_found", query=code)
     return c

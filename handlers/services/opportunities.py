@@ -21,6 +21,7 @@ from decimal import Decimal
 from sqlalchemy import or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
+from handlers import inputs
 from handlers.context import Ctx
 from handlers.errors import Conflict, Forbidden, InvalidInput, NotFound
 from handlers.i18n import enum_label
@@ -32,6 +33,7 @@ from storage.repos import opportunities as opp_repo
 from storage.repos import staff as staff_repo
 
 STAGES, OPEN = opp_repo.STAGES, opp_repo.OPEN_STAGES
+CONTRACT_MAX = 100  # Opportunity.contract_no
 
 
 def opp_filter(ctx: Ctx) -> ColumnElement[bool]:
@@ -46,7 +48,7 @@ def opp_filter(ctx: Ctx) -> ColumnElement[bool]:
 
 
 def get_visible(ctx: Ctx, code: str) -> Opportunity:
-    o = opp_repo.get_by_code(ctx.session, code=code, where=opp_filter(ctx))
+    o = opp_repo.get_by_code(ctx.session, code=inputs.key(code), where=opp_filter(ctx))
     if o is None:
         raise NotFound("opp.not_found", code=code.strip())
     return o
@@ -91,6 +93,9 @@ def change_stage(ctx: Ctx, o: Opportunity, stage: str, *, note: str | None = Non
                            next=enum_label(ctx.lang, "stage", nxt) if nxt else "—")
     if stage == "won" and (actual_amount is None or not contract_no):
         raise InvalidInput("opp.err.won_needs", code=o.code)
+    if contract_no and len(contract_no) > CONTRACT_MAX:  # the column's size: refused, never cut
+        raise InvalidInput("cust.err.field", field=ctx.t("opp.f.contract"),
+                           error=ctx.t("err.too_long", max=CONTRACT_MAX))
     if stage == "lost":
         lost_reason = lost_reason or note
         if not lost_reason:

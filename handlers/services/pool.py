@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import update
 from sqlmodel import Session
 
-from handlers import notify
+from handlers import inputs, notify
 from handlers.cards import customers as cards
 from handlers.context import Ctx
 from handlers.errors import Conflict, Forbidden, NotFound
@@ -37,7 +37,7 @@ OWNER_CHANGES = ("claim", "handover")
 def find_pooled(ctx: Ctx, query: str) -> Customer:
     """A pool customer by code or name; one that was claimed meanwhile is a Conflict, others not found."""
     q = query.strip()
-    c = customer_repo.get_by_code(ctx.session, code=q)
+    c = customer_repo.get_by_code(ctx.session, code=inputs.key(q))
     if c is None and normalize_name(q):
         rows = customer_repo.list_pool(ctx.session, where=[Customer.name_norm.contains(normalize_name(q), autoescape=True)],
                                        limit=2)
