@@ -111,10 +111,17 @@ def _month_end(today: date, add: int) -> date:
     return first.replace(day=calendar.monthrange(first.year, first.month)[1])
 
 
-def _yearless(today: date, month: int, day: int) -> date:
+def yearless(today: date, month: int, day: int, *, lean: str = "near") -> date:
+    """The day `month`/`day` typed without a year — the one rule for every parser here and in
+    `customer_fields`: "past", the latest such day not after today; "future", the first not before today;
+    "near", this year's unless it passed more than 60 days ago (then next year's). ValueError: no such day."""
     d = date(today.year, month, day)
-    if d < today and (today - d).days > 60:
-        d = date(today.year + 1, month, day)
+    if lean == "past" and d > today:
+        return date(today.year - 1, month, day)
+    if lean == "future" and d < today:
+        return date(today.year + 1, month, day)
+    if lean == "near" and d < today and (today - d).days > 60:
+        return date(today.year + 1, month, day)
     return d
 
 
@@ -153,14 +160,14 @@ class _Rules:
     def _absolute(self, p: _Parts, today: date) -> None:
         self.take(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*[日号]?(?:t(?=\d))?",
                   lambda m: p.set_day(date(int(m[1]), int(m[2]), int(m[3]))))
-        self.take(r"(\d{1,2})\s*月\s*(\d{1,2})\s*[日号]?", lambda m: p.set_day(_yearless(today, int(m[1]), int(m[2]))))
+        self.take(r"(\d{1,2})\s*月\s*(\d{1,2})\s*[日号]?", lambda m: p.set_day(yearless(today, int(m[1]), int(m[2]))))
         mon = "|".join(_MONTHS)
         self.take(rf"\b({mon})[a-z]*\.?\s*(\d{{1,2}})(?:st|nd|rd|th)?\b(?:,?\s*(\d{{4}}))?",
                   lambda m: p.set_day(self._md(m[3], _MONTHS[m[1]], int(m[2]))))
         self.take(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s*(?:of\s+)?({mon})[a-z]*\.?(?:,?\s*(\d{{4}}))?",
                   lambda m: p.set_day(self._md(m[3], _MONTHS[m[2]], int(m[1]))))
-        self.take(r"(?<![\d:])(\d{1,2})/(\d{1,2})(?![\d/])", lambda m: p.set_day(_yearless(today, int(m[1]), int(m[2]))))
-        self.take(_DOTTED, lambda m: p.set_day(_yearless(today, int(m[1]), int(m[2]))))
+        self.take(r"(?<![\d:])(\d{1,2})/(\d{1,2})(?![\d/])", lambda m: p.set_day(yearless(today, int(m[1]), int(m[2]))))
+        self.take(_DOTTED, lambda m: p.set_day(yearless(today, int(m[1]), int(m[2]))))
         self.take(r"下个?月\s*(\d{1,2})\s*[日号]", lambda m: p.set_day(self._month_day(1, int(m[1]))))
         self.take(r"(?<![\d月])(\d{1,2})\s*[日号](?!\s*[后以之])", lambda m: p.set_day(self._month_day(0, int(m[1]))))
         self.take(r"\b(?:the\s+)?(\d{1,2})(?:st|nd|rd|th)\b", lambda m: p.set_day(self._month_day(0, int(m[1]))))
@@ -216,7 +223,7 @@ class _Rules:
 
     # -- helpers
     def _md(self, year: str | None, month: int, day: int) -> date:
-        return date(int(year), month, day) if year else _yearless(self.today, month, day)
+        return date(int(year), month, day) if year else yearless(self.today, month, day)
 
     def _month_day(self, add: int, day: int) -> date:
         first = _add_months(self.today.replace(day=1), add)
@@ -405,9 +412,7 @@ def parse_day(text: str, *, now: datetime, tz: ZoneInfo | str, lang: str | None 
         if m := re.fullmatch(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*[日号]?", s):
             d = date(int(m[1]), int(m[2]), int(m[3]))
         elif m := re.fullmatch(r"(\d{1,2})\s*(?:[-/]|月)\s*(\d{1,2})\s*[日号]?", s):
-            d = date(today.year, int(m[1]), int(m[2]))
-            if d > today:
-                d = date(today.year - 1, int(m[1]), int(m[2]))
+            d = yearless(today, int(m[1]), int(m[2]), lean="past")
         elif s in ("today", "今天"):
             d = today
         elif s in ("yesterday", "昨天"):

@@ -25,7 +25,8 @@ from sqlalchemy import select
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session
 
-from storage.models import Contact, Customer, CustomerTag, FollowUp, Opportunity, Purchase, Staff, Tag, Ticket
+from storage.models import Contact, Customer, CustomerTag, FollowUp, Opportunity, Purchase, Tag, Ticket
+from storage.repos import staff as staff_repo
 
 KINDS = ("customers", "contacts", "followups", "opportunities", "tickets", "purchases")
 FORMATS = ("json", "csv", "xlsx")
@@ -52,7 +53,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
 class _Fmt:
     def __init__(self, session: Session, tz: ZoneInfo) -> None:
         self.tz = tz
-        self.names = dict(session.execute(select(Staff.id, Staff.name)).all())
+        self.names = staff_repo.names(session)
 
     def ts(self, dt: datetime | None) -> str | None:
         return dt.astimezone(self.tz).isoformat(timespec="seconds") if dt else None

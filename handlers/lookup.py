@@ -1,5 +1,6 @@
 """Finding a customer from what a user typed: a code, a name (any language, typo-tolerant for Latin
-names), a contact's name or a phone — only among the customers the actor may see.
+names), a contact's name or a phone — only among the customers the actor may see. And a staff member by name
+(`find_staff`).
 
 `resolve_customer` returns the one match, raises `Ambiguous` (with the candidates, so the caller can offer
 buttons via `pick_reply`) or `NotFound` (with the closest names as suggestions).
@@ -11,14 +12,14 @@ import difflib
 import re
 from collections.abc import Callable
 
-from sqlalchemy import case, func, literal, or_, select
-
 from handlers import inputs
 from handlers.context import Ctx
 from handlers.errors import NotFound, UserError
 from handlers.permissions import customer_filter
 from handlers.views import Action, Option, Reply, Select, Text
-from storage.models import Contact, Customer
+from storage.models import Customer, Staff
+from storage.repos import customers as customer_repo
+from storage.repos import staff as staff_repo
 
 _SUFFIXES = ("有限责任公司", "股份有限公司", "有限公司", "集团", "公司", " co., ltd.", " co.,ltd", " ltd.", " ltd",
              " inc.", " inc", " llc", " gmbh", " corp.", " corp")
@@ -42,6 +43,14 @@ def normalize_phone(phone: str) -> str:
     return digits
 
 
+def find_staff(ctx: Ctx, name: str, *, active: bool = True) -> Staff:
+    """A staff member by name (case-insensitive; a unique prefix works), or `NotFound`."""
+    hit = staff_repo.get_by_name(ctx.session, name=name, active=active)
+    if hit is None:
+        raise NotFound("staffcmd.not_found", name=(name or "").strip().lstrip("@"))
+    return hit
+
+
 class Ambiguous(UserError):
     def __init__(self, matches: list[Customer], query: str) -> None:
         super().__init__("lookup.ambiguous", query=query, count=len(matches))
@@ -56,19 +65,13 @@ def find_customers(ctx: Ctx, query: str, *, limit: int = 50) -> list[Customer]:
     visible = customer_filter(ctx)
     s = ctx.session
     if _CODE.match(inputs.key(q)):
-        hit = s.scalar(select(Customer).where(func.upper(Customer.code) == inputs.key(q).upper(), visible))
+        hit = customer_repo.get_by_code(s, code=inputs.key(q), where=visible)
         if hit is not None:
             return [hit]
     norm = normalize_name(q)
-    conds = []
-    if norm:
-        conds.append(Customer.name_norm.contains(norm, autoescape=True))
     phone = normalize_phone(q)
-    contact_ids = select(Contact.customer_id).where(
-        or_(Contact.name == q, *( [Contact.phone == phone] if len(phone) >= 6 else [] ),
-            func.lower(Contact.email) == q.lower()))
-    conds.append(Customer.id.in_(contact_ids))
-    rows = list(s.scalars(select(Customer).where(visible, or_(*conds)).limit(limit)))
+    rows = customer_repo.match_text(s, where=visible, name_norm=norm, text=q, phone=phone if len(phone) >= 6 else None,
+                                    limit=limit)
     if rows:
         rows.sort(key=lambda c: (c.name_norm != norm, not c.name_norm.startswith(norm), len(c.name)))
         return rows
@@ -78,7 +81,7 @@ def find_customers(ctx: Ctx, query: str, *, limit: int = 50) -> list[Customer]:
         close = difflib.get_close_matches(norm, [n for _, n in names], n=5, cutoff=0.75)
         ids = [i for i, n in names if n in close]
         if ids:
-            found = list(s.scalars(select(Customer).where(Customer.id.in_(ids))))
+            found = customer_repo.search(s, where=[], ids=ids)
             found.sort(key=lambda c: close.index(c.name_norm) if c.name_norm in close else 99)
             return found
     return []
@@ -89,12 +92,7 @@ def _fuzzy_candidates(ctx: Ctx, norm: str, visible) -> list[tuple[int, str]]:  #
     not every customer (a typo search over 20,000 customers stays in milliseconds)."""
     size = min(3, len(norm))
     grams = sorted({norm[i:i + size] for i in range(len(norm) - size + 1)})[:16]
-    score = sum((case((Customer.name_norm.contains(g, autoescape=True), 1), else_=0) for g in grams),
-                literal(0))
-    need = max(1, len(grams) // 4)
-    q = (select(Customer.id, Customer.name_norm).where(visible, score >= need)
-         .order_by(score.desc()).limit(200))
-    return [(i, n) for i, n in ctx.session.execute(q).all()]
+    return customer_repo.names_sharing(ctx.session, where=visible, pieces=grams, need=max(1, len(grams) // 4))
 
 
 def suggestions(ctx: Ctx, query: str, n: int = 3) -> list[str]:
@@ -102,8 +100,7 @@ def suggestions(ctx: Ctx, query: str, n: int = 3) -> list[str]:
     if not norm:
         return []
     cands = _fuzzy_candidates(ctx, norm, customer_filter(ctx))
-    names = dict(ctx.session.execute(select(Customer.name_norm, Customer.name)
-                                     .where(Customer.id.in_([i for i, _ in cands]))).all()) if cands else {}
+    names = customer_repo.names_by_norm(ctx.session, [i for i, _ in cands]) if cands else {}
     close = difflib.get_close_matches(norm, list(names), n=n, cutoff=0.4)
     return [names[c] for c in close]
 

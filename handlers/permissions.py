@@ -7,11 +7,12 @@ A record the actor may not see must answer exactly like one that does not exist 
 
 from __future__ import annotations
 
-from sqlalchemy import or_, select
+from sqlalchemy import or_
 from sqlalchemy.sql.elements import ColumnElement
 
 from handlers.context import Ctx
 from storage.models import Customer, Staff
+from storage.repos import staff as staff_repo
 
 SALES = ("rep", "manager")
 SERVICE = ("agent", "supervisor")
@@ -22,10 +23,7 @@ def team_ids(ctx: Ctx, manager: Staff | None = None) -> set[int]:
     m = manager or ctx.staff
     if m is None:
         return set()
-    conds = [Staff.manager_id == m.id, Staff.id == m.id]
-    if m.team:
-        conds.append(Staff.team == m.team)
-    return set(ctx.session.scalars(select(Staff.id).where(or_(*conds))))
+    return staff_repo.team_ids(ctx.session, m)
 
 
 def customer_filter(ctx: Ctx) -> ColumnElement[bool]:

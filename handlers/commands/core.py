@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from handlers.commands import PLAIN_TEXT_HOOKS, command, lookup
+from handlers.commands.registry import PLAIN_TEXT_HOOKS, command, lookup, visible_commands
 from handlers.context import Ctx
 from handlers.dialogs import engine as dialogs
 from handlers.dialogs.buttons import ended_button
@@ -13,8 +13,6 @@ from handlers.views import Action, Button, Buttons, Fields, Header, Reply, Text
 
 @command("help", aliases=("帮助", "h", "?"), audience="both")
 def cmd_help(ctx: Ctx, args: str) -> Reply:
-    from handlers.router import visible_commands
-
     if args:
         cmd = lookup(args.strip().lstrip("/").split()[0])
         if cmd is not None and cmd in visible_commands(ctx):

@@ -12,25 +12,25 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import select
-
 from handlers import inputs
+from handlers.cards import customers as cards
 from handlers.commands import command
 from handlers.commands.customer_chat import create_invite
+from handlers.commands.registry import command
 from handlers.context import Ctx
 from handlers.dialogs import customer_add, customer_edit
 from handlers.dialogs import engine as dialogs
 from handlers.errors import Forbidden, InvalidInput, NotFound
 from handlers.i18n import parse_enum
-from handlers.lookup import find_customers, resolve_customer
+from handlers.lookup import find_customers, find_staff, resolve_customer
 from handlers.paging import page_of, split_page
 from handlers.permissions import customer_filter
 from handlers.services import approvals, audit
-from handlers.services.customer_card import customer_card, list_item
 from handlers.services.customer_fields import find_staff, parse_industry, split_args
 from handlers.services.customers import FIELD_KEYS, REQUIRED, parse_fields
 from handlers.views import Reply, Text
-from storage.models import Customer, CustomerTag, Tag
+from storage.models import Customer
+from storage.repos import customers as customer_repo
 
 SALES = ("rep", "manager", "admin")
 _SUB = {"add": "add", "new": "add", "新增": "add", "新建": "add", "添加": "add", "edit": "edit", "修改": "edit",
@@ -138,7 +138,8 @@ def show_audit(ctx: Ctx, args: str) -> Reply:
     q, page = split_page(args)
     if not q:
         raise InvalidInput("cust.err.need_code")
-    return audit.audit_view(ctx, resolve_customer(ctx, q), page)
+    customer = resolve_customer(ctx, q)
+    return cards.audit_page(ctx, customer, audit.customer_entries(ctx, customer), page)
 
 
 def invite(ctx: Ctx, args: str) -> Reply:
@@ -164,33 +165,34 @@ def parse_filters(ctx: Ctx, text: str) -> tuple[str, dict[str, str]]:
     return " ".join(words), filters
 
 
-def apply_filters(ctx: Ctx, q, filters: dict[str, str]):  # noqa: ANN001, ANN202
+def filter_clauses(ctx: Ctx, filters: dict[str, str]) -> list:
+    """`tag:… industry:… type:… grade:… owner:me|none|NAME` as WHERE clauses (a bad value raises)."""
+    out = []
     for k, v in filters.items():
         if k == "industry":
-            q = q.where(Customer.industry == parse_industry(ctx, v))
+            out.append(Customer.industry == parse_industry(ctx, v))
         elif k == "type":
-            q = q.where(Customer.type == parse_enum("customer_type", v, lang=ctx.lang))
+            out.append(Customer.type == parse_enum("customer_type", v, lang=ctx.lang))
         elif k == "grade":
-            q = q.where(Customer.grade == parse_enum("grade", v.upper(), lang=ctx.lang))
+            out.append(Customer.grade == parse_enum("grade", v.upper(), lang=ctx.lang))
         elif k == "tag":
-            tagged = select(CustomerTag.customer_id).join(Tag, Tag.id == CustomerTag.tag_id).where(Tag.name == v)
-            q = q.where(Customer.id.in_(tagged))
+            out.append(customer_repo.with_tag(v))
         elif k == "owner":
             if v.lower() in ("me", "我", "mine"):
-                q = q.where(Customer.owner_id == ctx.staff.id)
+                out.append(Customer.owner_id == ctx.staff.id)
             elif v.lower() in ("none", "pool", "公海", "无"):
-                q = q.where(Customer.owner_id.is_(None))
+                out.append(Customer.owner_id.is_(None))
             else:
-                q = q.where(Customer.owner_id == find_staff(ctx, v, active=False).id)
-    return q
+                out.append(Customer.owner_id == find_staff(ctx, v, active=False).id)
+    return out
 
 
-def find_filtered(ctx: Ctx, query: str, filters: dict[str, str], *, base=None) -> list[Customer]:  # noqa: ANN001
-    q = apply_filters(ctx, select(Customer).where(base if base is not None else customer_filter(ctx)), filters)
+def find_filtered(ctx: Ctx, query: str, filters: dict[str, str]) -> list[Customer]:
+    where = [customer_filter(ctx), *filter_clauses(ctx, filters)]
     if not query:
-        return list(ctx.session.scalars(q.order_by(Customer.code).limit(1000)))
+        return customer_repo.search(ctx.session, where=where)
     hits = find_customers(ctx, query, limit=500)
-    ids = set(ctx.session.scalars(q.with_only_columns(Customer.id).where(Customer.id.in_([c.id for c in hits]))))
+    ids = {c.id for c in customer_repo.search(ctx.session, where=where, ids=[c.id for c in hits])}
     return [c for c in hits if c.id in ids]
 
 
@@ -201,9 +203,9 @@ def search(ctx: Ctx, args: str) -> Reply:
         return Reply(views=(Text(ctx.t("cust.search_help")),))
     rows = find_filtered(ctx, query, filters)
     if len(rows) == 1 and page == 1:
-        return customer_card(ctx, rows[0])
+        return cards.customer_card(ctx, rows[0])
     if not rows and query and not filters:
         resolve_customer(ctx, query)  # raises NotFound with the closest names (same as for a hidden one)
     lp = page_of(ctx, rows, title=ctx.t("cust.search_title", query=text), page=page, cmd=f"/customer {text}",
-                 item=lambda c: list_item(ctx, c), empty_key="cust.search_empty")
+                 item=lambda c: cards.list_item(ctx, c), empty_key="cust.search_empty")
     return Reply(views=(lp,))

@@ -13,7 +13,7 @@ from pathlib import Path
 from sqlalchemy.sql.elements import ColumnElement
 
 from handlers import exporting
-from handlers.commands import command
+from handlers.commands.registry import command
 from handlers.context import Ctx
 from handlers.errors import Forbidden
 from handlers.i18n import LANGS, t

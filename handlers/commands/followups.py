@@ -9,22 +9,20 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
 
 from handlers import inputs
-from handlers.commands import command
+from handlers.cards import followups as cards
+from handlers.commands.registry import command
 from handlers.context import Ctx
-from handlers.dates import parse_when
 from handlers.dates_past import parse_past
 from handlers.dialogs import engine as dialogs
 from handlers.dialogs import log_call
 from handlers.errors import InvalidInput, NotFound
-from handlers.i18n import ENUMS, LANGS, catalog, enum_label, match_enum, parse_enum
+from handlers.i18n import ENUMS, LANGS, catalog, match_enum, parse_enum
 from handlers.lookup import Ambiguous, resolve_customer
 from handlers.services import followups as svc
-from handlers.views import Action, Button, Buttons, Error, Fields, Header, Reply, Text
+from handlers.views import Action, Button, Buttons, Error, Reply, Text
 from handlers.words import refuse_words_after_customer
-from storage.models import Customer, FollowUp, Staff
 
 SALES_ROLES = ("rep", "manager", "admin")
 # the keywords after the content, each `WORD:` (or `WORD：`); longest first, so `下次跟进时间:` is `next`
@@ -34,11 +32,6 @@ _KEYWORDS = {"next follow-up": "next", "next followup": "next", "next": "next", 
 _KEYWORD = re.compile(r"(?i)(?:\b(next\s+follow-?up|next|result|date|by)|(下次跟进时间|下次跟进|下次|结果|跟进日期|"
                       r"跟进时间|日期|时间|跟进人))\s*[::]")
 _HEAD_COLON = re.compile(r"[::]")
-
-
-def when(ctx: Ctx, text: str) -> datetime:
-    """WHEN typed by the actor, in their zone, with their reminder time for dates without a time."""
-    return parse_when(text, now=ctx.now, tz=ctx.tz, lang=ctx.lang, reminder=svc.reminder_time(ctx))
 
 
 # ---------------------------------------------------------------- parsing the one line
@@ -93,50 +86,6 @@ def split_body(body: str) -> tuple[str, dict[str, str]]:
     return content.strip(), extras
 
 
-# ---------------------------------------------------------------- the confirmation
-
-def confirmation(ctx: Ctx, fu: FollowUp, customer: Customer) -> Reply:
-    items = [(ctx.t("fu.f.customer"), f"{customer.code} {customer.name}"),
-             (ctx.t("fu.f.method"), enum_label(ctx.lang, "method", fu.method)),
-             (ctx.t("fu.f.feedback"), enum_label(ctx.lang, "feedback", fu.feedback)),
-             (ctx.t("fu.f.content"), fu.content)]
-    if fu.date != fu.created_at:  # `date:` — a call made earlier
-        items.append((ctx.t("fu.f.date"), fmt_when(ctx, fu.date)))
-    if fu.staff_id != ctx.staff.id:  # `by:` — logged for someone else
-        author = ctx.session.get(Staff, fu.staff_id)
-        items.append((ctx.t("fu.f.staff"), author.name if author else "?"))
-    if fu.result:
-        items.append((ctx.t("fu.f.result"), enum_label(ctx.lang, "result", fu.result)))
-    items.append((ctx.t("fu.f.next"), fmt_when(ctx, fu.next_followup_at) if fu.next_followup_at
-                  else ctx.t("fu.none")))
-    views: list = [Header(ctx.t("fu.logged")), Fields(tuple(items)),
-                   Buttons((Button(ctx.t("fu.btn.undo"), Action(f"/log undo {fu.id}"), style="danger"),
-                            Button(ctx.t("fu.btn.edit"), Action(f"/log edit {fu.id}"))))]
-    if fu.next_followup_at is None:
-        views += proposal(ctx, fu, customer)
-    if fu.feedback == "positive" and customer.type == "potential":
-        views += [Text(ctx.t("fu.upgrade_hint")),
-                  Buttons((Button(ctx.t("fu.btn.upgrade"), Action(f"/customer edit {customer.code} type=intent"),
-                                  style="primary"),))]
-    return Reply(views=tuple(views))
-
-
-def fmt_when(ctx: Ctx, dt: datetime | None) -> str:
-    if dt is None:
-        return "—"
-    return f"{ctx.fmt_dt(dt)} ({ctx.t(f'fu.wd.{ctx.local(dt).weekday()}')})"
-
-
-def proposal(ctx: Ctx, fu: FollowUp, customer: Customer) -> list:
-    at = svc.cadence_proposal(ctx, customer)
-    day = ctx.local(at).strftime("%Y-%m-%d")
-    return [Text(ctx.t("fu.propose", when=fmt_when(ctx, at), grade=customer.grade,
-                       days=ctx.settings.cadence_days(customer.grade))),
-            Buttons((Button(ctx.t("fu.btn.accept"), Action(f"/log next {fu.id} {day}"), style="primary"),
-                     Button(ctx.t("fu.btn.change"), Action(f"/log next {fu.id}")),
-                     Button(ctx.t("fu.btn.no_next"), Action(f"/log next {fu.id} none"))))]
-
-
 # ---------------------------------------------------------------- the verb
 
 @command("log", aliases=("跟进", "记录"), roles=SALES_ROLES)
@@ -175,13 +124,13 @@ def cmd_log(ctx: Ctx, args: str) -> Reply:
         return dialogs.start(ctx, log_call.NAME, prefill)
     if len(content) > ctx.settings.max_text:
         raise InvalidInput("fu.too_long", max=ctx.settings.max_text, length=len(content))
-    next_at = when(ctx, extras["next"]) if extras.get("next") else None
+    next_at = svc.when(ctx, extras["next"]) if extras.get("next") else None
     result = parse_enum("result", extras["result"], lang=ctx.lang) if extras.get("result") else None
     made = parse_past(extras["date"], now=ctx.now, tz=ctx.tz, lang=ctx.lang) if extras.get("date") else None
     author = svc.find_author(ctx, extras["by"]) if "by" in extras else None
     fu = svc.log_followup(ctx, customer=customer, method=method or "phone", content=content, feedback=feedback,
                           next_at=next_at, result=result, date=made, author=author)
-    return confirmation(ctx, fu, customer)
+    return log_call.confirmation(ctx, fu, customer)
 
 
 def _colon_fix(ctx: Ctx, query: str) -> str | None:
@@ -222,15 +171,9 @@ def log_undo(ctx: Ctx, args: str) -> Reply:
 def log_edit(ctx: Ctx, args: str) -> Reply:
     fid, rest = _id_and_rest(args, "/log edit ID field=value")
     if not rest:
-        fu, customer = svc.get_followup(ctx, fid)
-        return Reply(views=(Header(ctx.t("fu.edit_title", id=fu.id)), *confirmation(ctx, fu, customer).views[1:2],
-                            Text(ctx.t("fu.edit_hint", id=fu.id), muted=True),
-                            Buttons((Button(ctx.t("fu.btn.change_next"), Action(f"/log next {fu.id}")),))))
+        return cards.edit_view(ctx, *svc.get_followup(ctx, fid))
     changes = parse_changes(ctx, rest)
-    fu, customer, changed = svc.edit_followup(ctx, fid, changes)
-    names = ", ".join(ctx.t(f"fu.f.{name}") for name in changed)
-    head = Text(ctx.t("fu.edited", fields=names) if changed else ctx.t("fu.edit_nothing"))
-    return Reply(views=(head, *confirmation(ctx, fu, customer).views[1:3]))
+    return cards.edited(ctx, *svc.edit_followup(ctx, fid, changes))
 
 
 _CHANGE = re.compile(r"(?i)(?:^|\s)(method|feedback|content|next|result)\s*=")
@@ -247,7 +190,7 @@ def parse_changes(ctx: Ctx, text: str) -> dict:
         end = marks[i + 1].start() if i + 1 < len(marks) else len(text)
         value = text[m.end():end].strip().strip("\"'“”")
         if key == "next":
-            out[key] = None if value.lower() in ("", "none", "无") else when(ctx, value)
+            out[key] = None if value.lower() in ("", "none", "无") else svc.when(ctx, value)
         elif key in ("feedback", "result") and value.lower() in ("", "none", "无"):
             out[key] = None
         elif key in ("method", "feedback", "result"):
@@ -264,9 +207,6 @@ def log_next(ctx: Ctx, args: str) -> Reply:
         if ctx.surface == "form":  # a form cannot carry the follow-up's id: ask for the typed command
             return Reply(views=(Text(ctx.t("fu.type_next", id=fu.id)),))
         return dialogs.start(ctx, log_call.NEXT_NAME, {"followup": fu.id})
-    next_at = None if rest.lower() in ("none", "no", "无", "不需要") else when(ctx, rest)
-    fu, customer, changed = svc.set_next(ctx, fid, next_at)
-    if next_at is None:
-        return Reply(views=(Text(ctx.t("fu.no_next_set", code=customer.code)),))
-    key = "fu.next_set" if changed else "fu.next_already"
-    return Reply(views=(Text(ctx.t(key, code=customer.code, when=fmt_when(ctx, next_at))),))
+    next_at = None if rest.lower() in ("none", "no", "无", "不需要") else svc.when(ctx, rest)
+    _fu, customer, changed = svc.set_next(ctx, fid, next_at)
+    return cards.next_set(ctx, customer, next_at, changed=changed)

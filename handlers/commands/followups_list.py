@@ -7,30 +7,25 @@ import dataclasses
 import re
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
-
 from handlers import inputs
-from handlers.commands import command
-from handlers.commands.followups import SALES_ROLES, fmt_when
+from handlers.cards import customers as customer_cards
+from handlers.cards import followups as cards
+from handlers.commands.followups import SALES_ROLES
+from handlers.commands.registry import command
 from handlers.context import Ctx
 from handlers.dates import parse_day
 from handlers.errors import InvalidInput
-from handlers.i18n import enum_label, parse_enum
+from handlers.i18n import parse_enum
 from handlers.lookup import resolve_customer
 from handlers.paging import clamp, page_of, split_page
 from handlers.permissions import team_ids
 from handlers.services import audit
 from handlers.services import followups as svc
-from handlers.views import Action, Button, ListItem, Reply, Text
+from handlers.views import Reply, Text
 from handlers.words import scope_word
-from storage.models import Customer, FollowUp, Staff
+from storage.repos import staff as staff_repo
 
 PAGE = 5  # each item carries five buttons
-
-
-def _snippet(text: str, n: int = 60) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= n else text[: n - 1] + "…"
 
 
 @command("followups", aliases=("fu", "待跟进", "跟进列表"), roles=SALES_ROLES)
@@ -55,24 +50,10 @@ def cmd_followups(ctx: Ctx, args: str) -> Reply:
     rows = svc.due_followups(ctx, owners, offset=(page - 1) * PAGE, limit=PAGE)
     today_end = ctx.local(ctx.now).replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1)
     title = ctx.t(title_key, total=total, overdue=overdue)
-    names = {} if owners == {ctx.staff.id} else dict(ctx.session.execute(select(Staff.id, Staff.name).where(
-        Staff.id.in_({f.assignee_id for f, _ in rows}))).all())
+    names = {} if owners == {ctx.staff.id} else staff_repo.names(ctx.session, {f.assignee_id for f, _ in rows})
     lp = page_of(ctx, rows, title=title, page=page, cmd=cmd, size=PAGE, empty_key="fu.list_empty",
-                 item=lambda r: _item(ctx, r[0], r[1], today_end, names.get(r[0].assignee_id)), total=total)
+                 item=lambda r: cards.due_item(ctx, r[0], r[1], today_end, names.get(r[0].assignee_id)), total=total)
     return Reply(views=(lp,))
-
-
-def _item(ctx: Ctx, fu: FollowUp, c: Customer, today_end: datetime, owner: str | None = None) -> ListItem:
-    due = fu.next_followup_at
-    tag = "fu.tag.overdue" if due < ctx.now else "fu.tag.today" if due < today_end else "fu.tag.upcoming"
-    text = f"{ctx.t(tag)} {fmt_when(ctx, due)} · {c.code} {c.name}" + (f" · {owner}" if owner else "")
-    detail = f"{enum_label(ctx.lang, 'method', fu.method)}: {_snippet(fu.content)}"
-    return ListItem(text=text, detail=detail, buttons=(
-        Button(ctx.t("fu.btn.done"), Action(f"/followups done {fu.id}"), style="primary"),
-        Button(ctx.t("fu.btn.snooze_1d"), Action(f"/followups snooze {fu.id} 1d")),
-        Button(ctx.t("fu.btn.snooze_3d"), Action(f"/followups snooze {fu.id} 3d")),
-        Button(ctx.t("fu.btn.snooze_1w"), Action(f"/followups snooze {fu.id} 1w")),
-        Button(ctx.t("fu.btn.log"), Action(f"/log {c.code}"))))
 
 
 def _done(ctx: Ctx, args: str) -> Reply:
@@ -89,7 +70,7 @@ def _snooze(ctx: Ctx, args: str) -> Reply:
         raise InvalidInput("fu.usage", usage="/followups snooze ID 1d|3d|1w")
     fu, c, changed = svc.snooze(ctx, fid, span.strip())
     key = "fu.snoozed" if changed else "fu.snooze_already"
-    return _with_list(ctx, Reply(views=(Text(ctx.t(key, code=c.code, when=fmt_when(ctx, fu.next_followup_at))),)))
+    return _with_list(ctx, Reply(views=(Text(ctx.t(key, code=c.code, when=cards.fmt_when(ctx, fu.next_followup_at))),)))
 
 
 def _with_list(ctx: Ctx, done: Reply) -> Reply:
@@ -122,12 +103,11 @@ def cmd_history(ctx: Ctx, args: str) -> Reply:
     customer = resolve_customer(ctx, query)
     rows = svc.history(ctx, customer, method=method, start=start,
                        end=end + timedelta(days=1) if end else None)
-    names = dict(ctx.session.execute(select(Staff.id, Staff.name).where(
-        Staff.id.in_({f.staff_id for f in rows}))).all()) if rows else {}
+    names = staff_repo.names(ctx.session, {f.staff_id for f in rows}) if rows else {}
     base = "/history " + rest
     lp = page_of(ctx, rows, title=ctx.t("fu.history_title", code=customer.code, name=customer.name),
                  page=page, cmd=base, empty_key="fu.history_none_match" if filters else "fu.history_empty",
-                 item=lambda f: _history_item(ctx, f, names))
+                 item=lambda f: cards.history_item(ctx, f, names))
     return Reply(views=(lp,))
 
 
@@ -137,17 +117,6 @@ def _day(ctx: Ctx, text: str | None) -> datetime | None:
     return parse_day(text, now=ctx.now, tz=ctx.tz, lang=ctx.lang)
 
 
-def _history_item(ctx: Ctx, f: FollowUp, names: dict[int, str]) -> ListItem:
-    head = (f"{ctx.fmt_dt(f.date)} · {enum_label(ctx.lang, 'method', f.method)}"
-            + (f" · {enum_label(ctx.lang, 'feedback', f.feedback)}" if f.feedback else "")
-            + f" · {names.get(f.staff_id, '?')}")
-    detail = _snippet(f.content, 200)
-    if f.result:
-        detail += f" [{enum_label(ctx.lang, 'result', f.result)}]"
-    if f.next_followup_at:
-        detail += " → " + ctx.t("fu.f.next") + " " + ctx.fmt_dt(f.next_followup_at)
-    return ListItem(text=head, detail=detail)
-
-
 def _audit(ctx: Ctx, query: str) -> Reply:
-    return audit.audit_view(ctx, resolve_customer(ctx, query))
+    customer = resolve_customer(ctx, query)
+    return customer_cards.audit_page(ctx, customer, audit.customer_entries(ctx, customer))

@@ -12,11 +12,10 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
-from sqlalchemy import case, select
-
 from handlers import inputs
-from handlers.commands import command
-from handlers.commands.purchases import done_views
+from handlers.cards import opportunities as cards
+from handlers.cards.purchases import done_views
+from handlers.commands.registry import command
 from handlers.context import Ctx
 from handlers.dialogs import engine as dialogs
 from handlers.dialogs import opp_add
@@ -24,14 +23,15 @@ from handlers.errors import InvalidInput, NotFound
 from handlers.i18n import enum_label, match_enum, parse_enum
 from handlers.lookup import resolve_customer
 from handlers.paging import page_of, split_page
-from handlers.permissions import can_edit_customer, customer_filter, team_ids
+from handlers.permissions import customer_filter, team_ids
 from handlers.services import opportunities as opps
-from handlers.services.customer_card import opp_item, staff_name
 from handlers.services.customer_fields import parse_amount, parse_close_date, parse_text, split_args
 from handlers.services.customers import parse_fields
-from handlers.views import Action, Button, Buttons, Fields, Header, ListItem, ListPage, Reply, Text
+from handlers.views import Reply, Text
 from handlers.words import scope_word
 from storage.models import Customer, Opportunity
+from storage.repos import customers as customer_repo
+from storage.repos import opportunities as opp_repo
 
 ADD_KEYS = {"name": "name", "名称": "name", "amount": "amount", "金额": "amount", "预计金额": "amount",
             "close": "close", "预计成交": "close", "成交日期": "close", "competitors": "competitors",
@@ -67,16 +67,11 @@ def cmd_opp(ctx: Ctx, args: str) -> Reply:
 
 
 def customer_opps(ctx: Ctx, code: str, rest: str) -> Reply:
-    c = ctx.session.scalar(select(Customer).where(Customer.code == inputs.key(code).upper(), customer_filter(ctx)))
+    c = customer_repo.get_by_code(ctx.session, code=inputs.key(code), where=customer_filter(ctx))
     if c is None:
         raise NotFound("opp.not_found", code=code)  # exactly as an opportunity code that does not exist
     _, page = split_page(rest)
-    rows = list(ctx.session.scalars(select(Opportunity).where(Opportunity.customer_id == c.id)
-                                    .order_by(Opportunity.code)))
-    lp = page_of(ctx, rows, title=ctx.t("opp.customer_title", code=c.code, name=c.name), page=page,
-                 cmd=f"/opp {c.code}", item=lambda o: opp_item(ctx, o), empty_key="opp.list_empty")
-    buttons = Buttons((Button(ctx.t("opp.btn.new"), Action(f"/opp add {c.code}"), "primary"),))
-    return Reply(views=(lp, buttons))
+    return cards.customer_opps(ctx, c, opp_repo.list_for_customer(ctx.session, customer_id=c.id), page)
 
 
 def add(ctx: Ctx, args: str) -> Reply:
@@ -131,7 +126,7 @@ def purchase(ctx: Ctx, args: str) -> Reply:
 
 def list_opps(ctx: Ctx, args: str) -> Reply:
     text, page = split_page(args)
-    q = select(Opportunity).where(opps.opp_filter(ctx))
+    where = [opps.opp_filter(ctx)]
     by_stage = False  # `stage:open` lists the open ones by stage, then by expected close
     scope = "mine" if ctx.role == "rep" else "team" if ctx.role == "manager" else "all"
     for w in text.split():
@@ -142,77 +137,19 @@ def list_opps(ctx: Ctx, args: str) -> Reply:
         elif lw.split(":")[0] in ("stage", "阶段") and ":" in lw:
             v = w.split(":", 1)[1]
             stages = opps.OPEN if v.lower() in ("open", "进行中") else (parse_enum("stage", v, lang=ctx.lang),)
-            q = q.where(Opportunity.stage.in_(stages))
+            where.append(Opportunity.stage.in_(stages))
             by_stage = len(stages) > 1
         else:
             raise InvalidInput("opp.err.list_usage", value=w)
     if scope == "mine":
-        mine = select(Customer.id).where(Customer.owner_id == ctx.staff.id)
-        q = q.where((Opportunity.owner_id == ctx.staff.id) | Opportunity.customer_id.in_(mine))
+        where.append(opp_repo.owned_by(ctx.staff.id))
     elif scope == "team" and ctx.role == "manager":
-        q = q.where(Opportunity.owner_id.in_(team_ids(ctx)))
-    order = (Opportunity.created_at.desc(), Opportunity.id.desc())
-    if by_stage:
-        rank = case({st: i for i, st in enumerate(opps.STAGES)}, value=Opportunity.stage, else_=len(opps.STAGES))
-        order = (rank, Opportunity.expected_close_date.is_(None), Opportunity.expected_close_date, *order)
-    rows = list(ctx.session.scalars(q.order_by(*order)))
+        where.append(Opportunity.owner_id.in_(team_ids(ctx)))
+    rows = opp_repo.search(ctx.session, where=where, by_stage=by_stage)
     lp = page_of(ctx, rows, title=ctx.t("opp.list_title", scope=ctx.t(f"opp.scope.{scope}")), page=page,
-                 cmd=f"/opp list {text}", item=lambda o: opp_item(ctx, o), empty_key="opp.list_empty")
+                 cmd=f"/opp list {text}", item=lambda o: cards.opp_item(ctx, o), empty_key="opp.list_empty")
     return Reply(views=(lp,))
 
 
-def money(v: Decimal | None) -> str:
-    return f"¥{v:,.2f}" if v is not None else "—"
-
-
-def _history_item(ctx: Ctx, h) -> ListItem:  # noqa: ANN001
-    move = enum_label(ctx.lang, "stage", h.to_stage)
-    if h.from_stage:
-        move = f"{enum_label(ctx.lang, 'stage', h.from_stage)} → {move}"
-    who = staff_name(ctx.session, h.staff_id) or ""
-    return ListItem(f"{ctx.fmt_dt(h.at)} · {move} · {who}", h.note or "")
-
-
-def _won_buttons(ctx: Ctx, o: Opportunity, c: Customer) -> list[Button]:
-    """After a win, until each is done: make the customer a deal customer (an ordinary edit, with its approval
-    rules) and record the purchase (which regrades the customer)."""
-    if not can_edit_customer(ctx, c):
-        return []
-    out = []
-    if c.type != "deal":
-        out.append(Button(ctx.t("opp.btn.mark_deal"), Action(f"/customer edit {c.code} type=deal"), "primary"))
-    if not opps.won_purchase_recorded(ctx.session, o):
-        out.append(Button(ctx.t("opp.btn.purchase", amount=money(o.actual_amount)),
-                          Action(f"/opp purchase {o.code}")))
-    return out
-
-
 def opp_card(ctx: Ctx, o: Opportunity) -> Reply:
-    c = ctx.session.get(Customer, o.customer_id)
-    items = [(ctx.t("opp.f.customer"), f"{c.code} {c.name}"),
-             (ctx.t("opp.f.stage"), enum_label(ctx.lang, "stage", o.stage))]
-    if o.actual_amount is not None:  # what was signed comes first
-        items += [(ctx.t("opp.f.actual"), money(o.actual_amount)), (ctx.t("opp.f.contract"), o.contract_no or "—")]
-    items += [(ctx.t("opp.f.amount"), money(o.expected_amount)),
-              (ctx.t("opp.f.close"), o.expected_close_date.isoformat() if o.expected_close_date else "—"),
-              (ctx.t("opp.f.owner"), staff_name(ctx.session, o.owner_id) or "—")]
-    extra = [("competitors", o.competitors), ("strengths", o.strengths), ("weaknesses", o.weaknesses),
-             ("reason", o.lost_reason)]
-    items += [(ctx.t(f"opp.f.{k}"), v) for k, v in extra if v]
-    hist = opps.history(ctx, o)
-    views: list = [Header(f"{o.code} {o.name}"), Fields(tuple(items)),
-                   ListPage(ctx.t("opp.history"), tuple(_history_item(ctx, h) for h in hist), total=len(hist))]
-    buttons = []
-    nxt = opps.next_stage(o.stage)
-    if nxt:
-        buttons.append(Button(ctx.t("opp.btn.next", stage=enum_label(ctx.lang, "stage", nxt)),
-                              Action(f"/opp stage {o.code} {nxt}"), "primary"))
-    if o.stage in opps.OPEN:
-        views.append(Text(ctx.t("opp.hint_close", code=o.code), muted=True))
-    won = _won_buttons(ctx, o, c) if o.stage == "won" else []
-    if won:
-        views.append(Text(ctx.t("opp.won_next"), muted=True))
-        buttons += won
-    buttons.append(Button(ctx.t("opp.btn.customer"), Action(f"/customer {c.code}")))
-    views.append(Buttons(tuple(buttons)))
-    return Reply(views=tuple(views))
+    return cards.opp_card(ctx, o, may_edit=opps.may_edit(ctx, o))

@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
-from sqlalchemy import literal, or_, select
-
-from handlers.commands import command
-from handlers.commands.customers import apply_filters, parse_filters
+from handlers.cards.customers import customer_card
+from handlers.commands.customers import filter_clauses, parse_filters
+from handlers.commands.registry import command
 from handlers.context import Ctx
 from handlers.errors import InvalidInput, NotFound
 from handlers.i18n import enum_label
-from handlers.lookup import normalize_name
+from handlers.lookup import find_staff, normalize_name
 from handlers.paging import page_of, split_page
 from handlers.services import pool
 from handlers.services import staff as staff_svc
-from handlers.services.customer_card import customer_card
-from handlers.services.customer_fields import find_staff, split_args
+from handlers.services.customer_fields import split_args
 from handlers.views import Action, Button, Buttons, ListItem, Reply, Text
 from storage.models import Customer
+from storage.repos import customers as customer_repo
 
 
 @command("handover", aliases=("交接",), roles=("manager", "admin"))
@@ -54,12 +53,8 @@ def cmd_pool(ctx: Ctx, args: str) -> Reply:
     text, page = split_page(args)
     query, filters = parse_filters(ctx, text)
     filters.pop("owner", None)
-    q = apply_filters(ctx, select(Customer).where(Customer.owner_id.is_(None)), filters)
-    if query:
-        norm = normalize_name(query)
-        q = q.where(or_(Customer.code == query.upper(),
-                        Customer.name_norm.contains(norm, autoescape=True) if norm else literal(False)))
-    rows = list(ctx.session.scalars(q.order_by(Customer.pooled_at.desc(), Customer.code).limit(2000)))
+    rows = customer_repo.list_pool(ctx.session, where=filter_clauses(ctx, filters), code=query or None,
+                                   name_norm=normalize_name(query) if query else None)
 
     def item(c: Customer) -> ListItem:
         detail = " · ".join([enum_label(ctx.lang, "industry", c.industry),

@@ -3,16 +3,15 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
-
-from handlers.commands import command
+from handlers.cards import staff as cards
+from handlers.commands.registry import command
 from handlers.context import Ctx
-from handlers.i18n import enum_label
+from handlers.lookup import find_staff
 from handlers.paging import page_of, split_page
 from handlers.services import staff as staff_svc
-from handlers.services.customer_fields import find_staff
-from handlers.views import Action, Button, Buttons, Fields, Header, ListItem, Reply, Text
-from storage.models import Customer, Staff
+from handlers.views import Reply, Text
+from storage.models import Staff
+from storage.repos import staff as staff_repo
 
 
 @command("staff", aliases=("员工",))
@@ -29,35 +28,11 @@ def cmd_staff(ctx: Ctx, args: str) -> Reply:
     text, page = split_page(args)
     if text:
         return staff_card(ctx, find_staff(ctx, text, active=ctx.role != "admin"))
-    q = select(Staff).order_by(Staff.active.desc(), Staff.role, Staff.name)
-    if ctx.role != "admin":
-        q = q.where(Staff.active.is_(True))
-    rows = list(ctx.session.scalars(q))
-
-    def item(st: Staff) -> ListItem:
-        bits = [enum_label(ctx.lang, "role", st.role), st.team or "—"]
-        if not st.active:
-            bits.append(ctx.t("staffcmd.inactive"))
-        return ListItem(st.name, " · ".join(bits))
-
-    return Reply(views=(page_of(ctx, rows, title=ctx.t("staffcmd.title"), page=page, cmd="/staff", item=item),))
+    rows = staff_repo.list_all(ctx.session, active_only=ctx.role != "admin")
+    return Reply(views=(page_of(ctx, rows, title=ctx.t("staffcmd.title"), page=page, cmd="/staff",
+                                item=lambda st: cards.staff_item(ctx, st)),))
 
 
 def staff_card(ctx: Ctx, st: Staff) -> Reply:
-    manager = ctx.session.get(Staff, st.manager_id) if st.manager_id else None
-    items = [(ctx.t("staffcmd.f.role"), enum_label(ctx.lang, "role", st.role)),
-             (ctx.t("staffcmd.f.team"), st.team or "—"),
-             (ctx.t("staffcmd.f.manager"), manager.name if manager else "—")]
-    if ctx.role == "admin":
-        owned = ctx.session.scalar(select(func.count()).select_from(Customer).where(Customer.owner_id == st.id))
-        items += [(ctx.t("staffcmd.f.tz"), st.tz), (ctx.t("staffcmd.f.lang"), enum_label(ctx.lang, "lang", st.lang)),
-                  (ctx.t("staffcmd.f.notify"), enum_label(ctx.lang, "platform", st.notify)),
-                  (ctx.t("staffcmd.f.slack"), st.slack_id or "—"),
-                  (ctx.t("staffcmd.f.telegram"), str(st.telegram_id) if st.telegram_id else "—"),
-                  (ctx.t("staffcmd.f.active"), ctx.t("staffcmd.yes") if st.active else ctx.t("staffcmd.no")),
-                  (ctx.t("staffcmd.f.customers"), str(owned))]
-    views: list = [Header(st.name), Fields(tuple(items))]
-    if st.active and staff_svc.may_manage(ctx, st) and st.id != ctx.staff.id:
-        views.append(Buttons((Button(ctx.t("staffcmd.btn.deactivate"), Action(f"/staff deactivate {st.name}"),
-                                     "danger"),)))
-    return Reply(views=tuple(views))
+    may = st.active and staff_svc.may_manage(ctx, st) and st.id != ctx.staff.id
+    return cards.staff_card(ctx, st, may_deactivate=may)

@@ -10,15 +10,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from handlers.cards.customers import customer_card, owner_label
 from handlers.context import Ctx
 from handlers.dialogs.engine import Dialog, Step, register
 from handlers.i18n import enum_choices
 from handlers.permissions import can_see_customer
-from handlers.services.customer_card import customer_card, owner_label
 from handlers.services.customer_fields import industry_choices, quote
 from handlers.services.customers import PARSERS, create_customer, find_duplicates
 from handlers.views import Action, Button, Buttons, ListItem, ListPage, Reply, Text
-from storage.models import Customer, Staff
+from storage.models import Customer
+from storage.repos import staff as staff_repo
 
 ORDER = ("name", "industry", "type", "contact", "title", "phone", "email", "address", "tags", "source",
          "demand", "notes", "owner", "grade")
@@ -34,8 +35,7 @@ def command_for(ctx: Ctx, values: dict[str, Any], *, force: bool = True) -> str:
         if k == "tags":
             v = ",".join(v)
         elif k == "owner":
-            st = ctx.session.get(Staff, v)
-            v = st.name if st else v
+            v = staff_repo.name_of(ctx.session, v) or v
         parts.append(f"{k}={quote(v)}")
     return " ".join(parts)
 

@@ -10,17 +10,18 @@ from __future__ import annotations
 
 from typing import Any
 
+from handlers.cards.customers import edit_result, show_value
 from handlers.context import Ctx
 from handlers.dialogs.engine import Dialog, Step, register
 from handlers.errors import InvalidInput, UserError
 from handlers.i18n import enum_choices, enum_label
 from handlers.lookup import resolve_customer
-from handlers.services.approvals import changes_fields, show_value
-from handlers.services.customer_card import staff_name
 from handlers.services.customer_fields import industry_choices
-from handlers.services.customers import EDITABLE, PARSERS, current_values, edit_customer
-from handlers.views import Action, Button, Buttons, Reply, Text
-from storage.models import Customer, Staff
+from handlers.services.customers import EDITABLE, PARSERS, edit_customer
+from handlers.views import Reply
+from storage.models import Customer
+from storage.repos import customers as customer_repo
+from storage.repos import staff as staff_repo
 
 FORM_FIELDS = ("name", "industry", "type", "contact", "title", "phone", "email", "address", "tags", "source",
                "demand", "notes")
@@ -33,19 +34,9 @@ def editable_fields(ctx: Ctx) -> tuple[str, ...]:
 
 
 def apply_edit(ctx: Ctx, c: Customer, changes: dict[str, Any]) -> Reply:
+    """Apply what the actor may change at once, hold the rest for approval, and say which is which."""
     applied, request = edit_customer(ctx, c, changes)
-    views: list = []
-    if applied:
-        views.append(Text(ctx.t("cust.edit.done", code=c.code)))
-        views.append(changes_fields(ctx.lang, {k: [o, n] for k, (o, n) in applied.items()}))
-    if request is not None:
-        approver = ctx.session.get(Staff, request.approver_id) if request.approver_id else None
-        views.append(Text(ctx.t("cust.edit.pending", approver=approver.name if approver else "—")))
-    if not views:
-        views.append(Text(ctx.t("cust.edit.nothing")))
-    views.append(Buttons((Button(ctx.t("cust.btn.edit"), Action(f"/customer edit {c.code}")),
-                          Button(ctx.t("cust.open"), Action(f"/customer {c.code}")))))
-    return Reply(views=tuple(views))
+    return edit_result(ctx, c, applied, request)
 
 
 def _customer(ctx: Ctx, text: str, values: dict) -> str:
@@ -68,8 +59,8 @@ def _field_choices(ctx: Ctx, values: dict) -> list[tuple[str, str]]:
         except UserError:
             c = None
         if c is not None:
-            cur = current_values(ctx.session, c)
-            cur["owner"] = staff_name(ctx.session, c.owner_id)
+            cur = customer_repo.current_values(ctx.session, c)
+            cur["owner"] = staff_repo.name_of(ctx.session, c.owner_id)
     out = []
     for f in editable_fields(ctx):
         shown = show_value(ctx.lang, f, cur.get(f))
@@ -126,7 +117,7 @@ def _form_done(ctx: Ctx, values: dict) -> Reply:
 
 
 def form_prefill(ctx: Ctx, c: Customer) -> dict[str, str]:
-    cur = current_values(ctx.session, c)
+    cur = customer_repo.current_values(ctx.session, c)
     out = {"customer": c.code}
     for k in FORM_FIELDS:
         v = cur.get(k)

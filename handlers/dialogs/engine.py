@@ -26,6 +26,7 @@ from handlers.errors import InvalidInput, UserError
 from handlers.lookup import Ambiguous
 from handlers.views import Action, Button, Buttons, Form, FormField, Header, Option, Reply, Select, Text
 from storage.db import insert_ignore
+from storage.models import DialogState
 
 Parser = Callable[[Ctx, str, dict], Any]
 Choices = Callable[[Ctx, dict], list[tuple[str, str]]]
@@ -79,16 +80,14 @@ def _word(text: str) -> str | None:
 
 # ---------------------------------------------------------------- state rows
 
-def _state(ctx: Ctx):  # noqa: ANN202
-    from storage.models import DialogState
-
+def _state(ctx: Ctx) -> DialogState | None:
     # locked: two messages at once in one dialog are taken one after the other (a double send finishes it once)
     return ctx.session.scalar(select(DialogState).where(
         DialogState.platform == ctx.platform, DialogState.chat_ref == ctx.chat_ref,
         DialogState.user_ref == ctx.user_ref).with_for_update())
 
 
-def active(ctx: Ctx):  # noqa: ANN201
+def active(ctx: Ctx) -> DialogState | None:
     """The live `DialogState` for this chat and user, or None (expired states are dropped)."""
     st = _state(ctx)
     if st is not None and st.expires_at < ctx.now:
@@ -99,8 +98,6 @@ def active(ctx: Ctx):  # noqa: ANN201
 
 
 def clear(ctx: Ctx) -> bool:
-    from storage.models import DialogState
-
     res = ctx.session.execute(delete(DialogState).where(
         DialogState.platform == ctx.platform, DialogState.chat_ref == ctx.chat_ref,
         DialogState.user_ref == ctx.user_ref))
@@ -108,8 +105,6 @@ def clear(ctx: Ctx) -> bool:
 
 
 def _save(ctx: Ctx, dialog: Dialog, step: int, values: dict) -> None:
-    from storage.models import DialogState
-
     st = _state(ctx)
     if st is None:  # insert-or-ignore: the same dialog started twice at once makes one row
         insert_ignore(ctx.session, DialogState, conflict=["platform", "chat_ref", "user_ref"],
@@ -194,7 +189,7 @@ def start(ctx: Ctx, name: str, prefill: dict | None = None) -> Reply:
     return prompt(ctx, d, i, values)
 
 
-def advance(ctx: Ctx, state, text: str) -> Reply:  # noqa: ANN001
+def advance(ctx: Ctx, state: DialogState, text: str) -> Reply:
     """Feed one typed answer (or back/skip/cancel) to the active dialog."""
     d = DIALOGS.get(state.dialog)
     if d is None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from handlers.cards import followups as cards
 from handlers.context import Ctx
 from handlers.dialogs.engine import Dialog, Step, register
 from handlers.errors import InvalidInput
@@ -16,6 +17,7 @@ from handlers.i18n import enum_choices, enum_label, parse_enum
 from handlers.lookup import resolve_customer
 from handlers.services import followups as svc
 from handlers.views import Reply
+from storage.models import Customer, FollowUp
 
 NAME = "log_call"
 NEXT_NAME = "log_next"
@@ -23,10 +25,8 @@ NEXT_NAME = "log_next"
 
 def _customer(ctx: Ctx, text: str, values: dict) -> str:
     """Several matches raise `Ambiguous`: the engine offers them as this step's choices."""
-    from handlers.services.followups import check_can_log
-
     c = resolve_customer(ctx, text)
-    check_can_log(ctx, c)
+    svc.check_can_log(ctx, c)
     return c.code
 
 
@@ -57,23 +57,21 @@ def _method_choices(ctx: Ctx, values: dict) -> list[tuple[str, str]]:
 
 
 def _content(ctx: Ctx, text: str, values: dict) -> str:
-    from handlers.errors import InvalidInput
-
     if len(text) > ctx.settings.max_text:
         raise InvalidInput("fu.too_long", max=ctx.settings.max_text, length=len(text))
     return text
 
 
 def _next(ctx: Ctx, text: str, values: dict) -> str:
-    from handlers.commands.followups import when
+    return svc.when(ctx, text).isoformat()
 
-    return when(ctx, text).isoformat()
+
+def confirmation(ctx: Ctx, fu: FollowUp, customer: Customer) -> Reply:
+    """The logged follow-up, with the grade's cadence proposed when no next follow-up was given."""
+    return cards.confirmation(ctx, fu, customer, proposed=svc.cadence_proposal(ctx, customer))
 
 
 def _done(ctx: Ctx, values: dict) -> Reply:
-    from handlers.commands.followups import confirmation
-    from handlers.services import followups as svc
-
     customer = resolve_customer(ctx, values["customer"])
     nxt = values.get("next")
     fu = svc.log_followup(ctx, customer=customer, method=values.get("method") or "phone",
@@ -83,16 +81,10 @@ def _done(ctx: Ctx, values: dict) -> Reply:
 
 
 def _next_done(ctx: Ctx, values: dict) -> Reply:
-    from handlers.commands.followups import fmt_when
-    from handlers.services import followups as svc
-    from handlers.views import Text
-
     nxt = values.get("next")
     at = datetime.fromisoformat(nxt) if nxt else None
-    fu, customer, changed = svc.set_next(ctx, values.get("followup"), at)
-    if at is None:
-        return Reply(views=(Text(ctx.t("fu.no_next_set", code=customer.code)),))
-    return Reply(views=(Text(ctx.t("fu.next_set", code=customer.code, when=fmt_when(ctx, at))),))
+    _fu, customer, _changed = svc.set_next(ctx, values.get("followup"), at)
+    return cards.next_set(ctx, customer, at)
 
 
 LOG_CALL = register(Dialog(NAME, "fu.dlg.title", steps=(

@@ -6,11 +6,12 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
+from handlers.cards.opportunities import opp_card
 from handlers.context import Ctx
 from handlers.dialogs.engine import Dialog, Step, register
 from handlers.lookup import resolve_customer
 from handlers.services.customer_fields import parse_amount, parse_close_date, parse_text
-from handlers.services.opportunities import create_opportunity
+from handlers.services.opportunities import create_opportunity, may_edit
 from handlers.views import Reply, Text
 
 
@@ -19,8 +20,7 @@ def _customer(ctx: Ctx, text: str, values: dict) -> str:
 
 
 def finish_opp(ctx: Ctx, values: dict) -> Reply:
-    from handlers.commands.opps import opp_card
-
+    """Save the opportunity (`/opp add` in one line, or the dialog's last step) and show its card."""
     c = resolve_customer(ctx, values["customer"])
     o = create_opportunity(
         ctx, c, name=values["name"],
@@ -28,7 +28,7 @@ def finish_opp(ctx: Ctx, values: dict) -> Reply:
         close=date.fromisoformat(values["close"]) if values.get("close") else None,
         competitors=values.get("competitors"), strengths=values.get("strengths"),
         weaknesses=values.get("weaknesses"))
-    return Reply(views=(Text(ctx.t("opp.created", code=o.code, name=o.name)),)) + opp_card(ctx, o)
+    return Reply(views=(Text(ctx.t("opp.created", code=o.code, name=o.name)),)) + opp_card(ctx, o, may_edit=may_edit(ctx, o))
 
 
 OPP_ADD = register(Dialog("opp_add", "opp.dlg.title", (

@@ -7,18 +7,17 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
-
-from sqlalchemy import or_, select
 
 from handlers import notify
+from handlers.cards import customers as cards
 from handlers.context import Ctx
 from handlers.errors import Conflict, Forbidden, NotFound
-from handlers.i18n import enum_label, t
 from handlers.permissions import is_manager_of, team_ids
 from handlers.services import audit
-from handlers.views import Action, Button, Buttons, Fields, Header, Reply, Text
+from handlers.services.customer_changes import apply_changes
 from storage.models import ApprovalRequest, Customer, Staff
+from storage.repos import customers as customer_repo
+from storage.repos import staff as staff_repo
 
 
 def find_approver(ctx: Ctx, c: Customer) -> Staff | None:
@@ -29,34 +28,10 @@ def find_approver(ctx: Ctx, c: Customer) -> Staff | None:
         if m is not None and m.active and m.role in ("manager", "admin"):
             return m
     if owner and owner.team:
-        m = s.scalar(select(Staff).where(Staff.role == "manager", Staff.team == owner.team,
-                                         Staff.active.is_(True)).order_by(Staff.id))
+        m = staff_repo.first_active(s, role="manager", team=owner.team)
         if m is not None:
             return m
-    return s.scalar(select(Staff).where(Staff.role == "admin", Staff.active.is_(True)).order_by(Staff.id))
-
-
-def show_value(lang: str, field: str, v: Any) -> str:
-    if v in (None, "", []):
-        return "—"
-    if field == "type":
-        return enum_label(lang, "customer_type", v)
-    if isinstance(v, dict):
-        return " · ".join(str(x) for x in v.values() if x)
-    if isinstance(v, list):
-        return ", ".join(str(x) for x in v)
-    return str(v)
-
-
-def changes_fields(lang: str, changes: dict[str, list]) -> Fields:
-    return Fields(tuple((t(lang, f"cust.f.{f}"), f"{show_value(lang, f, old)} → {show_value(lang, f, new)}")
-                        for f, (old, new) in changes.items()))
-
-
-def decision_buttons(lang: str, request_id: int) -> tuple[Button, Button]:
-    """Approve / Reject: the `/customer approve|reject ID` actions, signed like every button."""
-    return (Button(t(lang, "appr.approve"), Action(f"/customer approve {request_id}"), "primary"),
-            Button(t(lang, "appr.reject"), Action(f"/customer reject {request_id}"), "danger"))
+    return staff_repo.first_active(s, role="admin")
 
 
 def request_approval(ctx: Ctx, c: Customer, changes: dict[str, list]) -> ApprovalRequest:
@@ -70,21 +45,13 @@ def request_approval(ctx: Ctx, c: Customer, changes: dict[str, list]) -> Approva
     audit.record(ctx.session, actor_id=ctx.staff.id, action="request", entity="customer", entity_id=c.id,
                  entity_code=c.code, new=", ".join(changes), now=ctx.now)
     if approver is not None:
-        lang = approver.lang
-        r = Reply(views=(
-            Header(t(lang, "appr.title")),
-            Text(t(lang, "appr.ask", requester=ctx.staff.name, code=c.code, name=c.name)),
-            changes_fields(lang, changes),
-            Buttons(decision_buttons(lang, req.id)),
-        ))
+        r = cards.approval_ask(approver.lang, req, c, ctx.staff, changes)
         notify.to_staff(ctx.session, approver, key=f"appr:{req.id}", reply=r, now=ctx.now)
     return req
 
 
 def decide(ctx: Ctx, request_id: int, *, approve: bool, reason: str = "") -> tuple[ApprovalRequest, Customer]:
     """Approve (apply the held changes) or reject a pending request; tell the requester."""
-    from handlers.services.customers import apply_changes
-
     s = ctx.session
     # locked: of two decisions at the same moment the second waits, then sees the first (applied once)
     req = s.get(ApprovalRequest, request_id, with_for_update=True, populate_existing=True)
@@ -106,13 +73,9 @@ def decide(ctx: Ctx, request_id: int, *, approve: bool, reason: str = "") -> tup
                  entity_id=c.id, entity_code=c.code, new=reason or ", ".join(changes), now=ctx.now)
     requester = s.get(Staff, req.requested_by_id)
     if requester is not None and requester.id != ctx.staff.id:
-        lang = requester.lang
-        key = "appr.told_approved" if approve else "appr.told_rejected"
-        views = [Text(t(lang, key, code=c.code, name=c.name, by=ctx.staff.name)), changes_fields(lang, changes)]
-        if reason:
-            views.append(Text(t(lang, "appr.reason", reason=reason)))
-        notify.to_staff(s, requester, key=f"appr:{req.id}:{req.status}", reply=Reply(views=tuple(views)),
-                        now=ctx.now)
+        told = cards.approval_told(requester.lang, c, approved=approve, by=ctx.staff.name, changes=changes,
+                                   reason=reason)
+        notify.to_staff(s, requester, key=f"appr:{req.id}:{req.status}", reply=told, now=ctx.now)
     s.flush()
     return req, c
 
@@ -133,10 +96,7 @@ def list_pending(ctx: Ctx) -> list[Pending]:
     all; a manager those addressed to them or about a customer owned in their team. Others: `Forbidden`."""
     if ctx.role not in ("manager", "admin"):
         raise Forbidden("appr.list.managers_only")
-    q = (select(ApprovalRequest, Customer).join(Customer, Customer.id == ApprovalRequest.customer_id)
-         .where(ApprovalRequest.status == "pending"))
-    if ctx.role != "admin":
-        q = q.where(or_(ApprovalRequest.approver_id == ctx.staff.id, Customer.owner_id.in_(team_ids(ctx))))
-    rows = ctx.session.execute(q.order_by(ApprovalRequest.created_at, ApprovalRequest.id)).all()
+    mine = None if ctx.role == "admin" else (ctx.staff.id, team_ids(ctx))
+    rows = customer_repo.pending_approvals(ctx.session, approver_or_team=mine)
     return [Pending(req, c, ctx.session.get(Staff, req.requested_by_id), json.loads(req.changes))
             for req, c in rows]

@@ -1,25 +1,21 @@
 """The audit log: who changed what, when, from what to what (domain.md: every change is audited).
 
 `record(...)` writes one `AuditLog` row in the caller's unit of work; anybody who changes a customer,
-follow-up, opportunity or ticket field calls it. `audit_view(ctx, customer)` shows a customer's entries
-(and those of its opportunities) to managers and admins.
+follow-up, opportunity or ticket field calls it. `customer_entries(ctx, customer)` reads a customer's entries
+(and those of its opportunities, follow-ups and tickets) for managers and admins.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import and_, or_, select
 from sqlmodel import Session
 
 from handlers.context import Ctx
 from handlers.errors import Forbidden, NotFound
-from handlers.paging import page_of
 from handlers.permissions import can_see_customer
-from handlers.views import ListItem, Reply
-from storage.models import AuditLog, Customer, FollowUp, Opportunity, Staff, Ticket
-
-_MAX = 200
+from storage.models import AuditLog, Customer
+from storage.repos import audit as audit_repo
 
 
 def _s(v: object) -> str | None:
@@ -40,52 +36,11 @@ def record(session: Session, *, actor_id: int | None, action: str, entity: str, 
     return row
 
 
-def entries_for_customer(session: Session, customer: Customer) -> list[AuditLog]:
-    """Newest first: the customer's own entries and those of its opportunities, follow-ups and tickets."""
-    opp_ids = select(Opportunity.id).where(Opportunity.customer_id == customer.id)
-    fu_ids = select(FollowUp.id).where(FollowUp.customer_id == customer.id)
-    tk_ids = select(Ticket.id).where(Ticket.customer_id == customer.id)
-    q = (select(AuditLog)
-         .where(or_(and_(AuditLog.entity == "customer", AuditLog.entity_id == customer.id),
-                    and_(AuditLog.entity == "opportunity", AuditLog.entity_id.in_(opp_ids)),
-                    and_(AuditLog.entity == "followup", AuditLog.entity_id.in_(fu_ids)),
-                    and_(AuditLog.entity == "ticket", AuditLog.entity_id.in_(tk_ids))))
-         .order_by(AuditLog.at.desc(), AuditLog.id.desc()).limit(_MAX))
-    return list(session.scalars(q))
-
-
-def audit_view(ctx: Ctx, customer: Customer, page: int = 1) -> Reply:
-    """The audit trail of a customer, for managers (their team's customers) and admins."""
+def customer_entries(ctx: Ctx, customer: Customer) -> list[AuditLog]:
+    """The audit trail of a customer (newest first), for managers (their team's customers) and admins; the
+    page is `handlers.cards.customers.audit_page`."""
     if not can_see_customer(ctx, customer):
         raise NotFound("err.not_found")
     if ctx.role not in ("manager", "admin"):
         raise Forbidden("audit.forbidden")
-    rows = entries_for_customer(ctx.session, customer)
-    names = dict(ctx.session.execute(select(Staff.id, Staff.name)).all())
-
-    def item(a: AuditLog) -> ListItem:
-        who = names.get(a.actor_id) or ctx.t("audit.system")
-        what = ctx.t(f"audit.action.{a.action}") if _known(a.action) else a.action
-        kind = ctx.t(f"audit.entity.{a.entity}") if a.entity in _ENTITIES else a.entity
-        target = f"{kind} {a.entity_code or '#' + str(a.entity_id)}"
-        if a.field:
-            detail = ctx.t("audit.change", field=a.field, old=a.old if a.old not in (None, "") else "—",
-                           new=a.new if a.new not in (None, "") else "—")
-        else:
-            detail = a.new or ""
-        return ListItem(f"{ctx.fmt_dt(a.at)} · {who} · {what} · {target}", detail)
-
-    lp = page_of(ctx, rows, title=ctx.t("audit.title", code=customer.code, name=customer.name), page=page,
-                 cmd=f"/customer audit {customer.code}", item=item, empty_key="audit.empty")
-    return Reply(views=(lp,))
-
-
-_ACTIONS = ("create", "update", "handover", "claim", "pool_return", "approve", "reject", "stage", "purchase",
-            "request")
-
-
-_ENTITIES = ("customer", "opportunity", "followup", "ticket", "staff")
-
-
-def _known(action: str) -> bool:
-    return action in _ACTIONS
+    return audit_repo.entries_for_customer(ctx.session, customer_id=customer.id)

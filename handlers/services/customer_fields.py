@@ -11,13 +11,11 @@ import re
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
-from sqlalchemy import func, select
-
 from handlers import dates, inputs
 from handlers.context import Ctx
-from handlers.errors import InvalidInput, NotFound
+from handlers.errors import InvalidInput
 from handlers.i18n import enum_label, label_index, parse_enum
-from storage.models import Staff
+from handlers.lookup import find_staff
 
 _CLOSE = {'"': '"', "'": "'", "“": "”", "‘": "’", "「": "」", "”": "”"}
 _TAG_SPLIT = re.compile(r"[,，、;；]+")
@@ -159,24 +157,6 @@ def parse_grade(ctx: Ctx, text: str, values: dict | None = None) -> str:
     return parse_enum("grade", (text or "").strip().upper(), lang=ctx.lang)
 
 
-def find_staff(ctx: Ctx, name: str, *, active: bool = True) -> Staff:
-    """A staff member by name (case-insensitive; a unique prefix works)."""
-    n = (name or "").strip().lstrip("@")
-    q = select(Staff).where(func.lower(Staff.name) == n.lower())
-    if active:
-        q = q.where(Staff.active.is_(True))
-    hit = ctx.session.scalar(q)
-    if hit is None and n:
-        q = select(Staff).where(func.lower(Staff.name).startswith(n.lower()))
-        if active:
-            q = q.where(Staff.active.is_(True))
-        rows = list(ctx.session.scalars(q.limit(2)))
-        hit = rows[0] if len(rows) == 1 else None
-    if hit is None:
-        raise NotFound("staffcmd.not_found", name=n)
-    return hit
-
-
 def parse_owner(ctx: Ctx, text: str, values: dict | None = None) -> int:
     return find_staff(ctx, text).id  # type: ignore[return-value]
 
@@ -223,14 +203,9 @@ def _local_date(ctx: Ctx, text: str, *, past: bool) -> date | None:
     m = _MD.match(s)
     if m:
         try:
-            d = date(today.year, int(m.group(1)), int(m.group(2)))
-        except ValueError:
+            return dates.yearless(today, int(m.group(1)), int(m.group(2)), lean="past" if past else "future")
+        except ValueError:  # 2月30日, or 2月29日 in a year without one
             raise InvalidInput("cust.err.date", value=text) from None
-        if past and d > today:
-            d = d.replace(year=d.year - 1)
-        elif not past and d < today:
-            d = d.replace(year=d.year + 1)
-        return d
     return None
 
 
@@ -239,7 +214,7 @@ def looks_like_date(text: str) -> bool:
     return s in _REL or bool(_ISO.match(s) or _MD.match(s))
 
 
-def _parse_date(ctx: Ctx, text: str, *, past: bool = False) -> date:
+def parse_date(ctx: Ctx, text: str, *, past: bool = False) -> date:
     """A local date from what the user typed.
 
     Unambiguous forms (ISO `2026-12-05`, today/yesterday/昨天, `12月5日`) are read here, so the commands work
@@ -260,7 +235,10 @@ def _in_range(d: date, text: str, today: date) -> date:
 
 
 def parse_close_date(ctx: Ctx, text: str, values: dict | None = None) -> str:
-    d = _parse_date(ctx, text)
+    d = parse_date(ctx, text)
     if d < ctx.now.astimezone(ctx.tz).date():
         raise InvalidInput("opp.err.close_past", value=text)
     return d.isoformat()
+
+
+_parse_date = parse_date  # the old private name (tests)

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session
 
 from handlers.services import audit
 from storage.models import Customer, FollowUp, Staff
+from storage.repos import followups as followup_repo
+from storage.repos import staff as staff_repo
 
 
 def is_open() -> tuple[ColumnElement[bool], ...]:
@@ -32,14 +34,10 @@ def move_owed(session: Session, *, where: ColumnElement[bool], to: Staff | None,
               action: str, now: datetime) -> int:
     """Give the open follow-ups matching `where` to `to` (None: nobody). Returns how many moved."""
     to_id = to.id if to is not None else None
-    rows = session.execute(
-        select(FollowUp.id, FollowUp.assignee_id, Customer.code).join(Customer, Customer.id == FollowUp.customer_id)
-        .where(where, *is_open(), FollowUp.assignee_id.is_distinct_from(to_id))
-        .order_by(FollowUp.id)).all()
+    rows = followup_repo.owed_rows(session, where=where, not_to=to_id)
     if not rows:
         return 0
-    names = dict(session.execute(select(Staff.id, Staff.name).where(
-        Staff.id.in_({a for _, a, _ in rows if a is not None}))).all())
+    names = staff_repo.names(session, {a for _, a, _ in rows})
     for fid, old, code in rows:
         audit.record(session, actor_id=actor_id, action=action, entity="followup", entity_id=fid,
                      entity_code=code, field="assignee", old=names.get(old, old), new=to.name if to else None,

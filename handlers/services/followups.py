@@ -11,20 +11,22 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import case, func, select
 from sqlmodel import Session
 
 from handlers import inputs
 from handlers.context import Ctx
+from handlers.dates import example, parse_when
 from handlers.dates_past import example as past_example
 from handlers.errors import Forbidden, InvalidInput, NotFound
 from handlers.i18n import ENUMS, label_index
+from handlers.lookup import find_staff
 from handlers.permissions import can_edit_customer, can_see_customer, is_manager_of
 from handlers.services import audit
-from handlers.services.customer_fields import find_staff
 from handlers.services.followup_owed import assignee_for
 from storage.db import lock_row
-from storage.models import AuditLog, Customer, FollowUp, Staff
+from storage.models import Customer, FollowUp, Staff
+from storage.repos import followups as followup_repo
+from storage.repos.followups import recent as recent_followups  # noqa: F401 - the customer's last follow-ups
 
 UNDO_WINDOW = timedelta(hours=24)
 SNOOZE = {"1d": timedelta(days=1), "3d": timedelta(days=3), "1w": timedelta(weeks=1)}
@@ -52,6 +54,11 @@ def reminder_time(ctx: Ctx) -> str:
     return own if own and own != "09:00" else ctx.settings.reminder_time
 
 
+def when(ctx: Ctx, text: str) -> datetime:
+    """WHEN typed by the actor, in their zone, with their reminder time for dates without a time."""
+    return parse_when(text, now=ctx.now, tz=ctx.tz, lang=ctx.lang, reminder=reminder_time(ctx))
+
+
 def check_can_log(ctx: Ctx, customer: Customer) -> None:
     if not can_see_customer(ctx, customer):
         raise NotFound("lookup.not_found", query=customer.code)
@@ -72,19 +79,14 @@ def _check_fields(ctx: Ctx, *, method: str, content: str, feedback: str | None, 
     if len(content) > ctx.settings.max_text:
         raise InvalidInput("fu.too_long", max=ctx.settings.max_text, length=len(content))
     if next_at is not None and next_at <= ctx.now:
-        from handlers.dates import example
-
         raise InvalidInput("when.past", value=ctx.fmt_dt(next_at), example=example(ctx.lang))
 
 
 def recompute(session: Session, customer: Customer) -> None:
     """Set the customer's last/next follow-up times from its live follow-ups (the last: sales contacts only)."""
     lock_row(session, Customer, customer.id)  # the aggregates below must include concurrent changes
-    live = (FollowUp.customer_id == customer.id, FollowUp.deleted_at.is_(None))
-    customer.last_followup_at = session.scalar(select(func.max(FollowUp.date)).where(
-        *live, FollowUp.method.in_(SALES_METHODS)))
-    customer.next_followup_at = session.scalar(select(func.min(FollowUp.next_followup_at)).where(
-        *live, FollowUp.done_at.is_(None), FollowUp.next_followup_at.is_not(None)))
+    customer.last_followup_at, customer.next_followup_at = followup_repo.last_and_next(
+        session, customer_id=customer.id, methods=SALES_METHODS)
     session.flush()
 
 
@@ -114,9 +116,7 @@ def log_followup(ctx: Ctx, *, customer: Customer, method: str, content: str, fee
     author = author or ctx.staff
     s = ctx.session
     lock_row(s, Customer, customer.id)  # two logs at once: the second closes the first's next follow-up
-    for open_fu in s.scalars(select(FollowUp).where(
-            FollowUp.customer_id == customer.id, FollowUp.deleted_at.is_(None), FollowUp.done_at.is_(None),
-            FollowUp.next_followup_at.is_not(None))):
+    for open_fu in followup_repo.list_open(s, customer_id=customer.id):
         open_fu.done_at = ctx.now
     fu = FollowUp(customer_id=customer.id, date=date or ctx.now, method=method, content=content,
                   feedback=feedback, next_followup_at=next_at, staff_id=author.id,
@@ -145,9 +145,7 @@ def get_followup(ctx: Ctx, fid: int | str) -> tuple[FollowUp, Customer]:
 
 def _typed_by_actor(ctx: Ctx, fu: FollowUp) -> bool:
     """Did the actor log `fu` for its author (`by:`)? Its audit row says who typed it."""
-    return ctx.session.scalar(select(AuditLog.id).where(
-        AuditLog.entity == "followup", AuditLog.entity_id == fu.id, AuditLog.action == "create",
-        AuditLog.actor_id == ctx.staff.id).limit(1)) is not None
+    return followup_repo.typed_by(ctx.session, followup_id=fu.id, actor_id=ctx.staff.id)
 
 
 def undo_followup(ctx: Ctx, fid: int | str) -> tuple[FollowUp, Customer]:
@@ -159,9 +157,8 @@ def undo_followup(ctx: Ctx, fid: int | str) -> tuple[FollowUp, Customer]:
     if ctx.now - fu.created_at > UNDO_WINDOW:
         raise Forbidden("fu.undo_too_late", hours=int(UNDO_WINDOW.total_seconds() // 3600))
     fu.deleted_at = ctx.now
-    for closed in ctx.session.scalars(select(FollowUp).where(
-            FollowUp.customer_id == customer.id, FollowUp.done_at == fu.created_at,
-            FollowUp.deleted_at.is_(None), FollowUp.id != fu.id)):
+    for closed in followup_repo.list_closed_at(ctx.session, customer_id=customer.id, at=fu.created_at,
+                                               other_than=fu.id):
         closed.done_at = None  # logging this one had closed them: reopen
     ctx.session.flush()
     recompute(ctx.session, customer)
@@ -207,8 +204,6 @@ def set_next(ctx: Ctx, fid: int | str, next_at: datetime | None) -> tuple[Follow
     """Schedule (or clear) the next follow-up of a follow-up. Returns whether anything changed."""
     fu, customer = get_followup(ctx, fid)
     if next_at is not None and next_at <= ctx.now:
-        from handlers.dates import example
-
         raise InvalidInput("when.past", value=ctx.fmt_dt(next_at), example=example(ctx.lang))
     if fu.next_followup_at == next_at and fu.done_at is None:
         return fu, customer, False
@@ -253,41 +248,23 @@ def snooze(ctx: Ctx, fid: int | str, span: str) -> tuple[FollowUp, Customer, boo
     return fu, customer, True
 
 
-def recent_followups(session: Session, customer_id: int, n: int = 5) -> list[FollowUp]:
-    """The customer's last `n` live follow-ups, newest first (the customer card shows them)."""
-    return list(session.scalars(select(FollowUp).where(
-        FollowUp.customer_id == customer_id, FollowUp.deleted_at.is_(None))
-        .order_by(FollowUp.date.desc(), FollowUp.id.desc()).limit(n)))
-
-
-def _due_where(ctx: Ctx, owner_ids: set[int] | None, days: int) -> list:
+def _due_before(ctx: Ctx, days: int) -> datetime:
+    """The end of the local day `days` days from today."""
     local = ctx.local(ctx.now)
-    end = (local.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=days + 1))
-    conds = [FollowUp.deleted_at.is_(None), FollowUp.done_at.is_(None), FollowUp.next_followup_at.is_not(None),
-             FollowUp.next_followup_at < end]
-    if owner_ids is not None:
-        conds.append(FollowUp.assignee_id.in_(owner_ids))
-    return conds
+    return local.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=days + 1)
 
 
 def due_followups(ctx: Ctx, owner_ids: set[int] | None, *, days: int = 7, offset: int = 0,
                   limit: int | None = None) -> list[tuple[FollowUp, Customer]]:
     """Open follow-ups due by the end of the day `days` days from today (overdue ones included), owed by
     `owner_ids` (their `assignee_id`; None: all), earliest first; `offset`/`limit` page in SQL."""
-    q = (select(FollowUp, Customer).join(Customer, Customer.id == FollowUp.customer_id)
-         .where(*_due_where(ctx, owner_ids, days)).order_by(FollowUp.next_followup_at, FollowUp.id)
-         .offset(offset).limit(limit))
-    return [(f, c) for f, c in ctx.session.execute(q).all()]
+    return followup_repo.list_due(ctx.session, owner_ids=owner_ids, before=_due_before(ctx, days),
+                                  offset=offset, limit=limit)
 
 
 def count_due(ctx: Ctx, owner_ids: set[int] | None, *, days: int = 7) -> tuple[int, int]:
     """(all due, overdue) — what `due_followups` would list, counted in SQL."""
-    overdue = case((FollowUp.next_followup_at < ctx.now, 1), else_=0)
-    q = (select(func.count(), func.coalesce(func.sum(overdue), 0))
-         .select_from(FollowUp).join(Customer, Customer.id == FollowUp.customer_id)
-         .where(*_due_where(ctx, owner_ids, days)))
-    total, late = ctx.session.execute(q).one()
-    return int(total), int(late)
+    return followup_repo.count_due(ctx.session, owner_ids=owner_ids, before=_due_before(ctx, days), now=ctx.now)
 
 
 def history(ctx: Ctx, customer: Customer, *, method: str | None = None, start: datetime | None = None,
@@ -295,14 +272,7 @@ def history(ctx: Ctx, customer: Customer, *, method: str | None = None, start: d
     """Past follow-ups of a customer the actor may see, newest first."""
     if not can_see_customer(ctx, customer):
         raise NotFound("lookup.not_found", query=customer.code)
-    q = select(FollowUp).where(FollowUp.customer_id == customer.id, FollowUp.deleted_at.is_(None))
-    if method:
-        q = q.where(FollowUp.method == method)
-    if start:
-        q = q.where(FollowUp.date >= start)
-    if end:
-        q = q.where(FollowUp.date < end)
-    return list(ctx.session.scalars(q.order_by(FollowUp.date.desc(), FollowUp.id.desc())))
+    return followup_repo.history(ctx.session, customer_id=customer.id, method=method, start=start, end=end)
 
 
 def cadence_proposal(ctx: Ctx, customer: Customer) -> datetime:

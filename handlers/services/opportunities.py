@@ -14,28 +14,27 @@ marks it done, read under a lock on the opportunity's row.
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date, timedelta
+from dataclasses import dataclass
+from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.sql.elements import ColumnElement
-from sqlmodel import Session
 
 from handlers import inputs
 from handlers.context import Ctx
 from handlers.errors import Conflict, Forbidden, InvalidInput, NotFound
 from handlers.i18n import enum_label
 from handlers.permissions import can_edit_customer, can_see_customer, team_ids
-from handlers.reports import parse_period, report
 from handlers.services import audit, purchases
-from handlers.views import Fields, Header, Reply, Text
 from storage import codes
-from storage.models import AuditLog, Customer, Opportunity, OpportunityStage, Purchase, Staff
+from storage.models import Customer, Opportunity, OpportunityStage, Purchase
+from storage.repos import opportunities as opp_repo
+from storage.repos import staff as staff_repo
 
-STAGES = ("initial", "needs", "proposal", "negotiation", "won", "lost")
-OPEN = STAGES[:4]
-
+STAGES, OPEN = opp_repo.STAGES, opp_repo.OPEN_STAGES
 CONTRACT_MAX = 100  # Opportunity.contract_no
+
 
 def opp_filter(ctx: Ctx) -> ColumnElement[bool]:
     s = ctx.staff
@@ -49,8 +48,7 @@ def opp_filter(ctx: Ctx) -> ColumnElement[bool]:
 
 
 def get_visible(ctx: Ctx, code: str) -> Opportunity:
-    o = ctx.session.scalar(select(Opportunity).where(func.upper(Opportunity.code) == inputs.key(code).upper(),
-                                                     opp_filter(ctx)))
+    o = opp_repo.get_by_code(ctx.session, code=inputs.key(code), where=opp_filter(ctx))
     if o is None:
         raise NotFound("opp.not_found", code=code.strip())
     return o
@@ -77,13 +75,10 @@ def create_opportunity(ctx: Ctx, customer: Customer, *, name: str, amount: Decim
     return o
 
 
-def amount_of(o: Opportunity) -> Decimal | None:
-    """What an opportunity is worth: the signed amount once won, else the expected amount."""
-    return o.actual_amount if o.stage == "won" else o.expected_amount
-
-
-def next_stage(stage: str) -> str | None:
-    return OPEN[OPEN.index(stage) + 1] if stage in OPEN[:-1] else None
+def may_edit(ctx: Ctx, o: Opportunity) -> bool:
+    """May the actor change the sales data of the opportunity's customer (the card's after-win steps)?"""
+    c = ctx.session.get(Customer, o.customer_id)
+    return c is not None and can_edit_customer(ctx, c)
 
 
 def change_stage(ctx: Ctx, o: Opportunity, stage: str, *, note: str | None = None,
@@ -92,8 +87,8 @@ def change_stage(ctx: Ctx, o: Opportunity, stage: str, *, note: str | None = Non
     ctx.session.refresh(o, with_for_update=True)  # concurrent changes queue: each starts where the last one left
     if o.stage not in OPEN:
         raise Conflict("opp.err.closed", code=o.code, stage=enum_label(ctx.lang, "stage", o.stage))
-    if stage in OPEN and stage != next_stage(o.stage):
-        nxt = next_stage(o.stage)
+    if stage in OPEN and stage != opp_repo.next_stage(o.stage):
+        nxt = opp_repo.next_stage(o.stage)
         raise InvalidInput("opp.err.order", stage=enum_label(ctx.lang, "stage", stage),
                            next=enum_label(ctx.lang, "stage", nxt) if nxt else "—")
     if stage == "won" and (actual_amount is None or not contract_no):
@@ -120,16 +115,6 @@ def change_stage(ctx: Ctx, o: Opportunity, stage: str, *, note: str | None = Non
     return row
 
 
-def history(ctx: Ctx, o: Opportunity) -> list[OpportunityStage]:
-    return list(ctx.session.scalars(select(OpportunityStage).where(OpportunityStage.opportunity_id == o.id)
-                                    .order_by(OpportunityStage.at, OpportunityStage.id)))
-
-
-def won_purchase_recorded(session: Session, o: Opportunity) -> bool:
-    return session.scalar(select(AuditLog.id).where(AuditLog.entity == "opportunity", AuditLog.entity_id == o.id,
-                                                    AuditLog.action == "purchase").limit(1)) is not None
-
-
 def record_won_purchase(ctx: Ctx, o: Opportunity) -> tuple[Purchase | None, str | None]:
     """Record the purchase a won opportunity stands for (its actual amount, dated the day it was won) and
     regrade the customer. Once: a second call returns (None, None). Returns (purchase, new grade)."""
@@ -137,10 +122,9 @@ def record_won_purchase(ctx: Ctx, o: Opportunity) -> tuple[Purchase | None, str 
         raise Conflict("opp.err.not_won", code=o.code)
     s = ctx.session
     s.scalar(select(Opportunity.id).where(Opportunity.id == o.id).with_for_update())  # PostgreSQL: one at a time
-    if won_purchase_recorded(s, o):
+    if opp_repo.won_purchase_recorded(s, opportunity_id=o.id):
         return None, None
-    won_at = s.scalar(select(func.max(OpportunityStage.at)).where(OpportunityStage.opportunity_id == o.id,
-                                                                 OpportunityStage.to_stage == "won"))
+    won_at = opp_repo.won_at(s, opportunity_id=o.id)
     c = s.get(Customer, o.customer_id)
     product = f"{o.name} ({o.contract_no})" if o.contract_no else o.name
     p, grade = purchases.record_purchase(ctx, c, amount=o.actual_amount, product=product[:200],
@@ -154,40 +138,22 @@ def record_won_purchase(ctx: Ctx, o: Opportunity) -> tuple[Purchase | None, str 
 # ---------------------------------------------------------------- the pipeline report
 
 
-def _money(v: Decimal | float | int) -> str:
-    return f"¥{Decimal(v):,.0f}"
+@dataclass(frozen=True)
+class Pipeline:
+    total: int
+    per_stage: dict[str, list]  # stage → [count, amount]
+    by_owner: dict[int | None, dict[str, int]]  # owner id → {stage: count}
+    names: dict[int, str]
 
 
-@report("pipeline", roles=("admin", "manager", "rep"), aliases=("opps", "销售漏斗", "漏斗"))
-def report_pipeline(ctx: Ctx, args: str) -> Reply:
-    """Opportunities created in PERIOD (default: this year) that the viewer may see: count and amount per stage
-    (`amount_of`: what was signed for won ones, expected for the others), win rate (won / (won + lost)), and
-    the same by owner."""
-    start, end = parse_period(ctx, args, default="year")
-    rows = list(ctx.session.scalars(select(Opportunity).where(
-        opp_filter(ctx), Opportunity.created_at >= start, Opportunity.created_at < end)))
+def pipeline(ctx: Ctx, *, start: datetime, end: datetime) -> Pipeline:
+    """Opportunities created in [start, end) that the viewer may see: count and amount per stage (`amount_of`:
+    what was signed for won ones, expected for the others) and the stages by owner."""
+    rows = opp_repo.created_between(ctx.session, where=opp_filter(ctx), start=start, end=end)
     per: dict[str, list] = {st: [0, Decimal(0)] for st in STAGES}
     by_owner: dict[int | None, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for o in rows:
         per[o.stage][0] += 1
-        per[o.stage][1] += amount_of(o) or 0
+        per[o.stage][1] += opp_repo.amount_of(o) or 0
         by_owner[o.owner_id][o.stage] += 1
-    items = tuple((enum_label(ctx.lang, "stage", st), ctx.t("opp.rep.stage_line", count=n, amount=_money(a)))
-                  for st, (n, a) in per.items())
-    won, lost = per["won"][0], per["lost"][0]
-    rate = f"{won * 100 / (won + lost):.0f}%" if won + lost else "—"
-    names = dict(ctx.session.execute(select(Staff.id, Staff.name)).all())
-    owners = []
-    for sid, stages in sorted(by_owner.items(), key=lambda kv: names.get(kv[0]) or ""):
-        w, lo = stages.get("won", 0), stages.get("lost", 0)
-        open_n = sum(stages.get(st, 0) for st in OPEN)
-        owners.append((names.get(sid) or "—", ctx.t("opp.rep.owner_line", open=open_n, won=w, lost=lo,
-                                                     rate=f"{w * 100 / (w + lo):.0f}%" if w + lo else "—")))
-    views = [Header(ctx.t("opp.rep.title", start=ctx.fmt_dt(start, date_only=True),
-                          end=ctx.fmt_dt(end - timedelta(seconds=1), date_only=True))),
-             Fields(items),
-             Text(ctx.t("opp.rep.summary", total=len(rows), rate=rate,
-                        amount=_money(sum((a for st, (_n, a) in per.items() if st in OPEN), Decimal(0)))))]
-    if owners:
-        views += [Header(ctx.t("opp.rep.by_owner")), Fields(tuple(owners))]
-    return Reply(views=tuple(views))
+    return Pipeline(len(rows), per, by_owner, staff_repo.names(ctx.session))

@@ -13,21 +13,23 @@ from collections import defaultdict
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import update
 from sqlmodel import Session
 
 from handlers import inputs, notify
+from handlers.cards import customers as cards
 from handlers.context import Ctx
 from handlers.errors import Conflict, Forbidden, NotFound
-from handlers.i18n import t
 from handlers.lookup import normalize_name
 from handlers.permissions import can_see_customer
 from handlers.services import audit
 from handlers.services.followup_owed import move_owed
 from handlers.settings import DomainSettings
-from handlers.views import Action, Button, Buttons, Reply, Text
 from storage.db import lock_row
-from storage.models import AuditLog, Customer, FollowUp, Staff
+from storage.models import Customer, FollowUp, Staff
+from storage.repos import audit as audit_repo
+from storage.repos import customers as customer_repo
+from storage.repos import staff as staff_repo
 
 OWNER_CHANGES = ("claim", "handover")
 
@@ -35,10 +37,10 @@ OWNER_CHANGES = ("claim", "handover")
 def find_pooled(ctx: Ctx, query: str) -> Customer:
     """A pool customer by code or name; one that was claimed meanwhile is a Conflict, others not found."""
     q = query.strip()
-    c = ctx.session.scalar(select(Customer).where(func.upper(Customer.code) == inputs.key(q).upper()))
+    c = customer_repo.get_by_code(ctx.session, code=inputs.key(q))
     if c is None and normalize_name(q):
-        rows = list(ctx.session.scalars(select(Customer).where(
-            Customer.owner_id.is_(None), Customer.name_norm.contains(normalize_name(q), autoescape=True)).limit(2)))
+        rows = customer_repo.list_pool(ctx.session, where=[Customer.name_norm.contains(normalize_name(q), autoescape=True)],
+                                       limit=2)
         c = rows[0] if len(rows) == 1 else None
     if c is None:
         raise NotFound("lookup.not_found", query=q)
@@ -54,7 +56,7 @@ def find_pooled(ctx: Ctx, query: str) -> Customer:
 def claim(ctx: Ctx, c: Customer) -> None:
     s = ctx.session
     lock_row(s, Staff, ctx.staff.id)  # the count below must include the rep's concurrent claims
-    owned = s.scalar(select(func.count()).select_from(Customer).where(Customer.owner_id == ctx.staff.id))
+    owned = staff_repo.owned_customers(s, ctx.staff.id)
     if owned >= ctx.settings.pool_claim_cap:
         raise Forbidden("own.err.cap", cap=ctx.settings.pool_claim_cap)
     res = s.execute(update(Customer).where(Customer.id == c.id, Customer.owner_id.is_(None))
@@ -70,21 +72,13 @@ def claim(ctx: Ctx, c: Customer) -> None:
     s.flush()
 
 
-def _last_owner_change(session: Session, customer_id: int) -> datetime | None:
-    return session.scalar(select(func.max(AuditLog.at)).where(
-        AuditLog.entity == "customer", AuditLog.entity_id == customer_id,
-        or_(AuditLog.action.in_(OWNER_CHANGES), AuditLog.field == "owner")))
-
-
 def return_stale_to_pool(session: Session, *, now: datetime, settings: DomainSettings) -> int:
     """Scheduler job: move customers nobody followed up for `pool_return_days` back to the pool."""
     cutoff = now - timedelta(days=settings.pool_return_days)
-    last = func.coalesce(Customer.last_followup_at, Customer.created_at)
-    stale = list(session.scalars(select(Customer).where(Customer.owner_id.is_not(None), last < cutoff)
-                                 .order_by(Customer.id)))
+    stale = customer_repo.list_stale(session, before=cutoff)
     returned: dict[int, list[Customer]] = defaultdict(list)
     for c in stale:
-        changed = _last_owner_change(session, c.id)
+        changed = audit_repo.last_owner_change(session, customer_id=c.id, actions=OWNER_CHANGES)
         if changed is not None and changed >= cutoff:
             continue
         owner_id = c.owner_id
@@ -110,11 +104,6 @@ def return_stale_to_pool(session: Session, *, now: datetime, settings: DomainSet
 
 def _tell_owner(session: Session, owner: Staff, cs: list[Customer], *, now: datetime,
                 settings: DomainSettings) -> None:
-    lang = owner.lang
     local_day = now.astimezone(ZoneInfo(owner.tz or settings.default_tz)).date().isoformat()
-    names = "\n".join(f"• {c.code} {c.name}" for c in cs[:20])
-    if len(cs) > 20:
-        names += "\n" + t(lang, "own.pool_more", count=len(cs) - 20)
-    r = Reply(views=(Text(t(lang, "own.pool_returned", count=len(cs), days=settings.pool_return_days)),
-                     Text(names), Buttons((Button(t(lang, "own.pool_open"), Action("/pool")),))))
+    r = cards.pool_returned(owner.lang, cs, days=settings.pool_return_days)
     notify.to_staff(session, owner, key=f"pool:{owner.id}:{local_day}", reply=r, now=now)

@@ -8,10 +8,9 @@ a manager (`grade_locked`) is left alone until set back to `auto`.
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 from decimal import Decimal
 
-from sqlalchemy import func, select
 from sqlmodel import Session
 
 from handlers.context import Ctx
@@ -20,14 +19,7 @@ from handlers.permissions import can_edit_customer, can_see_customer
 from handlers.services import audit
 from handlers.settings import DomainSettings
 from storage.models import Customer, Purchase
-
-YEAR = timedelta(days=365)
-
-
-def yearly_amount(session: Session, customer_id: int, *, now: datetime) -> Decimal:
-    total = session.scalar(select(func.coalesce(func.sum(Purchase.amount), 0)).where(
-        Purchase.customer_id == customer_id, Purchase.date > now - YEAR, Purchase.date <= now))
-    return Decimal(str(total or 0))
+from storage.repos.customers import YEAR, yearly_amount  # noqa: F401 - the grading year's total
 
 
 def grade_by_purchases(session: Session, c: Customer, *, now: datetime, settings: DomainSettings) -> str:

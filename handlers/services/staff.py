@@ -9,19 +9,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, select, update
+from sqlalchemy import update
 
 from handlers import notify
+from handlers.cards import customers as cards
 from handlers.context import Ctx
 from handlers.errors import Conflict, Forbidden, InvalidInput
-from handlers.i18n import t
 from handlers.permissions import is_manager_of
 from handlers.services import audit
 from handlers.services.followup_owed import move_owed
-from handlers.views import Reply, Text
 from storage.models import Customer, FollowUp, Opportunity, Staff
+from storage.repos import customers as customer_repo
+from storage.repos import opportunities as opp_repo
+from storage.repos import staff as staff_repo
 
-OPEN_STAGES = ("initial", "needs", "proposal", "negotiation")
 SALES_ROLES = ("rep", "manager")
 
 
@@ -49,13 +50,13 @@ def handover(ctx: Ctx, src: Staff, dst: Staff) -> HandoverResult:
     if ctx.role == "manager" and not (is_manager_of(ctx, src.id) and is_manager_of(ctx, dst.id)):
         raise Forbidden("own.err.not_team")
     s, now = ctx.session, ctx.now
-    custs = list(s.execute(select(Customer.id, Customer.code).where(Customer.owner_id == src.id)).all())
+    custs = customer_repo.codes_owned_by(s, src.id)
     for cid, code in custs:
         audit.record(s, actor_id=ctx.staff.id, action="handover", entity="customer", entity_id=cid,
                      entity_code=code, field="owner", old=src.name, new=dst.name, now=now)
     s.execute(update(Customer).where(Customer.owner_id == src.id).values(owner_id=dst.id, updated_at=now)
               .execution_options(synchronize_session=False))
-    opps = s.execute(update(Opportunity).where(Opportunity.owner_id == src.id, Opportunity.stage.in_(OPEN_STAGES))
+    opps = s.execute(update(Opportunity).where(Opportunity.owner_id == src.id, Opportunity.stage.in_(opp_repo.OPEN_STAGES))
                      .values(owner_id=dst.id, updated_at=now).execution_options(synchronize_session=False))
     fus = move_owed(s, where=FollowUp.assignee_id == src.id, to=dst, actor_id=ctx.staff.id, action="handover",
                     now=now)  # what FROM owes; the calls FROM made stay FROM's
@@ -64,10 +65,9 @@ def handover(ctx: Ctx, src: Staff, dst: Staff) -> HandoverResult:
                  entity_code=src.name, field="owner", old=src.name, new=dst.name, now=now)
     s.expire_all()
     if dst.id != ctx.staff.id:
-        summary = t(dst.lang, "own.handover_received", src=src.name, by=ctx.staff.name, customers=result.customers,
-                    opps=result.opportunities, fus=result.followups)
-        notify.to_staff(s, dst, key=f"handover:{src.id}:{dst.id}:{now.isoformat()}",
-                        reply=Reply(views=(Text(summary),)), now=now)
+        told = cards.handover_received(dst.lang, src=src.name, by=ctx.staff.name, customers=result.customers,
+                                       opps=result.opportunities, fus=result.followups)
+        notify.to_staff(s, dst, key=f"handover:{src.id}:{dst.id}:{now.isoformat()}", reply=told, now=now)
     s.flush()
     return result
 
@@ -87,4 +87,4 @@ def set_active(ctx: Ctx, target: Staff, active: bool) -> int:
                  entity_code=target.name, field="active", old=target.active, new=active, now=ctx.now)
     target.active = active
     ctx.session.flush()
-    return ctx.session.scalar(select(func.count()).select_from(Customer).where(Customer.owner_id == target.id))
+    return staff_repo.owned_customers(ctx.session, target.id)

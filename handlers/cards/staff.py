@@ -1,0 +1,41 @@
+"""Staff views: the `/staff` list row and a staff member's card."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from handlers.i18n import enum_label
+from handlers.views import Action, Button, Buttons, Fields, Header, ListItem, Reply
+from storage.models import Staff
+from storage.repos import staff as staff_repo
+
+if TYPE_CHECKING:
+    from handlers.context import Ctx
+
+
+def staff_item(ctx: Ctx, st: Staff) -> ListItem:
+    bits = [enum_label(ctx.lang, "role", st.role), st.team or "—"]
+    if not st.active:
+        bits.append(ctx.t("staffcmd.inactive"))
+    return ListItem(st.name, " · ".join(bits))
+
+
+def staff_card(ctx: Ctx, st: Staff, *, may_deactivate: bool) -> Reply:
+    """Role, team, manager; for admins also zone, language, channels and owned customers. `may_deactivate`:
+    offer "Deactivate"."""
+    items = [(ctx.t("staffcmd.f.role"), enum_label(ctx.lang, "role", st.role)),
+             (ctx.t("staffcmd.f.team"), st.team or "—"),
+             (ctx.t("staffcmd.f.manager"), staff_repo.name_of(ctx.session, st.manager_id) or "—")]
+    if ctx.role == "admin":
+        owned = staff_repo.owned_customers(ctx.session, st.id)
+        items += [(ctx.t("staffcmd.f.tz"), st.tz), (ctx.t("staffcmd.f.lang"), enum_label(ctx.lang, "lang", st.lang)),
+                  (ctx.t("staffcmd.f.notify"), enum_label(ctx.lang, "platform", st.notify)),
+                  (ctx.t("staffcmd.f.slack"), st.slack_id or "—"),
+                  (ctx.t("staffcmd.f.telegram"), str(st.telegram_id) if st.telegram_id else "—"),
+                  (ctx.t("staffcmd.f.active"), ctx.t("staffcmd.yes") if st.active else ctx.t("staffcmd.no")),
+                  (ctx.t("staffcmd.f.customers"), str(owned))]
+    views: list = [Header(st.name), Fields(tuple(items))]
+    if may_deactivate:
+        views.append(Buttons((Button(ctx.t("staffcmd.btn.deactivate"), Action(f"/staff deactivate {st.name}"),
+                                     "danger"),)))
+    return Reply(views=tuple(views))

@@ -1,0 +1,33 @@
+"""Audit reads: a customer's trail (its own entries and those of its opportunities, follow-ups, tickets)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import and_, func, or_, select
+from sqlmodel import Session
+
+from storage.models import AuditLog, FollowUp, Opportunity, Ticket
+
+_MAX = 200
+
+
+def entries_for_customer(session: Session, *, customer_id: int) -> list[AuditLog]:
+    """Newest first: the customer's own entries and those of its opportunities, follow-ups and tickets."""
+    opp_ids = select(Opportunity.id).where(Opportunity.customer_id == customer_id)
+    fu_ids = select(FollowUp.id).where(FollowUp.customer_id == customer_id)
+    tk_ids = select(Ticket.id).where(Ticket.customer_id == customer_id)
+    q = (select(AuditLog)
+         .where(or_(and_(AuditLog.entity == "customer", AuditLog.entity_id == customer_id),
+                    and_(AuditLog.entity == "opportunity", AuditLog.entity_id.in_(opp_ids)),
+                    and_(AuditLog.entity == "followup", AuditLog.entity_id.in_(fu_ids)),
+                    and_(AuditLog.entity == "ticket", AuditLog.entity_id.in_(tk_ids))))
+         .order_by(AuditLog.at.desc(), AuditLog.id.desc()).limit(_MAX))
+    return list(session.scalars(q))
+
+
+def last_owner_change(session: Session, *, customer_id: int, actions: tuple[str, ...]) -> datetime | None:
+    """When the customer's owner last changed: an entry of one of `actions`, or any change of `owner`."""
+    return session.scalar(select(func.max(AuditLog.at)).where(
+        AuditLog.entity == "customer", AuditLog.entity_id == customer_id,
+        or_(AuditLog.action.in_(actions), AuditLog.field == "owner")))

@@ -1,0 +1,163 @@
+"""Customer reads: by code, contacts, tags, the current field values, possible duplicates."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import case, func, literal, or_, select
+from sqlalchemy.sql.elements import ColumnElement
+from sqlmodel import Session
+
+from storage.models import ApprovalRequest, Contact, Customer, CustomerTag, Purchase, Tag
+
+
+def get_by_code(session: Session, *, code: str, where: ColumnElement[bool] | None = None) -> Customer | None:
+    """A customer by exact code (any case), narrowed by `where` (e.g. what the actor may see)."""
+    q = select(Customer).where(func.upper(Customer.code) == code.strip().upper())
+    if where is not None:
+        q = q.where(where)
+    return session.scalar(q)
+
+
+def primary_contact(session: Session, customer_id: int) -> Contact | None:
+    return session.scalar(select(Contact).where(Contact.customer_id == customer_id)
+                          .order_by(Contact.is_primary.desc(), Contact.id).limit(1))
+
+
+def contacts_of(session: Session, customer_id: int) -> list[Contact]:
+    return list(session.scalars(select(Contact).where(Contact.customer_id == customer_id)
+                                .order_by(Contact.is_primary.desc(), Contact.id)))
+
+
+def tags_of(session: Session, customer_id: int) -> list[str]:
+    q = (select(Tag.name).join(CustomerTag, CustomerTag.tag_id == Tag.id)
+         .where(CustomerTag.customer_id == customer_id).order_by(Tag.name))
+    return list(session.scalars(q))
+
+
+def current_values(session: Session, c: Customer) -> dict[str, Any]:
+    """The editable fields of a customer as the edit paths compare them (`owner`: the owner's id)."""
+    pc = primary_contact(session, c.id)
+    return {"name": c.name, "industry": c.industry, "type": c.type, "grade": c.grade,
+            "contact": pc.name if pc else None, "title": pc.title if pc else None,
+            "phone": pc.phone if pc else None, "email": pc.email if pc else None, "address": c.address,
+            "tags": tags_of(session, c.id), "source": c.source, "demand": c.demand, "notes": c.notes,
+            "owner": c.owner_id}
+
+
+def find_duplicates(session: Session, *, name_norm: str | None = None, phone: str | None = None,
+                    email: str | None = None) -> list[Customer]:
+    """Every customer (whoever owns it) with the same normalized name, a contact's phone or email."""
+    conds = []
+    if name_norm:
+        conds.append(Customer.name_norm == name_norm)
+    contact = []
+    if phone:
+        contact.append(Contact.phone == phone)
+    if email:
+        contact.append(func.lower(Contact.email) == email.lower())
+    if contact:
+        conds.append(Customer.id.in_(select(Contact.customer_id).where(or_(*contact))))
+    if not conds:
+        return []
+    return list(session.scalars(select(Customer).where(or_(*conds)).order_by(Customer.id).limit(10)))
+
+
+def purchases_of(session: Session, customer_id: int) -> list[Purchase]:
+    """A customer's purchases, newest first."""
+    return list(session.scalars(select(Purchase).where(Purchase.customer_id == customer_id)
+                                .order_by(Purchase.date.desc(), Purchase.id.desc())))
+
+
+YEAR = timedelta(days=365)
+
+
+def yearly_amount(session: Session, customer_id: int, *, now: datetime) -> Decimal:
+    """The total of a customer's purchases dated within the 365 days up to `now` (the grading year)."""
+    total = session.scalar(select(func.coalesce(func.sum(Purchase.amount), 0)).where(
+        Purchase.customer_id == customer_id, Purchase.date > now - YEAR, Purchase.date <= now))
+    return Decimal(str(total or 0))
+
+
+def with_tag(tag: str) -> ColumnElement[bool]:
+    """A WHERE clause: customers carrying `tag`."""
+    return Customer.id.in_(select(CustomerTag.customer_id).join(Tag, Tag.id == CustomerTag.tag_id)
+                           .where(Tag.name == tag))
+
+
+def search(session: Session, *, where: list, ids: list[int] | None = None, limit: int = 1000) -> list[Customer]:
+    """Customers matching every clause of `where` (and among `ids` when given: those, in no particular
+    order), by code."""
+    q = select(Customer).where(*where)
+    if ids is not None:
+        return list(session.scalars(q.where(Customer.id.in_(ids))))
+    return list(session.scalars(q.order_by(Customer.code).limit(limit)))
+
+
+def list_pool(session: Session, *, where: list, code: str | None = None, name_norm: str | None = None,
+              limit: int = 2000) -> list[Customer]:
+    """Customers without an owner matching `where` and, when given, the code or a part of the normalized
+    name; the latest pooled first."""
+    q = select(Customer).where(Customer.owner_id.is_(None), *where)
+    if code is not None:
+        q = q.where(or_(Customer.code == code.upper(),
+                        Customer.name_norm.contains(name_norm, autoescape=True) if name_norm else literal(False)))
+    return list(session.scalars(q.order_by(Customer.pooled_at.desc(), Customer.code).limit(limit)))
+
+
+def pending_approvals(session: Session, *, approver_or_team: tuple[int, set[int]] | None = None
+                      ) -> list[tuple[ApprovalRequest, Customer]]:
+    """Pending approval requests with their customers, oldest first; with `(approver_id, team_ids)` only those
+    addressed to that approver or about a customer owned in that team."""
+    q = (select(ApprovalRequest, Customer).join(Customer, Customer.id == ApprovalRequest.customer_id)
+         .where(ApprovalRequest.status == "pending"))
+    if approver_or_team is not None:
+        approver_id, team = approver_or_team
+        q = q.where(or_(ApprovalRequest.approver_id == approver_id, Customer.owner_id.in_(team)))
+    return [(r, c) for r, c in session.execute(q.order_by(ApprovalRequest.created_at, ApprovalRequest.id)).all()]
+
+
+def tag_id(session: Session, name: str) -> int | None:
+    return session.scalar(select(Tag.id).where(Tag.name == name))
+
+
+def codes_owned_by(session: Session, staff_id: int) -> list[tuple[int, str]]:
+    """(id, code) of the customers `staff_id` owns."""
+    return [tuple(r) for r in session.execute(select(Customer.id, Customer.code).where(Customer.owner_id == staff_id)).all()]
+
+
+def list_stale(session: Session, *, before: datetime) -> list[Customer]:
+    """Owned customers whose last follow-up (or, without one, creation) is before `before`, by id."""
+    last = func.coalesce(Customer.last_followup_at, Customer.created_at)
+    return list(session.scalars(select(Customer).where(Customer.owner_id.is_not(None), last < before)
+                                .order_by(Customer.id)))
+
+
+def match_text(session: Session, *, where: ColumnElement[bool], name_norm: str, text: str, phone: str | None,
+               limit: int) -> list[Customer]:
+    """Customers (matching `where`) whose normalized name contains `name_norm`, or with a contact named `text`,
+    with the phone `phone` or the e-mail `text`."""
+    conds = []
+    if name_norm:
+        conds.append(Customer.name_norm.contains(name_norm, autoescape=True))
+    contact_ids = select(Contact.customer_id).where(
+        or_(Contact.name == text, *([Contact.phone == phone] if phone else []),
+            func.lower(Contact.email) == text.lower()))
+    conds.append(Customer.id.in_(contact_ids))
+    return list(session.scalars(select(Customer).where(where, or_(*conds)).limit(limit)))
+
+
+def names_sharing(session: Session, *, where: ColumnElement[bool], pieces: list[str], need: int,
+                  limit: int = 200) -> list[tuple[int, str]]:
+    """(id, normalized name) of the customers (matching `where`) whose name contains at least `need` of
+    `pieces`, the most first."""
+    score = sum((case((Customer.name_norm.contains(g, autoescape=True), 1), else_=0) for g in pieces), literal(0))
+    q = select(Customer.id, Customer.name_norm).where(where, score >= need).order_by(score.desc()).limit(limit)
+    return [(i, n) for i, n in session.execute(q).all()]
+
+
+def names_by_norm(session: Session, ids: list[int]) -> dict[str, str]:
+    """{normalized name: name} of the customers `ids`."""
+    return dict(session.execute(select(Customer.name_norm, Customer.name).where(Customer.id.in_(ids))).all())

@@ -1,0 +1,115 @@
+"""Follow-up reads: a customer's recent ones and history, the due list, the report's counts."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy import case, func, select
+from sqlalchemy.sql.elements import ColumnElement
+from sqlmodel import Session
+
+from storage.models import AuditLog, Customer, FollowUp
+
+
+def recent(session: Session, customer_id: int, n: int = 5) -> list[FollowUp]:
+    """The customer's last `n` live follow-ups, newest first (the customer card shows them)."""
+    return list(session.scalars(select(FollowUp).where(
+        FollowUp.customer_id == customer_id, FollowUp.deleted_at.is_(None))
+        .order_by(FollowUp.date.desc(), FollowUp.id.desc()).limit(n)))
+
+
+def history(session: Session, *, customer_id: int, method: str | None = None, start: datetime | None = None,
+            end: datetime | None = None) -> list[FollowUp]:
+    """A customer's live follow-ups in [start, end), newest first."""
+    q = select(FollowUp).where(FollowUp.customer_id == customer_id, FollowUp.deleted_at.is_(None))
+    if method:
+        q = q.where(FollowUp.method == method)
+    if start:
+        q = q.where(FollowUp.date >= start)
+    if end:
+        q = q.where(FollowUp.date < end)
+    return list(session.scalars(q.order_by(FollowUp.date.desc(), FollowUp.id.desc())))
+
+
+def _due_where(owner_ids: set[int] | None, before: datetime) -> list:
+    conds = [FollowUp.deleted_at.is_(None), FollowUp.done_at.is_(None), FollowUp.next_followup_at.is_not(None),
+             FollowUp.next_followup_at < before]
+    if owner_ids is not None:
+        conds.append(FollowUp.assignee_id.in_(owner_ids))
+    return conds
+
+
+def list_due(session: Session, *, owner_ids: set[int] | None, before: datetime, offset: int = 0,
+             limit: int | None = None) -> list[tuple[FollowUp, Customer]]:
+    """Open follow-ups due before `before`, owed by `owner_ids` (None: all), earliest first, paged in SQL."""
+    q = (select(FollowUp, Customer).join(Customer, Customer.id == FollowUp.customer_id)
+         .where(*_due_where(owner_ids, before)).order_by(FollowUp.next_followup_at, FollowUp.id)
+         .offset(offset).limit(limit))
+    return [(f, c) for f, c in session.execute(q).all()]
+
+
+def count_due(session: Session, *, owner_ids: set[int] | None, before: datetime, now: datetime) -> tuple[int, int]:
+    """(all due, overdue at `now`) — what `list_due` would list, counted in SQL."""
+    overdue = case((FollowUp.next_followup_at < now, 1), else_=0)
+    q = (select(func.count(), func.coalesce(func.sum(overdue), 0))
+         .select_from(FollowUp).join(Customer, Customer.id == FollowUp.customer_id)
+         .where(*_due_where(owner_ids, before)))
+    total, late = session.execute(q).one()
+    return int(total), int(late)
+
+
+def typed_by(session: Session, *, followup_id: int, actor_id: int) -> bool:
+    """Did `actor_id` log the follow-up (its `create` audit row names who typed it)?"""
+    return session.scalar(select(AuditLog.id).where(
+        AuditLog.entity == "followup", AuditLog.entity_id == followup_id, AuditLog.action == "create",
+        AuditLog.actor_id == actor_id).limit(1)) is not None
+
+
+def logged_by_method(session: Session, *, staff_ids: Iterable[int], start: datetime, end: datetime,
+                     methods: Iterable[str]) -> list[tuple[int, str, int]]:
+    """(author, method, count) of the live follow-ups made in [start, end) with one of `methods`."""
+    return [tuple(r) for r in session.execute(select(FollowUp.staff_id, FollowUp.method, func.count()).where(
+        FollowUp.staff_id.in_(list(staff_ids)), FollowUp.deleted_at.is_(None), FollowUp.date >= start,
+        FollowUp.date < end, FollowUp.method.in_(list(methods)))
+        .group_by(FollowUp.staff_id, FollowUp.method)).all()]
+
+
+def overdue_by_assignee(session: Session, *, staff_ids: Iterable[int], now: datetime) -> dict[int, int]:
+    """{assignee: how many open follow-ups they owe that are overdue at `now`}."""
+    return dict(session.execute(select(FollowUp.assignee_id, func.count()).where(
+        FollowUp.assignee_id.in_(list(staff_ids)), FollowUp.deleted_at.is_(None), FollowUp.done_at.is_(None),
+        FollowUp.next_followup_at < now).group_by(FollowUp.assignee_id)).all())
+
+
+def list_open(session: Session, *, customer_id: int) -> list[FollowUp]:
+    """The customer's live follow-ups whose next follow-up is still owed (scheduled, not done)."""
+    return list(session.scalars(select(FollowUp).where(
+        FollowUp.customer_id == customer_id, FollowUp.deleted_at.is_(None), FollowUp.done_at.is_(None),
+        FollowUp.next_followup_at.is_not(None))))
+
+
+def list_closed_at(session: Session, *, customer_id: int, at: datetime, other_than: int) -> list[FollowUp]:
+    """The customer's live follow-ups closed at `at` (by logging follow-up `other_than`)."""
+    return list(session.scalars(select(FollowUp).where(
+        FollowUp.customer_id == customer_id, FollowUp.done_at == at, FollowUp.deleted_at.is_(None),
+        FollowUp.id != other_than)))
+
+
+def last_and_next(session: Session, *, customer_id: int, methods: Iterable[str]
+                  ) -> tuple[datetime | None, datetime | None]:
+    """(the latest live contact made with one of `methods`, the earliest next follow-up still owed)."""
+    live = (FollowUp.customer_id == customer_id, FollowUp.deleted_at.is_(None))
+    last = session.scalar(select(func.max(FollowUp.date)).where(*live, FollowUp.method.in_(list(methods))))
+    nxt = session.scalar(select(func.min(FollowUp.next_followup_at)).where(
+        *live, FollowUp.done_at.is_(None), FollowUp.next_followup_at.is_not(None)))
+    return last, nxt
+
+
+def owed_rows(session: Session, *, where: ColumnElement[bool], not_to: int | None) -> list[tuple[int, int | None, str]]:
+    """(follow-up id, assignee, customer code) of the open follow-ups matching `where` not owed by `not_to`."""
+    return [tuple(r) for r in session.execute(
+        select(FollowUp.id, FollowUp.assignee_id, Customer.code).join(Customer, Customer.id == FollowUp.customer_id)
+        .where(where, FollowUp.next_followup_at.is_not(None), FollowUp.done_at.is_(None),
+               FollowUp.deleted_at.is_(None), FollowUp.assignee_id.is_distinct_from(not_to))
+        .order_by(FollowUp.id)).all()]
