@@ -33,10 +33,24 @@ def clock() -> Clock:
     return Clock()
 
 
-@pytest.fixture
-def engine():
+@pytest.fixture(scope="session")
+def _schema():
+    """The SQLite schema, created once per session. Each test's `engine` starts from a copy of it (the sqlite3
+    backup API, ~0.4 ms) instead of running create_all (~15 ms): the same fresh, empty database, and the code
+    under test keeps committing for real (no outer transaction to roll back, so threads and sessions behave)."""
     e = make_engine("sqlite://")
     create_all(e)
+    raw = e.raw_connection()
+    yield raw.driver_connection
+    raw.close()
+    e.dispose()
+
+
+@pytest.fixture
+def engine(_schema):
+    e = make_engine("sqlite://")
+    with e.connect() as c:
+        _schema.backup(c.connection.driver_connection)
     yield e
     e.dispose()
 

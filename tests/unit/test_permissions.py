@@ -7,6 +7,7 @@ basics but change no sales data; admin sees all. A record one may not see answer
 import pytest
 
 from bot.console.driver import ConsoleSession
+from handlers.i18n import t
 from storage.codes import opportunity_code
 from storage.db import session_scope
 from storage.models import Opportunity
@@ -89,8 +90,8 @@ def test_permissions_hidden_by_name_reads_like_missing(org):
 
 def test_permissions_agent_card_shows_basics_only(org):
     out = ConsoleSession(org, user="agnes").send("/customer ABC2026001")
-    assert "Alpha Trading" in out and "Open tickets" in out
-    assert "Last follow-ups" not in out and "Open opportunities" not in out
+    assert "Alpha Trading" in out and t("en", "cust.card.tickets") in out
+    assert t("en", "cust.card.followups") not in out and t("en", "cust.card.opps") not in out
 
 
 def test_permissions_owner_reassignment_is_for_managers(org):
