@@ -43,3 +43,8 @@ def pattern(key: str, /, lang: str = "en", **params: object) -> re.Pattern[str]:
 def says(text: str, key: str, /, lang: str = "en", **params: object) -> bool:
     """True when `text` contains the message `key` as rendered in `lang` (with `params`, others any text)."""
     return pattern(key, lang, **params).search(text) is not None
+
+
+def lead(key: str, /, lang: str = "en") -> str:
+    """The text of `key` before its first placeholder: for finding a button whose label has a count in it."""
+    return _template(norm_lang(lang), key).partition("{")[0]

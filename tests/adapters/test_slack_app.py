@@ -11,7 +11,7 @@ from handlers.i18n import t
 from tests.fakes.slack_api import labels
 from tests.fakes.slack_fixtures import slack  # noqa: F401
 from tests.fakes.slack_testkit import t_count, testkit  # noqa: F401
-from tests.says import says
+from tests.says import lead, says
 
 
 def texts(call) -> str:  # noqa: ANN001
@@ -175,7 +175,7 @@ def test_slack_big_reply_pages_behind_a_more_button(slack, testkit):
     assert len(call.blocks) <= 50
     more = [lab for lab in labels(call.blocks) if says(lab, "slack.more")]
     assert more
-    slack.slack.press(call, "Show more", user="U1")
+    slack.slack.press(call, lead("slack.more"), user="U1")
     modal = slack.fake.wait("views.open")[0]
     assert "Customer" in texts(modal)
     assert slack.fake.problems == []

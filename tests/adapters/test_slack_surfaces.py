@@ -11,7 +11,7 @@ from handlers.dialogs import engine as dialogs
 from tests.fakes.slack_api import labels
 from tests.fakes.slack_fixtures import slack  # noqa: F401
 from tests.fakes.slack_testkit import LOG_CALL, registered, testkit  # noqa: F401
-from tests.says import says
+from tests.says import lead, says
 
 
 def texts(call) -> str:  # noqa: ANN001
@@ -52,10 +52,10 @@ def test_slack_button_inside_a_modal_updates_that_modal(slack, testkit):
     # a button pressed inside a modal (here: "more") updates that modal in place
     slack.slack.command("/t_big", user="U1")
     big = slack.fake.wait("response_url")[0]
-    slack.slack.press(big, "Show more", user="U1")
+    slack.slack.press(big, lead("slack.more"), user="U1")
     first = slack.fake.wait("views.open", 2)[1]
     assert any(says(lab, "slack.more") for lab in labels(first.blocks))
-    slack.slack.press(first, "Show more", user="U1")
+    slack.slack.press(first, lead("slack.more"), user="U1")
     upd = slack.fake.wait("views.update")[0]
     assert upd.args["view_id"] == first.result["view"]["id"]
     assert slack.fake.problems == []
@@ -65,7 +65,7 @@ def test_slack_buttons_behind_more_keep_working(slack, testkit):
     slack.staff("alice", slack_id="U1")
     slack.slack.command("/t_big", user="U1", channel="C1")
     big = slack.fake.wait("response_url")[0]
-    slack.slack.press(big, "Show more", user="U1", channel="C1")
+    slack.slack.press(big, lead("slack.more"), user="U1", channel="C1")
     modal = slack.fake.wait("views.open")[0]
     done = next(lab for lab in labels(modal.blocks) if lab.startswith("Done"))
     slack.slack.press(modal, done, user="U1")

@@ -3,8 +3,8 @@ from __future__ import annotations
 import pytest
 
 from handlers.i18n import t
-from tests.unit.test_tickets_support import Desk, is_error, text_of
 from tests.says import says
+from tests.unit.test_tickets_support import Desk, is_error, text_of
 
 
 @pytest.fixture
