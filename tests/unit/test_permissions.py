@@ -13,6 +13,7 @@ from storage.db import session_scope
 from storage.models import Opportunity
 from tests import factories as f
 from tests.factories import NOW
+from tests.says import says
 
 # records: A alice's (east), B bob's (east), Z zed's (west), M mary's own (east manager)
 CODES = {"A": "ABC2026001", "B": "ABC2026002", "Z": "ABC2026003", "M": "ABC2026004"}
@@ -60,7 +61,7 @@ def org(core):
 def outcome(out: str) -> str:
     if "⚠" not in out:
         return OK
-    if "No customer matches" in out or "No opportunity" in out:
+    if any(says(out, key) for key in ("lookup.not_found", "lookup.not_found_suggest", "opp.not_found")):
         return HIDDEN
     return DENIED
 
