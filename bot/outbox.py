@@ -5,6 +5,9 @@ after the wait; `Transient` (5xx, network) backs off exponentially (2, 4, 8 … 
 after `storage.outbox.MAX_ATTEMPTS`; `Permanent` fails the row at once. Failed rows stay visible
 (`crm-bot outbox list --failed`) and can be queued again (`crm-bot outbox retry`).
 
+One chat's rows go out in the order they were written (storage.outbox.claim), and not while an adapter
+`holding` that chat is still sending a reply directly.
+
 Rows are claimed one at a time (committed as `sending`) before being handed to the platform and marked `sent`
 right after, so a row goes out once even with several senders, and a crash leaves at most one row claimed. If
 the process dies between handing it over and marking it, the claim goes stale and a sender delivers that one
@@ -13,11 +16,13 @@ message again after `claim_timeout`: at most the message in flight at the crash 
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import socket
 import threading
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -82,9 +87,28 @@ class Sender:
         self.claim_timeout = claim_timeout or default_claim_timeout()
         self.batch = batch
         self._paused_until: dict[str, datetime] = {}  # platform → when it may be called again (after a 429)
+        self._held: Counter[tuple[str, str]] = Counter()  # (platform, chat_ref) → adapters holding it
+        self._held_lock = threading.Lock()
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+
+    # ------------------------------------------------------------ direct replies first
+    @contextlib.contextmanager
+    def holding(self, platform: str, chat_ref: str) -> Iterator[None]:
+        """While an adapter handles a message and sends its reply directly, this sender keeps that chat's rows
+        back: what the action queued (the rating question) follows its reply ("ticket closed")."""
+        key = (platform, chat_ref)
+        with self._held_lock:
+            self._held[key] += 1
+        try:
+            yield
+        finally:
+            with self._held_lock:
+                self._held[key] -= 1
+                if self._held[key] <= 0:
+                    del self._held[key]
+            self.wake()
 
     # ------------------------------------------------------------ one pass
     def drain_once(self, limit: int | None = None) -> int:
@@ -104,8 +128,10 @@ class Sender:
     def _claim_one(self, platforms: tuple[str, ...]) -> _Row | None:
         """Claim one row (committed as `sending` before delivery: a crash leaves only it in flight)."""
         with session_scope(self.engine) as s:
+            with self._held_lock:
+                held = tuple(self._held)
             rows = outbox.claim(s, worker=self.worker, now=self.clock(), limit=1, platforms=platforms,
-                                chats=self.chats, claim_timeout=self.claim_timeout)
+                                chats=self.chats, claim_timeout=self.claim_timeout, held=held)
             return _Row(*(getattr(rows[0], a) for a in _Row.__dataclass_fields__)) if rows else None
 
     def _pass(self, limit: int) -> tuple[int, int]:

@@ -7,6 +7,10 @@ senders never take the same row; on SQLite one instance delivers (the write lock
 Statuses: `pending` → `sending` (claimed by one worker) → `sent` | `failed`; `skipped` marks a key that was
 decided without a message (a digest day with nothing due) and is never delivered.
 
+Order: a row is claimed only when no earlier row to the same chat is still pending or being sent, so a chat
+gets its messages in the order they were written (the "ticket closed" before the rating question), also across
+retries; a failed row no longer holds the chat up.
+
 A claim older than `claim_timeout` is taken to belong to a dead worker and is claimed again. That is the one
 message that may go out twice: it was handed to the platform but the worker died before marking it sent.
 """
@@ -16,7 +20,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import exists as sql_exists
+from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
 from storage.db import insert_ignore
@@ -51,19 +57,32 @@ def add(session: Session, *, key: str, platform: str, chat_ref: str, scope: str,
     return insert_ignore(session, Outbox, conflict=["key"], **values)
 
 
+def _first_in_chat():  # noqa: ANN202 - a SQL condition
+    """No earlier row to the same chat is still unsent: one chat gets its messages in the order they were
+    written, also when an earlier one waits for a retry or is being sent by another worker."""
+    earlier = aliased(Outbox)
+    return ~sql_exists().where(earlier.platform == Outbox.platform, earlier.chat_ref == Outbox.chat_ref,
+                           earlier.id < Outbox.id, earlier.status.in_(("pending", "sending")))
+
+
 def claim(session: Session, *, worker: str, now: datetime, limit: int = 20,
           platforms: tuple[str, ...] | None = None, chats: tuple[str, ...] | None = None,
-          claim_timeout: timedelta = STALE_CLAIM) -> list[Outbox]:
-    """Take up to `limit` due rows for `worker` (pending and due, or a stale claim of a dead worker)."""
+          claim_timeout: timedelta = STALE_CLAIM, held: Iterable[tuple[str, str]] = ()) -> list[Outbox]:
+    """Take up to `limit` due rows for `worker` (pending and due, or a stale claim of a dead worker), each the
+    oldest unsent row of its chat. `held`: (platform, chat_ref) pairs whose rows must wait for now."""
     write_lock(session)
     q = (select(Outbox)
          .where(((Outbox.status == "pending") & (Outbox.next_attempt_at <= now))
                 | ((Outbox.status == "sending") & (Outbox.claimed_at < now - claim_timeout)))
+         .where(_first_in_chat())
          .order_by(Outbox.id).limit(limit))
     if platforms:
         q = q.where(Outbox.platform.in_(platforms))
     if chats:
         q = q.where(Outbox.chat_ref.in_(chats))
+    held = list(held)
+    if held:
+        q = q.where(~or_(*(and_(Outbox.platform == p, Outbox.chat_ref == c) for p, c in held)))
     if session.get_bind().dialect.name == "postgresql":
         q = q.with_for_update(skip_locked=True)
     rows = list(session.scalars(q))

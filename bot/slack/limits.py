@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from bot.safe_text import clean
+
 BLOCKS_MESSAGE = 50
 BLOCKS_VIEW = 100
 SECTION_TEXT = 3000
@@ -37,7 +39,8 @@ _PARTIAL_ENTITY = re.compile(r"&[a-z]{0,3}$")
 
 
 def escape(s: str) -> str:
-    return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    """Text for mrkdwn: valid Unicode (bot.safe_text.clean), `&`, `<`, `>` escaped."""
+    return clean(s).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def unescape(s: str) -> str:
@@ -81,7 +84,7 @@ def chunks(e: str, n: int = SECTION_TEXT) -> list[str]:
 
 def plain(s: str, n: int) -> dict:
     """A plain_text object (never parsed for mentions), cut to `n` and never empty."""
-    return {"type": "plain_text", "text": cut(s.strip() or "·", n), "emoji": True}
+    return {"type": "plain_text", "text": cut(clean(s).strip() or "·", n), "emoji": True}
 
 
 def text_size(obj: Any) -> int:

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import singledispatch
 
+from bot.safe_text import clean
 from bot.slack import limits as L
 from handlers.i18n import t
 from handlers.views import (
@@ -212,7 +213,7 @@ def guard(blocks: list[dict], *, max_blocks: int, lang: str, stash: Stash | None
 
 def fallback(reply: Reply, lang: str) -> str:
     """The top-level `text` (notifications, screen readers): plain, escaped, short."""
-    s = plain_text(reply, L.FALLBACK_TEXT) or t(lang, "slack.fallback")
+    s = clean(plain_text(reply, L.FALLBACK_TEXT)).strip() or t(lang, "slack.fallback")
     return L.cut_escaped(L.escape(s), L.FALLBACK_TEXT)
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 
+from bot.safe_text import clean
 from bot.slack import limits as L
 from bot.slack.render import Signer, Stash, blocks_of, guard
 from handlers.i18n import t
@@ -19,11 +20,14 @@ ACTION_ID = "v"
 
 
 def _select(f: FormField) -> dict | None:
-    if not f.choices or len(f.choices) > L.OPTIONS or any(len(v) > L.OPTION_VALUE for _, v in f.choices):
+    """A select for a field with choices, or None when Slack could not take them (typed input instead)."""
+    values = [clean(v) for _, v in f.choices]
+    if not values or len(values) > L.OPTIONS or not all(0 < len(v) <= L.OPTION_VALUE for v in values):
         return None
-    options = [{"text": L.plain(label, L.OPTION_TEXT), "value": value} for label, value in f.choices]
+    options = [{"text": L.plain(label, L.OPTION_TEXT), "value": v} for (label, _), v in zip(f.choices, values,
+                                                                                           strict=True)]
     el: dict = {"type": "static_select", "action_id": ACTION_ID, "options": options}
-    initial = next((o for o in options if o["value"] == f.value), None)
+    initial = next((o for o in options if o["value"] == clean(f.value)), None)
     if initial is not None:
         el["initial_option"] = initial
     return el
@@ -35,8 +39,8 @@ def _input_element(f: FormField) -> dict:
         return el
     max_len = min(max(f.max_length, 1), L.INPUT_MAX)
     el = {"type": "plain_text_input", "action_id": ACTION_ID, "multiline": f.multiline, "max_length": max_len}
-    if f.value:
-        el["initial_value"] = f.value[:max_len]
+    if clean(f.value):
+        el["initial_value"] = clean(f.value)[:max_len]
     return el
 
 
@@ -49,7 +53,7 @@ def input_block(f: FormField) -> dict:
 
 
 def metadata(dialog: str, channel: str, state: str = "") -> str:
-    s = json.dumps({"d": dialog, "c": channel, "s": state}, ensure_ascii=False)
+    s = json.dumps({"d": dialog, "c": channel, "s": clean(state)}, ensure_ascii=False)
     return s if len(s) <= L.PRIVATE_METADATA else json.dumps({"d": dialog, "c": channel, "s": ""})
 
 

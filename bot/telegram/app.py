@@ -95,7 +95,7 @@ class TelegramBot:
         self._secret: bytes | None = None
         self._runner = None
         self.webhook_port: int | None = None
-        self.chat_locks = listeners.ChatLocks()
+        self.chat_locks = listeners.ChatLocks(also=lambda chat: self.sender.holding("telegram", str(chat)))
         self.menu_refresh = menu_refresh
         self._menus_set: dict = {}
         self._tasks: list[asyncio.Task] = []

@@ -4,6 +4,8 @@ Every request that posts or edits a message waits for a slot in three token buck
 second overall, about 1 a second per chat (short bursts allowed) and 20 a minute per group. A 429 with
 `retry_after` pauses every request for that long and is retried `max_retries` times; after that (or when the
 wait is longer than `max_wait`) the `RetryAfter` goes up to the caller: the outbox keeps the row for later.
+A server error (5xx) or a refused connection is retried in place `server_retries` times, so a reply and the
+messages its action queued keep their order.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from telegram.error import RetryAfter
+from telegram.error import NetworkError, RetryAfter
 from telegram.ext import BaseRateLimiter
 
 log = logging.getLogger("crm.telegram.limiter")
@@ -67,6 +69,8 @@ class Limits:
     group_burst: float = 5.0
     max_retries: int = 1
     max_wait: float = 30.0
+    server_retries: int = 2  # a 5xx or a refused connection: tried again in place, after 0.5 s then 1 s
+    server_wait: float = 0.5
 
 
 def is_group(chat_id: object) -> bool:
@@ -113,13 +117,21 @@ class Limiter(BaseRateLimiter[None]):
                               rate_limit_args: None) -> Any:
         if endpoint not in LIMITED:
             return await callback(*args, **kwargs)
-        attempt = 0
+        attempt = server_tries = 0
         while True:
             delay = self.delay_for(data.get("chat_id"))
             if delay > 0:
                 await self.sleep(delay)
             try:
                 return await callback(*args, **kwargs)
+            except NetworkError as e:
+                # only the plain kind (5xx, connection refused): not BadRequest, and not TimedOut, which may
+                # have been delivered; one chat's messages keep their order because the retry is in place
+                if type(e) is not NetworkError or server_tries >= self.limits.server_retries:
+                    raise
+                await self.sleep(self.limits.server_wait * 2 ** server_tries)
+                server_tries += 1
+                log.info("%s failed (%s): trying again (attempt %d)", endpoint, e, server_tries)
             except RetryAfter as e:
                 wait = retry_seconds(e)
                 if attempt >= self.limits.max_retries or wait > self.limits.max_wait:

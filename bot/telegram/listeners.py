@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import logging
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 from telegram import CallbackQuery, Update
 from telegram.error import BadRequest, RetryAfter, TelegramError
@@ -39,10 +39,14 @@ def install(app: Application) -> None:
 
 
 class ChatLocks:
-    """Updates are handled concurrently, but one chat's updates one at a time and in order (dialogs)."""
+    """Updates are handled concurrently, but one chat's updates one at a time and in order (dialogs).
 
-    def __init__(self) -> None:
+    `also(chat_id)` is a context held with the lock: the bot's outbox sender keeps the chat's queued rows back
+    meanwhile, so the direct reply goes out before what its action queued (`Sender.holding`)."""
+
+    def __init__(self, also: Callable[[int], contextlib.AbstractContextManager] | None = None) -> None:
         self._locks: dict[int, list] = {}  # chat id → [lock, holders and waiters]
+        self.also = also or (lambda chat_id: contextlib.nullcontext())
 
     @contextlib.asynccontextmanager
     async def hold(self, chat_id: int) -> AsyncIterator[None]:
@@ -50,7 +54,8 @@ class ChatLocks:
         entry[1] += 1
         try:
             async with entry[0]:
-                yield
+                with self.also(chat_id):
+                    yield
         finally:
             entry[1] -= 1
             if entry[1] == 0:

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import singledispatch
 
+from bot.safe_text import clean, cut_units, units
 from handlers.i18n import t
 from handlers.views import (
     Action,
@@ -36,7 +37,8 @@ MAX_CALLBACK = 64
 MAX_BUTTONS = 100
 MAX_ROW = 8
 ROW_CHARS = 32  # labels per row, roughly what fits a phone screen
-MAX_LABEL = 60
+MAX_ALERT = 200  # answerCallbackQuery text
+MAX_LABEL = 60  # UTF-16 units: Telegram documents no limit, a phone shows far less
 
 Signer = Callable[[str], str]
 
@@ -84,17 +86,16 @@ class Ctx:
         data = self.sign(action.cmd)
         if len(data.encode("utf-8")) > MAX_CALLBACK:
             raise ValueError(f"callback_data over {MAX_CALLBACK} bytes for {action.cmd!r}")
-        label = label.strip() or "·"
-        return Key(label if len(label) <= MAX_LABEL else label[: MAX_LABEL - 1] + "…", data)
+        return Key(cut_units(" ".join(clean(label).split()) or "·", MAX_LABEL), data)
 
 
 def esc(s: str) -> str:
-    return html.escape(s or "", quote=False)
+    return html.escape(clean(s), quote=False)
 
 
 def ulen(s: str) -> int:
     """Length as Telegram counts it: UTF-16 code units (an emoji outside the BMP is two)."""
-    return len(s.encode("utf-16-le")) // 2
+    return units(s)
 
 
 def cut_plain(s: str, limit: int) -> list[str]:
@@ -121,9 +122,10 @@ def cut_plain(s: str, limit: int) -> list[str]:
 
 
 def styled(text: str, tag: str | None = None, prefix: str = "", reserve: int = 0) -> list[str]:
-    """`text` escaped, in `<tag>`, as one or more lines that each fit a message."""
+    """`text` escaped, in `<tag>`, as one or more lines that each fit a message (none for blank text:
+    Telegram refuses a message that is only whitespace)."""
     wrap = len(f"<{tag}></{tag}>") if tag else 0
-    pieces = cut_plain(text, MAX_TEXT - wrap - ulen(prefix) - reserve)
+    pieces = [p for p in cut_plain(clean(text), MAX_TEXT - wrap - ulen(prefix) - reserve) if p.strip()]
     return [prefix + (f"<{tag}>{esc(p)}</{tag}>" if tag else esc(p)) for p in pieces]
 
 
@@ -174,8 +176,8 @@ def render_fields(v: Fields, c: Ctx) -> None:
         head = f"<b>{esc(k)}</b>: "
         if ulen(head) + ulen(esc(val)) <= MAX_TEXT:
             b.lines.append(head + esc(val))
-        else:
-            b.lines.append(head.rstrip())
+        else:  # a long value (a note) or a long key: each on lines of its own
+            b.lines.extend(styled(k + ":", "b"))
             b.lines.extend(styled(val))
 
 
@@ -211,7 +213,7 @@ def render_list(v: ListPage, c: Ctx) -> None:
             b.rows.extend(pack_rows(keys))
     if v.pages > 1:  # the core translated the labels; symbols only when it did not
         b = c.block()
-        b.lines.append(f"<i>{esc(v.nav_text) if v.nav_text else f'{v.page}/{v.pages} · {v.total}'}</i>")
+        b.lines.extend(styled(v.nav_text or f"{v.page}/{v.pages} · {v.total}", "i"))
         nav = [c.key(v.prev_label or "◀", v.prev) if v.prev else None,
                c.key(v.next_label or "▶", v.next) if v.next else None]
         if any(nav):
@@ -275,5 +277,5 @@ def render(reply: Reply, *, sign: Signer, lang: str = "en") -> list[Outgoing]:
 def alert_text(reply: Reply) -> str | None:
     """The text of a reply that is only an error (shown as an alert on a button press), else None."""
     if reply.views and all(isinstance(v, Error) for v in reply.views):
-        return " ".join(v.text for v in reply.views)[:200]
+        return cut_units(clean(" ".join(v.text for v in reply.views)), MAX_ALERT)
     return None

@@ -2,7 +2,9 @@
 
 Only the ticket's own customer chat rates, once: the router checks the button token is bound to that chat,
 and `rate` checks again that the chat's customer is the ticket's and that no rating exists (a conditional
-UPDATE, so a replayed click changes nothing). A rating of 1 or 2 alerts the service channel.
+UPDATE, so a replayed click changes nothing). A rating of 1 or 2 alerts the service channel at once (service
+recovery should not wait); when the customer may still comment, the post says so (until when) and is edited in
+place when the comment comes, or when they skip it.
 """
 
 from __future__ import annotations
@@ -33,7 +35,8 @@ def parse_stars(text: str) -> int:
     return int(s)
 
 
-def _store(ctx: Ctx, t: Ticket, n: int, comment: str | None) -> None:
+def _store(ctx: Ctx, t: Ticket, n: int, comment: str | None, *, awaiting: bool = False) -> None:
+    """Save the rating (once). `awaiting`: the customer may still add a comment (COMMENT_WINDOW)."""
     res = ctx.session.execute(
         update(Ticket).where(Ticket.id == t.id, Ticket.rating.is_(None), Ticket.status == "closed")
         .values(rating=n, rating_comment=comment or None, rated_at=ctx.now, updated_at=ctx.now)
@@ -44,16 +47,23 @@ def _store(ctx: Ctx, t: Ticket, n: int, comment: str | None) -> None:
     tickets.add_event(ctx, t, "rated", text=f"{n}" + (f" {comment}" if comment else ""))
     service_history.record_complaint_event(ctx, t, "rated")
     if n <= 2:
-        _alert(ctx, t, key=f"recovery:{t.code}")
+        _alert(ctx, t, key=f"recovery:{t.code}", awaiting=awaiting and not comment)
 
 
-def _alert(ctx: Ctx, t: Ticket, *, key: str, edit: bool = False) -> None:
-    """The service-recovery post for a low rating; with `edit`, the same post updated (the comment came in)."""
+def _alert(ctx: Ctx, t: Ticket, *, key: str, edit: bool = False, awaiting: bool = False) -> None:
+    """The service-recovery post for a low rating; with `edit`, the same post updated (the comment came in,
+    or the customer skipped it). `awaiting`: the comment may still come, and the post says until when."""
     v = sla.job_ctx(ctx.session, now=ctx.now, settings=ctx.settings)
     cust = ctx.session.get(Customer, t.customer_id)
     agent = ctx.session.get(Staff, t.assignee_id) if t.assignee_id else None
+    if t.rating_comment:
+        comment = t.rating_comment
+    elif awaiting:
+        comment = v.t("rate.comment_pending", until=v.fmt_dt(t.rated_at + COMMENT_WINDOW))
+    else:
+        comment = v.t("rate.comment_none")
     msg = v.t("rate.low_alert", code=t.code, n=t.rating, customer=cust.name if cust else "—",
-              agent=agent.name if agent else "—", comment=t.rating_comment or "—")
+              agent=agent.name if agent else "—", comment=comment)
     reply, chans = Reply(views=(Text("⚠ " + msg),)), ticket_notify.channels(ctx)
     if edit:
         notify.edit_service_post(ctx.session, chans, key=key, version="comment", reply=reply, now=ctx.now)
@@ -72,21 +82,22 @@ def rate(ctx: Ctx, code: str, n: int) -> Ticket:
         raise Conflict("rate.already", code=t.code)
     if t.status != "closed":
         raise Conflict("rate.not_closed", code=t.code)
-    _store(ctx, t, n, None)
+    _store(ctx, t, n, None, awaiting=True)
     return t
 
 
 def add_comment(ctx: Ctx, code: str, comment: str | None) -> None:
-    """The optional comment after a rating: only the rating chat's customer, only once."""
-    if not comment or ctx.binding is None:
+    """The optional comment after a rating (None: skipped): only the rating chat's customer, only once."""
+    if ctx.binding is None:
         return
     t = tickets.get_ticket(ctx, code)
     if t.customer_id != ctx.binding.customer_id or t.rating is None or t.rating_comment:
         return
-    t.rating_comment = comment.strip()
-    tickets.add_event(ctx, t, "comment", text=t.rating_comment)
-    if t.rating <= 2:  # the alert already posted at the rating is edited in place: one post per rating
-        _alert(ctx, t, key=f"recovery:{t.code}", edit=True)
+    if comment and comment.strip():
+        t.rating_comment = comment.strip()
+        tickets.add_event(ctx, t, "comment", text=t.rating_comment)
+    if t.rating <= 2:  # the alert posted at the rating is edited in place (one post per rating): the comment,
+        _alert(ctx, t, key=f"recovery:{t.code}", edit=True)  # or that none is coming
 
 
 def comment_too_late(ctx: Ctx, code: str) -> bool:

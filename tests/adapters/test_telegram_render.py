@@ -199,3 +199,30 @@ def test_limiter_waits_out_retry_after_then_gives_up() -> None:
         asyncio.run(lim.process_request(flaky, (5,), {}, "sendMessage", {"chat_id": 1}, None))
     calls.clear()
     assert asyncio.run(lim.process_request(flaky, (0,), {}, "getUpdates", {}, None)) == "ok"
+
+
+def test_limiter_tries_a_server_error_again_in_place_but_not_a_timeout_or_bad_request() -> None:
+    from telegram.error import BadRequest, NetworkError, TimedOut
+
+    ft = FakeTime()
+    lim = Limiter(Limits(), clock=ft, sleep=ft.sleep)
+    calls = []
+
+    async def flaky(error: Exception, fail: int) -> str:
+        calls.append(1)
+        if len(calls) <= fail:
+            raise error
+        return "ok"
+
+    def run(error: Exception, fail: int) -> str:
+        calls.clear()
+        return asyncio.run(lim.process_request(flaky, (error, fail), {}, "sendMessage", {"chat_id": 1}, None))
+
+    assert run(NetworkError("Internal Server Error (500)"), 2) == "ok" and len(calls) == 3
+    assert ft.slept[-2:] == [0.5, 1.0]
+    with pytest.raises(NetworkError):
+        run(NetworkError("Bad Gateway"), 3)
+    for error in (TimedOut(), BadRequest("chat not found")):  # may have been delivered / will never work
+        with pytest.raises(type(error)):
+            run(error, 1)
+        assert len(calls) == 1

@@ -6,6 +6,7 @@ renderer that breaks a limit fails its test the way it would fail in production.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 
@@ -16,6 +17,17 @@ def _text_len(obj: Any) -> int:
     if isinstance(obj, list):
         return sum(_text_len(x) for x in obj)
     return 0
+
+
+def _lone_surrogates(obj: Any) -> bool:
+    """A string Slack cannot take: a lone surrogate is not valid Unicode (invalid JSON text for the API)."""
+    if isinstance(obj, str):
+        return re.search("[\ud800-\udfff]", obj) is not None
+    if isinstance(obj, dict):
+        return any(_lone_surrogates(v) for v in obj.values())
+    if isinstance(obj, list):
+        return any(_lone_surrogates(v) for v in obj)
+    return False
 
 
 def _plain(p: list, where: str, obj: Any, n: int, *, required: bool = True) -> None:
@@ -124,7 +136,7 @@ def _block(p: list, where: str, b: dict, surface: str) -> None:
 
 
 def blocks_problems(blocks: list[dict], surface: str) -> list[str]:
-    p: list[str] = []
+    p: list[str] = ["invalid_json: lone surrogate in blocks"] if _lone_surrogates(blocks) else []
     cap = 50 if surface == "message" else 100
     if len(blocks) > cap:
         p.append(f"no more than {cap} items allowed [json-pointer:/blocks] ({len(blocks)})")
@@ -143,13 +155,16 @@ def message_problems(args: dict) -> list[str]:
     p: list[str] = []
     if not text and not blocks:
         p.append("no_text")
+    if text and _lone_surrogates(text):
+        p.append("invalid_json: lone surrogate in text")
     if text and len(text) > 4000:
         p.append(f"text: {len(text)} characters (Slack recommends at most 4000; truncates above 40000)")
     return p + blocks_problems(blocks or [], "message")
 
 
 def view_problems(view: dict) -> list[str]:
-    p: list[str] = []
+    p: list[str] = ["invalid_json: lone surrogate in view"] if _lone_surrogates(
+        {k: v for k, v in view.items() if k != "blocks"}) else []
     kind = view.get("type")
     if kind == "modal":
         _plain(p, "title", view.get("title"), 24)

@@ -28,6 +28,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl
 
+from tests.fakes.telegram_limits import alert_problems, keyboard_problems, message_problems
+
 BOT_ID = 999000111
 BOT_USERNAME = "crm_test_bot"
 _JSON_FIELDS = {
@@ -101,6 +103,7 @@ class FakeTelegram:
         self.calls: list[Call] = []
         self.messages: dict[tuple[int, int], dict] = {}  # (chat_id, message_id) → message
         self.webhook: dict[str, Any] = {}
+        self.problems: list[str] = []  # every limit a call broke (answered 400, as Telegram does)
         self._updates: list[dict] = []
         self._ids = itertools.count(1000)
         self._msg_ids: dict[int, itertools.count] = {}
@@ -341,8 +344,26 @@ class FakeTelegram:
         self.messages[(chat_id, mid)] = msg
         return msg
 
+    def _refused(self, method: str, p: dict) -> tuple[int, dict] | None:
+        """A 400 for a call that breaks a Bot API limit (telegram_limits), as the real server answers."""
+        if method in ("sendMessage", "editMessageText"):
+            problems = message_problems(p)
+        elif method == "editMessageReplyMarkup":
+            problems = keyboard_problems(p.get("reply_markup"))
+        elif method == "answerCallbackQuery":
+            problems = alert_problems(p.get("text"))
+        else:
+            return None
+        if not problems:
+            return None
+        self.problems.extend(f"{method}: {x}" for x in problems)
+        return 400, {"ok": False, "error_code": 400, "description": f"Bad Request: {problems[0]}"}
+
     def _result(self, method: str, p: dict, files: dict) -> tuple[int, dict]:
         ok = {"ok": True, "result": True}
+        refused = self._refused(method, p)
+        if refused:
+            return refused
         if method == "getMe":
             return 200, {"ok": True, "result": self.me()}
         if method == "sendMessage":

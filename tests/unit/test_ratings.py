@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
 import pytest
 
 from handlers import actions
@@ -87,14 +90,36 @@ def test_low_rating_alerts_the_channel(desk):
     assert "recovery:" + code + "@console" in desk.outbox_keys()
 
 
+def awaited(text: str) -> bool:
+    """The alert says the customer's comment may still come (and until when), not "Comment: —"."""
+    before, after = t("en", "rate.comment_pending", until="\0").split("\0")
+    return before in text and after in text
+
+
+def test_low_rating_alert_waits_for_the_comment_and_is_edited_when_it_comes(desk, clock):
+    cust = desk.customer()
+    code = closed_ticket(desk)
+    desk.drain()
+    cust.send(f"/rate {code} 2")
+    [post] = desk.to("#service", desk.drain())  # at once: service recovery should not wait an hour
+    assert awaited(post.text) and "—" not in post.text.split("Comment:")[-1][:3]
+    until = (clock() + timedelta(hours=1)).astimezone(ZoneInfo(desk.core.settings.default_tz))
+    assert until.strftime("%Y-%m-%d %H:%M") in post.text
+    clock.advance(minutes=20)
+    cust.send("Nobody called me back for hours")
+    [edit] = desk.to("#service", desk.drain())
+    assert edit.edit_of == post.message_ref and "Nobody called me back" in edit.text and not awaited(edit.text)
+
+
 def test_low_rating_without_comment_alerts_once(desk):
     cust = desk.customer()
     code = closed_ticket(desk)
     desk.drain()
     cust.send(f"/rate {code} 1")
     cust.send("skip")
-    posts = desk.to("#service", desk.drain())
-    assert len(posts) == 1 and "1/5" in posts[0].text
+    post, edit = desk.to("#service", desk.drain())  # one alert, edited: no comment is coming
+    assert "1/5" in post.text and awaited(post.text)
+    assert edit.edit_of == post.message_ref and t("en", "rate.comment_none") in edit.text
 
 
 def test_comment_only_once_and_only_own(desk):
