@@ -48,8 +48,8 @@ def a_customer_of_ray(engine, **ids: object) -> str:  # noqa: ANN001
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")
 def test_telegram_answer_that_fails_with_5xx_arrives_through_the_outbox(tg_core, fake, clock):
     code = a_customer_of_ray(tg_core.engine, telegram_id=RAY)
-    fake.fail_next("sendMessage", status=500, chat_id=RAY)
-    fake.fail_next("sendMessage", status=502, chat_id=RAY)  # the outbox's first attempt fails too
+    fake.fail_next("sendMessage", status=500, chat_id=RAY, times=3)  # the answer and its two retries in place
+    fake.fail_next("sendMessage", status=502, chat_id=RAY, times=3)  # the outbox's first attempt fails too
     with running_bot(tg_core, fake) as tb:
         fake.push_message(chat_id=RAY, user_id=RAY, text=f"/log {code} phone: renewal talk")
         fake.wait_for(lambda: (r := outbox_rows(tg_core.engine)) and r[0].attempts == 1
