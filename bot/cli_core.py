@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from bot import app as app_mod
+from handlers import inputs
 from handlers.i18n import ENUMS
 from storage.db import session_scope
 from storage.models import Staff
@@ -81,11 +82,12 @@ def _check_staff_args(args: argparse.Namespace) -> str | None:
     """The first problem with `staff add`'s arguments, as one line, or None."""
     import re
 
-    if not args.name.strip() or len(args.name.strip()) > 100:
+    args.name = inputs.clean(args.name).strip()  # a pasted zero-width or U+202E would make it unfindable
+    if not args.name or len(args.name) > 100:
         return "--name: give a name of 1 to 100 characters"
     if args.slack_id and not re.fullmatch(r"[UW][A-Z0-9]{2,30}", args.slack_id):
         return f"--slack-id: {args.slack_id!r} is not a Slack user id (like U012AB3CD)"
-    if args.telegram_id is not None and args.telegram_id <= 0:
+    if args.telegram_id is not None and not 0 < args.telegram_id < 2**63:  # the column is a BIGINT
         return "--telegram-id: a Telegram user id is a positive number"
     if args.notify == "slack" and not args.slack_id:
         return "--notify slack needs --slack-id"

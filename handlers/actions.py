@@ -68,8 +68,8 @@ def encode(cmd: str, *, scope: str, secret: bytes, now: datetime | None = None,
 def decode(token: str, *, scopes: list[str] | tuple[str, ...], secret: bytes,
            now: datetime | None = None) -> str:
     """The command in `token` if it was signed for one of `scopes`; raises `BadToken`/`ExpiredToken`."""
-    if not token or len(token.encode("utf-8", "replace")) > MAX_TOKEN or token.count("|") != 2:
-        raise BadToken("malformed")
+    if not token or not token.isascii() or len(token) > MAX_TOKEN or token.count("|") != 2:
+        raise BadToken("malformed")  # every token we sign is ASCII: anything else is forged or mangled
     cmd, exp, sig = token.split("|")
     if not any(hmac.compare_digest(sig, _sig(secret, s, cmd, exp)) for s in scopes if s):
         raise BadToken("signature")

@@ -378,13 +378,13 @@ def parse_when(text: str, *, now: datetime, tz: ZoneInfo | str, lang: str | None
     try:
         parts = _Rules(normalize(raw), now_local.date(), now_local).run()
         dt = _combine(parts, now_local, zone, rem) if parts is not None else None
-    except (ValueError, OverflowError):  # 2月30日, 25点, 12/45, in 999999999 days: refused
+        if dt is None:
+            dt = _dateparser(raw, now_local, zone, rem)
+    except (ValueError, OverflowError):  # 2月30日, 25点, 12/45, in 999999999 days, jan 1 0001: refused
         raise InvalidInput("when.unparseable", value=raw, example=example(lang)) from None
     except _TodayPassed:
         raise InvalidInput("when.today_passed", value=raw, time=f"{rem:%H:%M}",
                            example=_later_today(now_local, lang)) from None
-    if dt is None:
-        dt = _dateparser(raw, now_local, zone, rem)
     if dt is None:
         raise InvalidInput("when.unparseable", value=raw, example=example(lang))
     if dt <= now:
@@ -414,11 +414,11 @@ def parse_day(text: str, *, now: datetime, tz: ZoneInfo | str, lang: str | None 
             d = today - timedelta(days=1)
         elif m := re.fullmatch(r"(\d+)\s*(?:d|days? ago|天前)", s):
             d = today - timedelta(days=int(m[1]))
+        if d is not None:  # 0001-01-01 at midnight in Shanghai is before the first UTC day: refused too
+            return datetime.combine(d, time(0, 0), zone).astimezone(ZoneInfo("UTC"))
     except (ValueError, OverflowError):
-        d = None
-    if d is None:
-        raise InvalidInput("when.bad_day", value=text, example="2026-11-01")
-    return datetime.combine(d, time(0, 0), zone).astimezone(ZoneInfo("UTC"))
+        pass
+    raise InvalidInput("when.bad_day", value=text, example="2026-11-01")
 
 
 def parse_future_day(text: str, *, now: datetime, tz: ZoneInfo | str, lang: str | None = None) -> datetime:

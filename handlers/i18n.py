@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
 
+from handlers import inputs
 from handlers.errors import InvalidInput
 
 LANGS = ("en", "zh")
@@ -121,7 +122,7 @@ def match_enum(kind: str, text: str | None) -> str | None:
     """The canonical id for `text` (id, label in either language, or alias), or None."""
     if not text:
         return None
-    return _enum_index(kind).get(text.strip().lower())
+    return _enum_index(kind).get(inputs.key(text).lower())
 
 
 def parse_enum(kind: str, text: str | None, *, lang: str | None = None) -> str:

@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 from sqlalchemy import case, func, literal, or_, select
 
+from handlers import inputs
 from handlers.context import Ctx
 from handlers.errors import NotFound, UserError
 from handlers.permissions import customer_filter
@@ -54,8 +55,8 @@ def find_customers(ctx: Ctx, query: str, *, limit: int = 50) -> list[Customer]:
         return []
     visible = customer_filter(ctx)
     s = ctx.session
-    if _CODE.match(q):
-        hit = s.scalar(select(Customer).where(func.upper(Customer.code) == q.upper(), visible))
+    if _CODE.match(inputs.key(q)):
+        hit = s.scalar(select(Customer).where(func.upper(Customer.code) == inputs.key(q).upper(), visible))
         if hit is not None:
             return [hit]
     norm = normalize_name(q)

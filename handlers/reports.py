@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from handlers import inputs
 from handlers.context import Ctx
 from handlers.errors import InvalidInput
 from handlers.views import Reply
@@ -39,7 +40,7 @@ def report(kind: str, *, roles: tuple[str, ...], aliases: tuple[str, ...] = ()) 
 
 
 def find(word: str) -> Report | None:
-    w = word.lower()
+    w = inputs.key(word).lower()
     for r in REPORTS.values():
         if r.kind == w or w in r.aliases:
             return r
@@ -51,15 +52,24 @@ _PERIODS = {"week": "week", "本周": "week", "month": "month", "本月": "month
 
 
 def parse_period(ctx: Ctx, text: str, *, default: str = "month") -> tuple[datetime, datetime]:
-    """[start, end) of a period in the viewer's zone, as aware datetimes."""
-    w = (text or default).strip().lower()
+    """[start, end) of a period in the viewer's zone, as aware datetimes; `InvalidInput` for any other text
+    (`2026-13`, `0000-01`, `9999d`: a calendar that does not hold the period is a bad period, not a crash)."""
+    try:
+        return _period(ctx, inputs.key(text or default).lower())
+    except (ValueError, OverflowError):
+        raise InvalidInput("report.bad_period", value=text) from None
+
+
+def _period(ctx: Ctx, w: str) -> tuple[datetime, datetime]:
     local = ctx.now.astimezone(ctx.tz)
     day = local.replace(hour=0, minute=0, second=0, microsecond=0)
-    m = re.fullmatch(r"(\d{1,3})\s*(d|天)", w)
+    m = re.fullmatch(r"(\d{1,3})\s*(d|天)", w, re.ASCII)
     if m:
         return day - timedelta(days=int(m.group(1)) - 1), day + timedelta(days=1)
-    m = re.fullmatch(r"(\d{4})-(\d{2})", w)
+    m = re.fullmatch(r"(\d{4})-(\d{2})", w, re.ASCII)
     if m:
+        if not 1900 <= int(m.group(1)) <= 9998:  # converting to UTC must stay inside the calendar
+            raise ValueError(w)
         start = day.replace(year=int(m.group(1)), month=int(m.group(2)), day=1)
         nxt = start.replace(year=start.year + (start.month == 12), month=start.month % 12 + 1)
         return start, nxt
@@ -78,4 +88,4 @@ def parse_period(ctx: Ctx, text: str, *, default: str = "month") -> tuple[dateti
     if kind == "year":
         start = day.replace(month=1, day=1)
         return start, start.replace(year=start.year + 1)
-    raise InvalidInput("report.bad_period", value=text)
+    raise ValueError(w)

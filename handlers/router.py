@@ -7,6 +7,7 @@ dialog, decodes a button token, or runs `/verb args` from the verb table. `UserE
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import logging
 import secrets
@@ -18,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from handlers import actions, commands, notify
+from handlers import actions, commands, inputs, notify
 from handlers.context import Ctx, Inbound
 from handlers.dialogs import engine as dialogs
 from handlers.errors import UserError
@@ -88,6 +89,7 @@ class Core:
     # ------------------------------------------------------------ entry point
     def handle(self, inbound: Inbound) -> Reply:
         now = self.clock()
+        inbound = cleaned(inbound)
         wrote = False
         lang = inbound.lang_hint
         try:
@@ -142,6 +144,8 @@ class Core:
             text = self._decode(ctx, inbound)
             ctx.via_button = True
         text = (text or "").strip()
+        if inputs.key(text[:1]) == "/":
+            text = "/" + text[1:]  # a full-width ／ typed with a Chinese keyboard
         ctx.extra["text"] = text
         if len(text) > ctx.settings.max_text * 3:
             return Reply(views=(Error(ctx.t("err.too_long", max=ctx.settings.max_text)),))
@@ -189,6 +193,15 @@ class Core:
         if ctx.staff is not None and cmd.roles is not None and ctx.staff.role not in cmd.roles:
             raise UserError("err.forbidden_role", verb=cmd.verb)
         return cmd.func(ctx, args)
+
+
+def cleaned(inbound: Inbound) -> Inbound:
+    """The inbound with every text the user controls passed through `inputs.clean` (NUL, zero-width, bidi
+    controls, lone surrogates): nothing unstorable or invisible goes further into the core."""
+    form = {k: inputs.clean(v) if isinstance(v, str) else v for k, v in inbound.form.items()} \
+        if inbound.form is not None else None
+    return dataclasses.replace(inbound, text=inputs.clean(inbound.text) if inbound.text else inbound.text,
+                               form=form, display_name=inputs.clean(inbound.display_name or "") or None)
 
 
 def _pick(ctx: Ctx, e: Ambiguous) -> Reply:

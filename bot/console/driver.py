@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from bot.console.render import Rendered, render
-from handlers import actions
+from handlers import actions, inputs
 from handlers.context import Inbound
 from handlers.i18n import norm_lang
 from handlers.router import Core
@@ -75,8 +75,9 @@ class ConsoleSession:
         While the last reply waits for free text, everything typed is that text."""
         s = text.strip()
         if not self.last_reply.expects_text:
-            if s.isdigit() and 1 <= int(s) <= len(self.last.actions):
-                return self.press(int(s))
+            n = inputs.parse_id(s, hi=len(self.last.actions))  # '²'.isdigit() is true, but it is no choice
+            if n is not None:
+                return self.press(n)
             if s.lower() in self.notes:
                 return self.press_note(s.lower())
         return self._show(self.core.handle(self._inbound(text=text)))

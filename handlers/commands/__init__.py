@@ -11,6 +11,7 @@ import pkgutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from handlers import inputs
 from handlers.context import Ctx
 from handlers.views import Reply
 
@@ -55,7 +56,7 @@ def command(verb: str, *, aliases: tuple[str, ...] = (), audience: str = "staff"
 
 
 def lookup(word: str) -> Command | None:
-    w = word.lower()
+    w = inputs.key(word).lower()
     return COMMANDS.get(w) or COMMANDS.get(ALIASES.get(w, ""))
 
 

@@ -46,7 +46,9 @@ def new_ticket_from_text(ctx: Ctx, text: str) -> Reply | None:
     the company has tickets still open, is asked whether the message belongs to one of them."""
     if ctx.staff is not None or ctx.binding is None or not text.strip():
         return None
-    text = text.strip()[:3000]
+    text = text.strip()
+    if len(text) > ctx.settings.max_text:  # kept whole or refused, never cut: the customer can send it in two
+        raise InvalidInput("err.too_long", max=ctx.settings.max_text)
     open_ones = [t for t in open_tickets_for_customer(ctx.session, ctx.binding.customer_id)][:3]
     if open_ones:
         btns = [Button(ctx.t("tk.btn.add_to", code=t.code), Action(f"/ticket msg {t.code} {text}"))

@@ -14,6 +14,7 @@ import re
 
 from sqlalchemy import select
 
+from handlers import inputs
 from handlers.commands import command
 from handlers.context import Ctx
 from handlers.dialogs import customer_add, customer_edit
@@ -114,9 +115,10 @@ def add_contact(ctx: Ctx, args: str) -> Reply:
 
 def _request_id(args: str) -> tuple[int, str]:
     head, _, rest = args.strip().partition(" ")
-    if not head.isdigit() or not 0 < int(head) < 2**63:
+    rid = inputs.parse_id(head)
+    if rid is None:
         raise NotFound("appr.not_found")
-    return int(head), rest.strip()
+    return rid, rest.strip()
 
 
 def approve(ctx: Ctx, args: str) -> Reply:

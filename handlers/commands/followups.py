@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
+from handlers import inputs
 from handlers.commands import command
 from handlers.context import Ctx
 from handlers.dates import parse_when
@@ -144,7 +145,7 @@ def cmd_log(ctx: Ctx, args: str) -> Reply:
     first, _, rest = args.partition(" ")
     sub = {"undo": log_undo, "撤销": log_undo, "edit": log_edit, "修改": log_edit, "next": log_next}.get(
         first.lower())
-    if sub is not None and (not rest or rest.split()[0].isdigit()):
+    if sub is not None and (not rest or inputs.is_id(rest.split()[0])):
         return sub(ctx, rest.strip())
     if not args:
         return dialogs.start(ctx, log_call.NAME)
@@ -207,7 +208,7 @@ def _peeled(head: str) -> str:
 
 def _id_and_rest(args: str, usage: str) -> tuple[str, str]:
     fid, _, rest = args.partition(" ")
-    if not fid.isdigit():
+    if not inputs.is_id(fid):
         raise InvalidInput("fu.usage", usage=usage)
     return fid, rest.strip()
 

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
+from handlers import inputs
 from handlers.commands import command
 from handlers.commands.followups import SALES_ROLES, fmt_when
 from handlers.context import Ctx
@@ -75,7 +76,7 @@ def _item(ctx: Ctx, fu: FollowUp, c: Customer, today_end: datetime, owner: str |
 
 
 def _done(ctx: Ctx, args: str) -> Reply:
-    if not args.isdigit():
+    if not inputs.is_id(args):
         raise InvalidInput("fu.usage", usage="/followups done ID")
     fu, c, changed = svc.mark_done(ctx, args)
     key = "fu.done" if changed else "fu.done_already"
@@ -84,7 +85,7 @@ def _done(ctx: Ctx, args: str) -> Reply:
 
 def _snooze(ctx: Ctx, args: str) -> Reply:
     fid, _, span = args.partition(" ")
-    if not fid.isdigit() or not span.strip():
+    if not inputs.is_id(fid) or not span.strip():
         raise InvalidInput("fu.usage", usage="/followups snooze ID 1d|3d|1w")
     fu, c, changed = svc.snooze(ctx, fid, span.strip())
     key = "fu.snoozed" if changed else "fu.snooze_already"

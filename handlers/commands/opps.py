@@ -14,6 +14,7 @@ from decimal import Decimal
 
 from sqlalchemy import case, select
 
+from handlers import inputs
 from handlers.commands import command
 from handlers.commands.purchases import done_views
 from handlers.context import Ctx
@@ -66,7 +67,7 @@ def cmd_opp(ctx: Ctx, args: str) -> Reply:
 
 
 def customer_opps(ctx: Ctx, code: str, rest: str) -> Reply:
-    c = ctx.session.scalar(select(Customer).where(Customer.code == code.upper(), customer_filter(ctx)))
+    c = ctx.session.scalar(select(Customer).where(Customer.code == inputs.key(code).upper(), customer_filter(ctx)))
     if c is None:
         raise NotFound("opp.not_found", code=code)  # exactly as an opportunity code that does not exist
     _, page = split_page(rest)

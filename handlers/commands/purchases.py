@@ -14,7 +14,13 @@ from handlers.i18n import enum_label
 from handlers.lookup import resolve_customer
 from handlers.paging import page_of, split_page
 from handlers.services import purchases
-from handlers.services.customer_fields import _parse_date, looks_like_date, parse_amount, split_args
+from handlers.services.customer_fields import (
+    _parse_date,
+    looks_like_date,
+    parse_amount,
+    parse_text,
+    split_args,
+)
 from handlers.views import Action, Button, Buttons, ListItem, Reply, Text
 from storage.models import Customer, Purchase
 
@@ -38,7 +44,7 @@ def cmd_purchase(ctx: Ctx, args: str) -> Reply:
     day = _parse_date(ctx, day_text, past=True) if day_text else None
     if day is not None and day > ctx.now.astimezone(ctx.tz).date():
         raise InvalidInput("pur.err.future", value=day_text)
-    product = " ".join(words)[:200]
+    product = parse_text(200)(ctx, " ".join(words), {})  # Purchase.product: refused when longer, never cut
     p, new_grade = purchases.record_purchase(ctx, c, amount=amount, product=product, day=day)
     views = done_views(ctx, c, p, new_grade)
     views.append(Buttons((Button(ctx.t("cust.open"), Action(f"/customer {c.code}")),)))

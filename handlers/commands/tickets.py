@@ -7,7 +7,7 @@ import re
 from sqlalchemy import and_, or_, select
 
 import handlers.dialogs.ticket_new  # noqa: F401 - registers the ticket dialogs
-from handlers import paging
+from handlers import inputs, paging
 from handlers.commands import command
 from handlers.context import Ctx
 from handlers.dialogs import engine as dialogs
@@ -144,8 +144,11 @@ def _reassign(ctx: Ctx, rest: str) -> Reply:
 
 def _find_staff(ctx: Ctx, ref: str) -> Staff:
     ref = ref.strip().lstrip("@")
-    s = ctx.session.get(Staff, int(ref)) if ref.isdigit() else ctx.session.scalar(
-        select(Staff).where(Staff.name == ref))
+    if inputs.is_id(ref):  # a staff id; one out of range is simply nobody
+        sid = inputs.parse_id(ref)
+        s = ctx.session.get(Staff, sid) if sid is not None else None
+    else:
+        s = ctx.session.scalar(select(Staff).where(Staff.name == ref))
     if s is None:
         raise InvalidInput("tk.bad_assignee", ref=ref)
     return s

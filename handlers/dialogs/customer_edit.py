@@ -89,6 +89,8 @@ def _field(ctx: Ctx, text: str, values: dict) -> str:
 
 
 def _value(ctx: Ctx, text: str, values: dict) -> Any:
+    if values.get("field") not in PARSERS:  # a form whose field choice failed (its own error says why)
+        raise InvalidInput("cust.err.field_first")
     return PARSERS[values["field"]](ctx, text, values)
 
 

@@ -13,7 +13,7 @@ from decimal import Decimal, InvalidOperation
 
 from sqlalchemy import func, select
 
-from handlers import dates
+from handlers import dates, inputs
 from handlers.context import Ctx
 from handlers.errors import InvalidInput, NotFound
 from handlers.i18n import enum_label, label_index, parse_enum
@@ -67,7 +67,7 @@ def split_args(text: str, keys: dict[str, str], *, glue: bool = False) -> tuple[
     last: str | None = None
     for w in words(text or ""):
         m = re.match(r"^([^=＝]+)[=＝](.*)$", w, re.S)
-        canon = keys.get(m.group(1).strip().lower()) if m else None
+        canon = keys.get(inputs.key(m.group(1)).lower()) if m else None
         if canon:
             kv[canon] = m.group(2).strip()
             last = canon
@@ -91,7 +91,7 @@ def quote(value: object) -> str:
 
 def parse_text(max_len: int):  # noqa: ANN201
     def parse(ctx: Ctx, text: str, values: dict) -> str:
-        t = (text or "").strip()
+        t = inputs.clean(text or "").strip()  # also for values that did not come through the router
         if not t:
             raise InvalidInput("dlg.required")
         if len(t) > max_len:
@@ -109,7 +109,7 @@ def industry_index(ctx: Ctx) -> dict[str, str]:
 
 
 def parse_industry(ctx: Ctx, text: str, values: dict | None = None) -> str:
-    v = industry_index(ctx).get((text or "").strip().lower())
+    v = industry_index(ctx).get(inputs.key(text).lower())
     if v is None:
         raise InvalidInput("cust.err.industry", value=text, choices=", ".join(
             enum_label(ctx.lang, "industry", i) for i in ctx.settings.industries))
@@ -198,9 +198,9 @@ def parse_amount(ctx: Ctx, text: str, values: dict | None = None) -> str:
         n = Decimal(m.group(1).replace(",", "")) * _MULT[m.group(2) and m.group(2).lower()]
     except (InvalidOperation, KeyError):
         raise InvalidInput("cust.err.amount", value=text) from None
-    if n <= 0 or n >= Decimal("1e12"):
+    if n >= Decimal("1e12") or (n := n.quantize(Decimal("0.01"))) <= 0:  # rounded, 0.001 is no amount
         raise InvalidInput("cust.err.amount", value=text)
-    return str(n.quantize(Decimal("0.01")))
+    return str(n)
 
 
 _ISO = re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})$")
@@ -216,9 +216,10 @@ def _local_date(ctx: Ctx, text: str, *, past: bool) -> date | None:
     m = _ISO.match(s)
     if m:
         try:
-            return date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+            d = date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
         except ValueError:
             raise InvalidInput("cust.err.date", value=text) from None
+        return _in_range(d, text, today)
     m = _MD.match(s)
     if m:
         try:
@@ -249,7 +250,13 @@ def _parse_date(ctx: Ctx, text: str, *, past: bool = False) -> date:
     if d is not None:
         return d
     when: datetime = (dates.parse_day if past else dates.parse_future_day)(text, now=ctx.now, tz=ctx.tz, lang=ctx.lang)
-    return when.astimezone(ctx.tz).date()
+    return _in_range(when.astimezone(ctx.tz).date(), text, ctx.now.astimezone(ctx.tz).date())
+
+
+def _in_range(d: date, text: str, today: date) -> date:
+    if not 1900 <= d.year <= today.year + 100:  # 0001-01-01, 9999年12月31日: a typo, not a purchase or a close
+        raise InvalidInput("cust.err.date", value=text)
+    return d
 
 
 def parse_close_date(ctx: Ctx, text: str, values: dict | None = None) -> str:

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import delete, func, or_, select
 from sqlmodel import Session
 
+from handlers import inputs
 from handlers.context import Ctx
 from handlers.errors import Forbidden, InvalidInput, NotFound, UserError
 from handlers.lookup import normalize_name
@@ -99,7 +100,7 @@ def current_values(session: Session, c: Customer) -> dict[str, Any]:
 
 def get_visible(ctx: Ctx, code: str) -> Customer:
     """A customer by exact code, only if the actor may see it (else exactly like a missing one)."""
-    c = ctx.session.scalar(select(Customer).where(func.upper(Customer.code) == code.strip().upper()))
+    c = ctx.session.scalar(select(Customer).where(func.upper(Customer.code) == inputs.key(code).upper()))
     if c is None or not can_see_customer(ctx, c):
         raise NotFound("lookup.not_found", query=code)
     return c

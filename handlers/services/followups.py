@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import case, func, select
 from sqlmodel import Session
 
+from handlers import inputs
 from handlers.context import Ctx
 from handlers.dates_past import example as past_example
 from handlers.errors import Forbidden, InvalidInput, NotFound
@@ -133,10 +134,8 @@ def log_followup(ctx: Ctx, *, customer: Customer, method: str, content: str, fee
 
 def get_followup(ctx: Ctx, fid: int | str) -> tuple[FollowUp, Customer]:
     """A live follow-up the actor may change, with its customer; `NotFound` otherwise."""
-    try:
-        fu = ctx.session.get(FollowUp, int(fid)) if 0 < int(fid) < 2**63 else None  # BIGINT range
-    except (TypeError, ValueError):
-        fu = None
+    n = inputs.parse_id(str(fid))
+    fu = ctx.session.get(FollowUp, n) if n is not None else None
     customer = ctx.session.get(Customer, fu.customer_id) if fu else None
     if (fu is None or fu.deleted_at is not None or customer is None or not can_edit_customer(ctx, customer)
             or fu.method not in SALES_METHODS):  # a complaint's trace is not changed by hand

@@ -21,6 +21,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session
 
+from handlers import inputs
 from handlers.context import Ctx
 from handlers.errors import Conflict, Forbidden, InvalidInput, NotFound
 from handlers.i18n import enum_label
@@ -34,6 +35,7 @@ from storage.models import AuditLog, Customer, Opportunity, OpportunityStage, Pu
 STAGES = ("initial", "needs", "proposal", "negotiation", "won", "lost")
 OPEN = STAGES[:4]
 
+CONTRACT_MAX = 100  # Opportunity.contract_no
 
 def opp_filter(ctx: Ctx) -> ColumnElement[bool]:
     s = ctx.staff
@@ -47,7 +49,7 @@ def opp_filter(ctx: Ctx) -> ColumnElement[bool]:
 
 
 def get_visible(ctx: Ctx, code: str) -> Opportunity:
-    o = ctx.session.scalar(select(Opportunity).where(func.upper(Opportunity.code) == code.strip().upper(),
+    o = ctx.session.scalar(select(Opportunity).where(func.upper(Opportunity.code) == inputs.key(code).upper(),
                                                      opp_filter(ctx)))
     if o is None:
         raise NotFound("opp.not_found", code=code.strip())
@@ -96,6 +98,9 @@ def change_stage(ctx: Ctx, o: Opportunity, stage: str, *, note: str | None = Non
                            next=enum_label(ctx.lang, "stage", nxt) if nxt else "—")
     if stage == "won" and (actual_amount is None or not contract_no):
         raise InvalidInput("opp.err.won_needs", code=o.code)
+    if contract_no and len(contract_no) > CONTRACT_MAX:  # the column's size: refused, never cut
+        raise InvalidInput("cust.err.field", field=ctx.t("opp.f.contract"),
+                           error=ctx.t("err.too_long", max=CONTRACT_MAX))
     if stage == "lost":
         lost_reason = lost_reason or note
         if not lost_reason:

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, or_, select, update
 from sqlmodel import Session
 
-from handlers import notify
+from handlers import inputs, notify
 from handlers.context import Ctx
 from handlers.errors import Conflict, Forbidden, NotFound
 from handlers.i18n import t
@@ -35,7 +35,7 @@ OWNER_CHANGES = ("claim", "handover")
 def find_pooled(ctx: Ctx, query: str) -> Customer:
     """A pool customer by code or name; one that was claimed meanwhile is a Conflict, others not found."""
     q = query.strip()
-    c = ctx.session.scalar(select(Customer).where(func.upper(Customer.code) == q.upper()))
+    c = ctx.session.scalar(select(Customer).where(func.upper(Customer.code) == inputs.key(q).upper()))
     if c is None and normalize_name(q):
         rows = list(ctx.session.scalars(select(Customer).where(
             Customer.owner_id.is_(None), Customer.name_norm.contains(normalize_name(q), autoescape=True)).limit(2)))

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlmodel import Session
 
-from handlers import notify
+from handlers import inputs, notify
 from handlers.context import Ctx
 from handlers.errors import Conflict, InvalidInput, NotFound
 from handlers.reports import parse_period, report
@@ -29,10 +29,10 @@ COMMENT_WINDOW = timedelta(hours=1)  # the comment is the customer's next messag
 
 
 def parse_stars(text: str) -> int:
-    s = (text or "").strip().rstrip("★*☆ ")
-    if not s.isdigit() or not 1 <= int(s) <= 5:
+    n = inputs.parse_id((text or "").strip().rstrip("★*☆ "), lo=1, hi=5)
+    if n is None:
         raise InvalidInput("rate.bad_value", value=text)
-    return int(s)
+    return n
 
 
 def _store(ctx: Ctx, t: Ticket, n: int, comment: str | None, *, awaiting: bool = False) -> None:

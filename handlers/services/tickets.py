@@ -12,7 +12,7 @@ from __future__ import annotations
 from sqlalchemy import false, func, select, true, update
 from sqlalchemy.sql.elements import ColumnElement
 
-from handlers import notify
+from handlers import inputs, notify
 from handlers.context import Ctx
 from handlers.errors import Conflict, Forbidden, InvalidInput, NotFound
 from handlers.permissions import can_see_customer, customer_filter
@@ -45,7 +45,7 @@ def visible_ids(ctx: Ctx, ids: list[int]) -> set[int]:
 
 
 def get_ticket(ctx: Ctx, code: str) -> Ticket:
-    code = (code or "").strip().upper()
+    code = inputs.key(code).upper()
     t = ctx.session.scalar(select(Ticket).where(Ticket.code == code, visible_filter(ctx))) if code else None
     if t is None:
         raise NotFound("tk.not_found", code=code or "?")
@@ -325,6 +325,8 @@ def customer_says(ctx: Ctx, t: Ticket, text: str) -> None:
         raise Conflict("tk.closed_no_note", code=t.code)
     if not text.strip():
         raise InvalidInput("tk.need_description")
+    if len(text.strip()) > ctx.settings.max_text:
+        raise InvalidInput("err.too_long", max=ctx.settings.max_text)
     ev = add_event(ctx, t, "customer_msg", text=text.strip())
     t.updated_at = ctx.now
     if t.assignee_id:
