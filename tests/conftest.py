@@ -5,7 +5,7 @@ from collections.abc import Iterator
 from datetime import datetime
 
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, inspect, text
 from sqlmodel import Session, SQLModel
 
 from handlers.router import Core
@@ -106,8 +106,11 @@ def pg_db(_pg_schema: str) -> Iterator[Engine]:
     """An engine on the session's PostgreSQL schema, its tables emptied (ids restart at 1): the fresh database
     drop_all + create_all gave each test, for a fraction of the cost. The code under test commits for real, from
     several threads and engines, so a per-test rollback could not isolate it; emptying the tables does. A test
-    that adds objects (triggers, functions) drops them itself; none drops the tables."""
+    that adds objects (triggers, functions) drops them itself. A test that drops the tables at its end
+    (test_fuzz_router's world) gets them back here: one query tells."""
     e = make_engine(_pg_schema)
+    if {t.name for t in SQLModel.metadata.sorted_tables} - set(inspect(e).get_table_names()):
+        create_all(e)
     empty_tables(e)
     yield e
     e.dispose()
