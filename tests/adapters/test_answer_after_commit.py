@@ -20,6 +20,7 @@ from tests.fakes.slack_api import labels
 from tests.fakes.slack_fixtures import slack  # noqa: F401
 from tests.fakes.slack_testkit import t_count, testkit  # noqa: F401
 from tests.fakes.telegram_harness import running_bot
+from tests.says import lead
 
 RAY = 7007
 OOPS = t("en", "err.internal", ref="X").split("(")[0]  # "Something went wrong "
@@ -143,7 +144,7 @@ def test_slack_answer_to_a_button_in_a_modal_whose_update_fails_arrives_in_the_d
     slack.staff("alice", slack_id="U1")
     slack.slack.command("/t_big", user="U1", channel="C1")
     big = slack.fake.wait("response_url")[0]
-    slack.slack.press(big, "Show more", user="U1", channel="C1")
+    slack.slack.press(big, lead("slack.more"), user="U1", channel="C1")
     modal = slack.fake.wait("views.open")[0]
     done = next(lab for lab in labels(modal.blocks) if lab.startswith("Done"))
     slack.fake.fail("views.update", status=500, error="internal_error")

@@ -11,6 +11,7 @@ from handlers.i18n import t
 from tests.fakes.slack_api import labels
 from tests.fakes.slack_fixtures import slack  # noqa: F401
 from tests.fakes.slack_testkit import t_count, testkit  # noqa: F401
+from tests.says import lead, says
 
 
 def texts(call) -> str:  # noqa: ANN001
@@ -172,9 +173,9 @@ def test_slack_big_reply_pages_behind_a_more_button(slack, testkit):
     slack.slack.command("/t_big", user="U1")
     call = slack.fake.wait("response_url")[0]
     assert len(call.blocks) <= 50
-    more = [lab for lab in labels(call.blocks) if lab.startswith("Show more")]
+    more = [lab for lab in labels(call.blocks) if says(lab, "slack.more")]
     assert more
-    slack.slack.press(call, "Show more", user="U1")
+    slack.slack.press(call, lead("slack.more"), user="U1")
     modal = slack.fake.wait("views.open")[0]
     assert "Customer" in texts(modal)
     assert slack.fake.problems == []

@@ -55,7 +55,7 @@ def test_dialog_step_by_step_with_buttons_and_escaping(tg_core, fake) -> None:
         fake.push_message(chat_id=ALICE, user_id=ALICE, text="<b>bold</b> & <script>x</script>")
         [third] = fake.wait_sent(ALICE, after=2)
         assert "tgtest.prio" in third["text"]
-        fake.press(third, "Skip")
+        fake.press(third, t("en", "dlg.skip"))
         [done] = fake.wait_sent(ALICE, after=3)
     assert "&lt;b&gt;bold&lt;/b&gt; &amp; &lt;script&gt;x&lt;/script&gt;" in done["text"]
     assert "apple" in done["text"] and "None" in done["text"]

@@ -157,17 +157,12 @@ def test_cli_run_telegram_arguments(monkeypatch, tmp_path, capsys) -> None:
     assert "TELEGRAM_BOT_TOKEN" in err and "\n" not in err
 
 
-def test_on_postgresql_dedupe_and_outbox_edit(pg_url, settings, clock) -> None:
-    from sqlmodel import SQLModel
-
+def test_on_postgresql_dedupe_and_outbox_edit(pg_db, settings, clock) -> None:
     from handlers.router import Core
-    from storage.db import create_all, make_engine
     from tests import factories
     from tests.fakes.telegram_api import FakeTelegram
 
-    engine = make_engine(pg_url)
-    SQLModel.metadata.drop_all(engine)
-    create_all(engine)
+    engine = pg_db
     fake = FakeTelegram().start()
     try:
         with Session(engine) as s:
@@ -185,8 +180,6 @@ def test_on_postgresql_dedupe_and_outbox_edit(pg_url, settings, clock) -> None:
         assert len(fake.sent(ALICE)) == 1 and [r.status for r in rows(engine)] == ["sent", "sent"]
     finally:
         fake.stop()
-        SQLModel.metadata.drop_all(engine)
-        engine.dispose()
 
 
 def test_cli_refused_token_or_unreachable_api_is_one_line(monkeypatch, tmp_path, capsys, fake) -> None:

@@ -9,6 +9,7 @@ from handlers.views import Form
 from storage.db import session_scope
 from storage.models import ApprovalRequest, AuditLog, Contact, Customer, Outbox
 from tests import factories as f
+from tests.says import says
 
 
 @pytest.fixture
@@ -101,7 +102,7 @@ def test_customer_add_duplicate_offers_open_or_create_anyway(team):
 def test_customer_add_duplicate_owned_by_someone_else_shows_no_details(team):
     chat(team, "zed").send('/customer add name="Secret Corp" industry=IT type=intent phone=13900000000')
     out = chat(team, "alice").send('/customer add name="Other Name" industry=IT type=intent phone=13900000000')
-    assert "Secret" not in out and "someone else" in out
+    assert "Secret" not in out and says(out, "cust.dup.hidden")
     assert "/customer ABC2026001" not in chat(team, "alice").choices()
 
 
@@ -152,10 +153,10 @@ def _deal_customer(core):
 def test_customer_unknown_field_is_named_not_swallowed(team):
     alice = chat(team, "alice")
     out = alice.send("/customer add foo=bar")
-    assert "⚠" in out and "foo" in out and "phone" in out and customers(team) == []
+    assert "⚠" in out and says(out, "cust.err.unknown_field", field="foo") and "phone" in out and customers(team) == []
     alice.send(ONE_LINE)
     out = alice.send("/customer edit ABC2026001 fone=13900001111")
-    assert "⚠" in out and "fone" in out
+    assert "⚠" in out and says(out, "cust.err.unknown_field", field="fone")
     bob = chat(team, "bob")
     bob.send("/lang zh")
     assert "电话" in bob.send("/customer add 名字=张三")
@@ -220,7 +221,7 @@ def test_customer_edit_dialog_in_chat(team):
     alice.press_cmd("/customer edit ABC2026001")
     alice.press_cmd("type")
     out = alice.press_cmd("deal")
-    assert "Updated" in out
+    assert says(out, "cust.edit.done", code="ABC2026001")
     assert customers(team)[0].type == "deal"
 
 

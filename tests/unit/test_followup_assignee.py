@@ -7,14 +7,13 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
-from sqlmodel import SQLModel
 
 from bot.console.driver import ConsoleSession
 from handlers import exporting
 from handlers.router import Core
 from handlers.services.pool import return_stale_to_pool
 from scheduler import runner
-from storage.db import create_all, make_engine, session_scope
+from storage.db import session_scope
 from storage.models import AuditLog, Customer, FollowUp, Outbox, Staff
 from tests import factories as f
 from tests.factories import NOW
@@ -25,13 +24,8 @@ CHANNELS = {"console": "#service"}
 @pytest.fixture(params=["sqlite", "postgresql"])
 def core(request, settings, clock):
     """The same scenarios on SQLite and on PostgreSQL (`TEST_DATABASE_URL`)."""
-    url = "sqlite://" if request.param == "sqlite" else request.getfixturevalue("pg_url")
-    engine = make_engine(url)
-    SQLModel.metadata.drop_all(engine)
-    create_all(engine)
-    yield Core(engine, settings, secret=b"test-secret", clock=clock)
-    SQLModel.metadata.drop_all(engine)
-    engine.dispose()
+    engine = request.getfixturevalue("engine" if request.param == "sqlite" else "pg_db")
+    return Core(engine, settings, secret=b"test-secret", clock=clock)
 
 
 @pytest.fixture

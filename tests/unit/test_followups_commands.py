@@ -15,6 +15,7 @@ from handlers.dialogs.engine import FormErrors
 from handlers.i18n import t
 from storage.models import AuditLog, Customer, FollowUp, Staff
 from tests import factories as f
+from tests.says import says
 
 
 @pytest.fixture
@@ -191,12 +192,12 @@ def test_followups_edit(core, world, engine) -> None:
     a = ConsoleSession(core, user="alice")
     a.send(f"/log {world['acme']} phone: draft")
     out = a.press_cmd("/log edit")
-    assert "/log edit" in out and "draft" in out
+    assert says(out, "fu.edit_hint") and "draft" in out
     (fu,) = rows(engine, world["acme"])
     assert t("en", "fu.dlg.next") in a.press_cmd(f"/log next {fu.id}")
     assert "2026-11-24 09:00" in a.send("明天")
     out = a.send(f"/log edit {fu.id} content=called about the contract next=下周五下午3点 feedback=积极")
-    assert t("en", "fu.edited", fields="Feedback, Content, Next follow-up") in out
+    assert t("en", "fu.edited", fields=", ".join(t("en", f"fu.f.{k}") for k in ("feedback", "content", "next"))) in out
     (fu,) = rows(engine, world["acme"])
     assert (fu.content, fu.feedback) == ("called about the contract", "positive")
     assert cust(engine, world["acme"]).next_followup_at == utc(2026, 12, 4, 15)

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
+from handlers.i18n import t
 from handlers.views import Buttons, ListPage, from_json
 from scheduler import runner
 from scheduler.jobs import digest
@@ -120,7 +121,7 @@ def test_digest_groups_overdue_today_and_cadence_with_buttons(engine, settings):
     (row,) = rows(engine)
     reply = from_json(row.payload)
     lists = [v for v in reply.views if isinstance(v, ListPage)]
-    assert [v.title for v in lists] == ["Overdue (1)", "Due today (1)", "Behind their grade's cadence (1)"]
+    assert [v.title for v in lists] == [t("en", f"job.digest.{k}", n=1) for k in ("overdue", "today", "cadence")]
     assert [i.text.split()[0] for i in lists[0].items + lists[1].items + lists[2].items] == [ids[2], ids[3], ids[4]]
     cmds = [b.action.cmd for b in lists[0].items[0].buttons]
     assert cmds == [f"/followups done {ids[0]}", f"/followups snooze {ids[0]} 1d", f"/followups snooze {ids[0]} 3d",

@@ -10,7 +10,6 @@ import logging
 
 import pytest
 from sqlalchemy import text
-from sqlmodel import SQLModel
 
 from bot.console.driver import ConsoleSession
 from handlers.router import Core
@@ -35,21 +34,22 @@ SQLITE_TRIGGERS = [
 @pytest.fixture(params=["sqlite", "postgresql"])
 def refusing_engine(request, tmp_path):
     pg = request.param == "postgresql"
-    engine = make_engine(request.getfixturevalue("pg_url") if pg else f"sqlite:///{tmp_path / 'logs.db'}")
     if pg:
-        SQLModel.metadata.drop_all(engine)
+        engine = request.getfixturevalue("pg_db")
         with engine.begin() as c:
             c.execute(text("DROP FUNCTION IF EXISTS refuse() CASCADE"))
-    create_all(engine)
+    else:
+        engine = make_engine(f"sqlite:///{tmp_path / 'logs.db'}")
+        create_all(engine)
     with engine.begin() as c:
         for stmt in PG_TRIGGERS if pg else SQLITE_TRIGGERS:
             c.execute(text(stmt))
     yield engine
     if pg:
-        SQLModel.metadata.drop_all(engine)
-        with engine.begin() as c:
+        with engine.begin() as c:  # the triggers go with the function; the tables stay for the next test
             c.execute(text("DROP FUNCTION IF EXISTS refuse() CASCADE"))
-    engine.dispose()
+    else:
+        engine.dispose()
 
 
 def test_a_failing_statement_logs_no_phone_and_no_message_text(refusing_engine, settings, clock, caplog):

@@ -9,6 +9,7 @@ from bot.console.driver import ConsoleSession
 from storage.db import session_scope
 from storage.models import AuditLog, Opportunity, OpportunityStage, Staff
 from tests import factories as f
+from tests.says import says
 
 
 @pytest.fixture
@@ -68,7 +69,7 @@ def test_opp_add_from_the_card_button_runs_the_dialog(sales):
     a = chat(sales, "alice")
     a.send("/customer ABC2026001")
     out = a.press_cmd("/opp add ABC2026001")
-    assert "Name of the opportunity" in out
+    assert says(out, "opp.dlg.name")
     a.send("CRM rollout")
     assert "⚠" in a.send("a lot")
     a.send("300k")
@@ -99,7 +100,7 @@ def test_opp_won_requires_amount_and_contract(sales):
     a = chat(sales, "alice")
     a.send("/opp add ABC2026001 ERP amount=580000 close=2026-12-31")
     out = a.send("/opp stage ABC2026001OP01 won signed")
-    assert "⚠" in out and "contract" in out
+    assert "⚠" in out and says(out, "opp.err.won_needs", code="ABC2026001OP01")
     assert "⚠" in a.send("/opp stage ABC2026001OP01 won amount=580000 signed")
     a.send("/opp stage ABC2026001OP01 won amount=575000 contract=HT-2026-001 signed today")
     o = opp(sales)

@@ -12,6 +12,7 @@ from storage.db import session_scope
 from storage.models import AuditLog, Customer, FollowUp, Opportunity, Outbox, Staff
 from tests import factories as f
 from tests.factories import NOW
+from tests.says import says
 
 
 @pytest.fixture
@@ -84,7 +85,7 @@ def test_pool_lists_ownerless_and_claim_takes_one(org):
     assert "Pooled Inc" in out
     assert owners(org)["Pooled Inc"] == "bob"
     out = chat(org, "zed").send("/claim ABC2026003")
-    assert "⚠" in out and "someone else" in out
+    assert "⚠" in out and says(out, "own.err.taken")
     with session_scope(org.engine) as s:
         assert s.scalar(select(AuditLog).where(AuditLog.action == "claim"))
 
@@ -141,9 +142,9 @@ def test_return_stale_spares_a_freshly_claimed_customer(org, settings, clock):
 
 def test_staff_list_and_details(org):
     out = chat(org, "agnes").send("/staff")
-    assert "mary" in out and "sales manager" in out
-    assert "Time zone" not in chat(org, "bob").send("/staff mary")
-    assert "Time zone" in chat(org, "root").send("/staff mary")
+    assert "mary" in out and t("en", "enum.role.manager") in out
+    assert t("en", "staffcmd.f.tz") not in chat(org, "bob").send("/staff mary")
+    assert t("en", "staffcmd.f.tz") in chat(org, "root").send("/staff mary")
 
 
 def test_staff_deactivate_rules(org):

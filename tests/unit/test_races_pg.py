@@ -10,7 +10,6 @@ from collections.abc import Callable
 
 import pytest
 from sqlalchemy import func, select
-from sqlmodel import SQLModel
 
 from bot.console.driver import ConsoleSession
 from handlers.i18n import t
@@ -23,15 +22,12 @@ from tests import factories as f
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def race_engine(request, tmp_path):
-    if request.param == "sqlite":
-        engine = make_engine(f"sqlite:///{tmp_path / 'race.db'}")
-    else:
-        engine = make_engine(request.getfixturevalue("pg_url"))
-        SQLModel.metadata.drop_all(engine)
+    if request.param == "postgresql":
+        yield request.getfixturevalue("pg_db")
+        return
+    engine = make_engine(f"sqlite:///{tmp_path / 'race.db'}")
     create_all(engine)
     yield engine
-    if request.param == "postgresql":
-        SQLModel.metadata.drop_all(engine)
     engine.dispose()
 
 

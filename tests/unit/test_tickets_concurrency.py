@@ -5,7 +5,6 @@ from __future__ import annotations
 import threading
 
 import pytest
-from sqlmodel import SQLModel
 
 from handlers import actions
 from handlers.context import Inbound
@@ -56,13 +55,8 @@ def test_concurrent_assign_sqlite_file(tmp_path, clock, settings):
 
 
 @pytest.fixture
-def pg_engine(pg_url):
-    engine = make_engine(pg_url)
-    SQLModel.metadata.drop_all(engine)
-    create_all(engine)
-    yield engine
-    SQLModel.metadata.drop_all(engine)
-    engine.dispose()
+def pg_engine(pg_db):
+    return pg_db
 
 
 def test_concurrent_assign_postgres(pg_engine, clock, settings):
