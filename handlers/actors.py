@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
 from sqlmodel import Session
 
 from handlers.i18n import norm_lang
 from storage.models import ChatBinding, Staff
 from storage.repos import chats
+from storage.repos import staff as staff_repo
 
 
 @dataclass(frozen=True)
@@ -26,25 +26,9 @@ class Actor:
     chat_customer: str | None = None  # the code of the customer the chat is bound to, whoever writes
 
 
-def find_staff(session: Session, platform: str, user_ref: str) -> Staff | None:
-    if platform == "slack":
-        q = select(Staff).where(Staff.slack_id == user_ref)
-    elif platform == "telegram":
-        try:
-            q = select(Staff).where(Staff.telegram_id == int(user_ref))
-        except ValueError:
-            return None
-    elif platform == "console":
-        q = select(Staff).where(Staff.name == user_ref)
-    else:
-        return None
-    staff = session.scalar(q)
-    return staff if staff is not None and staff.active else None
-
-
 def resolve(session: Session, platform: str, user_ref: str, chat_ref: str) -> tuple[Staff | None, ChatBinding | None]:
     """The active staff member writing, else the customer binding of the chat (a customer writing)."""
-    staff = find_staff(session, platform, user_ref)
+    staff = staff_repo.get_by_platform(session, platform=platform, user_ref=user_ref)
     if staff is not None:
         return staff, None
     return None, chats.binding(session, platform=platform, chat_ref=chat_ref)

@@ -7,13 +7,13 @@ from typing import TYPE_CHECKING, Any
 from handlers.cards.opportunities import opp_item
 from handlers.i18n import enum_label, t
 from handlers.paging import page_of
-from handlers.services.tickets import open_tickets_for_customer  # until storage.repos.tickets lands (service)
 from handlers.views import Action, Button, Buttons, Fields, Header, ListItem, ListPage, Reply, Text
 from storage.models import ApprovalRequest, AuditLog, Customer, FollowUp, Staff, Ticket
 from storage.repos import customers as customer_repo
 from storage.repos import followups as followup_repo
 from storage.repos import opportunities as opp_repo
 from storage.repos import staff as staff_repo
+from storage.repos.tickets import list_open_for_customer as open_tickets_for_customer
 
 if TYPE_CHECKING:
     from handlers.context import Ctx

@@ -5,8 +5,8 @@ Also the invite a staff member creates for a customer's contact (`/customer invi
 from __future__ import annotations
 
 from handlers.cards.service import invite_reply, redeemed_reply
-from handlers.commands import PLAIN_TEXT_HOOKS, command
 from handlers.commands.core import cmd_help
+from handlers.commands.registry import PLAIN_TEXT_HOOKS, command
 from handlers.context import Ctx
 from handlers.dialogs import engine as dialogs
 from handlers.dialogs import rating as rating_dialog  # noqa: F401 - registers the rating comment dialog

@@ -14,7 +14,6 @@ import re
 
 from handlers import inputs
 from handlers.cards import customers as cards
-from handlers.commands import command
 from handlers.commands.customer_chat import create_invite
 from handlers.commands.registry import command
 from handlers.context import Ctx
@@ -26,7 +25,7 @@ from handlers.lookup import find_customers, find_staff, resolve_customer
 from handlers.paging import page_of, split_page
 from handlers.permissions import customer_filter
 from handlers.services import approvals, audit
-from handlers.services.customer_fields import find_staff, parse_industry, split_args
+from handlers.services.customer_fields import parse_industry, split_args
 from handlers.services.customers import FIELD_KEYS, REQUIRED, parse_fields
 from handlers.views import Reply, Text
 from storage.models import Customer

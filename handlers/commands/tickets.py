@@ -10,7 +10,7 @@ from sqlalchemy import select
 from handlers import inputs, paging
 from handlers.cards.service import csat_report, sla_report
 from handlers.cards.tickets import card_with, list_item
-from handlers.commands import command
+from handlers.commands.registry import command
 from handlers.context import Ctx
 from handlers.dialogs import engine as dialogs
 from handlers.dialogs.ticket_new import created_reply, customer_of, do_text_op
@@ -118,7 +118,7 @@ def _assign(ctx: Ctx, rest: str) -> Reply:
         raise Forbidden("tk.assign_forbidden")
     if not ref:
         return card_with(ctx, t)
-    agent = _find_staff(ctx, ref)
+    agent = _agent_by_ref(ctx, ref)
     ticket_assign.assign(ctx, t, agent.id)
     return card_with(ctx, t, "tk.assigned_ok", who=agent.name)
 
@@ -128,11 +128,12 @@ def _reassign(ctx: Ctx, rest: str) -> Reply:
     t = tickets.get_ticket(ctx, code)
     if not ref:
         raise InvalidInput("tk.usage")
-    agent = ticket_assign.reassign(ctx, t, _find_staff(ctx, ref).id)
+    agent = ticket_assign.reassign(ctx, t, _agent_by_ref(ctx, ref).id)
     return card_with(ctx, t, "tk.assigned_ok", who=agent.name)
 
 
-def _find_staff(ctx: Ctx, ref: str) -> Staff:
+def _agent_by_ref(ctx: Ctx, ref: str) -> Staff:
+    """`/ticket assign|reassign CODE REF`: a staff id or an exact name (no prefix guessing when assigning)."""
     ref = ref.strip().lstrip("@")
     if inputs.is_id(ref):  # a staff id; one out of range is simply nobody
         sid = inputs.parse_id(ref)

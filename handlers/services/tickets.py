@@ -26,7 +26,6 @@ from storage.repos import tickets as repo
 from storage.repos.service import LEADS as LEADS  # re-export: commands
 from storage.repos.service import SERVICE_STAFF
 from storage.repos.tickets import OPEN as OPEN  # re-export: commands
-from storage.repos.tickets import list_open_for_customer as open_tickets_for_customer  # noqa: F401
 
 # ---------------------------------------------------------------- visibility
 
