@@ -223,7 +223,7 @@ class Core:
 
     def run_command(self, ctx: Ctx, verb: str, args: str) -> Reply:
         cmd = commands.lookup(verb)
-        if cmd is None or not _may_use(ctx, cmd):
+        if cmd is None or not commands.may_use(ctx, cmd):
             return unknown_verb(ctx, verb)
         if ctx.staff is not None and cmd.roles is not None and ctx.staff.role not in cmd.roles:
             raise UserError("err.forbidden_role", verb=cmd.verb)
@@ -249,26 +249,10 @@ def _pick(ctx: Ctx, e: Ambiguous) -> Reply:
     return notify.bind_actions(ctx.session, paging.labelled(r, ctx.lang), scope=ctx.scope, now=ctx.now)
 
 
-def _may_use(ctx: Ctx, cmd: commands.Command) -> bool:
-    if cmd.audience == "anyone":
-        return True
-    if ctx.staff is not None:
-        return cmd.audience in ("staff", "both")
-    if ctx.binding is not None:
-        return cmd.audience in ("customer", "both")
-    return False
-
-
-def visible_commands(ctx: Ctx) -> list[commands.Command]:
-    return [c for c in commands.COMMANDS.values()
-            if not c.hidden and _may_use(ctx, c)
-            and (ctx.staff is None or c.roles is None or ctx.staff.role in c.roles)]
-
-
 def unknown_verb(ctx: Ctx, verb: str) -> Reply:
     if ctx.staff is None and ctx.binding is None:  # a button pressed by a stranger (in a group): an alert
         return Reply(views=((Error if ctx.via_button else Text)(ctx.t("auth.stranger")),))
-    names = [c.verb for c in visible_commands(ctx)]
+    names = [c.verb for c in commands.visible_commands(ctx)]
     close = difflib.get_close_matches(verb.lower(), names, n=3, cutoff=0.5)
     if not close:
         close = [n for n in names if n.startswith(verb[:2].lower())][:3] if verb else []
