@@ -6,8 +6,6 @@ customer's plain message)."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
-
 from handlers.cards.tickets import card_with, created
 from handlers.context import Ctx
 from handlers.dialogs import engine
@@ -18,7 +16,7 @@ from handlers.lookup import resolve_customer
 from handlers.services import tickets
 from handlers.views import Action, Button, Buttons, Reply, Text
 from storage.models import Contact, Customer, Ticket
-from storage.repos import service as service_repo
+from storage.repos import customers as customer_repo
 from storage.repos import tickets as tickets_repo
 
 
@@ -29,12 +27,12 @@ def _customer(ctx: Ctx, text: str, values: dict) -> str:
 
 def customer_of(ctx: Ctx, values: dict) -> Customer | None:
     code = values.get("customer")
-    return ctx.session.scalar(select(Customer).where(Customer.code == code)) if code else None
+    return customer_repo.get_by_code(ctx.session, code=code) if code else None
 
 
 def _contacts(ctx: Ctx, values: dict) -> list[Contact]:
     c = customer_of(ctx, values)
-    return service_repo.list_contacts(ctx.session, customer_id=c.id) if c is not None else []
+    return customer_repo.contacts_of(ctx.session, c.id) if c is not None else []
 
 
 def _contact_choices(ctx: Ctx, values: dict) -> list[tuple[str, str]]:

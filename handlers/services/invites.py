@@ -19,6 +19,7 @@ from handlers.errors import InvalidInput, NotFound
 from handlers.permissions import can_see_customer
 from storage.db import insert_ignore
 from storage.models import ChatBinding, Contact, Customer, Invite
+from storage.repos import customers as customer_repo
 from storage.repos import service as repo
 
 TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
@@ -48,7 +49,7 @@ def token_hash(token: str) -> str:
 
 
 def _contact(ctx: Ctx, customer: Customer, name: str | None) -> Contact:
-    contacts = repo.list_contacts(ctx.session, customer_id=customer.id, primary_first=True)
+    contacts = customer_repo.contacts_of(ctx.session, customer.id)
     if not contacts:
         raise InvalidInput("inv.no_contacts", customer=customer.name)
     if not name or not name.strip():

@@ -24,6 +24,7 @@ from handlers.views import Reply, to_json
 from scheduler.jobs import each, log, zone
 from storage import outbox
 from storage.models import Customer, Staff
+from storage.repos import followups as followup_repo
 from storage.repos import reminders as repo
 
 
@@ -57,7 +58,7 @@ def behind_cadence(session: Session, settings: DomainSettings, *, now: datetime,
 def due_for(session: Session, staff: Staff, settings: DomainSettings, *, now: datetime,
             local_now: datetime) -> Due:
     midnight = datetime.combine(local_now.date(), time(0), local_now.tzinfo)
-    items = repo.open_followups(session, assignee_id=staff.id, before=midnight + timedelta(days=1))
+    items = followup_repo.list_due(session, owner_ids={staff.id}, before=midnight + timedelta(days=1))
     overdue = [(f, c) for f, c in items if f.next_followup_at < midnight]
     today = [(f, c) for f, c in items if f.next_followup_at >= midnight]
     listed = {c.id for _, c in items}

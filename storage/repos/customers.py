@@ -14,8 +14,9 @@ from storage.models import ApprovalRequest, Contact, Customer, CustomerTag, Purc
 
 
 def get_by_code(session: Session, *, code: str, where: ColumnElement[bool] | None = None) -> Customer | None:
-    """A customer by exact code (any case), narrowed by `where` (e.g. what the actor may see)."""
-    q = select(Customer).where(func.upper(Customer.code) == code.strip().upper())
+    """A customer by exact code (any case: codes are stored in capitals, so the unique index is used), narrowed
+    by `where` (e.g. what the actor may see)."""
+    q = select(Customer).where(Customer.code == code.strip().upper())
     if where is not None:
         q = q.where(where)
     return session.scalar(q)

@@ -13,15 +13,6 @@ from sqlmodel import Session
 from storage.models import Customer, FollowUp, Outbox, Staff
 
 
-def open_followups(session: Session, *, assignee_id: int, before: datetime) -> list[tuple[FollowUp, Customer]]:
-    """Open follow-ups due before `before` that the staff member owes (`assignee_id`), oldest first."""
-    q = (select(FollowUp, Customer).join(Customer, Customer.id == FollowUp.customer_id)
-         .where(FollowUp.assignee_id == assignee_id, FollowUp.next_followup_at.is_not(None),
-                FollowUp.next_followup_at < before, FollowUp.done_at.is_(None), FollowUp.deleted_at.is_(None))
-         .order_by(FollowUp.next_followup_at, FollowUp.id))
-    return [(f, c) for f, c in session.execute(q)]
-
-
 def quiet_customers(session: Session, *, now: datetime, older_than: timedelta,
                     owner_id: int | None = None) -> list[Customer]:
     """Owned, not lost customers last contacted (or, never contacted, created) more than `older_than` ago, with

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from sqlalchemy import func, select
 from sqlmodel import Session
 
-from storage.models import ChatBinding, Contact, Customer, Invite, Staff, Ticket
+from storage.models import ChatBinding, Customer, Invite, Staff, Ticket
 from storage.repos.tickets import OPEN
 
 LEADS = ("supervisor", "admin")  # assign, and handle any ticket
@@ -27,12 +27,6 @@ def list_leads(session: Session) -> list[Staff]:
     """The active supervisors and admins, in id order."""
     return list(session.scalars(select(Staff).where(Staff.role.in_(LEADS), Staff.active.is_(True))
                                 .order_by(Staff.id)))
-
-
-def list_contacts(session: Session, *, customer_id: int, primary_first: bool = False) -> list[Contact]:
-    q = select(Contact).where(Contact.customer_id == customer_id)
-    q = q.order_by(Contact.is_primary.desc(), Contact.id) if primary_first else q.order_by(Contact.id)
-    return list(session.scalars(q))
 
 
 def customer_names(session: Session, ids: Iterable[int]) -> dict[int, str]:
