@@ -8,6 +8,7 @@ from __future__ import annotations
 import itertools
 import threading
 import time
+import uuid
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -80,6 +81,11 @@ class TimedFake(FakeSlack):
 
 class Driver(SlackPlatform):
     _urls = itertools.count(1)
+
+    def trigger(self) -> str:
+        """Unique across drivers and runs, as Slack's are: requests are de-duplicated by trigger_id, and one
+        database serves several drivers (and several bench runs)."""
+        return f"{uuid.uuid4().hex}.trigger"
 
     def slash(self, command: str, text_: str, *, user: str, channel: str) -> str:
         """Sends a signed slash command; returns the key its reply arrives under."""
