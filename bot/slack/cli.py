@@ -35,7 +35,9 @@ def run_subparsers(sub: argparse._SubParsersAction) -> argparse._SubParsersActio
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = run_subparsers(sub).add_parser("slack", help="the Slack app (Socket Mode, or HTTP with --http)")
+    p = run_subparsers(sub).add_parser("slack", help="the Slack app (Socket Mode, or HTTP with --http); "
+                                       "`run slack telegram`: both in one process")
+    p.add_argument("also", nargs="?", choices=("telegram",), help="also run the Telegram bot in this process")
     p.add_argument("--http", action="store_true", help="serve POST /slack/events and GET /healthz")
     p.add_argument("--host", default="0.0.0.0", help="HTTP mode: address to listen on (default 0.0.0.0)")
     p.add_argument("--port", type=int, default=int(os.environ.get("PORT", "3000")),
@@ -78,6 +80,10 @@ def cmd_manifest(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    if args.also:  # `crm-bot run slack telegram`: one process, one sender (bot/run_both.py)
+        from bot.run_both import cmd_run_all
+
+        return cmd_run_all(argparse.Namespace(**vars(args), both=True))
     from bot import app as app_mod
     from bot.slack.run import build_slack, serve_http, serve_socket
 

@@ -22,7 +22,9 @@ def start_sender(core: Core, bot: SlackBot, *, interval: float = 2.0) -> Sender:
     return sender
 
 
-def build_slack(a: CrmApp) -> tuple[SlackBot, Sender]:
+def build_slack(a: CrmApp, sender: Sender | None = None) -> tuple[SlackBot, Sender]:
+    """The Slack app on `a.core`, with its own running sender, or adding its transport to a shared `sender`
+    (started by its owner: both platforms in one process)."""
     cfg = a.config
     quiet = [logging.getLogger(n) for n in ("slack_sdk", "slack_bolt")]
     levels = [q.level for q in quiet]
@@ -38,6 +40,9 @@ def build_slack(a: CrmApp) -> tuple[SlackBot, Sender]:
         for q, level in zip(quiet, levels, strict=True):
             q.setLevel(level)
     a.transports["slack"] = bot.transport
+    if sender is not None:
+        sender.transports["slack"] = bot.transport
+        return bot, sender
     return bot, start_sender(a.core, bot)
 
 

@@ -81,7 +81,8 @@ def markup(o: Outgoing) -> InlineKeyboardMarkup | None:
 class TelegramBot:
     def __init__(self, core: Core, *, token: str, api_url: str = "", service_chat: str = "",
                  limits: Limits | None = None, poll_timeout: float = 10.0,
-                 sender_interval: float = 2.0, menu_refresh: float = 1800.0) -> None:
+                 sender_interval: float = 2.0, menu_refresh: float = 1800.0,
+                 sender: Sender | None = None) -> None:
         self.core = core
         self.service_chat = service_chat
         self.poll_timeout = poll_timeout
@@ -90,7 +91,10 @@ class TelegramBot:
         self.application.bot_data["crm"] = self
         listeners.install(self.application)
         self.transport = TelegramTransport(self)
-        self.sender = Sender(core.engine, {"telegram": self.transport}, clock=core.clock)
+        # a shared `sender` (both platforms in one process, bot/run_both.py) is started and stopped by its owner
+        self._own_sender = sender is None
+        self.sender = sender or Sender(core.engine, {}, clock=core.clock)
+        self.sender.transports["telegram"] = self.transport
         self.loop: asyncio.AbstractEventLoop | None = None
         self.username: str | None = None
         self._secret: bytes | None = None
@@ -209,8 +213,9 @@ class TelegramBot:
                 self._runner = await start_webhook(self, webhook)
             else:
                 await app.updater.start_polling(timeout=self.poll_timeout, allowed_updates=ALLOWED_UPDATES)
-            self.core.on_outbox.append(self.sender.wake)
-            self.sender.start(interval=self.sender_interval)
+            if self._own_sender:
+                self.core.on_outbox.append(self.sender.wake)
+                self.sender.start(interval=self.sender_interval)
             self._tasks.append(asyncio.create_task(self._refresh_menus()))
             log.info("telegram bot @%s running (%s)", self.username, "webhook" if webhook else "polling")
             if ready:
@@ -223,9 +228,10 @@ class TelegramBot:
         for task in [*self._tasks, *self._pending]:
             task.cancel()
         self._tasks.clear()
-        if self.sender.wake in self.core.on_outbox:
-            self.core.on_outbox.remove(self.sender.wake)
-        await asyncio.to_thread(self.sender.stop)
+        if self._own_sender:
+            if self.sender.wake in self.core.on_outbox:
+                self.core.on_outbox.remove(self.sender.wake)
+            await asyncio.to_thread(self.sender.stop)
         app = self.application
         if self._runner is not None:
             await self._runner.cleanup()

@@ -30,9 +30,20 @@ def register(sub: argparse._SubParsersAction) -> None:
     tg.set_defaults(func=cmd_run_telegram)
 
 
-def cmd_run_telegram(args: argparse.Namespace) -> int:
+def serve(bot, cfg, *, webhook=None, ready=None) -> None:  # noqa: ANN001 - TelegramBot, Config, Webhook, Event
+    """Run the bot until SIGINT/SIGTERM; a refused token or an unreachable Bot API is one line (StartupError)."""
     from telegram.error import InvalidToken, TelegramError
 
+    try:
+        bot.run_forever(webhook=webhook, ready=ready)
+    except InvalidToken:
+        raise StartupError("configuration error: TELEGRAM_BOT_TOKEN was refused by the Bot API") from None
+    except (TelegramError, OSError) as e:
+        where = cfg.telegram_api_url or "https://api.telegram.org"
+        raise StartupError(f"cannot start the Telegram bot ({where}): {type(e).__name__}: {e}"[:300]) from None
+
+
+def cmd_run_telegram(args: argparse.Namespace) -> int:
     from bot.telegram.app import TelegramBot, Webhook
 
     if args.webhook and not args.url:
@@ -61,12 +72,7 @@ def cmd_run_telegram(args: argparse.Namespace) -> int:
 
     threading.Thread(target=start_jobs, name="start-scheduler", daemon=True).start()
     try:
-        bot.run_forever(webhook=hook, ready=ready)
-    except InvalidToken:
-        raise StartupError("configuration error: TELEGRAM_BOT_TOKEN was refused by the Bot API") from None
-    except (TelegramError, OSError) as e:
-        where = cfg.telegram_api_url or "https://api.telegram.org"
-        raise StartupError(f"cannot start the Telegram bot ({where}): {type(e).__name__}: {e}"[:300]) from None
+        serve(bot, cfg, webhook=hook, ready=ready)
     finally:
         for bg in background:
             bg.stop()

@@ -1,0 +1,133 @@
+"""`crm-bot run all` and `crm-bot run slack telegram`: both adapters in one process.
+
+One core, one scheduler and ONE outbox sender holding both transports: each outbox row names its platform
+(the recipient's), so a Telegram customer's complaint is posted to the Slack service channel and DMed to the
+agent on Slack, and the rating question goes back to Telegram. One process means the embedded SQLite serves a
+team on both platforms (staff in Slack, customers on Telegram).
+
+Slack runs in Socket Mode (or HTTP with `--http`) in a background thread; Telegram long-polls on the main
+thread (it owns SIGINT/SIGTERM); stopping it stops everything. `run all` starts what is configured and says in
+one line which platform it skipped; `run slack telegram` needs both.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import threading
+from collections.abc import Callable
+
+from bot import app as app_mod
+from bot.app import StartupError
+from bot.config import Config
+from bot.outbox import Sender
+from handlers.router import Core
+
+PLATFORMS = ("slack", "telegram")
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    runs = next(a for a in sub.choices["run"]._actions if isinstance(a, argparse._SubParsersAction))
+    p = runs.add_parser("all", help="every configured platform in one process (Slack and Telegram)")
+    add_slack_options(p)
+    p.set_defaults(func=cmd_run_all, both=False)
+
+
+def add_slack_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--http", action="store_true", help="Slack: serve POST /slack/events and GET /healthz")
+    p.add_argument("--host", default="0.0.0.0", help="Slack HTTP mode: address to listen on (default 0.0.0.0)")
+    p.add_argument("--port", type=int, default=int(os.environ.get("PORT", "3000")),
+                   help="Slack HTTP mode: port (default $PORT or 3000)")
+
+
+def missing(cfg: Config, platform: str, *, http: bool) -> str | None:
+    """Why `platform` cannot start with this configuration (one line), or None."""
+    if platform == "telegram":
+        return None if cfg.telegram_bot_token else "TELEGRAM_BOT_TOKEN is not set (get one from @BotFather)"
+    if not cfg.slack_bot_token:
+        return "SLACK_BOT_TOKEN is not set (the xoxb-… bot token)"
+    if http and not cfg.slack_signing_secret:
+        return "SLACK_SIGNING_SECRET is not set (needed to verify requests)"
+    if not http and not cfg.slack_app_token:
+        return "SLACK_APP_TOKEN is not set (the xapp-… token Socket Mode needs); or run with --http"
+    return None
+
+
+def choose(cfg: Config, *, http: bool, both: bool) -> list[str]:
+    """The platforms to start; each skipped one is said in one line on stderr. Raises `StartupError`."""
+    why = {p: missing(cfg, p, http=http) for p in PLATFORMS}
+    if both and any(why.values()):
+        raise StartupError("configuration error: " + "; ".join(w for w in why.values() if w))
+    chosen = [p for p in PLATFORMS if not why[p]]
+    if not chosen:
+        raise StartupError("configuration error: no platform is configured: " + "; ".join(why.values()))
+    for p in PLATFORMS:
+        if why[p]:
+            print(f"crm-bot: {p} skipped: {why[p]}", file=sys.stderr, flush=True)
+    return chosen
+
+
+def shared_sender(core: Core) -> Sender:
+    """The one outbox sender of the process; each adapter adds its transport (`sender.transports[platform]`)
+    before `sender.start()`. Woken whenever the core wrote outbox rows."""
+    sender = Sender(core.engine, {}, clock=core.clock)
+    core.on_outbox.append(sender.wake)
+    return sender
+
+
+def start_slack(bot, args: argparse.Namespace, app_token: str) -> Callable[[], None]:  # noqa: ANN001 - SlackBot
+    """Serve Slack in the background (HTTP server thread or Socket Mode connection); returns its stop."""
+    if args.http:
+        from bot.slack.server import SlackHTTPServer
+
+        try:
+            server = SlackHTTPServer(bot.app, args.host, args.port)
+        except OSError as e:
+            raise StartupError(f"cannot listen on {args.host}:{args.port}: {e.strerror or e}") from None
+        server.start()
+        print(f"crm-bot: Slack app listening on {server.url}/slack/events", flush=True)
+        return server.stop
+    from bot.slack.run import socket_handler
+
+    handler = socket_handler(bot, app_token)
+    handler.connect()
+    print("crm-bot: Slack app connected in Socket Mode", flush=True)
+    return handler.close
+
+
+def cmd_run_all(args: argparse.Namespace) -> int:
+    from bot.services import start_background
+    from bot.slack.run import build_slack, serve_http, serve_socket
+    from bot.telegram import cli as telegram_cli
+    from bot.telegram.app import TelegramBot
+
+    a = app_mod.build()
+    cfg = a.config
+    chosen = choose(cfg, http=args.http, both=args.both)
+    sender = shared_sender(a.core)
+    slack_bot = build_slack(a, sender)[0] if "slack" in chosen else None
+    tg = TelegramBot(a.core, token=cfg.telegram_bot_token, api_url=cfg.telegram_api_url,
+                     service_chat=cfg.telegram_service_chat, sender=sender) if "telegram" in chosen else None
+    ready, background = threading.Event(), []
+
+    def start_jobs() -> None:  # once Telegram is connected (its transport needs the bot's loop)
+        ready.wait()
+        sender.start()
+        background.append(start_background(a, {}, sender=sender))
+
+    stops: list[Callable[[], None]] = []
+    try:
+        if tg is None:
+            ready.set()
+            start_jobs()
+            serve_http(slack_bot, args.host, args.port) if args.http else serve_socket(slack_bot, cfg.slack_app_token)
+            return 0
+        if slack_bot is not None:
+            stops.append(start_slack(slack_bot, args, cfg.slack_app_token))
+        threading.Thread(target=start_jobs, name="start-scheduler", daemon=True).start()
+        telegram_cli.serve(tg, cfg, ready=ready)
+    finally:
+        for stop in [*stops, *(bg.stop for bg in background), sender.stop]:
+            stop()
+    return 0
