@@ -88,7 +88,7 @@ def find_duplicates(session: Session, *, name: str | None = None, phone: str | N
 # ---------------------------------------------------------------- writing
 
 
-def _check_owner(ctx: Ctx, owner_id: int) -> Staff:
+def check_owner(ctx: Ctx, owner_id: int) -> Staff:
     owner = ctx.session.get(Staff, owner_id)
     if ctx.role not in ("manager", "admin"):
         raise Forbidden("cust.err.owner_forbidden")
@@ -106,7 +106,7 @@ def create_customer(ctx: Ctx, values: dict[str, Any]) -> Customer:
         raise InvalidInput("cust.err.missing", fields=", ".join(ctx.t(f"cust.f.{f}") for f in missing))
     owner_id = ctx.staff.id
     if values.get("owner") and values["owner"] != ctx.staff.id:
-        owner_id = _check_owner(ctx, values["owner"]).id
+        owner_id = check_owner(ctx, values["owner"]).id
     s, now = ctx.session, ctx.now
     c = Customer(code=codes.customer_code(s, abbr=ctx.settings.company_abbr, year=now.astimezone(ctx.tz).year),
                  name=values["name"], name_norm=normalize_name(values["name"]), industry=values["industry"],
@@ -139,7 +139,7 @@ def edit_customer(ctx: Ctx, c: Customer, changes: dict[str, Any]):  # noqa: ANN2
     if "grade" in changes and ctx.role not in ("manager", "admin"):
         raise Forbidden("cust.err.grade_forbidden")
     if changes.get("owner") is not None:
-        _check_owner(ctx, changes["owner"])
+        check_owner(ctx, changes["owner"])
     cur = customer_repo.current_values(ctx.session, c)
     changes = {k: v for k, v in changes.items() if v != cur.get(k) or k == "grade"}
     held = {}
