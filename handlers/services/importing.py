@@ -145,20 +145,27 @@ def parse_row(ctx: Ctx, n: int, raw: dict[str, str], default_owner: int | None) 
     return values, problems
 
 
-def match(ctx: Ctx, values: dict) -> Customer | None:
-    """The existing customer a row is about: by code, else normalised name, else a contact's phone."""
-    s = ctx.session
-    if values.get("code"):
-        return customer_repo.get_by_code(s, code=values["code"])
-    if values.get("name"):
-        hits = customer_repo.find_duplicates(s, name_norm=normalize_name(values["name"]))
-        if hits:
-            return hits[0]
-    if values.get("phone"):
-        hits = customer_repo.find_duplicates(s, phone=values["phone"])
-        if hits:
-            return hits[0]
-    return None
+class Existing:
+    """The customers already saved, by code, normalised name and contact phone (first wins), read once."""
+
+    def __init__(self, ctx: Ctx) -> None:
+        self.code: dict[str, int] = {}
+        self.name: dict[str, int] = {}
+        self.phone: dict[str, int] = {}
+        for cid, code, name_norm, phone in customer_repo.match_keys(ctx.session):
+            self.code.setdefault(code.upper(), cid)
+            self.name.setdefault(name_norm, cid)
+            if phone:
+                self.phone.setdefault(phone, cid)
+
+    def match(self, ctx: Ctx, values: dict) -> Customer | None:
+        """The existing customer a row is about: by code, else normalised name, else a contact's phone."""
+        if values.get("code"):
+            cid = self.code.get(values["code"])
+        else:
+            cid = (self.name.get(normalize_name(values["name"])) if values.get("name") else None) or (
+                self.phone.get(values["phone"]) if values.get("phone") else None)
+        return ctx.session.get(Customer, cid) if cid else None
 
 
 def changes_for(ctx: Ctx, c: Customer, values: dict) -> dict[str, Any]:
@@ -206,7 +213,7 @@ def _rows(stream: Iterator[list[str]], idx: dict[int, str]) -> Iterator[tuple[in
             yield n, raw
 
 
-def check_row(ctx: Ctx, n: int, raw: dict[str, str], seen: _Seen,
+def check_row(ctx: Ctx, n: int, raw: dict[str, str], seen: _Seen, existing: Existing,
               default_owner: int | None) -> tuple[str, dict, Customer | None, list[Problem]]:
     """What to do with one row: ("create" | "update" | "unchanged" | "skip", values, customer, problems)."""
     values, problems = parse_row(ctx, n, raw, default_owner)
@@ -215,12 +222,14 @@ def check_row(ctx: Ctx, n: int, raw: dict[str, str], seen: _Seen,
             cust.check_owner(ctx, values["owner"])
         except UserError as e:
             problems.append(_problem(ctx, n, "owner", e))
+    if values.get("grade") not in (None, "auto") and ctx.role not in ("manager", "admin"):
+        problems.append(Problem(n, "grade", ctx.t("cust.err.grade_forbidden")))
     first = seen.check(values, n)
     if first is not None:
         problems.append(Problem(n, "", ctx.t("import.err.duplicate", row=first)))
     if problems:
         return "skip", values, None, problems
-    c = match(ctx, values)
+    c = existing.match(ctx, values)
     if c is None and values.get("code"):
         return "skip", values, None, [Problem(n, "code", ctx.t("lookup.not_found", query=values["code"]))]
     if c is None:
@@ -243,9 +252,9 @@ def import_customers(ctx: Ctx, path: Path, *, owner: int | None = None, apply: b
     rows = stream()
     idx, named, unknown = map_headers(next(rows, []))
     report = ImportReport(encoding=encoding, columns=named, unknown_columns=unknown)
-    seen = _Seen()
+    seen, existing = _Seen(), Existing(ctx)
     for n, raw in _rows(rows, idx):
-        action, _, _, problems = check_row(ctx, n, raw, seen, owner)
+        action, _, _, problems = check_row(ctx, n, raw, seen, existing, owner)
         report.rows += 1
         report.problems.extend(problems)
         {"create": report.created, "update": report.updated, "unchanged": report.unchanged,
@@ -262,20 +271,34 @@ def _write(ctx: Ctx, stream: Callable[[], Iterator[list[str]]], idx: dict[int, s
            todo: set[int], progress: Callable[[int], None] | None) -> None:
     rows = stream()
     next(rows, None)
-    seen = _Seen()
+    seen, existing = _Seen(), Existing(ctx)
+    batch: list[dict] = []
     done = 0
     for n, raw in _rows(rows, idx):
-        action, values, c, _ = check_row(ctx, n, raw, seen, owner)
+        action, values, c, _ = check_row(ctx, n, raw, seen, existing, owner)
         if n not in todo:
             continue
         if action == "create":
-            cust.create_customer(ctx, values)
+            batch.append(values)
         elif action == "update" and c is not None:
             cust.edit_customer(ctx, c, values)
         done += 1
-        if done % BATCH == 0:
-            ctx.session.flush()
-            ctx.session.expunge_all()  # memory stays flat: written rows leave the identity map
+        if len(batch) >= BATCH or done % BATCH == 0:
+            _create(ctx, batch)
+            batch = []
             if progress:
                 progress(done)
-    ctx.session.flush()
+    _create(ctx, batch)
+
+
+def _create(ctx: Ctx, batch: list[dict]) -> None:
+    """A batch of new customers: one insert of the rows, then their contacts, tags and audit entries."""
+    s = ctx.session
+    made = [(cust.build_customer(ctx, v), v) for v in batch]
+    s.add_all(c for c, _ in made)
+    s.flush()
+    for c, v in made:
+        cust.add_details(ctx, c, v)
+    s.flush()
+    s.expunge_all()  # memory stays flat: written rows leave the identity map
+    s.add(ctx.staff)
