@@ -12,6 +12,7 @@ import csv
 import resource
 import tempfile
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlmodel import SQLModel
@@ -44,8 +45,6 @@ def run(rows: int, url: str | None) -> None:
     if url:
         SQLModel.metadata.drop_all(engine)
     upgrade(engine)
-    from datetime import UTC, datetime
-
     with session_scope(engine) as s:
         boss = Staff(name="boss", role="admin", active=True, created_at=datetime.now(UTC))
         s.add(boss)
