@@ -17,6 +17,7 @@ from typing import Any
 from handlers.context import Ctx
 from handlers.errors import UserError
 from handlers.lookup import normalize_name
+from handlers.permissions import can_edit_customer
 from handlers.services import customers as cust
 from storage.models import Customer
 from storage.repos import customers as customer_repo
@@ -217,7 +218,7 @@ def check_row(ctx: Ctx, n: int, raw: dict[str, str], seen: _Seen, existing: Exis
               default_owner: int | None) -> tuple[str, dict, Customer | None, list[Problem]]:
     """What to do with one row: ("create" | "update" | "unchanged" | "skip", values, customer, problems)."""
     values, problems = parse_row(ctx, n, raw, default_owner)
-    if values.get("owner") is not None and not problems:
+    if values.get("owner") not in (None, ctx.staff.id) and not problems:
         try:
             cust.check_owner(ctx, values["owner"])
         except UserError as e:
@@ -237,6 +238,8 @@ def check_row(ctx: Ctx, n: int, raw: dict[str, str], seen: _Seen, existing: Exis
         if missing:
             return "skip", values, None, [Problem(n, f, ctx.t("dlg.required")) for f in missing]
         return "create", values, None, []
+    if not can_edit_customer(ctx, c):
+        return "skip", values, None, [Problem(n, "", ctx.t("cust.err.edit_forbidden"))]
     changes = changes_for(ctx, c, values)
     return ("update" if changes else "unchanged"), changes, c, []
 

@@ -156,3 +156,15 @@ def test_many_rows_in_batches_then_the_same_file_again_changes_nothing(ctx, sess
     assert len(session.scalars(select(AuditLog).where(AuditLog.action == "create")).all()) == 120
     again = import_customers(ctx, p, apply=True)
     assert len(again.unchanged) == 120 and not again.created and not again.updated
+
+
+def test_a_rep_imports_as_owner_but_cannot_update_someone_elses_customer(session, settings, tmp_path):
+    alice, bob = f.staff(session, name="alice"), f.staff(session, name="bob")
+    f.customer(session, name="Bob's", owner=bob)
+    ctx = Ctx(session=session, now=NOW, settings=settings, platform="console", chat_ref="@alice",
+              user_ref="alice", lang="en", staff=alice)
+    p = _csv(tmp_path / "c.csv", [EN_HEAD, ["Mine", "IT", "intent", "", "", "", "alice", ""],
+                                  ["Bob's", "IT", "intent", "", "", "", "", "mine now"]])
+    report = import_customers(ctx, p, apply=True)
+    assert report.created == [2] and report.skipped == [3] and not report.applied
+    assert [(x.row, x.message) for x in report.problems] == [(3, t("en", "cust.err.edit_forbidden"))]
