@@ -9,12 +9,12 @@ from __future__ import annotations
 import argparse
 import sys
 
-from bot import cli_core, cli_data, cli_jobs, run_both
+from bot import cli_core, cli_data, cli_import, cli_jobs, run_both
 from bot.app import StartupError
 from bot.slack import cli as slack_cli
 from bot.telegram import cli as telegram_cli
 
-_MODULES = (cli_core, cli_data, cli_jobs, slack_cli, telegram_cli, run_both)  # run_both: after both `run`s
+_MODULES = (cli_core, cli_data, cli_import, cli_jobs, slack_cli, telegram_cli, run_both)  # run_both: after both `run`s
 
 
 def parser() -> argparse.ArgumentParser:

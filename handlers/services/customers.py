@@ -88,7 +88,7 @@ def find_duplicates(session: Session, *, name: str | None = None, phone: str | N
 # ---------------------------------------------------------------- writing
 
 
-def _check_owner(ctx: Ctx, owner_id: int) -> Staff:
+def check_owner(ctx: Ctx, owner_id: int) -> Staff:
     owner = ctx.session.get(Staff, owner_id)
     if ctx.role not in ("manager", "admin"):
         raise Forbidden("cust.err.owner_forbidden")
@@ -101,12 +101,23 @@ def _check_owner(ctx: Ctx, owner_id: int) -> Staff:
 
 def create_customer(ctx: Ctx, values: dict[str, Any]) -> Customer:
     """Save a new customer (values already validated). Owner: the creator, or `owner` set by a manager."""
+    c = build_customer(ctx, values)
+    ctx.session.add(c)
+    ctx.session.flush()
+    add_details(ctx, c, values)
+    ctx.session.flush()
+    return c
+
+
+def build_customer(ctx: Ctx, values: dict[str, Any]) -> Customer:
+    """The new customer row with its code, checked as `create_customer` checks it, not yet added (an import
+    adds a batch of them with one flush, then `add_details` for each)."""
     missing = [f for f in REQUIRED if not values.get(f)]
     if missing:
         raise InvalidInput("cust.err.missing", fields=", ".join(ctx.t(f"cust.f.{f}") for f in missing))
     owner_id = ctx.staff.id
     if values.get("owner") and values["owner"] != ctx.staff.id:
-        owner_id = _check_owner(ctx, values["owner"]).id
+        owner_id = check_owner(ctx, values["owner"]).id
     s, now = ctx.session, ctx.now
     c = Customer(code=codes.customer_code(s, abbr=ctx.settings.company_abbr, year=now.astimezone(ctx.tz).year),
                  name=values["name"], name_norm=normalize_name(values["name"]), industry=values["industry"],
@@ -117,8 +128,12 @@ def create_customer(ctx: Ctx, values: dict[str, Any]) -> Customer:
         if ctx.role not in ("manager", "admin"):
             raise Forbidden("cust.err.grade_forbidden")
         c.grade, c.grade_locked = values["grade"], True
-    s.add(c)
-    s.flush()
+    return c
+
+
+def add_details(ctx: Ctx, c: Customer, values: dict[str, Any]) -> None:
+    """A saved new customer's primary contact, tags and its `create` audit entry."""
+    s, now = ctx.session, ctx.now
     if any(values.get(f) for f in CONTACT_FIELDS):
         s.add(Contact(customer_id=c.id, name=values.get("contact") or values["name"], title=values.get("title"),
                       phone=values.get("phone"), email=values.get("email"), is_primary=True, created_at=now))
@@ -126,8 +141,6 @@ def create_customer(ctx: Ctx, values: dict[str, Any]) -> Customer:
         set_tags(s, c.id, values["tags"])
     audit.record(s, actor_id=ctx.staff.id, action="create", entity="customer", entity_id=c.id,
                  entity_code=c.code, new=c.name, now=now)
-    s.flush()
-    return c
 
 
 def edit_customer(ctx: Ctx, c: Customer, changes: dict[str, Any]):  # noqa: ANN201
@@ -139,7 +152,7 @@ def edit_customer(ctx: Ctx, c: Customer, changes: dict[str, Any]):  # noqa: ANN2
     if "grade" in changes and ctx.role not in ("manager", "admin"):
         raise Forbidden("cust.err.grade_forbidden")
     if changes.get("owner") is not None:
-        _check_owner(ctx, changes["owner"])
+        check_owner(ctx, changes["owner"])
     cur = customer_repo.current_values(ctx.session, c)
     changes = {k: v for k, v in changes.items() if v != cur.get(k) or k == "grade"}
     held = {}
