@@ -47,6 +47,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     ls = sts.add_parser("list", help="list staff")
     ls.add_argument("--format", choices=("table", "json"), default="table")
     ls.set_defaults(func=cmd_staff_list)
+    inv = sts.add_parser("invite", help="a one-time Telegram link that links whoever opens it to NAME")
+    inv.add_argument("name", metavar="NAME")
+    inv.set_defaults(func=cmd_staff_invite)
 
 
 def cmd_console(args: argparse.Namespace) -> int:
@@ -148,4 +151,32 @@ def cmd_staff_list(args: argparse.Namespace) -> int:
     widths = [max(len(row[i]) for row in table) for i in range(len(cols))]
     for row in table:
         print("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())
+    return 0
+
+
+def cmd_staff_invite(args: argparse.Namespace) -> int:
+    from handlers.errors import UserError
+    from handlers.i18n import t
+    from handlers.services import staff_invites
+    from storage.repos import staff as staff_repo
+
+    a = app_mod.build()
+    with session_scope(a.engine) as s:
+        st = staff_repo.get_by_name(s, name=args.name)
+        if st is None:
+            return _fail(f"no active staff member named {args.name!r} (see `crm-bot staff list`)")
+        try:
+            inv = staff_invites.issue_token(s, st, now=datetime.now(UTC), ttl=a.settings.invite_ttl, by_id=None)
+        except UserError as e:
+            return _fail(t("en", e.key, **e.params))
+        name = st.name
+    bot = a.config.telegram_bot_username
+    if bot:
+        print(f"Send {name} this link; opening it in Telegram links their account:")
+        print(f"  https://t.me/{bot}?start={inv.token}")
+    else:
+        print("The Telegram bot's username is not configured (TELEGRAM_BOT_USERNAME), so there is no link.")
+        print(f"Ask {name} to open a chat with the bot in Telegram and send:")
+        print(f"  /start {inv.token}")
+    print(f"Single use; valid until {inv.expires_at:%Y-%m-%d %H:%M} UTC.")
     return 0

@@ -29,6 +29,7 @@ from handlers.views import Error, Reply, Text
 from storage.db import insert_ignore, session_scope, unavailable, utcnow
 from storage.models import ProcessedUpdate, Setting
 from storage.repos import chats
+from storage.repos.settings import with_stored_channels
 
 log = logging.getLogger("crm.router")
 
@@ -169,7 +170,7 @@ class Core:
         return Ctx(session=session, now=now, settings=self.settings, platform=inbound.platform,
                    chat_ref=inbound.chat_ref, user_ref=inbound.user_ref, lang=lang, staff=staff,
                    binding=binding, surface=inbound.surface, is_group=inbound.is_group,
-                   scope=scope, channels=dict(self.channels), bot_names=dict(self.bot_names))
+                   scope=scope, channels=with_stored_channels(session, self.channels), bot_names=dict(self.bot_names))
 
     def _dispatch(self, ctx: Ctx, inbound: Inbound) -> Reply:
         if inbound.form is not None:

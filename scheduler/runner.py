@@ -25,6 +25,7 @@ from scheduler.jobs import FAILED_PART
 from storage import outbox
 from storage.db import session_scope, utcnow
 from storage.models import JobRun
+from storage.repos.settings import with_stored_channels
 
 log = logging.getLogger("crm.scheduler")
 
@@ -39,7 +40,7 @@ def run_job(engine: Engine, name: str, *, now: datetime, settings: DomainSetting
     try:
         with session_scope(engine) as s:
             outbox.write_lock(s)  # SQLite: a job reads then writes; take the lock first
-            n = job.run(s, now=now, settings=settings, channels=channels)
+            n = job.run(s, now=now, settings=settings, channels=with_stored_channels(s, channels))
             wrote = bool(s.info.pop("outbox_added", False))
             error = s.info.pop(FAILED_PART, None)  # a part or item failed (logged); the rest stands
     except Exception as e:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from handlers.i18n import enum_label
-from handlers.views import Action, Button, Buttons, Fields, Header, ListItem, Reply
+from handlers.views import Action, Button, Buttons, Fields, Header, ListItem, Reply, Text
 from storage.models import Staff
 from storage.repos import staff as staff_repo
 
@@ -39,3 +40,19 @@ def staff_card(ctx: Ctx, st: Staff, *, may_deactivate: bool) -> Reply:
         views.append(Buttons((Button(ctx.t("staffcmd.btn.deactivate"), Action(f"/staff deactivate {st.name}"),
                                      "danger"),)))
     return Reply(views=tuple(views))
+
+
+def staff_invite(ctx: Ctx, st: Staff, token: str, expires_at: datetime) -> Reply:
+    """A new staff invite: the Telegram deep link (when the bot's name is known) and the `/start` line."""
+    bot = ctx.bot_names.get("telegram")
+    link = ctx.t("staffinv.link", url=f"https://t.me/{bot}?start={token}") if bot else ctx.t("inv.no_bot_name")
+    return Reply(views=(Header(ctx.t("staffinv.title", name=st.name)), Text(link),
+                        Text(ctx.t("staffinv.start_line", line=f"/start {token}")),
+                        Text(ctx.t("inv.expires", at=ctx.fmt_dt(expires_at)), muted=True)))
+
+
+def staff_redeemed(ctx: Ctx, outcome: str, st: Staff | None) -> Reply:
+    """`/start TOKEN` of a staff invite: welcome, or why not."""
+    if outcome != "bound" or st is None:
+        return Reply(views=(Text(ctx.t(f"staffinv.{outcome}")),))
+    return Reply(views=(Text(ctx.t("staffinv.welcome", name=st.name, role=enum_label(ctx.lang, "role", st.role))),))

@@ -5,6 +5,7 @@ Also the invite a staff member creates for a customer's contact (`/customer invi
 from __future__ import annotations
 
 from handlers.cards.service import invite_reply, redeemed_reply
+from handlers.cards.staff import staff_redeemed
 from handlers.commands.core import cmd_help
 from handlers.commands.registry import PLAIN_TEXT_HOOKS, command
 from handlers.context import Ctx
@@ -12,7 +13,7 @@ from handlers.dialogs import engine as dialogs
 from handlers.dialogs import rating as rating_dialog  # noqa: F401 - registers the rating comment dialog
 from handlers.dialogs.ticket_new import new_ticket_from_text
 from handlers.errors import InvalidInput
-from handlers.services import invites, ratings
+from handlers.services import invites, ratings, staff_invites
 from handlers.views import Reply, Text
 from storage.models import Customer
 
@@ -25,6 +26,9 @@ def cmd_start(ctx: Ctx, args: str) -> Reply:
             return Reply(views=(Text(ctx.t("inv.staff_no_bind")),))
         return cmd_help(ctx, "")
     if token:
+        mine = staff_invites.redeem(ctx, token)  # a staff invite, else a customer's
+        if mine is not None:
+            return staff_redeemed(ctx, *mine)
         r = invites.redeem(ctx, token)
         return redeemed_reply(ctx, r.outcome, customer=r.customer, contact=r.contact)
     if ctx.binding is not None:

@@ -1,5 +1,5 @@
 """/staff [NAME] — who is who; /staff deactivate NAME (admin, or a manager for their team);
-/staff activate NAME (admin)."""
+/staff activate NAME (admin); /staff invite NAME: a one-time Telegram link that binds whoever opens it."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from handlers.context import Ctx
 from handlers.lookup import find_staff
 from handlers.paging import page_of, split_page
 from handlers.services import staff as staff_svc
+from handlers.services import staff_invites
 from handlers.views import Reply, Text
 from storage.models import Staff
 from storage.repos import staff as staff_repo
@@ -25,6 +26,10 @@ def cmd_staff(ctx: Ctx, args: str) -> Reply:
         if not active and owned:
             views.append(Text(ctx.t("staffcmd.still_owns", name=target.name, count=owned)))
         return Reply(views=tuple(views))
+    if head.lower() in ("invite", "邀请"):
+        target = find_staff(ctx, rest)
+        inv = staff_invites.issue(ctx, target)
+        return cards.staff_invite(ctx, target, inv.token, inv.expires_at)
     text, page = split_page(args)
     if text:
         return staff_card(ctx, find_staff(ctx, text, active=ctx.role != "admin"))

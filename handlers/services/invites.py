@@ -48,6 +48,18 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def new_token() -> tuple[str, str]:
+    """A fresh invite token and its hash (customer and staff invites alike)."""
+    token = secrets.token_urlsafe(24)
+    return token, token_hash(token)
+
+
+def hash_of_wellformed(token: str) -> str | None:
+    """The hash of a token that has an invite's shape, else None (forged or garbled)."""
+    token = token.strip()
+    return token_hash(token) if TOKEN_RE.match(token) else None
+
+
 def _contact(ctx: Ctx, customer: Customer, name: str | None) -> Contact:
     contacts = customer_repo.contacts_of(ctx.session, customer.id)
     if not contacts:
@@ -66,8 +78,8 @@ def issue_invite(ctx: Ctx, customer: Customer, contact_name: str | None) -> Issu
     if ctx.staff is None or not can_see_customer(ctx, customer):
         raise NotFound("lookup.not_found", query=customer.code)
     contact = _contact(ctx, customer, contact_name)
-    token = secrets.token_urlsafe(24)
-    inv = Invite(token_hash=token_hash(token), customer_id=customer.id, contact_id=contact.id,
+    token, digest = new_token()
+    inv = Invite(token_hash=digest, customer_id=customer.id, contact_id=contact.id,
                  created_by_id=ctx.staff.id, created_at=ctx.now, expires_at=ctx.now + ctx.settings.invite_ttl)
     ctx.session.add(inv)
     ctx.session.flush()
@@ -76,8 +88,8 @@ def issue_invite(ctx: Ctx, customer: Customer, contact_name: str | None) -> Issu
 
 def redeem(ctx: Ctx, token: str) -> Redeemed:
     """`/start TOKEN` from a customer's chat: bind the chat, or say why not."""
-    token = token.strip()
-    inv = repo.get_invite(ctx.session, token_hash=token_hash(token)) if TOKEN_RE.match(token) else None
+    digest = hash_of_wellformed(token)
+    inv = repo.get_invite(ctx.session, token_hash=digest) if digest else None
     if inv is None:
         return Redeemed("invalid")
     if inv.used_at is not None:

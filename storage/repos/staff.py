@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from sqlalchemy import func, or_, select
 from sqlmodel import Session
 
-from storage.models import Customer, Staff
+from storage.models import Customer, Setting, Staff
 
 
 def get(session: Session, staff_id: int | None) -> Staff | None:
@@ -94,3 +94,15 @@ def first_active(session: Session, *, role: str, team: str | None = None) -> Sta
 def owned_customers(session: Session, staff_id: int) -> int:
     """How many customers `staff_id` owns."""
     return session.scalar(select(func.count()).select_from(Customer).where(Customer.owner_id == staff_id))
+
+
+STAFF_INVITE = "staff_invite:"  # + the token's SHA-256: a staff invite, kept in the setting table
+
+
+def staff_invite(session: Session, digest: str) -> Setting | None:
+    return session.get(Setting, STAFF_INVITE + digest)
+
+
+def by_telegram_id(session: Session, telegram_id: int) -> Staff | None:
+    """Whoever holds this Telegram id, active or not."""
+    return session.scalar(select(Staff).where(Staff.telegram_id == telegram_id))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -91,3 +92,15 @@ def test_cli_staff_add_unknown_role_is_an_argparse_error(cli):
     with pytest.raises(SystemExit) as e:
         cli("staff", "add", "--name", "x", "--role", "boss")
     assert e.value.code == 2
+
+
+def test_cli_staff_invite_link_or_start_line(cli, monkeypatch):
+    assert cli("staff", "add", "--name", "bob", "--role", "agent")[0] == 0
+    code, out, _ = cli("staff", "invite", "bob")
+    assert code == 0 and "TELEGRAM_BOT_USERNAME" in out
+    assert re.search(r"^  /start [A-Za-z0-9_-]{16,64}$", out, re.M)
+    monkeypatch.setenv("TELEGRAM_BOT_USERNAME", "acme_crm_bot")
+    code, out, _ = cli("staff", "invite", "bob")
+    assert code == 0 and re.search(r"https://t\.me/acme_crm_bot\?start=[A-Za-z0-9_-]{16,64}", out)
+    code, _, err = cli("staff", "invite", "nobody")
+    assert code == 2 and "nobody" in err
