@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from bot import app as app_mod
+from bot import cli_staff
 from handlers import inputs
 from handlers.i18n import ENUMS
 from storage.db import session_scope
@@ -47,6 +48,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     ls = sts.add_parser("list", help="list staff")
     ls.add_argument("--format", choices=("table", "json"), default="table")
     ls.set_defaults(func=cmd_staff_list)
+    cli_staff.register(sts)
 
 
 def cmd_console(args: argparse.Namespace) -> int:

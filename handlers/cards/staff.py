@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from handlers.i18n import enum_label
-from handlers.views import Action, Button, Buttons, Fields, Header, ListItem, Reply
+from handlers.views import Action, Button, Buttons, Fields, Header, ListItem, Reply, Text
 from storage.models import Staff
 from storage.repos import staff as staff_repo
 
@@ -39,3 +39,20 @@ def staff_card(ctx: Ctx, st: Staff, *, may_deactivate: bool) -> Reply:
         views.append(Buttons((Button(ctx.t("staffcmd.btn.deactivate"), Action(f"/staff deactivate {st.name}"),
                                      "danger"),)))
     return Reply(views=tuple(views))
+
+
+def edited(ctx: Ctx, st: Staff, changed: list[str]) -> Text:
+    """What `/staff edit` or `/me` saved (field names as typed in commands)."""
+    if not changed:
+        return Text(ctx.t("staffedit.unchanged", name=st.name))
+    return Text(ctx.t("staffedit.done", name=st.name, fields=", ".join(changed)))
+
+
+def my_settings(ctx: Ctx, st: Staff) -> Reply:
+    """`/me`: the caller's own zone, language, notification platform and morning reminder."""
+    items = ((ctx.t("staffcmd.f.tz"), st.tz), (ctx.t("staffcmd.f.lang"), enum_label(ctx.lang, "lang", st.lang)),
+             (ctx.t("staffcmd.f.notify"), enum_label(ctx.lang, "platform", st.notify)),
+             (ctx.t("staffedit.f.reminder"), st.reminder_time),
+             (ctx.t("staffcmd.f.role"), enum_label(ctx.lang, "role", st.role)),
+             (ctx.t("staffcmd.f.team"), st.team or "—"))
+    return Reply(views=(Header(ctx.t("staffedit.me.title")), Fields(items), Text(ctx.t("staffedit.me.hint"))))
