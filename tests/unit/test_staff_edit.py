@@ -115,3 +115,30 @@ def test_apply_writes_nothing_for_equal_values(org):
     with session_scope(org.engine) as s:
         bob = s.scalar(select(Staff).where(Staff.name == "bob"))
         assert staff_edit.apply(s, actor_id=None, target=bob, values={"tz": bob.tz}, now=NOW) == []
+
+
+def test_digest_comes_at_the_reminder_time_set_with_me(org, settings):
+    from datetime import UTC, datetime, timedelta
+
+    from scheduler import runner
+    from storage.models import FollowUp, Outbox
+
+    with session_scope(org.engine) as s:
+        for name in ("alice", "bob"):  # both in Asia/Shanghai, both with a follow-up due
+            st = s.scalar(select(Staff).where(Staff.name == name))
+            c = f.customer(s, name=f"{name} Ltd", owner=st)
+            s.add(FollowUp(customer_id=c.id, date=NOW - timedelta(days=3), method="phone", content="x",
+                           staff_id=st.id, next_followup_at=NOW - timedelta(days=1), created_at=NOW))
+    assert "⚠" not in chat(org, "alice").send("/me reminder=08:30")
+
+    def digests_at(hh, mm):  # Shanghai is UTC+8
+        now = datetime(2026, 11, 23, hh - 8, mm, tzinfo=UTC)
+        runner.run_job(org.engine, "followup_digest", now=now, settings=settings, channels={"console": "#s"})
+        with session_scope(org.engine) as s:
+            keys = list(s.scalars(select(Outbox.key).where(Outbox.key.like("digest:%"), Outbox.status != "skipped")))
+            return sorted(st.name for st in s.scalars(select(Staff)) if any(k.startswith(f"digest:{st.id}:")
+                                                                             for k in keys))
+
+    assert digests_at(8, 29) == []
+    assert digests_at(8, 30) == ["alice"]  # her own 08:30, not the default 09:00
+    assert digests_at(9, 0) == ["alice", "bob"]
