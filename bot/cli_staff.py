@@ -16,7 +16,7 @@ from handlers.services import staff_edit, staff_import
 from storage.db import session_scope
 from storage.repos import staff as staff_repo
 
-OPTIONS = ("name", "role", "team", "manager", "slack_id", "telegram_id", "tz", "lang", "notify", "reminder_time")
+OPTIONS = staff_edit.FIELDS
 
 
 def register(sts: argparse._SubParsersAction) -> None:

@@ -24,14 +24,16 @@ from handlers.services import audit
 from storage.models import Staff
 from storage.repos import staff as staff_repo
 
-FIELDS = ("name", "role", "team", "manager", "slack_id", "telegram_id", "tz", "lang", "notify", "reminder_time")
+FIELDS = ("name", "role", "team", "manager", "slack_id", "telegram_id", "email", "tz", "lang", "notify",
+          "reminder_time")
 SELF_FIELDS = ("tz", "lang", "notify", "reminder_time")
 MANAGER_FIELDS = ("role", "team", "manager") + SELF_FIELDS
 MANAGER_ROLES = ("rep", "agent")
 ALIASES = {"slack": "slack_id", "slack-id": "slack_id", "telegram": "telegram_id", "telegram-id": "telegram_id",
-           "reminder": "reminder_time", "reminder-time": "reminder_time", "姓名": "name", "名字": "name",
+           "reminder": "reminder_time", "邮箱": "email", "e-mail": "email", "reminder-time": "reminder_time", "姓名": "name", "名字": "name",
            "角色": "role", "团队": "team", "经理": "manager", "上级": "manager", "时区": "tz", "语言": "lang",
            "通知": "notify", "提醒": "reminder_time", "提醒时间": "reminder_time"}
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 _HHMM = re.compile(r"([01]?\d|2[0-3]):([0-5]\d)")
 
 
@@ -97,6 +99,12 @@ def _one(session: Session, target: Staff, field: str, raw: str) -> object:  # no
         if _taken(session, target, Staff.telegram_id, int(v)):
             raise InvalidInput("staffedit.err.taken", field=field, value=v)
         return int(v)
+    if field == "email":
+        if v and not _EMAIL.fullmatch(v):
+            raise InvalidInput("staffedit.err.email", value=v)
+        if v and _taken(session, target, Staff.email, v.lower()):
+            raise InvalidInput("staffedit.err.taken", field=field, value=v)
+        return v.lower() or None
     if field == "tz":
         try:
             ZoneInfo(v)

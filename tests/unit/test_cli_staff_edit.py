@@ -34,7 +34,10 @@ def people(cli) -> dict[str, dict]:
 
 def test_cli_staff_edit_validates_and_changes(cli):
     cli("staff", "add", "--name", "张伟", "--role", "manager", "--team", "east")
-    cli("staff", "add", "--name", "bob", "--role", "rep", "--slack-id", "U0BOB1")
+    cli("staff", "add", "--name", "bob", "--role", "rep", "--slack-id", "U0BOB1", "--email", "Bob@Example.com")
+    assert people(cli)["bob"]["email"] == "bob@example.com"
+    assert cli("staff", "edit", "张伟", "--email", "bob@example.com")[0] == 2  # emails are unique too
+    assert cli("staff", "edit", "张伟", "--email", "not-an-email")[0] == 2
     code, _, err = cli("staff", "edit", "bob", "--tz", "Mars/Olympus")
     assert code == 2 and t("en", "staffedit.err.tz", value="Mars/Olympus") in err and len(err.splitlines()) == 1
     assert cli("staff", "edit", "bob", "--role", "boss")[0] == 2
