@@ -1,4 +1,4 @@
-"""/me — the caller's own settings; /me tz=… reminder=HH:MM lang=en|zh notify=slack|telegram changes them."""
+"""/me (/settings on Slack) — the caller's own settings; /me tz=… reminder=HH:MM lang=en|zh notify=slack|telegram changes them."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from handlers.services import staff_edit
 from handlers.views import Reply
 
 
-@command("me", aliases=("我",))
+@command("settings", aliases=("me", "我", "我的设置"))  # Slack keeps /me for itself: /settings there
 def cmd_me(ctx: Ctx, args: str) -> Reply:
     if not args.strip():
         return cards.my_settings(ctx, ctx.staff)
