@@ -32,6 +32,7 @@ def staff_card(ctx: Ctx, st: Staff, *, may_deactivate: bool) -> Reply:
                   (ctx.t("staffcmd.f.notify"), enum_label(ctx.lang, "platform", st.notify)),
                   (ctx.t("staffcmd.f.slack"), st.slack_id or "—"),
                   (ctx.t("staffcmd.f.telegram"), str(st.telegram_id) if st.telegram_id else "—"),
+                  (ctx.t("staffcmd.f.email"), st.email or "—"), (ctx.t("staffedit.f.reminder"), st.reminder_time),
                   (ctx.t("staffcmd.f.active"), ctx.t("staffcmd.yes") if st.active else ctx.t("staffcmd.no")),
                   (ctx.t("staffcmd.f.customers"), str(owned))]
     views: list = [Header(st.name), Fields(tuple(items))]

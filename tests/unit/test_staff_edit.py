@@ -76,6 +76,9 @@ def test_admin_edits_any_field_with_one_audit_row_each(org):
     assert (bob.role, bob.team, bob.tz, bob.telegram_id) == ("agent", "service", "Europe/Berlin", 4242)
     assert audit_fields(org, "bob") == ["role", "team", "telegram_id", "tz"]
     assert t("en", "staffedit.unchanged", name="bob") in chat(org, "root").send("/staff edit bob tz=Europe/Berlin")
+    chat(org, "root").send("/staff edit bob 邮箱=Bob@Example.com 提醒=7:05")
+    card = chat(org, "root").send("/staff bob")
+    assert "bob@example.com" in card and "07:05" in card and t("en", "staffcmd.f.email") in card
 
 
 def test_bad_value_is_one_line_in_the_callers_language_and_nothing_changes(org):
