@@ -13,8 +13,11 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from bot import app as app_mod
+from bot import cli_staff
 from handlers import inputs
-from handlers.i18n import ENUMS
+from handlers.errors import InvalidInput
+from handlers.i18n import ENUMS, t
+from handlers.services import staff_edit
 from storage.db import session_scope
 from storage.models import Staff
 
@@ -40,6 +43,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     add.add_argument("--manager", metavar="NAME")
     add.add_argument("--slack-id", metavar="U…")
     add.add_argument("--telegram-id", type=int, metavar="N")
+    add.add_argument("--email", help="matched to the person's Slack account by email")
     add.add_argument("--tz", help="IANA time zone (default: CRM_DEFAULT_TZ)")
     add.add_argument("--lang", choices=("zh", "en"))
     add.add_argument("--notify", choices=("slack", "telegram"))
@@ -50,6 +54,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     inv = sts.add_parser("invite", help="a one-time Telegram link that links whoever opens it to NAME")
     inv.add_argument("name", metavar="NAME")
     inv.set_defaults(func=cmd_staff_invite)
+    cli_staff.register(sts)
 
 
 def cmd_console(args: argparse.Namespace) -> int:
@@ -122,6 +127,11 @@ def cmd_staff_add(args: argparse.Namespace) -> int:
             st = Staff(name=args.name.strip(), role=args.role, team=args.team, manager_id=manager_id, tz=tz,
                        lang=args.lang or a.settings.default_lang, notify=notify, slack_id=args.slack_id,
                        telegram_id=args.telegram_id, active=True, created_at=now)
+            if args.email:
+                try:
+                    st.email = staff_edit.validate(s, st, {"email": args.email})["email"]
+                except InvalidInput as e:
+                    return _fail("--email: " + t("en", e.key, **e.params))
             s.add(st)
             s.flush()
             sid = st.id
@@ -134,8 +144,8 @@ def cmd_staff_add(args: argparse.Namespace) -> int:
 def staff_rows(session) -> list[dict]:  # noqa: ANN001
     names = {s.id: s.name for s in session.scalars(select(Staff))}
     return [dict(id=s.id, name=s.name, role=s.role, team=s.team, manager=names.get(s.manager_id),
-                 slack_id=s.slack_id, telegram_id=s.telegram_id, tz=s.tz, lang=s.lang, notify=s.notify,
-                 active=s.active)
+                 slack_id=s.slack_id, telegram_id=s.telegram_id, email=s.email, tz=s.tz, lang=s.lang,
+                 notify=s.notify, active=s.active)
             for s in session.scalars(select(Staff).order_by(Staff.id))]
 
 

@@ -113,7 +113,9 @@ def adopt(conn: Connection) -> None:
         if kind == "add_column":
             _schema, table, column = diff[1:4]
             if column.nullable or column.server_default is not None:
-                ops.add_column(table, column._copy())
+                copy = column._copy()
+                copy.index = None  # its index is an `add_index` diff of its own, created once below
+                ops.add_column(table, copy)
                 if column.info.get("backfill"):
                     conn.execute(text(f"UPDATE {table} SET {column.name} = {column.info['backfill']}"))
                 log.warning("added column %s.%s to a pre-migration database", table, column.name)

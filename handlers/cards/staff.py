@@ -33,6 +33,7 @@ def staff_card(ctx: Ctx, st: Staff, *, may_deactivate: bool) -> Reply:
                   (ctx.t("staffcmd.f.notify"), enum_label(ctx.lang, "platform", st.notify)),
                   (ctx.t("staffcmd.f.slack"), st.slack_id or "—"),
                   (ctx.t("staffcmd.f.telegram"), str(st.telegram_id) if st.telegram_id else "—"),
+                  (ctx.t("staffcmd.f.email"), st.email or "—"), (ctx.t("staffedit.f.reminder"), st.reminder_time),
                   (ctx.t("staffcmd.f.active"), ctx.t("staffcmd.yes") if st.active else ctx.t("staffcmd.no")),
                   (ctx.t("staffcmd.f.customers"), str(owned))]
     views: list = [Header(st.name), Fields(tuple(items))]
@@ -56,3 +57,20 @@ def staff_redeemed(ctx: Ctx, outcome: str, st: Staff | None) -> Reply:
     if outcome != "bound" or st is None:
         return Reply(views=(Text(ctx.t(f"staffinv.{outcome}")),))
     return Reply(views=(Text(ctx.t("staffinv.welcome", name=st.name, role=enum_label(ctx.lang, "role", st.role))),))
+
+
+def edited(ctx: Ctx, st: Staff, changed: list[str]) -> Text:
+    """What `/staff edit` or `/me` saved (field names as typed in commands)."""
+    if not changed:
+        return Text(ctx.t("staffedit.unchanged", name=st.name))
+    return Text(ctx.t("staffedit.done", name=st.name, fields=", ".join(changed)))
+
+
+def my_settings(ctx: Ctx, st: Staff) -> Reply:
+    """`/me`: the caller's own zone, language, notification platform and morning reminder."""
+    items = ((ctx.t("staffcmd.f.tz"), st.tz), (ctx.t("staffcmd.f.lang"), enum_label(ctx.lang, "lang", st.lang)),
+             (ctx.t("staffcmd.f.notify"), enum_label(ctx.lang, "platform", st.notify)),
+             (ctx.t("staffedit.f.reminder"), st.reminder_time),
+             (ctx.t("staffcmd.f.role"), enum_label(ctx.lang, "role", st.role)),
+             (ctx.t("staffcmd.f.team"), st.team or "—"))
+    return Reply(views=(Header(ctx.t("staffedit.me.title")), Fields(items), Text(ctx.t("staffedit.me.hint"))))

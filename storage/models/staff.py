@@ -25,5 +25,6 @@ class Staff(SQLModel, table=True):
     reminder_time: str = Field(default="09:00", max_length=5)  # HH:MM local
     active: bool = Field(default=True, index=True)
     slack_id: str | None = Field(default=None, max_length=32)
+    email: str | None = Field(default=None, max_length=200, index=True)  # matched to a Slack user by email
     telegram_id: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
     created_at: datetime = Field(sa_type=UTCDateTime)

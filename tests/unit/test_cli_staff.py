@@ -9,7 +9,7 @@ import pytest
 
 from bot.cli import main
 
-FIELDS = ["id", "name", "role", "team", "manager", "slack_id", "telegram_id", "tz", "lang", "notify", "active"]
+FIELDS = ["id", "name", "role", "team", "manager", "slack_id", "telegram_id", "email", "tz", "lang", "notify", "active"]
 
 
 @pytest.fixture
@@ -43,7 +43,7 @@ def test_cli_staff_add_and_list_json(cli):
     assert [list(r) for r in rows] == [FIELDS] * 3
     boss, alice, tg = rows
     assert boss == {"id": boss["id"], "name": "张伟", "role": "manager", "team": "east", "manager": None,
-                    "slack_id": None, "telegram_id": None, "tz": "Asia/Shanghai", "lang": "zh",
+                    "slack_id": None, "telegram_id": None, "email": None, "tz": "Asia/Shanghai", "lang": "zh",
                     "notify": "console", "active": True}
     assert alice["manager"] == "张伟" and alice["slack_id"] == "U012AB3CD"
     assert alice["telegram_id"] == 5000000001 and alice["tz"] == "Europe/Berlin"

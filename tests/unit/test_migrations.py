@@ -18,7 +18,7 @@ from storage import migrate
 from storage.db import create_all, make_engine
 from storage.migrate import INITIAL_REV, MIGRATIONS, current, head, upgrade
 
-HEAD = "0002"
+HEAD = "0003"
 
 
 def _diffs(engine) -> list:
@@ -48,11 +48,12 @@ def pg_engine(pg_url):
 
 def test_migrations_form_one_chain():
     files = sorted(p.name for p in (MIGRATIONS / "versions").glob("*.py"))
-    assert files == [f"{INITIAL_REV}_initial_schema.py", "0002_followup_assignee.py"]
+    assert files == [f"{INITIAL_REV}_initial_schema.py", "0002_followup_assignee.py",
+                     "0003_staff_email.py"]
     assert head() == HEAD
     script = ScriptDirectory.from_config(migrate.alembic_config())
-    assert [r.revision for r in script.walk_revisions()] == [HEAD, INITIAL_REV]
-    assert script.get_revision(HEAD).down_revision == INITIAL_REV
+    assert [r.revision for r in script.walk_revisions()] == [HEAD, "0002", INITIAL_REV]
+    assert script.get_revision(HEAD).down_revision == "0002"
     for name in files:
         body = (MIGRATIONS / "versions" / name).read_text()
         assert "storage" not in body and "sqlmodel" not in body  # revisions import nothing from the app
@@ -66,8 +67,8 @@ def test_migrations_new_revision_follows_head(tmp_path, monkeypatch):
     monkeypatch.setattr(migrate, "MIGRATIONS", copy)
     before = {p.name: p.read_text() for p in (copy / "versions").glob("*.py")}
     path = migrate.revision("nothing changed")
-    assert path.name.startswith("0003_") and path.parent == copy / "versions"
-    assert "down_revision: str | Sequence[str] | None = '0002'" in path.read_text()
+    assert path.name.startswith("0004_") and path.parent == copy / "versions"
+    assert "down_revision: str | Sequence[str] | None = '0003'" in path.read_text()
     assert {p.name: p.read_text() for p in (copy / "versions").glob("*.py") if p != path} == before
     assert migrate.main([]) == 2 and migrate.main(["regenerate"]) == 2
 
@@ -211,3 +212,30 @@ def test_migrations_adopt_backfills_assignee_sqlite(tmp_path):
 
 def test_migrations_adopt_backfills_assignee_postgresql(pg_engine):
     _adopt_legacy_database(pg_engine)
+
+
+# ---------------------------------------------------------------- 0002 → 0003: staff.email
+
+
+def _upgrade_0002_database(engine) -> None:
+    with engine.begin() as conn:
+        command.upgrade(migrate.alembic_config(conn), "0002")
+        assert "email" not in {c["name"] for c in inspect(conn).get_columns("staff")}
+        _seed_0001(conn)
+    upgrade(engine)
+    assert _rev(engine) == HEAD and _diffs(engine) == []
+    with engine.begin() as c:
+        assert dict(c.execute(text("SELECT name, email FROM staff")).all()) == {"alice": None, "bob": None,
+                                                                              "mia": None}
+        c.execute(text("UPDATE staff SET email = 'alice@example.com' WHERE name = 'alice'"))
+        assert "ix_staff_email" in {i["name"] for i in inspect(c).get_indexes("staff")}
+
+
+def test_migrations_0002_database_gets_staff_email_sqlite(tmp_path):
+    e = make_engine(f"sqlite:///{tmp_path}/at0002.db")
+    _upgrade_0002_database(e)
+    e.dispose()
+
+
+def test_migrations_0002_database_gets_staff_email_postgresql(pg_engine):
+    _upgrade_0002_database(pg_engine)
