@@ -1,5 +1,5 @@
 """Start-up figures, each in fresh processes: `crm-bot --help` CPU time against `python -c pass`, and the
-first `/log` that reaches dateparser after a start (`bot.app.build`, as every `crm-bot run` does) against the
+first `/log` that reaches dateparser after a start (`bot.app.build(warm=True)`, as every `crm-bot run` does) against the
 second one.
 
     python -m bench.startup first-log DATABASE_URL USER CODE    # prints {"first": ms, "second": ms}
@@ -60,7 +60,7 @@ def _first_log(url: str, user: str, code: str) -> None:
     from handlers.context import Inbound
     from handlers.views import Error
 
-    app = build(database_url=url)
+    app = build(database_url=url, warm=True)  # as `crm-bot run` and the console do
     out = []
     for i in range(2):
         line = f"/log {code} phone: bench start {i} next: 下周五下午3点"

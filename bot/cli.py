@@ -10,7 +10,7 @@ import argparse
 import sys
 
 from bot import cli_core, cli_data, cli_import, cli_jobs, run_both
-from bot.app import StartupError
+from bot.errors import StartupError
 from bot.slack import cli as slack_cli
 from bot.telegram import cli as telegram_cli
 

@@ -9,17 +9,10 @@ import sys
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
-
-from bot import app as app_mod
 from bot import cli_staff
 from handlers import inputs
 from handlers.errors import InvalidInput
 from handlers.i18n import ENUMS, t
-from handlers.services import staff_edit
-from storage.db import session_scope
-from storage.models import Staff
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -58,15 +51,17 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_console(args: argparse.Namespace) -> int:
+    from bot import app as app_mod  # lazy: keeps --help light
     from bot.console import repl
 
-    a = app_mod.build(log_file=os.environ.get("CRM_LOG_FILE", "./data/crm.log"))
+    a = app_mod.build(log_file=os.environ.get("CRM_LOG_FILE", "./data/crm.log"), warm=True)
     return repl.run(a.core, args.user)
 
 
 def cmd_db_upgrade(args: argparse.Namespace) -> int:
     from sqlalchemy.exc import DBAPIError
 
+    from bot import app as app_mod  # lazy: keeps --help light
     from storage.migrate import MigrationError, upgrade
 
     a = app_mod.build(migrate=False)
@@ -108,6 +103,15 @@ def cmd_staff_add(args: argparse.Namespace) -> int:
     problem = _check_staff_args(args)
     if problem:
         return _fail(problem)
+    # lazy: keeps --help light
+    from sqlalchemy import select
+    from sqlalchemy.exc import IntegrityError
+
+    from bot import app as app_mod
+    from handlers.services import staff_edit
+    from storage.db import session_scope
+    from storage.models import Staff
+
     a = app_mod.build()
     tz = args.tz or a.settings.default_tz
     try:
@@ -142,6 +146,11 @@ def cmd_staff_add(args: argparse.Namespace) -> int:
 
 
 def staff_rows(session) -> list[dict]:  # noqa: ANN001
+    # lazy: keeps --help light
+    from sqlalchemy import select
+
+    from storage.models import Staff
+
     names = {s.id: s.name for s in session.scalars(select(Staff))}
     return [dict(id=s.id, name=s.name, role=s.role, team=s.team, manager=names.get(s.manager_id),
                  slack_id=s.slack_id, telegram_id=s.telegram_id, email=s.email, tz=s.tz, lang=s.lang,
@@ -150,6 +159,9 @@ def staff_rows(session) -> list[dict]:  # noqa: ANN001
 
 
 def cmd_staff_list(args: argparse.Namespace) -> int:
+    from bot import app as app_mod  # lazy: keeps --help light
+    from storage.db import session_scope
+
     a = app_mod.build()
     with session_scope(a.engine) as s:
         rows = staff_rows(s)
@@ -165,9 +177,10 @@ def cmd_staff_list(args: argparse.Namespace) -> int:
 
 
 def cmd_staff_invite(args: argparse.Namespace) -> int:
+    from bot import app as app_mod  # lazy: keeps --help light
     from handlers.errors import UserError
-    from handlers.i18n import t
     from handlers.services import staff_invites
+    from storage.db import session_scope
     from storage.repos import staff as staff_repo
 
     a = app_mod.build()

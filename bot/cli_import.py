@@ -6,15 +6,11 @@ import argparse
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from bot import app as app_mod
-from handlers.cards.importing import import_report
-from handlers.context import Ctx
-from handlers.errors import UserError
-from handlers.lookup import find_staff
-from handlers.services.importing import ImportReport, import_customers
-from storage.db import session_scope
-from storage.repos import staff as staff_repo
+if TYPE_CHECKING:
+    from bot.app import App
+    from handlers.services.importing import ImportReport
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -38,7 +34,16 @@ def _progress(n: int) -> None:
     print(f"\r… {n} rows", end="", file=sys.stderr, flush=True)
 
 
-def _run(a: app_mod.App, args: argparse.Namespace, *, apply: bool) -> ImportReport | str:
+def _run(a: App, args: argparse.Namespace, *, apply: bool) -> ImportReport | str:
+    # lazy: keeps --help light
+    from handlers.cards.importing import import_report
+    from handlers.context import Ctx
+    from handlers.errors import UserError
+    from handlers.lookup import find_staff
+    from handlers.services.importing import import_customers
+    from storage.db import session_scope
+    from storage.repos import staff as staff_repo
+
     with session_scope(a.engine) as s:
         actor = (staff_repo.get_by_name(s, name=args.actor) if args.actor
                  else staff_repo.first_active(s, role="admin"))
@@ -70,6 +75,8 @@ def cmd_import(args: argparse.Namespace) -> int:
     path = Path(args.file)
     if not path.is_file():
         return _fail(f"cannot read {path}")
+    from bot import app as app_mod  # lazy: keeps --help light
+
     a = app_mod.build()
     report = _run(a, args, apply=False)
     if isinstance(report, str):

@@ -12,16 +12,17 @@ import logging
 import sys
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
-from bot import app as app_mod
-from bot.config import Config
-from bot.console.render import render
-from bot.delivery import Transport
-from bot.outbox import Sender
-from handlers.views import Reply
-from scheduler import registry, runner
-from storage import outbox
-from storage.db import session_scope, utcnow
+if TYPE_CHECKING:
+    from bot.app import App
+    from bot.config import Config
+    from bot.delivery import Transport
+    from handlers.views import Reply
+
+# `jobs run`'s choices, without importing the scheduler (a test checks they are scheduler.registry.JOBS)
+JOB_NAMES = ("cadence", "complaint_review", "first_contact", "followup_digest", "housekeeping", "pool_return",
+             "rating_reminder", "sla_watch")
 
 log = logging.getLogger("crm.cli")
 
@@ -35,11 +36,15 @@ class PrintTransport:
         self.n = 0
 
     def send(self, chat_ref: str, reply: Reply, *, scope: str) -> str:
+        from bot.console.render import render  # lazy: keeps --help light
+
         self.n += 1
         print(f"→ {chat_ref}\n{render(reply, 'en').text}\n", flush=True)
         return f"cli{self.n}"
 
     def edit(self, chat_ref: str, message_ref: str, reply: Reply, *, scope: str) -> None:
+        from bot.console.render import render  # lazy: keeps --help light
+
         print(f"→ {chat_ref} (edit {message_ref})\n{render(reply, 'en').text}\n", flush=True)
 
 
@@ -88,7 +93,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     ls = js.add_parser("list", help="the jobs, their schedule and last run")
     ls.set_defaults(func=cmd_jobs_list)
     run = js.add_parser("run", help="run a job now (or as of --now) and deliver what it wrote")
-    run.add_argument("name", choices=sorted(registry.JOBS), metavar="NAME")
+    run.add_argument("name", choices=JOB_NAMES, metavar="NAME")
     run.add_argument("--now", metavar="ISO-8601",
                      help="run as of this time, e.g. 2026-11-23T09:00+08:00 (no offset: CRM_DEFAULT_TZ)")
     run.add_argument("--no-deliver", action="store_true", help="only write the outbox rows")
@@ -114,6 +119,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 def parse_now(text: str | None, default_tz: str) -> datetime:
     from zoneinfo import ZoneInfo
 
+    from storage.db import utcnow  # lazy: keeps --help light
+
     if not text:
         return utcnow()
     try:
@@ -124,6 +131,9 @@ def parse_now(text: str | None, default_tz: str) -> datetime:
 
 
 def cmd_jobs_list(args: argparse.Namespace) -> int:
+    from bot import app as app_mod  # lazy: keeps --help light
+    from scheduler import registry, runner
+
     a = app_mod.build()
     last = runner.last_runs(a.engine)
     for job in registry.JOBS.values():
@@ -135,8 +145,13 @@ def cmd_jobs_list(args: argparse.Namespace) -> int:
     return 0
 
 
-def _deliver(a: app_mod.App, *, offset: timedelta = timedelta(0)) -> tuple[int, int]:
+def _deliver(a: App, *, offset: timedelta = timedelta(0)) -> tuple[int, int]:
     """Deliver what is due through the transports configured here: (sent, still waiting)."""
+    # lazy: keeps --help light
+    from bot.outbox import Sender
+    from storage import outbox
+    from storage.db import session_scope, utcnow
+
     transports = build_transports(a.config)
     sender = Sender(a.engine, transports, clock=lambda: utcnow() + offset)
     sent = sender.drain()
@@ -146,6 +161,10 @@ def _deliver(a: app_mod.App, *, offset: timedelta = timedelta(0)) -> tuple[int, 
 
 
 def cmd_jobs_run(args: argparse.Namespace) -> int:
+    from bot import app as app_mod  # lazy: keeps --help light
+    from scheduler import runner
+    from storage.db import utcnow
+
     a = app_mod.build()
     now = parse_now(args.now, a.settings.default_tz)
     try:
@@ -163,6 +182,10 @@ def cmd_jobs_run(args: argparse.Namespace) -> int:
 
 
 def cmd_outbox_list(args: argparse.Namespace) -> int:
+    from bot import app as app_mod  # lazy: keeps --help light
+    from storage import outbox
+    from storage.db import session_scope
+
     a = app_mod.build()
     status = "failed" if args.failed else args.status
     with session_scope(a.engine) as s:
@@ -179,6 +202,10 @@ def cmd_outbox_retry(args: argparse.Namespace) -> int:
     if not args.ids and not args.all_failed:
         print("crm-bot: give message IDs or --all-failed", file=sys.stderr)
         return 2
+    from bot import app as app_mod  # lazy: keeps --help light
+    from storage import outbox
+    from storage.db import session_scope, utcnow
+
     a = app_mod.build()
     with session_scope(a.engine) as s:
         n = outbox.retry(s, now=utcnow(), row_ids=args.ids, all_failed=args.all_failed)
@@ -189,6 +216,8 @@ def cmd_outbox_retry(args: argparse.Namespace) -> int:
 
 
 def cmd_outbox_deliver(args: argparse.Namespace) -> int:
+    from bot import app as app_mod  # lazy: keeps --help light
+
     sent, waiting = _deliver(app_mod.build())
     print(f"delivered {sent} message(s); {waiting} waiting")
     return 0

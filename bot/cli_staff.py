@@ -9,14 +9,12 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bot import app as app_mod
 from handlers.errors import InvalidInput
 from handlers.i18n import t
-from handlers.services import staff_edit, staff_import
-from storage.db import session_scope
-from storage.repos import staff as staff_repo
 
-OPTIONS = staff_edit.FIELDS
+# handlers.services.staff_edit.FIELDS, without importing it (a test checks they match)
+OPTIONS = ("name", "role", "team", "manager", "slack_id", "telegram_id", "email", "tz", "lang", "notify",
+           "reminder_time")
 
 
 def register(sts: argparse._SubParsersAction) -> None:
@@ -44,6 +42,12 @@ def cmd_staff_edit(args: argparse.Namespace) -> int:
     changes = {f: getattr(args, f) for f in OPTIONS if getattr(args, f) is not None}
     if not changes:
         return _fail("nothing to change: give at least one --FIELD VALUE")
+    # lazy: keeps --help light
+    from bot import app as app_mod
+    from handlers.services import staff_edit
+    from storage.db import session_scope
+    from storage.repos import staff as staff_repo
+
     a = app_mod.build()
     with session_scope(a.engine) as s:
         target = staff_repo.get_by_name(s, name=args.staff, active=False)
@@ -60,6 +64,12 @@ def cmd_staff_edit(args: argparse.Namespace) -> int:
 
 
 def cmd_staff_active(args: argparse.Namespace) -> int:
+    # lazy: keeps --help light
+    from bot import app as app_mod
+    from handlers.services import staff_edit
+    from storage.db import session_scope
+    from storage.repos import staff as staff_repo
+
     a = app_mod.build()
     with session_scope(a.engine) as s:
         target = staff_repo.get_by_name(s, name=args.staff, active=False)
@@ -78,6 +88,8 @@ def cmd_staff_active(args: argparse.Namespace) -> int:
 
 def read_rows(path: Path) -> Iterator[dict[str, str]]:
     """The file's rows as {field: text}; headers are mapped by `staff_import.columns`."""
+    from handlers.services import staff_import  # lazy: keeps --help light
+
     if path.suffix.lower() == ".xlsx":
         from openpyxl import load_workbook
 
@@ -95,6 +107,11 @@ def cmd_staff_import(args: argparse.Namespace) -> int:
     path = Path(args.file)
     if not path.is_file():
         return _fail(f"{args.file}: no such file")
+    # lazy: keeps --help light
+    from bot import app as app_mod
+    from handlers.services import staff_import
+    from storage.db import session_scope
+
     a = app_mod.build()
     defaults = {"tz": a.settings.default_tz, "lang": a.settings.default_lang}
     with session_scope(a.engine) as s:

@@ -65,6 +65,7 @@ def run(*, db: str, user: str | None, console: bool) -> int:
         print(f"open it with: DATABASE_URL=sqlite:///{db} crm-bot console --as {user}")
         return 0
     print(hint(a, user))
+    app_mod.warm_up(a.settings)
     from bot.console import repl
 
     return repl.run(a.core, user)

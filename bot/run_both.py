@@ -17,12 +17,14 @@ import os
 import sys
 import threading
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from bot import app as app_mod
-from bot.app import StartupError
-from bot.config import Config
-from bot.outbox import Sender
-from handlers.router import Core
+from bot.errors import StartupError
+
+if TYPE_CHECKING:
+    from bot.config import Config
+    from bot.outbox import Sender
+    from handlers.router import Core
 
 PLATFORMS = ("slack", "telegram")
 
@@ -71,6 +73,8 @@ def choose(cfg: Config, *, http: bool, both: bool) -> list[str]:
 def shared_sender(core: Core) -> Sender:
     """The one outbox sender of the process; each adapter adds its transport (`sender.transports[platform]`)
     before `sender.start()`. Woken whenever the core wrote outbox rows."""
+    from bot.outbox import Sender  # lazy: keeps --help light
+
     sender = Sender(core.engine, {}, clock=core.clock)
     core.on_outbox.append(sender.wake)
     return sender
@@ -97,12 +101,13 @@ def start_slack(bot, args: argparse.Namespace, app_token: str) -> Callable[[], N
 
 
 def cmd_run_all(args: argparse.Namespace) -> int:
+    from bot import app as app_mod  # lazy: keeps --help light
     from bot.services import start_background
     from bot.slack.run import build_slack, serve_http, serve_socket
     from bot.telegram import cli as telegram_cli
     from bot.telegram.app import TelegramBot
 
-    a = app_mod.build()
+    a = app_mod.build(warm=True)
     cfg = a.config
     chosen = choose(cfg, http=args.http, both=args.both)
     sender = shared_sender(a.core)

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from bot.app import StartupError
+from bot.errors import StartupError
 
 MANIFEST = Path(__file__).resolve().parent.parent / "slack_manifest.yml"
 PLACEHOLDER = "https://HOST/slack/events"
@@ -87,7 +87,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from bot import app as app_mod
     from bot.slack.run import build_slack, serve_http, serve_socket
 
-    a = app_mod.build()
+    a = app_mod.build(warm=True)
     cfg = a.config
     if not cfg.slack_bot_token:
         raise StartupError("configuration error: SLACK_BOT_TOKEN is not set (the xoxb-… bot token)")

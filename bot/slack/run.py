@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from bot.app import App as CrmApp
-from bot.app import StartupError
+from bot.errors import StartupError
 from bot.outbox import Sender
 from bot.slack.app import SlackBot
 from bot.slack.server import SlackHTTPServer

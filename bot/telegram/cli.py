@@ -7,8 +7,7 @@ from __future__ import annotations
 
 import argparse
 
-from bot import app as app_mod
-from bot.app import StartupError
+from bot.errors import StartupError
 
 
 def _run_subparsers(sub: argparse._SubParsersAction) -> argparse._SubParsersAction:
@@ -44,13 +43,14 @@ def serve(bot, cfg, *, webhook=None, ready=None) -> None:  # noqa: ANN001 - Tele
 
 
 def cmd_run_telegram(args: argparse.Namespace) -> int:
+    from bot import app as app_mod  # lazy: keeps --help light
     from bot.telegram.app import TelegramBot, Webhook
 
     if args.webhook and not args.url:
         raise StartupError("--webhook needs --url https://… (the public address Telegram posts to)")
     if args.url and not args.webhook:
         raise StartupError("--url is for webhook mode: add --webhook")
-    a = app_mod.build()
+    a = app_mod.build(warm=True)
     cfg = a.config
     if not cfg.telegram_bot_token:
         raise StartupError("configuration error: TELEGRAM_BOT_TOKEN is not set (get one from @BotFather)")
