@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import csv
 import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -87,20 +86,16 @@ def cmd_staff_active(args: argparse.Namespace) -> int:
 
 
 def read_rows(path: Path) -> Iterator[dict[str, str]]:
-    """The file's rows as {field: text}; headers are mapped by `staff_import.columns`."""
-    from handlers.services import staff_import  # lazy: keeps --help light
+    """The file's rows as {field: text}, read as the customer importer reads a file (CSV in UTF-8, BOM or GBK;
+    XLSX); headers are mapped by `staff_import.columns`."""
+    from handlers.services import importing, staff_import  # lazy: keeps --help light
 
-    if path.suffix.lower() == ".xlsx":
-        from openpyxl import load_workbook
-
-        ws = load_workbook(path, read_only=True, data_only=True).active
-        it = ws.iter_rows(values_only=True)
-    else:
-        it = csv.reader(path.read_text(encoding="utf-8-sig").splitlines())
-    header = staff_import.columns(str(h or "").strip() for h in next(it, ()))
+    _, stream = importing.open_rows(path)
+    it = stream()
+    header = staff_import.columns(h.strip() for h in next(it, []))
     for row in it:
-        if any(v not in (None, "") for v in row):
-            yield {k: "" if v is None else str(v).strip() for k, v in zip(header, row, strict=False)}
+        if any(v.strip() for v in row):
+            yield {k: v.strip() for k, v in zip(header, row, strict=False)}
 
 
 def cmd_staff_import(args: argparse.Namespace) -> int:
