@@ -12,7 +12,7 @@ from sqlmodel import select
 from handlers.context import Inbound
 from handlers.i18n import t
 from handlers.router import Core
-from storage.db import session_scope
+from storage.db import create_all, make_engine, session_scope
 from storage.models import Setting, Staff
 from storage.repos import staff as staff_repo
 from tests.unit.test_tickets_support import Desk
@@ -88,9 +88,15 @@ def test_who_may_invite(desk):
     assert ask(desk.core, "ray", "/staff invite alan") == t("en", "staffcmd.err.not_yours", name="alan")
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def any_desk(request, settings, clock) -> Desk:
-    engine = request.getfixturevalue("engine" if request.param == "sqlite" else "pg_db")
+@pytest.fixture(params=["sqlite_file", "postgresql"])
+def any_desk(request, settings, clock, tmp_path) -> Desk:
+    """Real concurrency needs real connections: an in-memory SQLite shares one connection between threads."""
+    if request.param == "sqlite_file":
+        engine = make_engine(f"sqlite:///{tmp_path / 'invite.db'}")
+        create_all(engine)
+        request.addfinalizer(engine.dispose)
+    else:
+        engine = request.getfixturevalue("pg_db")
     return Desk(Core(engine, settings, secret=b"s", clock=clock), engine)
 
 
