@@ -17,7 +17,9 @@ import io
 import tempfile
 import threading
 from collections.abc import Callable, Sequence
+from datetime import date, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import matplotlib
 from matplotlib import font_manager
@@ -26,6 +28,9 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from handlers.views import FileRef
+
+if TYPE_CHECKING:
+    from handlers.context import Ctx
 
 FONT_PATH = Path(__file__).resolve().parent / "fonts" / "CRMSansSC-Regular.otf"
 FAMILY = "CRM Sans SC"
@@ -63,6 +68,21 @@ def as_file(data: bytes, *, name: str, title: str) -> FileRef:
     path = Path(tempfile.mkdtemp(prefix="crm-chart-")) / name
     path.write_bytes(data)
     return FileRef(path=str(path), name=name, mime=MIME, title=title)
+
+
+def chart_file(ctx: Ctx, fig: Figure, kind: str, title: str) -> FileRef:
+    """The chart as the PNG file a reply carries: `funnel-20261205-0930.png`."""
+    name = f"{kind}-{ctx.now.astimezone(ctx.tz):%Y%m%d-%H%M}.png"
+    return as_file(png(fig), name=name, title=title)
+
+
+def week_label(monday: date) -> str:
+    """A week on an axis: its Monday, `11-16`."""
+    return f"{monday:%m-%d}"
+
+
+def week_of(d: date) -> date:
+    return d - timedelta(days=d.weekday())
 
 
 def _empty(ax, text: str) -> None:  # noqa: ANN001

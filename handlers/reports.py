@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
 from handlers import inputs
 from handlers.context import Ctx
@@ -94,6 +94,26 @@ def _period(ctx: Ctx, w: str) -> tuple[datetime, datetime]:
         start = day.replace(month=1, day=1)
         return start, start.replace(year=start.year + 1)
     raise ValueError(w)
+
+
+TREND_WEEKS = 8  # a weekly trend shows at least this many weeks (the period's, else the ones up to its end)
+
+
+def trend_weeks(ctx: Ctx, start: datetime, end: datetime) -> list[date]:
+    """The Mondays of the weeks a weekly trend chart shows: the weeks of [start, end), and at least the
+    TREND_WEEKS weeks up to its end; at most 53."""
+    last_day = (end - timedelta(microseconds=1)).astimezone(ctx.tz).date()
+    last = last_day - timedelta(days=last_day.weekday())
+    first_day = start.astimezone(ctx.tz).date()
+    n = (last - (first_day - timedelta(days=first_day.weekday()))).days // 7 + 1
+    n = min(max(n, TREND_WEEKS), 53)
+    return [last - timedelta(weeks=n - 1 - i) for i in range(n)]
+
+
+def week_span(ctx: Ctx, weeks: list[date]) -> tuple[datetime, datetime]:
+    """[start, end) of those weeks as aware datetimes in the viewer's zone."""
+    return (datetime.combine(weeks[0], time(0), tzinfo=ctx.tz),
+            datetime.combine(weeks[-1] + timedelta(days=7), time(0), tzinfo=ctx.tz))
 
 
 # ---------------------------------------------------------------- owner:NAME / team:NAME

@@ -9,12 +9,10 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from matplotlib.figure import Figure
-
 from handlers import charts
 from handlers.cards.opportunities import OPEN
 from handlers.i18n import ENUMS, enum_label
-from handlers.views import Fields, FileRef, Header, Reply, Text
+from handlers.views import Fields, Header, Reply, Text
 from storage.models import Staff
 
 if TYPE_CHECKING:
@@ -22,12 +20,6 @@ if TYPE_CHECKING:
     from handlers.reports import Scope
 
 FUNNEL = (*OPEN, "won")  # the funnel's steps: the open stages in order, then won
-
-
-def chart_file(ctx: Ctx, fig: Figure, kind: str, title: str) -> FileRef:
-    """The chart as the PNG file a reply carries: `funnel-20261205-0930.png`."""
-    name = f"{kind}-{ctx.now.astimezone(ctx.tz):%Y%m%d-%H%M}.png"
-    return charts.as_file(charts.png(fig), name=name, title=title)
 
 
 def _scoped(title: str, scope: Scope | None) -> str:
@@ -120,7 +112,7 @@ def funnel_report(ctx: Ctx, f: Funnel, *, start: datetime, end: datetime, scope:
         notes=[ctx.t("opp.rep.won_note", count=f.reached[st], amount=_money(won_amount)) if st == "won"
                else str(f.reached[st]) for st in FUNNEL],
         conversions=[_pct(c) if c is not None else "" for c in f.conversion], empty=ctx.t("report.chart.empty"))
-    return Reply(views=tuple(views), file=chart_file(ctx, fig, "funnel", title))
+    return Reply(views=tuple(views), file=charts.chart_file(ctx, fig, "funnel", title))
 
 
 # ---------------------------------------------------------------- /report forecast
@@ -171,4 +163,4 @@ def forecast_report(ctx: Ctx, fc: Forecast, *, scope: Scope) -> Reply:
                       series=[(ctx.t("fc.series.weighted"), [float(m.weighted) for m in fc.months]),
                               (ctx.t("fc.series.last_year"), [float(m.last_year_won) for m in fc.months])],
                       ylabel=ctx.t("fc.axis"), fmt=charts.money_short, empty=ctx.t("report.chart.empty"))
-    return Reply(views=tuple(views), file=chart_file(ctx, fig, "forecast", title))
+    return Reply(views=tuple(views), file=charts.chart_file(ctx, fig, "forecast", title))
