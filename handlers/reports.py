@@ -12,13 +12,14 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, timedelta
 
 from handlers import inputs
 from handlers.context import Ctx
 from handlers.errors import InvalidInput, NotFound
 from handlers.lookup import find_staff
 from handlers.permissions import team_ids
+from handlers.spans import Scope
 from handlers.views import Reply
 from storage.repos import staff as staff_repo
 
@@ -96,38 +97,9 @@ def _period(ctx: Ctx, w: str) -> tuple[datetime, datetime]:
     raise ValueError(w)
 
 
-TREND_WEEKS = 8  # a weekly trend shows at least this many weeks (the period's, else the ones up to its end)
-
-
-def trend_weeks(ctx: Ctx, start: datetime, end: datetime) -> list[date]:
-    """The Mondays of the weeks a weekly trend chart shows: the weeks of [start, end), and at least the
-    TREND_WEEKS weeks up to its end; at most 53."""
-    last_day = (end - timedelta(microseconds=1)).astimezone(ctx.tz).date()
-    last = last_day - timedelta(days=last_day.weekday())
-    first_day = start.astimezone(ctx.tz).date()
-    n = (last - (first_day - timedelta(days=first_day.weekday()))).days // 7 + 1
-    n = min(max(n, TREND_WEEKS), 53)
-    return [last - timedelta(weeks=n - 1 - i) for i in range(n)]
-
-
-def week_span(ctx: Ctx, weeks: list[date]) -> tuple[datetime, datetime]:
-    """[start, end) of those weeks as aware datetimes in the viewer's zone."""
-    return (datetime.combine(weeks[0], time(0), tzinfo=ctx.tz),
-            datetime.combine(weeks[-1] + timedelta(days=7), time(0), tzinfo=ctx.tz))
-
-
 # ---------------------------------------------------------------- owner:NAME / team:NAME
 
 _SCOPE = re.compile(r"(?:^|\s)(owner|team|负责人|团队)[:：]\s*(\S+)", re.IGNORECASE)
-
-
-@dataclass(frozen=True)
-class Scope:
-    """Whose records a sales report counts: `staff_ids` None is everyone the viewer may see; `label` names
-    the filter for the report's title (`owner: 张伟`), empty when there is none."""
-
-    staff_ids: frozenset[int] | None = None
-    label: str = ""
 
 
 def visible_staff(ctx: Ctx) -> set[int] | None:

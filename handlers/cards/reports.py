@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -17,7 +17,7 @@ from storage.models import Staff
 
 if TYPE_CHECKING:
     from handlers.context import Ctx
-    from handlers.reports import Scope
+    from handlers.spans import Scope
 
 FUNNEL = (*OPEN, "won")  # the funnel's steps: the open stages in order, then won
 
@@ -26,21 +26,58 @@ def _scoped(title: str, scope: Scope | None) -> str:
     return f"{title} · {scope.label}" if scope is not None and scope.label else title
 
 
-def followups_report(ctx: Ctx, *, start: datetime, end: datetime, people: list[Staff],
-                     logged: dict[int, Counter], overdue: dict[int, int]) -> Reply:
-    """Per person: follow-ups logged by method and the overdue ones they owe; then the totals."""
+GRADES = ("A", "B", "C")
+MAX_LINES = 6  # a trend chart draws one line per person up to this many, else the team's total
+
+
+@dataclass(frozen=True)
+class FollowupReport:
+    people: list[Staff]
+    logged: dict[int, Counter]  # author id → {method: count}
+    overdue: dict[int, int]  # assignee id → overdue follow-ups owed
+    touched: dict[int, int]  # author id → different customers reached in the period
+    cadence: dict[int, dict[str, tuple[int, int]]]  # owner id → {grade: (on cadence, customers)}
+    as_of: datetime  # when cadence is judged: the period's end, or now
+    weeks: list[date]  # the trend's Mondays
+    weekly: dict[int, list[int]]  # author id → follow-ups logged per week
+
+
+def _share(on: int, of: int) -> str:
+    return f"{on * 100 // of}% ({on}/{of})" if of else "—"
+
+
+def followups_report(ctx: Ctx, r: FollowupReport, *, start: datetime, end: datetime,
+                     scope: Scope | None = None) -> Reply:
+    """Per person: follow-ups logged by method, customers reached, the overdue ones they owe, cadence by
+    grade; then the totals, and the weekly trend as a chart."""
     items = []
-    for p in people:
-        c = logged[p.id]
+    for p in r.people:
+        c = r.logged[p.id]
         methods = ", ".join(f"{enum_label(ctx.lang, 'method', m)} {c[m]}" for m in ENUMS["method"] if c[m])
+        cad = " · ".join(f"{g} {_share(*r.cadence[p.id][g])}" for g in GRADES)
         items.append((p.name, ctx.t("fu.report.row", total=sum(c.values()), methods=methods or "—",
-                                    overdue=overdue.get(p.id, 0))))
-    period = f"{start:%Y-%m-%d} – {end - timedelta(days=1):%Y-%m-%d}"
-    views = [Header(ctx.t("fu.report.title", period=period))]
+                                    overdue=r.overdue.get(p.id, 0))
+                      + "\n" + ctx.t("fu.report.row2", touched=r.touched.get(p.id, 0), cadence=cad)))
+    period = f"{start.astimezone(ctx.tz):%Y-%m-%d} – {(end - timedelta(days=1)).astimezone(ctx.tz):%Y-%m-%d}"
+    title = _scoped(ctx.t("fu.report.title", period=period), scope)
+    views = [Header(title)]
     views.append(Fields(tuple(items)) if items else Text(ctx.t("list.empty")))
-    total = sum(sum(c.values()) for c in logged.values())
-    views.append(Text(ctx.t("fu.report.total", total=total, overdue=sum(overdue.values())), muted=True))
-    return Reply(views=tuple(views))
+    total = sum(sum(c.values()) for c in r.logged.values())
+    views.append(Text(ctx.t("fu.report.total", total=total, overdue=sum(r.overdue.values())), muted=True))
+    team = {g: [sum(r.cadence[p.id][g][i] for p in r.people) for i in (0, 1)] for g in GRADES}
+    views.append(Text(ctx.t("fu.report.cadence", date=f"{r.as_of.astimezone(ctx.tz):%Y-%m-%d}",
+                            a=_share(*team["A"]), b=_share(*team["B"]), c=_share(*team["C"]),
+                            da=ctx.settings.cadence_a_days, db=ctx.settings.cadence_b_days,
+                            dc=ctx.settings.cadence_c_days), muted=True))
+    if 1 < len(r.people) <= MAX_LINES:
+        series = [(p.name, r.weekly[p.id]) for p in r.people]
+    else:
+        series = [(ctx.t("fu.report.everyone") if len(r.people) != 1 else r.people[0].name,
+                   [sum(r.weekly[p.id][i] for p in r.people) for i in range(len(r.weeks))])]
+    fig = charts.lines(title=_scoped(ctx.t("fu.report.trend"), scope),
+                       categories=[charts.week_label(w) for w in r.weeks], series=series,
+                       ylabel=ctx.t("fu.report.trend_axis"), empty=ctx.t("report.chart.empty"), integer=True)
+    return Reply(views=tuple(views), file=charts.chart_file(ctx, fig, "followups", title))
 
 
 def _money(v: Decimal | float | int) -> str:

@@ -37,9 +37,9 @@ def report_forecast(ctx: Ctx, args: str) -> Reply:
 
 @report("followups", roles=("admin", "manager", "rep"), aliases=("fu", "跟进"))
 def report_followups(ctx: Ctx, args: str) -> Reply:
-    start, end = parse_period(ctx, args, default="week")
-    r = followup_report.followup_report(ctx, start=start, end=end)
-    return cards.followups_report(ctx, start=start, end=end, people=r.people, logged=r.logged, overdue=r.overdue)
+    start, end, scope = parse_args(ctx, args, default="week")
+    r = followup_report.followup_report(ctx, start=start, end=end, scope=scope)
+    return cards.followups_report(ctx, r, start=start, end=end, scope=scope)
 
 
 @command("report", aliases=("reports", "报表"), roles=("admin", "manager", "supervisor", "rep", "agent"))

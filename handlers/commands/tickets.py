@@ -17,8 +17,9 @@ from handlers.dialogs.ticket_new import created_reply, customer_of, do_text_op
 from handlers.errors import Forbidden, InvalidInput, NotFound
 from handlers.i18n import ENUMS, match_enum, parse_enum
 from handlers.lookup import resolve_customer
-from handlers.reports import parse_period, report, trend_weeks, week_span
+from handlers.reports import parse_period, report
 from handlers.services import ratings, sla, ticket_assign, tickets
+from handlers.spans import trend_weeks, week_span
 from handlers.views import Reply, Text
 from handlers.words import refuse_words_after_customer
 from storage.models import Staff, Ticket

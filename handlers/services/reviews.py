@@ -12,8 +12,8 @@ from sqlmodel import Session
 from handlers import notify
 from handlers.cards.service import Review, review_post
 from handlers.cards.tickets import job_ctx
-from handlers.reports import TREND_WEEKS
 from handlers.settings import DomainSettings
+from handlers.spans import TREND_WEEKS
 from storage.repos import service as service_repo
 from storage.repos import tickets as repo
 

@@ -22,8 +22,8 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from handlers.cards.reports import FUNNEL, Forecast, Funnel, Month
 from handlers.context import Ctx
-from handlers.reports import Scope
 from handlers.services.opportunities import OPEN, STAGES, opp_filter
+from handlers.spans import Scope
 from storage.models import Opportunity
 from storage.repos import opportunities as opp_repo
 from storage.repos import staff as staff_repo
