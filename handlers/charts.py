@@ -183,6 +183,28 @@ def lines(*, title: str, categories: Sequence[str], series: Sequence[tuple[str, 
     return _figure(build)
 
 
+def hbars(*, title: str, panels: Sequence[tuple[str, Sequence[str], Sequence[int]]], empty: str) -> Figure:
+    """Side-by-side panels of horizontal bars (largest on top), each with its subtitle and value labels."""
+
+    def build(fig: Figure) -> None:
+        fig.suptitle(title, fontsize=13)
+        axes = fig.subplots(1, len(panels), squeeze=False)[0]
+        for ax, (sub, labels, values) in zip(axes, panels, strict=True):
+            ax.set_title(sub, fontsize=11)
+            if not values or not any(values):
+                _empty(ax, empty)
+                continue
+            ys = list(range(len(labels) - 1, -1, -1))
+            rects = ax.barh(ys, values, color=PALETTE[0], height=0.6)
+            ax.bar_label(rects, padding=3, fontsize=9)
+            ax.set_yticks(ys, labels)
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+            ax.margins(x=0.15)
+            ax.tick_params(axis="y", length=0)
+
+    return _figure(build)
+
+
 def money_short(v: float) -> str:
     """¥1.2M, ¥350K, ¥900: short amounts for axis and bar labels."""
     a = abs(v)

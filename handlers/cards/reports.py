@@ -201,3 +201,47 @@ def forecast_report(ctx: Ctx, fc: Forecast, *, scope: Scope) -> Reply:
                               (ctx.t("fc.series.last_year"), [float(m.last_year_won) for m in fc.months])],
                       ylabel=ctx.t("fc.axis"), fmt=charts.money_short, empty=ctx.t("report.chart.empty"))
     return Reply(views=tuple(views), file=charts.chart_file(ctx, fig, "forecast", title))
+
+
+# ---------------------------------------------------------------- /report customers
+
+TYPES = ("potential", "intent", "deal", "lost")
+MAX_BARS = 8  # a panel shows the most frequent values, the rest as "other"
+
+
+@dataclass(frozen=True)
+class CustomerReport:
+    new: int
+    by_source: list[tuple[str | None, int]]  # most first; None: no source recorded
+    by_industry: list[tuple[str, int]]
+    changes: list[tuple[str | None, str | None, int]]  # (from type, to type, how many), along the path first
+    now: dict[str, int]  # type → customers with it now
+
+
+def _top(ctx: Ctx, rows: list[tuple[str, int]]) -> tuple[list[str], list[int]]:
+    if len(rows) > MAX_BARS:
+        rows = rows[:MAX_BARS - 1] + [(ctx.t("cr.other"), sum(n for _, n in rows[MAX_BARS - 1:]))]
+    return [label for label, _ in rows], [n for _, n in rows]
+
+
+def customers_report(ctx: Ctx, r: CustomerReport, *, start: datetime, end: datetime, scope: Scope) -> Reply:
+    """New customers by source and industry, type changes (potential → intent → deal, and lost), the types
+    now; the new customers' sources and industries as bars."""
+    period = f"{start.astimezone(ctx.tz):%Y-%m-%d} – {(end - timedelta(days=1)).astimezone(ctx.tz):%Y-%m-%d}"
+    title = _scoped(ctx.t("cr.title", period=period), scope)
+    source = [(s or ctx.t("cr.no_source"), n) for s, n in r.by_source]
+    industry = [(enum_label(ctx.lang, "industry", i), n) for i, n in r.by_industry]
+    ctype = lambda v: enum_label(ctx.lang, "customer_type", v)  # noqa: E731
+    views = [Header(title), Text(ctx.t("cr.new", count=r.new))]
+    if r.new:
+        views += [Header(ctx.t("cr.by_source")), Fields(tuple((k, str(n)) for k, n in source)),
+                  Header(ctx.t("cr.by_industry")), Fields(tuple((k, str(n)) for k, n in industry))]
+    views.append(Header(ctx.t("cr.changes")))
+    views.append(Fields(tuple((f"{ctype(a)} → {ctype(b)}", str(n)) for a, b, n in r.changes)) if r.changes
+                 else Text(ctx.t("cr.no_changes"), muted=True))
+    views.append(Text(ctx.t("cr.now", types=" · ".join(f"{ctype(k)} {r.now.get(k, 0)}" for k in TYPES)),
+                      muted=True))
+    fig = charts.hbars(title=_scoped(ctx.t("cr.chart"), scope), empty=ctx.t("report.chart.empty"),
+                       panels=[(ctx.t("cr.by_source"), *_top(ctx, source)),
+                               (ctx.t("cr.by_industry"), *_top(ctx, industry))])
+    return Reply(views=tuple(views), file=charts.chart_file(ctx, fig, "customers", title))

@@ -13,7 +13,7 @@ from handlers.commands.registry import command
 from handlers.context import Ctx
 from handlers.errors import Forbidden
 from handlers.reports import parse_args, parse_period, parse_scope, report
-from handlers.services import followup_report, ratings, sales_report, sla  # noqa: F401 - their @report kinds (service desk)
+from handlers.services import customer_report, followup_report, ratings, sales_report, sla  # noqa: F401 - their @report kinds (service desk)
 from handlers.views import Action, Button, Buttons, Reply, Text
 
 
@@ -40,6 +40,14 @@ def report_followups(ctx: Ctx, args: str) -> Reply:
     start, end, scope = parse_args(ctx, args, default="week")
     r = followup_report.followup_report(ctx, start=start, end=end, scope=scope)
     return cards.followups_report(ctx, r, start=start, end=end, scope=scope)
+
+
+@report("customers", roles=("admin", "manager", "rep"), aliases=("客户", "客户分析"))
+def report_customers(ctx: Ctx, args: str) -> Reply:
+    """New customers of PERIOD (default: this month) by source and industry, type changes, types now."""
+    start, end, scope = parse_args(ctx, args)
+    r = customer_report.customer_report(ctx, start=start, end=end, scope=scope)
+    return cards.customers_report(ctx, r, start=start, end=end, scope=scope)
 
 
 @command("report", aliases=("reports", "报表"), roles=("admin", "manager", "supervisor", "rep", "agent"))
