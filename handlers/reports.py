@@ -99,7 +99,7 @@ def _period(ctx: Ctx, w: str) -> tuple[datetime, datetime]:
 
 # ---------------------------------------------------------------- owner:NAME / team:NAME
 
-_SCOPE = re.compile(r"(?:^|\s)(owner|team|负责人|团队)[:：]\s*(\S+)", re.IGNORECASE)
+_SCOPE = re.compile(r'(?:^|\s)(owner|team|负责人|团队)[:：]\s*(?:"([^"]+)"|“([^”]+)”|(\S+))', re.IGNORECASE)
 
 
 def visible_staff(ctx: Ctx) -> set[int] | None:
@@ -112,13 +112,14 @@ def visible_staff(ctx: Ctx) -> set[int] | None:
 
 
 def parse_scope(ctx: Ctx, text: str) -> tuple[str, Scope]:
-    """Split `owner:NAME` or `team:NAME` off the arguments: (the rest, the scope). A name the viewer may not
-    see reads as unknown, like a record that does not exist."""
+    """Split `owner:NAME` or `team:NAME` off the arguments (`owner:"Emily Zhao"` for a name with a space):
+    (the rest, the scope). A name the viewer may not see reads as unknown, like a record that does not exist."""
     m = _SCOPE.search(text or "")
     if not m:
         return (text or "").strip(), Scope()
     rest = (text[:m.start()] + " " + text[m.end():]).strip()
-    kind, name = ("owner" if m.group(1).lower() in ("owner", "负责人") else "team"), m.group(2)
+    kind = "owner" if m.group(1).lower() in ("owner", "负责人") else "team"
+    name = (m.group(2) or m.group(3) or m.group(4)).strip()
     allowed = visible_staff(ctx)
     if kind == "owner":
         who = find_staff(ctx, name, active=False)

@@ -151,6 +151,8 @@ def test_funnel_owner_and_team_filters(world):
     assert t("en", "opp.rep.summary", total=8, rate="50%", amount="¥1,000,000") in out
     assert t("en", "opp.rep.summary", total=8, rate="50%", amount="¥1,000,000") in c.send("/report funnel team:mary")
     assert t("en", "report.no_team", name="north") in c.send("/report funnel team:north")
+    assert t("en", "opp.rep.summary", total=5, rate="50%", amount="¥600,000") in c.send('/report funnel owner:"alice" year')
+    assert t("en", "report.bad_period", value="year x") in c.send("/report funnel 负责人:alice year x")
 
 
 def test_funnel_sees_only_what_the_viewer_may(world):
