@@ -12,6 +12,7 @@ from tests.adapters.telegram_fixtures import *  # noqa: F403
 from tests.adapters.telegram_fixtures import ALICE, BOB
 from tests.fakes.slack_fixtures import slack  # noqa: F401
 from tests.fakes.telegram_harness import running_bot
+from tests.says import says
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -49,3 +50,19 @@ def test_telegram_report_chart_is_sent_as_a_photo(tg_core, fake) -> None:
     assert by_chat[ALICE].files["photo"].startswith(PNG) and len(by_chat[ALICE].files["photo"]) > 5000
     assert by_chat[ALICE]["caption"] == t("en", "csat.trend")
     assert by_chat[BOB].files["photo"].startswith(PNG) and by_chat[BOB]["caption"] == t("zh", "sla.trend")
+
+
+def test_the_weekly_review_posts_its_chart_into_the_slack_service_channel(slack):
+    from handlers.services.reviews import post_complaint_review
+    from storage.db import session_scope
+
+    with session_scope(slack.engine) as s:
+        assert post_complaint_review(s, now=slack.core.clock(), settings=slack.core.settings,
+                                     channels=slack.core.channels) == 1
+    assert slack.drain() == 1
+    done = slack.fake.wait("files.completeUploadExternal")[0]
+    assert done.args["channel_id"] == "CSERVICE"
+    [post] = slack.fake.calls_to("chat.postMessage")
+    assert post.args["channel"] == "CSERVICE" and t("en", "review.breaches") in str(post.blocks)
+    [up] = slack.fake.calls_to("upload")
+    assert up.args["head"] == PNG and says(done.args["files"][0]["title"], "review.title")
