@@ -2,7 +2,9 @@
 
 A report is `def report_<kind>(ctx: Ctx, args: str) -> Reply`; `roles` limits who may run it.
 `parse_period(ctx, text)` turns `week`, `month`, `quarter`, `year`, `7d`, `2026-11`, `本周`, `本月` into a
-[start, end) pair of aware UTC datetimes in the viewer's time zone.
+[start, end) pair of aware UTC datetimes in the viewer's time zone. `parse_args` also reads the sales reports'
+`owner:NAME` / `team:NAME` (负责人: / 团队:) filter into a `Scope`: the staff ids the report is narrowed to,
+never wider than what the viewer may see.
 """
 
 from __future__ import annotations
@@ -14,8 +16,12 @@ from datetime import datetime, timedelta
 
 from handlers import inputs
 from handlers.context import Ctx
-from handlers.errors import InvalidInput
+from handlers.errors import InvalidInput, NotFound
+from handlers.lookup import find_staff
+from handlers.permissions import team_ids
+from handlers.spans import Scope
 from handlers.views import Reply
+from storage.repos import staff as staff_repo
 
 ReportFn = Callable[[Ctx, str], Reply]
 
@@ -89,3 +95,55 @@ def _period(ctx: Ctx, w: str) -> tuple[datetime, datetime]:
         start = day.replace(month=1, day=1)
         return start, start.replace(year=start.year + 1)
     raise ValueError(w)
+
+
+# ---------------------------------------------------------------- owner:NAME / team:NAME
+
+_SCOPE = re.compile(r'(?:^|\s)(owner|team|负责人|团队)[:：]\s*(?:"([^"]+)"|“([^”]+)”|(\S+))', re.IGNORECASE)
+
+
+def visible_staff(ctx: Ctx) -> set[int] | None:
+    """The staff whose sales records the viewer may see (None: all, for an admin)."""
+    if ctx.staff is None:
+        return set()
+    if ctx.role == "admin":
+        return None
+    return team_ids(ctx) if ctx.role == "manager" else {ctx.staff.id}
+
+
+def parse_scope(ctx: Ctx, text: str) -> tuple[str, Scope]:
+    """Split `owner:NAME` or `team:NAME` off the arguments (`owner:"Emily Zhao"` for a name with a space):
+    (the rest, the scope). A name the viewer may not see reads as unknown, like a record that does not exist."""
+    m = _SCOPE.search(text or "")
+    if not m:
+        return (text or "").strip(), Scope()
+    rest = (text[:m.start()] + " " + text[m.end():]).strip()
+    kind = "owner" if m.group(1).lower() in ("owner", "负责人") else "team"
+    name = (m.group(2) or m.group(3) or m.group(4)).strip()
+    allowed = visible_staff(ctx)
+    if kind == "owner":
+        who = find_staff(ctx, name, active=False)
+        ids = {who.id}
+        label = ctx.t("report.scope.owner", name=who.name)
+    else:
+        lead = staff_repo.get_by_name(ctx.session, name=name, active=False)
+        if lead is not None and lead.role == "manager":
+            ids, label = team_ids(ctx, lead), ctx.t("report.scope.team", name=lead.name)
+        else:
+            ids, label = staff_repo.team_member_ids(ctx.session, team=name), ctx.t("report.scope.team", name=name)
+        if not ids:
+            raise NotFound("report.no_team", name=name)
+    if allowed is not None:
+        if kind == "owner" and not ids <= allowed:
+            raise NotFound("staffcmd.not_found", name=name.lstrip("@"))
+        ids &= allowed
+        if not ids:
+            raise NotFound("report.no_team", name=name)
+    return rest, Scope(frozenset(ids), label)
+
+
+def parse_args(ctx: Ctx, text: str, *, default: str = "month") -> tuple[datetime, datetime, Scope]:
+    """`[PERIOD] [owner:NAME|team:NAME]` in either order."""
+    rest, scope = parse_scope(ctx, text)
+    start, end = parse_period(ctx, rest, default=default)
+    return start, end, scope

@@ -34,6 +34,36 @@ def _sla(v: object) -> tuple[timedelta, timedelta, timedelta]:
     return tuple(parse_duration(p) for p in parts)  # type: ignore[return-value]
 
 
+FORECAST_STAGES = ("initial", "needs", "proposal", "negotiation")
+
+
+def _weights(v: object) -> dict[str, int]:
+    """`initial:10,needs:25,proposal:50,negotiation:75`: the percent of an open opportunity's amount the
+    forecast counts, per stage; every open stage must be given, each 0-100."""
+    if isinstance(v, dict):
+        items = {str(k): v[k] for k in v}
+    else:
+        items = {}
+        for part in (p.strip() for p in str(v).split(",") if p.strip()):
+            stage, sep, pct = part.partition(":")
+            if not sep:
+                raise ValueError(f"{part!r}: give stage:percent, e.g. proposal:50")
+            items[stage.strip()] = pct.strip()
+    if set(items) != set(FORECAST_STAGES):
+        raise ValueError("give a percent for each of " + ", ".join(FORECAST_STAGES) + " (e.g. initial:10,needs:25,"
+                         "proposal:50,negotiation:75)")
+    out = {}
+    for st in FORECAST_STAGES:
+        try:
+            n = int(str(items[st]).rstrip("%"))
+        except ValueError:
+            raise ValueError(f"{st}: {items[st]!r} is not a whole percent") from None
+        if not 0 <= n <= 100:
+            raise ValueError(f"{st}: {n} is not between 0 and 100")
+        out[st] = n
+    return out
+
+
 SlaTuple = Annotated[tuple[timedelta, timedelta, timedelta], NoDecode]
 
 
@@ -53,6 +83,8 @@ class DomainSettings(BaseSettings):
     cadence_b_days: int = 14
     cadence_c_days: int = 30
     pool_return_days: int = 30
+    forecast_weights: Annotated[dict[str, int], NoDecode] = Field(
+        default={"initial": 10, "needs": 25, "proposal": 50, "negotiation": 75})  # % of an open amount, by stage
     pool_claim_cap: int = 200  # a rep may own at most this many customers when claiming from the pool
     reminder_time: str = "09:00"
     sla_high: SlaTuple = Field(default=_sla("10m,30m,24h"))
@@ -107,6 +139,11 @@ class DomainSettings(BaseSettings):
         if not items:
             raise ValueError("list at least one industry, comma-separated")
         return items
+
+    @field_validator("forecast_weights", mode="before")
+    @classmethod
+    def _forecast_weights(cls, v: object) -> dict[str, int]:
+        return _weights(v)
 
     @field_validator("reminder_time")
     @classmethod

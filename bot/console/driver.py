@@ -9,7 +9,10 @@ reply's numbers alone and its buttons keep working after later commands (typing 
 
 from __future__ import annotations
 
+import dataclasses
+import shutil
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from bot.console.render import Rendered, render
 from handlers import actions, inputs
@@ -17,6 +20,7 @@ from handlers.context import Inbound
 from handlers.i18n import norm_lang
 from handlers.router import Core
 from handlers.views import Action, Reply
+from storage.files import FILE_MODE, private_dir
 
 
 @dataclass
@@ -46,8 +50,10 @@ class ConsoleTransport:
 
 
 class ConsoleSession:
-    def __init__(self, core: Core, *, user: str, chat: str | None = None, lang: str | None = None) -> None:
+    def __init__(self, core: Core, *, user: str, chat: str | None = None, lang: str | None = None,
+                 files_dir: str | Path | None = None) -> None:
         self.core = core
+        self.files_dir = files_dir  # where a reply's file (a chart, an export) is saved; None: left where it is
         self.user = user
         self.chat = chat or f"@{user}"
         self.lang = lang
@@ -64,7 +70,17 @@ class ConsoleSession:
         return Inbound(platform="console", user_ref=self.user, chat_ref=self.chat, lang_hint=self.lang,
                        scopes=self.scopes, **kw)  # type: ignore[arg-type]
 
+    def keep_file(self, reply: Reply) -> Reply:
+        """Save the reply's file (a chart's PNG, an export) in the data folder: the path printed is that copy."""
+        if reply.file is None or self.files_dir is None:
+            return reply
+        dest = private_dir(self.files_dir) / Path(reply.file.name).name
+        shutil.copyfile(reply.file.path, dest)
+        dest.chmod(FILE_MODE)
+        return dataclasses.replace(reply, file=dataclasses.replace(reply.file, path=str(dest.resolve())))
+
     def _show(self, reply: Reply, scope: str | None = None) -> str:
+        reply = self.keep_file(reply)
         self.last_reply = reply
         self.last_scope = scope or self.scopes[0]
         self.last = render(reply, norm_lang(self.lang))
@@ -95,7 +111,7 @@ class ConsoleSession:
 
     def notification(self, reply: Reply, *, scope: str) -> str:
         """Render a delivered notification with its own labels; the last reply's numbers stay as they were."""
-        shown = render(reply, norm_lang(self.lang), prefix="n", start=len(self.notes))
+        shown = render(self.keep_file(reply), norm_lang(self.lang), prefix="n", start=len(self.notes))
         for i, action in enumerate(shown.actions, 1):
             self.notes[shown.label(i)] = (action, scope)
         return shown.text

@@ -16,6 +16,7 @@ from handlers.router import Core, failure_reply
 from storage.db import unavailable
 
 log = logging.getLogger("crm.console")
+FILES_DIR = "./data/files"  # charts and exports the console saves (beside ./data/crm.db and ./data/crm.log)
 
 
 def answer(session: ConsoleSession, line: str, lang: str) -> str:
@@ -57,7 +58,7 @@ def run(core: Core, user: str, *, out=sys.stdout, inp=sys.stdin) -> int:  # noqa
     if not me.known:
         print(f"console: no staff member named {user!r} (see: crm-bot staff list)", file=sys.stderr)
         return 2
-    session = ConsoleSession(core, user=user)
+    session = ConsoleSession(core, user=user, files_dir=os.environ.get("CRM_FILES_DIR") or FILES_DIR)
     lang, is_supervisor = me.lang, me.role in ("supervisor", "admin")
     transport = ConsoleTransport(lang=lang)
     chats = (f"@{user}", "#service") if is_supervisor else (f"@{user}",)

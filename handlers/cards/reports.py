@@ -1,12 +1,15 @@
-"""Report tables: `/report followups` and `/report pipeline` as views (the numbers come from services)."""
+"""Report tables and charts: `/report followups`, `funnel` and `forecast` as views (the numbers come from
+services, which fill the dataclasses declared here). A chart is a PNG file on the reply (`handlers.charts`)."""
 
 from __future__ import annotations
 
 from collections import Counter
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from handlers import charts
 from handlers.cards.opportunities import OPEN
 from handlers.i18n import ENUMS, enum_label
 from handlers.views import Fields, Header, Reply, Text
@@ -14,23 +17,67 @@ from storage.models import Staff
 
 if TYPE_CHECKING:
     from handlers.context import Ctx
+    from handlers.spans import Scope
+
+FUNNEL = (*OPEN, "won")  # the funnel's steps: the open stages in order, then won
 
 
-def followups_report(ctx: Ctx, *, start: datetime, end: datetime, people: list[Staff],
-                     logged: dict[int, Counter], overdue: dict[int, int]) -> Reply:
-    """Per person: follow-ups logged by method and the overdue ones they owe; then the totals."""
+def _scoped(title: str, scope: Scope | None) -> str:
+    return f"{title} · {scope.label}" if scope is not None and scope.label else title
+
+
+GRADES = ("A", "B", "C")
+MAX_LINES = 6  # a trend chart draws one line per person up to this many, else the team's total
+
+
+@dataclass(frozen=True)
+class FollowupReport:
+    people: list[Staff]
+    logged: dict[int, Counter]  # author id → {method: count}
+    overdue: dict[int, int]  # assignee id → overdue follow-ups owed
+    touched: dict[int, int]  # author id → different customers reached in the period
+    cadence: dict[int, dict[str, tuple[int, int]]]  # owner id → {grade: (on cadence, customers)}
+    as_of: datetime  # when cadence is judged: the period's end, or now
+    weeks: list[date]  # the trend's Mondays
+    weekly: dict[int, list[int]]  # author id → follow-ups logged per week
+
+
+def _share(on: int, of: int) -> str:
+    return f"{on * 100 // of}% ({on}/{of})" if of else "—"
+
+
+def followups_report(ctx: Ctx, r: FollowupReport, *, start: datetime, end: datetime,
+                     scope: Scope | None = None) -> Reply:
+    """Per person: follow-ups logged by method, customers reached, the overdue ones they owe, cadence by
+    grade; then the totals, and the weekly trend as a chart."""
     items = []
-    for p in people:
-        c = logged[p.id]
+    for p in r.people:
+        c = r.logged[p.id]
         methods = ", ".join(f"{enum_label(ctx.lang, 'method', m)} {c[m]}" for m in ENUMS["method"] if c[m])
+        cad = " · ".join(f"{g} {_share(*r.cadence[p.id][g])}" for g in GRADES)
         items.append((p.name, ctx.t("fu.report.row", total=sum(c.values()), methods=methods or "—",
-                                    overdue=overdue.get(p.id, 0))))
-    period = f"{start:%Y-%m-%d} – {end - timedelta(days=1):%Y-%m-%d}"
-    views = [Header(ctx.t("fu.report.title", period=period))]
+                                    overdue=r.overdue.get(p.id, 0))
+                      + "\n" + ctx.t("fu.report.row2", touched=r.touched.get(p.id, 0), cadence=cad)))
+    period = f"{start.astimezone(ctx.tz):%Y-%m-%d} – {(end - timedelta(days=1)).astimezone(ctx.tz):%Y-%m-%d}"
+    title = _scoped(ctx.t("fu.report.title", period=period), scope)
+    views = [Header(title)]
     views.append(Fields(tuple(items)) if items else Text(ctx.t("list.empty")))
-    total = sum(sum(c.values()) for c in logged.values())
-    views.append(Text(ctx.t("fu.report.total", total=total, overdue=sum(overdue.values())), muted=True))
-    return Reply(views=tuple(views))
+    total = sum(sum(c.values()) for c in r.logged.values())
+    views.append(Text(ctx.t("fu.report.total", total=total, overdue=sum(r.overdue.values())), muted=True))
+    team = {g: [sum(r.cadence[p.id][g][i] for p in r.people) for i in (0, 1)] for g in GRADES}
+    views.append(Text(ctx.t("fu.report.cadence", date=f"{r.as_of.astimezone(ctx.tz):%Y-%m-%d}",
+                            a=_share(*team["A"]), b=_share(*team["B"]), c=_share(*team["C"]),
+                            da=ctx.settings.cadence_a_days, db=ctx.settings.cadence_b_days,
+                            dc=ctx.settings.cadence_c_days), muted=True))
+    if 1 < len(r.people) <= MAX_LINES:
+        series = [(p.name, r.weekly[p.id]) for p in r.people]
+    else:
+        series = [(ctx.t("fu.report.everyone") if len(r.people) != 1 else r.people[0].name,
+                   [sum(r.weekly[p.id][i] for p in r.people) for i in range(len(r.weeks))])]
+    fig = charts.lines(title=_scoped(ctx.t("fu.report.trend"), scope),
+                       categories=[charts.week_label(w) for w in r.weeks], series=series,
+                       ylabel=ctx.t("fu.report.trend_axis"), empty=ctx.t("report.chart.empty"), integer=True)
+    return Reply(views=tuple(views), file=charts.chart_file(ctx, fig, "followups", title))
 
 
 def _money(v: Decimal | float | int) -> str:
@@ -41,23 +88,160 @@ def _rate(won: int, lost: int) -> str:
     return f"{won * 100 / (won + lost):.0f}%" if won + lost else "—"
 
 
-def pipeline_report(ctx: Ctx, *, start: datetime, end: datetime, total: int, per_stage: dict[str, list],
-                    by_owner: dict[int | None, dict[str, int]], names: dict[int, str]) -> Reply:
-    """Count and amount per stage, win rate, open amount; then open / won / lost and win rate per owner."""
-    items = tuple((enum_label(ctx.lang, "stage", st), ctx.t("opp.rep.stage_line", count=n, amount=_money(a)))
-                  for st, (n, a) in per_stage.items())
-    rate = _rate(per_stage["won"][0], per_stage["lost"][0])
+
+
+def _pct(x: float | None) -> str:
+    return f"{x * 100:.0f}%" if x is not None else "—"
+
+
+# ---------------------------------------------------------------- /report funnel
+
+
+@dataclass(frozen=True)
+class Funnel:
+    total: int
+    per_stage: dict[str, list]  # stage → [count, amount] (amount: signed for won, expected for the others)
+    reached: dict[str, int]  # funnel step → how many got at least that far
+    conversion: list[float | None]  # step i → i+1 (None: nobody reached step i)
+    won: int
+    lost: int
+    avg_days_to_win: float | None
+    lost_reasons: list[tuple[str, int]]  # most frequent first
+    by_owner: dict[int | None, dict[str, int]]  # owner id → {stage: count}
+    names: dict[int, str]
+
+    @property
+    def win_rate(self) -> float | None:
+        return self.won / (self.won + self.lost) if self.won + self.lost else None
+
+
+def funnel_report(ctx: Ctx, f: Funnel, *, start: datetime, end: datetime, scope: Scope) -> Reply:
+    """Per stage count and amount; stage-to-stage conversion; win rate, open amount and the average time to
+    win; lost reasons ranked; then open / won / lost and win rate per owner. With the funnel chart."""
+    stage = lambda st: enum_label(ctx.lang, "stage", st)  # noqa: E731
+    items = tuple((stage(st), ctx.t("opp.rep.stage_line", count=n, amount=_money(a)))
+                  for st, (n, a) in f.per_stage.items())
+    conv = tuple((f"{stage(a)} → {stage(b)}", ctx.t("opp.rep.conv_line", rate=_pct(rate), to=f.reached[b],
+                                                     frm=f.reached[a]))
+                 for a, b, rate in zip(FUNNEL, FUNNEL[1:], f.conversion, strict=False))
     owners = []
-    for sid, stages in sorted(by_owner.items(), key=lambda kv: names.get(kv[0]) or ""):
+    for sid, stages in sorted(f.by_owner.items(), key=lambda kv: f.names.get(kv[0]) or ""):
         w, lo = stages.get("won", 0), stages.get("lost", 0)
         open_n = sum(stages.get(st, 0) for st in OPEN)
-        owners.append((names.get(sid) or "—", ctx.t("opp.rep.owner_line", open=open_n, won=w, lost=lo,
-                                                     rate=_rate(w, lo))))
-    open_amount = sum((a for st, (_n, a) in per_stage.items() if st in OPEN), Decimal(0))
-    views = [Header(ctx.t("opp.rep.title", start=ctx.fmt_dt(start, date_only=True),
-                          end=ctx.fmt_dt(end - timedelta(seconds=1), date_only=True))),
-             Fields(items),
-             Text(ctx.t("opp.rep.summary", total=total, rate=rate, amount=_money(open_amount)))]
+        owners.append((f.names.get(sid) or "—", ctx.t("opp.rep.owner_line", open=open_n, won=w, lost=lo,
+                                                       rate=_rate(w, lo))))
+    open_amount = sum((a for st, (_n, a) in f.per_stage.items() if st in OPEN), Decimal(0))
+    title = _scoped(ctx.t("opp.rep.title", start=ctx.fmt_dt(start, date_only=True),
+                          end=ctx.fmt_dt(end - timedelta(seconds=1), date_only=True)), scope)
+    summary = ctx.t("opp.rep.summary", total=f.total, rate=_rate(f.won, f.lost), amount=_money(open_amount))
+    if f.avg_days_to_win is not None:
+        summary += "\n" + ctx.t("opp.rep.avg_days", days=f"{f.avg_days_to_win:.1f}")
+    views = [Header(title), Fields(items), Text(summary), Header(ctx.t("opp.rep.conversion")), Fields(conv)]
+    if f.lost_reasons:
+        views += [Header(ctx.t("opp.rep.lost_reasons")),
+                  Fields(tuple((reason[:80], ctx.t("opp.rep.times", count=n)) for reason, n in f.lost_reasons[:5]))]
     if owners:
         views += [Header(ctx.t("opp.rep.by_owner")), Fields(tuple(owners))]
-    return Reply(views=tuple(views))
+    won_amount = f.per_stage["won"][1]
+    fig = charts.funnel(
+        title=_scoped(ctx.t("opp.rep.chart"), scope), labels=[stage(st) for st in FUNNEL],
+        counts=[f.reached[st] for st in FUNNEL],
+        notes=[ctx.t("opp.rep.won_note", count=f.reached[st], amount=_money(won_amount)) if st == "won"
+               else str(f.reached[st]) for st in FUNNEL],
+        conversions=[_pct(c) if c is not None else "" for c in f.conversion], empty=ctx.t("report.chart.empty"))
+    return Reply(views=tuple(views), file=charts.chart_file(ctx, fig, "funnel", title))
+
+
+# ---------------------------------------------------------------- /report forecast
+
+
+@dataclass(frozen=True)
+class Month:
+    start: datetime  # local midnight of the 1st
+    weighted: Decimal  # Σ expected amount × stage weight
+    open_amount: Decimal  # Σ expected amount, unweighted
+    open_count: int
+    last_year_won: Decimal  # won (signed amounts) in the same month a year earlier
+
+
+@dataclass(frozen=True)
+class Forecast:
+    months: list[Month]
+    weights: dict[str, int]
+    overdue: tuple[int, Decimal]  # open, expected to close before the first month: not forecast
+    undated: tuple[int, Decimal]  # open without an expected close date: not forecast
+
+    @property
+    def weighted(self) -> Decimal:
+        return sum((m.weighted for m in self.months), Decimal(0))
+
+    @property
+    def last_year_won(self) -> Decimal:
+        return sum((m.last_year_won for m in self.months), Decimal(0))
+
+
+def forecast_report(ctx: Ctx, fc: Forecast, *, scope: Scope) -> Reply:
+    """Per month: the weighted forecast, the open opportunities behind it, last year's won amount; the totals,
+    the weights, and what the forecast leaves out. With the bars of forecast against last year."""
+    months = [f"{m.start:%Y-%m}" for m in fc.months]
+    rows = tuple((label, ctx.t("fc.month_line", weighted=_money(m.weighted), count=m.open_count,
+                               amount=_money(m.open_amount), last=_money(m.last_year_won)))
+                 for label, m in zip(months, fc.months, strict=True))
+    title = _scoped(ctx.t("fc.title", start=months[0], end=months[-1]), scope)
+    weights = " · ".join(f"{enum_label(ctx.lang, 'stage', st)} {w}%" for st, w in fc.weights.items())
+    views = [Header(title), Fields(rows),
+             Text(ctx.t("fc.total", weighted=_money(fc.weighted), last=_money(fc.last_year_won))),
+             Text(ctx.t("fc.weights", weights=weights), muted=True)]
+    if fc.overdue[0]:
+        views.append(Text(ctx.t("fc.overdue", count=fc.overdue[0], amount=_money(fc.overdue[1])), muted=True))
+    if fc.undated[0]:
+        views.append(Text(ctx.t("fc.undated", count=fc.undated[0], amount=_money(fc.undated[1])), muted=True))
+    fig = charts.bars(title=_scoped(ctx.t("fc.chart"), scope), categories=months,
+                      series=[(ctx.t("fc.series.weighted"), [float(m.weighted) for m in fc.months]),
+                              (ctx.t("fc.series.last_year"), [float(m.last_year_won) for m in fc.months])],
+                      ylabel=ctx.t("fc.axis"), fmt=charts.money_short, empty=ctx.t("report.chart.empty"))
+    return Reply(views=tuple(views), file=charts.chart_file(ctx, fig, "forecast", title))
+
+
+# ---------------------------------------------------------------- /report customers
+
+TYPES = ("potential", "intent", "deal", "lost")
+MAX_BARS = 8  # a panel shows the most frequent values, the rest as "other"
+
+
+@dataclass(frozen=True)
+class CustomerReport:
+    new: int
+    by_source: list[tuple[str | None, int]]  # most first; None: no source recorded
+    by_industry: list[tuple[str, int]]
+    changes: list[tuple[str | None, str | None, int]]  # (from type, to type, how many), along the path first
+    now: dict[str, int]  # type → customers with it now
+
+
+def _top(ctx: Ctx, rows: list[tuple[str, int]]) -> tuple[list[str], list[int]]:
+    if len(rows) > MAX_BARS:
+        rows = rows[:MAX_BARS - 1] + [(ctx.t("cr.other"), sum(n for _, n in rows[MAX_BARS - 1:]))]
+    return [label for label, _ in rows], [n for _, n in rows]
+
+
+def customers_report(ctx: Ctx, r: CustomerReport, *, start: datetime, end: datetime, scope: Scope) -> Reply:
+    """New customers by source and industry, type changes (potential → intent → deal, and lost), the types
+    now; the new customers' sources and industries as bars."""
+    period = f"{start.astimezone(ctx.tz):%Y-%m-%d} – {(end - timedelta(days=1)).astimezone(ctx.tz):%Y-%m-%d}"
+    title = _scoped(ctx.t("cr.title", period=period), scope)
+    source = [(s or ctx.t("cr.no_source"), n) for s, n in r.by_source]
+    industry = [(enum_label(ctx.lang, "industry", i), n) for i, n in r.by_industry]
+    ctype = lambda v: enum_label(ctx.lang, "customer_type", v)  # noqa: E731
+    views = [Header(title), Text(ctx.t("cr.new", count=r.new))]
+    if r.new:
+        views += [Header(ctx.t("cr.by_source")), Fields(tuple((k, str(n)) for k, n in source)),
+                  Header(ctx.t("cr.by_industry")), Fields(tuple((k, str(n)) for k, n in industry))]
+    views.append(Header(ctx.t("cr.changes")))
+    views.append(Fields(tuple((f"{ctype(a)} → {ctype(b)}", str(n)) for a, b, n in r.changes)) if r.changes
+                 else Text(ctx.t("cr.no_changes"), muted=True))
+    views.append(Text(ctx.t("cr.now", types=" · ".join(f"{ctype(k)} {r.now.get(k, 0)}" for k in TYPES)),
+                      muted=True))
+    fig = charts.hbars(title=_scoped(ctx.t("cr.chart"), scope), empty=ctx.t("report.chart.empty"),
+                       panels=[(ctx.t("cr.by_source"), *_top(ctx, source)),
+                               (ctx.t("cr.by_industry"), *_top(ctx, industry))])
+    return Reply(views=tuple(views), file=charts.chart_file(ctx, fig, "customers", title))

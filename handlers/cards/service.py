@@ -8,9 +8,13 @@ storage/repos and never call services or commands.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
+from matplotlib.figure import Figure
+
+from handlers import charts
 from handlers.cards.tickets import assign_select, card, fmt_dur, summary_fields
 from handlers.context import Ctx
 from handlers.i18n import ENUMS, enum_label
@@ -98,6 +102,9 @@ class Review:
     breaches: list[tuple[SlaBreach, str]]  # (level-1 breach, ticket code)
     lowest: list[Ticket]
     still_open: list[Ticket]
+    weeks: list[date]  # the Mondays of the trend: the reviewed week and the 7 before it
+    trend_created: list[Ticket]  # tickets created in those weeks
+    trend_breaches: list[tuple[SlaBreach, str]]  # their level-1 breaches
 
 
 def _lines(rows: list[str], none: str) -> str:
@@ -115,6 +122,7 @@ def review_post(v: Ctx, r: Review) -> Reply:
         return f"{t.code} · {r.customer_names.get(t.customer_id, '—')}: {t.description[:60]} — {tail}"
 
     none, period = v.t("review.none"), _period(v, r.start, r.end)
+    title = v.t("review.title", period=period)
     return Reply(views=(
         Header("📋 " + v.t("review.title", period=period)),
         Fields(tuple((enum_label(v.lang, "ticket_type", k), str(n)) for k, n in by_type.items())),
@@ -125,14 +133,52 @@ def review_post(v: Ctx, r: Review) -> Reply:
             [f"{t.rating}★ {t.code}: {t.rating_comment or '—'}" for t in r.lowest], none)),
         Text(v.t("review.still_open") + "\n" + _lines(
             [f"{t.code} · {enum_label(v.lang, 'status', t.status)}" for t in r.still_open], none)),
-    ), text=v.t("review.title", period=period))
+    ), text=title, file=charts.chart_file(v, review_trend(v, r), "review", title))
+
+
+def review_trend(v: Ctx, r: Review) -> Figure:
+    """Complaints opened and SLA deadlines missed, week by week up to the reviewed one."""
+    at = _week_index(v, r.weeks)
+    complaints, breaches = [0] * len(r.weeks), [0] * len(r.weeks)
+    for t in r.trend_created:
+        i = at(t.created_at)
+        if t.type == "complaint" and i is not None:
+            complaints[i] += 1
+    for b, _code in r.trend_breaches:
+        i = at(b.due_at)
+        if i is not None:
+            breaches[i] += 1
+    return charts.lines(title=v.t("review.trend"), categories=[charts.week_label(w) for w in r.weeks],
+                        series=[(v.t("review.series.complaints"), complaints),
+                                (v.t("review.series.breaches"), breaches)],
+                        ylabel=v.t("review.trend_axis"), empty=v.t("report.chart.empty"), integer=True)
 
 
 # ---------------------------------------------------------------- /report sla and /report csat
 
 
-def sla_report(v: Ctx, rows: list[tuple[SlaBreach, Ticket]], *, start: datetime, end: datetime) -> Reply:
-    """The period's breaches (and, when the period reaches now, every breach still open), with counts."""
+def _week_index(v: Ctx, weeks: list[date]) -> Callable[[datetime], int | None]:
+    pos = {w: i for i, w in enumerate(weeks)}
+    return lambda dt: pos.get(charts.week_of(dt.astimezone(v.tz).date()))
+
+
+def sla_trend(v: Ctx, weeks: list[date], trend: list[tuple[SlaBreach, Ticket]]) -> Figure:
+    """Level-1 breaches per week by kind (assign / first contact / resolve), by the week they fell due."""
+    counts = {k: [0] * len(weeks) for k in KINDS}
+    at = _week_index(v, weeks)
+    for b, _t in trend:
+        i = at(b.due_at)
+        if b.level == 1 and i is not None:
+            counts[b.kind][i] += 1
+    return charts.lines(title=v.t("sla.trend"), categories=[charts.week_label(w) for w in weeks],
+                        series=[(v.t(f"sla.kind.{k}"), counts[k]) for k in KINDS], ylabel=v.t("sla.trend_axis"),
+                        empty=v.t("report.chart.empty"), integer=True)
+
+
+def sla_report(v: Ctx, rows: list[tuple[SlaBreach, Ticket]], *, start: datetime, end: datetime,
+               weeks: list[date], trend: list[tuple[SlaBreach, Ticket]]) -> Reply:
+    """The period's breaches (and, when the period reaches now, every breach still open), with counts; the
+    weekly trend of breaches by kind as a chart."""
     current = end > v.now
     by_kind = {k: sum(1 for b, _ in rows if b.kind == k and b.level == 1 and start <= b.due_at < end) for k in KINDS}
     counts = [(v.t(f"sla.kind.{k}"), str(n)) for k, n in by_kind.items()]
@@ -149,7 +195,7 @@ def sla_report(v: Ctx, rows: list[tuple[SlaBreach, Ticket]], *, start: datetime,
         Fields(tuple(counts)),
         ListPage(title=v.t("sla.report_list"), items=tuple(items[:50]), total=len(items),
                  empty_text=v.t("sla.none")),
-    ))
+    ), file=charts.chart_file(v, sla_trend(v, weeks, trend), "sla", v.t("sla.trend")))
 
 
 def _csat_item(v: Ctx, aid: int | None, ts: list[Ticket]) -> ListItem:
@@ -164,8 +210,24 @@ def _csat_item(v: Ctx, aid: int | None, ts: list[Ticket]) -> ListItem:
     return ListItem(text=name, detail=detail)
 
 
-def csat_report(v: Ctx, rows: list[Ticket], *, start: datetime, end: datetime) -> Reply:
-    """Closed tickets of the period, rated and average, per agent (the busiest first)."""
+def csat_trend(v: Ctx, weeks: list[date], trend: list[Ticket]) -> Figure:
+    """The average rating of the tickets closed each week (a gap where none was rated)."""
+    rated: list[list[int]] = [[] for _ in weeks]
+    at = _week_index(v, weeks)
+    for t in trend:
+        i = at(t.closed_at) if t.closed_at else None
+        if i is not None and t.rating is not None:
+            rated[i].append(t.rating)
+    avg = [round(sum(r) / len(r), 2) if r else None for r in rated]
+    return charts.lines(title=v.t("csat.trend"), categories=[charts.week_label(w) for w in weeks],
+                        series=[(v.t("csat.avg"), avg)], ylabel=v.t("csat.trend_axis"),
+                        empty=v.t("report.chart.empty"), ylim=(1, 5.2))
+
+
+def csat_report(v: Ctx, rows: list[Ticket], *, start: datetime, end: datetime, weeks: list[date],
+                trend: list[Ticket]) -> Reply:
+    """Closed tickets of the period, rated and average, per agent (the busiest first); the weekly average
+    rating as a chart."""
     by_agent: dict[int | None, list[Ticket]] = defaultdict(list)
     for t in rows:
         by_agent[t.assignee_id].append(t)
@@ -177,7 +239,7 @@ def csat_report(v: Ctx, rows: list[Ticket], *, start: datetime, end: datetime) -
         Fields(((v.t("csat.closed"), str(len(rows))), (v.t("csat.rated"), str(len(rated_all))),
                 (v.t("csat.avg"), total_avg))),
         ListPage(title=v.t("csat.by_agent"), items=tuple(items), total=len(items), empty_text=v.t("csat.none")),
-    ))
+    ), file=charts.chart_file(v, csat_trend(v, weeks, trend), "csat", v.t("csat.trend")))
 
 
 # ---------------------------------------------------------------- invites

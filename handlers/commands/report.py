@@ -12,25 +12,42 @@ from handlers.cards import reports as cards
 from handlers.commands.registry import command
 from handlers.context import Ctx
 from handlers.errors import Forbidden
-from handlers.reports import parse_period, report
-from handlers.services import followup_report, opportunities, ratings, sla  # noqa: F401 - their @report kinds (service desk)
+from handlers.reports import parse_args, parse_period, parse_scope, report
+from handlers.services import customer_report, followup_report, ratings, sales_report, sla  # noqa: F401 - their @report kinds (service desk)
 from handlers.views import Action, Button, Buttons, Reply, Text
 
 
-@report("pipeline", roles=("admin", "manager", "rep"), aliases=("opps", "销售漏斗", "漏斗"))
-def report_pipeline(ctx: Ctx, args: str) -> Reply:
-    """Opportunities created in PERIOD (default: this year) that the viewer may see, per stage and owner."""
-    start, end = parse_period(ctx, args, default="year")
-    p = opportunities.pipeline(ctx, start=start, end=end)
-    return cards.pipeline_report(ctx, start=start, end=end, total=p.total, per_stage=p.per_stage,
-                                 by_owner=p.by_owner, names=p.names)
+@report("funnel", roles=("admin", "manager", "rep"), aliases=("pipeline", "opps", "销售漏斗", "漏斗"))
+def report_funnel(ctx: Ctx, args: str) -> Reply:
+    """Opportunities created in PERIOD (default: this year) that the viewer may see: per stage, conversion,
+    win rate, time to win, lost reasons, per owner; the funnel chart."""
+    start, end, scope = parse_args(ctx, args, default="year")
+    f = sales_report.funnel(ctx, start=start, end=end, scope=scope)
+    return cards.funnel_report(ctx, f, start=start, end=end, scope=scope)
+
+
+@report("forecast", roles=("admin", "manager", "rep"), aliases=("预测", "收入预测"))
+def report_forecast(ctx: Ctx, args: str) -> Reply:
+    """Expected revenue per month (default: this month and the next two), open opportunities weighted by
+    stage, against what was won in the same months last year; bars."""
+    rest, scope = parse_scope(ctx, args)
+    start, end = parse_period(ctx, rest) if rest else sales_report.coming_quarter(ctx)
+    return cards.forecast_report(ctx, sales_report.forecast(ctx, start=start, end=end, scope=scope), scope=scope)
 
 
 @report("followups", roles=("admin", "manager", "rep"), aliases=("fu", "跟进"))
 def report_followups(ctx: Ctx, args: str) -> Reply:
-    start, end = parse_period(ctx, args, default="week")
-    r = followup_report.followup_report(ctx, start=start, end=end)
-    return cards.followups_report(ctx, start=start, end=end, people=r.people, logged=r.logged, overdue=r.overdue)
+    start, end, scope = parse_args(ctx, args, default="week")
+    r = followup_report.followup_report(ctx, start=start, end=end, scope=scope)
+    return cards.followups_report(ctx, r, start=start, end=end, scope=scope)
+
+
+@report("customers", roles=("admin", "manager", "rep"), aliases=("客户", "客户分析"))
+def report_customers(ctx: Ctx, args: str) -> Reply:
+    """New customers of PERIOD (default: this month) by source and industry, type changes, types now."""
+    start, end, scope = parse_args(ctx, args)
+    r = customer_report.customer_report(ctx, start=start, end=end, scope=scope)
+    return cards.customers_report(ctx, r, start=start, end=end, scope=scope)
 
 
 @command("report", aliases=("reports", "报表"), roles=("admin", "manager", "supervisor", "rep", "agent"))

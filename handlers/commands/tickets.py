@@ -19,6 +19,7 @@ from handlers.i18n import ENUMS, match_enum, parse_enum
 from handlers.lookup import resolve_customer
 from handlers.reports import parse_period, report
 from handlers.services import ratings, sla, ticket_assign, tickets
+from handlers.spans import trend_weeks, week_span
 from handlers.views import Reply, Text
 from handlers.words import refuse_words_after_customer
 from storage.models import Staff, Ticket
@@ -265,7 +266,10 @@ def cmd_tickets(ctx: Ctx, args: str) -> Reply:
 @report("csat", roles=("admin", "supervisor", "manager"), aliases=("ratings", "满意度"))
 def report_csat(ctx: Ctx, args: str) -> Reply:
     start, end = parse_period(ctx, args)
-    return csat_report(ctx, ratings.closed_between(ctx, start=start, end=end), start=start, end=end)
+    weeks = trend_weeks(ctx, start, end)
+    t0, t1 = week_span(ctx, weeks)
+    return csat_report(ctx, ratings.closed_between(ctx, start=start, end=end), start=start, end=end,
+                       weeks=weeks, trend=ratings.closed_between(ctx, start=t0, end=t1))
 
 
 @report("sla", roles=("admin", "supervisor", "manager", "agent"))
@@ -273,4 +277,7 @@ def report_sla(ctx: Ctx, args: str) -> Reply:
     """The period's breaches and, when the period reaches now, every breach still open (however long ago it
     fell due), those first: the tickets `/tickets breaching` lists are all here, with their count."""
     start, end = parse_period(ctx, args)
-    return sla_report(ctx, sla.breaches_for_report(ctx, start=start, end=end), start=start, end=end)
+    weeks = trend_weeks(ctx, start, end)
+    t0, t1 = week_span(ctx, weeks)
+    return sla_report(ctx, sla.breaches_for_report(ctx, start=start, end=end), start=start, end=end,
+                      weeks=weeks, trend=sla.breaches_between(ctx, start=t0, end=t1))

@@ -1,4 +1,4 @@
-"""Sales opportunities: create, move through the stages in order, and the pipeline report.
+"""Sales opportunities: create and move through the stages in order (their reports: `services.sales_report`).
 
 Stages (domain.md): initial → needs → proposal → negotiation, then won or lost. A move goes to the next
 stage only (no skipping, no going back); won or lost may be reached from any open stage and end it. `won`
@@ -13,9 +13,7 @@ marks it done, read under a lock on the opportunity's row.
 
 from __future__ import annotations
 
-from collections import defaultdict
-from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 
 from sqlalchemy import or_, select
@@ -30,7 +28,6 @@ from handlers.services import audit, purchases
 from storage import codes
 from storage.models import Customer, Opportunity, OpportunityStage, Purchase
 from storage.repos import opportunities as opp_repo
-from storage.repos import staff as staff_repo
 
 STAGES, OPEN = opp_repo.STAGES, opp_repo.OPEN_STAGES
 CONTRACT_MAX = 100  # Opportunity.contract_no
@@ -133,27 +130,3 @@ def record_won_purchase(ctx: Ctx, o: Opportunity) -> tuple[Purchase | None, str 
                  entity_code=o.code, new=f"{product} ¥{o.actual_amount}", now=ctx.now)
     s.flush()
     return p, grade
-
-
-# ---------------------------------------------------------------- the pipeline report
-
-
-@dataclass(frozen=True)
-class Pipeline:
-    total: int
-    per_stage: dict[str, list]  # stage → [count, amount]
-    by_owner: dict[int | None, dict[str, int]]  # owner id → {stage: count}
-    names: dict[int, str]
-
-
-def pipeline(ctx: Ctx, *, start: datetime, end: datetime) -> Pipeline:
-    """Opportunities created in [start, end) that the viewer may see: count and amount per stage (`amount_of`:
-    what was signed for won ones, expected for the others) and the stages by owner."""
-    rows = opp_repo.created_between(ctx.session, where=opp_filter(ctx), start=start, end=end)
-    per: dict[str, list] = {st: [0, Decimal(0)] for st in STAGES}
-    by_owner: dict[int | None, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for o in rows:
-        per[o.stage][0] += 1
-        per[o.stage][1] += opp_repo.amount_of(o) or 0
-        by_owner[o.owner_id][o.stage] += 1
-    return Pipeline(len(rows), per, by_owner, staff_repo.names(ctx.session))

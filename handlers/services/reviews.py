@@ -1,5 +1,6 @@
 """The weekly complaint review for the service supervisors (seed 002 §3.3 复盘): the last complete week's
-tickets by type, its complaints with their cause/fix, SLA breaches, lowest ratings, and complaints still open.
+tickets by type, its complaints with their cause/fix, SLA breaches, lowest ratings, and complaints still open;
+with a chart of complaints and breaches over the last 8 weeks.
 Posted once per ISO week (`review:<ISO year>-W<week>`)."""
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from handlers import notify
 from handlers.cards.service import Review, review_post
 from handlers.cards.tickets import job_ctx
 from handlers.settings import DomainSettings
+from handlers.spans import TREND_WEEKS
 from storage.repos import service as service_repo
 from storage.repos import tickets as repo
 
@@ -26,7 +28,12 @@ def review_week(now: datetime, tz) -> tuple[datetime, datetime]:  # noqa: ANN001
 def gather_review(session: Session, *, start: datetime, end: datetime) -> Review:
     """The week's tickets, its level-1 breaches, its ratings of 3 or less, and the complaints still open."""
     created = repo.list_created_between(session, start=start, end=end)
-    return Review(start=start, end=end, created=created,
+    monday = start.date()
+    weeks = [monday - timedelta(weeks=TREND_WEEKS - 1 - i) for i in range(TREND_WEEKS)]
+    since = start - timedelta(weeks=TREND_WEEKS - 1)
+    return Review(start=start, end=end, created=created, weeks=weeks,
+                  trend_created=repo.list_created_between(session, start=since, end=end),
+                  trend_breaches=repo.list_first_breaches(session, start=since, end=end),
                   customer_names=service_repo.customer_names(session, {t.customer_id for t in created}),
                   breaches=repo.list_first_breaches(session, start=start, end=end),
                   lowest=repo.list_low_rated_between(session, start=start, end=end, at_most=3),

@@ -88,7 +88,15 @@ def _escalate_one(session: Session, t: Ticket, kind: str, due: datetime, *, now:
 def breaches_for_report(ctx: Ctx, *, start: datetime, end: datetime) -> list[tuple[SlaBreach, Ticket]]:
     """The period's breaches and, when the period reaches now, every breach still open (however long ago it fell
     due), those first: the tickets `/tickets breaching` lists are all here. Only tickets the viewer may see."""
-    rows = repo.list_breaches(ctx.session, start=start, end=end, with_open=end > ctx.now)
+    return _visible(ctx, repo.list_breaches(ctx.session, start=start, end=end, with_open=end > ctx.now))
+
+
+def breaches_between(ctx: Ctx, *, start: datetime, end: datetime) -> list[tuple[SlaBreach, Ticket]]:
+    """The breaches that fell due in [start, end) on tickets the viewer may see (the report's weekly trend)."""
+    return _visible(ctx, repo.list_breaches(ctx.session, start=start, end=end, with_open=False))
+
+
+def _visible(ctx: Ctx, rows: list[tuple[SlaBreach, Ticket]]) -> list[tuple[SlaBreach, Ticket]]:
     if ctx.role not in ("admin", "supervisor", "agent"):
         ok = visible_ids(ctx, [t.id for _, t in rows])
         rows = [(b, t) for b, t in rows if t.id in ok]

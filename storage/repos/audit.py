@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import and_, func, or_, select
+from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session
 
-from storage.models import AuditLog, FollowUp, Opportunity, Ticket
+from storage.models import AuditLog, Customer, FollowUp, Opportunity, Ticket
 
 _MAX = 200
 
@@ -31,3 +32,13 @@ def last_owner_change(session: Session, *, customer_id: int, actions: tuple[str,
     return session.scalar(select(func.max(AuditLog.at)).where(
         AuditLog.entity == "customer", AuditLog.entity_id == customer_id,
         or_(AuditLog.action.in_(actions), AuditLog.field == "owner")))
+
+
+def type_changes(session: Session, *, where: ColumnElement[bool], start: datetime,
+                 end: datetime) -> list[tuple[str | None, str | None, int]]:
+    """(from type, to type, how many) of the customer type changes recorded in [start, end), for the
+    customers matching `where` (a WHERE on Customer)."""
+    return [tuple(r) for r in session.execute(
+        select(AuditLog.old, AuditLog.new, func.count()).join(Customer, Customer.id == AuditLog.entity_id)
+        .where(AuditLog.entity == "customer", AuditLog.field == "type", AuditLog.at >= start, AuditLog.at < end,
+               where).group_by(AuditLog.old, AuditLog.new)).all()]

@@ -170,3 +170,15 @@ def names_sharing(session: Session, *, where: ColumnElement[bool], pieces: list[
 def names_by_norm(session: Session, ids: list[int]) -> dict[str, str]:
     """{normalized name: name} of the customers `ids`."""
     return dict(session.execute(select(Customer.name_norm, Customer.name).where(Customer.id.in_(ids))).all())
+
+
+def created_between(session: Session, *, where: ColumnElement[bool], start: datetime,
+                    end: datetime) -> list[tuple[str | None, str]]:
+    """(source, industry) of each customer matching `where` registered in [start, end)."""
+    return [tuple(r) for r in session.execute(select(Customer.source, Customer.industry).where(
+        where, Customer.created_at >= start, Customer.created_at < end)).all()]
+
+
+def count_by_type(session: Session, *, where: ColumnElement[bool]) -> dict[str, int]:
+    """{type: how many customers matching `where` have it now}."""
+    return dict(session.execute(select(Customer.type, func.count()).where(where).group_by(Customer.type)).all())

@@ -75,6 +75,35 @@ def logged_by_method(session: Session, *, staff_ids: Iterable[int], start: datet
         .group_by(FollowUp.staff_id, FollowUp.method)).all()]
 
 
+def touched_by_author(session: Session, *, staff_ids: Iterable[int], start: datetime, end: datetime,
+                      methods: Iterable[str]) -> dict[int, int]:
+    """{author: how many different customers their live follow-ups in [start, end) reached}."""
+    return dict(session.execute(select(FollowUp.staff_id, func.count(FollowUp.customer_id.distinct())).where(
+        FollowUp.staff_id.in_(list(staff_ids)), FollowUp.deleted_at.is_(None), FollowUp.date >= start,
+        FollowUp.date < end, FollowUp.method.in_(list(methods))).group_by(FollowUp.staff_id)).all())
+
+
+def logged_dates(session: Session, *, staff_ids: Iterable[int], start: datetime, end: datetime,
+                 methods: Iterable[str]) -> list[tuple[int, datetime]]:
+    """(author, date) of each live follow-up in [start, end): the weekly trend buckets them."""
+    return [tuple(r) for r in session.execute(select(FollowUp.staff_id, FollowUp.date).where(
+        FollowUp.staff_id.in_(list(staff_ids)), FollowUp.deleted_at.is_(None), FollowUp.date >= start,
+        FollowUp.date < end, FollowUp.method.in_(list(methods)))).all()]
+
+
+def last_touch_of_owned(session: Session, *, owner_ids: Iterable[int], at: datetime,
+                        methods: Iterable[str]) -> list[tuple[int, str, datetime | None]]:
+    """(owner, grade, its last live follow-up up to `at`, by anyone) of every customer the owners have now,
+    lost customers left out: the cadence check."""
+    last = (select(FollowUp.customer_id, func.max(FollowUp.date).label("d"))
+            .where(FollowUp.deleted_at.is_(None), FollowUp.date <= at, FollowUp.method.in_(list(methods)))
+            .group_by(FollowUp.customer_id).subquery())
+    d = last.c.d
+    return [tuple(r) for r in session.execute(
+        select(Customer.owner_id, Customer.grade, d).outerjoin(last, last.c.customer_id == Customer.id)
+        .where(Customer.owner_id.in_(list(owner_ids)), Customer.type != "lost")).all()]
+
+
 def overdue_by_assignee(session: Session, *, staff_ids: Iterable[int], now: datetime) -> dict[int, int]:
     """{assignee: how many open follow-ups they owe that are overdue at `now`}."""
     return dict(session.execute(select(FollowUp.assignee_id, func.count()).where(

@@ -73,3 +73,28 @@ def search(session: Session, *, where: list, by_stage: bool = False) -> list[Opp
         rank = case({st: i for i, st in enumerate(STAGES)}, value=Opportunity.stage, else_=len(STAGES))
         order = (rank, Opportunity.expected_close_date.is_(None), Opportunity.expected_close_date, *order)
     return list(session.scalars(select(Opportunity).where(*where).order_by(*order)))
+
+
+def stage_rows(session: Session, *, opportunity_ids: list[int]) -> list[OpportunityStage]:
+    """The stage changes of these opportunities, oldest first (the funnel reads how far each one got)."""
+    if not opportunity_ids:
+        return []
+    return list(session.scalars(select(OpportunityStage).where(OpportunityStage.opportunity_id.in_(opportunity_ids))
+                                .order_by(OpportunityStage.at, OpportunityStage.id)))
+
+
+def won_between(session: Session, *, where: ColumnElement[bool], start: datetime,
+                end: datetime) -> list[tuple[Opportunity, datetime]]:
+    """Won opportunities whose move to `won` fell in [start, end), with that moment."""
+    at = func.max(OpportunityStage.at).label("won_at")
+    won = (select(OpportunityStage.opportunity_id, at).where(OpportunityStage.to_stage == "won")
+           .group_by(OpportunityStage.opportunity_id).subquery())
+    q = (select(Opportunity, won.c.won_at).join(won, won.c.opportunity_id == Opportunity.id)
+         .where(where, Opportunity.stage == "won", won.c.won_at >= start, won.c.won_at < end))
+    return [(o, w) for o, w in session.execute(q).all()]
+
+
+def open_ones(session: Session, *, where: ColumnElement[bool]) -> list[Opportunity]:
+    """Every open opportunity matching `where` (the forecast weighs them)."""
+    return list(session.scalars(select(Opportunity).where(where, Opportunity.stage.in_(OPEN_STAGES))
+                                .order_by(Opportunity.expected_close_date, Opportunity.id)))

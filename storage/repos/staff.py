@@ -83,6 +83,11 @@ def team_ids(session: Session, manager: Staff) -> set[int]:
     return set(session.scalars(select(Staff.id).where(or_(*conds))))
 
 
+def team_member_ids(session: Session, *, team: str) -> set[int]:
+    """Ids of the staff whose team is `team` (case-insensitive)."""
+    return set(session.scalars(select(Staff.id).where(func.lower(Staff.team) == team.strip().lower())))
+
+
 def first_active(session: Session, *, role: str, team: str | None = None) -> Staff | None:
     """The longest-standing active staff member of `role` (in `team` when given)."""
     q = select(Staff).where(Staff.role == role, Staff.active.is_(True))

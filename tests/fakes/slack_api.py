@@ -188,7 +188,7 @@ def _handler(fake: FakeSlack) -> type[BaseHTTPRequestHandler]:
             elif path.startswith("/respond/"):
                 method, args = "response_url", _parse(body, "json")
             else:
-                method, args = "upload", {"path": path, "size": len(body)}
+                method, args = "upload", {"path": path, "size": len(body), "head": body[:8]}
             status, answer, extra = fake.answer(method, args, headers)
             data = json.dumps(answer).encode() if method != "response_url" or status != 200 else b"ok"
             self.send_response(status)

@@ -11,7 +11,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 
 SALES_SERVICES = ("customers", "customer_changes", "approvals", "customer_fields", "followups", "followup_owed",
-                  "followup_report", "opportunities", "pool", "purchases", "staff", "audit", "service_history")
+                  "followup_report", "opportunities", "pool", "purchases", "staff", "audit", "service_history",
+                  "sales_report", "customer_report")
 SALES_MODULES = ([f"handlers/services/{m}.py" for m in SALES_SERVICES]
                  + [f"handlers/commands/{m}.py" for m in ("customers", "customers_approvals", "followups",
                                                           "followups_list", "opps", "ownership", "purchases",
