@@ -17,6 +17,7 @@ from storage.repos.tickets import list_open_for_customer as open_tickets_for_cus
 
 if TYPE_CHECKING:
     from handlers.context import Ctx
+    from handlers.services.erasure import Erasure
 
 
 def owner_label(ctx: Ctx, c: Customer) -> str:
@@ -39,6 +40,8 @@ def _basics(ctx: Ctx, c: Customer) -> list[tuple[str, str]]:
                 ("notes", c.notes)]
     items += [(ctx.t(f"cust.f.{k}"), v) for k, v in optional if v]
     items.append((ctx.t("cust.f.created_at"), ctx.fmt_dt(c.created_at, date_only=True)))
+    if c.erased_at is not None:
+        items.append((ctx.t("erase.f.erased_at"), ctx.fmt_dt(c.erased_at, date_only=True)))
     return items
 
 
@@ -205,3 +208,21 @@ def handover_received(lang: str, *, src: str, by: str, customers: int, opps: int
     """To the new owner: what a handover gave them."""
     return Reply(views=(Text(t(lang, "own.handover_received", src=src, by=by, customers=customers, opps=opps,
                                fus=fus)),))
+
+
+def _erasure_counts(e: Erasure) -> dict[str, Any]:
+    return dict(code=e.customer.code, contacts=e.contacts, followups=e.followups, opportunities=e.opportunities,
+                tickets=e.tickets, audit_values=e.audit_values, chats=e.chats, messages=e.messages)
+
+
+def erase_confirm(ctx: Ctx, e: Erasure) -> Reply:
+    """What `/customer forget CODE` would erase, with Erase / Cancel."""
+    code = e.customer.code
+    return Reply(views=(Header(ctx.t("erase.title", code=code, name=e.customer.name)),
+                        Text(ctx.t("erase.confirm", **_erasure_counts(e))),
+                        Buttons((Button(ctx.t("erase.btn.erase"), Action(f"/customer forget {code} confirm"), "danger"),
+                                 Button(ctx.t("erase.btn.cancel"), Action(f"/customer forget {code} cancel"))))))
+
+
+def erase_done(ctx: Ctx, e: Erasure) -> Reply:
+    return Reply(views=(Text(ctx.t("erase.done", **_erasure_counts(e))),))

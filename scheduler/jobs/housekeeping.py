@@ -20,12 +20,12 @@ from sqlalchemy import delete, update
 from sqlmodel import Session
 
 from handlers.settings import DomainSettings
+from storage import outbox
 from storage.models import ActionRef, DialogState, Outbox, ProcessedUpdate
 
 KEEP_UPDATES = timedelta(days=7)
 KEEP_SENT = timedelta(days=90)
 KEEP_EXPORTS = timedelta(days=1)
-STRIPPED = ""  # the payload of a sent row once its text is dropped (only pending rows are ever read)
 
 
 def run(session: Session, *, now: datetime, settings: DomainSettings, channels: dict[str, str]) -> int:
@@ -35,7 +35,7 @@ def run(session: Session, *, now: datetime, settings: DomainSettings, channels: 
                  delete(DialogState).where(DialogState.expires_at < now),
                  delete(Outbox).where(Outbox.status == "sent", Outbox.sent_at < now - KEEP_SENT),
                  update(Outbox).where(Outbox.status == "sent", Outbox.sent_at < now - settings.outbox_keep_text,
-                                      Outbox.payload != STRIPPED).values(payload=STRIPPED)):
+                                      Outbox.payload != outbox.STRIPPED).values(payload=outbox.STRIPPED)):
         n += session.execute(stmt).rowcount or 0
     return n + _old_exports(now)
 
