@@ -19,13 +19,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from alembic.script import ScriptDirectory
 from sqlalchemy import select
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session
 
 from storage.files import private_file
-from storage.migrate import alembic_config, head, upgrade
+from storage.migrate import head, known, upgrade
 from storage.models import SchedulerLease
 
 # tables whose row counts a backup reports (what a team would check first)
@@ -109,15 +108,10 @@ def bot_running(engine: Engine, now: datetime) -> SchedulerLease | None:
     return lease if expires > now else None
 
 
-def known_revision(revision: str | None) -> bool:
-    scripts = ScriptDirectory.from_config(alembic_config())
-    return revision is not None and any(s.revision == revision for s in scripts.walk_revisions())
-
-
 def check_restorable(engine: Engine, src: Path, *, now: datetime) -> Snapshot:
     """Every reason to refuse, before anything is touched."""
     snap = inspect_file(src)
-    if snap.revision != head() and not known_revision(snap.revision):
+    if snap.revision is None or not known(snap.revision):
         raise BackupError(f"{src}: schema {snap.revision} is from a newer crm-bot (this one knows up to {head()}); "
                           "restore it with that version")
     target = sqlite_file(engine)
