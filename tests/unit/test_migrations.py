@@ -71,7 +71,7 @@ def test_migrations_new_revision_follows_head(tmp_path, monkeypatch):
     before = {p.name: p.read_text() for p in (copy / "versions").glob("*.py")}
     path = migrate.revision("nothing changed")
     assert path.name.startswith(f"{int(HEAD) + 1:04d}_") and path.parent == copy / "versions"
-    assert "down_revision: str | Sequence[str] | None = '0003'" in path.read_text()
+    assert f"down_revision: str | Sequence[str] | None = '{HEAD}'" in path.read_text()
     assert {p.name: p.read_text() for p in (copy / "versions").glob("*.py") if p != path} == before
     assert migrate.main([]) == 2 and migrate.main(["regenerate"]) == 2
 
