@@ -16,8 +16,9 @@ from storage.repos import staff as staff_repo
 from storage.repos.tickets import list_open_for_customer as open_tickets_for_customer
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from handlers.context import Ctx
-    from handlers.services.erasure import Erasure
 
 
 def owner_label(ctx: Ctx, c: Customer) -> str:
@@ -210,19 +211,15 @@ def handover_received(lang: str, *, src: str, by: str, customers: int, opps: int
                                fus=fus)),))
 
 
-def _erasure_counts(e: Erasure) -> dict[str, Any]:
-    return dict(code=e.customer.code, contacts=e.contacts, followups=e.followups, opportunities=e.opportunities,
-                tickets=e.tickets, audit_values=e.audit_values, chats=e.chats, messages=e.messages)
-
-
-def erase_confirm(ctx: Ctx, e: Erasure) -> Reply:
-    """What `/customer forget CODE` would erase, with Erase / Cancel."""
-    code = e.customer.code
-    return Reply(views=(Header(ctx.t("erase.title", code=code, name=e.customer.name)),
-                        Text(ctx.t("erase.confirm", **_erasure_counts(e))),
+def erase_confirm(ctx: Ctx, customer: Customer, counts: Mapping[str, int]) -> Reply:
+    """What `/customer forget CODE` would erase (`counts`: contacts, followups, … as the service counted them),
+    with Erase / Cancel."""
+    code = customer.code
+    return Reply(views=(Header(ctx.t("erase.title", code=code, name=customer.name)),
+                        Text(ctx.t("erase.confirm", code=code, **counts)),
                         Buttons((Button(ctx.t("erase.btn.erase"), Action(f"/customer forget {code} confirm"), "danger"),
                                  Button(ctx.t("erase.btn.cancel"), Action(f"/customer forget {code} cancel"))))))
 
 
-def erase_done(ctx: Ctx, e: Erasure) -> Reply:
-    return Reply(views=(Text(ctx.t("erase.done", **_erasure_counts(e))),))
+def erase_done(ctx: Ctx, customer: Customer, counts: Mapping[str, int]) -> Reply:
+    return Reply(views=(Text(ctx.t("erase.done", code=customer.code, **counts)),))

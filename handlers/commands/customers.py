@@ -154,8 +154,8 @@ def forget(ctx: Ctx, args: str) -> Reply:
     if step in ("cancel", "取消"):
         return Reply(views=(Text(ctx.t("erase.cancelled")),))
     if step in ("confirm", "确认"):
-        return cards.erase_done(ctx, erasure.forget(ctx, customer))
-    return cards.erase_confirm(ctx, erasure.plan(ctx, customer))
+        return cards.erase_done(ctx, customer, erasure.forget(ctx, customer).counts())
+    return cards.erase_confirm(ctx, customer, erasure.plan(ctx, customer).counts())
 
 
 def invite(ctx: Ctx, args: str) -> Reply:

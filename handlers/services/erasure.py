@@ -51,6 +51,10 @@ class Erasure:
     chats: int
     messages: int
 
+    def counts(self) -> dict[str, int]:
+        return dict(contacts=self.contacts, followups=self.followups, opportunities=self.opportunities,
+                    tickets=self.tickets, audit_values=self.audit_values, chats=self.chats, messages=self.messages)
+
 
 def _check(ctx: Ctx, customer: Customer) -> None:
     if ctx.role != "admin":
@@ -89,9 +93,7 @@ def forget(ctx: Ctx, customer: Customer) -> Erasure:
     done = _survey(ctx, customer, apply=True)
     audit.record(ctx.session, actor_id=ctx.staff.id if ctx.staff else None, action="erase", entity="customer",
                  entity_id=customer.id, entity_code=customer.code, field="personal_data",
-                 new=(f"contacts={done.contacts} followups={done.followups} opportunities={done.opportunities} "
-                      f"tickets={done.tickets} audit_values={done.audit_values} chats={done.chats} "
-                      f"messages={done.messages}"), now=ctx.now)
+                 new=" ".join(f"{k}={n}" for k, n in done.counts().items()), now=ctx.now)
     ctx.session.flush()
     return done
 
