@@ -16,7 +16,7 @@ from bot.errors import StartupError
 from handlers import dates
 from handlers.router import Core
 from handlers.settings import DomainSettings
-from storage.db import make_engine
+from storage.db import is_sqlite, make_engine
 from storage.files import private_file
 from storage.migrate import MigrationError, upgrade
 
@@ -72,6 +72,9 @@ def build(loaded: Loaded | None = None, *, migrate: bool = True, database_url: s
     except ConfigError as e:
         raise StartupError(str(e)) from None
     cfg = loaded.config
+    if loaded.domain.backup_dir and not is_sqlite(cfg.database_url):
+        raise StartupError("CRM_BACKUP_DIR: the nightly backup copies the SQLite database; on PostgreSQL leave it "
+                           "empty and schedule pg_dump (see `crm-bot backup`)")
     fmt = "%(asctime)s %(levelname)s %(name)s: %(message)s"
     if log_file:  # the console is a chat: logs (and any traceback) go to a file, never to the screen
         private_file(log_file)  # 0600: error logs name customers

@@ -1,4 +1,4 @@
-"""`crm-bot` — the command line: console, demo, db, staff, export, jobs, outbox, run, slack.
+"""`crm-bot` — the command line: console, demo, db, staff, customer, export, import, jobs, outbox, backup, restore, run, slack.
 
 Each module of `_MODULES` adds its subcommands with `register(subparsers)`. A start-up problem
 (bad setting, unreachable database) prints one line and exits with status 2 — never a traceback.
@@ -9,12 +9,12 @@ from __future__ import annotations
 import argparse
 import sys
 
-from bot import cli_core, cli_data, cli_import, cli_jobs, run_both
+from bot import cli_backup, cli_core, cli_customer, cli_data, cli_import, cli_jobs, run_both
 from bot.errors import StartupError
 from bot.slack import cli as slack_cli
 from bot.telegram import cli as telegram_cli
 
-_MODULES = (cli_core, cli_data, cli_import, cli_jobs, slack_cli, telegram_cli, run_both)  # run_both: after both `run`s
+_MODULES = (cli_core, cli_customer, cli_data, cli_import, cli_jobs, cli_backup, slack_cli, telegram_cli, run_both)  # run_both: after both `run`s
 
 
 def parser() -> argparse.ArgumentParser:

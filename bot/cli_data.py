@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import getpass
 import sys
 from pathlib import Path
 
@@ -43,7 +44,8 @@ def cmd_export(args: argparse.Namespace) -> int:
     # lazy: keeps --help light
     from bot import app as app_mod
     from handlers import exporting
-    from storage.db import session_scope
+    from handlers.services import audit
+    from storage.db import session_scope, utcnow
 
     fmt = _format(args)
     if fmt == "xlsx" and not args.output and sys.stdout.isatty():
@@ -51,6 +53,9 @@ def cmd_export(args: argparse.Namespace) -> int:
     a = app_mod.build()
     with session_scope(a.engine) as s:
         rows = exporting.build_rows(s, args.kind, tz=a.settings.default_tz)
+        # recorded with the read: an export whose writing fails half-way has still read the data
+        audit.record_export(s, actor_id=None, kind=args.kind, fmt=fmt, rows=len(rows), now=utcnow(),
+                            via=f"cli:{getpass.getuser()}")
     if args.output:
         out = Path(args.output)
         try:

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from handlers.views import Reply
 
 # `jobs run`'s choices, without importing the scheduler (a test checks they are scheduler.registry.JOBS)
-JOB_NAMES = ("cadence", "complaint_review", "first_contact", "followup_digest", "housekeeping", "pool_return",
+JOB_NAMES = ("backup", "cadence", "complaint_review", "first_contact", "followup_digest", "housekeeping", "pool_return",
              "rating_reminder", "sla_watch")
 
 log = logging.getLogger("crm.cli")

@@ -96,6 +96,9 @@ class DomainSettings(BaseSettings):
     dialog_ttl: Annotated[timedelta, NoDecode] = timedelta(hours=24)
     page_size: int = Field(default=10, ge=3, le=50)
     max_text: int = Field(default=4000, ge=100, le=20000)
+    backup_dir: str = ""  # the nightly backup job's folder (SQLite); empty: no nightly backup
+    backup_keep: int = Field(default=7, ge=1, le=1000)  # how many nightly backups the folder keeps
+    outbox_keep_text: Annotated[timedelta, NoDecode] = timedelta(days=7)  # a sent message's text, after delivery
 
     @field_validator("default_tz")
     @classmethod
@@ -157,7 +160,8 @@ class DomainSettings(BaseSettings):
     def _sla_v(cls, v: object) -> tuple[timedelta, timedelta, timedelta]:
         return _sla(v)
 
-    @field_validator("escalate_after", "auto_close_after", "invite_ttl", "dialog_ttl", mode="before")
+    @field_validator("escalate_after", "auto_close_after", "invite_ttl", "dialog_ttl", "outbox_keep_text",
+                     mode="before")
     @classmethod
     def _dur(cls, v: object) -> timedelta:
         return v if isinstance(v, timedelta) else parse_duration(str(v))

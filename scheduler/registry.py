@@ -23,7 +23,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from handlers.settings import DomainSettings
-from scheduler.jobs import delegated, digest, first_contact, housekeeping
+from scheduler.jobs import backup, delegated, digest, first_contact, housekeeping
 
 JobFn = Callable[..., int]  # run(session, *, now, settings, channels) -> int
 
@@ -65,8 +65,13 @@ JOBS: dict[str, Job] = {j.name: j for j in (
     Job("rating_reminder", delegated.rating_reminder,
         "ask once more for a rating 24 h after close", _every(minutes=10), misfire_grace=540),
     Job("housekeeping", housekeeping.run,
-        "forget old delivery ids, expired buttons and dialogs, and long-sent outbox rows (nightly 03:30)",
+        "forget old delivery ids, expired buttons and dialogs, sent messages' text after CRM_OUTBOX_KEEP_TEXT and "
+        "the rows after 90 days (nightly 03:30)",
         lambda s: CronTrigger(hour=3, minute=30, timezone=s.default_tz), misfire_grace=6 * 3600),
+    Job("backup", backup.run,
+        "a copy of the SQLite database in CRM_BACKUP_DIR, the newest CRM_BACKUP_KEEP kept (nightly 03:00; off "
+        "while CRM_BACKUP_DIR is empty)",
+        lambda s: CronTrigger(hour=3, minute=0, timezone=s.default_tz), misfire_grace=6 * 3600),
 )}
 
 

@@ -55,6 +55,11 @@ def head() -> str | None:
     return ScriptDirectory.from_config(alembic_config()).get_current_head()
 
 
+def known(revision: str) -> bool:
+    """Whether `revision` is one of this version's migrations."""
+    return any(s.revision == revision for s in ScriptDirectory.from_config(alembic_config()).walk_revisions())
+
+
 def current(connection: Connection) -> str | None:
     return MigrationContext.configure(connection).get_current_revision()
 
@@ -82,6 +87,10 @@ def _upgrade(engine: Engine) -> None:
         rev = current(conn)
         if rev is not None and rev == head():
             return
+        if rev is not None and not known(rev):
+            raise MigrationError(f"the database is at schema {rev}, which this crm-bot does not know (it knows up to "
+                                 f"{head()}): it was upgraded by a newer crm-bot. Run that version (update this "
+                                 "checkout and `pip install -e .`), or `crm-bot restore` a backup made by this one")
         cfg = alembic_config(conn)
         if rev is None and _is_legacy(conn):
             adopt(conn)

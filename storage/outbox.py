@@ -29,6 +29,7 @@ from storage.db import begin_immediate, insert_ignore
 from storage.models import Outbox
 
 STALE_CLAIM = timedelta(minutes=5)
+STRIPPED = ""  # the payload of a sent row once its text is dropped (only pending rows are ever read)
 
 
 def write_lock(session: Session) -> None:

@@ -90,6 +90,8 @@ def _pg_schema() -> str:
         pytest.skip("TEST_DATABASE_URL is not set: PostgreSQL tests skipped")
     e = make_engine(url)
     SQLModel.metadata.drop_all(e)
+    with e.begin() as c:  # a stamp left by an earlier run would claim a schema these tables are not
+        c.execute(text("DROP TABLE IF EXISTS alembic_version"))
     create_all(e)
     e.dispose()
     return url

@@ -16,6 +16,8 @@ from storage.repos import staff as staff_repo
 from storage.repos.tickets import list_open_for_customer as open_tickets_for_customer
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from handlers.context import Ctx
 
 
@@ -39,6 +41,8 @@ def _basics(ctx: Ctx, c: Customer) -> list[tuple[str, str]]:
                 ("notes", c.notes)]
     items += [(ctx.t(f"cust.f.{k}"), v) for k, v in optional if v]
     items.append((ctx.t("cust.f.created_at"), ctx.fmt_dt(c.created_at, date_only=True)))
+    if c.erased_at is not None:
+        items.append((ctx.t("erase.f.erased_at"), ctx.fmt_dt(c.erased_at, date_only=True)))
     return items
 
 
@@ -205,3 +209,17 @@ def handover_received(lang: str, *, src: str, by: str, customers: int, opps: int
     """To the new owner: what a handover gave them."""
     return Reply(views=(Text(t(lang, "own.handover_received", src=src, by=by, customers=customers, opps=opps,
                                fus=fus)),))
+
+
+def erase_confirm(ctx: Ctx, customer: Customer, counts: Mapping[str, int]) -> Reply:
+    """What `/customer forget CODE` would erase (`counts`: contacts, followups, … as the service counted them),
+    with Erase / Cancel."""
+    code = customer.code
+    return Reply(views=(Header(ctx.t("erase.title", code=code, name=customer.name)),
+                        Text(ctx.t("erase.confirm", code=code, **counts)),
+                        Buttons((Button(ctx.t("erase.btn.erase"), Action(f"/customer forget {code} confirm"), "danger"),
+                                 Button(ctx.t("erase.btn.cancel"), Action(f"/customer forget {code} cancel"))))))
+
+
+def erase_done(ctx: Ctx, customer: Customer, counts: Mapping[str, int]) -> Reply:
+    return Reply(views=(Text(ctx.t("erase.done", code=customer.code, **counts)),))

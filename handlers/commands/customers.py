@@ -6,6 +6,7 @@
     /customer approve ID | /customer reject ID [REASON]                  an approval request
     /customer audit CODE                                                 the audit trail (managers, admin)
     /customer invite CODE [CONTACT]                                      a customer chat invite (SERVICE)
+    /customer forget CODE                                                erase its personal data (admins)
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from handlers.i18n import parse_enum
 from handlers.lookup import find_customers, find_staff, resolve_customer
 from handlers.paging import page_of, split_page
 from handlers.permissions import customer_filter
-from handlers.services import approvals, audit
+from handlers.services import approvals, audit, erasure
 from handlers.services.customer_fields import parse_industry, split_args
 from handlers.services.customers import FIELD_KEYS, REQUIRED, parse_fields
 from handlers.views import Reply, Text
@@ -35,7 +36,7 @@ SALES = ("rep", "manager", "admin")
 _SUB = {"add": "add", "new": "add", "新增": "add", "新建": "add", "添加": "add", "edit": "edit", "修改": "edit",
         "编辑": "edit", "approve": "approve", "批准": "approve", "reject": "reject", "驳回": "reject",
         "audit": "audit", "审计": "audit", "invite": "invite", "邀请": "invite", "contact": "contact",
-        "联系人": "contact"}
+        "联系人": "contact", "forget": "forget", "erase": "forget", "擦除": "forget", "删除个人信息": "forget"}
 FILTER_KEYS = {"tag": "tag", "标签": "tag", "industry": "industry", "行业": "industry", "type": "type",
                "类型": "type", "grade": "grade", "等级": "grade", "owner": "owner", "负责人": "owner"}
 _FILTER = re.compile(r"^([^\s:：]+)[:：](.+)$")
@@ -50,7 +51,7 @@ def cmd_customer(ctx: Ctx, args: str) -> Reply:
     if sub in ("add", "edit", "approve", "reject", "contact") and ctx.role not in SALES:
         raise Forbidden("cust.err.sales_only")
     return {"add": add, "edit": edit, "approve": approve, "reject": reject, "audit": show_audit,
-            "invite": invite, "contact": add_contact}[sub](ctx, rest.strip())
+            "invite": invite, "contact": add_contact, "forget": forget}[sub](ctx, rest.strip())
 
 
 # ---------------------------------------------------------------- add
@@ -139,6 +140,22 @@ def show_audit(ctx: Ctx, args: str) -> Reply:
         raise InvalidInput("cust.err.need_code")
     customer = resolve_customer(ctx, q)
     return cards.audit_page(ctx, customer, audit.customer_entries(ctx, customer), page)
+
+
+def forget(ctx: Ctx, args: str) -> Reply:
+    """`/customer forget CODE` shows what goes; the Erase button sends `… confirm`, Cancel `… cancel`."""
+    words = args.split()
+    if not words:
+        raise InvalidInput("erase.err.need_code")
+    step = words[-1].lower() if len(words) > 1 else ""
+    if step in ("confirm", "cancel", "确认", "取消"):
+        words = words[:-1]
+    customer = resolve_customer(ctx, " ".join(words))
+    if step in ("cancel", "取消"):
+        return Reply(views=(Text(ctx.t("erase.cancelled")),))
+    if step in ("confirm", "确认"):
+        return cards.erase_done(ctx, customer, erasure.forget(ctx, customer).counts())
+    return cards.erase_confirm(ctx, customer, erasure.plan(ctx, customer).counts())
 
 
 def invite(ctx: Ctx, args: str) -> Reply:

@@ -18,6 +18,7 @@ from handlers.context import Ctx
 from handlers.errors import Forbidden
 from handlers.i18n import LANGS, t
 from handlers.permissions import customer_filter
+from handlers.services import audit
 from handlers.views import Action, Button, Buttons, Error, FileRef, Reply, Text
 
 SERVICE_KINDS = ("tickets",)
@@ -80,6 +81,8 @@ def cmd_export(ctx: Ctx, args: str) -> Reply:
     path = Path(tempfile.mkdtemp(prefix="crm-export-")) / name
     with path.open("wb") as out:
         exporting.write(rows, kind, fmt, out)
+    audit.record_export(ctx.session, actor_id=ctx.staff.id if ctx.staff else None, kind=kind, fmt=fmt,
+                        rows=len(rows), now=ctx.now, via=ctx.platform)
     label = ctx.t(f"export.kind.{kind}")
     key = "export.done" if fmt == "xlsx" else "export.done_as"
     return Reply(views=(Text(ctx.t(key, count=len(rows), kind=label, fmt=fmt.upper())),),

@@ -36,6 +36,14 @@ def record(session: Session, *, actor_id: int | None, action: str, entity: str, 
     return row
 
 
+def record_export(session: Session, *, actor_id: int | None, kind: str, fmt: str, rows: int, now: datetime,
+                  via: str) -> AuditLog:
+    """An export of personal data: who (a staff member, or `via` the command line and its OS user), what
+    kind, in which format, how many rows — never the data."""
+    return record(session, actor_id=actor_id, action="export", entity=kind, entity_id=0, field=fmt,
+                  new=f"rows={rows} via={via}", now=now)
+
+
 def customer_entries(ctx: Ctx, customer: Customer) -> list[AuditLog]:
     """The audit trail of a customer (newest first), for managers (their team's customers) and admins; the
     page is `handlers.cards.customers.audit_page`."""

@@ -3,7 +3,9 @@
 - `processed_update` rows older than 7 days (Telegram keeps undelivered updates 24 h, Slack retries for
   minutes: a week is far past any redelivery);
 - expired server-side button commands (`action_ref`) and abandoned dialogs (`dialog_state`);
-- delivered outbox rows older than 90 days (failed and pending rows stay visible until handled);
+- the text of delivered outbox messages once they are `CRM_OUTBOX_KEEP_TEXT` old (7 days by default: the
+  message is in the chat, the copy here is only personal data), and the rows themselves after 90 days
+  (failed and pending rows keep their text and stay visible until handled);
 - spreadsheets written for chat `/export` (temp folders `crm-export-*`) older than a day.
 """
 
@@ -14,10 +16,11 @@ import tempfile
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import delete
+from sqlalchemy import delete, update
 from sqlmodel import Session
 
 from handlers.settings import DomainSettings
+from storage import outbox
 from storage.models import ActionRef, DialogState, Outbox, ProcessedUpdate
 
 KEEP_UPDATES = timedelta(days=7)
@@ -30,7 +33,9 @@ def run(session: Session, *, now: datetime, settings: DomainSettings, channels: 
     for stmt in (delete(ProcessedUpdate).where(ProcessedUpdate.at < now - KEEP_UPDATES),
                  delete(ActionRef).where(ActionRef.expires_at < now),
                  delete(DialogState).where(DialogState.expires_at < now),
-                 delete(Outbox).where(Outbox.status == "sent", Outbox.sent_at < now - KEEP_SENT)):
+                 delete(Outbox).where(Outbox.status == "sent", Outbox.sent_at < now - KEEP_SENT),
+                 update(Outbox).where(Outbox.status == "sent", Outbox.sent_at < now - settings.outbox_keep_text,
+                                      Outbox.payload != outbox.STRIPPED).values(payload=outbox.STRIPPED)):
         n += session.execute(stmt).rowcount or 0
     return n + _old_exports(now)
 

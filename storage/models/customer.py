@@ -35,6 +35,7 @@ class Customer(SQLModel, table=True):
     pooled_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     first_contact_reminded_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     first_contact_escalated_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    erased_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # personal data erased (/customer forget)
 
 
 class Contact(SQLModel, table=True):

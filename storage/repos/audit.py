@@ -13,8 +13,9 @@ from storage.models import AuditLog, Customer, FollowUp, Opportunity, Ticket
 _MAX = 200
 
 
-def entries_for_customer(session: Session, *, customer_id: int) -> list[AuditLog]:
-    """Newest first: the customer's own entries and those of its opportunities, follow-ups and tickets."""
+def entries_for_customer(session: Session, *, customer_id: int, limit: int | None = _MAX) -> list[AuditLog]:
+    """Newest first: the customer's own entries and those of its opportunities, follow-ups and tickets (the
+    newest `limit`; None: all of them)."""
     opp_ids = select(Opportunity.id).where(Opportunity.customer_id == customer_id)
     fu_ids = select(FollowUp.id).where(FollowUp.customer_id == customer_id)
     tk_ids = select(Ticket.id).where(Ticket.customer_id == customer_id)
@@ -23,7 +24,7 @@ def entries_for_customer(session: Session, *, customer_id: int) -> list[AuditLog
                     and_(AuditLog.entity == "opportunity", AuditLog.entity_id.in_(opp_ids)),
                     and_(AuditLog.entity == "followup", AuditLog.entity_id.in_(fu_ids)),
                     and_(AuditLog.entity == "ticket", AuditLog.entity_id.in_(tk_ids))))
-         .order_by(AuditLog.at.desc(), AuditLog.id.desc()).limit(_MAX))
+         .order_by(AuditLog.at.desc(), AuditLog.id.desc()).limit(limit))
     return list(session.scalars(q))
 
 

@@ -12,12 +12,13 @@ from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
+from sqlmodel import select
 
 from bot.console.driver import ConsoleSession
 from handlers import exporting
 from storage.db import make_engine, session_scope
 from storage.migrate import upgrade
-from storage.models import CustomerTag, FollowUp, Opportunity, Purchase, Tag, Ticket
+from storage.models import CustomerTag, FollowUp, Opportunity, Purchase, Staff, Tag, Ticket
 from tests import factories as f
 from tests.factories import NOW
 
@@ -212,3 +213,28 @@ def test_export_cli_json_csv_xlsx(tmp_path, monkeypatch, capsysbinary):
     with pytest.raises(SystemExit) as exc:
         _cli(capsysbinary, "export", "nonsense")
     assert exc.value.code == 2
+
+
+def test_every_export_leaves_an_audit_entry(core, tmp_path, monkeypatch, capsysbinary):
+    """Who exported what, how many rows, in which format — never the data (PIPL/GDPR: exports are disclosed)."""
+    from storage.models import AuditLog
+
+    seed(core.engine)
+    c = ConsoleSession(core, user="alice")
+    c.send("/export customers csv")
+    with session_scope(core.engine) as s:
+        row = s.scalars(select(AuditLog).where(AuditLog.action == "export")).one()
+        assert (row.entity, row.field, row.new) == ("customers", "csv", "rows=1 via=console")
+        assert row.actor_id == s.scalars(select(Staff.id).where(Staff.name == "alice")).one()
+
+    url = f"sqlite:///{tmp_path}/crm.db"
+    e = make_engine(url)
+    upgrade(e)
+    seed(e)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DATABASE_URL", url)
+    assert _cli(capsysbinary, "export", "followups", "--format", "json")[0] == 0
+    with session_scope(e) as s:
+        row = s.scalars(select(AuditLog).where(AuditLog.action == "export")).one()
+        assert row.actor_id is None and row.entity == "followups" and row.new.startswith("rows=2 via=cli:")
+    e.dispose()

@@ -4,6 +4,7 @@ from datetime import timedelta
 from sqlmodel import select
 
 from scheduler.jobs import housekeeping
+from storage import outbox
 from storage.models import ActionRef, DialogState, Outbox, ProcessedUpdate
 from tests.factories import NOW
 
@@ -38,3 +39,23 @@ def test_housekeeping_deletes_day_old_chat_exports(tmp_path):
     os.utime(fresh, (NOW.timestamp(), NOW.timestamp()))
     assert housekeeping._old_exports(NOW, tmp_path) == 1
     assert not stale.exists() and fresh.exists()
+
+
+def test_housekeeping_drops_the_text_of_messages_sent_a_week_ago(session, settings):
+    def row(key: str, status: str, sent_days_ago: float | None) -> Outbox:
+        sent = NOW - timedelta(days=sent_days_ago) if sent_days_ago is not None else None
+        return Outbox(key=key, platform="telegram", chat_ref="42", scope="u:42", status=status, sent_at=sent,
+                      payload='{"views": [{"text": "张伟 13812345678"}]}', next_attempt_at=NOW, created_at=NOW)
+
+    session.add_all([row("old", "sent", 8), row("recent", "sent", 6), row("failed", "failed", None),
+                     row("pending", "pending", None)])
+    session.flush()
+    housekeeping.run(session, now=NOW, settings=settings, channels={})
+    texts = {o.key: o.payload for o in session.exec(select(Outbox))}
+    assert texts["old"] == outbox.STRIPPED
+    assert "13812345678" in texts["recent"] and "13812345678" in texts["failed"] and "13812345678" in texts["pending"]
+    longer = settings.model_copy(update={"outbox_keep_text": timedelta(days=30)})
+    session.add(row("old2", "sent", 8))
+    session.flush()
+    housekeeping.run(session, now=NOW, settings=longer, channels={})
+    assert "13812345678" in session.exec(select(Outbox).where(Outbox.key == "old2")).one().payload

@@ -18,7 +18,7 @@ from storage import migrate
 from storage.db import create_all, make_engine
 from storage.migrate import INITIAL_REV, MIGRATIONS, current, head, upgrade
 
-HEAD = "0003"
+HEAD = head()
 
 
 def _diffs(engine) -> list:
@@ -47,13 +47,16 @@ def pg_engine(pg_url):
 
 
 def test_migrations_form_one_chain():
+    """0001, 0002, … each on top of the one before, the file named after its revision; head is the last."""
     files = sorted(p.name for p in (MIGRATIONS / "versions").glob("*.py"))
-    assert files == [f"{INITIAL_REV}_initial_schema.py", "0002_followup_assignee.py",
-                     "0003_staff_email.py"]
-    assert head() == HEAD
+    numbers = [name[:4] for name in files]
+    assert files[0] == f"{INITIAL_REV}_initial_schema.py" and "0002_followup_assignee.py" in files
+    assert numbers == [f"{i:04d}" for i in range(1, len(files) + 1)]
+    assert head() == numbers[-1]
     script = ScriptDirectory.from_config(migrate.alembic_config())
-    assert [r.revision for r in script.walk_revisions()] == [HEAD, "0002", INITIAL_REV]
-    assert script.get_revision(HEAD).down_revision == "0002"
+    assert [r.revision for r in script.walk_revisions()] == numbers[::-1]
+    for below, rev in zip(numbers, numbers[1:], strict=False):
+        assert script.get_revision(rev).down_revision == below
     for name in files:
         body = (MIGRATIONS / "versions" / name).read_text()
         assert "storage" not in body and "sqlmodel" not in body  # revisions import nothing from the app
@@ -67,8 +70,8 @@ def test_migrations_new_revision_follows_head(tmp_path, monkeypatch):
     monkeypatch.setattr(migrate, "MIGRATIONS", copy)
     before = {p.name: p.read_text() for p in (copy / "versions").glob("*.py")}
     path = migrate.revision("nothing changed")
-    assert path.name.startswith("0004_") and path.parent == copy / "versions"
-    assert "down_revision: str | Sequence[str] | None = '0003'" in path.read_text()
+    assert path.name.startswith(f"{int(HEAD) + 1:04d}_") and path.parent == copy / "versions"
+    assert f"down_revision: str | Sequence[str] | None = '{HEAD}'" in path.read_text()
     assert {p.name: p.read_text() for p in (copy / "versions").glob("*.py") if p != path} == before
     assert migrate.main([]) == 2 and migrate.main(["regenerate"]) == 2
 
@@ -239,3 +242,21 @@ def test_migrations_0002_database_gets_staff_email_sqlite(tmp_path):
 
 def test_migrations_0002_database_gets_staff_email_postgresql(pg_engine):
     _upgrade_0002_database(pg_engine)
+
+
+def test_a_database_from_a_newer_crm_bot_is_refused_with_the_fix(tmp_path, capsys, monkeypatch):
+    url = f"sqlite:///{tmp_path / 'crm.db'}"
+    e = make_engine(url)
+    upgrade(e)
+    with e.begin() as c:
+        c.execute(text("UPDATE alembic_version SET version_num = '0999'"))
+    with pytest.raises(migrate.MigrationError, match="schema 0999, which this crm-bot does not know .* a newer"):
+        upgrade(e)
+    e.dispose()
+    from bot import cli
+
+    monkeypatch.setenv("DATABASE_URL", url)
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["db", "upgrade"]) == 2
+    err = capsys.readouterr().err
+    assert "does not know" in err and "crm-bot restore" in err and "Traceback" not in err
