@@ -6,7 +6,8 @@
 - the text of delivered outbox messages once they are `CRM_OUTBOX_KEEP_TEXT` old (7 days by default: the
   message is in the chat, the copy here is only personal data), and the rows themselves after 90 days
   (failed and pending rows keep their text and stay visible until handled);
-- spreadsheets written for chat `/export` (temp folders `crm-export-*`) older than a day.
+- spreadsheets written for chat `/export` and report charts (temp folders `crm-export-*`, `crm-chart-*`) older
+  than a day.
 """
 
 from __future__ import annotations
@@ -42,7 +43,8 @@ def run(session: Session, *, now: datetime, settings: DomainSettings, channels: 
 
 def _old_exports(now: datetime, root: Path | None = None) -> int:
     n = 0
-    for d in (root or Path(tempfile.gettempdir())).glob("crm-export-*"):
+    base = root or Path(tempfile.gettempdir())
+    for d in [*base.glob("crm-export-*"), *base.glob("crm-chart-*")]:
         if d.is_dir() and d.stat().st_mtime < (now - KEEP_EXPORTS).timestamp():
             shutil.rmtree(d, ignore_errors=True)
             n += 1

@@ -31,14 +31,16 @@ def test_housekeeping_forgets_only_what_has_expired(session, settings, tmp_path)
 
 def test_housekeeping_deletes_day_old_chat_exports(tmp_path):
     stale, fresh = tmp_path / "crm-export-old", tmp_path / "crm-export-new"
-    for d in (stale, fresh):
+    chart = tmp_path / "crm-chart-old"
+    for d in (stale, fresh, chart):
         d.mkdir()
         (d / "customers.xlsx").write_bytes(b"x")
     two_days = (NOW - timedelta(days=2)).timestamp()
     os.utime(stale, (two_days, two_days))
+    os.utime(chart, (two_days, two_days))
     os.utime(fresh, (NOW.timestamp(), NOW.timestamp()))
-    assert housekeeping._old_exports(NOW, tmp_path) == 1
-    assert not stale.exists() and fresh.exists()
+    assert housekeeping._old_exports(NOW, tmp_path) == 2
+    assert not stale.exists() and not chart.exists() and fresh.exists()
 
 
 def test_housekeeping_drops_the_text_of_messages_sent_a_week_ago(session, settings):
