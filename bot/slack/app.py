@@ -108,6 +108,7 @@ class SlackBot:
     def __init__(self, core: Core, *, token: str, signing_secret: str = "", api_url: str = "",
                  token_verification: bool = True) -> None:
         self.core = core
+        self.signing_secret = signing_secret
         self.client = web_client(token, api_url)
         self.app = App(client=self.client, signing_secret=signing_secret or "unused-in-socket-mode",
                        process_before_response=False, token_verification_enabled=token_verification,

@@ -17,7 +17,8 @@ from sqlalchemy.engine import Engine
 
 from bot.outbox import Sender
 from bot.slack.app import SlackBot
-from bot.slack.server import SlackHTTPServer
+from bot.slack.server import add_slack
+from bot.web.server import Limits, WebServer
 from handlers.router import Core
 from storage.db import create_all, make_engine, session_scope
 from storage.models import Staff
@@ -33,7 +34,7 @@ SERVICE_CHANNEL = "CSERVICE"
 class SlackEnv:
     fake: FakeSlack
     bot: SlackBot
-    server: SlackHTTPServer
+    server: WebServer
     slack: SlackPlatform
     core: Core
     engine: Engine
@@ -64,15 +65,15 @@ def _fresh_db(tmp_path: Path) -> Engine:
 
 
 def make_env(tmp_path: Path, settings, clock, *, channels: dict[str, str] | None = None,  # noqa: ANN001
-             engine: Engine | None = None) -> SlackEnv:
+             engine: Engine | None = None, limits: Limits | None = None) -> SlackEnv:
     """Everything for a Slack test; `channels` defaults to the Slack service channel `CSERVICE`; `engine`
-    defaults to a fresh SQLite file."""
+    defaults to a fresh SQLite file; `limits` are the HTTP server's (tests of hostile traffic shorten them)."""
     engine = engine or _fresh_db(tmp_path)
     core = Core(engine, settings, secret=b"test-secret", clock=clock,
                 channels=channels or {"slack": SERVICE_CHANNEL})
     fake = FakeSlack(TOKEN).start()
     bot = SlackBot(core, token=TOKEN, signing_secret=SECRET, api_url=fake.api_url)
-    server = SlackHTTPServer(bot.app, host="127.0.0.1", port=0)
+    server = add_slack(WebServer(host="127.0.0.1", port=0, limits=limits), bot)
     server.start()
     sender = Sender(engine, {"slack": bot.transport}, clock=clock)
     return SlackEnv(fake=fake, bot=bot, server=server, core=core, engine=engine, sender=sender,
