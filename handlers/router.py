@@ -155,7 +155,7 @@ class Core:
                 _ = self.secret  # load it before the unit of work: never open a second transaction inside one
             with session_scope(self.engine) as session:
                 if inbound.update_key and not first_delivery(session, inbound.platform, inbound.update_key, now):
-                    seen.outcome = "repeat"
+                    seen.outcome, seen.text = "repeat", (inbound.text or "").strip()
                     return Reply(repeat=True)
                 ctx = self.context(session, inbound, now)
                 lang = ctx.lang  # even an unexpected error answers in the user's language

@@ -132,7 +132,7 @@ class SlackBot:
             try:
                 return actions.encode(a.cmd, scope=scope, secret=self.core.secret, now=self.core.clock())
             except ValueError:  # the core binds long commands; this only guards a renderer-made action
-                log.error("action too long for a token: %r", a.cmd[:60])
+                log.error("action too long for a token: /%s…", a.cmd.lstrip("/").partition(" ")[0][:20])
                 return actions.encode("/help", scope=scope, secret=self.core.secret, now=self.core.clock())
 
         return sign

@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import signal
 import threading
 import time
 from collections.abc import Awaitable, Callable
@@ -220,9 +221,8 @@ class WebServer:
         self._thread.join(timeout=10)
         self._thread = None
 
-    def serve_forever(self) -> None:
-        """Serve on the calling thread until SIGINT/SIGTERM."""
-        import signal
+    def serve_forever(self, on_started: Callable[[], None] = lambda: None) -> None:
+        """Serve on the calling thread until SIGINT/SIGTERM; `on_started` runs once listening."""
 
         async def main() -> None:
             self._stopped = asyncio.Event()
@@ -230,6 +230,7 @@ class WebServer:
             for sig in (signal.SIGINT, signal.SIGTERM):
                 loop.add_signal_handler(sig, self._stopped.set)
             await self.start_async()
+            on_started()
             try:
                 await self._stopped.wait()
             finally:
