@@ -84,12 +84,13 @@ def json_response(status: int, body: dict) -> web.Response:
 
 
 class _OneLineLogger(logging.LoggerAdapter):
-    """aiohttp's protocol logs a request it cannot parse with a traceback; here it is one warning line."""
+    """aiohttp's protocol logs a request it cannot parse (answered 400 by aiohttp) with a traceback; here it is
+    one warning line."""
 
     def exception(self, msg: object, *args: object, exc_info: object = True, **kw: object) -> None:
         exc = exc_info if isinstance(exc_info, BaseException) else None
         what = f"{type(exc).__name__}: {getattr(exc, 'message', '') or ''}".strip(": ") if exc else "error"
-        self.logger.warning("http: refused a malformed request (400): %s", what[:120])
+        self.logger.warning("http: bad request refused before any route: %s", what[:120])
 
     def debug(self, msg: object, *args: object, **kw: object) -> None:
         kw.pop("exc_info", None)
@@ -167,8 +168,7 @@ class WebServer:
     async def start_async(self) -> None:
         self._loop = asyncio.get_running_loop()
         self._runner = web.AppRunner(self.app, access_log=None, keepalive_timeout=self.limits.idle,
-                                     logger=_OneLineLogger(logging.getLogger("crm.http"), {}),
-                                     handler_cancellation=True)
+                                     logger=_OneLineLogger(logging.getLogger("crm.http"), {}))
         await self._runner.setup()
         self._site = _Site(self._runner, self.host, self.port, limit=self.limits.max_connections,
                            backlog=self.limits.backlog)
