@@ -6,10 +6,12 @@ outbox transport. Nothing here is a module-level singleton: `SlackBot(core, ...)
 
 from __future__ import annotations
 
+import contextvars
 import json
 import logging
 import threading
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 
 from slack_bolt import App
 from slack_sdk import WebClient
@@ -104,6 +106,14 @@ class ClickGuard:
         return last is not None and last != ts and abs(ts - last) < self.window
 
 
+class ContextPool(ThreadPoolExecutor):
+    """Bolt's listener pool, running each listener in a copy of the dispatching thread's context: the HTTP
+    request's id (handlers.observe.request_id) reaches the core's log line and metrics."""
+
+    def submit(self, fn, /, *args, **kwargs) -> Future:  # noqa: ANN001
+        return super().submit(contextvars.copy_context().run, fn, *args, **kwargs)
+
+
 class SlackBot:
     def __init__(self, core: Core, *, token: str, signing_secret: str = "", api_url: str = "",
                  token_verification: bool = True) -> None:
@@ -112,7 +122,8 @@ class SlackBot:
         self.client = web_client(token, api_url)
         self.app = App(client=self.client, signing_secret=signing_secret or "unused-in-socket-mode",
                        process_before_response=False, token_verification_enabled=token_verification,
-                       raise_error_for_unhandled_request=False)
+                       raise_error_for_unhandled_request=False,
+                       listener_executor=ContextPool(max_workers=5, thread_name_prefix="slack-listener"))
         self.stash = Stash(core)
         self.clicks = ClickGuard()
         self.transport = SlackTransport(self.client, signer=self.signer, lang=self.lang_of, stash=self.stash.put)

@@ -16,6 +16,7 @@ on the raw bytes.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import json
 import logging
 from urllib.parse import parse_qsl
@@ -103,7 +104,8 @@ def slack_route(app: App, signing_secret: str) -> Handler:
         parse(raw, request.content_type)
         headers = {k.lower(): v for k, v in request.headers.items()}
         req = bolt_request(raw.decode("utf-8"), request.query_string, headers)
-        resp = await asyncio.get_running_loop().run_in_executor(request.app[POOL], app.dispatch, req)
+        ctx = contextvars.copy_context()  # the request id, for the core's log line (see ContextPool)
+        resp = await asyncio.get_running_loop().run_in_executor(request.app[POOL], ctx.run, app.dispatch, req)
         out = web.Response(status=resp.status, body=(resp.body or "").encode())
         for k, v in (resp.headers or {}).items():
             if k.lower() in ("content-length", "connection", "transfer-encoding"):

@@ -175,3 +175,31 @@ def test_metrics_count_a_signed_slack_command_by_verb_and_outcome(tmp_path, sett
         env.sender.stop()
         env.server.stop()
         env.fake.stop()
+
+
+def test_the_request_id_of_a_slack_request_reaches_the_cores_observers(tmp_path, settings, clock, testkit):
+    env = make_env(tmp_path, settings, clock)
+    heard = []
+    env.core.observers.append(heard.append)
+    try:
+        env.staff("alice", slack_id="U1")
+        import time as _time
+        from urllib.parse import urlencode
+
+        from tests.fakes.slack_api import sign
+        from tests.fakes.slack_fixtures import SECRET
+
+        raw = urlencode({"command": "/t_count", "text": "", "user_id": "U1", "channel_id": "C1", "team_id": "T1",
+                         "trigger_id": "9.t", "response_url": env.fake.response_url()})
+        ts = str(int(_time.time()))
+        req = urllib.request.Request(env.server.url + "/slack/events", data=raw.encode(), method="POST", headers={
+            "Content-Type": "application/x-www-form-urlencoded", "X-Slack-Request-Timestamp": ts,
+            "X-Slack-Signature": sign(SECRET, ts, raw)})
+        with urllib.request.urlopen(req, timeout=15) as r:
+            rid = r.headers["X-Request-Id"]
+        env.fake.wait("response_url")
+        assert rid and [(e.verb, e.request_id) for e in heard] == [("t_count", rid)]
+    finally:
+        env.sender.stop()
+        env.server.stop()
+        env.fake.stop()
