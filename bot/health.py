@@ -6,7 +6,8 @@ drains. 200 with the report, or 503 with the reasons (JSON, no personal data).
 
 Unhealthy (503) when: the database does not answer; the oldest undelivered outbox row waited longer than
 `outbox_max_age` (the platform is down or the sender is stuck); an interval job last ran longer ago than three
-of its intervals plus `job_grace` (no instance runs the scheduler). A job whose last run failed is reported
+of its intervals plus `job_grace` (no instance runs the scheduler). The checks only read (`read_scope`): on SQLite they never wait
+for a long job's write lock. A job whose last run failed is reported
 (`"failed": true`) but is not a reason: the next tick tries again and the error is in the log.
 """
 
@@ -22,7 +23,7 @@ from sqlalchemy.engine import Engine
 from handlers.settings import DomainSettings
 from scheduler import registry, runner
 from storage import outbox
-from storage.db import session_scope, utcnow
+from storage.db import read_scope, utcnow
 
 OUTBOX_MAX_AGE = timedelta(minutes=15)
 JOB_GRACE = timedelta(minutes=2)
@@ -49,12 +50,11 @@ class Health:
                         "outbox": {}, "reasons": []}
         reasons: list[str] = report["reasons"]
         try:
-            with self.engine.connect() as c:
-                c.execute(text("SELECT 1"))
-            with session_scope(self.engine) as s:
+            with read_scope(self.engine) as s:
+                s.execute(text("SELECT 1"))
                 counts = outbox.counts(s)
                 oldest = outbox.oldest_pending(s)
-            runs = runner.last_runs(self.engine)
+                runs = runner.latest_runs(s)
         except Exception as e:  # noqa: BLE001 - the report names the failure; the caller answers 503
             report["database"] = f"unreachable ({type(getattr(e, 'orig', None) or e).__name__})"
             reasons.append(f"database: {report['database']}")

@@ -24,7 +24,7 @@ from sqlalchemy.engine import Engine
 from handlers.observe import UnitDone
 from scheduler import runner
 from storage import outbox
-from storage.db import session_scope, utcnow
+from storage.db import read_scope, utcnow
 from storage.repos import ops
 
 log = logging.getLogger("crm.metrics")
@@ -55,12 +55,12 @@ class DatabaseCollector(Collector):
 
     def _read(self) -> list[Metric]:
         now = self.clock()
-        with session_scope(self.engine) as s:
+        with read_scope(self.engine) as s:
             counts = outbox.counts(s)
             oldest = outbox.oldest_pending(s)
             breaches = ops.sla_breaches_by_kind(s)
             dialogs = ops.active_dialogs(s, now=now)
-        runs = runner.last_runs(self.engine)
+            runs = runner.latest_runs(s)
         box = GaugeMetricFamily("crm_outbox_messages", "outbox rows by status", labels=["status"])
         for status in OUTBOX_STATUSES:
             box.add_metric([status], counts.get(status, 0))

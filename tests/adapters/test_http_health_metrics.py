@@ -203,3 +203,19 @@ def test_the_request_id_of_a_slack_request_reaches_the_cores_observers(tmp_path,
         env.sender.stop()
         env.server.stop()
         env.fake.stop()
+
+
+def test_healthz_and_metrics_read_while_a_long_job_holds_the_sqlite_write_lock(tmp_path, settings, clock):
+    from storage.db import create_all, make_engine
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'locked.db'}")
+    create_all(engine)
+    with engine.connect() as writer:
+        writer.begin()  # BEGIN IMMEDIATE: the write lock, held as a long digest run would
+        writer.execute(JobRun.__table__.insert().values(name="sla_watch", started_at=clock(), items=0))
+        ok, report = Health(engine, settings, clock=clock).check()
+        assert ok, report
+        assert report["scheduler"]["jobs"]["sla_watch"]["last_run"] is None  # the uncommitted run is not seen
+        assert samples(Metrics(engine, clock=clock).scrape()[0])[("crm_database_up", ())] == 1
+        writer.rollback()
+    engine.dispose()
