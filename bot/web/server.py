@@ -49,6 +49,7 @@ class Limits:
     workers: int = 16  # threads for blocking work (Bolt's dispatch, health and metrics queries)
     backlog: int = 1024
     check_timeout: float = 5.0  # seconds /healthz waits for the database
+    shutdown: float = 5.0  # seconds a stopping server lets requests in flight finish
 
 
 LIMITS = web.AppKey("limits", Limits)
@@ -168,6 +169,7 @@ class WebServer:
     async def start_async(self) -> None:
         self._loop = asyncio.get_running_loop()
         self._runner = web.AppRunner(self.app, access_log=None, keepalive_timeout=self.limits.idle,
+                                     shutdown_timeout=self.limits.shutdown,
                                      logger=_OneLineLogger(logging.getLogger("crm.http"), {}))
         await self._runner.setup()
         self._site = _Site(self._runner, self.host, self.port, limit=self.limits.max_connections,
