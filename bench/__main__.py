@@ -76,7 +76,7 @@ def owner_of(engine: Engine, code: str) -> str:
 
 
 def chat_figures(p: Plan, work: Path, pg_url: str | None) -> list[Row]:
-    from bench import slackbench, startup, telegrambench
+    from bench import httpbench, slackbench, startup, telegrambench
 
     chat = sqlite_copy(p.chat_customers, work, "chat")
     engines = {"SQLite": chat}
@@ -93,6 +93,7 @@ def chat_figures(p: Plan, work: Path, pg_url: str | None) -> list[Row]:
         rows.append(Row("Slack /log: reply delivered p99, PostgreSQL (set BENCH_DATABASE_URL)", "ms", None, None,
                         "< 150 ms", None))
     rows += slackbench.complaint_rows(chat, p.complaints, "SQLite")
+    rows += httpbench.slow_client_rows(p.help_rounds * 2)
     _progress(rows)
     rows += telegrambench.log_rows(chat, p.tg_users, 2, p.rounds)
     _progress(rows)

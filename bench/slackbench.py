@@ -21,7 +21,8 @@ from sqlalchemy.engine import Engine
 from bench.report import Row, median, pct
 from bot.outbox import Sender
 from bot.slack.app import SlackBot, web_client
-from bot.slack.server import SlackHTTPServer
+from bot.slack.server import EVENTS_PATH, add_slack, slack_route
+from bot.web.server import WebServer
 from handlers.router import Core
 from handlers.settings import DomainSettings
 from tests.fakes.slack_api import TOKEN, FakeSlack, _handler
@@ -103,7 +104,7 @@ class Driver(SlackPlatform):
 @dataclass
 class Served:
     fake: TimedFake
-    server: SlackHTTPServer
+    server: WebServer
     driver: Driver
     reply_key: Callable[[str, str], str]  # (key returned by slash, channel) → what to wait for
 
@@ -116,7 +117,7 @@ def ours(engine: Engine, *, sender: bool = False) -> tuple[Served, Sender | None
     fake = TimedFake().start()
     core = Core(engine, DomainSettings(_env_file=None), secret=b"bench", channels={"slack": SERVICE})
     bot = SlackBot(core, token=TOKEN, signing_secret=SECRET, api_url=fake.api_url)
-    server = SlackHTTPServer(bot.app, host="127.0.0.1", port=0)
+    server = add_slack(WebServer(host="127.0.0.1", port=0), bot)
     server.start()
     out = None
     if sender:
@@ -135,7 +136,8 @@ def bare() -> Served:
         ack()
         client.chat_postMessage(channel=body["channel_id"], text=f"logged: {body['text']}")
 
-    server = SlackHTTPServer(app, host="127.0.0.1", port=0)
+    server = WebServer(host="127.0.0.1", port=0)
+    server.add_post(EVENTS_PATH, slack_route(app, SECRET))
     server.start()
     return Served(fake, server, Driver(server.url + "/slack/events", SECRET, fake), lambda k, ch: f"chat:{ch}")
 

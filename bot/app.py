@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -11,6 +10,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import configure_mappers
 
+from bot import logs
 from bot.config import Config, ConfigError, Loaded, load
 from bot.errors import StartupError
 from handlers import dates
@@ -28,6 +28,7 @@ class App:
     engine: Engine
     core: Core
     transports: dict = field(default_factory=dict)
+    background: object | None = None  # bot.services.Background, once the sender and the election run
 
 
 def safe_url(url: str) -> str:
@@ -75,12 +76,9 @@ def build(loaded: Loaded | None = None, *, migrate: bool = True, database_url: s
     if loaded.domain.backup_dir and not is_sqlite(cfg.database_url):
         raise StartupError("CRM_BACKUP_DIR: the nightly backup copies the SQLite database; on PostgreSQL leave it "
                            "empty and schedule pg_dump (see `crm-bot backup`)")
-    fmt = "%(asctime)s %(levelname)s %(name)s: %(message)s"
     if log_file:  # the console is a chat: logs (and any traceback) go to a file, never to the screen
         private_file(log_file)  # 0600: error logs name customers
-        logging.basicConfig(level=cfg.log_level, format=fmt, filename=log_file)
-    else:
-        logging.basicConfig(level=cfg.log_level, format=fmt)
+    logs.configure(cfg.log_level, cfg.log_format, filename=log_file)
     engine = connect(cfg.database_url)
     if migrate:
         try:
@@ -91,6 +89,7 @@ def build(loaded: Loaded | None = None, *, migrate: bool = True, database_url: s
             raise StartupError(f"database error: {e}") from None
     core = Core(engine, loaded.domain, channels=cfg.channels(), secret=cfg.secret(),
                 bot_names={"telegram": cfg.telegram_bot_username} if cfg.telegram_bot_username else {})
+    core.observers.append(logs.log_unit)
     if warm:
         warm_up(loaded.domain)
     return App(config=cfg, settings=loaded.domain, engine=engine, core=core)

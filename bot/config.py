@@ -26,6 +26,9 @@ class Config(BaseSettings):
 
     database_url: str = DEFAULT_URL
     log_level: str = "INFO"
+    log_format: str = "text"
+    crm_http_host: str = "0.0.0.0"
+    crm_http_port: str = ""
     crm_secret_key: str = ""
 
     slack_bot_token: str = ""
@@ -63,6 +66,25 @@ class Config(BaseSettings):
         if v.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
             raise ValueError("one of DEBUG, INFO, WARNING, ERROR")
         return v.upper()
+
+    @field_validator("log_format")
+    @classmethod
+    def _format(cls, v: str) -> str:
+        if v.strip().lower() not in ("text", "json"):
+            raise ValueError("text or json")
+        return v.strip().lower()
+
+    @field_validator("crm_http_port")
+    @classmethod
+    def _port(cls, v: str) -> str:
+        v = v.strip()
+        if v and not (v.isdigit() and 0 <= int(v) <= 65535):
+            raise ValueError("a port number (1-65535), or empty for no health/metrics server")
+        return v
+
+    def http_port(self) -> int | None:
+        """CRM_HTTP_PORT as a number; None when unset."""
+        return int(self.crm_http_port) if self.crm_http_port else None
 
     @field_validator("crm_secret_key")
     @classmethod

@@ -5,8 +5,10 @@ One core, one scheduler and ONE outbox sender holding both transports: each outb
 agent on Slack, and the rating question goes back to Telegram. One process means the embedded SQLite serves a
 team on both platforms (staff in Slack, customers on Telegram).
 
-Slack runs in Socket Mode (or HTTP with `--http`) in a background thread; Telegram long-polls on the main
-thread (it owns SIGINT/SIGTERM); stopping it stops everything. `run all` starts what is configured and says in
+Slack runs in Socket Mode or, with `--http`, on the one HTTP server (bot/web/server.py: Slack's events,
+/healthz, /metrics and, with `--webhook-url`, Telegram's webhook: one port, one reverse-proxy rule), in a
+background thread; Telegram long-polls (or takes its webhook) on the main thread (it owns SIGINT/SIGTERM);
+stopping it stops everything. Without `--http`, CRM_HTTP_PORT serves /healthz and /metrics. `run all` starts what is configured and says in
 one line which platform it skipped; `run slack telegram` needs both.
 """
 
@@ -37,10 +39,18 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def add_slack_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--http", action="store_true", help="Slack: serve POST /slack/events and GET /healthz")
-    p.add_argument("--host", default="0.0.0.0", help="Slack HTTP mode: address to listen on (default 0.0.0.0)")
+    p.add_argument("--http", action="store_true",
+                   help="serve POST /slack/events, GET /healthz and GET /metrics on one HTTP server")
+    p.add_argument("--host", default="0.0.0.0", help="HTTP mode: address to listen on (default 0.0.0.0)")
     p.add_argument("--port", type=int, default=int(os.environ.get("PORT", "3000")),
-                   help="Slack HTTP mode: port (default $PORT or 3000)")
+                   help="HTTP mode: port (default $PORT or 3000)")
+    add_webhook_option(p)
+
+
+def add_webhook_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--webhook-url", metavar="URL",
+                   help="with --http: Telegram posts its updates to this public https URL, served on the same "
+                        "port (its path, e.g. https://crm.example.com/telegram → /telegram); default: polling")
 
 
 def missing(cfg: Config, platform: str, *, http: bool) -> str | None:
@@ -80,18 +90,31 @@ def shared_sender(core: Core) -> Sender:
     return sender
 
 
-def start_slack(bot, args: argparse.Namespace, app_token: str) -> Callable[[], None]:  # noqa: ANN001 - SlackBot
-    """Serve Slack in the background (HTTP server thread or Socket Mode connection); returns its stop."""
-    if args.http:
-        from bot.slack.server import SlackHTTPServer
+def web_server(a, args: argparse.Namespace, slack_bot, tg, hook):  # noqa: ANN001, ANN201 - App, SlackBot, TelegramBot, Webhook
+    """The one HTTP server of `--http` (Slack's route, Telegram's webhook with `--webhook-url`), not started."""
+    if not args.http:
+        return None
+    from bot.slack.server import add_slack  # lazy: keeps --help light
+    from bot.telegram.webhook import add_telegram
+    from bot.web.build import build_server
 
-        try:
-            server = SlackHTTPServer(bot.app, args.host, args.port)
-        except OSError as e:
-            raise StartupError(f"cannot listen on {args.host}:{args.port}: {e.strerror or e}") from None
-        server.start()
+    server = build_server(a, host=args.host, port=args.port)
+    if slack_bot is not None:
+        add_slack(server, slack_bot)
+    if tg is not None and hook is not None:
+        add_telegram(server, tg, hook)
+    return server
+
+
+def announce(server, *, slack: bool) -> None:  # noqa: ANN001 - WebServer
+    if slack:
         print(f"crm-bot: Slack app listening on {server.url}/slack/events", flush=True)
-        return server.stop
+    else:
+        print(f"crm-bot: listening on {server.url} (/healthz, /metrics)", flush=True)
+
+
+def start_socket_mode(bot, app_token: str) -> Callable[[], None]:  # noqa: ANN001 - SlackBot
+    """Slack in Socket Mode in the background; returns its stop."""
     from bot.slack.run import socket_handler
 
     handler = socket_handler(bot, app_token)
@@ -103,10 +126,14 @@ def start_slack(bot, args: argparse.Namespace, app_token: str) -> Callable[[], N
 def cmd_run_all(args: argparse.Namespace) -> int:
     from bot import app as app_mod  # lazy: keeps --help light
     from bot.services import start_background
-    from bot.slack.run import build_slack, serve_http, serve_socket
+    from bot.slack.run import build_slack, serve_socket
     from bot.telegram import cli as telegram_cli
-    from bot.telegram.app import TelegramBot
+    from bot.telegram.app import TelegramBot, Webhook
+    from bot.web.build import monitoring_server, start_in_thread
 
+    url = getattr(args, "webhook_url", None)
+    if url and not args.http:
+        raise StartupError("--webhook-url needs --http (the webhook is served by the HTTP server)")
     a = app_mod.build(warm=True)
     cfg = a.config
     chosen = choose(cfg, http=args.http, both=args.both)
@@ -114,6 +141,8 @@ def cmd_run_all(args: argparse.Namespace) -> int:
     slack_bot = build_slack(a, sender)[0] if "slack" in chosen else None
     tg = TelegramBot(a.core, token=cfg.telegram_bot_token, api_url=cfg.telegram_api_url,
                      service_chat=cfg.telegram_service_chat, sender=sender) if "telegram" in chosen else None
+    hook = Webhook(url=url, secret=cfg.telegram_webhook_secret) if url and tg is not None else None
+    server = web_server(a, args, slack_bot, tg, hook)
     ready, background = threading.Event(), []
 
     def start_jobs() -> None:  # once Telegram is connected (its transport needs the bot's loop)
@@ -123,15 +152,25 @@ def cmd_run_all(args: argparse.Namespace) -> int:
 
     stops: list[Callable[[], None]] = []
     try:
+        if server is None:
+            monitor = monitoring_server(a)
+            if monitor is not None:
+                stops.append(monitor.stop)
         if tg is None:
             ready.set()
             start_jobs()
-            serve_http(slack_bot, args.host, args.port) if args.http else serve_socket(slack_bot, cfg.slack_app_token)
+            if server is not None:
+                server.serve_forever(on_started=lambda: announce(server, slack=True))
+            else:
+                serve_socket(slack_bot, cfg.slack_app_token)
             return 0
-        if slack_bot is not None:
-            stops.append(start_slack(slack_bot, args, cfg.slack_app_token))
+        if server is not None:
+            stops.append(start_in_thread(server).stop)
+            announce(server, slack=slack_bot is not None)
+        elif slack_bot is not None:
+            stops.append(start_socket_mode(slack_bot, cfg.slack_app_token))
         threading.Thread(target=start_jobs, name="start-scheduler", daemon=True).start()
-        telegram_cli.serve(tg, cfg, ready=ready)
+        telegram_cli.serve(tg, cfg, ready=ready, webhook=hook, server=server)
     finally:
         for stop in [*stops, *(bg.stop for bg in background), sender.stop]:
             stop()

@@ -61,6 +61,7 @@ def start_background(app, transports: dict[str, Transport], *,  # noqa: ANN001 -
         log.warning("no service channel is set (SLACK_SERVICE_CHANNEL or TELEGRAM_SERVICE_CHAT): new-ticket "
                     "posts, SLA alerts and the weekly review will wait undelivered")
     bg = Background(sender=sender, leadership=None, own_sender=sender is None)  # type: ignore[arg-type]
+    app.background = bg  # /healthz reports the scheduler role from it
     if sender is None:
         sender = bg.sender = Sender(app.engine, transports, clock=clock, worker=worker_name())
         app.core.on_outbox.append(sender.wake)

@@ -12,13 +12,14 @@ import difflib
 import logging
 import secrets
 import string
+import time
 from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from handlers import actions, actors, commands, inputs, notify, paging
+from handlers import actions, actors, commands, inputs, notify, observe, paging
 from handlers.context import Ctx, Inbound
 from handlers.dialogs import engine as dialogs
 from handlers.errors import UserError
@@ -56,7 +57,8 @@ class Core:
     """The platform-neutral bot: adapters call `handle(inbound)` and render what it returns.
 
     `channels` maps platform → the supervisor channel's chat id there. `on_outbox` callbacks run after a
-    unit of work that wrote outbox rows (the sender wakes up at once: seconds, not the next tick).
+    unit of work that wrote outbox rows (the sender wakes up at once: seconds, not the next tick). `observers`
+    get a `handlers.observe.UnitDone` after every unit of work (metrics and log lines, in bot/).
     """
 
     def __init__(self, engine: Engine, settings: DomainSettings | None = None, *,
@@ -69,6 +71,7 @@ class Core:
         self.clock = clock
         self.bot_names = dict(bot_names or {})
         self.on_outbox: list[Callable[[], None]] = []
+        self.observers: list[observe.Observer] = []
         self.plain_text_hooks: list[PlainTextHook] = list(commands.PLAIN_TEXT_HOOKS)
         self._secret = secret
 
@@ -113,7 +116,7 @@ class Core:
         of its own, like `handle`; values are cleaned like typed text and cut to what their step allows."""
         steps = {st.name: st for st in dialogs.DIALOGS[name].steps}
         values = {k: inputs.clean(v)[: steps[k].max_length] for k, v in prefill.items() if k in steps}
-        return self._unit(inbound, lambda ctx, _inbound: dialogs.start(ctx, name, values))
+        return self._unit(inbound, lambda ctx, _inbound: dialogs.start(ctx, name, values), verb="dialog")
 
     def actor(self, platform: str, user_ref: str, chat_ref: str | None) -> actors.Actor:
         """Who `user_ref` is, writing in `chat_ref`: for adapters, which must not read the database themselves."""
@@ -125,11 +128,26 @@ class Core:
         with session_scope(self.engine) as s:
             return chats.telegram_accounts(s)
 
-    def _unit(self, inbound: Inbound, work: Callable[[Ctx, Inbound], Reply]) -> Reply:
+    def _unit(self, inbound: Inbound, work: Callable[[Ctx, Inbound], Reply], *, verb: str | None = None) -> Reply:
         """One unit of work for `inbound` (cleaned first; `work` gets it so): de-duplicated, with the error
-        boundary; lists labelled, actions bound to tokens."""
+        boundary; lists labelled, actions bound to tokens. The observers hear of it once it is over."""
+        started = time.perf_counter()
+        seen = _Seen(verb)
+        try:
+            r = self._unit_work(cleaned(inbound), work, seen)
+        except dialogs.FormErrors:
+            seen.outcome = "user_error"
+            raise
+        finally:
+            if self.observers:
+                observe.notify(self.observers, observe.UnitDone(
+                    platform=inbound.platform, verb=seen.verb or _verb_of(seen.text, inbound), outcome=seen.outcome,
+                    duration=time.perf_counter() - started, staff_id=seen.staff_id, dialog=inbound.dialog,
+                    request_id=observe.request_id.get() or observe.new_request_id()))
+        return r
+
+    def _unit_work(self, inbound: Inbound, work: Callable[[Ctx, Inbound], Reply], seen: _Seen) -> Reply:
         now = self.clock()
-        inbound = cleaned(inbound)
         wrote = False
         lang = inbound.lang_hint
         try:
@@ -137,9 +155,11 @@ class Core:
                 _ = self.secret  # load it before the unit of work: never open a second transaction inside one
             with session_scope(self.engine) as session:
                 if inbound.update_key and not first_delivery(session, inbound.platform, inbound.update_key, now):
+                    seen.outcome, seen.text = "repeat", (inbound.text or "").strip()
                     return Reply(repeat=True)
                 ctx = self.context(session, inbound, now)
                 lang = ctx.lang  # even an unexpected error answers in the user's language
+                seen.staff_id = ctx.staff.id if ctx.staff else None
                 try:
                     r = work(ctx, inbound)
                 except Ambiguous as e:
@@ -147,12 +167,16 @@ class Core:
                     return _pick(ctx, e)
                 except UserError as e:
                     session.rollback()
+                    seen.outcome = "user_error"
                     return Reply(views=(Error(ctx.t(e.key, **e.params)),))
+                finally:
+                    seen.text = ctx.text
                 r = notify.bind_actions(session, paging.labelled(r, ctx.lang), scope=ctx.scope, now=now)
                 wrote = bool(session.info.pop("outbox_added", False))
         except dialogs.FormErrors:
             raise
         except Exception as e:  # noqa: BLE001 - the user never sees exception text
+            seen.outcome = "busy" if unavailable(e) else "error"
             return failure_reply(lang, e)
         if wrote:
             self.outbox_written()
@@ -229,6 +253,26 @@ class Core:
         if ctx.staff is not None and cmd.roles is not None and ctx.staff.role not in cmd.roles:
             raise UserError("err.forbidden_role", verb=cmd.verb)
         return cmd.func(ctx, args)
+
+
+@dataclasses.dataclass
+class _Seen:
+    """What a unit of work learnt about itself, for the observers."""
+
+    verb: str | None
+    outcome: str = "ok"
+    staff_id: int | None = None
+    text: str = ""
+
+
+def _verb_of(text: str, inbound: Inbound) -> str:
+    """The canonical verb of the command a unit ran (typed or behind a button); a bounded label otherwise."""
+    if inbound.form is not None:
+        return "form"
+    if text.startswith("/"):
+        cmd = commands.lookup(text[1:].partition(" ")[0].split("@", 1)[0])
+        return cmd.verb if cmd is not None else "unknown"
+    return "button" if inbound.token is not None else "text"
 
 
 def cleaned(inbound: Inbound) -> Inbound:

@@ -18,6 +18,7 @@ from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import delete, select
 from sqlalchemy.engine import Engine
+from sqlmodel import Session
 
 from handlers.settings import DomainSettings
 from scheduler import registry
@@ -64,12 +65,17 @@ def _record(engine: Engine, name: str, started: datetime, finished: datetime, n:
 
 def last_runs(engine: Engine) -> dict[str, JobRun]:
     """The latest run of each job."""
-    out: dict[str, JobRun] = {}
     with session_scope(engine) as s:
-        for name in registry.JOBS:
-            r = s.scalar(select(JobRun).where(JobRun.name == name).order_by(JobRun.started_at.desc()).limit(1))
-            if r is not None:
-                out[name] = r
+        return latest_runs(s)
+
+
+def latest_runs(session: Session) -> dict[str, JobRun]:
+    """The latest run of each job, in `session`."""
+    out: dict[str, JobRun] = {}
+    for name in registry.JOBS:
+        r = session.scalar(select(JobRun).where(JobRun.name == name).order_by(JobRun.started_at.desc()).limit(1))
+        if r is not None:
+            out[name] = r
     return out
 
 

@@ -60,6 +60,16 @@ def begin_immediate(conn) -> None:  # noqa: ANN001 - a SQLAlchemy Connection on 
     conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+READ_ONLY = "crm_read_only"  # execution option of a `read_scope` connection
+
+
+def _begin(conn) -> None:  # noqa: ANN001 - the "begin" listener of a SQLite file engine
+    if conn.get_execution_options().get(READ_ONLY):
+        conn.exec_driver_sql("BEGIN")  # a deferred read: a WAL snapshot, never waits for the write lock
+    else:
+        begin_immediate(conn)
+
+
 def make_engine(url: str = DEFAULT_URL, *, echo: bool = False) -> Engine:
     u = make_url(url)
     if u.get_backend_name() == "sqlite":
@@ -78,7 +88,7 @@ def make_engine(url: str = DEFAULT_URL, *, echo: bool = False) -> Engine:
             # outbox sender and the scheduler share one file, so every unit of work takes the write lock when
             # it begins: units of work queue (busy_timeout) instead of failing. One instance per SQLite file.
             event.listen(engine, "connect", _sqlite_manual_transactions)
-            event.listen(engine, "begin", begin_immediate)
+            event.listen(engine, "begin", _begin)
         return engine
     engine = create_engine(url, echo=echo, hide_parameters=True, pool_pre_ping=True, pool_size=10, max_overflow=10)
     event.listen(engine, "handle_error", _drop_row_details)
@@ -117,6 +127,19 @@ def session_scope(engine: Engine) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+@contextmanager
+def read_scope(engine: Engine) -> Iterator[Session]:
+    """A unit of work that only reads (health checks, metrics): never committed; on a SQLite file a deferred
+    transaction, so it reads a snapshot at once even while a long job holds the write lock."""
+    with engine.connect() as conn:
+        conn.execution_options(**{READ_ONLY: True})
+        session = Session(bind=conn, expire_on_commit=False)
+        try:
+            yield session
+        finally:
+            session.close()
 
 
 SQLITE_BUSY = ("database is locked", "database is busy", "unable to open database file", "disk i/o error")

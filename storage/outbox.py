@@ -162,3 +162,8 @@ def retry(session: Session, *, now: datetime, row_ids: Iterable[int] = (), all_f
     res = session.execute(q.values(status="pending", attempts=0, next_attempt_at=now, claimed_by=None,
                                    claimed_at=None))
     return int(res.rowcount or 0)
+
+
+def oldest_pending(session: Session) -> datetime | None:
+    """When the oldest row still waiting for delivery (pending or being sent) was written, if any."""
+    return session.scalar(select(func.min(Outbox.created_at)).where(Outbox.status.in_(("pending", "sending"))))

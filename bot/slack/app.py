@@ -6,10 +6,12 @@ outbox transport. Nothing here is a module-level singleton: `SlackBot(core, ...)
 
 from __future__ import annotations
 
+import contextvars
 import json
 import logging
 import threading
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 
 from slack_bolt import App
 from slack_sdk import WebClient
@@ -104,14 +106,24 @@ class ClickGuard:
         return last is not None and last != ts and abs(ts - last) < self.window
 
 
+class ContextPool(ThreadPoolExecutor):
+    """Bolt's listener pool, running each listener in a copy of the dispatching thread's context: the HTTP
+    request's id (handlers.observe.request_id) reaches the core's log line and metrics."""
+
+    def submit(self, fn, /, *args, **kwargs) -> Future:  # noqa: ANN001
+        return super().submit(contextvars.copy_context().run, fn, *args, **kwargs)
+
+
 class SlackBot:
     def __init__(self, core: Core, *, token: str, signing_secret: str = "", api_url: str = "",
                  token_verification: bool = True) -> None:
         self.core = core
+        self.signing_secret = signing_secret
         self.client = web_client(token, api_url)
         self.app = App(client=self.client, signing_secret=signing_secret or "unused-in-socket-mode",
                        process_before_response=False, token_verification_enabled=token_verification,
-                       raise_error_for_unhandled_request=False)
+                       raise_error_for_unhandled_request=False,
+                       listener_executor=ContextPool(max_workers=5, thread_name_prefix="slack-listener"))
         self.stash = Stash(core)
         self.clicks = ClickGuard()
         self.transport = SlackTransport(self.client, signer=self.signer, lang=self.lang_of, stash=self.stash.put)
@@ -131,7 +143,7 @@ class SlackBot:
             try:
                 return actions.encode(a.cmd, scope=scope, secret=self.core.secret, now=self.core.clock())
             except ValueError:  # the core binds long commands; this only guards a renderer-made action
-                log.error("action too long for a token: %r", a.cmd[:60])
+                log.error("action too long for a token: /%s…", a.cmd.lstrip("/").partition(" ")[0][:20])
                 return actions.encode("/help", scope=scope, secret=self.core.secret, now=self.core.clock())
 
         return sign

@@ -14,6 +14,7 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 from bot.errors import StartupError
+from bot.run_both import add_webhook_option
 
 MANIFEST = Path(__file__).resolve().parent.parent / "slack_manifest.yml"
 PLACEHOLDER = "https://HOST/slack/events"
@@ -38,10 +39,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = run_subparsers(sub).add_parser("slack", help="the Slack app (Socket Mode, or HTTP with --http); "
                                        "`run slack telegram`: both in one process")
     p.add_argument("also", nargs="?", choices=("telegram",), help="also run the Telegram bot in this process")
-    p.add_argument("--http", action="store_true", help="serve POST /slack/events and GET /healthz")
+    p.add_argument("--http", action="store_true", help="serve POST /slack/events, GET /healthz and GET /metrics")
     p.add_argument("--host", default="0.0.0.0", help="HTTP mode: address to listen on (default 0.0.0.0)")
     p.add_argument("--port", type=int, default=int(os.environ.get("PORT", "3000")),
                    help="HTTP mode: port (default $PORT or 3000)")
+    add_webhook_option(p)
     p.set_defaults(func=cmd_run)
 
     sl = sub.add_parser("slack", help="Slack app helpers")
@@ -84,6 +86,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         from bot.run_both import cmd_run_all
 
         return cmd_run_all(argparse.Namespace(**vars(args), both=True))
+    if args.webhook_url:
+        raise StartupError("--webhook-url is Telegram's: `crm-bot run slack telegram --http --webhook-url …`")
     from bot import app as app_mod
     from bot.slack.run import build_slack, serve_http, serve_socket
 
@@ -97,16 +101,21 @@ def cmd_run(args: argparse.Namespace) -> int:
         raise StartupError("configuration error: SLACK_APP_TOKEN is not set (the xapp-… token Socket Mode "
                            "needs); or run with --http")
     from bot.services import start_background
+    from bot.web.build import monitoring_server
 
     bot, sender = build_slack(a)
+    # Socket Mode: /healthz and /metrics on CRM_HTTP_PORT, if set (HTTP mode serves them beside Slack's events)
+    monitor = None if args.http else monitoring_server(a)
     # the scheduler (on the elected instance) runs beside the app; the app's own sender delivers its rows
     background = start_background(a, {}, sender=sender)
     try:
         if args.http:
-            serve_http(bot, args.host, args.port)
+            serve_http(a, bot, args.host, args.port)
         else:
             serve_socket(bot, cfg.slack_app_token)
     finally:
         background.stop()
         sender.stop()
+        if monitor is not None:
+            monitor.stop()
     return 0

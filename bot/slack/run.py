@@ -8,7 +8,8 @@ from bot.app import App as CrmApp
 from bot.errors import StartupError
 from bot.outbox import Sender
 from bot.slack.app import SlackBot
-from bot.slack.server import SlackHTTPServer
+from bot.slack.server import EVENTS_PATH, add_slack
+from bot.web.build import build_server
 from handlers.router import Core
 
 log = logging.getLogger("crm.slack")
@@ -46,17 +47,18 @@ def build_slack(a: CrmApp, sender: Sender | None = None) -> tuple[SlackBot, Send
     return bot, start_sender(a.core, bot)
 
 
-def serve_http(bot: SlackBot, host: str, port: int) -> None:
+def serve_http(a: CrmApp, bot: SlackBot, host: str, port: int) -> None:
+    """The one HTTP server on the main thread: Slack's events, /healthz and /metrics, until SIGINT/SIGTERM."""
+    server = add_slack(build_server(a, host=host, port=port), bot)
+
+    def started() -> None:
+        log.info("Slack HTTP mode: POST %s%s, GET /healthz, GET /metrics", server.url, EVENTS_PATH)
+        print(f"crm-bot: Slack app listening on {server.url}{EVENTS_PATH}", flush=True)
+
     try:
-        server = SlackHTTPServer(bot.app, host, port)
+        server.serve_forever(on_started=started)
     except OSError as e:
         raise StartupError(f"cannot listen on {host}:{port}: {e.strerror or e}") from None
-    log.info("Slack HTTP mode: POST %s/slack/events, GET /healthz", server.url)
-    print(f"crm-bot: Slack app listening on {server.url}/slack/events", flush=True)
-    try:
-        server.serve_forever()
-    finally:
-        server.httpd.server_close()
 
 
 def socket_handler(bot: SlackBot, app_token: str):  # noqa: ANN201 - slack_bolt's SocketModeHandler

@@ -36,7 +36,8 @@ from bot.telegram import listeners, menus
 from bot.telegram.limiter import Limiter, Limits
 from bot.telegram.render import MAX_CALLBACK, Outgoing, Signer, render
 from bot.telegram.transport import TIMEOUT, TelegramTransport, translate
-from bot.telegram.webhook import ALLOWED_UPDATES, start_webhook
+from bot.telegram.webhook import ALLOWED_UPDATES, add_telegram, register_webhook
+from bot.web.server import WebServer
 from handlers import actions
 from handlers.router import Core
 from handlers.settings import DomainSettings
@@ -98,8 +99,9 @@ class TelegramBot:
         self.loop: asyncio.AbstractEventLoop | None = None
         self.username: str | None = None
         self._secret: bytes | None = None
-        self._runner = None
+        self._server: WebServer | None = None  # the HTTP server this bot started itself (webhook mode)
         self.webhook_port: int | None = None
+        self.webhook_secret = ""
         self.chat_locks = listeners.ChatLocks(also=lambda chat: self.sender.holding("telegram", str(chat)))
         self.menu_refresh = menu_refresh
         self._menus_set: dict = {}
@@ -198,7 +200,9 @@ class TelegramBot:
 
     # ------------------------------------------------------------ life cycle
     async def run(self, stop: asyncio.Event, *, webhook: Webhook | None = None,
-                  ready: threading.Event | None = None) -> None:
+                  ready: threading.Event | None = None, server: WebServer | None = None) -> None:
+        """Webhook mode: `server` already serves the webhook's path (`add_telegram`, the CLI's one HTTP server);
+        without one, the bot serves it on `webhook.listen:webhook.port` itself, on its own loop."""
         self.loop = asyncio.get_running_loop()
         self._secret = await asyncio.to_thread(lambda: self.core.secret)
         app = self.application
@@ -210,7 +214,12 @@ class TelegramBot:
             await self._sync_quietly()  # the database may be away at start: answer "busy" rather than not start
             await app.start()
             if webhook:
-                self._runner = await start_webhook(self, webhook)
+                if server is None:
+                    self._server = server = WebServer(host=webhook.listen, port=webhook.port)
+                    add_telegram(server, self, webhook)
+                    await server.start_async()
+                self.webhook_port = int(server.url.rsplit(":", 1)[1])
+                await register_webhook(self, webhook)
             else:
                 await app.updater.start_polling(timeout=self.poll_timeout, allowed_updates=ALLOWED_UPDATES)
             if self._own_sender:
@@ -233,16 +242,17 @@ class TelegramBot:
                 self.core.on_outbox.remove(self.sender.wake)
             await asyncio.to_thread(self.sender.stop)
         app = self.application
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
+        if self._server is not None:
+            await self._server.stop_async()
+            self._server = None
         if app.updater and app.updater.running:
             await app.updater.stop()
         if app.running:
             await app.stop()
         await app.shutdown()
 
-    def run_forever(self, webhook: Webhook | None = None, *, ready: threading.Event | None = None) -> None:
+    def run_forever(self, webhook: Webhook | None = None, *, ready: threading.Event | None = None,
+                    server: WebServer | None = None) -> None:
         """Run until SIGINT/SIGTERM (the CLI). `ready` is set once the bot is connected and receiving."""
 
         logging.getLogger("httpx").setLevel(logging.WARNING)  # its INFO lines carry the bot token in URLs
@@ -252,7 +262,7 @@ class TelegramBot:
             loop = asyncio.get_running_loop()
             for sig in (signal.SIGINT, signal.SIGTERM):
                 loop.add_signal_handler(sig, stop.set)
-            await self.run(stop, webhook=webhook, ready=ready)
+            await self.run(stop, webhook=webhook, ready=ready, server=server)
 
         asyncio.run(main())
 

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import argparse
+from urllib.parse import urlparse
 
 from bot.errors import StartupError
 
@@ -24,17 +25,18 @@ def register(sub: argparse._SubParsersAction) -> None:
     tg = _run_subparsers(sub).add_parser("telegram", help="run the Telegram bot (long polling by default)")
     tg.add_argument("--webhook", action="store_true", help="receive updates by webhook instead of polling")
     tg.add_argument("--url", help="public HTTPS URL Telegram posts updates to (webhook mode)")
-    tg.add_argument("--port", type=int, default=8443, help="local port of the webhook server (default 8443)")
-    tg.add_argument("--listen", default="0.0.0.0", help="local address of the webhook server")
+    tg.add_argument("--port", type=int, default=8443,
+                    help="local port of the HTTP server: the webhook, /healthz and /metrics (default 8443)")
+    tg.add_argument("--listen", default="0.0.0.0", help="local address of the HTTP server")
     tg.set_defaults(func=cmd_run_telegram)
 
 
-def serve(bot, cfg, *, webhook=None, ready=None) -> None:  # noqa: ANN001 - TelegramBot, Config, Webhook, Event
+def serve(bot, cfg, *, webhook=None, ready=None, server=None) -> None:  # noqa: ANN001 - TelegramBot, Config, Webhook, Event, WebServer
     """Run the bot until SIGINT/SIGTERM; a refused token or an unreachable Bot API is one line (StartupError)."""
     from telegram.error import InvalidToken, TelegramError
 
     try:
-        bot.run_forever(webhook=webhook, ready=ready)
+        bot.run_forever(webhook=webhook, ready=ready, server=server)
     except InvalidToken:
         raise StartupError("configuration error: TELEGRAM_BOT_TOKEN was refused by the Bot API") from None
     except (TelegramError, OSError) as e:
@@ -61,6 +63,16 @@ def cmd_run_telegram(args: argparse.Namespace) -> int:
     import threading
 
     from bot.services import start_background
+    from bot.telegram.webhook import add_telegram
+    from bot.web.build import build_server, monitoring_server, start_in_thread
+
+    if hook is not None:  # the one HTTP server: the webhook's path, /healthz and /metrics
+        server = build_server(a, host=hook.listen, port=hook.port)
+        add_telegram(server, bot, hook)
+        start_in_thread(server)
+        print(f"crm-bot: Telegram webhook listening on {server.url}{urlparse(hook.url).path or '/'}", flush=True)
+    else:  # polling: /healthz and /metrics on CRM_HTTP_PORT, if set
+        server = monitoring_server(a)
 
     # the scheduler (on the elected instance) runs beside the bot once it is connected; the bot's own sender
     # delivers its rows
@@ -72,8 +84,10 @@ def cmd_run_telegram(args: argparse.Namespace) -> int:
 
     threading.Thread(target=start_jobs, name="start-scheduler", daemon=True).start()
     try:
-        serve(bot, cfg, webhook=hook, ready=ready)
+        serve(bot, cfg, webhook=hook, ready=ready, server=server if hook is not None else None)
     finally:
         for bg in background:
             bg.stop()
+        if server is not None:
+            server.stop()
     return 0

@@ -1,13 +1,19 @@
-"""Webhook mode: an aiohttp server that takes Telegram's POSTs and feeds them to the Application.
+"""Webhook mode: Telegram's POSTs on the one HTTP server (bot/web/server.py), fed to the Application.
 
 `setWebhook` registers the public URL with a secret token; Telegram echoes it in the
-`X-Telegram-Bot-Api-Secret-Token` header, and every request without the right one gets 403 and is dropped.
-The server listens on the URL's path (`https://bot.example.com/tg` → `/tg`). An update is handled before
-the request is answered, so a crash means a redelivery (de-duplicated), never a lost update.
+`X-Telegram-Bot-Api-Secret-Token` header. The header is checked first (403 and one log line otherwise, nothing
+read or parsed), then the body is read within the server's limits and parsed: a body that is not a JSON
+object, or not an update, is a 400. The route is the URL's path (`https://bot.example.com/tg` → `/tg`).
+
+The server may run on the bot's own event loop (`crm-bot run telegram --webhook`) or on a loop of its own
+beside Slack's route (`crm-bot run all --http --webhook-url …`): the update is then handed to the bot's loop.
+An update is handled before the request is answered, so a crash means a redelivery (de-duplicated), never a
+lost update.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import json
 import logging
@@ -17,6 +23,8 @@ from urllib.parse import urlparse
 
 from aiohttp import web
 from telegram import Update
+
+from bot.web.server import Handler, Refused, WebServer, read_body
 
 if TYPE_CHECKING:
     from bot.telegram.app import TelegramBot, Webhook
@@ -30,38 +38,47 @@ def random_secret() -> str:
     return secrets.token_urlsafe(32)
 
 
-def make_handler(bot: TelegramBot, secret: str):  # noqa: ANN201
-    async def handle(request: web.Request) -> web.Response:
+def webhook_path(url: str) -> str:
+    return urlparse(url).path or "/"
+
+
+def telegram_route(bot: TelegramBot, secret: str) -> Handler:
+    async def on_telegram_update(request: web.Request) -> web.Response:
         given = request.headers.get(SECRET_HEADER, "")
         if not hmac.compare_digest(given.encode(), secret.encode()):
-            log.warning("webhook request with a wrong or missing secret token from %s", request.remote)
-            return web.Response(status=403, text="forbidden")
+            raise Refused(403, "wrong or missing secret token")
+        raw = await read_body(request)
         try:
-            data = json.loads(await request.read())
+            data = json.loads(raw)
+        except (ValueError, RecursionError):
+            raise Refused(400, "body is not JSON") from None
+        if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
+            raise Refused(400, "body is not an update")
+        try:
             update = Update.de_json(data, bot.bot)
-        except Exception:  # noqa: BLE001 - whatever the body is, it is not an update
-            return web.Response(status=400, text="bad update")
-        if update is None:
-            return web.Response(status=400, text="bad update")
+        except Exception as e:  # noqa: BLE001 - whatever failed to build, it is not an update
+            raise Refused(400, f"body is not an update ({type(e).__name__})") from None
+        if bot.loop is None:
+            raise Refused(503, "the bot is starting")
         # Processed before the 200: if the bot dies meanwhile, Telegram delivers the update again and the
         # core's update_id de-duplication keeps it to one effect.
-        await bot.application.process_update(update)
+        work = bot.application.process_update(update)
+        if asyncio.get_running_loop() is bot.loop:
+            await work
+        else:
+            await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(work, bot.loop))
         return web.Response(text="ok")
 
-    return handle
+    return on_telegram_update
 
 
-async def start_webhook(bot: TelegramBot, hook: Webhook) -> web.AppRunner:
-    secret = hook.secret or random_secret()
-    path = urlparse(hook.url).path or "/"
-    app = web.Application(client_max_size=1024 * 1024)
-    app.router.add_post(path, make_handler(bot, secret))
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, hook.listen, hook.port)
-    await site.start()
-    bot.webhook_port = runner.addresses[0][1] if runner.addresses else hook.port
-    await bot.bot.set_webhook(hook.url, secret_token=secret, allowed_updates=ALLOWED_UPDATES,
+def add_telegram(server: WebServer, bot: TelegramBot, hook: Webhook) -> None:
+    """Serve `hook`'s path on `server` for `bot`; the secret is the configured one, or a random one."""
+    bot.webhook_secret = hook.secret or random_secret()
+    server.add_post(webhook_path(hook.url), telegram_route(bot, bot.webhook_secret))
+
+
+async def register_webhook(bot: TelegramBot, hook: Webhook) -> None:
+    await bot.bot.set_webhook(hook.url, secret_token=bot.webhook_secret, allowed_updates=ALLOWED_UPDATES,
                               max_connections=40)
-    log.info("webhook listening on %s:%s%s", hook.listen, bot.webhook_port, path)
-    return runner
+    log.info("webhook registered: Telegram posts to %s", webhook_path(hook.url))

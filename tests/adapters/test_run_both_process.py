@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -70,6 +71,49 @@ def test_run_slack_telegram_serves_both_in_one_process(fakes, tmp_path) -> None:
             proc.kill()
     assert proc.returncode == 0, err[-2000:]
     assert "skipped" not in err and "Traceback" not in err
+
+
+def test_run_slack_telegram_webhook_and_slack_share_one_port(fakes, tmp_path) -> None:
+    """One process, one port, one reverse-proxy rule: Slack's events, Telegram's webhook, /healthz, /metrics."""
+    import json
+
+    sfake, tg = fakes
+    env = {**environ(tmp_path, slack=sfake, tg=tg), "TELEGRAM_WEBHOOK_SECRET": "hook_secret-1"}
+    proc = crm(tmp_path, env, "run", "slack", "telegram", "--http", "--host", "127.0.0.1", "--port", "0",
+               "--webhook-url", "https://crm.example.test/tg")
+    try:
+        line = proc.stdout.readline()
+        assert "listening on http://127.0.0.1:" in line, line + proc.stderr.read()
+        base = line.split("listening on ", 1)[1].strip().removesuffix("/slack/events")
+        tg.wait_for(lambda: tg.webhook.get("url") == "https://crm.example.test/tg", timeout=30)
+        assert tg.webhook["secret_token"] == "hook_secret-1" and not tg.calls_of("getUpdates")
+        update = json.dumps(tg.message_update(chat_id=4242, user_id=4242, text="/start")).encode()
+
+        def post(headers: dict) -> int:
+            req = urllib.request.Request(base + "/tg", data=update, method="POST",
+                                         headers={"Content-Type": "application/json", **headers})
+            try:
+                with urllib.request.urlopen(req, timeout=20) as r:
+                    return r.status
+            except urllib.error.HTTPError as e:
+                return e.code
+
+        assert post({"X-Telegram-Bot-Api-Secret-Token": "wrong"}) == 403
+        assert post({"X-Telegram-Bot-Api-Secret-Token": "hook_secret-1"}) == 200
+        [m] = tg.wait_sent(4242, timeout=20)
+        assert m["text"] == t("en", "auth.stranger")
+        assert SlackPlatform(base + "/slack/events", "proc-secret", sfake).command("/help", user="USUE").status == 200
+        with urllib.request.urlopen(base + "/healthz", timeout=10) as r:
+            assert r.status == 200
+        with urllib.request.urlopen(base + "/metrics", timeout=10) as r:
+            assert b'platform="telegram",verb="start"' in r.read()
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err[-2000:]
+    assert "Traceback" not in err and "hook_secret-1" not in err
 
 
 def test_run_all_with_only_telegram_configured_says_slack_is_skipped(fakes, tmp_path) -> None:

@@ -142,6 +142,27 @@ def test_webhook_checks_the_secret_and_dedupes(tg_core, fake) -> None:
     assert not fake.calls_of("getUpdates")
 
 
+def test_webhook_refuses_malformed_bodies_with_one_line_and_no_traceback(tg_core, fake, caplog) -> None:
+    import logging
+
+    hook = Webhook(url="https://bot.example.test/tg", port=0, listen="127.0.0.1", secret="s3cret")
+    good = {"X-Telegram-Bot-Api-Secret-Token": "s3cret", "Content-Type": "application/json"}
+    with running_bot(tg_core, fake, webhook=hook) as tb:
+        url = f"http://127.0.0.1:{tb.webhook_port}/tg"
+        caplog.clear()
+        caplog.set_level(logging.INFO)
+        for body in (b"[]", b"null", b"{", b'{"update_id": "x"}', b'{"message": {}}', b"\xff\xfe",
+                     b'{"update_id": 5, "message": "x"}'):
+            r = httpx.post(url, content=body, headers=good)
+            assert r.status_code == 400, (body, r.status_code)
+        assert httpx.post(url, content=b"x" * (2 << 20), headers=good).status_code == 413
+        assert httpx.get(f"http://127.0.0.1:{tb.webhook_port}/healthz").status_code == 200
+        refusals = [r for r in caplog.records if r.name == "crm.http" and r.levelno >= logging.WARNING]
+        assert len(refusals) == 8 and all(r.exc_info is None for r in refusals)
+        assert all(r.exc_info is None for r in caplog.records if r.levelno >= logging.WARNING)
+    assert not fake.sent(ALICE)
+
+
 def test_cli_run_telegram_arguments(monkeypatch, tmp_path, capsys) -> None:
     from bot import cli
 

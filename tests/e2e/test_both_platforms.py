@@ -17,8 +17,9 @@ from sqlmodel import select
 
 from bot.run_both import shared_sender
 from bot.slack.app import SlackBot
-from bot.slack.server import SlackHTTPServer
+from bot.slack.server import add_slack
 from bot.telegram.app import TelegramBot
+from bot.web.server import WebServer
 from handlers.commands.customer_chat import create_invite
 from handlers.context import Inbound
 from handlers.router import Core
@@ -69,7 +70,7 @@ def world(tmp_path, settings, clock):  # noqa: ANN001, ANN201
     sender = shared_sender(core)  # the process's one sender, as `crm-bot run all` assembles it
     sbot = SlackBot(core, token=TOKEN, signing_secret=SECRET, api_url=sfake.api_url)
     sender.transports["slack"] = sbot.transport
-    server = SlackHTTPServer(sbot.app, host="127.0.0.1", port=0)
+    server = add_slack(WebServer(host="127.0.0.1", port=0), sbot)
     server.start()
     tbot = TelegramBot(core, token=tfake.token, api_url=tfake.root, limits=FAST, poll_timeout=1.0, sender=sender)
     runner = BotThread(tbot).start()

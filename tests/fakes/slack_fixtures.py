@@ -15,9 +15,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import Engine
 
+from bot.health import Health
+from bot.metrics import Metrics
 from bot.outbox import Sender
 from bot.slack.app import SlackBot
-from bot.slack.server import SlackHTTPServer
+from bot.slack.server import add_slack
+from bot.web.server import Limits, WebServer
 from handlers.router import Core
 from storage.db import create_all, make_engine, session_scope
 from storage.models import Staff
@@ -33,7 +36,7 @@ SERVICE_CHANNEL = "CSERVICE"
 class SlackEnv:
     fake: FakeSlack
     bot: SlackBot
-    server: SlackHTTPServer
+    server: WebServer
     slack: SlackPlatform
     core: Core
     engine: Engine
@@ -64,15 +67,18 @@ def _fresh_db(tmp_path: Path) -> Engine:
 
 
 def make_env(tmp_path: Path, settings, clock, *, channels: dict[str, str] | None = None,  # noqa: ANN001
-             engine: Engine | None = None) -> SlackEnv:
+             engine: Engine | None = None, limits: Limits | None = None, monitored: bool = False) -> SlackEnv:
     """Everything for a Slack test; `channels` defaults to the Slack service channel `CSERVICE`; `engine`
-    defaults to a fresh SQLite file."""
+    defaults to a fresh SQLite file; `limits` are the HTTP server's (tests of hostile traffic shorten them); `monitored`: the server also has the bot's /healthz and /metrics."""
     engine = engine or _fresh_db(tmp_path)
     core = Core(engine, settings, secret=b"test-secret", clock=clock,
                 channels=channels or {"slack": SERVICE_CHANNEL})
     fake = FakeSlack(TOKEN).start()
     bot = SlackBot(core, token=TOKEN, signing_secret=SECRET, api_url=fake.api_url)
-    server = SlackHTTPServer(bot.app, host="127.0.0.1", port=0)
+    kw = {}
+    if monitored:
+        kw = {"health": Health(engine, settings, clock=clock), "metrics": Metrics(engine, clock=clock).attach(core)}
+    server = add_slack(WebServer(host="127.0.0.1", port=0, limits=limits, **kw), bot)
     server.start()
     sender = Sender(engine, {"slack": bot.transport}, clock=clock)
     return SlackEnv(fake=fake, bot=bot, server=server, core=core, engine=engine, sender=sender,

@@ -113,3 +113,25 @@ def test_config_database_from_a_newer_version_gives_one_line(cli, tmp_path):
     e.dispose()
     _one_line(cli("staff", "list"), "database error", "ffff9999")
     _one_line(cli("db", "upgrade"), "database error")
+
+
+@pytest.mark.parametrize("env, needle", [
+    ({"LOG_FORMAT": "xml"}, "LOG_FORMAT"),
+    ({"CRM_HTTP_PORT": "abc"}, "CRM_HTTP_PORT"),
+    ({"CRM_HTTP_PORT": "70000"}, "CRM_HTTP_PORT"),
+])
+def test_config_log_format_and_http_port_are_checked(monkeypatch, env, needle):
+    for k, v in env.items():
+        monkeypatch.setenv(k, v)
+    with pytest.raises(ConfigError) as e:
+        load()
+    assert needle in str(e.value) and "\n" not in str(e.value)
+
+
+def test_config_http_port_unset_is_none_and_a_number_is_a_port(monkeypatch):
+    monkeypatch.delenv("CRM_HTTP_PORT", raising=False)
+    assert load(_env_file=None).config.http_port() is None
+    monkeypatch.setenv("CRM_HTTP_PORT", "9100")
+    monkeypatch.setenv("LOG_FORMAT", "JSON")
+    cfg = load(_env_file=None).config
+    assert (cfg.http_port(), cfg.log_format) == (9100, "json")
