@@ -2,6 +2,11 @@
 
 The ack is Slack's HTTP answer and must come within 3 seconds; everything after it runs on Bolt's worker
 threads. The one exception is a modal submission, whose ack carries the field errors or the next view.
+
+Work after an ack runs inside `_bounded`, which answers a failure itself (as `app.error` would): when a
+listener raises after acking, Bolt 1.x's thread runner briefly sets the request's response to a 500 before
+noticing the ack, and the HTTP thread, polling every 10 ms, can send that 500 to Slack (seen under load with
+the database down: the user is told "busy", but Slack shows its own failure too).
 """
 
 from __future__ import annotations
@@ -22,20 +27,26 @@ SHORTCUT_CALLBACK = "log_as_followup"
 
 
 def register(app: App, flows: Flows) -> None:
+    def _bounded(body: dict, respond, work) -> None:  # noqa: ANN001
+        try:
+            work()
+        except Exception as e:  # noqa: BLE001 - the error boundary (module doc): logged and answered there
+            answers.on_failure(flows, e, body, respond)
+
     @app.command(re.compile(r"^/"))
     def on_command(ack, body, respond, request) -> None:  # noqa: ANN001
         ack()
-        flows.on_command(body, respond, request.headers)
+        _bounded(body, respond, lambda: flows.on_command(body, respond, request.headers))
 
     @app.action(MORE_ACTION)
-    def on_more(ack, body, action) -> None:  # noqa: ANN001
+    def on_more(ack, body, action, respond) -> None:  # noqa: ANN001
         ack()
-        flows.on_more(body, action)
+        _bounded(body, respond, lambda: flows.on_more(body, action))
 
     @app.action(re.compile(r"^crm_(btn|sel|nav)_"))
     def on_action(ack, body, action, respond, request) -> None:  # noqa: ANN001
         ack()
-        flows.on_action(body, action, respond, request.headers)
+        _bounded(body, respond, lambda: flows.on_action(body, action, respond, request.headers))
 
     @app.view(FORM_CALLBACK)
     def on_submit(ack, body) -> None:  # noqa: ANN001
@@ -50,9 +61,9 @@ def register(app: App, flows: Flows) -> None:
         ack()
 
     @app.shortcut(SHORTCUT_CALLBACK)
-    def on_shortcut(ack, body, request) -> None:  # noqa: ANN001
+    def on_shortcut(ack, body, request, respond) -> None:  # noqa: ANN001
         ack()
-        flows.on_shortcut(body, request.headers)
+        _bounded(body, respond, lambda: flows.on_shortcut(body, request.headers))
 
     @app.event("app_home_opened")
     def on_home(event) -> None:  # noqa: ANN001
