@@ -93,7 +93,8 @@ def first_active(session: Session, *, role: str, team: str | None = None) -> Sta
 
 def owned_customers(session: Session, staff_id: int) -> int:
     """How many customers `staff_id` owns."""
-    return session.scalar(select(func.count()).select_from(Customer).where(Customer.owner_id == staff_id))
+    return session.scalar(select(func.count()).select_from(Customer).where(Customer.owner_id == staff_id,
+                                                                       Customer.merged_into_id.is_(None)))
 
 
 STAFF_INVITE = "staff_invite:"  # + the token's SHA-256: a staff invite, kept in the setting table
