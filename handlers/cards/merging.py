@@ -34,7 +34,7 @@ def moves_text(ctx: Ctx, counts: dict[str, int]) -> str:
     other = sum(n for k, n in counts.items() if k not in KINDS)
     if other:
         parts.append(ctx.t("merge.kind.other", n=other))
-    return ", ".join(parts) if parts else ctx.t("merge.kind.none")
+    return ("、" if ctx.lang == "zh" else ", ").join(parts) if parts else ctx.t("merge.kind.none")
 
 
 def merge_confirm(ctx: Ctx, src: Customer, dst: Customer, counts: dict[str, int]) -> Reply:
