@@ -17,7 +17,10 @@ from handlers.i18n import ENUMS, t
 
 def register(sub: argparse._SubParsersAction) -> None:
     c = sub.add_parser("console", help="chat with the bot in the terminal")
-    c.add_argument("--as", dest="user", required=True, metavar="NAME", help="the staff member to act as")
+    who = c.add_mutually_exclusive_group(required=True)
+    who.add_argument("--as", dest="user", metavar="NAME", help="the staff member to act as")
+    who.add_argument("--customer", metavar="CODE", help="chat as this customer's primary contact (open a ticket, "
+                                                        "confirm, rate: what customers do on Telegram)")
     c.set_defaults(func=cmd_console)
 
     db = sub.add_parser("db", help="database schema")
@@ -55,6 +58,8 @@ def cmd_console(args: argparse.Namespace) -> int:
     from bot.console import repl
 
     a = app_mod.build(log_file=os.environ.get("CRM_LOG_FILE", "./data/crm.log"), warm=True)
+    if args.customer:
+        return repl.run_customer(a.core, args.customer)
     return repl.run(a.core, args.user)
 
 

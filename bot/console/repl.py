@@ -11,9 +11,12 @@ from pathlib import Path
 from bot.console.driver import ConsoleSession, ConsoleTransport
 from bot.console.render import render
 from bot.outbox import Sender
+from handlers.errors import UserError
 from handlers.i18n import t
+from handlers.lookup import Ambiguous
 from handlers.router import Core, failure_reply
-from storage.db import unavailable
+from handlers.services import invites
+from storage.db import session_scope, unavailable
 
 log = logging.getLogger("crm.console")
 
@@ -58,14 +61,44 @@ def run(core: Core, user: str, *, out=sys.stdout, inp=sys.stdin) -> int:  # noqa
         print(f"console: no staff member named {user!r} (see: crm-bot staff list)", file=sys.stderr)
         return 2
     session = ConsoleSession(core, user=user)
-    lang, is_supervisor = me.lang, me.role in ("supervisor", "admin")
+    chats = (f"@{user}", "#service") if me.role in ("supervisor", "admin") else (f"@{user}",)
+    return loop(core, session, me.lang, chats, t(me.lang, "console.banner", user=user), out=out, inp=inp)
+
+
+def run_customer(core: Core, code: str, *, out=None, inp=None) -> int:  # noqa: ANN001
+    """`crm-bot console --customer CODE`: chat as the customer's primary contact, in a chat bound to them."""
+    out, inp = out or sys.stdout, inp or sys.stdin
+    lang = core.settings.default_lang
+    choices: list[str] = []
+    try:
+        with session_scope(core.engine) as s:
+            try:
+                chat = invites.bind_console(s, code=code, lang=lang, now=core.clock())
+            except Ambiguous as e:
+                choices = [f"  {c.code}  {c.name}" for c in e.matches]
+                raise
+    except UserError as e:
+        print("\n".join([f"console: {t(lang, e.key, **e.params)}", *choices]), file=sys.stderr)
+        return 2
+    except Exception as e:
+        if not unavailable(e):
+            raise
+        print(f"console: {t(lang, 'err.busy')}", file=sys.stderr)
+        return 1
+    session = ConsoleSession(core, user=chat.chat_ref, chat=chat.chat_ref, lang=chat.lang, service=False)
+    banner = t(chat.lang, "console.banner_customer", contact=chat.contact, code=chat.code, name=chat.name)
+    return loop(core, session, chat.lang, (chat.chat_ref,), banner, out=out, inp=inp)
+
+
+def loop(core: Core, session: ConsoleSession, lang: str, chats: tuple[str, ...], banner: str, *,  # noqa: ANN001
+         out, inp) -> int:  # noqa: ANN001
+    """Read lines, answer them, and show what the outbox has for `chats` after each one."""
     transport = ConsoleTransport(lang=lang)
-    chats = (f"@{user}", "#service") if is_supervisor else (f"@{user}",)
     sender = Sender(core.engine, {"console": transport}, clock=core.clock, chats=chats)
     tty = inp.isatty()
     if tty:
         _setup_readline()
-        print(t(lang, "console.banner", user=user), file=out)
+        print(banner, file=out)
 
     def flush_notifications() -> None:
         before = len(transport.sent)
@@ -78,7 +111,7 @@ def run(core: Core, user: str, *, out=sys.stdout, inp=sys.stdin) -> int:  # noqa
         for d in transport.sent[before:]:
             where = t(lang, "console.from_service" if d.chat_ref == "#service" else "console.to_you")
             # its buttons get their own labels ([n1] …): the last reply's numbers keep pressing that reply's buttons
-            text = session.notification(d.reply, scope="c:#service" if d.chat_ref == "#service" else f"u:@{user}")
+            text = session.notification(d.reply, scope=session.scope_of(d.chat_ref))
             print(f"\n📨 [{where}]\n{text}", file=out)
 
     flush_notifications()
@@ -99,7 +132,8 @@ def run(core: Core, user: str, *, out=sys.stdout, inp=sys.stdin) -> int:  # noqa
             print(f"» {line}", file=out)
         if line.strip() in ("/quit", "/exit"):
             break
-        if not line.strip():
+        if not line.strip():  # Enter on an empty line: anything new from the others?
+            flush_notifications()
             continue
         print(answer(session, line, lang), file=out)
         flush_notifications()
