@@ -133,6 +133,11 @@ class Core:
             staff = staff_links.link_by_email(s, slack_id=user_ref, email=email, now=self.clock())
             return (staff.name, staff.role, staff.lang) if staff is not None else None
 
+    def service_channel(self, platform: str) -> str | None:
+        """The platform's service channel now: the one `/setup service` stored, else the configured default."""
+        with session_scope(self.engine) as s:
+            return with_stored_channels(s, self.channels).get(platform)
+
     def telegram_staff(self) -> list[tuple[int, str, str, bool]]:
         """(telegram id, language, role, active) of the staff with a Telegram account: their command menus."""
         with session_scope(self.engine) as s:
