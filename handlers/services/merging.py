@@ -4,7 +4,9 @@ Everything of A moves to B: contacts, follow-ups, opportunities, tickets, purcha
 any other row that refers to the customer (found from the foreign keys, see `storage.repos.merging`), and A's
 audit trail; every moved row keeps its author and time. A stays as a tombstone (`merged_into_id`): its code
 still resolves ("ABC2026001 was merged into ABC2026007"), it is never listed, searched or counted. Both get
-an audit entry. B's empty fields (address, source, demand, notes) take A's values; its grade is recomputed.
+an audit entry. B's empty fields (address, source, demand, notes) take A's values; its grade is recomputed;
+what A's owner owed (open follow-ups, open opportunities) goes to B's owner; A's pending approval requests are
+rejected (their requesters are told).
 
 A merge happens once: both rows are claimed with a conditional UPDATE (`… WHERE merged_into_id IS NULL`), so
 a double click or two managers at once merge once and the other is told it is already done.
@@ -19,12 +21,13 @@ from sqlalchemy import update
 from handlers.context import Ctx
 from handlers.errors import Conflict, Forbidden, InvalidInput
 from handlers.permissions import can_edit_customer
-from handlers.services import audit
+from handlers.services import approvals, audit
 from handlers.services.followup_owed import move_owed
 from handlers.services.purchases import regrade
-from storage.models import Contact, Customer, FollowUp, Staff
+from storage.models import Contact, Customer, FollowUp, Opportunity, Staff
 from storage.repos import customers as customer_repo
 from storage.repos import merging as merging_repo
+from storage.repos import opportunities as opp_repo
 
 ROLES = ("manager", "admin")
 FILLED = ("address", "source", "demand", "notes")  # B's empty fields take A's value
@@ -70,9 +73,16 @@ def merge(ctx: Ctx, src: Customer, dst: Customer) -> MergeResult:
         raise Conflict("merge.err.changed", src=src.code, dst=dst.code)
     s.expire(src)
     s.expire(dst)
+    for rid in customer_repo.pending_approval_ids(s, src.id):  # a held edit of A must not change B
+        approvals.decide(ctx, rid, approve=False, reason=ctx.t("merge.approval_reason", src=src.code, dst=dst.code))
     primary = customer_repo.primary_contact(s, dst.id)
+    open_opps = opp_repo.open_ids_of(s, customer_id=src.id, owner_id=src.owner_id) \
+        if src.owner_id is not None and src.owner_id != dst.owner_id else []
     moved = merging_repo.move_rows(s, src_id=src.id, dst_id=dst.id)
     s.expire_all()
+    if open_opps:  # A's open opportunities go to B's owner with the customer (as a handover does)
+        s.execute(update(Opportunity).where(Opportunity.id.in_(open_opps))
+                  .values(owner_id=dst.owner_id, updated_at=now).execution_options(synchronize_session=False))
     if primary is not None:  # B keeps its own primary contact; A's become ordinary contacts of B
         s.execute(update(Contact).where(Contact.customer_id == dst.id, Contact.id != primary.id)
                   .values(is_primary=False).execution_options(synchronize_session=False))

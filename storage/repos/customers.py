@@ -130,6 +130,13 @@ def pending_approvals(session: Session, *, approver_or_team: tuple[int, set[int]
     return [(r, c) for r, c in session.execute(q.order_by(ApprovalRequest.created_at, ApprovalRequest.id)).all()]
 
 
+def pending_approval_ids(session: Session, customer_id: int) -> list[int]:
+    """Ids of the customer's pending approval requests, oldest first."""
+    return list(session.scalars(select(ApprovalRequest.id).where(ApprovalRequest.customer_id == customer_id,
+                                                               ApprovalRequest.status == "pending")
+                                .order_by(ApprovalRequest.id)))
+
+
 def tag_id(session: Session, name: str) -> int | None:
     return session.scalar(select(Tag.id).where(Tag.name == name))
 

@@ -4,6 +4,7 @@ and on PostgreSQL."""
 
 from __future__ import annotations
 
+import json
 import threading
 from datetime import timedelta
 from decimal import Decimal
@@ -15,6 +16,7 @@ from bot.console.driver import ConsoleSession
 from handlers.router import Core
 from storage.db import create_all, make_engine, session_scope
 from storage.models import (
+    ApprovalRequest,
     AuditLog,
     ChatBinding,
     Contact,
@@ -69,6 +71,8 @@ def _seed(engine) -> dict[str, str]:
                           contact_id=contact.id, created_at=OLD))
         s.add(AuditLog(at=OLD, actor_id=bob.id, action="create", entity="customer", entity_id=dup.id,
                        entity_code=dup.code))
+        s.add(ApprovalRequest(kind="edit", customer_id=dup.id, requested_by_id=bob.id, approver_id=mary.id,
+                              changes=json.dumps({"name": ["Hangzhou Cloud", "Renamed"]}), created_at=OLD))
         other = f.customer(s, name="Elsewhere", owner=bob)
         return {"dup": dup.code, "keep": keep.code, "other": other.code}
 
@@ -120,6 +124,9 @@ def test_customer_merge_moves_everything_and_keeps_history(world):
         assert (fu.customer_id, fu.content, fu.date) == (keep.id, "first call", OLD)
         assert fu.staff_id != keep.owner_id and fu.assignee_id == keep.owner_id  # bob wrote it; alice owes it now
         assert s.scalar(select(Opportunity)).customer_id == keep.id
+        assert s.scalar(select(Opportunity)).owner_id == keep.owner_id  # the open opportunity goes with it
+        req = s.scalar(select(ApprovalRequest))
+        assert req.status == "rejected" and keep.name == "Hangzhou Cloud Co"  # the held rename never reaches B
         assert s.scalar(select(Opportunity)).code == c["dup"] + "OP01"  # codes never change
         assert s.scalar(select(Ticket)).customer_id == keep.id and s.scalar(select(TicketEvent)).at == OLD
         assert s.scalar(select(Purchase)).customer_id == keep.id
