@@ -24,7 +24,7 @@ from handlers.dialogs import engine as dialogs
 from handlers.errors import UserError
 from handlers.i18n import norm_lang, t
 from handlers.lookup import Ambiguous, pick_reply
-from handlers.services import staff_links
+from handlers.services import invites, staff_links
 from handlers.settings import DomainSettings
 from handlers.views import Error, Reply, Text
 from storage.db import insert_ignore, session_scope, unavailable, utcnow
@@ -137,6 +137,12 @@ class Core:
         """The platform's service channel now: the one `/setup service` stored, else the configured default."""
         with session_scope(self.engine) as s:
             return with_stored_channels(s, self.channels).get(platform)
+
+    def console_customer(self, code: str) -> invites.ConsoleChat:
+        """Bind the console chat of the customer `code` (or name) to their primary contact (`crm-bot console
+        --customer`); raises a `UserError` that says why not."""
+        with session_scope(self.engine) as s:
+            return invites.bind_console(s, code=code, lang=self.settings.default_lang, now=self.clock())
 
     def telegram_staff(self) -> list[tuple[int, str, str, bool]]:
         """(telegram id, language, role, active) of the staff with a Telegram account: their command menus."""

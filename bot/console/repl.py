@@ -13,10 +13,8 @@ from bot.console.render import render
 from bot.outbox import Sender
 from handlers.errors import UserError
 from handlers.i18n import t
-from handlers.lookup import Ambiguous
 from handlers.router import Core, failure_reply
-from handlers.services import invites
-from storage.db import session_scope, unavailable
+from storage.db import unavailable
 
 log = logging.getLogger("crm.console")
 
@@ -105,16 +103,10 @@ def staff_terminal(core: Core, user: str) -> Terminal:
 def customer_terminal(core: Core, code: str) -> Terminal:
     """The console chat of a customer (CODE or a name matching one) as their primary contact."""
     lang = core.settings.default_lang
-    choices: list[str] = []
     try:
-        with session_scope(core.engine) as s:
-            try:
-                chat = invites.bind_console(s, code=code, lang=lang, now=core.clock())
-            except Ambiguous as e:
-                choices = [f"  {c.code}  {c.name}" for c in e.matches]
-                raise
+        chat = core.console_customer(code)
     except UserError as e:
-        raise ConsoleError("\n".join([t(lang, e.key, **e.params), *choices]), 2) from e
+        raise ConsoleError(t(lang, e.key, **e.params), 2) from e
     except Exception as e:
         if not unavailable(e):
             raise

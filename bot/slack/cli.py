@@ -85,7 +85,7 @@ def cmd_manifest(args: argparse.Namespace) -> int:
 
 def cmd_sync_staff(args: argparse.Namespace) -> int:
     from bot import app as app_mod  # lazy: keeps --help light
-    from bot.slack import sync_staff
+    from bot import cli_slack_staff as sync_staff
 
     a = app_mod.build()
     if not a.config.slack_bot_token:

@@ -18,7 +18,7 @@ from sqlmodel import Session
 
 from handlers.context import Ctx
 from handlers.errors import InvalidInput, NotFound
-from handlers.lookup import Ambiguous, normalize_name
+from handlers.lookup import normalize_name
 from handlers.permissions import can_see_customer
 from storage.db import insert_ignore
 from storage.models import ChatBinding, Contact, Customer, Invite
@@ -133,13 +133,14 @@ def bind_console(session: Session, *, code: str, lang: str, now: datetime) -> Co
     """Bind the console chat `customer:CODE` to the customer's primary contact (kept across runs, like a Telegram
     chat: what the service sends it while nobody is at the terminal is shown next time). `code` may also be a
     name that matches one customer. Raises `NotFound` (no such customer, or merged: the message names the
-    survivor), `Ambiguous` (several names match) or `InvalidInput` (no contact to chat as)."""
+    survivor) or `InvalidInput` (several names match: they are listed; no contact to chat as)."""
     c = customer_repo.get_by_code(session, code=code)
     if c is None and normalize_name(code):
         hits = customer_repo.match_text(session, where=Customer.merged_into_id.is_(None), name_norm=normalize_name(code),
                                         text=code.strip(), phone=None, limit=26)
         if len(hits) > 1:
-            raise Ambiguous(hits, code)
+            raise InvalidInput("inv.console_ambiguous", query=code,
+                               choices="\n".join(f"  {c.code}  {c.name}" for c in hits[:25]))
         c = hits[0] if hits else None
     if c is None:
         raise NotFound("lookup.not_found", query=code)

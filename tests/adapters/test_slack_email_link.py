@@ -10,8 +10,8 @@ import json
 import pytest
 from sqlalchemy import select
 
+from bot import cli_slack_staff as sync_staff
 from bot.cli import main
-from bot.slack import sync_staff
 from handlers.i18n import t
 from storage.db import session_scope
 from storage.models import AuditLog, Staff

@@ -64,7 +64,7 @@ def test_console_customer_by_name_and_the_errors(desk, capsys):
     assert rc == 0 and says(out, "tk.queue_empty")  # Hangzhou Cloud: one name matches
     rc, _, _ = customer(desk, "", code="Hangzhou")  # two customers match: both are listed
     err = capsys.readouterr().err
-    assert rc == 2 and says(err, "lookup.ambiguous", query="Hangzhou") and "ABC2026002" in err
+    assert rc == 2 and says(err, "inv.console_ambiguous", query="Hangzhou") and "ABC2026002" in err
     rc, _, _ = customer(desk, "", code="ABC2026002")  # no contact to chat as
     assert rc == 2 and says(capsys.readouterr().err, "inv.no_contacts")
     rc, _, _ = customer(desk, "", code="ABC2026999")
