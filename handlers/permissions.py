@@ -45,6 +45,10 @@ def _visible(ctx: Ctx) -> ColumnElement[bool]:
 
 
 def can_see_customer(ctx: Ctx, c: Customer) -> bool:
+    """Whether the actor may see `c` (a merged duplicate's tombstone: nobody; its code answers through
+    `handlers.lookup.merged_into`)."""
+    if c.merged_into_id is not None:
+        return False
     s = ctx.staff
     if s is None:
         return ctx.binding is not None and ctx.binding.customer_id == c.id
@@ -58,6 +62,8 @@ def can_see_customer(ctx: Ctx, c: Customer) -> bool:
 def can_edit_customer(ctx: Ctx, c: Customer) -> bool:
     """Sales data (fields, follow-ups, opportunities, purchases): owner rep, their manager, admin."""
     s = ctx.staff
+    if c.merged_into_id is not None:
+        return False
     if s is None:
         return False
     if s.role == "admin":

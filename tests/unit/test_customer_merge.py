@@ -235,3 +235,17 @@ def test_customer_merge_chain_points_at_the_last_survivor(world):
         assert s.scalar(select(FollowUp)).customer_id == other.id
         dup = s.scalar(select(Customer).where(Customer.code == c["dup"]))
         assert dup.merged_into_id == other.id  # the chain collapsed
+
+
+def test_customer_merge_tombstone_of_a_pool_customer_cannot_be_claimed(world):
+    core, c = world
+    with session_scope(core.engine) as s:
+        pooled = f.customer(s, name="Pooled Duplicate", owner=None, contact="Li Lei")
+        code = pooled.code
+    root = ConsoleSession(core, user="root")
+    assert says(root.send(f"/customer merge {code} INTO {c['keep']} yes"), "merge.done")
+    alice = ConsoleSession(core, user="alice")
+    assert says(alice.send(f"/claim {code}"), "lookup.not_found", query=code)
+    assert code not in alice.send("/pool")
+    with session_scope(core.engine) as s:
+        assert s.scalar(select(Customer.owner_id).where(Customer.code == code)) is None
