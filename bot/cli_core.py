@@ -17,7 +17,10 @@ from handlers.i18n import ENUMS, t
 
 def register(sub: argparse._SubParsersAction) -> None:
     c = sub.add_parser("console", help="chat with the bot in the terminal")
-    c.add_argument("--as", dest="user", required=True, metavar="NAME", help="the staff member to act as")
+    who = c.add_mutually_exclusive_group(required=True)
+    who.add_argument("--as", dest="user", metavar="NAME", help="the staff member to act as")
+    who.add_argument("--customer", metavar="CODE", help="chat as this customer's primary contact (open a ticket, "
+                                                        "confirm, rate: what customers do on Telegram)")
     c.set_defaults(func=cmd_console)
 
     db = sub.add_parser("db", help="database schema")
@@ -44,8 +47,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     ls = sts.add_parser("list", help="list staff")
     ls.add_argument("--format", choices=("table", "json"), default="table")
     ls.set_defaults(func=cmd_staff_list)
-    inv = sts.add_parser("invite", help="a one-time Telegram link that links whoever opens it to NAME")
-    inv.add_argument("name", metavar="NAME")
+    inv = sts.add_parser("invite", help="a one-time Telegram link that links whoever opens it to NAME "
+                                        "(--all: one for every active staff member without a Telegram account)")
+    who = inv.add_mutually_exclusive_group(required=True)
+    who.add_argument("name", metavar="NAME", nargs="?")
+    who.add_argument("--all", action="store_true", help="everyone active who has no Telegram id yet")
     inv.set_defaults(func=cmd_staff_invite)
     cli_staff.register(sts)
 
@@ -55,6 +61,8 @@ def cmd_console(args: argparse.Namespace) -> int:
     from bot.console import repl
 
     a = app_mod.build(log_file=os.environ.get("CRM_LOG_FILE", "./data/crm.log"), warm=True)
+    if args.customer:
+        return repl.run_customer(a.core, args.customer)
     return repl.run(a.core, args.user)
 
 
@@ -184,16 +192,24 @@ def cmd_staff_invite(args: argparse.Namespace) -> int:
     from storage.repos import staff as staff_repo
 
     a = app_mod.build()
+    now = datetime.now(UTC)
     with session_scope(a.engine) as s:
-        st = staff_repo.get_by_name(s, name=args.name)
-        if st is None:
-            return _fail(f"no active staff member named {args.name!r} (see `crm-bot staff list`)")
+        if args.all:
+            people = [st for st in staff_repo.list_all(s, active_only=True) if st.telegram_id is None]
+        else:
+            st = staff_repo.get_by_name(s, name=args.name)
+            if st is None:
+                return _fail(f"no active staff member named {args.name!r} (see `crm-bot staff list`)")
+            people = [st]
         try:
-            inv = staff_invites.issue_token(s, st, now=datetime.now(UTC), ttl=a.settings.invite_ttl, by_id=None)
+            invites = [(st.name, staff_invites.issue_token(s, st, now=now, ttl=a.settings.invite_ttl, by_id=None))
+                       for st in people]
         except UserError as e:
             return _fail(t("en", e.key, **e.params))
-        name = st.name
     bot = a.config.telegram_bot_username
+    if args.all:
+        return _print_all(invites, bot)
+    (name, inv), = invites
     if bot:
         print(f"Send {name} this link; opening it in Telegram links their account:")
         print(f"  https://t.me/{bot}?start={inv.token}")
@@ -202,4 +218,19 @@ def cmd_staff_invite(args: argparse.Namespace) -> int:
         print(f"Ask {name} to open a chat with the bot in Telegram and send:")
         print(f"  /start {inv.token}")
     print(f"Single use; valid until {inv.expires_at:%Y-%m-%d %H:%M} UTC.")
+    return 0
+
+
+def _print_all(invites: list, bot: str) -> int:  # noqa: ANN001 - (name, StaffInvite) pairs
+    """One line per person: their link (or the /start line without TELEGRAM_BOT_USERNAME)."""
+    if not invites:
+        print("Everyone active has a Telegram account linked already.")
+        return 0
+    if not bot:
+        print("TELEGRAM_BOT_USERNAME is not set, so there are no links: each person sends the bot their line.")
+    width = max(len(n) for n, _ in invites)
+    for name, inv in invites:
+        print(f"{name.ljust(width)}  " + (f"https://t.me/{bot}?start={inv.token}" if bot else f"/start {inv.token}"))
+    print(f"{len(invites)} invites; each works once, until {invites[0][1].expires_at:%Y-%m-%d %H:%M} UTC. "
+          "Send each person their own line.")
     return 0

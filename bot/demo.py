@@ -9,6 +9,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from sqlalchemy import select
+
 from bot import app as app_mod
 from bot.demo_words import DEFAULT_USER
 from handlers.i18n import t
@@ -47,7 +49,7 @@ def create(db: str | Path) -> tuple[app_mod.App, dict[str, int]]:
 
 def hint(a: app_mod.App, user: str) -> str:
     with session_scope(a.engine) as s:
-        st = s.query(Staff).filter(Staff.name == user).one_or_none()
+        st = s.scalar(select(Staff).where(Staff.name == user))
     if st is None:
         return f"No staff member {user!r} in the demo. Try: crm-bot demo --as {DEFAULT_USER}"
     lang = st.lang or "en"

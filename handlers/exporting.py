@@ -137,7 +137,7 @@ def build_rows(session: Session, kind: str, *, tz: str | ZoneInfo = "UTC",
     if kind not in _BUILDERS:
         raise ValueError(f"unknown export kind {kind!r}")
     zone = tz if isinstance(tz, ZoneInfo) else ZoneInfo(tz)
-    rows = _BUILDERS[kind](session, _Fmt(session, zone), where if where is not None else Customer.id.is_not(None))
+    rows = _BUILDERS[kind](session, _Fmt(session, zone), where if where is not None else Customer.merged_into_id.is_(None))
     return [{c: r.get(c) for c in COLUMNS[kind]} for r in rows]
 
 

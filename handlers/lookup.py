@@ -15,10 +15,11 @@ from collections.abc import Callable
 from handlers import inputs
 from handlers.context import Ctx
 from handlers.errors import NotFound, UserError
-from handlers.permissions import customer_filter
+from handlers.permissions import can_see_customer, customer_filter
 from handlers.views import Action, Option, Reply, Select, Text
 from storage.models import Customer, Staff
 from storage.repos import customers as customer_repo
+from storage.repos import merging as merging_repo
 from storage.repos import staff as staff_repo
 
 _SUFFIXES = ("有限责任公司", "股份有限公司", "有限公司", "集团", "公司", " co., ltd.", " co.,ltd", " ltd.", " ltd",
@@ -57,8 +58,28 @@ class Ambiguous(UserError):
         self.matches = matches
 
 
+class Merged(UserError):
+    """The code of a customer merged into another one the actor may see: says which (`.survivor`)."""
+
+    def __init__(self, tombstone: Customer, survivor: Customer) -> None:
+        super().__init__("lookup.merged", code=tombstone.code, into=survivor.code, name=survivor.name)
+        self.tombstone, self.survivor = tombstone, survivor
+
+
+def merged_into(ctx: Ctx, query: str) -> tuple[Customer, Customer] | None:
+    """(tombstone, survivor) when `query` is the code of a merged customer whose survivor the actor may see."""
+    key = inputs.key(query.strip())
+    if not _CODE.match(key):
+        return None
+    dead = customer_repo.get_by_code(ctx.session, code=key, where=Customer.merged_into_id.is_not(None))
+    alive = merging_repo.survivor_of(ctx.session, dead) if dead is not None else None
+    if alive is None or not can_see_customer(ctx, alive):
+        return None
+    return dead, alive
+
+
 def find_customers(ctx: Ctx, query: str, *, limit: int = 50) -> list[Customer]:
-    """Visible customers matching `query`, best first."""
+    """Visible customers matching `query`, best first. The code of a merged customer raises `Merged`."""
     q = query.strip()
     if not q:
         return []
@@ -68,6 +89,9 @@ def find_customers(ctx: Ctx, query: str, *, limit: int = 50) -> list[Customer]:
         hit = customer_repo.get_by_code(s, code=inputs.key(q), where=visible)
         if hit is not None:
             return [hit]
+        merged = merged_into(ctx, q)
+        if merged is not None:
+            raise Merged(*merged)
     norm = normalize_name(q)
     phone = normalize_phone(q)
     rows = customer_repo.match_text(s, where=visible, name_norm=norm, text=q, phone=phone if len(phone) >= 6 else None,

@@ -7,7 +7,7 @@ A record the actor may not see must answer exactly like one that does not exist 
 
 from __future__ import annotations
 
-from sqlalchemy import or_
+from sqlalchemy import and_, or_
 from sqlalchemy.sql.elements import ColumnElement
 
 from handlers.context import Ctx
@@ -27,7 +27,11 @@ def team_ids(ctx: Ctx, manager: Staff | None = None) -> set[int]:
 
 
 def customer_filter(ctx: Ctx) -> ColumnElement[bool]:
-    """A WHERE clause selecting the customers the actor may see."""
+    """A WHERE clause selecting the customers the actor may see (never a merged duplicate's tombstone)."""
+    return and_(Customer.merged_into_id.is_(None), _visible(ctx))
+
+
+def _visible(ctx: Ctx) -> ColumnElement[bool]:
     s = ctx.staff
     if s is None:
         if ctx.binding is not None:
@@ -41,6 +45,10 @@ def customer_filter(ctx: Ctx) -> ColumnElement[bool]:
 
 
 def can_see_customer(ctx: Ctx, c: Customer) -> bool:
+    """Whether the actor may see `c` (a merged duplicate's tombstone: nobody; its code answers through
+    `handlers.lookup.merged_into`)."""
+    if c.merged_into_id is not None:
+        return False
     s = ctx.staff
     if s is None:
         return ctx.binding is not None and ctx.binding.customer_id == c.id
@@ -54,6 +62,8 @@ def can_see_customer(ctx: Ctx, c: Customer) -> bool:
 def can_edit_customer(ctx: Ctx, c: Customer) -> bool:
     """Sales data (fields, follow-ups, opportunities, purchases): owner rep, their manager, admin."""
     s = ctx.staff
+    if c.merged_into_id is not None:
+        return False
     if s is None:
         return False
     if s.role == "admin":

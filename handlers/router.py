@@ -25,6 +25,7 @@ from handlers.dialogs import engine as dialogs
 from handlers.errors import UserError
 from handlers.i18n import norm_lang, t
 from handlers.lookup import Ambiguous, pick_reply
+from handlers.services import invites, staff_links
 from handlers.settings import DomainSettings
 from handlers.views import Error, Reply, Text
 from storage.db import insert_ignore, session_scope, unavailable, utcnow
@@ -122,6 +123,29 @@ class Core:
         """Who `user_ref` is, writing in `chat_ref`: for adapters, which must not read the database themselves."""
         with session_scope(self.engine) as s:
             return actors.describe(s, platform, user_ref, chat_ref, default_lang=self.settings.default_lang)
+
+    def awaiting_slack(self) -> bool:
+        """True while some staff record waits to be matched to a Slack user by its email."""
+        with session_scope(self.engine) as s:
+            return bool(staff_links.awaiting(s))
+
+    def link_slack_by_email(self, user_ref: str, email: str) -> tuple[str, str, str] | None:
+        """Link the staff record with `email` (no Slack id yet) to the Slack user `user_ref`, who wrote and whose
+        profile says `email`: (name, role, language) of the linked record, or None."""
+        with session_scope(self.engine) as s:
+            staff = staff_links.link_by_email(s, slack_id=user_ref, email=email, now=self.clock())
+            return (staff.name, staff.role, staff.lang) if staff is not None else None
+
+    def service_channel(self, platform: str) -> str | None:
+        """The platform's service channel now: the one `/setup service` stored, else the configured default."""
+        with session_scope(self.engine) as s:
+            return with_stored_channels(s, self.channels).get(platform)
+
+    def console_customer(self, code: str) -> invites.ConsoleChat:
+        """Bind the console chat of the customer `code` (or name) to their primary contact (`crm-bot console
+        --customer`); raises a `UserError` that says why not."""
+        with session_scope(self.engine) as s:
+            return invites.bind_console(s, code=code, lang=self.settings.default_lang, now=self.clock())
 
     def telegram_staff(self) -> list[tuple[int, str, str, bool]]:
         """(telegram id, language, role, active) of the staff with a Telegram account: their command menus."""

@@ -151,6 +151,7 @@ class Reply:
     `expects_text`: the reply asks for typed text (a dialog step without choices).
     `repeat`: the inbound was handled before (a redelivery or a replayed request): nothing was done again.
     `lang_set`: the actor switched to this language (adapters show their menus in it at once).
+    `menus_changed`: who sees which command menu changed (a new service channel): adapters set the menus again.
     """
 
     views: tuple[View, ...] = ()
@@ -162,6 +163,7 @@ class Reply:
     expects_text: bool = False  # a dialog asks for free text: a typed number is an answer, not a button
     repeat: bool = False
     lang_set: str | None = None
+    menus_changed: bool = False
 
     def __add__(self, other: Reply) -> Reply:
         return dataclasses.replace(
@@ -171,6 +173,7 @@ class Reply:
             file=self.file or other.file,
             public=self.public or other.public,
             lang_set=self.lang_set or other.lang_set,
+            menus_changed=self.menus_changed or other.menus_changed,
         )
 
 

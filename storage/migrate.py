@@ -117,14 +117,19 @@ def adopt(conn: Connection) -> None:
     ops = Operations(mc)
     diffs = compare_metadata(mc, SQLModel.metadata)
     diffs.sort(key=lambda d: not (isinstance(d, tuple) and d[0] == "add_column"))  # columns before indexes
+    referencing: set[tuple[str, str]] = set()  # (table, column) added with its REFERENCES clause in place
     for diff in diffs:
         kind = diff[0] if isinstance(diff, tuple) else "modify"
         if kind == "add_column":
             _schema, table, column = diff[1:4]
             if column.nullable or column.server_default is not None:
-                copy = column._copy()
-                copy.index = None  # its index is an `add_index` diff of its own, created once below
-                ops.add_column(table, copy)
+                if conn.dialect.name == "sqlite" and len(column.foreign_keys) == 1:
+                    _add_referencing_column(conn, table, column)
+                    referencing.add((table, column.name))
+                else:
+                    copy = column._copy()
+                    copy.index = None  # its index is an `add_index` diff of its own, created once below
+                    ops.add_column(table, copy)
                 if column.info.get("backfill"):
                     conn.execute(text(f"UPDATE {table} SET {column.name} = {column.info['backfill']}"))
                 log.warning("added column %s.%s to a pre-migration database", table, column.name)
@@ -134,9 +139,19 @@ def adopt(conn: Connection) -> None:
             ops.create_index(idx.name, idx.table.name, [c.name for c in idx.columns], unique=idx.unique)
             continue
         elif kind == "add_fk":
-            _add_fk(ops, diff[1])
+            if tuple(c.name for c in diff[1].columns) not in {(c,) for t, c in referencing if t == diff[1].parent.name}:
+                _add_fk(ops, diff[1])
             continue
         log.warning("pre-migration database differs from the models (not changed): %s", diff)
+
+
+def _add_referencing_column(conn: Connection, table: str, column) -> None:  # noqa: ANN001 - a Column
+    """SQLite: a nullable column with its foreign key, added in place (a batch copy of a table that other
+    tables reference cannot drop the original while foreign keys are on)."""
+    (fk,) = column.foreign_keys
+    kind = column.type.compile(dialect=conn.dialect)
+    conn.execute(text(f"ALTER TABLE {table} ADD COLUMN {column.name} {kind} "
+                      f"REFERENCES {fk.column.table.name} ({fk.column.name})"))
 
 
 def _add_fk(ops: Operations, fk) -> None:  # noqa: ANN001 - a ForeignKeyConstraint

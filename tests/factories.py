@@ -14,11 +14,13 @@ NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)  # Monday 10:00 in Asia/Shanghai
 
 def staff(session: Session, *, name: str, role: str = "rep", team: str | None = "east", manager: Staff | None = None,
           lang: str = "en", tz: str = "Asia/Shanghai", slack_id: str | None = None,
-          telegram_id: int | None = None, notify: str | None = None, active: bool = True) -> Staff:
+          telegram_id: int | None = None, notify: str | None = None, active: bool = True,
+          email: str | None = None) -> Staff:
     if notify is None:
         notify = "slack" if slack_id else "telegram" if telegram_id else "console"
     s = Staff(name=name, role=role, team=team, manager_id=manager.id if manager else None, lang=lang, tz=tz,
-              slack_id=slack_id, telegram_id=telegram_id, notify=notify, active=active, created_at=NOW)
+              slack_id=slack_id, telegram_id=telegram_id, email=email, notify=notify, active=active,
+              created_at=NOW)
     session.add(s)
     session.flush()
     return s

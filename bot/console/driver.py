@@ -51,12 +51,13 @@ class ConsoleTransport:
 
 class ConsoleSession:
     def __init__(self, core: Core, *, user: str, chat: str | None = None, lang: str | None = None,
-                 files_dir: str | Path | None = None) -> None:
+                 files_dir: str | Path | None = None, service: bool = True) -> None:
         self.core = core
         self.files_dir = files_dir  # where a reply's file (a chart, an export) is saved; None: left where it is
         self.user = user
         self.chat = chat or f"@{user}"
         self.lang = lang
+        self.service = service  # staff see the service channel's posts; a customer's chat does not
         self.last: Rendered = Rendered()
         self.last_reply: Reply = Reply()
         self.last_scope: str = f"c:{self.chat}"
@@ -64,7 +65,13 @@ class ConsoleSession:
 
     @property
     def scopes(self) -> tuple[str, ...]:
-        return (f"c:{self.chat}", f"u:@{self.user}", "c:#service")
+        own = (f"c:{self.chat}", f"u:@{self.user}")
+        return (*own, "c:#service") if self.service else own
+
+    def scope_of(self, chat_ref: str) -> str:
+        """The token scope of a message delivered to `chat_ref` (a DM, the service channel, a customer chat)."""
+        return "c:#service" if chat_ref == "#service" else f"u:@{self.user}" if chat_ref == f"@{self.user}" \
+            else f"c:{chat_ref}"
 
     def _inbound(self, **kw: object) -> Inbound:
         return Inbound(platform="console", user_ref=self.user, chat_ref=self.chat, lang_hint=self.lang,
@@ -77,7 +84,8 @@ class ConsoleSession:
         dest = private_dir(self.files_dir) / Path(reply.file.name).name
         shutil.copyfile(reply.file.path, dest)
         dest.chmod(FILE_MODE)
-        return dataclasses.replace(reply, file=dataclasses.replace(reply.file, path=str(dest.resolve())))
+        shown = str(dest) if dest.is_absolute() else f"./{dest}"  # as configured: ./data/files/… under the demo
+        return dataclasses.replace(reply, file=dataclasses.replace(reply.file, path=shown))
 
     def _show(self, reply: Reply, scope: str | None = None) -> str:
         reply = self.keep_file(reply)

@@ -1,4 +1,5 @@
-"""`crm-bot run slack [--http] [--host H] [--port P]` and `crm-bot slack manifest [--url https://…]`.
+"""`crm-bot run slack [--http] [--host H] [--port P]`, `crm-bot slack manifest [--url https://…]` and
+`crm-bot slack sync-staff`.
 
 `run` is shared with other platforms (`crm-bot run telegram`): the `run` parser is created by whichever module
 registers first, and each platform adds its own sub-subcommand.
@@ -52,6 +53,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     m = ss.add_parser("manifest", help="print the Slack app manifest (paste it at api.slack.com/apps)")
     m.add_argument("--url", help="public base URL of `crm-bot run slack --http` (omit for Socket Mode)")
     m.set_defaults(func=cmd_manifest)
+    sy = ss.add_parser("sync-staff", help="link every staff member with an --email and no Slack id to the Slack "
+                                          "user with that email (users.lookupByEmail)")
+    sy.set_defaults(func=cmd_sync_staff)
 
 
 def events_url(url: str) -> str:
@@ -79,6 +83,18 @@ def manifest_text(url: str | None = None) -> str:
 def cmd_manifest(args: argparse.Namespace) -> int:
     sys.stdout.write(manifest_text(args.url))  # a bad --url: StartupError, one line on stderr, exit 2
     return 0
+
+
+def cmd_sync_staff(args: argparse.Namespace) -> int:
+    from bot import app as app_mod  # lazy: keeps --help light
+    from bot import cli_slack_staff as sync_staff
+
+    a = app_mod.build()
+    if not a.config.slack_bot_token:
+        raise StartupError("configuration error: SLACK_BOT_TOKEN is not set (the xoxb-… bot token)")
+    web = sync_staff.client(a.config.slack_bot_token, a.config.slack_api_url)
+    counts = sync_staff.sync(a.engine, web)
+    return 1 if counts["not_found"] or counts["taken"] else 0
 
 
 def cmd_run(args: argparse.Namespace) -> int:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import re
+import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
@@ -22,7 +23,7 @@ from handlers import commands
 from handlers.actors import Actor
 from handlers.context import Inbound
 from handlers.dialogs import engine as dialogs
-from handlers.i18n import t
+from handlers.i18n import enum_label, t
 from handlers.views import Error, Reply, Text
 
 if TYPE_CHECKING:
@@ -38,6 +39,7 @@ HOME_COMMANDS = (("/followups", None), ("/opp list mine stage:open", None), ("/t
 SHORTCUT_DIALOG = "log_call"
 TEXT_SUBTYPES = (None, "file_share", "thread_broadcast")  # a screenshot with a caption is still a message
 CODE = re.compile(r"\b[A-Z]{2,6}20\d{5}\b")
+MISS_TTL = 60.0  # seconds before an unknown user's Slack email is looked up again
 MENTION = re.compile(r"^\s*<@[A-Z0-9]+(\|[^>]*)?>[:,]?")
 
 
@@ -45,18 +47,58 @@ class Flows:
     def __init__(self, bot: SlackBot) -> None:
         self.bot = bot
         self.core = bot.core
+        self.misses: dict[str, float] = {}  # unknown users whose email matched no staff record: when
 
     # ------------------------------------------------------------ core
     def who(self, user: str, channel: str | None) -> Actor:
         return self.core.actor(inb.PLATFORM, user, channel)
 
+    def link_by_email(self, user: str) -> tuple[str, str, str] | None:
+        """A Slack user the bot does not know: when a staff record waits for the email of their Slack profile
+        (`users.info`, scope users:read.email), link it. (name, role, language) of that record, or None; a user
+        who matched nothing is not looked up again for `MISS_TTL` seconds."""
+        now = time.monotonic()
+        if not user or now - self.misses.get(user, -MISS_TTL) < MISS_TTL or not self.core.awaiting_slack():
+            return None
+        try:
+            profile = self.bot.client.users_info(user=user).get("user") or {}
+        except SlackApiError as e:
+            log.warning("users.info for %s failed: %s", user, e.response.get("error"))
+            profile = {}
+        email = (profile.get("profile") or {}).get("email")
+        linked = None
+        if email and not profile.get("is_bot") and not profile.get("deleted"):
+            linked = self.core.link_slack_by_email(user, email)
+        elif profile and not email:
+            log.info("Slack user %s has no email in users.info: is the users:read.email scope granted?", user)
+        if linked is None:
+            if len(self.misses) > 5000:
+                self.misses.clear()
+            self.misses[user] = now
+        return linked
+
+    def welcome(self, user: str, channel: str | None) -> tuple[Actor, Text | None]:
+        """Who `user` is, linking them by email first if the bot does not know them; the welcome to show."""
+        p = self.who(user, channel)
+        if p.known:
+            return p, None
+        linked = self.link_by_email(user)
+        if linked is None:
+            return p, None
+        name, role, lang = linked
+        return self.who(user, channel), Text(t(lang, "slack.linked_by_email", name=name,
+                                                role=enum_label(lang, "role", role)))
+
     def handle(self, inbound: Inbound, *, tell_repeat: bool = True) -> tuple[Reply, str]:
-        """The core's reply and the asker's language; strangers get a short "ask an admin" answer. A request
-        handled before (a replayed or retried request) did nothing again: `tell_repeat` says so."""
-        p = self.who(inbound.user_ref, inbound.chat_ref)
+        """The core's reply and the asker's language; strangers get a short "ask an admin" answer (unless their
+        Slack email matches a staff record: then they are linked and welcomed). A request handled before (a
+        replayed or retried request) did nothing again: `tell_repeat` says so."""
+        p, hello = self.welcome(inbound.user_ref, inbound.chat_ref)
         if not p.known and not inb.open_to_strangers(inbound):
             return Reply(views=(Text(t(p.lang, "slack.unknown_user", user=inbound.user_ref)),)), p.lang
         reply = self.core.handle(dataclasses.replace(inbound, lang_hint=p.lang))
+        if hello is not None:
+            reply = dataclasses.replace(reply, views=(hello, *reply.views))
         if reply.repeat:
             return (Reply(views=(Text(t(p.lang, "router.already_done")),)) if tell_repeat else reply), p.lang
         if not p.known:  # e.g. /start just bound this channel to a customer: their language now
@@ -228,14 +270,14 @@ class Flows:
         if event.get("tab", "home") != "home":
             return
         user = event.get("user", "")
-        p = self.who(user, None)
-        sections = []
+        p, hello = self.welcome(user, None)
+        sections = [Reply(views=(hello,))] if hello is not None else []
         if not p.known:
             sections.append(Reply(views=(Text(t(p.lang, "slack.unknown_user", user=user)),)))
         else:
             cmds = [c for c, roles in HOME_COMMANDS if roles is None or p.role in roles]
-            sections = [r for r in (self.home_section(user, c) for c in cmds) if r is not None]
-            if not sections:
+            sections += [r for r in (self.home_section(user, c) for c in cmds) if r is not None]
+            if len(sections) == (hello is not None):
                 sections.append(self.core.handle(inb.home_inbound(user, "/help")))
         self.bot.client.views_publish(user_id=user, view=self.home_view(sections, user, p.lang))
 

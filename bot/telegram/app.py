@@ -161,6 +161,9 @@ class TelegramBot:
         """Set the command menus that changed since the last call; returns how many were set."""
         specs = await asyncio.to_thread(menus.menus, self.core, service_chat=self.service_chat,
                                         default_lang=self.core.settings.default_lang)
+        wanted = {(m.chat_id, m.language_code) for m in specs}
+        specs += [menus.Menu(chat, lang, ()) for (chat, lang), cmds in self._menus_set.items()
+                  if chat is not None and cmds and (chat, lang) not in wanted]  # e.g. the former service group
         done = 0
         for m in specs:
             if self._menus_set.get((m.chat_id, m.language_code)) == m.commands:
@@ -170,7 +173,7 @@ class TelegramBot:
                 if m.commands:
                     await self.bot.set_my_commands([BotCommand(c, d) for c, d in m.commands], scope=scope,
                                                    language_code=m.language_code)
-                else:  # a former staff member: back to the default (customer) menu
+                else:  # a former staff member or service group: back to the default (customer) menu
                     await self.bot.delete_my_commands(scope=scope, language_code=m.language_code)
             except TelegramError as e:  # e.g. a staff member who never opened the bot: not fatal
                 log.warning("setMyCommands for %s failed: %s", m.chat_id or "default", e)

@@ -70,8 +70,8 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     async with crm.chat_locks.hold(update.effective_chat.id):
         reply = await asyncio.to_thread(crm.core.handle, inbound)
         await send_answer(crm, update.effective_chat.id, reply, inbound)
-    if reply.lang_set:
-        crm.menus_changed()  # the staff menu in the new language now, not at the next refresh
+    if reply.lang_set or reply.menus_changed:
+        crm.menus_changed()  # the staff menu in the new language (or the new service group's) now, not later
 
 
 async def send_answer(crm, chat_id: int, reply: Reply, inbound: Inbound, *,  # noqa: ANN001 - TelegramBot
@@ -123,7 +123,7 @@ async def on_callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         if alert is None:
             edit = q.message.message_id if reply.replace else None
             await send_answer(crm, chat_id, reply, inbound, edit_message_id=edit)
-    if reply is not None and reply.lang_set:
+    if reply is not None and (reply.lang_set or reply.menus_changed):
         crm.menus_changed()
 
 

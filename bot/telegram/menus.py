@@ -1,8 +1,9 @@
 """The command menus (`setMyCommands`): staff see their verbs, everyone else a short customer list.
 
 Staff menus are set per private chat (`BotCommandScopeChat(<telegram id>)`) in the staff member's language,
-for the verbs their role may use (a deactivated member's menu is deleted); the supervisor group gets the staff menu (in the default language, and in
-Chinese for Chinese clients); the default scope (customers and strangers) gets the customer verbs in English,
+for the verbs their role may use (a deactivated member's menu is deleted); the supervisor group (the one
+`/setup service` chose, else TELEGRAM_SERVICE_CHAT) gets the staff menu (in the default language, and in
+Chinese for Chinese clients; a former service group's menu is deleted); the default scope (customers and strangers) gets the customer verbs in English,
 with a Chinese list for clients set to Chinese.
 """
 
@@ -55,7 +56,10 @@ def customer_commands(lang: str) -> tuple[tuple[str, str], ...]:
 
 
 def menus(core: Core, *, service_chat: str = "", default_lang: str = "en") -> list[Menu]:
+    """Every menu to set. The supervisor group is the one `/setup service` stored, else `service_chat` (the
+    TELEGRAM_SERVICE_CHAT setting)."""
     out = [Menu(None, None, customer_commands("en")), Menu(None, "zh", customer_commands("zh"))]
+    service_chat = core.service_channel("telegram") or service_chat
     if service_chat:
         out.append(Menu(service_chat, None, staff_commands(norm_lang(default_lang))))
         out.append(Menu(service_chat, "zh", staff_commands("zh")))

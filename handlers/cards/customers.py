@@ -167,7 +167,7 @@ def edit_result(ctx: Ctx, c: Customer, applied: dict[str, tuple], request: Appro
 
 # ---------------------------------------------------------------- the audit trail
 
-_ACTIONS = ("create", "update", "handover", "claim", "pool_return", "approve", "reject", "stage", "purchase",
+_ACTIONS = ("create", "update", "handover", "claim", "pool_return", "approve", "reject", "stage", "purchase", "merge",
             "request")
 _ENTITIES = ("customer", "opportunity", "followup", "ticket", "staff")
 

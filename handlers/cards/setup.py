@@ -25,4 +25,4 @@ def service_taken(ctx: Ctx, before: str | None) -> Reply:
     views = [Text(ctx.t("setup.service_done", platform=ctx.platform))]
     if before and before != ctx.chat_ref:
         views.append(Text(ctx.t("setup.service_before", chat=before), muted=True))
-    return Reply(views=tuple(views), public=True)
+    return Reply(views=tuple(views), public=True, menus_changed=True)

@@ -6,6 +6,7 @@
     /customer approve ID | /customer reject ID [REASON]                  an approval request
     /customer audit CODE                                                 the audit trail (managers, admin)
     /customer invite CODE [CONTACT]                                      a customer chat invite (SERVICE)
+    /customer merge CODE INTO CODE                                       merge a duplicate (managers, admin)
     /customer forget CODE                                                erase its personal data (admins)
 """
 
@@ -15,6 +16,7 @@ import re
 
 from handlers import inputs
 from handlers.cards import customers as cards
+from handlers.commands import customers_merge
 from handlers.commands.customer_chat import create_invite
 from handlers.commands.registry import command
 from handlers.context import Ctx
@@ -22,7 +24,7 @@ from handlers.dialogs import customer_add, customer_edit
 from handlers.dialogs import engine as dialogs
 from handlers.errors import Forbidden, InvalidInput, NotFound
 from handlers.i18n import parse_enum
-from handlers.lookup import find_customers, find_staff, resolve_customer
+from handlers.lookup import find_customers, find_staff, merged_into, resolve_customer
 from handlers.paging import page_of, split_page
 from handlers.permissions import customer_filter
 from handlers.services import approvals, audit, erasure
@@ -36,7 +38,8 @@ SALES = ("rep", "manager", "admin")
 _SUB = {"add": "add", "new": "add", "新增": "add", "新建": "add", "添加": "add", "edit": "edit", "修改": "edit",
         "编辑": "edit", "approve": "approve", "批准": "approve", "reject": "reject", "驳回": "reject",
         "audit": "audit", "审计": "audit", "invite": "invite", "邀请": "invite", "contact": "contact",
-        "联系人": "contact", "forget": "forget", "erase": "forget", "擦除": "forget", "删除个人信息": "forget"}
+        "联系人": "contact", "merge": "merge", "合并": "merge", "forget": "forget", "erase": "forget", "擦除": "forget",
+        "删除个人信息": "forget"}
 FILTER_KEYS = {"tag": "tag", "标签": "tag", "industry": "industry", "行业": "industry", "type": "type",
                "类型": "type", "grade": "grade", "等级": "grade", "owner": "owner", "负责人": "owner"}
 _FILTER = re.compile(r"^([^\s:：]+)[:：](.+)$")
@@ -51,7 +54,8 @@ def cmd_customer(ctx: Ctx, args: str) -> Reply:
     if sub in ("add", "edit", "approve", "reject", "contact") and ctx.role not in SALES:
         raise Forbidden("cust.err.sales_only")
     return {"add": add, "edit": edit, "approve": approve, "reject": reject, "audit": show_audit,
-            "invite": invite, "contact": add_contact, "forget": forget}[sub](ctx, rest.strip())
+            "invite": invite, "contact": add_contact, "merge": customers_merge.merge,
+            "forget": forget}[sub](ctx, rest.strip())
 
 
 # ---------------------------------------------------------------- add
@@ -217,6 +221,11 @@ def search(ctx: Ctx, args: str) -> Reply:
     query, filters = parse_filters(ctx, text)
     if not query and not filters:
         return Reply(views=(Text(ctx.t("cust.search_help")),))
+    merged = merged_into(ctx, query) if not filters else None
+    if merged is not None:  # an old code: say where it went, and show that customer
+        dead, alive = merged
+        return Reply(views=(Text(ctx.t("lookup.merged", code=dead.code, into=alive.code, name=alive.name)),)) \
+            + cards.customer_card(ctx, alive)
     rows = find_filtered(ctx, query, filters)
     if len(rows) == 1 and page == 1:
         return cards.customer_card(ctx, rows[0])

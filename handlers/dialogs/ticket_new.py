@@ -17,6 +17,7 @@ from handlers.services import tickets
 from handlers.views import Action, Button, Buttons, Reply, Text
 from storage.models import Contact, Customer, Ticket
 from storage.repos import customers as customer_repo
+from storage.repos import merging as merging_repo
 from storage.repos import tickets as tickets_repo
 
 
@@ -26,8 +27,10 @@ def _customer(ctx: Ctx, text: str, values: dict) -> str:
 
 
 def customer_of(ctx: Ctx, values: dict) -> Customer | None:
+    """The dialog's customer; merged meanwhile, the customer it was merged into."""
     code = values.get("customer")
-    return customer_repo.get_by_code(ctx.session, code=code) if code else None
+    c = customer_repo.get_by_code(ctx.session, code=code) if code else None
+    return merging_repo.survivor_of(ctx.session, c) if c is not None and c.merged_into_id is not None else c
 
 
 def _contacts(ctx: Ctx, values: dict) -> list[Contact]:

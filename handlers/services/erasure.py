@@ -123,9 +123,10 @@ def _survey(ctx: Ctx, c: Customer, *, apply: bool) -> Erasure:
 def _erase_rows(ctx: Ctx, c: Customer, contacts: list, followups: list, tickets: list, opps: list,
                 audits: list[AuditLog]) -> None:
     s = ctx.session
-    c.name, c.name_norm = c.code, c.code.lower()
-    c.address = c.demand = c.notes = None
-    c.erased_at = c.updated_at = ctx.now
+    for x in (c, *repo.tombstones(s, c.id)):  # what was merged into it is the same customer's data
+        x.name, x.name_norm = x.code, x.code.lower()
+        x.address = x.demand = x.notes = None
+        x.erased_at = x.updated_at = ctx.now
     for x in contacts:
         x.name, x.title, x.phone, x.email = ERASED, None, None, None
     for f in followups:

@@ -11,15 +11,19 @@ import hashlib
 import re
 import secrets
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import update
+from sqlmodel import Session
 
 from handlers.context import Ctx
 from handlers.errors import InvalidInput, NotFound
+from handlers.lookup import normalize_name
 from handlers.permissions import can_see_customer
 from storage.db import insert_ignore
 from storage.models import ChatBinding, Contact, Customer, Invite
 from storage.repos import customers as customer_repo
+from storage.repos import merging as merging_repo
 from storage.repos import service as repo
 
 TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
@@ -112,3 +116,45 @@ def redeem(ctx: Ctx, token: str) -> Redeemed:
     ctx.binding = b
     return Redeemed("bound", customer=ctx.session.get(Customer, inv.customer_id),
                     contact=ctx.session.get(Contact, inv.contact_id))
+
+
+@dataclass(frozen=True)
+class ConsoleChat:
+    """A terminal chat bound to a customer's primary contact (`crm-bot console --customer CODE`)."""
+
+    chat_ref: str
+    code: str
+    name: str
+    contact: str
+    lang: str
+
+
+def bind_console(session: Session, *, code: str, lang: str, now: datetime) -> ConsoleChat:
+    """Bind the console chat `customer:CODE` to the customer's primary contact (kept across runs, like a Telegram
+    chat: what the service sends it while nobody is at the terminal is shown next time). `code` may also be a
+    name that matches one customer. Raises `NotFound` (no such customer, or merged: the message names the
+    survivor) or `InvalidInput` (several names match: they are listed; no contact to chat as)."""
+    c = customer_repo.get_by_code(session, code=code)
+    if c is None and normalize_name(code):
+        hits = customer_repo.match_text(session, where=Customer.merged_into_id.is_(None), name_norm=normalize_name(code),
+                                        text=code.strip(), phone=None, limit=26)
+        if len(hits) > 1:
+            raise InvalidInput("inv.console_ambiguous", query=code,
+                               choices="\n".join(f"  {c.code}  {c.name}" for c in hits[:25]))
+        c = hits[0] if hits else None
+    if c is None:
+        raise NotFound("lookup.not_found", query=code)
+    if c.merged_into_id is not None:
+        alive = merging_repo.survivor_of(session, c)
+        raise NotFound("lookup.merged", code=c.code, into=alive.code if alive else "?",
+                       name=alive.name if alive else "?")
+    contact = customer_repo.primary_contact(session, c.id)
+    if contact is None:
+        raise InvalidInput("inv.no_contacts", customer=f"{c.code} {c.name}")
+    chat = f"customer:{c.code}"
+    insert_ignore(session, ChatBinding, conflict=["platform", "chat_ref"], platform="console", chat_ref=chat,
+                  user_ref=chat, customer_id=c.id, contact_id=contact.id, lang=lang, created_at=now)
+    b = repo.get_binding(session, platform="console", chat_ref=chat, lock=True)
+    b.customer_id, b.contact_id, b.user_ref = c.id, contact.id, chat
+    session.flush()
+    return ConsoleChat(chat, c.code, c.name, contact.name, b.lang)

@@ -37,7 +37,7 @@ OWNER_CHANGES = ("claim", "handover")
 def find_pooled(ctx: Ctx, query: str) -> Customer:
     """A pool customer by code or name; one that was claimed meanwhile is a Conflict, others not found."""
     q = query.strip()
-    c = customer_repo.get_by_code(ctx.session, code=inputs.key(q))
+    c = customer_repo.get_by_code(ctx.session, code=inputs.key(q), where=Customer.merged_into_id.is_(None))
     if c is None and normalize_name(q):
         rows = customer_repo.list_pool(ctx.session, where=[Customer.name_norm.contains(normalize_name(q), autoescape=True)],
                                        limit=2)

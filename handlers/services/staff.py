@@ -54,7 +54,7 @@ def handover(ctx: Ctx, src: Staff, dst: Staff) -> HandoverResult:
     for cid, code in custs:
         audit.record(s, actor_id=ctx.staff.id, action="handover", entity="customer", entity_id=cid,
                      entity_code=code, field="owner", old=src.name, new=dst.name, now=now)
-    s.execute(update(Customer).where(Customer.owner_id == src.id).values(owner_id=dst.id, updated_at=now)
+    s.execute(update(Customer).where(Customer.owner_id == src.id, Customer.merged_into_id.is_(None)).values(owner_id=dst.id, updated_at=now)
               .execution_options(synchronize_session=False))
     opps = s.execute(update(Opportunity).where(Opportunity.owner_id == src.id, Opportunity.stage.in_(opp_repo.OPEN_STAGES))
                      .values(owner_id=dst.id, updated_at=now).execution_options(synchronize_session=False))

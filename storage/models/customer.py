@@ -10,7 +10,8 @@ from storage.types import UTCDateTime
 
 
 class Customer(SQLModel, table=True):
-    """A customer (domain.md). `owner_id` None means the customer is in the pool."""
+    """A customer (domain.md). `owner_id` None means the customer is in the pool; `merged_into_id` set means
+    a merged duplicate kept only so that its code still resolves (see `handlers.services.merge`)."""
 
     __tablename__ = "customer"
 
@@ -35,6 +36,10 @@ class Customer(SQLModel, table=True):
     pooled_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     first_contact_reminded_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     first_contact_escalated_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # a tombstone: merged into another customer (`/customer merge`); its code still resolves to the survivor,
+    # it is never listed, searched or counted
+    merged_into_id: int | None = Field(default=None, foreign_key="customer.id", index=True)
+    merged_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     erased_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # personal data erased (/customer forget)
 
 

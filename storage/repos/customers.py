@@ -26,7 +26,8 @@ def match_keys(session: Session) -> list[tuple[int, str, str, str | None]]:
     """(id, code, normalised name, a contact's phone) of every customer, oldest first: what an import matches
     its rows against in one read instead of one query per row."""
     q = (select(Customer.id, Customer.code, Customer.name_norm, Contact.phone)
-         .outerjoin(Contact, Contact.customer_id == Customer.id).order_by(Customer.id, Contact.id))
+         .outerjoin(Contact, Contact.customer_id == Customer.id).where(Customer.merged_into_id.is_(None))
+         .order_by(Customer.id, Contact.id))
     return [tuple(r) for r in session.execute(q)]
 
 
@@ -71,7 +72,8 @@ def find_duplicates(session: Session, *, name_norm: str | None = None, phone: st
         conds.append(Customer.id.in_(select(Contact.customer_id).where(or_(*contact))))
     if not conds:
         return []
-    return list(session.scalars(select(Customer).where(or_(*conds)).order_by(Customer.id).limit(10)))
+    return list(session.scalars(select(Customer).where(or_(*conds), Customer.merged_into_id.is_(None))
+                                .order_by(Customer.id).limit(10)))
 
 
 def purchases_of(session: Session, customer_id: int) -> list[Purchase]:
@@ -109,7 +111,7 @@ def list_pool(session: Session, *, where: list, code: str | None = None, name_no
               limit: int = 2000) -> list[Customer]:
     """Customers without an owner matching `where` and, when given, the code or a part of the normalized
     name; the latest pooled first."""
-    q = select(Customer).where(Customer.owner_id.is_(None), *where)
+    q = select(Customer).where(Customer.owner_id.is_(None), Customer.merged_into_id.is_(None), *where)
     if code is not None:
         q = q.where(or_(Customer.code == code.upper(),
                         Customer.name_norm.contains(name_norm, autoescape=True) if name_norm else literal(False)))
@@ -128,19 +130,28 @@ def pending_approvals(session: Session, *, approver_or_team: tuple[int, set[int]
     return [(r, c) for r, c in session.execute(q.order_by(ApprovalRequest.created_at, ApprovalRequest.id)).all()]
 
 
+def pending_approval_ids(session: Session, customer_id: int) -> list[int]:
+    """Ids of the customer's pending approval requests, oldest first."""
+    return list(session.scalars(select(ApprovalRequest.id).where(ApprovalRequest.customer_id == customer_id,
+                                                               ApprovalRequest.status == "pending")
+                                .order_by(ApprovalRequest.id)))
+
+
 def tag_id(session: Session, name: str) -> int | None:
     return session.scalar(select(Tag.id).where(Tag.name == name))
 
 
 def codes_owned_by(session: Session, staff_id: int) -> list[tuple[int, str]]:
     """(id, code) of the customers `staff_id` owns."""
-    return [tuple(r) for r in session.execute(select(Customer.id, Customer.code).where(Customer.owner_id == staff_id)).all()]
+    return [tuple(r) for r in session.execute(select(Customer.id, Customer.code).where(
+        Customer.owner_id == staff_id, Customer.merged_into_id.is_(None))).all()]
 
 
 def list_stale(session: Session, *, before: datetime) -> list[Customer]:
     """Owned customers whose last follow-up (or, without one, creation) is before `before`, by id."""
     last = func.coalesce(Customer.last_followup_at, Customer.created_at)
-    return list(session.scalars(select(Customer).where(Customer.owner_id.is_not(None), last < before)
+    return list(session.scalars(select(Customer).where(Customer.owner_id.is_not(None), last < before,
+                                                       Customer.merged_into_id.is_(None))
                                 .order_by(Customer.id)))
 
 

@@ -8,6 +8,7 @@ from sqlmodel import Session
 from storage.models import (
     ApprovalRequest,
     ChatBinding,
+    Customer,
     FollowUp,
     Invite,
     Opportunity,
@@ -16,6 +17,11 @@ from storage.models import (
     Ticket,
     TicketEvent,
 )
+
+
+def tombstones(session: Session, customer_id: int) -> list[Customer]:
+    """Customers merged into this one (`/customer merge`): their rows still hold the names they had."""
+    return list(session.scalars(select(Customer).where(Customer.merged_into_id == customer_id)))
 
 
 def followups(session: Session, customer_id: int) -> list[FollowUp]:

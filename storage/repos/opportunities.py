@@ -36,6 +36,13 @@ def list_for_customer(session: Session, *, customer_id: int, open_only: bool = F
     return list(session.scalars(q.order_by(Opportunity.code)))
 
 
+def open_ids_of(session: Session, *, customer_id: int, owner_id: int) -> list[int]:
+    """Ids of the customer's open opportunities owned by `owner_id`."""
+    return list(session.scalars(select(Opportunity.id).where(
+        Opportunity.customer_id == customer_id, Opportunity.owner_id == owner_id,
+        Opportunity.stage.in_(OPEN_STAGES))))
+
+
 def stage_history(session: Session, *, opportunity_id: int) -> list[OpportunityStage]:
     return list(session.scalars(select(OpportunityStage).where(OpportunityStage.opportunity_id == opportunity_id)
                                 .order_by(OpportunityStage.at, OpportunityStage.id)))

@@ -20,6 +20,7 @@ def quiet_customers(session: Session, *, now: datetime, older_than: timedelta,
     planned = exists().where(FollowUp.customer_id == Customer.id, FollowUp.next_followup_at >= now,
                              FollowUp.done_at.is_(None), FollowUp.deleted_at.is_(None))
     q = (select(Customer).where(Customer.owner_id.is_not(None), Customer.type != "lost", ~planned,
+                                Customer.merged_into_id.is_(None),
                                 or_(and_(Customer.last_followup_at.is_(None), Customer.created_at < now - older_than),
                                     Customer.last_followup_at < now - older_than))
          .order_by(Customer.last_followup_at, Customer.id))
@@ -36,6 +37,7 @@ def new_leads_without_followup(session: Session, *, created_from: datetime, crea
                                   FollowUp.method.in_(tuple(methods)))
     return list(session.scalars(
         select(Customer).where(Customer.type == "potential", Customer.owner_id.is_not(None), stamp.is_(None),
+                               Customer.merged_into_id.is_(None),
                                Customer.created_at <= created_to, Customer.created_at > created_from, none_logged)
         .order_by(Customer.id)))
 

@@ -98,7 +98,8 @@ def first_active(session: Session, *, role: str, team: str | None = None) -> Sta
 
 def owned_customers(session: Session, staff_id: int) -> int:
     """How many customers `staff_id` owns."""
-    return session.scalar(select(func.count()).select_from(Customer).where(Customer.owner_id == staff_id))
+    return session.scalar(select(func.count()).select_from(Customer).where(Customer.owner_id == staff_id,
+                                                                       Customer.merged_into_id.is_(None)))
 
 
 STAFF_INVITE = "staff_invite:"  # + the token's SHA-256: a staff invite, kept in the setting table
@@ -111,3 +112,21 @@ def staff_invite(session: Session, digest: str) -> Setting | None:
 def by_telegram_id(session: Session, telegram_id: int) -> Staff | None:
     """Whoever holds this Telegram id, active or not."""
     return session.scalar(select(Staff).where(Staff.telegram_id == telegram_id))
+
+
+def by_slack_id(session: Session, slack_id: str) -> Staff | None:
+    """Whoever holds this Slack id, active or not."""
+    return session.scalar(select(Staff).where(Staff.slack_id == slack_id))
+
+
+def awaiting_slack(session: Session) -> list[Staff]:
+    """Active staff with an email and no Slack id yet (matched to a Slack user by that email), by name."""
+    return list(session.scalars(select(Staff).where(Staff.active.is_(True), Staff.email.is_not(None),
+                                                    Staff.email != "", Staff.slack_id.is_(None))
+                                .order_by(Staff.name)))
+
+
+def awaiting_slack_by_email(session: Session, email: str) -> Staff | None:
+    """The active staff member with this email (any case) and no Slack id yet."""
+    return session.scalar(select(Staff).where(Staff.active.is_(True), Staff.slack_id.is_(None),
+                                              func.lower(Staff.email) == email.strip().lower()).order_by(Staff.id))

@@ -61,6 +61,7 @@ class FakeSlack:
         self.calls: list[Call] = []
         self.problems: list[str] = []
         self.failures: dict[str, list[tuple[int, dict, dict]]] = {}
+        self.users: dict[str, dict] = {}  # the workspace's people: users.info, users.lookupByEmail
         self._cond = threading.Condition()
         self._seq = itertools.count(1)
         self.httpd: ThreadingHTTPServer | None = None
@@ -96,6 +97,15 @@ class FakeSlack:
         if status == 429 and headers is None:
             headers = {"Retry-After": "0"}
         self.failures.setdefault(method, []).extend([(status, {"ok": False, "error": error}, headers or {})] * times)
+
+    def add_user(self, user_id: str, email: str | None, *, name: str = "", deleted: bool = False,
+                 is_bot: bool = False) -> None:
+        """A member of the fake workspace (as users.info and users.lookupByEmail describe one)."""
+        profile = {"real_name": name or user_id, "display_name": name or user_id}
+        if email is not None:
+            profile["email"] = email
+        self.users[user_id] = {"id": user_id, "team_id": "T1", "name": (name or user_id).lower(), "deleted": deleted,
+                               "is_bot": is_bot, "is_app_user": False, "profile": profile}
 
     def calls_to(self, method: str) -> list[Call]:
         with self._cond:
@@ -163,6 +173,13 @@ class FakeSlack:
             view = dict(args.get("view") or {})
             view.update(id=args.get("view_id") or f"V{n:05d}", hash=f"h{n}")
             return {"ok": True, "view": view}
+        if method == "users.info":
+            user = self.users.get(str(args.get("user", "")))
+            return {"ok": True, "user": user} if user else {"ok": False, "error": "user_not_found"}
+        if method == "users.lookupByEmail":
+            want = str(args.get("email", "")).lower()
+            hits = [u for u in self.users.values() if (u["profile"].get("email") or "").lower() == want]
+            return {"ok": True, "user": hits[0]} if hits else {"ok": False, "error": "users_not_found"}
         if method == "conversations.open":
             return {"ok": True, "channel": {"id": "D" + str(args.get("users", "X"))[1:]}}
         if method == "files.getUploadURLExternal":
@@ -179,6 +196,17 @@ def _handler(fake: FakeSlack) -> type[BaseHTTPRequestHandler]:
         def log_message(self, *a: object) -> None:
             pass
 
+        def do_GET(self) -> None:  # noqa: N802 - slack_sdk sends users.info and users.lookupByEmail as GET
+            headers = {k.lower(): v for k, v in self.headers.items()}
+            path, _, query = self.path.partition("?")
+            if not path.startswith("/api/"):
+                self.send_response(404)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+            status, answer, extra = fake.answer(path[5:], dict(parse_qsl(query, keep_blank_values=True)), headers)
+            self._send(status, answer, extra, "application/json")
+
         def do_POST(self) -> None:  # noqa: N802
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
             headers = {k.lower(): v for k, v in self.headers.items()}
@@ -190,11 +218,17 @@ def _handler(fake: FakeSlack) -> type[BaseHTTPRequestHandler]:
             else:
                 method, args = "upload", {"path": path, "size": len(body), "head": body[:8]}
             status, answer, extra = fake.answer(method, args, headers)
-            data = json.dumps(answer).encode() if method != "response_url" or status != 200 else b"ok"
+            if method == "response_url" and status == 200:
+                self._send(status, b"ok", extra, "text/plain")
+            else:
+                self._send(status, answer, extra, "application/json")
+
+        def _send(self, status: int, answer: dict | bytes, extra: dict, ctype: str) -> None:
+            data = answer if isinstance(answer, bytes) else json.dumps(answer).encode()
             self.send_response(status)
             for k, v in extra.items():
                 self.send_header(k, v)
-            self.send_header("Content-Type", "application/json" if method != "response_url" else "text/plain")
+            self.send_header("Content-Type", ctype)
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
             self.wfile.write(data)

@@ -42,7 +42,7 @@ class SlackEnv:
     engine: Engine
     sender: Sender
 
-    def staff(self, name: str, *, slack_id: str, role: str = "rep", lang: str = "en", **kw: object) -> Staff:
+    def staff(self, name: str, *, slack_id: str | None, role: str = "rep", lang: str = "en", **kw: object) -> Staff:
         with session_scope(self.engine) as s:
             return factories.staff(s, name=name, role=role, slack_id=slack_id, lang=lang, **kw)  # type: ignore[arg-type]
 

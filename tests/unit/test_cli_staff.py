@@ -104,3 +104,18 @@ def test_cli_staff_invite_link_or_start_line(cli, monkeypatch):
     assert code == 0 and re.search(r"https://t\.me/acme_crm_bot\?start=[A-Za-z0-9_-]{16,64}", out)
     code, _, err = cli("staff", "invite", "nobody")
     assert code == 2 and "nobody" in err
+
+
+def test_cli_staff_invite_all_gives_a_link_to_everyone_without_telegram(cli, monkeypatch):
+    monkeypatch.setenv("TELEGRAM_BOT_USERNAME", "abc_crm_bot")
+    for name, extra in (("王强", ("--role", "admin")), ("赵敏", ("--role", "agent")),
+                        ("孙磊", ("--role", "agent", "--telegram-id", "42")), ("周婷", ("--role", "supervisor"))):
+        assert cli("staff", "add", "--name", name, *extra)[0] == 0
+    assert cli("staff", "deactivate", "周婷")[0] == 0
+    code, out, _ = cli("staff", "invite", "--all")
+    assert code == 0
+    links = dict(re.findall(r"^(\S+)\s+https://t\.me/abc_crm_bot\?start=([A-Za-z0-9_-]{16,64})$", out, re.M))
+    assert set(links) == {"王强", "赵敏"}  # 孙磊 is linked already, 周婷 is deactivated
+    assert len(set(links.values())) == 2 and "2 invites" in out
+    with pytest.raises(SystemExit):
+        cli("staff", "invite", "赵敏", "--all")  # a name or --all, not both

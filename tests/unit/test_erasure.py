@@ -146,3 +146,18 @@ def test_cli_forget_asks_then_erases(tmp_path, settings, clock, monkeypatch, cap
     assert cli.main(["customer", "forget", "NOPE123", "--yes"]) == 1
     assert cli.main(["customer", "forget", code, "--as", "ray", "--yes"]) == 1  # a rep may not
     engine.dispose()
+
+
+def test_erasure_reaches_the_customers_merged_into_it(desk):
+    """A duplicate merged into the customer keeps its row (a tombstone): its name and address go too."""
+    keep, dup = desk.codes["c1"], desk.codes["c3"]
+    mia = desk.user("mia")
+    say(desk, "ada", f"/customer edit {dup} address=上海市浦东新区")
+    mia.send(f"/customer merge {dup} INTO {keep}")
+    say(desk, "ada", f"/customer merge {dup} INTO {keep} yes")
+    with session_scope(desk.engine) as s:
+        assert s.get(Customer, desk.ids["c3"]).merged_into_id == desk.ids["c1"]
+    say(desk, "ada", f"/customer forget {keep} confirm")
+    with session_scope(desk.engine) as s:
+        tomb = s.get(Customer, desk.ids["c3"])
+        assert (tomb.name, tomb.address) == (dup, None) and tomb.erased_at is not None

@@ -244,6 +244,32 @@ def test_migrations_0002_database_gets_staff_email_postgresql(pg_engine):
     _upgrade_0002_database(pg_engine)
 
 
+# ---------------------------------------------------------------- 0003 → 0004: customer.merged_into_id
+
+
+def _upgrade_0003_database(engine) -> None:
+    with engine.begin() as conn:
+        command.upgrade(migrate.alembic_config(conn), "0003")
+        assert "merged_into_id" not in {c["name"] for c in inspect(conn).get_columns("customer")}
+        _seed_0001(conn)
+    upgrade(engine)
+    assert _rev(engine) == HEAD and _diffs(engine) == []
+    with engine.begin() as c:
+        assert c.execute(text("SELECT count(*) FROM customer WHERE merged_into_id IS NULL")).scalar() == \
+            c.execute(text("SELECT count(*) FROM customer")).scalar()
+        assert "ix_customer_merged_into_id" in {i["name"] for i in inspect(c).get_indexes("customer")}
+        assert any(fk["referred_table"] == "customer" and fk["constrained_columns"] == ["merged_into_id"]
+                   for fk in inspect(c).get_foreign_keys("customer"))
+
+
+def test_migrations_0003_database_gets_customer_merged_into_sqlite(tmp_path):
+    e = make_engine(f"sqlite:///{tmp_path}/at0003.db")
+    _upgrade_0003_database(e)
+    e.dispose()
+
+
+def test_migrations_0003_database_gets_customer_merged_into_postgresql(pg_engine):
+    _upgrade_0003_database(pg_engine)
 def test_a_database_from_a_newer_crm_bot_is_refused_with_the_fix(tmp_path, capsys, monkeypatch):
     url = f"sqlite:///{tmp_path / 'crm.db'}"
     e = make_engine(url)
