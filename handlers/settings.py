@@ -64,6 +64,8 @@ class DomainSettings(BaseSettings):
     dialog_ttl: Annotated[timedelta, NoDecode] = timedelta(hours=24)
     page_size: int = Field(default=10, ge=3, le=50)
     max_text: int = Field(default=4000, ge=100, le=20000)
+    import_max_mb: int = Field(default=20, ge=1, le=500)  # largest spreadsheet `/import` takes in chat
+    upload_dir: str = "./data/uploads"  # where a spreadsheet sent in chat waits for its Import button
 
     @field_validator("default_tz")
     @classmethod

@@ -4,7 +4,8 @@
   minutes: a week is far past any redelivery);
 - expired server-side button commands (`action_ref`) and abandoned dialogs (`dialog_state`);
 - delivered outbox rows older than 90 days (failed and pending rows stay visible until handled);
-- spreadsheets written for chat `/export` (temp folders `crm-export-*`) older than a day.
+- spreadsheets written for chat `/export` (temp folders `crm-export-*`) older than a day;
+- spreadsheets sent with `/import` whose Import button was never pressed (`CRM_UPLOAD_DIR`, after 24 hours).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from sqlmodel import Session
 
 from handlers.settings import DomainSettings
 from storage.models import ActionRef, DialogState, Outbox, ProcessedUpdate
+from storage.uploads import UploadStore
 
 KEEP_UPDATES = timedelta(days=7)
 KEEP_SENT = timedelta(days=90)
@@ -32,7 +34,7 @@ def run(session: Session, *, now: datetime, settings: DomainSettings, channels: 
                  delete(DialogState).where(DialogState.expires_at < now),
                  delete(Outbox).where(Outbox.status == "sent", Outbox.sent_at < now - KEEP_SENT)):
         n += session.execute(stmt).rowcount or 0
-    return n + _old_exports(now)
+    return n + _old_exports(now) + UploadStore(settings.upload_dir).sweep(now)
 
 
 def _old_exports(now: datetime, root: Path | None = None) -> int:
