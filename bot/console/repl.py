@@ -58,6 +58,7 @@ def run(core: Core, user: str, *, out=sys.stdout, inp=sys.stdin) -> int:  # noqa
         print(f"console: no staff member named {user!r} (see: crm-bot staff list)", file=sys.stderr)
         return 2
     session = ConsoleSession(core, user=user)
+    session.on_progress = lambda text: print(text, file=out, flush=True)  # an import's "… 40%" as it goes
     lang, is_supervisor = me.lang, me.role in ("supervisor", "admin")
     transport = ConsoleTransport(lang=lang)
     chats = (f"@{user}", "#service") if is_supervisor else (f"@{user}",)

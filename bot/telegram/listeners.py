@@ -12,9 +12,11 @@ import asyncio
 import contextlib
 import logging
 import secrets
+import tempfile
 from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 
-from telegram import CallbackQuery, Update
+from telegram import CallbackQuery, Document, Update
 from telegram.error import BadRequest, RetryAfter, TelegramError
 from telegram.ext import Application, CallbackQueryHandler, ContextTypes, MessageHandler, filters
 
@@ -30,8 +32,13 @@ from handlers.views import Reply
 log = logging.getLogger("crm.telegram")
 
 
+BOT_API_FILE_LIMIT = 20 * 1024 * 1024  # getFile serves files up to 20 MB
+PROGRESS_WAIT = 10.0  # seconds an import waits for its progress edit to go out
+
+
 def install(app: Application) -> None:
     app.add_handler(MessageHandler(filters.UpdateType.MESSAGE & filters.TEXT, on_text))
+    app.add_handler(MessageHandler(filters.UpdateType.MESSAGE & filters.Document.ALL, on_document))
     app.add_handler(MessageHandler(filters.UpdateType.MESSAGE & filters.ChatType.PRIVATE & ~filters.TEXT,
                                    on_other))
     app.add_handler(CallbackQueryHandler(on_callback))
@@ -100,6 +107,60 @@ def _queue_answer(crm, chat_id: int, reply: Reply, inbound: Inbound, wait: float
     core.outbox_written()
 
 
+async def on_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A spreadsheet sent as a document by a staff member: downloaded into a private temporary folder (deleted
+    once the core answered: it keeps its own copy for the Import button) and handed to the core. A customer's
+    or stranger's document is not fetched."""
+    crm = context.bot_data["crm"]
+    if not tin.wants_file_read(update, bot_username=crm.username):
+        return
+    chat, user = update.effective_chat, update.effective_user
+    who = await asyncio.to_thread(crm.core.actor, tin.PLATFORM, str(user.id), str(chat.id))
+    if who.role is None:
+        if chat.type == "private":
+            await on_other(update, context)
+        return
+    limit = min(crm.core.settings.import_max_mb * 1024 * 1024, BOT_API_FILE_LIMIT)
+    async with crm.chat_locks.hold(chat.id):
+        with tempfile.TemporaryDirectory(prefix="crm-upload-") as tmp:
+            path = await _download(context, update.message.document, Path(tmp), limit)
+            inbound = tin.from_document(update, path=path)
+            reply = await asyncio.to_thread(crm.core.handle, inbound)
+        await send_answer(crm, chat.id, reply, inbound)
+
+
+async def _download(context: ContextTypes.DEFAULT_TYPE, doc: Document, folder: Path, limit: int) -> str:
+    """getFile, then the file from the Bot API's file URL; "" when it is larger than `limit` or the Bot API
+    would not give it (the core then tells the user why)."""
+    if (doc.file_size or 0) > limit:
+        return ""
+    dest = folder / ("upload" + Path(doc.file_name or "").suffix.lower()[:10])
+    try:
+        f = await context.bot.get_file(doc.file_id)
+        await f.download_to_drive(dest)
+    except BadRequest as e:  # "file is too big" and the like: the user is told to send it again
+        log.warning("could not fetch a document: %s", e)
+        return ""
+    if dest.stat().st_size > limit:
+        return ""
+    return str(dest)
+
+
+def progress_to(crm, chat_id: int, message_id: int, scope: str) -> Callable[[Reply], None]:  # noqa: ANN001
+    """Called from the core's worker thread while a long action (an import) runs: edits the pressed message."""
+    loop = asyncio.get_running_loop()
+
+    def show(reply: Reply) -> None:
+        fut = asyncio.run_coroutine_threadsafe(crm.deliver(chat_id, reply, scope=scope, edit_message_id=message_id),
+                                               loop)
+        try:
+            fut.result(PROGRESS_WAIT)
+        except (TelegramError, TimeoutError) as e:  # a progress line lost is no reason to stop the import
+            log.warning("progress edit in %s failed: %s", chat_id, type(e).__name__)
+
+    return show
+
+
 async def on_other(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     user = update.effective_user
     await update.effective_chat.send_message(t(user.language_code if user else None, "tg.unsupported"))
@@ -116,7 +177,8 @@ async def on_callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     async with crm.chat_locks.hold(chat_id):
         reply, alert = None, None
         try:
-            reply = await asyncio.to_thread(crm.core.handle, inbound)
+            progress = progress_to(crm, chat_id, q.message.message_id, inbound.scopes[0])
+            reply = await asyncio.to_thread(crm.core.handle, inbound, progress=progress)
             alert = alert_text(reply)
         finally:
             await _answer(q, alert)
