@@ -10,12 +10,14 @@ from __future__ import annotations
 import dataclasses
 import logging
 import re
-from collections.abc import Mapping
+import tempfile
+from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from slack_sdk.errors import SlackApiError
 
-from bot.slack import answers, render, surfaces
+from bot.slack import answers, files, render, surfaces
 from bot.slack import inbound as inb
 from bot.slack.limits import unescape
 from handlers import commands
@@ -23,6 +25,7 @@ from handlers.actors import Actor
 from handlers.context import Inbound
 from handlers.dialogs import engine as dialogs
 from handlers.i18n import t
+from handlers.services import import_chat
 from handlers.views import Error, Reply, Text
 
 if TYPE_CHECKING:
@@ -39,6 +42,7 @@ SHORTCUT_DIALOG = "log_call"
 TEXT_SUBTYPES = (None, "file_share", "thread_broadcast")  # a screenshot with a caption is still a message
 CODE = re.compile(r"\b[A-Z]{2,6}20\d{5}\b")
 MENTION = re.compile(r"^\s*<@[A-Z0-9]+(\|[^>]*)?>[:,]?")
+EPHEMERAL_PROGRESS = 3  # progress posts through a response_url (5 uses in all: the answer needs one)
 
 
 class Flows:
@@ -50,13 +54,15 @@ class Flows:
     def who(self, user: str, channel: str | None) -> Actor:
         return self.core.actor(inb.PLATFORM, user, channel)
 
-    def handle(self, inbound: Inbound, *, tell_repeat: bool = True) -> tuple[Reply, str]:
+    def handle(self, inbound: Inbound, *, tell_repeat: bool = True,
+               progress: Callable[[Reply], None] | None = None) -> tuple[Reply, str]:
         """The core's reply and the asker's language; strangers get a short "ask an admin" answer. A request
-        handled before (a replayed or retried request) did nothing again: `tell_repeat` says so."""
+        handled before (a replayed or retried request) did nothing again: `tell_repeat` says so. `progress`
+        shows how far a long action (an import) got."""
         p = self.who(inbound.user_ref, inbound.chat_ref)
         if not p.known and not inb.open_to_strangers(inbound):
             return Reply(views=(Text(t(p.lang, "slack.unknown_user", user=inbound.user_ref)),)), p.lang
-        reply = self.core.handle(dataclasses.replace(inbound, lang_hint=p.lang))
+        reply = self.core.handle(dataclasses.replace(inbound, lang_hint=p.lang), progress=progress)
         if reply.repeat:
             return (Reply(views=(Text(t(p.lang, "router.already_done")),)) if tell_repeat else reply), p.lang
         if not p.known:  # e.g. /start just bound this channel to a customer: their language now
@@ -117,7 +123,7 @@ class Flows:
         inbound = inb.from_action(body, action, inb.request_key("act", body, headers))
         if self.bot.clicks.repeated(body, action):
             return
-        reply, lang = self.handle(inbound)
+        reply, lang = self.handle(inbound, progress=self.progress_to(body, respond, inbound))
         container = body.get("container") or {}
         scope = inbound.scopes[0]
         view = body.get("view") or {}
@@ -144,6 +150,27 @@ class Flows:
             answers.send(self.core, lambda: respond(response_type=kind, replace_original=False, **msg), reply,
                          inbound, public=reply.public)
         self.upload(reply, inbound.chat_ref, inbound.user_ref)
+
+    def progress_to(self, body: dict, respond, inbound: Inbound) -> Callable[[Reply], None]:  # noqa: ANN001
+        """Show a long action's progress (an import) in the message whose button was pressed: chat.update, or
+        for an ephemeral message its response_url (which takes 5 posts: a few progress lines, then the end)."""
+        container = body.get("container") or {}
+        channel, ts = container.get("channel_id"), container.get("message_ts")
+        lang = self.who(inbound.user_ref, inbound.chat_ref).lang
+        posts = {"left": EPHEMERAL_PROGRESS}
+
+        def show(reply: Reply) -> None:
+            msg = self.message(reply, inbound.scopes[0], lang)
+            try:
+                if container.get("type") == "message" and not container.get("is_ephemeral") and channel and ts:
+                    self.bot.client.chat_update(channel=channel, ts=ts, **msg)
+                elif posts["left"] > 0 and body.get("response_url"):
+                    posts["left"] -= 1
+                    respond(replace_original=True, **msg)
+            except SlackApiError as e:  # a progress line lost is no reason to stop the import
+                log.warning("progress update failed: %s", e.response.get("error"))
+
+        return show
 
     def in_view(self, body: dict, reply: Reply, scope: str, lang: str, inbound: Inbound, *, in_modal: bool) -> None:
         """A press inside a modal updates it; in the App Home, a state change (e.g. Done) refreshes the Home,
@@ -254,7 +281,11 @@ class Flows:
     def on_message(self, event: dict, event_id: str | None) -> None:
         """DMs with the bot, and what a customer writes in their bound channel (staff chatter there is left
         alone; messages that start by mentioning the bot arrive as app_mention instead)."""
-        if event.get("bot_id") or event.get("subtype") not in TEXT_SUBTYPES or not (event.get("text") or "").strip():
+        if event.get("bot_id") or event.get("subtype") not in TEXT_SUBTYPES:
+            return
+        if event.get("files") and event.get("channel_type") == "im" and self.on_file(event, event_id):
+            return
+        if not (event.get("text") or "").strip():
             return
         if event.get("channel_type") == "im" or self.from_customer_channel(event):
             self.answer(inb.from_message(event, event_id))
@@ -269,7 +300,25 @@ class Flows:
         if event.get("bot_id"):
             return
         text = MENTION.sub("", event.get("text") or "", count=1).strip()
-        self.answer(inb.from_message(dict(event, text=text, channel_type="channel"), event_id), ephemeral=True)
+        event = dict(event, text=text, channel_type="channel")
+        if event.get("files") and self.on_file(event, event_id, ephemeral=True):
+            return
+        self.answer(inb.from_message(event, event_id), ephemeral=True)
+
+    # ------------------------------------------------------------ files (a spreadsheet for /import)
+    def on_file(self, event: dict, event_id: str | None, *, ephemeral: bool = False) -> bool:
+        """A file a staff member shared with the bot (its DM, or a channel message that mentions it): fetched
+        into a private temporary folder, deleted once the core answered (it keeps its own copy for the Import
+        button). False for anyone else's: their message is handled as text, the file is not fetched."""
+        who = self.who(event.get("user", ""), event.get("channel"))
+        if who.role is None:
+            return False
+        limit = self.core.settings.import_max_mb * files.MB
+        with tempfile.TemporaryDirectory(prefix="crm-upload-") as tmp:
+            got = files.fetch(self.bot.client, str(event["files"][0].get("id", "")), Path(tmp), limit=limit,
+                              wanted=lambda name, size: import_chat.fetch_for(who.role, name, size, limit // files.MB))
+            self.answer(inb.from_file(event, event_id, got.name, got.size, got.path), ephemeral=ephemeral)
+        return True
 
     def answer(self, inbound: Inbound, *, ephemeral: bool = False) -> None:
         reply, lang = self.handle(inbound, tell_repeat=False)  # an event Slack delivered again

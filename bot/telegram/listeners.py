@@ -27,6 +27,7 @@ from bot.telegram.render import alert_text
 from handlers.context import Inbound
 from handlers.i18n import t
 from handlers.router import failure_reply
+from handlers.services import import_chat
 from handlers.views import Reply
 
 log = logging.getLogger("crm.telegram")
@@ -115,24 +116,25 @@ async def on_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     if not tin.wants_file_read(update, bot_username=crm.username):
         return
     chat, user = update.effective_chat, update.effective_user
-    who = await asyncio.to_thread(crm.core.actor, tin.PLATFORM, str(user.id), str(chat.id))
-    if who.role is None:
-        if chat.type == "private":
-            await on_other(update, context)
-        return
     limit = min(crm.core.settings.import_max_mb * 1024 * 1024, BOT_API_FILE_LIMIT)
-    async with crm.chat_locks.hold(chat.id):
+    async with crm.chat_locks.hold(chat.id):  # first: the chat's messages are answered in order
+        who = await asyncio.to_thread(crm.core.actor, tin.PLATFORM, str(user.id), str(chat.id))
+        if who.role is None:
+            if chat.type == "private":
+                await on_other(update, context)
+            return
         with tempfile.TemporaryDirectory(prefix="crm-upload-") as tmp:
-            path = await _download(context, update.message.document, Path(tmp), limit)
+            path = await _download(context, update.message.document, Path(tmp), limit, who.role)
             inbound = tin.from_document(update, path=path)
             reply = await asyncio.to_thread(crm.core.handle, inbound)
         await send_answer(crm, chat.id, reply, inbound)
 
 
-async def _download(context: ContextTypes.DEFAULT_TYPE, doc: Document, folder: Path, limit: int) -> str:
-    """getFile, then the file from the Bot API's file URL; "" when it is larger than `limit` or the Bot API
-    would not give it (the core then tells the user why)."""
-    if (doc.file_size or 0) > limit:
+async def _download(context: ContextTypes.DEFAULT_TYPE, doc: Document, folder: Path, limit: int,
+                    role: str | None) -> str:
+    """getFile, then the file from the Bot API's file URL; "" when it is no spreadsheet, larger than `limit`,
+    sent by someone who may not import, or the Bot API would not give it (the core then says why)."""
+    if not import_chat.fetch_for(role, doc.file_name or "", doc.file_size or 0, limit // import_chat.MB):
         return ""
     dest = folder / ("upload" + Path(doc.file_name or "").suffix.lower()[:10])
     try:

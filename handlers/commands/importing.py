@@ -20,7 +20,6 @@ from handlers.context import Attachment, Ctx
 from handlers.services import import_chat
 from handlers.views import Reply, Text
 
-ROLES = ("admin", "manager", "rep")
 VERB_WORDS = ("/import", "import", "/导入", "导入")
 OWNER = re.compile(r"(?:^|\s)(?:owner|负责人)\s*[:：=]\s*(\S+)", re.IGNORECASE)
 SUB = {"yes": False, "good": True}
@@ -75,7 +74,7 @@ def _console_file(ctx: Ctx, args: str) -> Reply:
     return _check(ctx, Attachment(name=path.name, size=size, path=str(path) if path.is_file() else ""), args)
 
 
-@command("import", aliases=("导入",), roles=ROLES)
+@command("import", aliases=("导入",), roles=import_chat.ROLES)
 def cmd_import(ctx: Ctx, args: str) -> Reply:
     if ctx.attachment is not None:
         return _check(ctx, ctx.attachment, args)

@@ -31,6 +31,7 @@ from storage.uploads import UploadStore
 
 log = logging.getLogger("crm.import")
 
+ROLES = ("admin", "manager", "rep")  # who may import (adapters fetch files only for them)
 UPLOAD_TTL = timedelta(hours=24)
 SUFFIXES = (".csv", ".xlsx", ".xlsm")
 OLD_EXCEL = (".xls", ".et", ".numbers", ".ods")
@@ -55,6 +56,12 @@ class Kept:
     owner_id: int | None
     rows: int
     todo: int
+
+
+def fetch_for(role: str | None, name: str, size: int, limit_mb: int) -> bool:
+    """Should an adapter download this file? Only a spreadsheet, within the limit, sent by someone who may
+    import; otherwise it hands the core the name and size alone and the core says what is wrong."""
+    return role in ROLES and Path(name).suffix.lower() in SUFFIXES and size <= limit_mb * MB
 
 
 def store(ctx: Ctx) -> UploadStore:
