@@ -148,19 +148,28 @@ async def _download(context: ContextTypes.DEFAULT_TYPE, doc: Document, folder: P
     return str(dest)
 
 
-def progress_to(crm, chat_id: int, message_id: int, scope: str) -> Callable[[Reply], None]:  # noqa: ANN001
-    """Called from the core's worker thread while a long action (an import) runs: edits the pressed message."""
+def progress_to(crm, q: CallbackQuery, scope: str) -> tuple[Callable[[Reply], None], dict]:  # noqa: ANN001
+    """Called from the core's worker thread while a long action (an import) runs: the first call stops the
+    button's spinner at once (no waiting a minute for the answer), each call edits the pressed message.
+    Returns the callback and its state (`answered`)."""
     loop = asyncio.get_running_loop()
+    chat_id, message_id = q.message.chat.id, q.message.message_id
+    state = {"answered": False}
+
+    async def edit(reply: Reply) -> None:
+        if not state["answered"]:
+            state["answered"] = True
+            await _answer(q, None)
+        await crm.deliver(chat_id, reply, scope=scope, edit_message_id=message_id)
 
     def show(reply: Reply) -> None:
-        fut = asyncio.run_coroutine_threadsafe(crm.deliver(chat_id, reply, scope=scope, edit_message_id=message_id),
-                                               loop)
+        fut = asyncio.run_coroutine_threadsafe(edit(reply), loop)
         try:
             fut.result(PROGRESS_WAIT)
         except (TelegramError, TimeoutError) as e:  # a progress line lost is no reason to stop the import
             log.warning("progress edit in %s failed: %s", chat_id, type(e).__name__)
 
-    return show
+    return show, state
 
 
 async def on_other(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -178,14 +187,15 @@ async def on_callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     chat_id = q.message.chat.id
     async with crm.chat_locks.hold(chat_id):
         reply, alert = None, None
+        progress, shown = progress_to(crm, q, inbound.scopes[0])
         try:
-            progress = progress_to(crm, chat_id, q.message.message_id, inbound.scopes[0])
             reply = await asyncio.to_thread(crm.core.handle, inbound, progress=progress)
             alert = alert_text(reply)
         finally:
-            await _answer(q, alert)
-        if alert is None:
-            edit = q.message.message_id if reply.replace else None
+            if not shown["answered"]:
+                await _answer(q, alert)
+        if alert is None or shown["answered"]:  # after progress lines, even a refusal replaces them
+            edit = q.message.message_id if reply.replace or shown["answered"] else None
             await send_answer(crm, chat_id, reply, inbound, edit_message_id=edit)
     if reply is not None and reply.lang_set:
         crm.menus_changed()
