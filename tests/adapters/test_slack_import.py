@@ -18,7 +18,7 @@ from handlers.i18n import t
 from storage.db import session_scope
 from storage.models import Customer
 from tests import factories as f
-from tests.fakes.slack_api import TOKEN, find_element
+from tests.fakes.slack_api import TOKEN, FakeSlack, find_element
 from tests.fakes.slack_fixtures import slack  # noqa: F401
 from tests.says import says
 
@@ -120,14 +120,18 @@ def test_a_strangers_file_is_not_fetched(slack):
 
 
 def test_the_download_url_must_be_slacks(slack):
-    """A file object pointing elsewhere never gets the bot token."""
+    """A file object pointing at another host never gets the bot token."""
     slack.staff("ray", slack_id="URAY")
-    file = slack.fake.add_file("c.csv", csv_bytes(1))
-    file["url_private_download"] = "http://127.0.0.2:9/steal"  # files.info now points somewhere else
-    slack.slack.share_file(file, user="URAY", channel="DRAY")
-    [answer] = slack.fake.wait("chat.postMessage")
+    elsewhere = FakeSlack(TOKEN).start()
+    try:
+        file = slack.fake.add_file("c.csv", csv_bytes(1))
+        file["url_private_download"] = f"{elsewhere.url}/files-pri/T1-{file['id']}/download/c.csv"
+        slack.slack.share_file(file, user="URAY", channel="DRAY")
+        [answer] = slack.fake.wait("chat.postMessage")
+    finally:
+        elsewhere.stop()
     assert says(text_of(answer), "import.err.download", name="c.csv")
-    assert slack.fake.downloads == []
+    assert elsewhere.downloads == [] and slack.fake.downloads == []
 
 
 def test_a_manager_imports_for_a_rep_of_the_team(slack):
@@ -145,3 +149,23 @@ def test_a_manager_imports_for_a_rep_of_the_team(slack):
     while len(customers(slack.engine)) < 2 and time.monotonic() < deadline:
         time.sleep(0.05)
     assert set(customers(slack.engine).values()) == {rita_id}
+
+
+def test_a_file_in_a_channel_message_mentioning_the_bot_is_answered_to_the_sender_only(slack):
+    slack.staff("ray", slack_id="URAY")
+    file = slack.fake.add_file("c.csv", csv_bytes(2))
+    slack.slack.event({"type": "app_mention", "user": "URAY", "channel": "C1", "text": "<@UBOT> import",
+                       "files": [{"id": file["id"], "name": "c.csv"}], "ts": f"{time.time():.6f}"})
+    [check] = slack.fake.wait("chat.postEphemeral")
+    assert check.args["user"] == "URAY" and t("en", "import.chat.title", name="c.csv") in text_of(check)
+    slack.slack.action(find_element(check.blocks, t("en", "import.btn.import", count=2)), user="URAY",
+                       channel="C1", message=check, ephemeral=True)
+    deadline = time.monotonic() + 30
+    while not any(says(text_of(c), "import.chat.done_title", name="c.csv") for c in slack.fake.calls_to("response_url")) \
+            and time.monotonic() < deadline:
+        time.sleep(0.05)
+    posts = slack.fake.calls_to("response_url")
+    assert all(c.args.get("replace_original") for c in posts) and len(posts) <= 5
+    assert says(text_of(posts[0]), "import.chat.progress", name="c.csv", pct=0)
+    assert len(customers(slack.engine)) == 2
+    assert slack.fake.calls_to("chat.postMessage") == []  # nothing in the channel for everyone
