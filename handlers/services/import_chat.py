@@ -14,7 +14,7 @@ import logging
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from openpyxl.utils.exceptions import InvalidFileException
@@ -33,9 +33,11 @@ log = logging.getLogger("crm.import")
 
 ROLES = ("admin", "manager", "rep")  # who may import (adapters fetch files only for them)
 UPLOAD_TTL = timedelta(hours=24)
-SUFFIXES = (".csv", ".xlsx", ".xlsm")
+XLSX = (".xlsx", ".xlsm")
+SUFFIXES = (".csv", *XLSX)
 OLD_EXCEL = (".xls", ".et", ".numbers", ".ods")
 MB = 1 << 20
+NAME_MAX = 80  # a file name as shown (Slack headers take 150 characters)
 
 
 @dataclass
@@ -92,7 +94,18 @@ def check_attachment(ctx: Ctx, att: Attachment) -> Path:
         raise InvalidInput("import.err.empty", name=att.name[:80])
     if size > limit:
         raise InvalidInput("import.err.too_big", size=megabytes(size), max=ctx.settings.import_max_mb)
+    if suffix in XLSX and not is_workbook(path):
+        raise InvalidInput("import.err.unreadable")
     return path
+
+
+def is_workbook(path: Path) -> bool:
+    """A zip with a workbook in it (what openpyxl opens); a renamed or damaged file is not."""
+    try:
+        with zipfile.ZipFile(path) as z:
+            return "xl/workbook.xml" in z.namelist()
+    except zipfile.BadZipFile:
+        return False
 
 
 def default_owner(ctx: Ctx, name: str | None) -> Staff | None:
@@ -114,8 +127,8 @@ def dry_run(ctx: Ctx, path: Path, *, owner: int | None, apply: bool = False, onl
     except (UnicodeDecodeError, csv.Error) as e:
         log.info("import: %s is not readable text: %s", path.name, type(e).__name__)
         raise InvalidInput("import.err.encoding") from None
-    except (zipfile.BadZipFile, InvalidFileException, KeyError) as e:
-        if path.suffix.lower() not in (".xlsx", ".xlsm"):
+    except (zipfile.BadZipFile, InvalidFileException) as e:
+        if path.suffix.lower() not in XLSX:
             raise
         log.info("import: %s is not a readable xlsx: %s", path.name, type(e).__name__)
         raise InvalidInput("import.err.unreadable") from None
@@ -124,20 +137,21 @@ def dry_run(ctx: Ctx, path: Path, *, owner: int | None, apply: bool = False, onl
 def check_upload(ctx: Ctx, att: Attachment, *, owner_name: str | None = None) -> Checked:
     """The dry run of a file sent in chat; with something to import, the file is kept for the buttons."""
     src = check_attachment(ctx, att)
+    name = att.name.strip()[:NAME_MAX] or "file"
     owner = default_owner(ctx, owner_name)
     report = dry_run(ctx, src, owner=owner.id if owner else None)
     if report.rows == 0:
         raise InvalidInput("import.err.empty", name=att.name[:80])
     todo = len(report.created) + len(report.updated)
     if not todo:
-        return Checked("", att.name, report, owner)
+        return Checked("", name, report, owner)
     st = store(ctx)
     st.sweep(ctx.now)
     key = st.put(src, suffix=Path(att.name).suffix.lower(), meta={
-        "actor": ctx.staff.id, "platform": ctx.platform, "chat": ctx.chat_ref, "name": att.name[:200],
+        "actor": ctx.staff.id, "platform": ctx.platform, "chat": ctx.chat_ref, "name": name,
         "owner": owner.id if owner else None, "rows": report.rows, "todo": todo,
         "expires": (ctx.now + UPLOAD_TTL).isoformat()})
-    return Checked(key, att.name, report, owner)
+    return Checked(key, name, report, owner)
 
 
 def kept(ctx: Ctx, key: str) -> Kept:
@@ -151,7 +165,7 @@ def kept(ctx: Ctx, key: str) -> Kept:
     if meta.get("actor") != ctx.staff.id:
         log.warning("import %s pressed by staff %s, not by its sender", key, ctx.staff.id)
         raise Forbidden("import.err.not_yours")
-    if str(meta.get("expires", "")) <= ctx.now.isoformat():
+    if datetime.fromisoformat(str(meta["expires"])) <= ctx.now:
         st.delete(key)
         raise UserError("import.err.gone")
     return Kept(key, path, str(meta.get("name", path.name)), meta.get("owner"), int(meta.get("rows") or 0),

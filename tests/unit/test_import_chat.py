@@ -178,6 +178,7 @@ def test_owners_reps_own_book_managers_their_team_admins_anyone(core, engine, pe
     ("c.csv", b"", "import.err.empty"),
     ("c.csv", b"name,industry,type\n", "import.err.empty"),
     ("c.xlsx", b"not a zip at all", "import.err.unreadable"),
+    ("c.xlsx", b"PK\x05\x06" + b"\x00" * 18, "import.err.unreadable"),  # an empty zip: no workbook in it
     ("c.csv", b"name,industry\n\x00\x00\x00\xff\xfe\x00", "import.err.encoding"),
 ])
 def test_files_we_cannot_take_get_a_short_answer(core, people, tmp_path, name, content, key, settings):
