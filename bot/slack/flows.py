@@ -317,15 +317,24 @@ class Flows:
         with tempfile.TemporaryDirectory(prefix="crm-upload-") as tmp:
             got = files.fetch(self.bot.client, str(event["files"][0].get("id", "")), Path(tmp), limit=limit,
                               wanted=lambda name, size: import_chat.fetch_for(who.role, name, size, limit // files.MB))
-            self.answer(inb.from_file(event, event_id, got.name, got.size, got.path), ephemeral=ephemeral)
+            self.answer(inb.from_file(event, event_id, got.name, got.size, got.path), ephemeral=ephemeral,
+                        progress=not ephemeral)
         return True
 
-    def answer(self, inbound: Inbound, *, ephemeral: bool = False) -> None:
-        reply, lang = self.handle(inbound, tell_repeat=False)  # an event Slack delivered again
+    def answer(self, inbound: Inbound, *, ephemeral: bool = False, progress: bool = False) -> None:
+        """Answer a message in its channel (ephemeral: to its sender only). With `progress`, a long check (an
+        import's) posts its progress as a message that the answer then replaces."""
+        placeholder: dict = {}
+        reply, lang = self.handle(inbound, tell_repeat=False,  # an event Slack delivered again
+                                  progress=self.placeholder(inbound, placeholder) if progress else None)
         if reply.views:
             msg = self.message(reply, inbound.scopes[0], lang)
             client = self.bot.client
-            if ephemeral and not reply.public:
+            if placeholder.get("ts"):
+                answers.send(self.core, lambda: client.chat_update(channel=placeholder["channel"],
+                                                                   ts=placeholder["ts"], **msg),
+                             reply, inbound, public=True)
+            elif ephemeral and not reply.public:
                 answers.send(self.core, lambda: client.chat_postEphemeral(channel=inbound.chat_ref,
                                                                           user=inbound.user_ref, **msg),
                              reply, inbound, public=False)
@@ -333,3 +342,20 @@ class Flows:
                 answers.send(self.core, lambda: client.chat_postMessage(channel=inbound.chat_ref, **msg), reply,
                              inbound, public=True)
         self.upload(reply, inbound.chat_ref, inbound.user_ref)
+
+    def placeholder(self, inbound: Inbound, where: dict) -> Callable[[Reply], None]:
+        """Progress before there is a message to edit: the first line is posted, the next ones update it."""
+        lang = self.who(inbound.user_ref, inbound.chat_ref).lang
+
+        def show(reply: Reply) -> None:
+            msg = self.message(reply, inbound.scopes[0], lang)
+            try:
+                if where.get("ts"):
+                    self.bot.client.chat_update(channel=where["channel"], ts=where["ts"], **msg)
+                else:
+                    r = self.bot.client.chat_postMessage(channel=inbound.chat_ref, **msg)
+                    where.update(channel=r.get("channel") or inbound.chat_ref, ts=r.get("ts"))
+            except SlackApiError as e:  # a progress line lost is no reason to stop the check
+                log.warning("progress message failed: %s", e.response.get("error"))
+
+        return show

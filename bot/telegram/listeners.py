@@ -126,8 +126,9 @@ async def on_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         with tempfile.TemporaryDirectory(prefix="crm-upload-") as tmp:
             path = await _download(context, update.message.document, Path(tmp), limit, who.role)
             inbound = tin.from_document(update, path=path)
-            reply = await asyncio.to_thread(crm.core.handle, inbound)
-        await send_answer(crm, chat.id, reply, inbound)
+            progress, posted = placeholder_to(crm, chat.id, inbound.scopes[0])
+            reply = await asyncio.to_thread(crm.core.handle, inbound, progress=progress)
+        await send_answer(crm, chat.id, reply, inbound, edit_message_id=posted.get("message_id"))
 
 
 async def _download(context: ContextTypes.DEFAULT_TYPE, doc: Document, folder: Path, limit: int,
@@ -146,6 +147,28 @@ async def _download(context: ContextTypes.DEFAULT_TYPE, doc: Document, folder: P
     if dest.stat().st_size > limit:
         return ""
     return str(dest)
+
+
+def placeholder_to(crm, chat_id: int, scope: str) -> tuple[Callable[[Reply], None], dict]:  # noqa: ANN001
+    """Progress before there is a message to edit (checking a big file): the first line is sent, the next ones
+    edit it, and so does the answer (`message_id` in the returned state)."""
+    loop = asyncio.get_running_loop()
+    state: dict = {}
+
+    async def put(reply: Reply) -> None:
+        if state.get("message_id"):
+            await crm.deliver(chat_id, reply, scope=scope, edit_message_id=state["message_id"])
+        else:
+            sent = await crm.deliver(chat_id, reply, scope=scope)
+            state["message_id"] = sent[0].message_id if sent else None
+
+    def show(reply: Reply) -> None:
+        try:
+            asyncio.run_coroutine_threadsafe(put(reply), loop).result(PROGRESS_WAIT)
+        except (TelegramError, TimeoutError) as e:  # a progress line lost is no reason to stop the check
+            log.warning("progress message in %s failed: %s", chat_id, type(e).__name__)
+
+    return show, state
 
 
 def progress_to(crm, q: CallbackQuery, scope: str) -> tuple[Callable[[Reply], None], dict]:  # noqa: ANN001

@@ -48,6 +48,10 @@ def check_reply(ctx: Ctx, checked: Any) -> Reply:  # checked: services.import_ch
     return Reply(views=tuple(views))
 
 
+def checking_reply(ctx: Ctx, name: str, rows: int) -> Reply:
+    return Reply(views=(Text(ctx.t("import.chat.checking", name=name[:80], rows=f"{rows:,}")),))
+
+
 def progress_reply(ctx: Ctx, name: str, done: int, total: int) -> Reply:
     pct = min(99, done * 100 // max(total, 1))
     return Reply(views=(Text(ctx.t("import.chat.progress", name=name, pct=pct)),), replace=True)

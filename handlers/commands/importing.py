@@ -61,9 +61,26 @@ def throttled(ctx: Ctx, name: str) -> Callable[[int, int], None] | None:
     return step
 
 
+def checking(ctx: Ctx, name: str) -> Callable[[int], None] | None:
+    """Rows checked so far, to the chat at most every `EVERY_SECONDS` (a big file takes a while)."""
+    show = ctx.progress
+    if show is None:
+        return None
+    last = {"at": 0.0}
+
+    def step(rows: int) -> None:
+        now = time.monotonic()
+        if now - last["at"] >= EVERY_SECONDS:
+            last["at"] = now
+            show(cards.checking_reply(ctx, name, rows))
+
+    return step
+
+
 def _check(ctx: Ctx, att: Attachment, args: str) -> Reply:
     _, owner = split_owner(strip_verb(args))
-    return cards.check_reply(ctx, import_chat.check_upload(ctx, att, owner_name=owner))
+    checked = import_chat.check_upload(ctx, att, owner_name=owner, progress=checking(ctx, att.name))
+    return cards.check_reply(ctx, checked)
 
 
 def _console_file(ctx: Ctx, args: str) -> Reply:

@@ -134,12 +134,14 @@ def dry_run(ctx: Ctx, path: Path, *, owner: int | None, apply: bool = False, onl
         raise InvalidInput("import.err.unreadable") from None
 
 
-def check_upload(ctx: Ctx, att: Attachment, *, owner_name: str | None = None) -> Checked:
-    """The dry run of a file sent in chat; with something to import, the file is kept for the buttons."""
+def check_upload(ctx: Ctx, att: Attachment, *, owner_name: str | None = None,
+                 progress: Callable[[int], None] | None = None) -> Checked:
+    """The dry run of a file sent in chat (`progress`: rows checked so far); with something to import, the file
+    is kept for the buttons."""
     src = check_attachment(ctx, att)
     name = att.name.strip()[:NAME_MAX] or "file"
     owner = default_owner(ctx, owner_name)
-    report = dry_run(ctx, src, owner=owner.id if owner else None)
+    report = dry_run(ctx, src, owner=owner.id if owner else None, progress=progress)
     if report.rows == 0:
         raise InvalidInput("import.err.empty", name=att.name[:80])
     todo = len(report.created) + len(report.updated)

@@ -44,7 +44,11 @@ def test_dm_upload_is_checked_then_imported_once_with_progress(slack):
     ray = slack.staff("ray", slack_id="URAY")
     file = slack.fake.add_file("leads.csv", csv_bytes(1200))
     assert slack.slack.share_file(file, "import", user="URAY", channel="DRAY").status == 200
-    [check] = slack.fake.wait("chat.postMessage")
+    [checking] = slack.fake.wait("chat.postMessage")  # a big file: its check shows how far it got
+    assert says(text_of(checking), "import.chat.checking", name="leads.csv", rows="1,000")
+    [check] = slack.fake.wait("chat.update")  # … and becomes the report
+    assert (check.args["channel"], check.args["ts"]) == ("DRAY", checking.result["ts"])
+    check.result["ts"], check.result["channel"] = checking.result["ts"], "DRAY"
     assert slack.fake.last("files.info").args["file"] == file["id"]
     assert slack.fake.downloads == [(f"/files-pri/T1-{file['id']}/download/leads.csv", f"Bearer {TOKEN}")]
     assert slack.fake.calls_to("files.info")[0].headers["authorization"] == f"Bearer {TOKEN}"
@@ -53,12 +57,11 @@ def test_dm_upload_is_checked_then_imported_once_with_progress(slack):
     assert customers(slack.engine) == {}
     button = find_element(check.blocks, t("en", "import.btn.import", count=1200))
     assert slack.slack.action(button, user="URAY", channel="DRAY", message=check).status == 200
-    done = slack.fake.wait("chat.update", 2, timeout=60)
     deadline = time.monotonic() + 60
     while not any(t("en", "import.chat.done_title", name="leads.csv") in text_of(c)
                   for c in slack.fake.calls_to("chat.update")) and time.monotonic() < deadline:
         time.sleep(0.05)
-    done = slack.fake.calls_to("chat.update")
+    done = slack.fake.calls_to("chat.update")[1:]
     assert {(c.args["channel"], c.args["ts"]) for c in done} == {("DRAY", check.result["ts"])}
     assert t("en", "import.chat.progress", name="leads.csv", pct=0) in text_of(done[0])
     assert says(text_of(done[-1]), "import.chat.done", created=1200, updated=0, unchanged=0, skipped=0)

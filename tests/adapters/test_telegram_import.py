@@ -49,7 +49,10 @@ def test_document_is_checked_then_imported_with_progress_and_once(tg_core, fake,
     rep = add_rep(tg_engine)
     with running_bot(tg_core, fake):
         fake.push_document(chat_id=REP, user_id=REP, name="clients.csv", content=csv_bytes(1200, "gbk"))
-        [check] = fake.wait_sent(REP)
+        [checking] = fake.wait_sent(REP)  # a big file: its check shows how far it got, then becomes the report
+        assert plain(checking) == t("en", "import.chat.checking", name="clients.csv", rows="1,000")
+        [check] = fake.wait_for(lambda: fake.calls_of("editMessageText"))
+        assert check["message_id"] == checking.result["message_id"]
         assert fake.calls_of("getFile") and fake.downloads
         text = plain(check)
         assert t("en", "import.chat.title", name="clients.csv") in text and "gb18030" in text
@@ -62,7 +65,7 @@ def test_document_is_checked_then_imported_with_progress_and_once(tg_core, fake,
                                       if c.result and t("en", "import.chat.done_title", name="clients.csv")
                                       in plain(c)])
         fake.wait_for(lambda: len(fake.calls_of("answerCallbackQuery")) == 2)
-    edits = [plain(c) for c in fake.calls_of("editMessageText", message_id=check.result["message_id"])]
+    edits = [plain(c) for c in fake.calls_of("editMessageText", message_id=check["message_id"])]
     progress = [e for e in edits if "%" in e and e.startswith("Importing")]
     assert progress[0] == t("en", "import.chat.progress", name="clients.csv", pct=0) and len(progress) >= 2
     assert says(plain(done[0]), "import.chat.done", created=1200, updated=0, unchanged=0, skipped=0)

@@ -28,6 +28,7 @@ def test_console_import_from_a_path_with_progress(core, tmp_path):
     out = io.StringIO()
     assert repl.run(core, "lina", out=out, inp=Script(f"/import {p}", "1")) == 0
     check, done = out.getvalue().split("» ")[1:3]
+    assert t("zh", "import.chat.checking", name="客户.csv", rows="1,000") in check  # printed while checking
     assert t("zh", "import.chat.title", name="客户.csv") in check and "gb18030" in check
     assert "[1] " + t("zh", "import.btn.import", count=1500) in check
     assert "[2] " + t("zh", "import.btn.cancel") in check
