@@ -17,6 +17,7 @@ from pathlib import Path
 from handlers.cards import import_chat as cards
 from handlers.commands.registry import command
 from handlers.context import Attachment, Ctx
+from handlers.errors import InvalidInput
 from handlers.services import import_chat
 from handlers.views import Reply, Text
 
@@ -87,8 +88,9 @@ def _console_file(ctx: Ctx, args: str) -> Reply:
     """`/import PATH [owner:NAME]` in the console: a file on this computer."""
     rest, _ = split_owner(args)
     path = Path(rest.strip().strip("'\"")).expanduser()
-    size = path.stat().st_size if path.is_file() else 0
-    return _check(ctx, Attachment(name=path.name, size=size, path=str(path) if path.is_file() else ""), args)
+    if not path.is_file():
+        raise InvalidInput("import.err.no_file", name=str(path)[:200])
+    return _check(ctx, Attachment(name=path.name, size=path.stat().st_size, path=str(path)), args)
 
 
 @command("import", aliases=("导入",), roles=import_chat.ROLES)

@@ -15,6 +15,7 @@ from handlers import actions
 from handlers.context import Attachment, Inbound
 from handlers.router import Core
 from handlers.views import Buttons, Error, walk_actions
+from scheduler.jobs import housekeeping
 from storage.db import create_all, make_engine, session_scope
 from storage.models import Customer
 from tests import factories as f
@@ -239,3 +240,21 @@ def test_progress_is_shown_while_importing(core, engine, people, tmp_path):
     assert pcts[0] == 0 and len(pcts) >= 3 and pcts == sorted(pcts) and max(pcts) < 100
     assert all(x.replace for x in seen) and r.replace
     assert len(names(engine)) == 2500
+
+
+def test_console_path_that_is_no_file(core, people, tmp_path):
+    con = ConsoleSession(core, user="rita")
+    assert says(con.send(f"/import {tmp_path / 'missing.csv'}"), "import.err.no_file")
+    assert says(con.send(f"/import {tmp_path}"), "import.err.no_file")  # a folder
+
+
+def test_housekeeping_sweeps_files_nobody_pressed(core, engine, people, tmp_path, clock, settings):
+    p = write_csv(tmp_path / "c.csv", [HEAD, ["Acme", "IT", "intent", "", "", ""]])
+    ConsoleSession(core, user="rita").send(f"/import {p}")
+    kept = Path(settings.upload_dir)
+    with session_scope(engine) as s:
+        housekeeping.run(s, now=clock.now, settings=settings, channels={})
+    assert len(list(kept.iterdir())) == 2  # not expired yet: the file and what it is for
+    with session_scope(engine) as s:
+        housekeeping.run(s, now=clock.advance(hours=25), settings=settings, channels={})
+    assert list(kept.iterdir()) == []
