@@ -55,14 +55,16 @@ class Flows:
         return self.core.actor(inb.PLATFORM, user, channel)
 
     def handle(self, inbound: Inbound, *, tell_repeat: bool = True,
-               progress: Callable[[Reply], None] | None = None) -> tuple[Reply, str]:
+               progress: Callable[[Reply, str], None] | None = None) -> tuple[Reply, str]:
         """The core's reply and the asker's language; strangers get a short "ask an admin" answer. A request
         handled before (a replayed or retried request) did nothing again: `tell_repeat` says so. `progress`
-        shows how far a long action (an import) got."""
+        shows how far a long action (an import) got, in the asker's language (it runs inside the core's unit of
+        work: it must not open another)."""
         p = self.who(inbound.user_ref, inbound.chat_ref)
         if not p.known and not inb.open_to_strangers(inbound):
             return Reply(views=(Text(t(p.lang, "slack.unknown_user", user=inbound.user_ref)),)), p.lang
-        reply = self.core.handle(dataclasses.replace(inbound, lang_hint=p.lang), progress=progress)
+        shown = (lambda r: progress(r, p.lang)) if progress else None
+        reply = self.core.handle(dataclasses.replace(inbound, lang_hint=p.lang), progress=shown)
         if reply.repeat:
             return (Reply(views=(Text(t(p.lang, "router.already_done")),)) if tell_repeat else reply), p.lang
         if not p.known:  # e.g. /start just bound this channel to a customer: their language now
@@ -151,15 +153,14 @@ class Flows:
                          inbound, public=reply.public)
         self.upload(reply, inbound.chat_ref, inbound.user_ref)
 
-    def progress_to(self, body: dict, respond, inbound: Inbound) -> Callable[[Reply], None]:  # noqa: ANN001
+    def progress_to(self, body: dict, respond, inbound: Inbound) -> Callable[[Reply, str], None]:  # noqa: ANN001
         """Show a long action's progress (an import) in the message whose button was pressed: chat.update, or
         for an ephemeral message its response_url (which takes 5 posts: a few progress lines, then the end)."""
         container = body.get("container") or {}
         channel, ts = container.get("channel_id"), container.get("message_ts")
-        lang = self.who(inbound.user_ref, inbound.chat_ref).lang
         posts = {"left": EPHEMERAL_PROGRESS}
 
-        def show(reply: Reply) -> None:
+        def show(reply: Reply, lang: str) -> None:
             msg = self.message(reply, inbound.scopes[0], lang)
             try:
                 if container.get("type") == "message" and not container.get("is_ephemeral") and channel and ts:
@@ -343,11 +344,10 @@ class Flows:
                              inbound, public=True)
         self.upload(reply, inbound.chat_ref, inbound.user_ref)
 
-    def placeholder(self, inbound: Inbound, where: dict) -> Callable[[Reply], None]:
+    def placeholder(self, inbound: Inbound, where: dict) -> Callable[[Reply, str], None]:
         """Progress before there is a message to edit: the first line is posted, the next ones update it."""
-        lang = self.who(inbound.user_ref, inbound.chat_ref).lang
 
-        def show(reply: Reply) -> None:
+        def show(reply: Reply, lang: str) -> None:
             msg = self.message(reply, inbound.scopes[0], lang)
             try:
                 if where.get("ts"):
