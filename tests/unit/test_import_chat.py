@@ -81,10 +81,20 @@ def test_a_second_press_imports_once_and_says_so(core, engine, people, tmp_path)
     assert list(names(engine)) == ["Acme"]
 
 
-def test_double_press_at_once_imports_once(tmp_path, settings, clock):
-    """Two presses racing (two threads, one SQLite file): one import, the other finds it done."""
+@pytest.fixture(params=["sqlite_file", "postgresql"])
+def race_engine(request, tmp_path):
+    if request.param == "postgresql":
+        yield request.getfixturevalue("pg_db")
+        return
     engine = make_engine(f"sqlite:///{tmp_path / 'x.db'}")
     create_all(engine)
+    yield engine
+    engine.dispose()
+
+
+def test_double_press_at_once_imports_once(race_engine, tmp_path, settings, clock):
+    """Two presses racing (two threads; a SQLite file, and PostgreSQL): one import, the other finds it done."""
+    engine = race_engine
     core = Core(engine, settings, secret=b"s", clock=clock)
     with session_scope(engine) as s:
         f.staff(s, name="rita", role="rep")
@@ -104,7 +114,6 @@ def test_double_press_at_once_imports_once(tmp_path, settings, clock):
     texts = sorted(" ".join(getattr(v, "text", "") for v in r.views) for r in replies)
     assert len(names(engine)) == 300
     assert sum("Imported" in x for x in texts) == 1, texts
-    engine.dispose()
 
 
 def test_cancel_deletes_the_file_and_the_button_then_says_done(core, engine, people, tmp_path, settings):
