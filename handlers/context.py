@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -10,7 +11,22 @@ from sqlmodel import Session
 
 from handlers.i18n import t as _t
 from handlers.settings import DomainSettings
+from handlers.views import Reply
 from storage.models import ChatBinding, Staff
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A file the user sent with a message (a spreadsheet to import), as every adapter hands it over.
+
+    `path` is a private local copy the adapter downloaded (it deletes it after the core answered; the core
+    keeps its own copy if it needs one); empty when the adapter did not fetch it (larger than `size` allows, or
+    the platform refused), so that the core can say why in the user's language.
+    """
+
+    name: str
+    size: int
+    path: str = ""
 
 
 @dataclass(frozen=True)
@@ -22,6 +38,7 @@ class Inbound:
     `update_key` identifies the delivery for de-duplication (Telegram update_id, Slack event_id, a Slack
     request's trigger_id), if any: the core stores it with the effect and answers a repeat `Reply(repeat=True)`.
     `scopes` are the token scopes this inbound may carry (see handlers.actions); adapters fill them.
+    `attachment`: a file sent with the message (`text` is then its caption, possibly empty).
     """
 
     platform: str
@@ -37,6 +54,11 @@ class Inbound:
     is_group: bool = False
     update_key: str | None = None
     scopes: tuple[str, ...] = ()
+    attachment: Attachment | None = None
+
+
+# shows a progress message of a long action (an import) in place of the pressed button's message
+Progress = Callable[[Reply], None]
 
 
 @dataclass
@@ -57,6 +79,8 @@ class Ctx:
     text: str = ""  # the command text being dispatched (typed, or decoded from a button), stripped
     channels: dict[str, str] = field(default_factory=dict)  # platform → the service channel's chat id
     bot_names: dict[str, str] = field(default_factory=dict)  # platform → the bot's user name (invite links)
+    attachment: Attachment | None = None  # the file sent with this message
+    progress: Progress | None = None  # where a long action shows how far it got (adapters pass it)
 
     def t(self, key: str, /, **params: object) -> str:
         return _t(self.lang, key, **params)

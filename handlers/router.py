@@ -20,7 +20,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from handlers import actions, actors, commands, inputs, notify, observe, paging
-from handlers.context import Ctx, Inbound
+from handlers.context import Ctx, Inbound, Progress
 from handlers.dialogs import engine as dialogs
 from handlers.errors import UserError
 from handlers.i18n import norm_lang, t
@@ -109,8 +109,17 @@ class Core:
                 log.exception("outbox wake-up failed")
 
     # ------------------------------------------------------------ entry point
-    def handle(self, inbound: Inbound) -> Reply:
-        return self._unit(inbound, self._dispatch)
+    def handle(self, inbound: Inbound, *, progress: Progress | None = None) -> Reply:
+        """The reply to `inbound`. `progress`, if given, shows how far a long action got (an import) while it
+        runs: the adapter edits the message whose button was pressed with each `Reply` it gets."""
+        if progress is None:
+            return self._unit(inbound, self._dispatch)
+
+        def with_progress(ctx: Ctx, inb: Inbound) -> Reply:
+            ctx.progress = progress
+            return self._dispatch(ctx, inb)
+
+        return self._unit(inbound, with_progress)
 
     def start_dialog(self, inbound: Inbound, name: str, prefill: dict[str, str]) -> Reply:
         """Begin dialog `name` with values the adapter already has (a message shortcut's text), in a unit of work
@@ -223,6 +232,8 @@ class Core:
     def _dispatch(self, ctx: Ctx, inbound: Inbound) -> Reply:
         if inbound.form is not None:
             return dialogs.submit(ctx, inbound.dialog or "", inbound.form)
+        if inbound.attachment is not None:
+            return self._file(ctx, inbound)
         text = inbound.text
         if inbound.token is not None:
             text = self._decode(ctx, inbound)
@@ -253,6 +264,15 @@ class Core:
         if not text:
             return Reply()
         return Reply(views=(Text(ctx.t("router.not_a_command")),))
+
+    def _file(self, ctx: Ctx, inbound: Inbound) -> Reply:
+        """A file sent to the bot is a spreadsheet to import (its caption may name an owner); only staff send
+        files that the bot reads."""
+        ctx.attachment = inbound.attachment
+        ctx.text = (inbound.text or "").strip()
+        if ctx.staff is None:
+            return Reply(views=(Text(ctx.t("auth.stranger" if ctx.binding is None else "import.chat.text_only")),))
+        return self.run_command(ctx, "import", ctx.text)
 
     def _decode(self, ctx: Ctx, inbound: Inbound) -> str:
         scopes = tuple(inbound.scopes) or (f"c:{inbound.chat_ref}",)

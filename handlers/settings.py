@@ -99,6 +99,8 @@ class DomainSettings(BaseSettings):
     backup_dir: str = ""  # the nightly backup job's folder (SQLite); empty: no nightly backup
     backup_keep: int = Field(default=7, ge=1, le=1000)  # how many nightly backups the folder keeps
     outbox_keep_text: Annotated[timedelta, NoDecode] = timedelta(days=7)  # a sent message's text, after delivery
+    import_max_mb: int = Field(default=20, ge=1, le=500)  # largest spreadsheet `/import` takes in chat
+    upload_dir: str = "./data/uploads"  # where a spreadsheet sent in chat waits for its Import button
 
     @field_validator("default_tz")
     @classmethod

@@ -65,8 +65,8 @@ def session(engine):
 
 
 @pytest.fixture
-def settings() -> DomainSettings:
-    return DomainSettings(_env_file=None)
+def settings(tmp_path) -> DomainSettings:
+    return DomainSettings(_env_file=None, upload_dir=str(tmp_path / "uploads"))
 
 
 @pytest.fixture

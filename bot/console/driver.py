@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -62,6 +63,14 @@ class ConsoleSession:
         self.last_reply: Reply = Reply()
         self.last_scope: str = f"c:{self.chat}"
         self.notes: dict[str, tuple[Action, str]] = {}  # "n3" → a notification's button and its scope
+        self.progress: list[str] = []  # progress lines of long actions (an import), as shown
+        self.on_progress: Callable[[str], None] | None = None  # the REPL prints them as they come
+
+    def _progress(self, reply: Reply) -> None:
+        text = render(reply, norm_lang(self.lang)).text
+        self.progress.append(text)
+        if self.on_progress is not None:
+            self.on_progress(text)
 
     @property
     def scopes(self) -> tuple[str, ...]:
@@ -104,7 +113,7 @@ class ConsoleSession:
                 return self.press(n)
             if s.lower() in self.notes:
                 return self.press_note(s.lower())
-        return self._show(self.core.handle(self._inbound(text=text)))
+        return self._show(self.core.handle(self._inbound(text=text), progress=self._progress))
 
     def press(self, n: int) -> str:
         return self._press(self.last.actions[n - 1], self.last_scope)
@@ -115,7 +124,7 @@ class ConsoleSession:
 
     def _press(self, action: Action, scope: str) -> str:
         token = actions.encode(action.cmd, scope=scope, secret=self.core.secret, now=self.core.clock())
-        return self._show(self.core.handle(self._inbound(token=token)))
+        return self._show(self.core.handle(self._inbound(token=token), progress=self._progress))
 
     def notification(self, reply: Reply, *, scope: str) -> str:
         """Render a delivered notification with its own labels; the last reply's numbers stay as they were."""

@@ -140,6 +140,7 @@ def _run(open_terminal, *, out, inp) -> int:  # noqa: ANN001
 def loop(term: Terminal, *, out, inp) -> int:  # noqa: ANN001
     """Read lines, answer them, and show what the outbox has for the chat after each one."""
     tty = inp.isatty()
+    term.session.on_progress = lambda text: print(text, file=out, flush=True)  # an import's "… 40%" as it goes
     if tty:
         _setup_readline()
         print(term.banner, file=out)

@@ -10,13 +10,15 @@ from __future__ import annotations
 import dataclasses
 import logging
 import re
+import tempfile
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from slack_sdk.errors import SlackApiError
 
-from bot.slack import answers, render, surfaces
+from bot.slack import answers, files, render, surfaces
 from bot.slack import inbound as inb
 from bot.slack.limits import unescape
 from handlers import commands
@@ -24,6 +26,7 @@ from handlers.actors import Actor
 from handlers.context import Inbound
 from handlers.dialogs import engine as dialogs
 from handlers.i18n import enum_label, t
+from handlers.services import import_chat
 from handlers.views import Error, Reply, Text
 
 if TYPE_CHECKING:
@@ -41,6 +44,7 @@ TEXT_SUBTYPES = (None, "file_share", "thread_broadcast")  # a screenshot with a 
 CODE = re.compile(r"\b[A-Z]{2,6}20\d{5}\b")
 MISS_TTL = 60.0  # seconds before an unknown user's Slack email is looked up again
 MENTION = re.compile(r"^\s*<@[A-Z0-9]+(\|[^>]*)?>[:,]?")
+EPHEMERAL_PROGRESS = 3  # progress posts through a response_url (5 uses in all: the answer needs one)
 
 
 class Flows:
@@ -89,14 +93,18 @@ class Flows:
         return self.who(user, channel), Text(t(lang, "slack.linked_by_email", name=name,
                                                 role=enum_label(lang, "role", role)))
 
-    def handle(self, inbound: Inbound, *, tell_repeat: bool = True) -> tuple[Reply, str]:
+    def handle(self, inbound: Inbound, *, tell_repeat: bool = True,
+               progress: Callable[[Reply, str], None] | None = None) -> tuple[Reply, str]:
         """The core's reply and the asker's language; strangers get a short "ask an admin" answer (unless their
         Slack email matches a staff record: then they are linked and welcomed). A request handled before (a
-        replayed or retried request) did nothing again: `tell_repeat` says so."""
+        replayed or retried request) did nothing again: `tell_repeat` says so. `progress` shows how far a long
+        action (an import) got, in the asker's language (it runs inside the core's unit of work: it must not
+        open another)."""
         p, hello = self.welcome(inbound.user_ref, inbound.chat_ref)
         if not p.known and not inb.open_to_strangers(inbound):
             return Reply(views=(Text(t(p.lang, "slack.unknown_user", user=inbound.user_ref)),)), p.lang
-        reply = self.core.handle(dataclasses.replace(inbound, lang_hint=p.lang))
+        shown = (lambda r: progress(r, p.lang)) if progress else None
+        reply = self.core.handle(dataclasses.replace(inbound, lang_hint=p.lang), progress=shown)
         if hello is not None:
             reply = dataclasses.replace(reply, views=(hello, *reply.views))
         if reply.repeat:
@@ -159,7 +167,7 @@ class Flows:
         inbound = inb.from_action(body, action, inb.request_key("act", body, headers))
         if self.bot.clicks.repeated(body, action):
             return
-        reply, lang = self.handle(inbound)
+        reply, lang = self.handle(inbound, progress=self.progress_to(body, respond, inbound))
         container = body.get("container") or {}
         scope = inbound.scopes[0]
         view = body.get("view") or {}
@@ -186,6 +194,26 @@ class Flows:
             answers.send(self.core, lambda: respond(response_type=kind, replace_original=False, **msg), reply,
                          inbound, public=reply.public)
         self.upload(reply, inbound.chat_ref, inbound.user_ref)
+
+    def progress_to(self, body: dict, respond, inbound: Inbound) -> Callable[[Reply, str], None]:  # noqa: ANN001
+        """Show a long action's progress (an import) in the message whose button was pressed: chat.update, or
+        for an ephemeral message its response_url (which takes 5 posts: a few progress lines, then the end)."""
+        container = body.get("container") or {}
+        channel, ts = container.get("channel_id"), container.get("message_ts")
+        posts = {"left": EPHEMERAL_PROGRESS}
+
+        def show(reply: Reply, lang: str) -> None:
+            msg = self.message(reply, inbound.scopes[0], lang)
+            try:
+                if container.get("type") == "message" and not container.get("is_ephemeral") and channel and ts:
+                    self.bot.client.chat_update(channel=channel, ts=ts, **msg)
+                elif posts["left"] > 0 and body.get("response_url"):
+                    posts["left"] -= 1
+                    respond(replace_original=True, **msg)
+            except SlackApiError as e:  # a progress line lost is no reason to stop the import
+                log.warning("progress update failed: %s", e.response.get("error"))
+
+        return show
 
     def in_view(self, body: dict, reply: Reply, scope: str, lang: str, inbound: Inbound, *, in_modal: bool) -> None:
         """A press inside a modal updates it; in the App Home, a state change (e.g. Done) refreshes the Home,
@@ -296,7 +324,11 @@ class Flows:
     def on_message(self, event: dict, event_id: str | None) -> None:
         """DMs with the bot, and what a customer writes in their bound channel (staff chatter there is left
         alone; messages that start by mentioning the bot arrive as app_mention instead)."""
-        if event.get("bot_id") or event.get("subtype") not in TEXT_SUBTYPES or not (event.get("text") or "").strip():
+        if event.get("bot_id") or event.get("subtype") not in TEXT_SUBTYPES:
+            return
+        if event.get("files") and event.get("channel_type") == "im" and self.on_file(event, event_id):
+            return
+        if not (event.get("text") or "").strip():
             return
         if event.get("channel_type") == "im" or self.from_customer_channel(event):
             self.answer(inb.from_message(event, event_id))
@@ -311,14 +343,41 @@ class Flows:
         if event.get("bot_id"):
             return
         text = MENTION.sub("", event.get("text") or "", count=1).strip()
-        self.answer(inb.from_message(dict(event, text=text, channel_type="channel"), event_id), ephemeral=True)
+        event = dict(event, text=text, channel_type="channel")
+        if event.get("files") and self.on_file(event, event_id, ephemeral=True):
+            return
+        self.answer(inb.from_message(event, event_id), ephemeral=True)
 
-    def answer(self, inbound: Inbound, *, ephemeral: bool = False) -> None:
-        reply, lang = self.handle(inbound, tell_repeat=False)  # an event Slack delivered again
+    # ------------------------------------------------------------ files (a spreadsheet for /import)
+    def on_file(self, event: dict, event_id: str | None, *, ephemeral: bool = False) -> bool:
+        """A file a staff member shared with the bot (its DM, or a channel message that mentions it): fetched
+        into a private temporary folder, deleted once the core answered (it keeps its own copy for the Import
+        button). False for anyone else's: their message is handled as text, the file is not fetched."""
+        who = self.who(event.get("user", ""), event.get("channel"))
+        if who.role is None:
+            return False
+        limit = self.core.settings.import_max_mb * files.MB
+        with tempfile.TemporaryDirectory(prefix="crm-upload-") as tmp:
+            got = files.fetch(self.bot.client, str(event["files"][0].get("id", "")), Path(tmp), limit=limit,
+                              wanted=lambda name, size: import_chat.fetch_for(who.role, name, size, limit // files.MB))
+            self.answer(inb.from_file(event, event_id, got.name, got.size, got.path), ephemeral=ephemeral,
+                        progress=not ephemeral)
+        return True
+
+    def answer(self, inbound: Inbound, *, ephemeral: bool = False, progress: bool = False) -> None:
+        """Answer a message in its channel (ephemeral: to its sender only). With `progress`, a long check (an
+        import's) posts its progress as a message that the answer then replaces."""
+        placeholder: dict = {}
+        reply, lang = self.handle(inbound, tell_repeat=False,  # an event Slack delivered again
+                                  progress=self.placeholder(inbound, placeholder) if progress else None)
         if reply.views:
             msg = self.message(reply, inbound.scopes[0], lang)
             client = self.bot.client
-            if ephemeral and not reply.public:
+            if placeholder.get("ts"):
+                answers.send(self.core, lambda: client.chat_update(channel=placeholder["channel"],
+                                                                   ts=placeholder["ts"], **msg),
+                             reply, inbound, public=True)
+            elif ephemeral and not reply.public:
                 answers.send(self.core, lambda: client.chat_postEphemeral(channel=inbound.chat_ref,
                                                                           user=inbound.user_ref, **msg),
                              reply, inbound, public=False)
@@ -326,3 +385,19 @@ class Flows:
                 answers.send(self.core, lambda: client.chat_postMessage(channel=inbound.chat_ref, **msg), reply,
                              inbound, public=True)
         self.upload(reply, inbound.chat_ref, inbound.user_ref)
+
+    def placeholder(self, inbound: Inbound, where: dict) -> Callable[[Reply, str], None]:
+        """Progress before there is a message to edit: the first line is posted, the next ones update it."""
+
+        def show(reply: Reply, lang: str) -> None:
+            msg = self.message(reply, inbound.scopes[0], lang)
+            try:
+                if where.get("ts"):
+                    self.bot.client.chat_update(channel=where["channel"], ts=where["ts"], **msg)
+                else:
+                    r = self.bot.client.chat_postMessage(channel=inbound.chat_ref, **msg)
+                    where.update(channel=r.get("channel") or inbound.chat_ref, ts=r.get("ts"))
+            except SlackApiError as e:  # a progress line lost is no reason to stop the check
+                log.warning("progress message failed: %s", e.response.get("error"))
+
+        return show

@@ -7,6 +7,7 @@ surfaces (DMs the bot opened by user id, the App Home).
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import re
 from collections.abc import Mapping
@@ -14,7 +15,7 @@ from collections.abc import Mapping
 from bot.slack.limits import unescape
 from bot.slack.surfaces import form_values, read_metadata
 from handlers import commands
-from handlers.context import Inbound
+from handlers.context import Attachment, Inbound
 
 PLATFORM = "slack"
 
@@ -90,6 +91,11 @@ def from_message(event: dict, event_id: str | None) -> Inbound:
     return Inbound(platform=PLATFORM, user_ref=user, chat_ref=channel, text=unescape(event.get("text") or ""),
                    surface="chat", is_group=event.get("channel_type") not in ("im", None),
                    scopes=scopes(channel, user), update_key=f"ev:{event_id}" if event_id else None)
+
+
+def from_file(event: dict, event_id: str | None, name: str, size: int, path: str) -> Inbound:
+    """A message that shared a file (the first one): its text is the caption (`import owner:NAME`)."""
+    return dataclasses.replace(from_message(event, event_id), attachment=Attachment(name=name, size=size, path=path))
 
 
 def home_inbound(user: str, text: str) -> Inbound:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from telegram import Message, Update
 
-from handlers.context import Inbound
+from handlers.context import Attachment, Inbound
 
 PLATFORM = "telegram"
 GROUP_TYPES = ("group", "supergroup")
@@ -49,6 +49,29 @@ def from_message(update: Update, *, bot_username: str | None = None) -> Inbound 
     if addressed_elsewhere(msg.text, bot_username):
         return None
     return Inbound(text=msg.text, is_group=msg.chat.type in GROUP_TYPES, **_common(update, msg.chat.id))
+
+
+def wants_file_read(update: Update, *, bot_username: str | None = None) -> bool:
+    """A document the bot should read: any in a private chat; in a group only with an `/import` caption
+    addressed to no other bot."""
+    msg = update.message
+    if msg is None or msg.document is None or update.effective_user is None:
+        return False
+    if msg.chat.type not in GROUP_TYPES:
+        return True
+    caption = (msg.caption or "").strip()
+    verb = caption.split(maxsplit=1)[0].split("@", 1)[0].lower() if caption else ""
+    return verb in ("/import", "/导入") and not addressed_elsewhere(caption, bot_username)
+
+
+def from_document(update: Update, *, path: str) -> Inbound:
+    """A document (a spreadsheet to import) → Inbound; `path` is where the adapter downloaded it ("" when it
+    did not: too big for a bot to fetch)."""
+    msg = update.message
+    doc = msg.document
+    att = Attachment(name=doc.file_name or "file", size=doc.file_size or 0, path=path)
+    return Inbound(text=msg.caption or "", attachment=att, is_group=msg.chat.type in GROUP_TYPES,
+                   **_common(update, msg.chat.id))
 
 
 def from_callback(update: Update) -> Inbound | None:

@@ -12,9 +12,11 @@ import asyncio
 import contextlib
 import logging
 import secrets
+import tempfile
 from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 
-from telegram import CallbackQuery, Update
+from telegram import CallbackQuery, Document, Update
 from telegram.error import BadRequest, RetryAfter, TelegramError
 from telegram.ext import Application, CallbackQueryHandler, ContextTypes, MessageHandler, filters
 
@@ -25,13 +27,19 @@ from bot.telegram.render import alert_text
 from handlers.context import Inbound
 from handlers.i18n import t
 from handlers.router import failure_reply
+from handlers.services import import_chat
 from handlers.views import Reply
 
 log = logging.getLogger("crm.telegram")
 
 
+BOT_API_FILE_LIMIT = 20 * 1024 * 1024  # getFile serves files up to 20 MB
+PROGRESS_WAIT = 10.0  # seconds an import waits for its progress edit to go out
+
+
 def install(app: Application) -> None:
     app.add_handler(MessageHandler(filters.UpdateType.MESSAGE & filters.TEXT, on_text))
+    app.add_handler(MessageHandler(filters.UpdateType.MESSAGE & filters.Document.ALL, on_document))
     app.add_handler(MessageHandler(filters.UpdateType.MESSAGE & filters.ChatType.PRIVATE & ~filters.TEXT,
                                    on_other))
     app.add_handler(CallbackQueryHandler(on_callback))
@@ -100,6 +108,93 @@ def _queue_answer(crm, chat_id: int, reply: Reply, inbound: Inbound, wait: float
     core.outbox_written()
 
 
+async def on_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A spreadsheet sent as a document by a staff member: downloaded into a private temporary folder (deleted
+    once the core answered: it keeps its own copy for the Import button) and handed to the core. A customer's
+    or stranger's document is not fetched."""
+    crm = context.bot_data["crm"]
+    if not tin.wants_file_read(update, bot_username=crm.username):
+        return
+    chat, user = update.effective_chat, update.effective_user
+    limit = min(crm.core.settings.import_max_mb * 1024 * 1024, BOT_API_FILE_LIMIT)
+    async with crm.chat_locks.hold(chat.id):  # first: the chat's messages are answered in order
+        who = await asyncio.to_thread(crm.core.actor, tin.PLATFORM, str(user.id), str(chat.id))
+        if who.role is None:
+            if chat.type == "private":
+                await on_other(update, context)
+            return
+        with tempfile.TemporaryDirectory(prefix="crm-upload-") as tmp:
+            path = await _download(context, update.message.document, Path(tmp), limit, who.role)
+            inbound = tin.from_document(update, path=path)
+            progress, posted = placeholder_to(crm, chat.id, inbound.scopes[0])
+            reply = await asyncio.to_thread(crm.core.handle, inbound, progress=progress)
+        await send_answer(crm, chat.id, reply, inbound, edit_message_id=posted.get("message_id"))
+
+
+async def _download(context: ContextTypes.DEFAULT_TYPE, doc: Document, folder: Path, limit: int,
+                    role: str | None) -> str:
+    """getFile, then the file from the Bot API's file URL; "" when it is no spreadsheet, larger than `limit`,
+    sent by someone who may not import, or the Bot API would not give it (the core then says why)."""
+    if not import_chat.fetch_for(role, doc.file_name or "", doc.file_size or 0, limit // import_chat.MB):
+        return ""
+    dest = folder / ("upload" + Path(doc.file_name or "").suffix.lower()[:10])
+    try:
+        f = await context.bot.get_file(doc.file_id)
+        await f.download_to_drive(dest)
+    except BadRequest as e:  # "file is too big" and the like: the user is told to send it again
+        log.warning("could not fetch a document: %s", e)
+        return ""
+    if dest.stat().st_size > limit:
+        return ""
+    return str(dest)
+
+
+def placeholder_to(crm, chat_id: int, scope: str) -> tuple[Callable[[Reply], None], dict]:  # noqa: ANN001
+    """Progress before there is a message to edit (checking a big file): the first line is sent, the next ones
+    edit it, and so does the answer (`message_id` in the returned state)."""
+    loop = asyncio.get_running_loop()
+    state: dict = {}
+
+    async def put(reply: Reply) -> None:
+        if state.get("message_id"):
+            await crm.deliver(chat_id, reply, scope=scope, edit_message_id=state["message_id"])
+        else:
+            sent = await crm.deliver(chat_id, reply, scope=scope)
+            state["message_id"] = sent[0].message_id if sent else None
+
+    def show(reply: Reply) -> None:
+        try:
+            asyncio.run_coroutine_threadsafe(put(reply), loop).result(PROGRESS_WAIT)
+        except (TelegramError, TimeoutError) as e:  # a progress line lost is no reason to stop the check
+            log.warning("progress message in %s failed: %s", chat_id, type(e).__name__)
+
+    return show, state
+
+
+def progress_to(crm, q: CallbackQuery, scope: str) -> tuple[Callable[[Reply], None], dict]:  # noqa: ANN001
+    """Called from the core's worker thread while a long action (an import) runs: the first call stops the
+    button's spinner at once (no waiting a minute for the answer), each call edits the pressed message.
+    Returns the callback and its state (`answered`)."""
+    loop = asyncio.get_running_loop()
+    chat_id, message_id = q.message.chat.id, q.message.message_id
+    state = {"answered": False}
+
+    async def edit(reply: Reply) -> None:
+        if not state["answered"]:
+            state["answered"] = True
+            await _answer(q, None)
+        await crm.deliver(chat_id, reply, scope=scope, edit_message_id=message_id)
+
+    def show(reply: Reply) -> None:
+        fut = asyncio.run_coroutine_threadsafe(edit(reply), loop)
+        try:
+            fut.result(PROGRESS_WAIT)
+        except (TelegramError, TimeoutError) as e:  # a progress line lost is no reason to stop the import
+            log.warning("progress edit in %s failed: %s", chat_id, type(e).__name__)
+
+    return show, state
+
+
 async def on_other(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     user = update.effective_user
     await update.effective_chat.send_message(t(user.language_code if user else None, "tg.unsupported"))
@@ -115,13 +210,15 @@ async def on_callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     chat_id = q.message.chat.id
     async with crm.chat_locks.hold(chat_id):
         reply, alert = None, None
+        progress, shown = progress_to(crm, q, inbound.scopes[0])
         try:
-            reply = await asyncio.to_thread(crm.core.handle, inbound)
+            reply = await asyncio.to_thread(crm.core.handle, inbound, progress=progress)
             alert = alert_text(reply)
         finally:
-            await _answer(q, alert)
-        if alert is None:
-            edit = q.message.message_id if reply.replace else None
+            if not shown["answered"]:
+                await _answer(q, alert)
+        if alert is None or shown["answered"]:  # after progress lines, even a refusal replaces them
+            edit = q.message.message_id if reply.replace or shown["answered"] else None
             await send_answer(crm, chat_id, reply, inbound, edit_message_id=edit)
     if reply is not None and (reply.lang_set or reply.menus_changed):
         crm.menus_changed()

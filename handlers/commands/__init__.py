@@ -9,7 +9,7 @@ from __future__ import annotations
 # isort: off
 from handlers.commands.registry import (  # noqa: F401 - the table, for `from handlers import commands`
     ALIASES, COMMANDS, PLAIN_TEXT_HOOKS, VERBS, Command, Handler, command, lookup, may_use, visible_commands)
-from handlers.commands import core, customer_chat, customers, customers_approvals, export  # noqa: F401
+from handlers.commands import core, customer_chat, customers, customers_approvals, export, importing  # noqa: F401
 from handlers.commands import followups, followups_list, purchases  # noqa: F401
 from handlers.commands import me, opps, ownership, report, setup, staff, tickets  # noqa: F401
 # isort: on

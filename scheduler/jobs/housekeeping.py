@@ -7,7 +7,8 @@
   message is in the chat, the copy here is only personal data), and the rows themselves after 90 days
   (failed and pending rows keep their text and stay visible until handled);
 - spreadsheets written for chat `/export` and report charts (temp folders `crm-export-*`, `crm-chart-*`) older
-  than a day.
+  than a day;
+- spreadsheets sent with `/import` whose Import button was never pressed (`CRM_UPLOAD_DIR`, after 24 hours).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from sqlmodel import Session
 from handlers.settings import DomainSettings
 from storage import outbox
 from storage.models import ActionRef, DialogState, Outbox, ProcessedUpdate
+from storage.uploads import UploadStore
 
 KEEP_UPDATES = timedelta(days=7)
 KEEP_SENT = timedelta(days=90)
@@ -38,7 +40,7 @@ def run(session: Session, *, now: datetime, settings: DomainSettings, channels: 
                  update(Outbox).where(Outbox.status == "sent", Outbox.sent_at < now - settings.outbox_keep_text,
                                       Outbox.payload != outbox.STRIPPED).values(payload=outbox.STRIPPED)):
         n += session.execute(stmt).rowcount or 0
-    return n + _old_exports(now)
+    return n + _old_exports(now) + UploadStore(settings.upload_dir).sweep(now)
 
 
 def _old_exports(now: datetime, root: Path | None = None) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlmodel import Session
 
-from storage.models import ChatBinding, Customer, Staff
+from storage.models import ChatBinding, Customer, ProcessedUpdate, Staff
 
 
 def binding(session: Session, *, platform: str, chat_ref: str) -> ChatBinding | None:
@@ -25,3 +25,10 @@ def telegram_accounts(session: Session) -> list[tuple[int, str, str, bool]]:
     rows = session.execute(select(Staff.telegram_id, Staff.lang, Staff.role, Staff.active)
                            .where(Staff.telegram_id.is_not(None))).all()
     return [(int(tg), lang, role, active) for tg, lang, role, active in rows]
+
+
+def processed(session: Session, *, platform: str, key: str) -> bool:
+    """Was the inbound (or decision) `key` handled already (`router.first_delivery`)?"""
+    return session.scalar(select(ProcessedUpdate.id).where(ProcessedUpdate.platform == platform,
+                                                           ProcessedUpdate.key == key).limit(1)) is not None
+

@@ -34,6 +34,7 @@ CASES = {
     "settings": [("URAY", "", "msg"), ("URAY", "tz=Asia/Shanghai reminder=08:30 notify=slack", "msg")],
     "approvals": [("UMAN", "", "msg"), ("UADM", "", "msg")],
     "export": [("UMAN", "customers", "msg")],
+    "import": [("URAY", "", "msg")],  # where to upload the file; the upload itself: test_slack_import.py
     "report": [("UMAN", "", "msg"), ("UMAN", "pipeline", "msg"), ("UMAN", "followups", "msg"),
                ("USUE", "sla", "msg"), ("USUE", "csat", "msg")],
     "ticket": [("URAY", "new {acme} complaint high: login fails for everyone", "msg"), ("URAY", "new", "modal"),

@@ -1,7 +1,8 @@
 """A fake Slack: the Web API on loopback (port 0), and the Slack platform's side of HTTP mode.
 
-`FakeSlack` answers like Slack's Web API (`/api/<method>`), the response_url (`/respond/<n>`) and file uploads
-(`/upload/<id>`), records every call (`calls`, `wait(method)`), checks Block Kit limits and answers
+`FakeSlack` answers like Slack's Web API (`/api/<method>`), the response_url (`/respond/<n>`), file uploads
+(`/upload/<id>`) and files users shared (`add_file`: files.info, and the `url_private_download` GET that needs
+the bot token — without it Slack answers with its sign-in page), records every call (`calls`, `wait(method)`), checks Block Kit limits and answers
 `invalid_blocks` when one is broken (`problems`), and fails on request (`fail(method, status=429, ...)`).
 
 `SlackPlatform` plays Slack sending requests to the app: correctly signed (HMAC-SHA256 `v0:`) slash commands,
@@ -20,7 +21,7 @@ import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, quote
 
 from tests.fakes.slack_blocks import message_problems, view_problems
 
@@ -65,6 +66,8 @@ class FakeSlack:
         self._cond = threading.Condition()
         self._seq = itertools.count(1)
         self.httpd: ThreadingHTTPServer | None = None
+        self.files: dict[str, tuple[dict, bytes]] = {}  # file id → (file object, content)
+        self.downloads: list[tuple[str, str]] = []  # (path, Authorization header) of each file download
 
     # ------------------------------------------------------------ lifecycle
     def start(self) -> FakeSlack:
@@ -106,6 +109,27 @@ class FakeSlack:
             profile["email"] = email
         self.users[user_id] = {"id": user_id, "team_id": "T1", "name": (name or user_id).lower(), "deleted": deleted,
                                "is_bot": is_bot, "is_app_user": False, "profile": profile}
+
+    def add_file(self, name: str, content: bytes, *, size: int | None = None) -> dict:
+        """A file a user shared: its file object as files.info gives it (`size` overrides the stated size)."""
+        fid = f"F{next(self._seq):07d}"
+        obj = {"id": fid, "name": name, "title": name, "mimetype": "text/csv", "filetype": name.rsplit(".", 1)[-1],
+               "size": len(content) if size is None else size, "mode": "hosted", "is_external": False,
+               "url_private": f"{self.url}/files-pri/T1-{fid}/{quote(name)}",
+               "url_private_download": f"{self.url}/files-pri/T1-{fid}/download/{quote(name)}"}
+        self.files[fid] = (obj, content)
+        return obj
+
+    def download(self, path: str, auth: str) -> tuple[int, str, bytes]:
+        with self._cond:
+            self.downloads.append((path, auth))
+            self._cond.notify_all()
+        fid = path.split("/")[2].split("-", 1)[-1] if path.count("/") >= 3 else ""
+        if auth != f"Bearer {self.token}":
+            return 200, "text/html", b"<html><body>Sign in to Slack</body></html>"
+        if fid not in self.files:
+            return 404, "text/plain", b"not found"
+        return 200, "application/octet-stream", self.files[fid][1]
 
     def calls_to(self, method: str) -> list[Call]:
         with self._cond:
@@ -182,6 +206,9 @@ class FakeSlack:
             return {"ok": True, "user": hits[0]} if hits else {"ok": False, "error": "users_not_found"}
         if method == "conversations.open":
             return {"ok": True, "channel": {"id": "D" + str(args.get("users", "X"))[1:]}}
+        if method == "files.info":
+            got = self.files.get(str(args.get("file", "")))
+            return {"ok": True, "file": got[0]} if got else {"ok": False, "error": "file_not_found"}
         if method == "files.getUploadURLExternal":
             return {"ok": True, "upload_url": f"{self.url}/upload/F{n}", "file_id": f"F{n}"}
         if method == "files.completeUploadExternal":
@@ -196,13 +223,16 @@ def _handler(fake: FakeSlack) -> type[BaseHTTPRequestHandler]:
         def log_message(self, *a: object) -> None:
             pass
 
-        def do_GET(self) -> None:  # noqa: N802 - slack_sdk sends users.info and users.lookupByEmail as GET
+        def do_GET(self) -> None:  # noqa: N802 - users.info / users.lookupByEmail (slack_sdk GETs), or a file
             headers = {k.lower(): v for k, v in self.headers.items()}
             path, _, query = self.path.partition("?")
-            if not path.startswith("/api/"):
-                self.send_response(404)
-                self.send_header("Content-Length", "0")
+            if not path.startswith("/api/"):  # a file's url_private_download
+                status, ctype, data = fake.download(path, self.headers.get("Authorization") or "")
+                self.send_response(status)
+                self.send_header("Content-Type", ctype)
+                self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
+                self.wfile.write(data)
                 return
             status, answer, extra = fake.answer(path[5:], dict(parse_qsl(query, keep_blank_values=True)), headers)
             self._send(status, answer, extra, "application/json")

@@ -135,6 +135,15 @@ class SlackPlatform:
         headers = {"X-Slack-Retry-Num": str(retry_num), "X-Slack-Retry-Reason": "http_timeout"} if retry_num else {}
         return self.post(json.dumps(body), content_type="application/json", headers=headers)
 
+    def share_file(self, file: dict, text: str = "", *, user: str = "U1", channel: str = "D1",
+                   channel_type: str = "im", **kw: object) -> Resp:
+        """A message sharing `file` (see `FakeSlack.add_file`), as Slack delivers a DM upload: subtype
+        file_share, the file object (partial, as in events) in `files`."""
+        partial = {k: file[k] for k in ("id", "name", "title", "mimetype", "filetype", "size", "mode")}
+        return self.event({"type": "message", "subtype": "file_share", "channel_type": channel_type, "user": user,
+                           "channel": channel, "text": text, "files": [partial], "upload": True,
+                           "ts": f"{time.time():.6f}"}, **kw)  # type: ignore[arg-type]
+
     def dm(self, text: str, *, user: str = "U1", channel: str = "D1", **kw: object) -> Resp:
         return self.event({"type": "message", "channel_type": "im", "user": user, "channel": channel,
                            "text": text, "ts": f"{time.time():.6f}"}, **kw)  # type: ignore[arg-type]

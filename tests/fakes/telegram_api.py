@@ -6,6 +6,7 @@
     fake.push_callback(chat_id=1003, user_id=1003, data=token, message_id=5)
     fake.wait_for(lambda: fake.sent(chat_id=1003))                # what the bot sent
     fake.fail_next("sendMessage", status=429, retry_after=1)      # answer the next call with an error
+    fake.push_document(chat_id=1003, user_id=1003, name="c.csv", content=b"...")  # getFile + download serve it
     fake.stop()
 
 It speaks the wire format PTB uses: POST `/bot<token>/<method>` with a form-encoded body whose non-string
@@ -26,7 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, unquote
 
 from tests.fakes.telegram_limits import alert_problems, keyboard_problems, message_problems
 
@@ -111,6 +112,8 @@ class FakeTelegram:
         self._cond = threading.Condition()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
+        self.files: dict[str, bytes] = {}  # file_id → content (documents users sent)
+        self.downloads: list[str] = []  # file paths fetched from /file/bot<token>/
 
     # ------------------------------------------------------------ lifecycle
     def start(self) -> FakeTelegram:
@@ -189,6 +192,26 @@ class FakeTelegram:
                      chat_type: str | None = None, first_name: str = "") -> int:
         return self.push_update(self.message_update(chat_id=chat_id, user_id=user_id, text=text, lang=lang,
                                                     chat_type=chat_type, first_name=first_name))
+
+    def add_file(self, content: bytes, *, name: str, size: int | None = None) -> dict:
+        """A Document users can send (its bytes served by getFile + download); `size` overrides the size
+        Telegram states (a file too big for a bot to fetch)."""
+        file_id = f"BQAC{len(self.files) + 1:04d}"
+        self.files[file_id] = content
+        return {"file_id": file_id, "file_unique_id": f"u{file_id}", "file_name": name,
+                "mime_type": "text/csv" if name.endswith(".csv") else "application/octet-stream",
+                "file_size": len(content) if size is None else size}
+
+    def push_document(self, *, chat_id: int, user_id: int, name: str, content: bytes, caption: str | None = None,
+                      size: int | None = None, chat_type: str | None = None, lang: str | None = "en") -> int:
+        msg: dict[str, Any] = {"message_id": self._next_msg_id(chat_id), "date": int(time.time()),
+                               "chat": self.chat(chat_id, chat_type=chat_type), "from": self.user(user_id, lang=lang),
+                               "document": self.add_file(content, name=name, size=size)}
+        if caption is not None:
+            msg["caption"] = caption
+            if caption.startswith("/"):
+                msg["caption_entities"] = [{"type": "bot_command", "offset": 0, "length": len(caption.split()[0])}]
+        return self.push_update({"message": msg})
 
     def callback_update(self, *, chat_id: int, user_id: int, data: str, message_id: int | None = None,
                         lang: str | None = "en") -> dict:
@@ -271,7 +294,25 @@ class FakeTelegram:
     def _next_msg_id(self, chat_id: int) -> int:
         return next(self._msg_ids.setdefault(chat_id, itertools.count(1)))
 
+    def _serve_file(self, h: BaseHTTPRequestHandler, file_path: str) -> None:
+        """`GET /file/bot<token>/<file_path>`: the bytes of a file getFile described."""
+        file_id = file_path.rsplit("/", 1)[-1].split(".", 1)[0]
+        data = self.files.get(file_id)
+        with self._cond:
+            self.downloads.append(file_path)
+            self._cond.notify_all()
+        if data is None:
+            return self._answer(h, 404, {"ok": False, "error_code": 404, "description": "Not Found"})
+        h.send_response(200)
+        h.send_header("Content-Type", "application/octet-stream")
+        h.send_header("Content-Length", str(len(data)))
+        h.end_headers()
+        h.wfile.write(data)
+
     def _serve(self, h: BaseHTTPRequestHandler) -> None:
+        path = unquote(h.path)  # PTB percent-encodes the file URL (the token's ":" too)
+        if path.startswith(f"/file/bot{self.token}/"):
+            return self._serve_file(h, path[len(f"/file/bot{self.token}/"):])
         prefix = f"/bot{self.token}/"
         if not h.path.startswith(prefix):
             return self._answer(h, 404, {"ok": False, "error_code": 404, "description": "Not Found"})
@@ -376,6 +417,8 @@ class FakeTelegram:
             return 200, {"ok": True, "result": self._stored(p["chat_id"], p, photo=photo)}
         if method in ("editMessageText", "editMessageReplyMarkup"):
             return self._edit(method, p)
+        if method == "getFile":
+            return self._get_file(str(p.get("file_id", "")))
         if method == "setWebhook":
             self.webhook = dict(p)
         elif method == "deleteWebhook":
@@ -384,6 +427,16 @@ class FakeTelegram:
             return 200, {"ok": True, "result": {"url": self.webhook.get("url", ""), "has_custom_certificate": False,
                                                 "pending_update_count": 0}}
         return 200, ok
+
+    def _get_file(self, file_id: str) -> tuple[int, dict]:
+        """Like the Bot API: a File with its `file_path`, refused for files over 20 MB."""
+        data = self.files.get(file_id)
+        if data is None:
+            return 400, {"ok": False, "error_code": 400, "description": "Bad Request: invalid file_id"}
+        if len(data) > 20 * 1024 * 1024:
+            return 400, {"ok": False, "error_code": 400, "description": "Bad Request: file is too big"}
+        return 200, {"ok": True, "result": {"file_id": file_id, "file_unique_id": f"u{file_id}",
+                                            "file_size": len(data), "file_path": f"documents/{file_id}.bin"}}
 
     def _edit(self, method: str, p: dict) -> tuple[int, dict]:
         key = (int(p["chat_id"]), int(p["message_id"]))
