@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
 # `jobs run`'s choices, without importing the scheduler (a test checks they are scheduler.registry.JOBS)
 JOB_NAMES = ("cadence", "complaint_review", "first_contact", "followup_digest", "housekeeping", "pool_return",
-             "rating_reminder", "sla_watch")
+             "pool_warning", "rating_reminder", "sla_watch", "team_alert", "weekly_summary")
 
 log = logging.getLogger("crm.cli")
 
