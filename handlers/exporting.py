@@ -50,7 +50,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
                       "expected_close_date", "actual_amount", "contract_no", "lost_reason", "competitors",
                       "strengths", "weaknesses", "owner_id", "owner_name", "created_at", "updated_at"),
     "tickets": ("code", "customer_code", "customer_name", "contact_name", "type", "priority", "status",
-                "description", "assignee_id", "assignee_name", "resolution", "rating", "rating_comment",
+                "description", "assignee_id", "assignee_name", "resolution", "emotion", "cause", "rating", "rating_comment",
                 "rated_at", "created_at", "assigned_at", "first_contact_at", "resolved_at", "closed_at"),
     "purchases": ("id", "customer_code", "customer_name", "date", "product", "amount", "staff_id",
                   "staff_name", "created_at"),
@@ -62,7 +62,8 @@ ENUM_COLUMNS: dict[str, dict[str, str]] = {
     "customers": {"industry": "industry", "type": "customer_type"},
     "followups": {"method": "method", "feedback": "feedback", "result": "result"},
     "opportunities": {"stage": "stage"},
-    "tickets": {"type": "ticket_type", "priority": "priority", "status": "status"},
+    "tickets": {"type": "ticket_type", "priority": "priority", "status": "status", "emotion": "emotion",
+                "cause": "complaint_cause"},
 }
 DATE_COLUMNS = frozenset({"expected_close_date"})  # a day; `*_at` and `date` are timestamps
 
@@ -147,7 +148,8 @@ def _tickets(s: Session, f: _Fmt, where: ColumnElement[bool]) -> list[dict]:
          .outerjoin(Contact, Contact.id == Ticket.contact_id).where(where).order_by(Ticket.code))
     return [dict(code=x.code, customer_code=code, customer_name=cname, contact_name=contact, type=x.type,
                  priority=x.priority, status=x.status, description=x.description,
-                 **f.staff("assignee", x.assignee_id), resolution=x.resolution, rating=x.rating,
+                 **f.staff("assignee", x.assignee_id), resolution=x.resolution, emotion=x.emotion, cause=x.cause,
+                 rating=x.rating,
                  rating_comment=x.rating_comment, rated_at=f.ts(x.rated_at), created_at=f.ts(x.created_at),
                  assigned_at=f.ts(x.assigned_at), first_contact_at=f.ts(x.first_contact_at),
                  resolved_at=f.ts(x.resolved_at), closed_at=f.ts(x.closed_at))

@@ -95,6 +95,9 @@ def summary_fields(v: Ctx, t: Ticket) -> list[tuple[str, str]]:
     ]
     if t.contact_id:
         items.insert(1, (v.t("tk.f.contact"), _name(s, Contact, t.contact_id)))
+    if t.type == "complaint" and (v.staff is not None or v.binding is None):  # staff's notes, not the customer's
+        items += [(v.t(f"cmp.f.{f}"), enum_label(v.lang, kind, getattr(t, f)))
+                  for f, kind in (("emotion", "emotion"), ("cause", "complaint_cause")) if getattr(t, f)]
     if v.staff is not None or v.binding is None:  # staff and the service channel, not customers
         items.append((v.t("tk.f.assignee"), _name(s, Staff, t.assignee_id)))
     items.append((v.t("tk.f.created"), v.fmt_dt(t.created_at)))

@@ -13,7 +13,7 @@ from handlers.dialogs.engine import Dialog, Step, register
 from handlers.errors import InvalidInput
 from handlers.i18n import enum_choices, enum_label, parse_enum
 from handlers.lookup import resolve_customer
-from handlers.services import tickets
+from handlers.services import complaints, tickets
 from handlers.views import Action, Button, Buttons, Reply, Text
 from storage.models import Contact, Customer, Ticket
 from storage.repos import customers as customer_repo
@@ -72,7 +72,21 @@ def created_reply(ctx: Ctx, t: Ticket) -> Reply:
 def _staff_done(ctx: Ctx, values: dict) -> Reply:
     t = tickets.create_ticket(ctx, customer=customer_of(ctx, values), type_=values["type"], priority=values["priority"],
                               description=values["description"], contact_id=values.get("contact"))
+    if t.type == "complaint" and values.get("emotion"):
+        complaints.classify(ctx, t, emotion=values["emotion"], opening=True)
     return created_reply(ctx, t)
+
+
+def _emotion_choices(ctx: Ctx, values: dict) -> list[tuple[str, str]]:
+    return enum_choices(ctx.lang, "emotion")
+
+
+def _cause_choices(ctx: Ctx, values: dict) -> list[tuple[str, str]]:
+    return enum_choices(ctx.lang, "complaint_cause")
+
+
+def _complaint(ctx: Ctx, values: dict) -> bool:
+    return values.get("type") == "complaint" and "emotion" not in values
 
 
 def _customer_done(ctx: Ctx, values: dict) -> Reply:
@@ -100,6 +114,8 @@ STAFF = register(Dialog(
              when=_unset("priority")),
         Step("description", "tk.dlg.description", multiline=True, hint_key="tk.dlg.description_hint",
              when=_unset("description")),
+        Step("emotion", "cmp.dlg.emotion", parse=_enum("emotion"), choices=_emotion_choices, optional=True,
+             when=lambda ctx, v: _complaint(ctx, v) or (ctx.surface == "form" and "emotion" not in v)),
     )))
 
 CUSTOMER = register(Dialog(
@@ -139,16 +155,41 @@ def do_text_op(ctx: Ctx, op: str, code: str, text: str) -> Reply:
 
 def _text_done(op: str):  # noqa: ANN202
     def done(ctx: Ctx, values: dict) -> Reply:
+        if values.get("cause"):  # resolving a complaint: its cause first, in the same unit of work
+            complaints.classify(ctx, tickets.get_ticket(ctx, values["code"]), cause=values["cause"])
         return do_text_op(ctx, op, values["code"], values.get("text") or "")
 
     return done
 
 
+def _cause_unknown(ctx: Ctx, values: dict) -> bool:
+    """Resolving a complaint whose cause nobody recorded yet: ask it (the weekly review groups by it)."""
+    code = values.get("code")
+    t = tickets_repo.get_by_code(ctx.session, code=code, where=tickets.visible_filter(ctx)) if code else None
+    return t is not None and t.type == "complaint" and t.cause is None
+
+
 for _op, _optional in (("note", False), ("reply", False), ("resolve", False), ("reopen", True)):
+    _cause = (Step("cause", "cmp.dlg.cause", parse=_enum("complaint_cause"), choices=_cause_choices, optional=True,
+                   when=_cause_unknown),) if _op == "resolve" else ()
     register(Dialog(name=f"ticket_{_op}", title_key=f"tk.dlg.{_op}_title", on_done=_text_done(_op), steps=(
         Step("code", "tk.dlg.code", parse=_code),
+        *_cause,
         Step("text", f"tk.dlg.{_op}_text", multiline=True, optional=_optional),
     )))
+
+
+def _classify_done(ctx: Ctx, values: dict) -> Reply:
+    t = tickets.get_ticket(ctx, values["code"])
+    changed = complaints.classify(ctx, t, emotion=values.get("emotion"), cause=values.get("cause"))
+    return card_with(ctx, t, "cmp.classified" if changed else "cmp.unchanged")
+
+
+CLASSIFY = register(Dialog(name="ticket_classify", title_key="cmp.dlg.title", on_done=_classify_done, steps=(
+    Step("code", "tk.dlg.code", parse=_code),
+    Step("emotion", "cmp.dlg.emotion", parse=_enum("emotion"), choices=_emotion_choices, optional=True),
+    Step("cause", "cmp.dlg.cause", parse=_enum("complaint_cause"), choices=_cause_choices, optional=True),
+)))
 
 
 # ---------------------------------------------------------------- a customer's plain message

@@ -18,7 +18,7 @@ from storage import migrate
 from storage.db import create_all, make_engine
 from storage.migrate import INITIAL_REV, MIGRATIONS, current, head, upgrade
 
-HEAD = "0003"
+HEAD = "0004"
 
 
 def _diffs(engine) -> list:
@@ -49,11 +49,11 @@ def pg_engine(pg_url):
 def test_migrations_form_one_chain():
     files = sorted(p.name for p in (MIGRATIONS / "versions").glob("*.py"))
     assert files == [f"{INITIAL_REV}_initial_schema.py", "0002_followup_assignee.py",
-                     "0003_staff_email.py"]
+                     "0003_staff_email.py", "0004_complaint_emotion_cause.py"]
     assert head() == HEAD
     script = ScriptDirectory.from_config(migrate.alembic_config())
-    assert [r.revision for r in script.walk_revisions()] == [HEAD, "0002", INITIAL_REV]
-    assert script.get_revision(HEAD).down_revision == "0002"
+    assert [r.revision for r in script.walk_revisions()] == [HEAD, "0003", "0002", INITIAL_REV]
+    assert script.get_revision(HEAD).down_revision == "0003"
     for name in files:
         body = (MIGRATIONS / "versions" / name).read_text()
         assert "storage" not in body and "sqlmodel" not in body  # revisions import nothing from the app
@@ -67,8 +67,8 @@ def test_migrations_new_revision_follows_head(tmp_path, monkeypatch):
     monkeypatch.setattr(migrate, "MIGRATIONS", copy)
     before = {p.name: p.read_text() for p in (copy / "versions").glob("*.py")}
     path = migrate.revision("nothing changed")
-    assert path.name.startswith("0004_") and path.parent == copy / "versions"
-    assert "down_revision: str | Sequence[str] | None = '0003'" in path.read_text()
+    assert path.name.startswith("0005_") and path.parent == copy / "versions"
+    assert "down_revision: str | Sequence[str] | None = '0004'" in path.read_text()
     assert {p.name: p.read_text() for p in (copy / "versions").glob("*.py") if p != path} == before
     assert migrate.main([]) == 2 and migrate.main(["regenerate"]) == 2
 
@@ -239,3 +239,28 @@ def test_migrations_0002_database_gets_staff_email_sqlite(tmp_path):
 
 def test_migrations_0002_database_gets_staff_email_postgresql(pg_engine):
     _upgrade_0002_database(pg_engine)
+
+
+# ---------------------------------------------------------------- 0003 → 0004: ticket.emotion, ticket.cause
+
+
+def _upgrade_0003_database(engine) -> None:
+    with engine.begin() as conn:
+        command.upgrade(migrate.alembic_config(conn), "0003")
+        assert not {"emotion", "cause"} & {c["name"] for c in inspect(conn).get_columns("ticket")}
+        _seed_0001(conn)
+    upgrade(engine)
+    assert _rev(engine) == HEAD and _diffs(engine) == []
+    with engine.begin() as c:
+        cols = {col["name"] for col in inspect(c).get_columns("ticket")}
+        assert {"emotion", "cause"} <= cols
+
+
+def test_migrations_0003_database_gets_complaint_details_sqlite(tmp_path):
+    e = make_engine(f"sqlite:///{tmp_path}/at0003.db")
+    _upgrade_0003_database(e)
+    e.dispose()
+
+
+def test_migrations_0003_database_gets_complaint_details_postgresql(pg_engine):
+    _upgrade_0003_database(pg_engine)

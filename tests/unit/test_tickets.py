@@ -53,6 +53,8 @@ def test_missing_parts_start_the_dialog(desk):
     assert t("en", "tk.dlg.contact") in out  # asks contact (optional), then priority
     s.send("skip")
     out = s.send("高")
+    assert t("en", "cmp.dlg.emotion") in out  # a complaint: the customer's emotion (optional)
+    out = s.send("skip")
     assert "FW2026001" in out
     assert desk.ticket("FW2026001").priority == "high"
 
@@ -113,6 +115,8 @@ def test_status_machine_refuses_invalid_steps(desk):
     assert "/ticket accept " + code not in alan.choices()
     # resolve needs a text: typed without one, it asks for it
     out = alan.send(f"/ticket resolve {code}")
+    assert t("en", "cmp.dlg.cause") in out  # a complaint: its cause first (optional)
+    out = alan.send("skip")
     assert t("en", "tk.dlg.resolve_text") in out
     alan.send("Reset the password")
     tk = desk.ticket(code)
