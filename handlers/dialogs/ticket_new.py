@@ -146,7 +146,7 @@ def do_text_op(ctx: Ctx, op: str, code: str, text: str) -> Reply:
     if op == "resolve":
         tickets.resolve(ctx, t, text)
         bound = bool(tickets_repo.customer_chats(ctx.session, ticket=t))
-        return card_with(ctx, t, "tk.resolved_ok" if bound else "tk.resolved_ok_unbound")
+        return card_with(ctx, t, "tk.resolved_ok" if bound else "tk.resolved_ok_unbound") + cause_buttons(ctx, t)
     tickets.reopen(ctx, t, text or None)
     if ctx.is_customer:
         return Reply(views=(Text(ctx.t("tk.cust_reopened", code=t.code)),))
@@ -155,28 +155,24 @@ def do_text_op(ctx: Ctx, op: str, code: str, text: str) -> Reply:
 
 def _text_done(op: str):  # noqa: ANN202
     def done(ctx: Ctx, values: dict) -> Reply:
-        if values.get("cause"):  # resolving a complaint: its cause first, in the same unit of work
-            complaints.classify(ctx, tickets.get_ticket(ctx, values["code"]), cause=values["cause"])
         return do_text_op(ctx, op, values["code"], values.get("text") or "")
 
     return done
 
 
-def _cause_unknown(ctx: Ctx, values: dict) -> bool:
-    """Resolving a complaint whose cause nobody recorded yet: ask it (the weekly review groups by it)."""
-    code = values.get("code")
-    t = tickets_repo.get_by_code(ctx.session, code=code, where=tickets.visible_filter(ctx)) if code else None
-    return t is not None and t.type == "complaint" and t.cause is None
-
-
 for _op, _optional in (("note", False), ("reply", False), ("resolve", False), ("reopen", True)):
-    _cause = (Step("cause", "cmp.dlg.cause", parse=_enum("complaint_cause"), choices=_cause_choices, optional=True,
-                   when=_cause_unknown),) if _op == "resolve" else ()
     register(Dialog(name=f"ticket_{_op}", title_key=f"tk.dlg.{_op}_title", on_done=_text_done(_op), steps=(
         Step("code", "tk.dlg.code", parse=_code),
-        *_cause,
         Step("text", f"tk.dlg.{_op}_text", multiline=True, optional=_optional),
     )))
+
+
+def cause_buttons(ctx: Ctx, t: Ticket) -> Reply:
+    """After a complaint is resolved with no cause recorded: one tap records it (the weekly review groups by it)."""
+    if t.type != "complaint" or t.cause is not None:
+        return Reply()
+    return Reply(views=(Text(ctx.t("cmp.dlg.cause")), Buttons(tuple(
+        Button(label, Action(f"/ticket classify {t.code} {value}")) for label, value in _cause_choices(ctx, {})))))
 
 
 def _classify_done(ctx: Ctx, values: dict) -> Reply:

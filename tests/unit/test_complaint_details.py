@@ -9,7 +9,7 @@ from handlers.i18n import t
 from handlers.services.reviews import post_complaint_review
 from storage.db import session_scope
 from tests.says import says
-from tests.unit.test_tickets_support import Desk, text_of
+from tests.unit.test_tickets_support import Desk
 
 
 @pytest.fixture
@@ -63,17 +63,23 @@ def test_classify_refuses_what_it_cannot_record(desk):
     assert says(desk.user("ray").send(f"/ticket classify {code} 激动"), "tk.not_handler", code=code)
 
 
-def test_resolving_a_complaint_asks_its_cause_once(desk):
+def test_resolving_a_complaint_offers_its_causes_as_buttons_once(desk):
     code = desk.open()
     desk.assign(code, "alan")
-    r = desk.press("alan", f"/ticket resolve {code}", scope="c:@alan", chat="@alan")  # the card's Resolve
-    assert t("en", "cmp.dlg.cause") in text_of(r)
     alan = desk.user("alan")
-    out = alan.send("服务流程")
-    assert t("en", "tk.dlg.resolve_text") in out
-    alan.send("fixed the login server")
+    out = alan.send(f"/ticket resolve {code} fixed the login server")
+    assert t("en", "cmp.dlg.cause") in out
+    causes = [c for c in alan.choices() if c.startswith("/ticket classify")]
+    assert causes[0] == f"/ticket classify {code} product" and len(causes) == 6
+    out = alan.press_cmd(f"/ticket classify {code} process")
+    assert says(out, "cmp.classified", code=code) and t("en", "cmp.dlg.cause") not in out
     tk = desk.ticket(code)
     assert (tk.status, tk.cause) == ("resolved", "process")
+    other = desk.open()
+    desk.assign(other, "alan")
+    desk.user("alan").send(f"/ticket classify {other} 服务态度")
+    out = desk.user("alan").send(f"/ticket resolve {other} apologised")
+    assert t("en", "cmp.dlg.cause") not in out  # recorded already: nothing to ask
 
 
 def test_weekly_review_groups_complaints_by_cause_and_emotion(desk, clock):
