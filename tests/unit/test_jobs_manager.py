@@ -48,6 +48,10 @@ def texts(reply) -> str:
 
 @pytest.fixture
 def team(core):
+    return make_team(core)
+
+
+def make_team(core):
     """mary manages alice and bob (team east); zed is in another team, managed by nobody."""
     with session_scope(core.engine) as s:
         mary = f.staff(s, name="mary", role="manager", team="east")
@@ -219,3 +223,17 @@ def test_weekly_summary_monday_after_nine_once_with_the_weeks_figures(team, core
     assert t("en", "team.week.pipeline", n=2, amount="¥300,000", n0=3, change="−¥330,000") in lines
     assert t("en", "team.week.overdue", n=1) in lines
     assert run(e, settings, "weekly_summary", NINE + timedelta(days=7)) == 1  # next Monday
+
+
+def test_a_missed_first_contact_is_listed_once_not_also_behind_cadence(core, settings):
+    with session_scope(core.engine) as s:
+        mary = f.staff(s, name="mary", role="manager")
+        alice = f.staff(s, name="alice", manager=mary)
+        lead = f.customer(s, name="Hot Lead", owner=alice, type="potential", grade="A",
+                          now=f.NOW - timedelta(days=3))
+    quick = settings.model_copy(update={"cadence_a_days": 2})  # the lead is also behind A's cadence
+    assert run(core.engine, quick, "team_alert", NINE) == 1
+    reply = from_json(rows(core.engine, "team_alert:")[0].payload)
+    items = [i.text for v in reply.views if isinstance(v, ListPage) for i in v.items]
+    assert items == [f"{lead.code} Hot Lead"]
+    assert says(reply.text, "team.alert.summary", missed=1, behind=0, reps=0)

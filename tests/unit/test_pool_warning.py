@@ -32,6 +32,10 @@ def warnings(engine) -> list[Outbox]:
 
 @pytest.fixture
 def quiet(core):
+    return make_quiet(core)
+
+
+def make_quiet(core):
     """alice's customer, last followed up 26 days before NINE: returns on day 30, warned from day 27."""
     with session_scope(core.engine) as s:
         alice = f.staff(s, name="alice")
