@@ -42,7 +42,7 @@ class DomainSettings(BaseSettings):
 
     default_tz: str = "Asia/Shanghai"
     default_lang: str = "en"
-    service_lang: str = ""  # language of the supervisor channel's posts; empty: default_lang
+    service_lang: str = ""  # the supervisor channel's posts; empty: the supervisors' (cards.tickets.channel_langs)
     company_abbr: str = "ABC"
     industries: Annotated[list[str], NoDecode] = Field(
         default=["manufacturing", "retail", "IT", "finance", "education", "healthcare", "logistics",
