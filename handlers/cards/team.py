@@ -87,7 +87,8 @@ def team_alert(manager: Staff, alert: TeamAlert, settings: DomainSettings, *, no
     lang = manager.lang
     title = t(lang, "team.alert.title", date=local_now.strftime("%Y-%m-%d"))
     summary = t(lang, "team.alert.summary", missed=len(alert.missed),
-                behind=sum(len(cs) for _, cs in alert.behind), reps=len(alert.behind))
+                behind=sum(len(cs) for _, cs in alert.behind),
+                reps=len({o.id for _, o in alert.missed} | {rep.id for rep, _ in alert.behind}))
     views: list = [Header(title), Text(summary)]
     if alert.behind:
         views.append(Fields(tuple((rep.name, t(lang, "team.alert.rep_row", n=len(cs)))

@@ -76,6 +76,7 @@ def test_team_alert_at_the_managers_reminder_time_once_a_day(team, core, setting
     assert row.key == f"team_alert:{team['mary']}:2026-11-23" and row.chat_ref == "@mary"
     reply = from_json(row.payload)
     body = texts(reply)
+    assert says(reply.text, "team.alert.summary", missed=1, behind=1, reps=2)
     assert team["late"] in body and team["lead"] in body
     assert team["ok"] not in body and team["other"] not in body  # in time; another team
     lists = [v for v in reply.views if isinstance(v, ListPage)]
@@ -236,4 +237,4 @@ def test_a_missed_first_contact_is_listed_once_not_also_behind_cadence(core, set
     reply = from_json(rows(core.engine, "team_alert:")[0].payload)
     items = [i.text for v in reply.views if isinstance(v, ListPage) for i in v.items]
     assert items == [f"{lead.code} Hot Lead"]
-    assert says(reply.text, "team.alert.summary", missed=1, behind=0, reps=0)
+    assert says(reply.text, "team.alert.summary", missed=1, behind=0, reps=1)
