@@ -10,6 +10,7 @@ from pathlib import Path
 # the choices of `export`, without importing handlers.exporting (a test checks they match)
 KINDS = ("customers", "contacts", "followups", "opportunities", "tickets", "purchases")
 FORMATS = ("json", "csv", "xlsx")
+LANGS = ("zh", "en")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -18,6 +19,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     ex.add_argument("--format", choices=FORMATS,
                     help="default: from the -o file's extension, else json")
     ex.add_argument("-o", "--output", metavar="FILE", help="write to FILE (default: standard output)")
+    ex.add_argument("--lang", choices=LANGS,
+                    help="column names and enum labels for a reader of this language (xlsx: default "
+                         "CRM_DEFAULT_LANG; csv: default the canonical field names; json: always canonical)")
     ex.set_defaults(func=cmd_export)
 
     demo = sub.add_parser("demo", help="a fresh demo database with realistic data, then the console")
@@ -50,7 +54,10 @@ def cmd_export(args: argparse.Namespace) -> int:
     fmt = _format(args)
     if fmt == "xlsx" and not args.output and sys.stdout.isatty():
         return _fail("xlsx is binary: give -o FILE (or redirect standard output)")
+    if fmt == "json" and args.lang:
+        return _fail("--lang is for csv and xlsx: JSON always has the canonical field names")
     a = app_mod.build()
+    lang = args.lang or (a.settings.default_lang if fmt == "xlsx" else None)
     with session_scope(a.engine) as s:
         rows = exporting.build_rows(s, args.kind, tz=a.settings.default_tz)
         # recorded with the read: an export whose writing fails half-way has still read the data
@@ -61,13 +68,13 @@ def cmd_export(args: argparse.Namespace) -> int:
         try:
             out.parent.mkdir(parents=True, exist_ok=True)
             with out.open("wb") as f:
-                exporting.write(rows, args.kind, fmt, f)
+                exporting.write(rows, args.kind, fmt, f, lang=lang)
         except OSError as e:
             return _fail(f"cannot write {out}: {e.strerror or e}")
         print(f"exported {len(rows)} {args.kind} to {out} ({fmt})", file=sys.stderr)
         return 0
     sys.stdout.flush()
-    exporting.write(rows, args.kind, fmt, sys.stdout.buffer)
+    exporting.write(rows, args.kind, fmt, sys.stdout.buffer, lang=lang)
     sys.stdout.buffer.flush()
     return 0
 

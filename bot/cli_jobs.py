@@ -21,8 +21,8 @@ if TYPE_CHECKING:
     from handlers.views import Reply
 
 # `jobs run`'s choices, without importing the scheduler (a test checks they are scheduler.registry.JOBS)
-JOB_NAMES = ("backup", "cadence", "complaint_review", "first_contact", "followup_digest", "housekeeping", "pool_return",
-             "rating_reminder", "sla_watch")
+JOB_NAMES = ("backup", "cadence", "complaint_review", "first_contact", "followup_digest", "housekeeping",
+             "pool_return", "pool_warning", "rating_reminder", "sla_watch", "team_alert", "weekly_summary")
 
 log = logging.getLogger("crm.cli")
 

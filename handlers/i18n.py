@@ -32,6 +32,8 @@ ENUMS: dict[str, tuple[str, ...]] = {
     "result": ("continue", "key", "paused", "deal", "invalid"),
     "stage": ("initial", "needs", "proposal", "negotiation", "won", "lost"),
     "ticket_type": ("consult", "complaint", "suggestion", "support"),
+    "emotion": ("agitated", "dissatisfied", "calm", "disappointed"),  # a complaining customer's (002 §3.3)
+    "complaint_cause": ("product", "process", "attitude", "delivery", "billing", "other"),
     "priority": ("high", "medium", "low"),
     "status": ("pending", "in_progress", "resolved", "closed"),
     "queue": ("mine", "unassigned", "breaching", "open", "all"),  # /tickets QUEUE

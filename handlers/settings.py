@@ -11,7 +11,7 @@ from datetime import timedelta
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 _DUR = re.compile(r"^\s*(\d+)\s*([mhd])\s*$")
@@ -72,7 +72,7 @@ class DomainSettings(BaseSettings):
 
     default_tz: str = "Asia/Shanghai"
     default_lang: str = "en"
-    service_lang: str = ""  # language of the supervisor channel's posts; empty: default_lang
+    service_lang: str = ""  # the supervisor channel's posts; empty: the supervisors' (cards.tickets.channel_langs)
     company_abbr: str = "ABC"
     industries: Annotated[list[str], NoDecode] = Field(
         default=["manufacturing", "retail", "IT", "finance", "education", "healthcare", "logistics",
@@ -85,8 +85,12 @@ class DomainSettings(BaseSettings):
     pool_return_days: int = 30
     forecast_weights: Annotated[dict[str, int], NoDecode] = Field(
         default={"initial": 10, "needs": 25, "proposal": 50, "negotiation": 75})  # % of an open amount, by stage
+    pool_warn_days: int = Field(default=3, ge=0)  # tell the owner this many days before the pool takes it back (0: never)
     pool_claim_cap: int = 200  # a rep may own at most this many customers when claiming from the pool
     reminder_time: str = "09:00"
+    first_contact_remind: Annotated[timedelta, NoDecode] = timedelta(hours=20)  # a new lead's owner is reminded
+    first_contact_window: Annotated[timedelta, NoDecode] = timedelta(hours=24)  # then the manager is told
+    weekly_summary_time: str = "09:00"  # managers' Monday team summary, their local time
     sla_high: SlaTuple = Field(default=_sla("10m,30m,24h"))
     sla_medium: SlaTuple = Field(default=_sla("1h,4h,72h"))
     sla_low: SlaTuple = Field(default=_sla("4h,24h,7d"))
@@ -150,7 +154,7 @@ class DomainSettings(BaseSettings):
     def _forecast_weights(cls, v: object) -> dict[str, int]:
         return _weights(v)
 
-    @field_validator("reminder_time")
+    @field_validator("reminder_time", "weekly_summary_time")
     @classmethod
     def _hhmm(cls, v: str) -> str:
         if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", v):
@@ -163,10 +167,18 @@ class DomainSettings(BaseSettings):
         return _sla(v)
 
     @field_validator("escalate_after", "auto_close_after", "invite_ttl", "dialog_ttl", "outbox_keep_text",
-                     mode="before")
+                     "first_contact_remind", "first_contact_window", mode="before")
     @classmethod
     def _dur(cls, v: object) -> timedelta:
         return v if isinstance(v, timedelta) else parse_duration(str(v))
+
+    @field_validator("first_contact_window")
+    @classmethod
+    def _window(cls, v: timedelta, info: ValidationInfo) -> timedelta:
+        remind = info.data.get("first_contact_remind")
+        if remind is not None and remind >= v:
+            raise ValueError("must be longer than CRM_FIRST_CONTACT_REMIND (the owner is reminded first)")
+        return v
 
     def sla(self, priority: str) -> tuple[timedelta, timedelta, timedelta]:
         """(assign, first contact, resolve) for a priority."""

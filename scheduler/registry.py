@@ -23,7 +23,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from handlers.settings import DomainSettings
-from scheduler.jobs import backup, delegated, digest, first_contact, housekeeping
+from scheduler.jobs import backup, delegated, digest, first_contact, housekeeping, manager, pool_warning
 
 JobFn = Callable[..., int]  # run(session, *, now, settings, channels) -> int
 
@@ -47,7 +47,13 @@ JOBS: dict[str, Job] = {j.name: j for j in (
         "each rep's overdue and today's follow-ups and customers behind cadence, at their local reminder time",
         _every(minutes=1), misfire_grace=50),
     Job("first_contact", first_contact.run,
-        "a new lead with no follow-up: remind the owner after 24 h, tell their manager after 48 h",
+        "a new lead with no follow-up: remind the owner after 20 h, tell their manager when 24 h have passed",
+        _every(minutes=5), misfire_grace=240),
+    Job("team_alert", manager.run_team_alert,
+        "each manager's team customers behind cadence (by rep) and first contacts missed, at their reminder time",
+        _every(minutes=5), misfire_grace=240),
+    Job("weekly_summary", manager.run_weekly_summary,
+        "each manager's team summary of last week (Mondays, their local CRM_WEEKLY_SUMMARY_TIME)",
         _every(minutes=5), misfire_grace=240),
     Job("cadence", digest.run_cadence,
         "count customers behind their grade's cadence (they are listed in the digest; sends nothing)", None),
@@ -62,6 +68,9 @@ JOBS: dict[str, Job] = {j.name: j for j in (
         "customers without a follow-up for N days go back to the pool; owners told (nightly 02:00)",
         lambda s: CronTrigger(hour=2, minute=0, timezone=s.default_tz),
         misfire_grace=6 * 3600, catch_up=timedelta(hours=20)),
+    Job("pool_warning", pool_warning.run,
+        "N days before a customer returns to the pool its owner is warned once, with Log and Keep",
+        _every(minutes=15), misfire_grace=600),
     Job("rating_reminder", delegated.rating_reminder,
         "ask once more for a rating 24 h after close", _every(minutes=10), misfire_grace=540),
     Job("housekeeping", housekeeping.run,

@@ -70,12 +70,21 @@ def digest(staff: Staff, due: Due, settings: DomainSettings, *, now: datetime,
                                           f" — {summary}")
 
 
-def first_contact_reminder(lang: str, c: Customer) -> Reply:
-    text = t(lang, "job.first.remind", code=c.code, name=c.name)
+def first_contact_reminder(lang: str, c: Customer, *, hours: int, left: int, deadline: datetime) -> Reply:
+    """To the owner of a new lead with no follow-up yet: `left` hours to the end of the first-contact window
+    (0: it has passed — the bot was down when the reminder was due)."""
+    if left > 0:
+        text = t(lang, "job.first.remind", code=c.code, name=c.name, hours=hours, left=left,
+                 deadline=deadline.strftime("%m-%d %H:%M"))
+    else:
+        text = t(lang, "job.first.remind_late", code=c.code, name=c.name, hours=hours)
     return Reply(views=(Text(text), Buttons((Button(t(lang, "job.digest.log"), Action(f"/log {c.code}"), "primary"),))),
                  text=text)
 
 
-def first_contact_escalation(lang: str, c: Customer, owner: Staff | None) -> Reply:
-    text = t(lang, "job.first.escalate", code=c.code, name=c.name, owner=owner.name if owner else "—")
-    return Reply(views=(Text(text),), text=text)
+def first_contact_escalation(lang: str, c: Customer, owner: Staff | None, *, hours: int) -> Reply:
+    """To the owner's manager (or the admins) when the window passed: Remind the owner, or Reassign the lead."""
+    text = t(lang, "job.first.escalate", code=c.code, name=c.name, owner=owner.name if owner else "—", hours=hours)
+    buttons = (Button(t(lang, "team.btn.remind"), Action(f"/nudge {c.code}"), "primary"),
+               Button(t(lang, "team.btn.reassign"), Action(f"/customer edit {c.code} owner")))
+    return Reply(views=(Text(text), Buttons(buttons)), text=text)

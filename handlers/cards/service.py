@@ -7,7 +7,7 @@ storage/repos and never call services or commands.
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -114,6 +114,19 @@ def _lines(rows: list[str], none: str) -> str:
     return "\n".join(rows[:MAX_LINES]) + more
 
 
+def _grouped(v: Ctx, complaints: list[Ticket], field: str, kind: str, title_key: str) -> tuple:
+    """The week's complaints counted by `field` (cause or emotion), most frequent first, the unrecorded last."""
+    if not complaints:
+        return ()
+    counts = Counter(getattr(t, field) for t in complaints)
+    rows = sorted(((k, n) for k, n in counts.items() if k), key=lambda kn: (-kn[1], ENUMS[kind].index(kn[0])
+                                                                            if kn[0] in ENUMS[kind] else 99))
+    items = [(enum_label(v.lang, kind, k), str(n)) for k, n in rows]
+    if counts.get(None):
+        items.append((v.t("review.not_recorded"), str(counts[None])))
+    return (Text(v.t(title_key)), Fields(tuple(items)))
+
+
 def review_post(v: Ctx, r: Review) -> Reply:
     by_type = {k: sum(1 for t in r.created if t.type == k) for k in ENUMS["ticket_type"]}
 
@@ -123,10 +136,13 @@ def review_post(v: Ctx, r: Review) -> Reply:
 
     none, period = v.t("review.none"), _period(v, r.start, r.end)
     title = v.t("review.title", period=period)
+    complaints = [t for t in r.created if t.type == "complaint"]
     return Reply(views=(
         Header("📋 " + v.t("review.title", period=period)),
         Fields(tuple((enum_label(v.lang, "ticket_type", k), str(n)) for k, n in by_type.items())),
-        Text(v.t("review.complaints") + "\n" + _lines([cause(t) for t in r.created if t.type == "complaint"], none)),
+        Text(v.t("review.complaints") + "\n" + _lines([cause(t) for t in complaints], none)),
+        *_grouped(v, complaints, "cause", "complaint_cause", "review.by_cause"),
+        *_grouped(v, complaints, "emotion", "emotion", "review.by_emotion"),
         Text(v.t("review.breaches") + "\n" + _lines(
             [f"{code} · {v.t('sla.kind.' + b.kind)} · {v.fmt_dt(b.due_at)}" for b, code in r.breaches], none)),
         Text(v.t("review.lowest") + "\n" + _lines(

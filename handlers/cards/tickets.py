@@ -7,12 +7,14 @@ Cards read through storage/repos and never call services or commands.
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from sqlmodel import Session
 
 from handlers.context import Ctx
-from handlers.i18n import enum_label
+from handlers.i18n import enum_label, norm_lang
 from handlers.settings import DomainSettings
 from handlers.views import Action, Button, Buttons, Fields, Header, ListItem, Option, Reply, Select, Text
 from storage.models import ChatBinding, Contact, Customer, Staff, Ticket
@@ -30,6 +32,52 @@ def job_ctx(session: Session, *, now: datetime, settings: DomainSettings, lang: 
     return Ctx(session=session, now=now, settings=settings, platform="", chat_ref="", user_ref="",
                lang=lang or (staff.lang if staff else settings.channel_lang), staff=staff,
                channels=dict(channels or {}))
+
+
+def channel_langs(session: Session, settings: DomainSettings) -> tuple[str, ...]:
+    """The languages of the supervisor channel's posts: `CRM_SERVICE_LANG` when set; else the one language
+    the active supervisors share; both, Chinese first, when they are mixed; `CRM_DEFAULT_LANG` without any."""
+    if settings.service_lang:
+        return (settings.service_lang,)
+    langs = {norm_lang(x) for x in service_repo.supervisor_langs(session)}
+    if len(langs) > 1:
+        return tuple(sorted(langs, key=lambda x: x != "zh"))  # zh first
+    return (langs.pop(),) if langs else (settings.default_lang,)
+
+
+def for_channel(session: Session, *, now: datetime, settings: DomainSettings,
+                build: Callable[[Ctx], Reply]) -> Reply:
+    """A supervisor-channel post built by `build(viewer)` in the channel's language(s) (`channel_langs`). In two
+    languages, each part's text follows the other and the controls come once, their labels in both."""
+    replies = [build(job_ctx(session, now=now, settings=settings, lang=lang))
+               for lang in channel_langs(session, settings)]
+    return replies[0] if len(replies) == 1 else both_languages(replies)
+
+
+def _controls(first: object, *others: object) -> object:
+    def label(*ls: str) -> str:
+        return " / ".join(dict.fromkeys(ls))  # the same word twice (a name) once
+
+    if isinstance(first, Buttons):
+        pairs = zip(first.buttons, *(o.buttons for o in others), strict=False)
+        return Buttons(tuple(dataclasses.replace(bs[0], label=label(*(b.label for b in bs))) for bs in pairs))
+    if isinstance(first, Select):
+        return dataclasses.replace(first, placeholder=label(first.placeholder, *(o.placeholder for o in others)))
+    return first
+
+
+def both_languages(replies: list[Reply]) -> Reply:
+    """One post out of the same post in several languages: every part's reading views in turn, then the
+    first one's controls (buttons, selects) with their labels in every language."""
+    def interactive(v: object) -> bool:
+        return isinstance(v, Buttons | Select)
+
+    views = [v for r in replies for v in r.views if not interactive(v)]
+    controls = [[v for v in r.views if interactive(v)] for r in replies]
+    views += [_controls(c, *(other[i] for other in controls[1:] if i < len(other) and type(other[i]) is type(c)))
+              for i, c in enumerate(controls[0])]
+    return dataclasses.replace(replies[0], views=tuple(views),
+                               text="\n\n".join(r.text for r in replies if r.text))
 
 
 def customer_ctx(ctx: Ctx, b: ChatBinding) -> Ctx:
@@ -95,6 +143,9 @@ def summary_fields(v: Ctx, t: Ticket) -> list[tuple[str, str]]:
     ]
     if t.contact_id:
         items.insert(1, (v.t("tk.f.contact"), _name(s, Contact, t.contact_id)))
+    if t.type == "complaint" and (v.staff is not None or v.binding is None):  # staff's notes, not the customer's
+        items += [(v.t(f"cmp.f.{f}"), enum_label(v.lang, kind, getattr(t, f)))
+                  for f, kind in (("emotion", "emotion"), ("cause", "complaint_cause")) if getattr(t, f)]
     if v.staff is not None or v.binding is None:  # staff and the service channel, not customers
         items.append((v.t("tk.f.assignee"), _name(s, Staff, t.assignee_id)))
     items.append((v.t("tk.f.created"), v.fmt_dt(t.created_at)))

@@ -11,7 +11,7 @@ from handlers.commands.registry import (  # noqa: F401 - the table, for `from ha
     ALIASES, COMMANDS, PLAIN_TEXT_HOOKS, VERBS, Command, Handler, command, lookup, may_use, visible_commands)
 from handlers.commands import core, customer_chat, customers, customers_approvals, export, importing  # noqa: F401
 from handlers.commands import followups, followups_list, purchases  # noqa: F401
-from handlers.commands import me, opps, ownership, report, setup, staff, tickets  # noqa: F401
+from handlers.commands import me, opps, ownership, report, setup, staff, team, tickets  # noqa: F401
 # isort: on
 
 

@@ -26,10 +26,10 @@ from handlers.errors import Forbidden, InvalidInput, NotFound
 from handlers.i18n import parse_enum
 from handlers.lookup import find_customers, find_staff, merged_into, resolve_customer
 from handlers.paging import page_of, split_page
-from handlers.permissions import customer_filter
+from handlers.permissions import can_edit_customer, customer_filter
 from handlers.services import approvals, audit, erasure
 from handlers.services.customer_fields import parse_industry, split_args
-from handlers.services.customers import FIELD_KEYS, REQUIRED, parse_fields
+from handlers.services.customers import EDITABLE, FIELD_KEYS, REQUIRED, parse_fields
 from handlers.views import Reply, Text
 from storage.models import Customer
 from storage.repos import customers as customer_repo
@@ -98,12 +98,23 @@ def edit(ctx: Ctx, args: str) -> Reply:
         return dialogs.start(ctx, "customer_edit_field")
     c = resolve_customer(ctx, pos[0])
     _refuse_unknown_keys(ctx, pos[1:])
+    if not kv and len(pos) == 2 and FIELD_KEYS.get(pos[1].lower()) in EDITABLE:  # `/customer edit CODE owner`:
+        return _edit_one(ctx, c, FIELD_KEYS[pos[1].lower()])                       # that field's value, asked
     if not kv:
         if ctx.surface == "form":
             d = dialogs.DIALOGS["customer_edit"]
             return Reply(form=dialogs.form(ctx, d, customer_edit.form_prefill(ctx, c)))
         return dialogs.start(ctx, "customer_edit_field", prefill={"customer": c.code})
     return customer_edit.apply_edit(ctx, c, parse_fields(ctx, kv))
+
+
+def _edit_one(ctx: Ctx, c: Customer, field: str) -> Reply:
+    """Ask for one field's new value (the Reassign button of a manager's alert asks for the owner)."""
+    if field not in customer_edit.editable_fields(ctx):
+        raise Forbidden("cust.err.owner_forbidden" if field == "owner" else "cust.err.grade_forbidden")
+    if not can_edit_customer(ctx, c):
+        raise Forbidden("cust.err.edit_forbidden")
+    return dialogs.start(ctx, "customer_edit_field", prefill={"customer": c.code, "field": field})
 
 
 def add_contact(ctx: Ctx, args: str) -> Reply:

@@ -1,6 +1,8 @@
 """/export KIND — the rows of one kind as an .xlsx file (see handlers.exporting for the columns).
 
-`/export KIND csv|json` writes that format instead. Admins get every row; a manager the rows of their team's
+The spreadsheet speaks the reader's language: the handbook's column names (客户编号, 客户名称 … / Code, Name …),
+enum labels, real date cells. `/export KIND csv|json` writes that format instead, with the canonical field
+names and ids (for other programs). Admins get every row; a manager the rows of their team's
 customers (and the pool); a rep the rows of the customers they own; agents and supervisors may export
 tickets (all service records).
 """
@@ -80,7 +82,7 @@ def cmd_export(ctx: Ctx, args: str) -> Reply:
     name = f"{kind}-{ctx.now.astimezone(ctx.tz):%Y%m%d-%H%M}.{fmt}"
     path = Path(tempfile.mkdtemp(prefix="crm-export-")) / name
     with path.open("wb") as out:
-        exporting.write(rows, kind, fmt, out)
+        exporting.write(rows, kind, fmt, out, lang=ctx.lang if fmt == "xlsx" else None)
     audit.record_export(ctx.session, actor_id=ctx.staff.id if ctx.staff else None, kind=kind, fmt=fmt,
                         rows=len(rows), now=ctx.now, via=ctx.platform)
     label = ctx.t(f"export.kind.{kind}")

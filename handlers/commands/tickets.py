@@ -18,7 +18,7 @@ from handlers.errors import Forbidden, InvalidInput, NotFound
 from handlers.i18n import ENUMS, match_enum, parse_enum
 from handlers.lookup import resolve_customer
 from handlers.reports import parse_period, report
-from handlers.services import ratings, sla, ticket_assign, tickets
+from handlers.services import complaints, ratings, sla, ticket_assign, tickets
 from handlers.spans import trend_weeks, week_span
 from handlers.views import Reply, Text
 from handlers.words import refuse_words_after_customer
@@ -31,7 +31,7 @@ SUBVERBS = {
     "接单": "take", "accept": "accept", "确认处理": "accept", "note": "note", "备注": "note", "reply": "reply",
     "回复": "reply", "resolve": "resolve", "解决": "resolve", "close": "close", "关闭": "close",
     "reopen": "reopen", "重开": "reopen", "rating": "rating", "评分": "rating", "confirm": "confirm",
-    "确认": "confirm", "msg": "msg", "补充": "msg",
+    "确认": "confirm", "msg": "msg", "补充": "msg", "classify": "classify", "分类": "classify", "归类": "classify",
 }
 CUSTOMER_SUBVERBS = ("new", "confirm", "reopen", "msg")
 _COLON = re.compile(r"[:：]")
@@ -70,8 +70,8 @@ def _new(ctx: Ctx, rest: str) -> Reply:
     words = head.split()
     values: dict = {}
     while words:
-        kind = next((k for k in ("ticket_type", "priority") if match_enum(k, words[-1])), None)
-        key = {"ticket_type": "type", "priority": "priority"}.get(kind or "")
+        kind = next((k for k in ("ticket_type", "priority", "emotion") if match_enum(k, words[-1])), None)
+        key = {"ticket_type": "type", "priority": "priority", "emotion": "emotion"}.get(kind or "")
         if key is None or key in values:
             break
         values[key] = match_enum(kind, words.pop())
@@ -84,6 +84,8 @@ def _new(ctx: Ctx, rest: str) -> Reply:
         t = tickets.create_ticket(ctx, customer=customer_of(ctx, values),
                                   type_=values["type"], priority=values["priority"],
                                   description=values["description"])
+        if values.get("emotion"):  # `/ticket new 云栖 投诉 高 激动: …`
+            complaints.classify(ctx, t, emotion=values["emotion"], opening=True)
         return created_reply(ctx, t)
     return dialogs.start(ctx, "ticket_new", values)
 
@@ -207,11 +209,27 @@ def _rating(ctx: Ctx, rest: str) -> Reply:
     return card_with(ctx, t, "rate.recorded", n=t.rating)
 
 
+def _classify(ctx: Ctx, rest: str) -> Reply:
+    """`/ticket classify CODE [激动] [产品质量]`: a complaint's emotion and cause (either language); without
+    them, a dialog offers both lists."""
+    words = rest.split()
+    if not words:
+        raise InvalidInput("cmp.usage")
+    t = tickets.get_ticket(ctx, words[0])
+    if len(words) == 1:
+        if t.type != "complaint":
+            raise InvalidInput("cmp.err.not_complaint", code=t.code)
+        tickets.require_handler(ctx, t)
+        return dialogs.start(ctx, "ticket_classify", {"code": t.code})
+    changed = complaints.classify(ctx, t, **complaints.parse_details(words[1:]))
+    return card_with(ctx, t, "cmp.classified" if changed else "cmp.unchanged")
+
+
 SUB_HANDLERS = {
     "new": _new, "assign": _assign, "reassign": _reassign, "take": _take, "accept": _accept, "note": _text_op("note"),
     "reply": _text_op("reply"), "resolve": _text_op("resolve"), "close": _close,
     "reopen": _text_op("reopen", text_optional=True), "rating": _rating, "confirm": _confirm,
-    "msg": _msg,
+    "msg": _msg, "classify": _classify,
 }
 
 

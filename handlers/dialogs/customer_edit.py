@@ -16,6 +16,7 @@ from handlers.dialogs.engine import Dialog, Step, register
 from handlers.errors import InvalidInput, UserError
 from handlers.i18n import enum_choices, enum_label
 from handlers.lookup import resolve_customer
+from handlers.permissions import team_ids
 from handlers.services.customer_fields import industry_choices
 from handlers.services.customers import EDITABLE, PARSERS, edit_customer
 from handlers.views import Reply
@@ -97,6 +98,9 @@ def _value_choices(ctx: Ctx, values: dict) -> list[tuple[str, str]]:
         return enum_choices(ctx.lang, "customer_type")
     if f == "grade":
         return enum_choices(ctx.lang, "grade") + [(ctx.t("cust.grade_auto"), "auto")]
+    if f == "owner":  # whom the actor may give a customer to: their team's active sales staff (admins: all)
+        ids = None if ctx.role == "admin" else team_ids(ctx)
+        return [(st.name, st.name) for st in staff_repo.list_sales(ctx.session, ids=ids) if st.active][:25]
     return []
 
 

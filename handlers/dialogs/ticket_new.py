@@ -13,7 +13,7 @@ from handlers.dialogs.engine import Dialog, Step, register
 from handlers.errors import InvalidInput
 from handlers.i18n import enum_choices, enum_label, parse_enum
 from handlers.lookup import resolve_customer
-from handlers.services import tickets
+from handlers.services import complaints, tickets
 from handlers.views import Action, Button, Buttons, Reply, Text
 from storage.models import Contact, Customer, Ticket
 from storage.repos import customers as customer_repo
@@ -75,7 +75,21 @@ def created_reply(ctx: Ctx, t: Ticket) -> Reply:
 def _staff_done(ctx: Ctx, values: dict) -> Reply:
     t = tickets.create_ticket(ctx, customer=customer_of(ctx, values), type_=values["type"], priority=values["priority"],
                               description=values["description"], contact_id=values.get("contact"))
+    if t.type == "complaint" and values.get("emotion"):
+        complaints.classify(ctx, t, emotion=values["emotion"], opening=True)
     return created_reply(ctx, t)
+
+
+def _emotion_choices(ctx: Ctx, values: dict) -> list[tuple[str, str]]:
+    return enum_choices(ctx.lang, "emotion")
+
+
+def _cause_choices(ctx: Ctx, values: dict) -> list[tuple[str, str]]:
+    return enum_choices(ctx.lang, "complaint_cause")
+
+
+def _complaint(ctx: Ctx, values: dict) -> bool:
+    return values.get("type") == "complaint" and "emotion" not in values
 
 
 def _customer_done(ctx: Ctx, values: dict) -> Reply:
@@ -103,6 +117,8 @@ STAFF = register(Dialog(
              when=_unset("priority")),
         Step("description", "tk.dlg.description", multiline=True, hint_key="tk.dlg.description_hint",
              when=_unset("description")),
+        Step("emotion", "cmp.dlg.emotion", parse=_enum("emotion"), choices=_emotion_choices, optional=True,
+             when=lambda ctx, v: _complaint(ctx, v) or (ctx.surface == "form" and "emotion" not in v)),
     )))
 
 CUSTOMER = register(Dialog(
@@ -133,7 +149,7 @@ def do_text_op(ctx: Ctx, op: str, code: str, text: str) -> Reply:
     if op == "resolve":
         tickets.resolve(ctx, t, text)
         bound = bool(tickets_repo.customer_chats(ctx.session, ticket=t))
-        return card_with(ctx, t, "tk.resolved_ok" if bound else "tk.resolved_ok_unbound")
+        return card_with(ctx, t, "tk.resolved_ok" if bound else "tk.resolved_ok_unbound") + cause_buttons(ctx, t)
     tickets.reopen(ctx, t, text or None)
     if ctx.is_customer:
         return Reply(views=(Text(ctx.t("tk.cust_reopened", code=t.code)),))
@@ -152,6 +168,27 @@ for _op, _optional in (("note", False), ("reply", False), ("resolve", False), ("
         Step("code", "tk.dlg.code", parse=_code),
         Step("text", f"tk.dlg.{_op}_text", multiline=True, optional=_optional),
     )))
+
+
+def cause_buttons(ctx: Ctx, t: Ticket) -> Reply:
+    """After a complaint is resolved with no cause recorded: one tap records it (the weekly review groups by it)."""
+    if t.type != "complaint" or t.cause is not None:
+        return Reply()
+    return Reply(views=(Text(ctx.t("cmp.dlg.cause")), Buttons(tuple(
+        Button(label, Action(f"/ticket classify {t.code} {value}")) for label, value in _cause_choices(ctx, {})))))
+
+
+def _classify_done(ctx: Ctx, values: dict) -> Reply:
+    t = tickets.get_ticket(ctx, values["code"])
+    changed = complaints.classify(ctx, t, emotion=values.get("emotion"), cause=values.get("cause"))
+    return card_with(ctx, t, "cmp.classified" if changed else "cmp.unchanged")
+
+
+CLASSIFY = register(Dialog(name="ticket_classify", title_key="cmp.dlg.title", on_done=_classify_done, steps=(
+    Step("code", "tk.dlg.code", parse=_code),
+    Step("emotion", "cmp.dlg.emotion", parse=_enum("emotion"), choices=_emotion_choices, optional=True),
+    Step("cause", "cmp.dlg.cause", parse=_enum("complaint_cause"), choices=_cause_choices, optional=True),
+)))
 
 
 # ---------------------------------------------------------------- a customer's plain message

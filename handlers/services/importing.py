@@ -25,9 +25,14 @@ from storage.repos import customers as customer_repo
 HEADERS = {**cust.FIELD_KEYS, "code": "code", "编号": "code", "客户编号": "code", "所属行业": "industry",
            "客户等级": "grade", "联系电话": "phone", "手机号": "phone", "电子邮箱": "email", "客户标签": "tags",
            "客户来源": "source", "客户需求": "demand", "owner_name": "owner", "负责人姓名": "owner",
-           "联系人职位": "title"}
+           "联系人职位": "title",
+           # the column names `export` writes for a reader (exporting.header): 企业地址, 需求描述
+           "企业地址": "address", "需求描述": "demand"}
 # columns `export` writes that are not typed in: known, read, ignored
-EXPORT_ONLY = frozenset({"owner_id", "created_at", "updated_at", "last_followup_at", "next_followup_at"})
+EXPORT_ONLY = frozenset({"owner_id", "created_at", "updated_at", "last_followup_at", "next_followup_at",
+                         # the same, as `export` names them for a reader of English or Chinese
+                         "owner id", "created", "updated", "last follow-up", "next follow-up",
+                         "负责人编号", "录入日期", "更新时间", "最近跟进时间", "下次跟进时间"})
 BATCH = 500
 
 

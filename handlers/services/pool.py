@@ -3,6 +3,8 @@ owners who leave a customer without a follow-up for `pool_return_days` lose it b
 
 The return rule: an owned customer whose latest of (last follow-up, creation, last change of owner) is
 more than `pool_return_days` ago goes back to the pool; the owner gets one message per run and local day.
+`pool_warn_days` before that, the owner is warned once per quiet spell (`warnings_due`, `warn`), with Log and
+Keep buttons; Keep (`keep`) holds only once a follow-up was logged (a real contact is what resets the clock).
 Claims are a conditional UPDATE (`… WHERE owner_id IS NULL`), so of two reps claiming at once one wins; a rep's
 claims queue on the rep's staff row (`lock_row`), so concurrent claims cannot pass the cap together.
 """
@@ -10,6 +12,7 @@ claims queue on the rep's staff row (`lock_row`), so concurrent claims cannot pa
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -18,10 +21,11 @@ from sqlmodel import Session
 
 from handlers import inputs, notify
 from handlers.cards import customers as cards
+from handlers.cards import team as team_cards
 from handlers.context import Ctx
 from handlers.errors import Conflict, Forbidden, NotFound
 from handlers.lookup import normalize_name
-from handlers.permissions import can_see_customer
+from handlers.permissions import can_edit_customer, can_see_customer
 from handlers.services import audit
 from handlers.services.followup_owed import move_owed
 from handlers.settings import DomainSettings
@@ -30,6 +34,7 @@ from storage.models import Customer, FollowUp, Staff
 from storage.repos import audit as audit_repo
 from storage.repos import customers as customer_repo
 from storage.repos import staff as staff_repo
+from storage.repos import team as team_repo
 
 OWNER_CHANGES = ("claim", "handover")
 
@@ -107,3 +112,73 @@ def _tell_owner(session: Session, owner: Staff, cs: list[Customer], *, now: date
     local_day = now.astimezone(ZoneInfo(owner.tz or settings.default_tz)).date().isoformat()
     r = cards.pool_returned(owner.lang, cs, days=settings.pool_return_days)
     notify.to_staff(session, owner, key=f"pool:{owner.id}:{local_day}", reply=r, now=now)
+
+
+# ---------------------------------------------------------------- the warning before a return
+
+
+def quiet_since(session: Session, c: Customer) -> datetime:
+    """Where the return rule's clock starts: the latest of last follow-up, creation and last owner change."""
+    last = c.last_followup_at or c.created_at
+    changed = audit_repo.last_owner_change(session, customer_id=c.id, actions=OWNER_CHANGES)
+    return max(last, changed) if changed is not None else last
+
+
+@dataclass(frozen=True)
+class PoolWarning:
+    customer: Customer
+    owner: Staff
+    since: datetime  # the quiet spell's start (`quiet_since`)
+    returns_at: datetime  # since + pool_return_days
+
+    @property
+    def key(self) -> str:
+        """Once per customer, owner and quiet spell: a follow-up (or handover) starts a new spell."""
+        return f"pool_warn:{self.customer.id}:{self.owner.id}:{int(self.since.timestamp())}"
+
+
+def warnings_due(session: Session, *, now: datetime, settings: DomainSettings) -> list[PoolWarning]:
+    """Owned customers the pool takes back within `pool_warn_days` (not yet due for the return), with an
+    active owner; by owner."""
+    if settings.pool_warn_days <= 0:
+        return []
+    back, warn = timedelta(days=settings.pool_return_days), timedelta(days=settings.pool_warn_days)
+    rows = team_repo.pool_candidates(session, quiet_until=now - back + warn)
+    changed = team_repo.last_owner_changes(session, customer_ids=[c.id for c in rows], actions=OWNER_CHANGES)
+    out = []
+    for c in rows:
+        since = max(filter(None, (c.last_followup_at or c.created_at, changed.get(c.id))))
+        owner = session.get(Staff, c.owner_id)
+        if now - back <= since <= now - back + warn and owner is not None and owner.active:
+            out.append(PoolWarning(c, owner, since, since + back))
+    return out
+
+
+def warn(session: Session, w: PoolWarning, *, now: datetime, settings: DomainSettings) -> bool:
+    """Tell the owner, once per quiet spell. True when the message was written now."""
+    tz = ZoneInfo(w.owner.tz or settings.default_tz)
+    left = max(0, (w.returns_at.astimezone(tz).date() - now.astimezone(tz).date()).days)
+    r = team_cards.pool_warning(w.owner.lang, w.customer, on=w.returns_at.astimezone(tz).date(), days=left,
+                                quiet=(now - w.since).days)
+    return notify.to_staff(session, w.owner, key=w.key, reply=r, now=now)
+
+
+@dataclass(frozen=True)
+class KeepResult:
+    kept: bool  # False: no follow-up since the warning; the customer still returns at `returns_at`
+    since: datetime
+    returns_at: datetime
+
+
+def keep(ctx: Ctx, c: Customer) -> KeepResult:
+    """Keep a customer the pool would take back: holds when a follow-up (or a change of owner) moved the
+    return date beyond the warning window; otherwise says a follow-up is needed. Changes nothing itself."""
+    if not can_see_customer(ctx, c):
+        raise NotFound("lookup.not_found", query=c.code)
+    if c.owner_id is None:
+        raise Conflict("team.err.pooled", code=c.code)
+    if not can_edit_customer(ctx, c):
+        raise Forbidden("team.err.keep_not_yours", code=c.code)
+    since = quiet_since(ctx.session, c)
+    returns_at = since + timedelta(days=ctx.settings.pool_return_days)
+    return KeepResult(returns_at - timedelta(days=ctx.settings.pool_warn_days) > ctx.now, since, returns_at)

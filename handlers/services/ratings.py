@@ -16,7 +16,7 @@ from sqlmodel import Session
 
 from handlers import inputs, notify
 from handlers.cards.service import low_rating_alert
-from handlers.cards.tickets import job_ctx, rating_reminder
+from handlers.cards.tickets import for_channel, job_ctx, rating_reminder
 from handlers.context import Ctx
 from handlers.errors import Conflict, InvalidInput, NotFound
 from handlers.services import service_history, tickets
@@ -53,9 +53,10 @@ def _store(ctx: Ctx, t: Ticket, n: int, comment: str | None, *, awaiting: bool =
 def _alert(ctx: Ctx, t: Ticket, *, key: str, edit: bool = False, awaiting: bool = False) -> None:
     """The service-recovery post for a low rating; with `edit`, the same post updated (the comment came in,
     or the customer skipped it). `awaiting`: the comment may still come, and the post says until when."""
-    v = job_ctx(ctx.session, now=ctx.now, settings=ctx.settings)
     until = t.rated_at + COMMENT_WINDOW if awaiting and not t.rating_comment else None
-    reply, chans = low_rating_alert(v, t, comment_until=until), ctx.channels
+    reply = for_channel(ctx.session, now=ctx.now, settings=ctx.settings,
+                        build=lambda v: low_rating_alert(v, t, comment_until=until))
+    chans = ctx.channels
     if edit:
         notify.edit_service_post(ctx.session, chans, key=key, version="comment", reply=reply, now=ctx.now)
     else:

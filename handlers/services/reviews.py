@@ -11,7 +11,7 @@ from sqlmodel import Session
 
 from handlers import notify
 from handlers.cards.service import Review, review_post
-from handlers.cards.tickets import job_ctx
+from handlers.cards.tickets import for_channel, job_ctx
 from handlers.settings import DomainSettings
 from handlers.spans import TREND_WEEKS
 from storage.repos import service as service_repo
@@ -43,9 +43,9 @@ def gather_review(session: Session, *, start: datetime, end: datetime) -> Review
 def post_complaint_review(session: Session, *, now: datetime, settings: DomainSettings,
                           channels: dict[str, str]) -> int:
     """Post the review of the last complete week to the service channel(s), once. Returns 1 if posted."""
-    v = job_ctx(session, now=now, settings=settings)
-    start, end = review_week(now, v.tz)
+    start, end = review_week(now, job_ctx(session, now=now, settings=settings).tz)
     year, week, _ = start.isocalendar()
-    reply = review_post(v, gather_review(session, start=start, end=end))
+    review = gather_review(session, start=start, end=end)
+    reply = for_channel(session, now=now, settings=settings, build=lambda v: review_post(v, review))
     return 1 if notify.to_service_channel(session, channels, key=f"review:{year}-W{week:02d}", reply=reply,
                                           now=now) else 0

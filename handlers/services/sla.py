@@ -14,6 +14,7 @@ from sqlmodel import Session
 
 from handlers import notify
 from handlers.cards.service import sla_alert
+from handlers.cards.tickets import for_channel
 from handlers.cards.tickets import job_ctx as job_ctx  # re-export: bot/demo_data.py
 from handlers.context import Ctx
 from handlers.services.sla_clocks import insert_breach, unmet
@@ -68,9 +69,8 @@ def _escalate_one(session: Session, t: Ticket, kind: str, due: datetime, *, now:
     if 1 not in rows:
         if not insert_breach(session, ticket_id=t.id, kind=kind, level=1, due_at=due, escalated_at=now):
             return 0
-        vctx = job_ctx(session, now=now, settings=settings)
-        notify.to_service_channel(session, channels, key=f"sla:{t.code}:{kind}:1",
-                                  reply=sla_alert(vctx, t, kind, 1), now=now)
+        reply = for_channel(session, now=now, settings=settings, build=lambda v: sla_alert(v, t, kind, 1))
+        notify.to_service_channel(session, channels, key=f"sla:{t.code}:{kind}:1", reply=reply, now=now)
         return 1
     first = rows[1]
     if 2 in rows or first.met_at is not None or now < first.escalated_at + settings.escalate_after:

@@ -13,19 +13,19 @@ from storage.models import Staff, Ticket, TicketEvent
 
 
 def post_to_channel(ctx: Ctx, t: Ticket, *, channels: dict[str, str]) -> None:
-    vctx = cards.job_ctx(ctx.session, now=ctx.now, settings=ctx.settings)
-    notify.to_service_channel(ctx.session, channels, key=f"ticket:{t.code}", reply=channel_post(vctx, t),
-                              now=ctx.now)
+    reply = cards.for_channel(ctx.session, now=ctx.now, settings=ctx.settings, build=lambda v: channel_post(v, t))
+    notify.to_service_channel(ctx.session, channels, key=f"ticket:{t.code}", reply=reply, now=ctx.now)
 
 
 def after_assign(ctx: Ctx, t: Ticket, agent: Staff, ev: TicketEvent, *, channels: dict[str, str]) -> None:
-    vctx = cards.job_ctx(ctx.session, now=ctx.now, settings=ctx.settings)
+    post = cards.for_channel(ctx.session, now=ctx.now, settings=ctx.settings,
+                             build=lambda v: assigned_post(v, t, agent, ctx.staff, ev.at))
     # the new-ticket post and the assign-deadline alert both carry Assign controls: both show the outcome
     for base in (f"ticket:{t.code}", f"sla:{t.code}:assign:1"):
         posted = [p for p in channels if outbox.exists(ctx.session, f"{base}@{p}")]
         if posted:
             notify.edit_service_post(ctx.session, {p: channels[p] for p in posted}, key=base, version=f"e{ev.id}",
-                                     reply=assigned_post(vctx, t, agent, ctx.staff, ev.at), now=ctx.now)
+                                     reply=post, now=ctx.now)
     if ctx.staff is not None and agent.id == ctx.staff.id:
         return
     actx = cards.job_ctx(ctx.session, now=ctx.now, settings=ctx.settings, staff=agent)

@@ -25,6 +25,8 @@ class Ticket(SQLModel, table=True):
     assignee_id: int | None = Field(default=None, foreign_key="staff.id", index=True)
     created_by_id: int | None = Field(default=None, foreign_key="staff.id")  # None: opened by the customer
     resolution: str | None = None
+    emotion: str | None = Field(default=None, max_length=20)  # a complaint's customer: 激动/不满/平和/失望 (002 §3.3)
+    cause: str | None = Field(default=None, max_length=20)  # a complaint's cause category, for the weekly review
     rating: int | None = None
     rating_comment: str | None = None
     rated_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

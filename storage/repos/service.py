@@ -29,6 +29,11 @@ def list_leads(session: Session) -> list[Staff]:
                                 .order_by(Staff.id)))
 
 
+def supervisor_langs(session: Session) -> list[str]:
+    """The languages of the active supervisors, one entry per supervisor."""
+    return list(session.scalars(select(Staff.lang).where(Staff.role == "supervisor", Staff.active.is_(True))))
+
+
 def customer_names(session: Session, ids: Iterable[int]) -> dict[int, str]:
     return {c.id: c.name for c in session.scalars(select(Customer).where(Customer.id.in_(set(ids) or {-1})))}
 

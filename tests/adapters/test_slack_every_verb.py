@@ -46,7 +46,9 @@ CASES = {
     "handover": [("UMAN", "ray bob", "msg")],  # last: it moves ray's customers to bob
 }
 # button-only verbs, covered where their buttons appear
-BUTTON_ONLY = {"rate": "test_slack_service_flow.py (the rating buttons in the customer's channel)"}
+BUTTON_ONLY = {"rate": "test_slack_service_flow.py (the rating buttons in the customer's channel)",
+               "nudge": "tests/unit/test_jobs_manager.py (Remind, in a manager's team alert)",
+               "keep": "tests/unit/test_pool_warning.py (Keep, in the warning before the pool return)"}
 
 
 def test_every_registered_verb_has_a_case():

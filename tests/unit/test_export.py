@@ -6,7 +6,7 @@ import csv
 import io
 import json
 import re
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -113,7 +113,7 @@ def test_export_formats(seeded):
     fus = rows(seeded, "followups")
     ws = load_workbook(io.BytesIO(exporting.to_xlsx(fus, "followups"))).active
     values = list(ws.values)
-    assert list(values[0]) == list(exporting.COLUMNS["followups"])
+    assert list(values[0]) == list(exporting.COLUMNS["followups"])  # no reader: the canonical names
     assert "=SUM(A1) looks like a formula" in values[1] or "=SUM(A1) looks like a formula" in values[2]
     cust = rows(seeded, "customers")
     ws = load_workbook(io.BytesIO(exporting.to_xlsx(cust, "customers"))).active
@@ -210,6 +210,14 @@ def test_export_cli_json_csv_xlsx(tmp_path, monkeypatch, capsysbinary):
     code, out, err = _cli(capsysbinary, "export", "tickets", "-o", "out/t.xlsx")
     assert code == 0, err
     assert len(list(load_workbook(tmp_path / "out" / "t.xlsx").active.values)) == 3
+    head = next(load_workbook(tmp_path / "out" / "t.xlsx").active.values)
+    assert head[:2] == ("Code", "Customer code")  # xlsx: for a reader of CRM_DEFAULT_LANG
+    code, out, err = _cli(capsysbinary, "export", "customers", "--format", "csv", "--lang", "zh")
+    assert code == 0 and out.decode().splitlines()[0].startswith("客户编号,客户名称,所属行业")
+    code, out, err = _cli(capsysbinary, "export", "customers", "-o", "c.xlsx", "--lang", "zh")
+    assert code == 0 and next(load_workbook(tmp_path / "c.xlsx").active.values)[0] == "客户编号"
+    code, out, err = _cli(capsysbinary, "export", "customers", "--format", "json", "--lang", "zh")
+    assert code == 2 and b"--lang" in err and out == b""
     with pytest.raises(SystemExit) as exc:
         _cli(capsysbinary, "export", "nonsense")
     assert exc.value.code == 2
@@ -238,3 +246,75 @@ def test_every_export_leaves_an_audit_entry(core, tmp_path, monkeypatch, capsysb
         row = s.scalars(select(AuditLog).where(AuditLog.action == "export")).one()
         assert row.actor_id is None and row.entity == "followups" and row.new.startswith("rows=2 via=cli:")
     e.dispose()
+
+
+# ---------------------------------------------------------------- for a reader: the handbook's names
+
+
+def test_export_xlsx_for_a_chinese_reader(seeded):
+    data = rows(seeded, "customers")
+    wb = load_workbook(io.BytesIO(exporting.to_xlsx(data, "customers", "zh")))
+    ws = wb.active
+    values = list(ws.values)
+    assert list(values[0][:6]) == ["客户编号", "客户名称", "所属行业", "客户类型", "客户等级", "客户标签"]
+    assert values[0][12] == "录入日期" and ws.title == "客户"
+    assert values[1][3] == "成交客户" and values[2][3] == "意向客户"  # enum labels, not ids
+    assert values[1][2] == "IT"
+    created = ws.cell(row=2, column=13)
+    assert isinstance(created.value, datetime) and created.value == datetime(2026, 11, 23, 10, 0)  # local wall time
+    assert created.number_format == exporting.DATETIME_FORMAT
+    assert ws.freeze_panes == "A2" and ws.auto_filter.ref == "A1:P3"
+    widths = {k: d.width for k, d in ws.column_dimensions.items()}
+    assert widths["B"] >= 10 and widths["M"] >= 16 and all(6 <= w <= 50 for w in widths.values())
+    assert ws.cell(row=1, column=1).font.bold
+
+
+def test_export_xlsx_for_an_english_reader_and_real_dates(seeded):
+    ws = load_workbook(io.BytesIO(exporting.to_xlsx(rows(seeded, "opportunities"), "opportunities", "en"))).active
+    values = list(ws.values)
+    assert list(values[0][:7]) == ["Code", "Customer code", "Customer", "Name", "Stage", "Expected amount",
+                                   "Expected close"]
+    assert values[1][4] == "won" and values[1][5] == 100000 and values[1][7] == 98000.5
+    close = ws.cell(row=2, column=7)
+    assert close.value == datetime(2026, 12, 1) and close.number_format == exporting.DATE_FORMAT
+    fus = list(load_workbook(io.BytesIO(exporting.to_xlsx(rows(seeded, "followups"), "followups", "zh"))).active.values)
+    assert fus[0][4:7] == ("跟进方式", "沟通内容", "客户反馈") and fus[1][4] == "电话" and fus[1][6] == "积极"
+
+
+def test_export_csv_keeps_the_canonical_names_unless_a_language_is_asked(seeded):
+    data = rows(seeded, "tickets")
+    plain = list(csv.reader(io.StringIO(exporting.to_csv(data, "tickets"))))
+    assert plain[0][:7] == ["code", "customer_code", "customer_name", "contact_name", "type", "priority", "status"]
+    assert plain[1][4:7] == ["complaint", "high", "in_progress"]
+    zh = list(csv.reader(io.StringIO(exporting.to_csv(data, "tickets", "zh"))))
+    assert zh[0][:1] + zh[0][4:7] == ["工单编号", "问题类型", "紧急程度", "处理状态"]
+    assert zh[1][4:7] == ["投诉", "高", "处理中"]
+
+
+def test_export_chat_xlsx_follows_the_readers_language(core):
+    seed(core.engine)
+    c = ConsoleSession(core, user="alice")
+    c.send("/lang zh")
+    c.send("/export 客户")
+    head = next(load_workbook(c.last_reply.file.path).active.values)
+    assert head[:3] == ("客户编号", "客户名称", "所属行业")
+    c.send("/export 客户 csv")
+    assert Path(c.last_reply.file.path).read_text(encoding="utf-8").startswith("code,name,industry")
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_export_for_a_reader_comes_back_through_the_importer(seeded, tmp_path, lang):
+    from handlers.context import Ctx
+    from handlers.services.importing import import_customers
+    from handlers.settings import DomainSettings
+    from storage.models import Staff
+
+    path = tmp_path / f"c-{lang}.xlsx"
+    path.write_bytes(exporting.to_xlsx(rows(seeded, "customers"), "customers", lang))
+    with session_scope(seeded) as s:
+        boss = s.scalar(select(Staff).where(Staff.name == "boss"))
+        ctx = Ctx(session=s, now=NOW, settings=DomainSettings(_env_file=None), platform="console",
+                  chat_ref="@boss", user_ref="boss", lang="en", staff=boss)
+        report = import_customers(ctx, path, apply=False)
+    assert report.unknown_columns == [] and report.problems == []
+    assert report.unchanged == [2, 3] and report.created == [] and report.updated == []

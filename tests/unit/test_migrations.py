@@ -286,3 +286,21 @@ def test_a_database_from_a_newer_crm_bot_is_refused_with_the_fix(tmp_path, capsy
     assert cli.main(["db", "upgrade"]) == 2
     err = capsys.readouterr().err
     assert "does not know" in err and "crm-bot restore" in err and "Traceback" not in err
+
+
+# ---------------------------------------------------------------- 0005 → 0006: ticket.emotion, ticket.cause
+
+
+@pytest.mark.parametrize("db", ["sqlite", "postgresql"])
+def test_migrations_0005_database_gets_complaint_details(db, tmp_path, request):
+    engine = make_engine(f"sqlite:///{tmp_path}/at0005.db") if db == "sqlite" else request.getfixturevalue("pg_engine")
+    with engine.begin() as conn:
+        command.upgrade(migrate.alembic_config(conn), "0005")
+        assert not {"emotion", "cause"} & {c["name"] for c in inspect(conn).get_columns("ticket")}
+        _seed_0001(conn)
+    upgrade(engine)
+    assert _rev(engine) == HEAD and _diffs(engine) == []
+    with engine.begin() as c:
+        assert {"emotion", "cause"} <= {col["name"] for col in inspect(c).get_columns("ticket")}
+    if db == "sqlite":
+        engine.dispose()

@@ -53,6 +53,8 @@ def test_missing_parts_start_the_dialog(desk):
     assert t("en", "tk.dlg.contact") in out  # asks contact (optional), then priority
     s.send("skip")
     out = s.send("高")
+    assert t("en", "cmp.dlg.emotion") in out  # a complaint: the customer's emotion (optional)
+    out = s.send("skip")
     assert "FW2026001" in out
     assert desk.ticket("FW2026001").priority == "high"
 
