@@ -36,6 +36,7 @@ class Job:
     trigger: Callable[[DomainSettings], BaseTrigger] | None  # None: run by hand only
     misfire_grace: int = 30  # seconds
     catch_up: timedelta | None = None  # calendar jobs: run a missed fire time at start if within this
+    per_item: bool = False  # commits item by item (scheduler.jobs.each) or batch by batch: runs in a read unit
 
 
 def _every(**kw: int) -> Callable[[DomainSettings], BaseTrigger]:
@@ -45,12 +46,13 @@ def _every(**kw: int) -> Callable[[DomainSettings], BaseTrigger]:
 JOBS: dict[str, Job] = {j.name: j for j in (
     Job("followup_digest", digest.run_digest,
         "each rep's overdue and today's follow-ups and customers behind cadence, at their local reminder time",
-        _every(minutes=1), misfire_grace=50),
+        _every(minutes=1), misfire_grace=50, per_item=True),
     Job("first_contact", first_contact.run,
         "a new lead with no follow-up: remind the owner after 24 h, tell their manager after 48 h",
-        _every(minutes=5), misfire_grace=240),
+        _every(minutes=5), misfire_grace=240, per_item=True),
     Job("cadence", digest.run_cadence,
-        "count customers behind their grade's cadence (they are listed in the digest; sends nothing)", None),
+        "count customers behind their grade's cadence (they are listed in the digest; sends nothing)", None,
+        per_item=True),
     Job("sla_watch", delegated.sla_watch,
         "escalate each passed SLA deadline once; auto-close resolved tickets", _every(seconds=20),
         misfire_grace=15),
@@ -61,7 +63,7 @@ JOBS: dict[str, Job] = {j.name: j for j in (
     Job("pool_return", delegated.pool_return,
         "customers without a follow-up for N days go back to the pool; owners told (nightly 02:00)",
         lambda s: CronTrigger(hour=2, minute=0, timezone=s.default_tz),
-        misfire_grace=6 * 3600, catch_up=timedelta(hours=20)),
+        misfire_grace=6 * 3600, catch_up=timedelta(hours=20), per_item=True),
     Job("rating_reminder", delegated.rating_reminder,
         "ask once more for a rating 24 h after close", _every(minutes=10), misfire_grace=540),
     Job("housekeeping", housekeeping.run,

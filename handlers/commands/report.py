@@ -33,7 +33,7 @@ def report_followups(ctx: Ctx, args: str) -> Reply:
     return cards.followups_report(ctx, start=start, end=end, people=r.people, logged=r.logged, overdue=r.overdue)
 
 
-@command("report", aliases=("reports", "报表"), roles=("admin", "manager", "supervisor", "rep", "agent"))
+@command("report", aliases=("reports", "报表"), roles=("admin", "manager", "supervisor", "rep", "agent"), reads=True)
 def cmd_report(ctx: Ctx, args: str) -> Reply:
     kind, _, rest = args.strip().partition(" ")
     allowed = [r for r in reports.REPORTS.values() if ctx.role in r.roles]

@@ -31,3 +31,13 @@ def last_owner_change(session: Session, *, customer_id: int, actions: tuple[str,
     return session.scalar(select(func.max(AuditLog.at)).where(
         AuditLog.entity == "customer", AuditLog.entity_id == customer_id,
         or_(AuditLog.action.in_(actions), AuditLog.field == "owner")))
+
+
+def owner_changed_since(session: Session, *, customer_ids: list[int], actions: tuple[str, ...],
+                        since: datetime) -> set[int]:
+    """Of `customer_ids`, those whose owner changed at or after `since` (as `last_owner_change` says)."""
+    if not customer_ids:
+        return set()
+    return set(session.scalars(select(AuditLog.entity_id).distinct().where(
+        AuditLog.entity == "customer", AuditLog.entity_id.in_(customer_ids), AuditLog.at >= since,
+        or_(AuditLog.action.in_(actions), AuditLog.field == "owner"))))
