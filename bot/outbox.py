@@ -151,7 +151,7 @@ class Sender:
         return sent, handled
 
     def _edit_target(self, edit_key: str) -> str:
-        with session_scope(self.engine) as s:
+        with session_scope(self.engine, write=False) as s:
             orig = outbox.sent_ref(s, edit_key)
             status, ref = (orig.status, orig.message_ref) if orig else (None, None)
         if status == "sent" and ref:
@@ -193,7 +193,7 @@ class Sender:
         return 1, None
 
     def _backoff(self, row_id: int) -> timedelta:
-        with session_scope(self.engine) as s:
+        with session_scope(self.engine, write=False) as s:
             row = s.get(Outbox, row_id)
             attempts = row.attempts if row else 1
         return timedelta(seconds=min(2 ** attempts, 300))

@@ -268,15 +268,19 @@ def create_all(engine: Engine) -> None:
     SQLModel.metadata.create_all(engine)
 
 
+class UnitSession(Session):
+    """A session of a unit of work: its `Unit` (in `info`) says how its transactions begin."""
+
+
 def new_session(engine: Engine, *, write: bool = True) -> Session:
     """A session whose transactions are write or read units (see the module's docstring); `unit_of` tells."""
     unit = Unit(writer_queue(engine), write)
-    session = Session(engine, expire_on_commit=False, execution_options={UNIT: unit})
+    session = UnitSession(engine, expire_on_commit=False, execution_options={UNIT: unit})
     session.info[UNIT] = unit
-    event.listen(session, "after_transaction_end", _transaction_ended)
     return session
 
 
+@event.listens_for(UnitSession, "after_transaction_end")
 def _transaction_ended(session: Session, transaction) -> None:  # noqa: ANN001 - a SessionTransaction
     if transaction.parent is None:  # the database transaction committed or rolled back: the next one queues anew
         unit = unit_of(session)
