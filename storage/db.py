@@ -89,14 +89,16 @@ class WriterBusy(sa_exc.OperationalError):
 
 class WriterQueue:
     """One writer at a time per SQLite file and process, served in arrival order (FIFO hand-over: a waiting
-    chat command is not overtaken by a job that asks again and again)."""
+    chat command is not overtaken by a job that asks again and again). `urgent` waiters — the few short units
+    that keep the service alive: the scheduler lease, the outbox sender's claims — queue ahead of the others
+    (in arrival order among themselves)."""
 
     def __init__(self) -> None:
         self._mutex = threading.Lock()
-        self._queue: deque[list] = deque()  # waiters: [event, thread id]
+        self._queue: deque[list] = deque()  # waiters: [event, thread id, urgent]
         self._owner: int | None = None  # thread id of the holder
 
-    def acquire(self, timeout: float = WRITER_WAIT) -> None:
+    def acquire(self, timeout: float = WRITER_WAIT, *, urgent: bool = False) -> None:
         me = threading.get_ident()
         with self._mutex:
             if self._owner == me:
@@ -104,8 +106,11 @@ class WriterQueue:
             if self._owner is None and not self._queue:
                 self._owner = me
                 return
-            waiter = [threading.Event(), me]
-            self._queue.append(waiter)
+            waiter = [threading.Event(), me, urgent]
+            if urgent:  # behind the urgent ones already waiting, ahead of everybody else
+                self._queue.insert(sum(1 for w in self._queue if w[2]), waiter)
+            else:
+                self._queue.append(waiter)
         if waiter[0].wait(timeout):
             return
         with self._mutex:
@@ -157,12 +162,13 @@ class Unit:
 
     queue: WriterQueue | None
     write: bool
+    urgent: bool = False  # queues ahead of the others (see WriterQueue)
     held: bool = False
     wrote: bool = False
 
     def hold(self) -> None:
         if self.queue is not None and not self.held:
-            self.queue.acquire()
+            self.queue.acquire(urgent=self.urgent)
             self.held = True
 
     def let_go(self) -> None:
@@ -272,9 +278,9 @@ class UnitSession(Session):
     """A session of a unit of work: its `Unit` (in `info`) says how its transactions begin."""
 
 
-def new_session(engine: Engine, *, write: bool = True) -> Session:
+def new_session(engine: Engine, *, write: bool = True, urgent: bool = False) -> Session:
     """A session whose transactions are write or read units (see the module's docstring); `unit_of` tells."""
-    unit = Unit(writer_queue(engine), write)
+    unit = Unit(writer_queue(engine), write, urgent)
     session = UnitSession(engine, expire_on_commit=False, execution_options={UNIT: unit})
     session.info[UNIT] = unit
     return session
@@ -293,10 +299,11 @@ def unit_of(session: Session) -> Unit | None:
 
 
 @contextmanager
-def session_scope(engine: Engine, *, write: bool = True) -> Iterator[Session]:
+def session_scope(engine: Engine, *, write: bool = True, urgent: bool = False) -> Iterator[Session]:
     """One unit of work, committed at the end. `write=False`: it only reads (lists, reports, search, who is
-    asking); a read unit that writes after all may fail with `retry_as_write` (use `run_unit` to retry it)."""
-    session = new_session(engine, write=write)
+    asking); a read unit that writes after all may fail with `retry_as_write` (use `run_unit` to retry it).
+    `urgent`: a short unit that keeps the service alive (the lease, the sender's claims) queues first."""
+    session = new_session(engine, write=write, urgent=urgent)
     try:
         yield session
         session.commit()

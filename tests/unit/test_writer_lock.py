@@ -312,3 +312,28 @@ def test_digest_cut_short_and_run_again_sends_each_digest_once(demo, file_engine
         keys = list(s.scalars(select(Outbox.key).where(Outbox.key.like("digest:%"))))
         staff = s.scalar(select(func.count()).where(Staff.active.is_(True)))
     assert len(keys) == len(set(keys)) == staff
+
+
+def test_urgent_writers_go_ahead_of_the_others_in_arrival_order():
+    """The lease renewal and the sender's claims queue ahead of chat and jobs (first come first served among
+    themselves), so a busy bot neither loses its scheduler lease nor holds its notifications back."""
+    q = WriterQueue()
+    q.acquire()
+    order: list[str] = []
+
+    def writer(name: str, urgent: bool) -> None:
+        q.acquire(urgent=urgent)
+        order.append(name)
+        q.release()
+
+    threads = []
+    for i, (name, urgent) in enumerate((("chat1", False), ("lease", True), ("chat2", False), ("claim", True))):
+        th = threading.Thread(target=writer, args=(name, urgent))
+        th.start()
+        threads.append(th)
+        while q.waiting() < i + 1:
+            threading.Event().wait(0.001)
+    q.release()
+    for th in threads:
+        th.join(timeout=10)
+    assert order == ["lease", "claim", "chat1", "chat2"]
