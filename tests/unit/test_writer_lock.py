@@ -219,6 +219,17 @@ def test_a_read_only_command_that_writes_is_retried_and_acts_once(demo, file_eng
 def test_threads_log_calls_while_jobs_run(demo, file_engine, clock, settings):
     """Four reps log calls while the digest and pool_return run again and again: no command fails, each call
     is logged once, every job run succeeds."""
+    log_beside_jobs(demo, file_engine, clock, settings)
+
+
+def test_threads_log_calls_while_jobs_run_postgres(pg_db, clock, settings):
+    """The same on PostgreSQL, where jobs in read units commit item by item and rows are locked instead."""
+    with session_scope(pg_db) as s:
+        generate(s, now=clock(), settings=settings)
+    log_beside_jobs(Core(pg_db, settings, secret=b"lock", clock=clock), pg_db, clock, settings)
+
+
+def log_beside_jobs(demo: Core, file_engine, clock, settings) -> None:  # noqa: ANN001
     clock.now = clock.now.replace(hour=12)  # past everyone's reminder time: the digest has work
     people = reps_and_codes(file_engine, 4)
     per = 12
