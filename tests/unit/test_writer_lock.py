@@ -348,3 +348,20 @@ def test_urgent_writers_go_ahead_of_the_others_in_arrival_order():
     for th in threads:
         th.join(timeout=10)
     assert order == ["lease", "claim", "chat1", "chat2"]
+
+
+def test_sqlite_synchronous_setting(tmp_path, monkeypatch):
+    def mode(engine) -> int:  # noqa: ANN001
+        with engine.connect() as c:
+            return c.exec_driver_sql("PRAGMA synchronous").scalar()
+
+    e = make_engine(f"sqlite:///{tmp_path / 'a.db'}")
+    assert mode(e) == 2  # FULL by default
+    e.dispose()
+    monkeypatch.setenv("CRM_SQLITE_SYNCHRONOUS", "normal")
+    e = make_engine(f"sqlite:///{tmp_path / 'b.db'}")
+    assert mode(e) == 1
+    e.dispose()
+    monkeypatch.setenv("CRM_SQLITE_SYNCHRONOUS", "off")
+    with pytest.raises(ValueError, match="FULL, NORMAL"):
+        make_engine(f"sqlite:///{tmp_path / 'c.db'}")
