@@ -138,10 +138,11 @@ class Core:
         try:
             if inbound.token is not None:
                 _ = self.secret  # load it before the unit of work: never open a second transaction inside one
+            write = not self.reads_only(inbound)
             try:
-                r, wrote = self._attempt(inbound, work, now, said, write=not self.reads_only(inbound))
+                r, wrote = self._attempt(inbound, work, now, said, write=write)
             except sa_exc.OperationalError as e:
-                if not retry_as_write(e):
+                if write or not retry_as_write(e):
                     raise
                 # SQLite refused a read unit's first write (another commit since its reads): nothing was written;
                 # the whole unit once more, holding the writer queue from its start

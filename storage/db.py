@@ -355,8 +355,8 @@ def run_unit(engine: Engine, work: Callable[[Session], T], *, write: bool = Fals
 @contextmanager
 def write_batch(session: Session) -> Iterator[None]:
     """A batch of a job's writes. In a read unit of work: a transaction of its own, holding the writer queue
-    from its start and committed at the end (what the session read before is committed first, releasing
-    nothing it held). In a write unit, or a session outside any unit: part of that session's transaction."""
+    from its start and committed at the end (the read transaction still open is committed first). In a write
+    unit, or a session outside any unit: part of that session's transaction."""
     unit = unit_of(session)
     if unit is None or unit.write:
         yield
