@@ -234,12 +234,13 @@ def log_beside_jobs(demo: Core, file_engine, clock, settings) -> None:  # noqa: 
     people = reps_and_codes(file_engine, 4)
     per = 12
     replies: list[Reply] = []
-    running = threading.Event()
-    running.set()
+    reads: list[Reply] = []
 
     def rep(i: int, name: str, code: str) -> None:
         for j in range(per):
             replies.append(say(demo, name, f"/log {code} phone: lockcall {i}-{j} next: in 3 days", key=f"k{i}-{j}"))
+            if j % 3 == 0:  # reads in between: read units beside the writers
+                reads.append(say(demo, name, "/followups" if j % 2 else f"/customer {code}", key=f"r{i}-{j}"))
 
     threads = [threading.Thread(target=rep, args=(i, n, c)) for i, (n, c) in enumerate(people)]
     for th in threads:
@@ -254,7 +255,8 @@ def log_beside_jobs(demo: Core, file_engine, clock, settings) -> None:  # noqa: 
     for th in threads:
         th.join(timeout=60)
     assert len(replies) == 4 * per
-    assert [errors(r) for r in replies if errors(r)] == []
+    assert [errors(r) for r in replies + reads if errors(r)] == []
+    assert len(reads) == 4 * len(range(0, per, 3)) and all(r.views for r in reads)
     assert not any(r.repeat for r in replies)
     with session_scope(file_engine, write=False) as s:
         logged = list(s.scalars(select(FollowUp.content).where(FollowUp.content.like("lockcall %"))))
