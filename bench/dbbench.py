@@ -120,12 +120,16 @@ def digest_rows(core: Core, reps: int, rounds: int, label: str) -> list[Row]:
 
 
 class _Errors(logging.Handler):
+    """Commands that failed: an unexpected error (ERROR), or "busy, try again" (the router's warning that the
+    database was unavailable: a command that waited out the busy timeout)."""
+
     def __init__(self) -> None:
-        super().__init__(logging.ERROR)
+        super().__init__(logging.WARNING)
         self.n = 0
 
     def emit(self, record: logging.LogRecord) -> None:
-        self.n += 1
+        if record.levelno >= logging.ERROR or record.getMessage().startswith("the database is unavailable"):
+            self.n += 1
 
 
 def _chat_mix(core: Core, rep: str, code: str, stop: threading.Event | None, limit: int) -> list[float]:

@@ -171,7 +171,7 @@ def cmd_staff_list(args: argparse.Namespace) -> int:
     from storage.db import session_scope
 
     a = app_mod.build()
-    with session_scope(a.engine) as s:
+    with session_scope(a.engine, write=False) as s:
         rows = staff_rows(s)
     if args.format == "json":
         print(json.dumps(rows, ensure_ascii=False, indent=2))

@@ -155,7 +155,7 @@ def _deliver(a: App, *, offset: timedelta = timedelta(0)) -> tuple[int, int]:
     transports = build_transports(a.config)
     sender = Sender(a.engine, transports, clock=lambda: utcnow() + offset)
     sent = sender.drain()
-    with session_scope(a.engine) as s:
+    with session_scope(a.engine, write=False) as s:
         c = outbox.counts(s)
     return sent, c.get("pending", 0) + c.get("sending", 0)
 
@@ -188,7 +188,7 @@ def cmd_outbox_list(args: argparse.Namespace) -> int:
 
     a = app_mod.build()
     status = "failed" if args.failed else args.status
-    with session_scope(a.engine) as s:
+    with session_scope(a.engine, write=False) as s:  # beside a running bot: a read never waits
         rows = outbox.list_rows(s, status=status, limit=args.limit)
         counts = outbox.counts(s)
         lines = [f"{r.id:>6} {r.status:<8} {r.attempts:>2}x {r.platform:<8} {r.chat_ref:<14} {r.key}"

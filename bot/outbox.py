@@ -126,8 +126,9 @@ class Sender:
         return total
 
     def _claim_one(self, platforms: tuple[str, ...]) -> _Row | None:
-        """Claim one row (committed as `sending` before delivery: a crash leaves only it in flight)."""
-        with session_scope(self.engine) as s:
+        """Claim one row (committed as `sending` before delivery: a crash leaves only it in flight). Claims and
+        their outcomes are short and queue ahead of chat and jobs for SQLite's writer lock (storage/db.py)."""
+        with session_scope(self.engine, urgent=True) as s:
             with self._held_lock:
                 held = tuple(self._held)
             rows = outbox.claim(s, worker=self.worker, now=self.clock(), limit=1, platforms=platforms,
@@ -151,7 +152,7 @@ class Sender:
         return sent, handled
 
     def _edit_target(self, edit_key: str) -> str:
-        with session_scope(self.engine) as s:
+        with session_scope(self.engine, write=False) as s:
             orig = outbox.sent_ref(s, edit_key)
             status, ref = (orig.status, orig.message_ref) if orig else (None, None)
         if status == "sent" and ref:
@@ -180,26 +181,26 @@ class Sender:
             return 0, None
         except Permanent as e:
             log.warning("outbox %s failed for good: %s", row.key, e)
-            with session_scope(self.engine) as s:
+            with session_scope(self.engine, urgent=True) as s:
                 outbox.mark_failed(s, row.id, error=str(e), worker=self.worker)
             return 0, None
         except Exception as e:  # noqa: BLE001 - a bug in a renderer must not stop the queue
             log.exception("outbox %s: unexpected error", row.key)
             self._retry(row, now, self._backoff(row.id), f"{type(e).__name__}: {e}", outbox.MAX_ATTEMPTS)
             return 0, None
-        with session_scope(self.engine) as s:
+        with session_scope(self.engine, urgent=True) as s:
             if not outbox.mark_sent(s, row.id, now=self.clock(), message_ref=ref, worker=self.worker):
                 log.warning("outbox %s: delivered, but the claim had passed to another sender", row.key)
         return 1, None
 
     def _backoff(self, row_id: int) -> timedelta:
-        with session_scope(self.engine) as s:
+        with session_scope(self.engine, write=False) as s:
             row = s.get(Outbox, row_id)
             attempts = row.attempts if row else 1
         return timedelta(seconds=min(2 ** attempts, 300))
 
     def _retry(self, row: _Row, now: datetime, delay: timedelta, error: str, max_attempts: int) -> None:
-        with session_scope(self.engine) as s:
+        with session_scope(self.engine, urgent=True) as s:
             status = outbox.mark_retry(s, row.id, now=now, delay=delay, error=error,
                                        max_attempts=max_attempts, worker=self.worker)
         if status == "failed":

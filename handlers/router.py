@@ -1,7 +1,9 @@
 """The router: one inbound message → one unit of work → one `Reply`.
 
 It resolves the actor (a staff member by platform id, or a customer's bound chat), then continues an active
-dialog, decodes a button token, or runs `/verb args` from the verb table. `UserError`s become a translated
+dialog, decodes a button token, or runs `/verb args` from the verb table. A command that only reads (its verb
+says so, `@command(reads=…)`) runs in a read unit of work, outside SQLite's writer queue (storage/db.py); should
+it write after all and SQLite refuse (its reads went stale), the whole unit runs again as a write unit. `UserError`s become a translated
 `Error`; anything else is logged with a short reference and the user sees only "Something went wrong (ref …)".
 """
 
@@ -16,6 +18,7 @@ import time
 from collections.abc import Callable
 from datetime import datetime
 
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
@@ -28,7 +31,7 @@ from handlers.lookup import Ambiguous, pick_reply
 from handlers.services import invites, staff_links
 from handlers.settings import DomainSettings
 from handlers.views import Error, Reply, Text
-from storage.db import insert_ignore, session_scope, unavailable, utcnow
+from storage.db import insert_ignore, retry_as_write, session_scope, unavailable, unit_of, utcnow
 from storage.models import ProcessedUpdate, Setting
 from storage.repos import chats
 from storage.repos.settings import with_stored_channels
@@ -98,7 +101,7 @@ class Core:
         ref_id, _, secret = key.partition(".")
         if not secret:
             return None
-        with session_scope(self.engine) as s:
+        with session_scope(self.engine, write=False) as s:
             return notify.resolve_ref(s, f"#{ref_id}", scopes=(f"{kind}:{secret}",), now=self.clock())
 
     def outbox_written(self) -> None:
@@ -129,8 +132,9 @@ class Core:
         return self._unit(inbound, lambda ctx, _inbound: dialogs.start(ctx, name, values), verb="dialog")
 
     def actor(self, platform: str, user_ref: str, chat_ref: str | None) -> actors.Actor:
-        """Who `user_ref` is, writing in `chat_ref`: for adapters, which must not read the database themselves."""
-        with session_scope(self.engine) as s:
+        """Who `user_ref` is, writing in `chat_ref`: for adapters, which must not read the database themselves.
+        A read: it never waits for a writer."""
+        with session_scope(self.engine, write=False) as s:
             return actors.describe(s, platform, user_ref, chat_ref, default_lang=self.settings.default_lang)
 
     def awaiting_slack(self) -> bool:
@@ -158,12 +162,13 @@ class Core:
 
     def telegram_staff(self) -> list[tuple[int, str, str, bool]]:
         """(telegram id, language, role, active) of the staff with a Telegram account: their command menus."""
-        with session_scope(self.engine) as s:
+        with session_scope(self.engine, write=False) as s:
             return chats.telegram_accounts(s)
 
     def _unit(self, inbound: Inbound, work: Callable[[Ctx, Inbound], Reply], *, verb: str | None = None) -> Reply:
         """One unit of work for `inbound` (cleaned first; `work` gets it so): de-duplicated, with the error
-        boundary; lists labelled, actions bound to tokens. The observers hear of it once it is over."""
+        boundary; lists labelled, actions bound to tokens. A read-only command runs as a read unit first. The
+        observers hear of it once it is over."""
         started = time.perf_counter()
         seen = _Seen(verb)
         try:
@@ -181,39 +186,70 @@ class Core:
 
     def _unit_work(self, inbound: Inbound, work: Callable[[Ctx, Inbound], Reply], seen: _Seen) -> Reply:
         now = self.clock()
-        wrote = False
-        lang = inbound.lang_hint
+        said = {"lang": inbound.lang_hint}  # even an unexpected error answers in the user's language
         try:
             if inbound.token is not None:
                 _ = self.secret  # load it before the unit of work: never open a second transaction inside one
-            with session_scope(self.engine) as session:
-                if inbound.update_key and not first_delivery(session, inbound.platform, inbound.update_key, now):
-                    seen.outcome, seen.text = "repeat", (inbound.text or "").strip()
-                    return Reply(repeat=True)
-                ctx = self.context(session, inbound, now)
-                lang = ctx.lang  # even an unexpected error answers in the user's language
-                seen.staff_id = ctx.staff.id if ctx.staff else None
-                try:
-                    r = work(ctx, inbound)
-                except Ambiguous as e:
-                    session.rollback()
-                    return _pick(ctx, e)
-                except UserError as e:
-                    session.rollback()
-                    seen.outcome = "user_error"
-                    return Reply(views=(Error(ctx.t(e.key, **e.params)),))
-                finally:
-                    seen.text = ctx.text
-                r = notify.bind_actions(session, paging.labelled(r, ctx.lang), scope=ctx.scope, now=now)
-                wrote = bool(session.info.pop("outbox_added", False))
+            write = not self.reads_only(inbound)
+            try:
+                r, wrote = self._attempt(inbound, work, now, said, seen, write=write)
+            except sa_exc.OperationalError as e:
+                if write or not retry_as_write(e):
+                    raise
+                # SQLite refused a read unit's first write (another commit since its reads): nothing was written;
+                # the whole unit once more, holding the writer queue from its start
+                seen.outcome = "ok"
+                r, wrote = self._attempt(inbound, work, now, said, seen, write=True)
         except dialogs.FormErrors:
             raise
         except Exception as e:  # noqa: BLE001 - the user never sees exception text
             seen.outcome = "busy" if unavailable(e) else "error"
-            return failure_reply(lang, e)
+            return failure_reply(said["lang"], e)
         if wrote:
             self.outbox_written()
         return r
+
+    def _attempt(self, inbound: Inbound, work: Callable[[Ctx, Inbound], Reply], now: datetime, said: dict,
+                 seen: _Seen, *, write: bool) -> tuple[Reply, bool]:
+        """(reply, wrote outbox rows). A read unit records the delivery only when it wrote after all (a read
+        answered twice does nothing twice)."""
+        with session_scope(self.engine, write=write) as session:
+            if write and inbound.update_key and not first_delivery(session, inbound.platform, inbound.update_key, now):
+                seen.outcome, seen.text = "repeat", (inbound.text or "").strip()
+                return Reply(repeat=True), False
+            ctx = self.context(session, inbound, now)
+            said["lang"] = ctx.lang
+            seen.staff_id = ctx.staff.id if ctx.staff else None
+            try:
+                r = work(ctx, inbound)
+            except Ambiguous as e:
+                session.rollback()
+                return _pick(ctx, e), False
+            except UserError as e:
+                session.rollback()
+                seen.outcome = "user_error"
+                return Reply(views=(Error(ctx.t(e.key, **e.params)),)), False
+            finally:
+                seen.text = ctx.text
+            r = notify.bind_actions(session, paging.labelled(r, ctx.lang), scope=ctx.scope, now=now)
+            if not write and unit_of(session).wrote and inbound.update_key \
+                    and not first_delivery(session, inbound.platform, inbound.update_key, now):
+                session.rollback()
+                seen.outcome = "repeat"
+                return Reply(repeat=True), False
+            return r, bool(session.info.pop("outbox_added", False))
+
+    def reads_only(self, inbound: Inbound) -> bool:
+        """Is `inbound` a command that only reads (`@command(reads=…)`)? Forms, buttons, dialog answers and
+        plain text may write: they run as write units."""
+        if inbound.form is not None or inbound.token is not None:
+            return False
+        text = (inbound.text or "").strip()
+        if not text or inputs.key(text[:1]) != "/":
+            return False
+        verb, _, args = text[1:].partition(" ")
+        cmd = commands.lookup(verb.split("@", 1)[0])
+        return cmd is not None and cmd.reads_only(args.strip())
 
     def context(self, session: Session, inbound: Inbound, now: datetime) -> Ctx:
         staff, binding = actors.resolve(session, inbound.platform, inbound.user_ref, inbound.chat_ref)

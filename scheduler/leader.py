@@ -46,7 +46,7 @@ class Lease:
     def acquire(self) -> bool:
         """Take or renew the lease. True when we hold it until `now + ttl`."""
         now = self.clock()
-        with session_scope(self.engine) as s:
+        with session_scope(self.engine, urgent=True) as s:  # never starved by chat or a job
             res = s.execute(update(SchedulerLease)
                             .where(SchedulerLease.name == self.name,
                                    (SchedulerLease.holder == self.holder) | (SchedulerLease.expires_at < now))
@@ -58,7 +58,7 @@ class Lease:
 
     def release(self) -> None:
         """Give the lease up (a clean shutdown): a follower takes over at its next try."""
-        with session_scope(self.engine) as s:
+        with session_scope(self.engine, urgent=True) as s:
             s.execute(update(SchedulerLease)
                       .where(SchedulerLease.name == self.name, SchedulerLease.holder == self.holder)
                       .values(expires_at=self.clock() - timedelta(seconds=1)))

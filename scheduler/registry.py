@@ -36,6 +36,7 @@ class Job:
     trigger: Callable[[DomainSettings], BaseTrigger] | None  # None: run by hand only
     misfire_grace: int = 30  # seconds
     catch_up: timedelta | None = None  # calendar jobs: run a missed fire time at start if within this
+    per_item: bool = False  # commits item by item (scheduler.jobs.each) or batch by batch: runs in a read unit
 
 
 def _every(**kw: int) -> Callable[[DomainSettings], BaseTrigger]:
@@ -45,10 +46,10 @@ def _every(**kw: int) -> Callable[[DomainSettings], BaseTrigger]:
 JOBS: dict[str, Job] = {j.name: j for j in (
     Job("followup_digest", digest.run_digest,
         "each rep's overdue and today's follow-ups and customers behind cadence, at their local reminder time",
-        _every(minutes=1), misfire_grace=50),
+        _every(minutes=1), misfire_grace=50, per_item=True),
     Job("first_contact", first_contact.run,
         "a new lead with no follow-up: remind the owner after 20 h, tell their manager when 24 h have passed",
-        _every(minutes=5), misfire_grace=240),
+        _every(minutes=5), misfire_grace=240, per_item=True),
     Job("team_alert", manager.run_team_alert,
         "each manager's team customers behind cadence (by rep) and first contacts missed, at their reminder time",
         _every(minutes=5), misfire_grace=240),
@@ -56,7 +57,8 @@ JOBS: dict[str, Job] = {j.name: j for j in (
         "each manager's team summary of last week (Mondays, their local CRM_WEEKLY_SUMMARY_TIME)",
         _every(minutes=5), misfire_grace=240),
     Job("cadence", digest.run_cadence,
-        "count customers behind their grade's cadence (they are listed in the digest; sends nothing)", None),
+        "count customers behind their grade's cadence (they are listed in the digest; sends nothing)", None,
+        per_item=True),
     Job("sla_watch", delegated.sla_watch,
         "escalate each passed SLA deadline once; auto-close resolved tickets", _every(seconds=20),
         misfire_grace=15),
@@ -67,7 +69,7 @@ JOBS: dict[str, Job] = {j.name: j for j in (
     Job("pool_return", delegated.pool_return,
         "customers without a follow-up for N days go back to the pool; owners told (nightly 02:00)",
         lambda s: CronTrigger(hour=2, minute=0, timezone=s.default_tz),
-        misfire_grace=6 * 3600, catch_up=timedelta(hours=20)),
+        misfire_grace=6 * 3600, catch_up=timedelta(hours=20), per_item=True),
     Job("pool_warning", pool_warning.run,
         "N days before a customer returns to the pool its owner is warned once, with Log and Keep",
         _every(minutes=15), misfire_grace=600),

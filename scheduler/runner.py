@@ -2,7 +2,11 @@
 
 `run_job` opens one unit of work, calls the job, commits, records a `job_run` row (with the error of a part
 or item that failed, see `scheduler.jobs.failed`) and calls `on_written` when outbox rows were written (the
-sender wakes at once). `build_scheduler` adds every job of the registry with an explicit id,
+sender wakes at once). A short job runs as one write unit (it holds SQLite's writer queue, storage/db.py, from
+its start). A job marked `per_item` (the digest, pool_return: long at scale) gets a read unit instead: it selects
+its work without the lock and commits item by item or batch by batch (`scheduler.jobs.each`,
+`storage.db.transaction`), so that chat commands, the outbox sender and the lease renewal take turns with it;
+each item or batch is idempotent, so a run cut short and run again acts once. `build_scheduler` adds every job of the registry with an explicit id,
 `replace_existing=True`, `coalesce=True`, `max_instances=1` and its own misfire grace; it is started only by
 the instance that holds the scheduler lease (scheduler/leader.py).
 """
@@ -23,7 +27,6 @@ from sqlmodel import Session
 from handlers.settings import DomainSettings
 from scheduler import registry
 from scheduler.jobs import FAILED_PART
-from storage import outbox
 from storage.db import session_scope, utcnow
 from storage.models import JobRun
 from storage.repos.settings import with_stored_channels
@@ -39,8 +42,7 @@ def run_job(engine: Engine, name: str, *, now: datetime, settings: DomainSetting
     job = registry.get(name)
     error, n, wrote = None, 0, False
     try:
-        with session_scope(engine) as s:
-            outbox.write_lock(s)  # SQLite: a job reads then writes; take the lock first
+        with session_scope(engine, write=not job.per_item) as s:
             n = job.run(s, now=now, settings=settings, channels=with_stored_channels(s, channels))
             wrote = bool(s.info.pop("outbox_added", False))
             error = s.info.pop(FAILED_PART, None)  # a part or item failed (logged); the rest stands
@@ -65,7 +67,7 @@ def _record(engine: Engine, name: str, started: datetime, finished: datetime, n:
 
 def last_runs(engine: Engine) -> dict[str, JobRun]:
     """The latest run of each job."""
-    with session_scope(engine) as s:
+    with session_scope(engine, write=False) as s:
         return latest_runs(s)
 
 
@@ -93,7 +95,7 @@ def previous_fire(trigger: BaseTrigger, now: datetime, *, horizon: timedelta = t
 def missed(engine: Engine, settings: DomainSettings, *, now: datetime) -> list[str]:
     """Calendar jobs whose last fire time passed (within their catch-up window) with no run since."""
     out = []
-    with session_scope(engine) as s:
+    with session_scope(engine, write=False) as s:
         for job in registry.JOBS.values():
             if job.trigger is None or job.catch_up is None:
                 continue

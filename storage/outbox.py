@@ -25,7 +25,7 @@ from sqlalchemy import exists as sql_exists
 from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
-from storage.db import begin_immediate, insert_ignore
+from storage.db import begin_immediate, insert_ignore, unit_of
 from storage.models import Outbox
 
 STALE_CLAIM = timedelta(minutes=5)
@@ -33,18 +33,26 @@ STRIPPED = ""  # the payload of a sent row once its text is dropped (only pendin
 
 
 def write_lock(session: Session) -> None:
-    """On SQLite, take the write lock first (`BEGIN IMMEDIATE`) for a unit of work that reads, then writes.
+    """On SQLite, hold the write lock from here on, for a unit of work that reads, then writes.
 
-    A deferred SQLite transaction that read and then writes fails at once with "database is locked" when
-    another connection wrote in between (WAL snapshot), whatever the busy timeout. Background work (jobs, the
-    sender) runs beside the adapters, so it starts its units of work this way. No-op on PostgreSQL, and when
-    the session's transaction has already begun.
+    A write unit of work holds it from its start already (storage/db.py); a read unit joins the writer queue
+    here. A session outside any unit of work takes SQLite's lock with `BEGIN IMMEDIATE` when its transaction
+    has not begun. No-op on PostgreSQL.
     """
-    if session.get_bind().dialect.name != "sqlite" or session.in_transaction():
+    if session.get_bind().dialect.name != "sqlite":
+        return
+    unit = unit_of(session)
+    if unit is not None:
+        if not unit.write:
+            unit.hold()
+        return
+    if session.in_transaction():
         return
     conn = session.connection()
     if not getattr(conn.connection.dbapi_connection, "in_transaction", True):  # a shared test connection may be
         begin_immediate(conn)                                                  # in another session's transaction
+
+
 MAX_ATTEMPTS = 8
 
 

@@ -11,7 +11,7 @@ from handlers.i18n import enum_label, match_enum
 from handlers.views import Action, Button, Buttons, Fields, Header, Reply, Text
 
 
-@command("help", aliases=("帮助", "h", "?"), audience="both")
+@command("help", aliases=("帮助", "h", "?"), audience="both", reads=True)
 def cmd_help(ctx: Ctx, args: str) -> Reply:
     if args:
         cmd = lookup(args.strip().lstrip("/").split()[0])

@@ -45,7 +45,8 @@ FILTER_KEYS = {"tag": "tag", "标签": "tag", "industry": "industry", "行业": 
 _FILTER = re.compile(r"^([^\s:：]+)[:：](.+)$")
 
 
-@command("customer", aliases=("customers", "c", "客户"))
+@command("customer", aliases=("customers", "c", "客户"),  # a card, a search, the audit trail only read
+         reads=lambda args: _SUB.get(args.partition(" ")[0].lower()) in (None, "audit"))
 def cmd_customer(ctx: Ctx, args: str) -> Reply:
     head, _, rest = args.strip().partition(" ")
     sub = _SUB.get(head.lower())

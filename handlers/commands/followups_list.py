@@ -28,7 +28,7 @@ from storage.repos import staff as staff_repo
 PAGE = 5  # each item carries five buttons
 
 
-@command("followups", aliases=("fu", "待跟进", "跟进列表"), roles=SALES_ROLES)
+@command("followups", aliases=("fu", "待跟进", "跟进列表"), roles=SALES_ROLES, reads=True)
 def cmd_followups(ctx: Ctx, args: str) -> Reply:
     rest, page = split_page(args)
     word, _, tail = rest.partition(" ")
@@ -85,7 +85,7 @@ def _with_list(ctx: Ctx, done: Reply) -> Reply:
 _FILTER = re.compile(r"(?i)(?:^|\s)(method|方式|from|从|to|到)\s*[::]\s*(\S+)")
 
 
-@command("history", aliases=("历史", "跟进记录"), roles=SALES_ROLES)
+@command("history", aliases=("历史", "跟进记录"), roles=SALES_ROLES, reads=True)
 def cmd_history(ctx: Ctx, args: str) -> Reply:
     rest, page = split_page(args)
     if not rest:

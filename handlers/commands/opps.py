@@ -46,7 +46,8 @@ _SUB = {"add": "add", "new": "add", "新增": "add", "新建": "add", "stage": "
         "list": "list", "列表": "list", "ls": "list", "purchase": "purchase", "购买": "purchase"}
 
 
-@command("opp", aliases=("opps", "opportunity", "机会", "商机"), roles=("rep", "manager", "admin"))
+@command("opp", aliases=("opps", "opportunity", "机会", "商机"), roles=("rep", "manager", "admin"),
+         reads=lambda args: args.partition(" ")[0].lower() not in _SUB)  # a list or a card
 def cmd_opp(ctx: Ctx, args: str) -> Reply:
     head, _, rest = args.strip().partition(" ")
     sub = _SUB.get(head.lower())

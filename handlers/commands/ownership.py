@@ -48,7 +48,7 @@ def _handover_pair(ctx: Ctx, pos: list[str]) -> tuple:
     return pairs[0]
 
 
-@command("pool", aliases=("公海", "客户池"), roles=("rep", "manager", "admin"))
+@command("pool", aliases=("公海", "客户池"), roles=("rep", "manager", "admin"), reads=True)
 def cmd_pool(ctx: Ctx, args: str) -> Reply:
     text, page = split_page(args)
     query, filters = parse_filters(ctx, text)

@@ -31,6 +31,12 @@ class Command:
     help_key: str = ""
     usage_key: str = ""
     extras: dict = field(default_factory=dict)
+    reads: bool | Callable[[str], bool] = False  # only reads (given its arguments): runs in a read unit of work
+
+    def reads_only(self, args: str) -> bool:
+        """Does `/verb args` only read (a list, a card, a report)? Such a command runs outside the writer queue
+        (storage/db.py); should it write after all (a button stored for later), it is retried as a write."""
+        return self.reads(args) if callable(self.reads) else self.reads
 
 
 COMMANDS: dict[str, Command] = {}
@@ -40,12 +46,13 @@ PLAIN_TEXT_HOOKS: list[Callable[[Ctx, str], Reply | None]] = []
 
 
 def command(verb: str, *, aliases: tuple[str, ...] = (), audience: str = "staff",
-            roles: tuple[str, ...] | None = None, hidden: bool = False) -> Callable[[Handler], Handler]:
+            roles: tuple[str, ...] | None = None, hidden: bool = False,
+            reads: bool | Callable[[str], bool] = False) -> Callable[[Handler], Handler]:
     def deco(func: Handler) -> Handler:
         if verb in COMMANDS:
             raise RuntimeError(f"verb /{verb} registered twice")
         COMMANDS[verb] = Command(verb=verb, func=func, aliases=aliases, audience=audience, roles=roles,
-                                 hidden=hidden, help_key=f"help.{verb}", usage_key=f"usage.{verb}")
+                                 hidden=hidden, help_key=f"help.{verb}", usage_key=f"usage.{verb}", reads=reads)
         for a in aliases:
             ALIASES[a.lower()] = verb
         return func

@@ -50,7 +50,7 @@ def report_customers(ctx: Ctx, args: str) -> Reply:
     return cards.customers_report(ctx, r, start=start, end=end, scope=scope)
 
 
-@command("report", aliases=("reports", "报表"), roles=("admin", "manager", "supervisor", "rep", "agent"))
+@command("report", aliases=("reports", "报表"), roles=("admin", "manager", "supervisor", "rep", "agent"), reads=True)
 def cmd_report(ctx: Ctx, args: str) -> Reply:
     kind, _, rest = args.strip().partition(" ")
     allowed = [r for r in reports.REPORTS.values() if ctx.role in r.roles]

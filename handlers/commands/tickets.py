@@ -37,7 +37,8 @@ CUSTOMER_SUBVERBS = ("new", "confirm", "reopen", "msg")
 _COLON = re.compile(r"[:：]")
 
 
-@command("ticket", aliases=("工单", "tk"), audience="both")
+@command("ticket", aliases=("工单", "tk"), audience="both",  # a ticket's card only reads
+         reads=lambda args: bool(args) and " " not in args and args.lower() not in SUBVERBS)
 def cmd_ticket(ctx: Ctx, args: str) -> Reply:
     word, _, rest = args.strip().partition(" ")
     sub = SUBVERBS.get(word.lower())
@@ -262,7 +263,7 @@ def _default_queue(ctx: Ctx) -> str:
     return {"agent": "mine", "supervisor": "unassigned", "admin": "unassigned"}.get(ctx.role or "", "all")
 
 
-@command("tickets", aliases=("工单列表", "queue"), audience="both")
+@command("tickets", aliases=("工单列表", "queue"), audience="both", reads=True)
 def cmd_tickets(ctx: Ctx, args: str) -> Reply:
     rest, page = paging.split_page(args)
     queue, flt = _filters(ctx, rest)

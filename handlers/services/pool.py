@@ -2,7 +2,11 @@
 owners who leave a customer without a follow-up for `pool_return_days` lose it back to the pool.
 
 The return rule: an owned customer whose latest of (last follow-up, creation, last change of owner) is
-more than `pool_return_days` ago goes back to the pool; the owner gets one message per run and local day.
+more than `pool_return_days` ago goes back to the pool; the owner gets one message per batch of returned
+customers (`POOL_BATCH`; usually one a night). The job selects the candidates without holding SQLite's writer
+lock and returns them owner by owner in batches, each committed with its message and checking the rule again
+under the lock: a catch-up of tens of thousands of customers never holds the lock for long, and a run cut
+short and run again returns and tells each customer once.
 `pool_warn_days` before that, the owner is warned once per quiet spell (`warnings_due`, `warn`), with Log and
 Keep buttons; Keep (`keep`) holds only once a follow-up was logged (a real contact is what resets the clock).
 Claims are a conditional UPDATE (`… WHERE owner_id IS NULL`), so of two reps claiming at once one wins; a rep's
@@ -16,7 +20,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import update
+from sqlalchemy import func, update
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session
 
 from handlers import inputs, notify
@@ -29,7 +34,7 @@ from handlers.permissions import can_edit_customer, can_see_customer
 from handlers.services import audit
 from handlers.services.followup_owed import move_owed
 from handlers.settings import DomainSettings
-from storage.db import lock_row
+from storage.db import lock_row, write_batch
 from storage.models import Customer, FollowUp, Staff
 from storage.repos import audit as audit_repo
 from storage.repos import customers as customer_repo
@@ -37,6 +42,7 @@ from storage.repos import staff as staff_repo
 from storage.repos import team as team_repo
 
 OWNER_CHANGES = ("claim", "handover")
+POOL_BATCH = 500  # customers of one owner returned (and told) per transaction
 
 
 def find_pooled(ctx: Ctx, query: str) -> Customer:
@@ -80,38 +86,53 @@ def claim(ctx: Ctx, c: Customer) -> None:
 def return_stale_to_pool(session: Session, *, now: datetime, settings: DomainSettings) -> int:
     """Scheduler job: move customers nobody followed up for `pool_return_days` back to the pool."""
     cutoff = now - timedelta(days=settings.pool_return_days)
-    stale = customer_repo.list_stale(session, before=cutoff)
-    returned: dict[int, list[Customer]] = defaultdict(list)
-    for c in stale:
-        changed = audit_repo.last_owner_change(session, customer_id=c.id, actions=OWNER_CHANGES)
-        if changed is not None and changed >= cutoff:
+    by_owner: dict[int, list[Customer]] = defaultdict(list)
+    for c in customer_repo.list_stale(session, before=cutoff):  # in a read unit: without the writer lock
+        by_owner[c.owner_id].append(c)
+    n = 0
+    for owner_id, cs in by_owner.items():
+        for i in range(0, len(cs), POOL_BATCH):
+            with write_batch(session):
+                n += _return_batch(session, owner_id, cs[i:i + POOL_BATCH], cutoff=cutoff, now=now,
+                                   settings=settings)
+    return n
+
+
+def _return_batch(session: Session, owner_id: int, cs: list[Customer], *, cutoff: datetime, now: datetime,
+                  settings: DomainSettings) -> int:
+    """Return those of `cs` (all owned by `owner_id`) that still meet the rule now, and tell their owner."""
+    changed = audit_repo.owner_changed_since(session, customer_ids=[c.id for c in cs], actions=OWNER_CHANGES,
+                                             since=cutoff)
+    last = func.coalesce(Customer.last_followup_at, Customer.created_at)
+    owner = session.get(Staff, owner_id)
+    returned = []
+    for c in cs:
+        if c.id in changed:
             continue
-        owner_id = c.owner_id
-        res = session.execute(update(Customer).where(Customer.id == c.id, Customer.owner_id == owner_id)
+        res = session.execute(update(Customer).where(Customer.id == c.id, Customer.owner_id == owner_id, last < cutoff)
                               .values(owner_id=None, pooled_at=now, updated_at=now)
                               .execution_options(synchronize_session=False))
-        if res.rowcount != 1:
+        if res.rowcount != 1:  # followed up or handed over since it was selected
             continue
-        session.expire(c)
-        owner = session.get(Staff, owner_id)
+        for attr, value in (("owner_id", None), ("pooled_at", now), ("updated_at", now)):
+            set_committed_value(c, attr, value)
         audit.record(session, actor_id=None, action="pool_return", entity="customer", entity_id=c.id,
                      entity_code=c.code, field="owner", old=owner.name if owner else owner_id, new=None, now=now)
         move_owed(session, where=FollowUp.customer_id == c.id, to=None, actor_id=None, action="pool_return",
                   now=now)
-        returned[owner_id].append(c)
-    for owner_id, cs in returned.items():
-        owner = session.get(Staff, owner_id)
-        if owner is not None and owner.active:
-            _tell_owner(session, owner, cs, now=now, settings=settings)
+        returned.append(c)
+    if returned and owner is not None and owner.active:
+        _tell_owner(session, owner, returned, now=now, settings=settings)
     session.flush()
-    return sum(len(v) for v in returned.values())
+    return len(returned)
 
 
 def _tell_owner(session: Session, owner: Staff, cs: list[Customer], *, now: datetime,
                 settings: DomainSettings) -> None:
     local_day = now.astimezone(ZoneInfo(owner.tz or settings.default_tz)).date().isoformat()
     r = cards.pool_returned(owner.lang, cs, days=settings.pool_return_days)
-    notify.to_staff(session, owner, key=f"pool:{owner.id}:{local_day}", reply=r, now=now)
+    # one message per batch: a batch rolled back and done again (a run cut short) keeps its key
+    notify.to_staff(session, owner, key=f"pool:{owner.id}:{local_day}:{cs[0].id}", reply=r, now=now)
 
 
 # ---------------------------------------------------------------- the warning before a return

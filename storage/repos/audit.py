@@ -43,3 +43,11 @@ def type_changes(session: Session, *, where: ColumnElement[bool], start: datetim
         select(AuditLog.old, AuditLog.new, func.count()).join(Customer, Customer.id == AuditLog.entity_id)
         .where(AuditLog.entity == "customer", AuditLog.field == "type", AuditLog.at >= start, AuditLog.at < end,
                where).group_by(AuditLog.old, AuditLog.new)).all()]
+def owner_changed_since(session: Session, *, customer_ids: list[int], actions: tuple[str, ...],
+                        since: datetime) -> set[int]:
+    """Of `customer_ids`, those whose owner changed at or after `since` (as `last_owner_change` says)."""
+    if not customer_ids:
+        return set()
+    return set(session.scalars(select(AuditLog.entity_id).distinct().where(
+        AuditLog.entity == "customer", AuditLog.entity_id.in_(customer_ids), AuditLog.at >= since,
+        or_(AuditLog.action.in_(actions), AuditLog.field == "owner"))))
