@@ -18,12 +18,19 @@ SNOOZES = ("1d", "3d", "1w")
 
 @dataclass(frozen=True)
 class Due:
+    """A rep's due work: overdue follow-ups, today's, customers behind their grade's cadence. The lists may hold
+    only the first of each (what the digest can show); `counts` then says how many there are in all."""
+
     overdue: list[tuple[FollowUp, Customer]]
     today: list[tuple[FollowUp, Customer]]
     behind: list[Customer]
+    counts: tuple[int, int, int] | None = None  # (overdue, today, behind) in all; None: the lists are complete
+
+    def totals(self) -> tuple[int, int, int]:
+        return self.counts or (len(self.overdue), len(self.today), len(self.behind))
 
     def __len__(self) -> int:
-        return len(self.overdue) + len(self.today) + len(self.behind)
+        return sum(self.totals())
 
 
 def _fu_item(lang: str, f: FollowUp, c: Customer, tz) -> ListItem:  # noqa: ANN001
@@ -50,18 +57,18 @@ def _cadence_item(lang: str, c: Customer, settings: DomainSettings, now: datetim
 def digest(staff: Staff, due: Due, settings: DomainSettings, *, now: datetime,
                  local_now: datetime) -> Reply:
     lang, tz = staff.lang, local_now.tzinfo
-    summary = t(lang, "job.digest.summary", overdue=len(due.overdue), today=len(due.today),
-                behind=len(due.behind))
+    n_overdue, n_today, n_behind = due.totals()
+    summary = t(lang, "job.digest.summary", overdue=n_overdue, today=n_today, behind=n_behind)
     views: list = [Header(t(lang, "job.digest.title", date=local_now.strftime("%Y-%m-%d"))), Text(summary)]
     room = MAX_ITEMS
-    sections = (("job.digest.overdue", [_fu_item(lang, f, c, tz) for f, c in due.overdue]),
-                ("job.digest.today", [_fu_item(lang, f, c, tz) for f, c in due.today]),
-                ("job.digest.cadence", [_cadence_item(lang, c, settings, now) for c in due.behind]))
-    for key, items in sections:
-        shown = items[:room]
+    sections = (("job.digest.overdue", due.overdue, n_overdue, lambda fc: _fu_item(lang, *fc, tz)),
+                ("job.digest.today", due.today, n_today, lambda fc: _fu_item(lang, *fc, tz)),
+                ("job.digest.cadence", due.behind, n_behind, lambda c: _cadence_item(lang, c, settings, now)))
+    for key, rows, total, item in sections:
+        shown = [item(r) for r in rows[:room]]  # only what is shown is built
         room -= len(shown)
         if shown:
-            views.append(ListPage(title=t(lang, key, n=len(items)), items=tuple(shown), total=len(items)))
+            views.append(ListPage(title=t(lang, key, n=total), items=tuple(shown), total=total))
     hidden = len(due) - MAX_ITEMS
     if hidden > 0:
         views.append(Text(t(lang, "job.digest.more", n=hidden), muted=True))
