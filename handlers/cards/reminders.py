@@ -6,14 +6,37 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 
 from handlers.i18n import enum_label, t
 from handlers.settings import DomainSettings
 from handlers.views import Action, Button, Buttons, Header, ListItem, ListPage, Reply, Text
-from storage.models import Customer, FollowUp, Staff
+from storage.models import Customer, Staff
 
 MAX_ITEMS = 15
 SNOOZES = ("1d", "3d", "1w")
+
+
+class DueFollowUp(Protocol):
+    """What the digest reads of a follow-up (a FollowUp, or a row of those columns)."""
+
+    id: int
+    next_followup_at: datetime
+    method: str
+    content: str | None
+
+
+class DueCustomer(Protocol):
+    """What the digest reads of a customer (a Customer, or a row of those columns)."""
+
+    code: str
+    name: str
+
+
+class BehindCustomer(DueCustomer, Protocol):
+    grade: str
+    last_followup_at: datetime | None
+    created_at: datetime
 
 
 @dataclass(frozen=True)
@@ -21,9 +44,9 @@ class Due:
     """A rep's due work: overdue follow-ups, today's, customers behind their grade's cadence. The lists may hold
     only the first of each (what the digest can show); `counts` then says how many there are in all."""
 
-    overdue: list[tuple[FollowUp, Customer]]
-    today: list[tuple[FollowUp, Customer]]
-    behind: list[Customer]
+    overdue: list[tuple[DueFollowUp, DueCustomer]]
+    today: list[tuple[DueFollowUp, DueCustomer]]
+    behind: list[BehindCustomer]
     counts: tuple[int, int, int] | None = None  # (overdue, today, behind) in all; None: the lists are complete
 
     def totals(self) -> tuple[int, int, int]:
@@ -33,7 +56,7 @@ class Due:
         return sum(self.totals())
 
 
-def _fu_item(lang: str, f: FollowUp, c: Customer, tz) -> ListItem:  # noqa: ANN001
+def _fu_item(lang: str, f: DueFollowUp, c: DueCustomer, tz) -> ListItem:  # noqa: ANN001
     when = f.next_followup_at.astimezone(tz).strftime("%m-%d %H:%M")
     note = (f.content or "").strip().replace("\n", " ")
     note = note[:80] + ("…" if len(note) > 80 else "")
@@ -45,7 +68,7 @@ def _fu_item(lang: str, f: FollowUp, c: Customer, tz) -> ListItem:  # noqa: ANN0
     return ListItem(text=f"{c.code} {c.name}", detail=detail, buttons=buttons)
 
 
-def _cadence_item(lang: str, c: Customer, settings: DomainSettings, now: datetime) -> ListItem:
+def _cadence_item(lang: str, c: BehindCustomer, settings: DomainSettings, now: datetime) -> ListItem:
     last = c.last_followup_at or c.created_at
     key = "job.digest.cadence_detail" if c.last_followup_at else "job.digest.cadence_never"
     detail = t(lang, key, grade=c.grade, days=(now - last).days,

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import case, func, select
+from sqlalchemy import Row, case, func, select
+from sqlalchemy.orm import Bundle
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session
 
@@ -50,10 +51,16 @@ def list_due(session: Session, *, owner_ids: set[int] | None, before: datetime, 
     return [(f, c) for f, c in session.execute(q).all()]
 
 
+DUE_ROW = Bundle("followup", FollowUp.id, FollowUp.assignee_id, FollowUp.next_followup_at, FollowUp.method,
+                 FollowUp.content)
+DUE_CUSTOMER = Bundle("customer", Customer.id, Customer.code, Customer.name)
+
+
 def due_by_assignee(session: Session, *, owner_ids: set[int], before: datetime, split: datetime, first: int
-                    ) -> dict[int, tuple[list[tuple[FollowUp, Customer]], int, int]]:
-    """Per assignee of `owner_ids`: (their first `first` due follow-ups as `list_due` orders them, how many are due
-    in all, how many of those are due before `split`) — every assignee's in one statement (the morning digest)."""
+                    ) -> dict[int, tuple[list[tuple[Row, Row]], int, int]]:
+    """Per assignee of `owner_ids`: (their first `first` due follow-ups as `list_due` orders them, as pairs of
+    `DUE_ROW` and `DUE_CUSTOMER` rows; how many are due in all; how many of those before `split`): every
+    assignee's in one statement (the morning digest; rows, not ORM objects: thousands of them)."""
     part = FollowUp.assignee_id
     order = (FollowUp.next_followup_at, FollowUp.id)
     ranked = (select(FollowUp.id.label("fid"),
@@ -61,15 +68,13 @@ def due_by_assignee(session: Session, *, owner_ids: set[int], before: datetime, 
                      func.count().over(partition_by=part).label("n"),
                      func.sum(case((FollowUp.next_followup_at < split, 1), else_=0)).over(partition_by=part)
                      .label("early"))
-              .join(Customer, Customer.id == FollowUp.customer_id)
               .where(*due_where(owner_ids, before)).subquery())
-    q = (select(FollowUp, Customer, ranked.c.n, ranked.c.early).join(ranked, ranked.c.fid == FollowUp.id)
+    q = (select(DUE_ROW, DUE_CUSTOMER, ranked.c.n, ranked.c.early).join(ranked, ranked.c.fid == FollowUp.id)
          .join(Customer, Customer.id == FollowUp.customer_id).where(ranked.c.rn <= first)
          .order_by(FollowUp.assignee_id, ranked.c.rn))
-    out: dict[int, tuple[list[tuple[FollowUp, Customer]], int, int]] = {}
+    out: dict[int, tuple[list[tuple[Row, Row]], int, int]] = {}
     for f, c, n, early in session.execute(q).all():
-        items, _, _ = out.setdefault(f.assignee_id, ([], int(n), int(early)))
-        items.append((f, c))
+        out.setdefault(f.assignee_id, ([], int(n), int(early)))[0].append((f, c))
     return out
 
 

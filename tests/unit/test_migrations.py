@@ -14,16 +14,17 @@ from sqlalchemy import create_engine, inspect, text
 from sqlmodel import SQLModel
 
 import storage.models  # noqa: F401
-from storage import migrate
+from storage import migrate, textindex
 from storage.db import create_all, make_engine
 from storage.migrate import INITIAL_REV, MIGRATIONS, current, head, upgrade
 
-HEAD = "0003"
+HEAD = "0004"
 
 
 def _diffs(engine) -> list:
     with engine.connect() as c:
-        return compare_metadata(MigrationContext.configure(c), SQLModel.metadata)
+        return compare_metadata(MigrationContext.configure(c, opts={"include_name": textindex.include_name}),
+                                SQLModel.metadata)
 
 
 def _rev(engine) -> str | None:
@@ -49,11 +50,11 @@ def pg_engine(pg_url):
 def test_migrations_form_one_chain():
     files = sorted(p.name for p in (MIGRATIONS / "versions").glob("*.py"))
     assert files == [f"{INITIAL_REV}_initial_schema.py", "0002_followup_assignee.py",
-                     "0003_staff_email.py"]
+                     "0003_staff_email.py", "0004_search_and_digest_indexes.py"]
     assert head() == HEAD
     script = ScriptDirectory.from_config(migrate.alembic_config())
-    assert [r.revision for r in script.walk_revisions()] == [HEAD, "0002", INITIAL_REV]
-    assert script.get_revision(HEAD).down_revision == "0002"
+    assert [r.revision for r in script.walk_revisions()] == [HEAD, "0003", "0002", INITIAL_REV]
+    assert script.get_revision(HEAD).down_revision == "0003"
     for name in files:
         body = (MIGRATIONS / "versions" / name).read_text()
         assert "storage" not in body and "sqlmodel" not in body  # revisions import nothing from the app
@@ -67,8 +68,9 @@ def test_migrations_new_revision_follows_head(tmp_path, monkeypatch):
     monkeypatch.setattr(migrate, "MIGRATIONS", copy)
     before = {p.name: p.read_text() for p in (copy / "versions").glob("*.py")}
     path = migrate.revision("nothing changed")
-    assert path.name.startswith("0004_") and path.parent == copy / "versions"
-    assert "down_revision: str | Sequence[str] | None = '0003'" in path.read_text()
+    assert path.name.startswith("0005_") and path.parent == copy / "versions"
+    assert "down_revision: str | Sequence[str] | None = '0004'" in path.read_text()
+    assert "customer_name_fts" not in path.read_text()  # the text index is not the models': nothing to drop
     assert {p.name: p.read_text() for p in (copy / "versions").glob("*.py") if p != path} == before
     assert migrate.main([]) == 2 and migrate.main(["regenerate"]) == 2
 
