@@ -56,15 +56,22 @@ class Due:
         return sum(self.totals())
 
 
-def _fu_item(lang: str, f: DueFollowUp, c: DueCustomer, tz) -> ListItem:  # noqa: ANN001
+def _labels(lang: str) -> tuple[str, ...]:
+    """The follow-up buttons' labels (done, each snooze, log): the same for every item of a digest."""
+    return (t(lang, "job.digest.done"), *(t(lang, f"job.digest.snooze_{s}") for s in SNOOZES),
+            t(lang, "job.digest.log"))
+
+
+def _fu_item(lang: str, f: DueFollowUp, c: DueCustomer, tz, labels: tuple[str, ...]) -> ListItem:  # noqa: ANN001
     when = f.next_followup_at.astimezone(tz).strftime("%m-%d %H:%M")
     note = (f.content or "").strip().replace("\n", " ")
     note = note[:80] + ("…" if len(note) > 80 else "")
     detail = t(lang, "job.digest.item_detail", when=when, method=enum_label(lang, "method", f.method), note=note)
-    buttons = (Button(t(lang, "job.digest.done"), Action(f"/followups done {f.id}"), "primary"),
-               *(Button(t(lang, f"job.digest.snooze_{s}"), Action(f"/followups snooze {f.id} {s}"))
-                 for s in SNOOZES),
-               Button(t(lang, "job.digest.log"), Action(f"/log {c.code}")))
+    done, *snoozes, log = labels
+    buttons = (Button(done, Action(f"/followups done {f.id}"), "primary"),
+               *(Button(label, Action(f"/followups snooze {f.id} {s}")) for label, s in zip(snoozes, SNOOZES,
+                                                                                          strict=True)),
+               Button(log, Action(f"/log {c.code}")))
     return ListItem(text=f"{c.code} {c.name}", detail=detail, buttons=buttons)
 
 
@@ -84,8 +91,9 @@ def digest(staff: Staff, due: Due, settings: DomainSettings, *, now: datetime,
     summary = t(lang, "job.digest.summary", overdue=n_overdue, today=n_today, behind=n_behind)
     views: list = [Header(t(lang, "job.digest.title", date=local_now.strftime("%Y-%m-%d"))), Text(summary)]
     room = MAX_ITEMS
-    sections = (("job.digest.overdue", due.overdue, n_overdue, lambda fc: _fu_item(lang, *fc, tz)),
-                ("job.digest.today", due.today, n_today, lambda fc: _fu_item(lang, *fc, tz)),
+    labels = _labels(lang)
+    sections = (("job.digest.overdue", due.overdue, n_overdue, lambda fc: _fu_item(lang, *fc, tz, labels)),
+                ("job.digest.today", due.today, n_today, lambda fc: _fu_item(lang, *fc, tz, labels)),
                 ("job.digest.cadence", due.behind, n_behind, lambda c: _cadence_item(lang, c, settings, now)))
     for key, rows, total, item in sections:
         shown = [item(r) for r in rows[:room]]  # only what is shown is built

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, case, column, func, literal, or_, select, table, union, union_all
+from sqlalchemy import Select, case, column, func, literal, or_, select, table, union_all
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session
 
@@ -159,15 +159,23 @@ _FTS = table(textindex.FTS, column("rowid"), column(textindex.FTS))
 def match_text(session: Session, *, where: ColumnElement[bool], name_norm: str, text: str, phone: str | None,
                limit: int) -> list[Customer]:
     """The first `limit` customers by id (matching `where`) whose normalized name contains `name_norm`, or with
-    a contact named `text`, with the phone `phone` or the e-mail `text` (normalised keys, compared with `=`)."""
+    a contact named `text`, with the phone `phone` or the e-mail `text` (normalised keys, compared with `=`).
+    Two reads, each stopping at `limit`: by name (in the text index's id order) and by contact, merged."""
     contact = [Contact.name == text, Contact.email_norm == textindex.normalize_email(text)]
     if phone:
         contact.append(Contact.phone_norm == textindex.normalize_phone(phone))
-    ids = select(Contact.customer_id).where(or_(*contact))
+    by_contact = select(Customer).where(where, Customer.id.in_(select(Contact.customer_id).where(or_(*contact))))
+    found = {c.id: c for c in session.scalars(by_contact.order_by(Customer.id).limit(limit))}
     if name_norm:
-        ids = union(name_contains(session, name_norm), ids)
-    return list(session.scalars(select(Customer).where(where, Customer.id.in_(ids)).order_by(Customer.id)
-                                .limit(limit)))
+        if len(name_norm) >= textindex.MIN_FRAGMENT and session.get_bind().dialect.name == "sqlite":
+            by_name = (select(Customer).join(_FTS, _FTS.c.rowid == Customer.id)
+                       .where(where, _FTS.c[textindex.FTS].op("MATCH")(textindex.fts_phrase(name_norm)))
+                       .order_by(_FTS.c.rowid))  # the index's own order: read until `limit`, no sort
+        else:
+            by_name = (select(Customer).where(where, Customer.name_norm.contains(name_norm, autoescape=True))
+                       .order_by(Customer.id))
+        found.update((c.id, c) for c in session.scalars(by_name.limit(limit)))
+    return [found[i] for i in sorted(found)[:limit]]
 
 
 def names_sharing(session: Session, *, where: ColumnElement[bool], pieces: list[str], need: int,

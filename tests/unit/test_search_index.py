@@ -79,6 +79,9 @@ def test_the_text_index_finds_what_a_scan_finds(any_engine):
         for frag in FRAGMENTS:
             norm = lookup.normalize_name(frag) or frag
             assert indexed(s, norm) == scanned(s, norm), norm
+            first = customer_repo.match_text(s, where=Customer.id.is_not(None), name_norm=norm, text=frag, phone=None,
+                                             limit=7)
+            assert [c.id for c in first] == scanned(s, norm)[:7], norm  # the first ones by id, as the scan
         assert indexed(s, "云栖恒") and indexed(s, "acme")  # the data set has hits to compare
         for query in ("Acme Hengtong", "Pacifc Harbr", "Goldn Brige", "Zzyzx Qwerty", "杭州云栖"):
             norm = lookup.normalize_name(query)
