@@ -160,12 +160,11 @@ def match_text(session: Session, *, where: ColumnElement[bool], name_norm: str, 
                limit: int) -> list[Customer]:
     """The first `limit` customers by id (matching `where`) whose normalized name contains `name_norm`, or with
     a contact named `text`, with the phone `phone` or the e-mail `text` (normalised keys, compared with `=`).
-    Two reads, each stopping at `limit`: by name (in the text index's id order) and by contact, merged."""
-    contact = [Contact.name == text, Contact.email_norm == textindex.normalize_email(text)]
-    if phone:
-        contact.append(Contact.phone_norm == textindex.normalize_phone(phone))
-    by_contact = select(Customer).where(where, Customer.id.in_(select(Contact.customer_id).where(or_(*contact))))
-    found = {c.id: c for c in session.scalars(by_contact.order_by(Customer.id).limit(limit))}
+
+    By name: read in the text index's id order up to `limit`. By contact: the ids through the contact indexes,
+    unordered and unlimited (an ORDER BY id LIMIT would lead PostgreSQL to walk every contact in id order
+    looking for a rare one); then merged."""
+    found: dict[int, Customer] = {}
     if name_norm:
         if len(name_norm) >= textindex.MIN_FRAGMENT and session.get_bind().dialect.name == "sqlite":
             by_name = (select(Customer).join(_FTS, _FTS.c.rowid == Customer.id)
@@ -174,8 +173,17 @@ def match_text(session: Session, *, where: ColumnElement[bool], name_norm: str, 
         else:
             by_name = (select(Customer).where(where, Customer.name_norm.contains(name_norm, autoescape=True))
                        .order_by(Customer.id))
-        found.update((c.id, c) for c in session.scalars(by_name.limit(limit)))
-    return [found[i] for i in sorted(found)[:limit]]
+        found = {c.id: c for c in session.scalars(by_name.limit(limit))}
+    contact = [Contact.name == text, Contact.email_norm == textindex.normalize_email(text)]
+    if phone:
+        contact.append(Contact.phone_norm == textindex.normalize_phone(phone))
+    by_contact = session.scalars(select(Customer.id).where(
+        where, Customer.id.in_(select(Contact.customer_id).where(or_(*contact)))))
+    first = sorted(found.keys() | set(by_contact))[:limit]
+    missing = [i for i in first if i not in found]
+    if missing:
+        found.update((c.id, c) for c in session.scalars(select(Customer).where(Customer.id.in_(missing))))
+    return [found[i] for i in first]
 
 
 def names_sharing(session: Session, *, where: ColumnElement[bool], pieces: list[str], need: int,
