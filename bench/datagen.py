@@ -139,8 +139,9 @@ def customer_batches(n: int, reps: int) -> Iterator[tuple[list[dict], list[dict]
                              created_at=created, updated_at=last, last_followup_at=last, next_followup_at=nxt,
                              pooled_at=NOW - timedelta(days=3) if pooled else None))
             person = SURNAMES[i % len(SURNAMES)] + GIVEN[(i // 20) % len(GIVEN)]
-            cont.append(dict(id=i, customer_id=i, name=person, phone=f"1{3 + i % 6}{i:09d}",
-                             email=f"buyer{i}@example.com" if i % 2 else None, is_primary=True, created_at=created))
+            phone, email = f"1{3 + i % 6}{i:09d}", f"buyer{i}@example.com" if i % 2 else None
+            cont.append(dict(id=i, customer_id=i, name=person, phone=phone, phone_norm=phone, email=email,
+                             email_norm=email, is_primary=True, created_at=created))
             by = owner or owners[0]
             fus.append(dict(id=i, customer_id=i, date=last, method=("phone", "wechat", "visit")[i % 3],
                             content=f"bench call {i}: talked about the quote", feedback="positive",

@@ -2,7 +2,7 @@
 names), a contact's name or a phone — only among the customers the actor may see. And a staff member by name
 (`find_staff`).
 
-`resolve_customer` returns the one match, raises `Ambiguous` (with the candidates, so the caller can offer
+`search` returns what matched, `resolve_customer` the one match, raises `Ambiguous` (with the candidates, so the caller can offer
 buttons via `pick_reply`) or `NotFound` (with the closest names as suggestions).
 """
 
@@ -11,6 +11,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from handlers import inputs
 from handlers.context import Ctx
@@ -21,6 +22,7 @@ from storage.models import Customer, Staff
 from storage.repos import customers as customer_repo
 from storage.repos import merging as merging_repo
 from storage.repos import staff as staff_repo
+from storage.textindex import normalize_phone
 
 _SUFFIXES = ("有限责任公司", "股份有限公司", "有限公司", "集团", "公司", " co., ltd.", " co.,ltd", " ltd.", " ltd",
              " inc.", " inc", " llc", " gmbh", " corp.", " corp")
@@ -35,13 +37,6 @@ def normalize_name(name: str) -> str:
             n = n[: -len(suf)]
             break
     return re.sub(r"[\W_]+", "", n)
-
-
-def normalize_phone(phone: str) -> str:
-    digits = re.sub(r"[^\d+]", "", phone)
-    if digits.startswith("+86"):
-        digits = digits[3:]
-    return digits
 
 
 def find_staff(ctx: Ctx, name: str, *, active: bool = True) -> Staff:
@@ -78,17 +73,27 @@ def merged_into(ctx: Ctx, query: str) -> tuple[Customer, Customer] | None:
     return dead, alive
 
 
-def find_customers(ctx: Ctx, query: str, *, limit: int = 50) -> list[Customer]:
-    """Visible customers matching `query`, best first. The code of a merged customer raises `Merged`."""
+@dataclass(frozen=True)
+class Found:
+    """What a query matched (best first) and the names sharing the most 3-character pieces with it (id,
+    normalised name) when the typo match looked them up: the suggestions reuse them (one scan per request)."""
+
+    matches: list[Customer]
+    candidates: list[tuple[int, str]] | None = None  # None: not looked up
+
+
+def search(ctx: Ctx, query: str, *, limit: int = 50) -> Found:
+    """Visible customers matching `query`, best first: a code, else a name fragment, a contact's name, phone or
+    e-mail, else (Latin names) the closest names to a typo. The code of a merged customer raises `Merged`."""
     q = query.strip()
     if not q:
-        return []
+        return Found([])
     visible = customer_filter(ctx)
     s = ctx.session
     if _CODE.match(inputs.key(q)):
         hit = customer_repo.get_by_code(s, code=inputs.key(q), where=visible)
         if hit is not None:
-            return [hit]
+            return Found([hit])
         merged = merged_into(ctx, q)
         if merged is not None:
             raise Merged(*merged)
@@ -98,39 +103,50 @@ def find_customers(ctx: Ctx, query: str, *, limit: int = 50) -> list[Customer]:
                                     limit=limit)
     if rows:
         rows.sort(key=lambda c: (c.name_norm != norm, not c.name_norm.startswith(norm), len(c.name)))
-        return rows
-    # typo tolerance (Latin names): closest normalized names
-    if norm and norm.isascii() and len(norm) >= 4:
-        names = _fuzzy_candidates(ctx, norm, visible)
-        close = difflib.get_close_matches(norm, [n for _, n in names], n=5, cutoff=0.75)
-        ids = [i for i, n in names if n in close]
-        if ids:
-            found = customer_repo.search(s, where=[], ids=ids)
-            found.sort(key=lambda c: close.index(c.name_norm) if c.name_norm in close else 99)
-            return found
-    return []
+        return Found(rows)
+    if not (norm and norm.isascii() and len(norm) >= 4):
+        return Found([])
+    # typo tolerance (Latin names): the closest normalized names among those sharing the most pieces
+    names = _fuzzy_candidates(ctx, norm, visible)
+    close = difflib.get_close_matches(norm, [n for _, n in names], n=5, cutoff=0.75)
+    ids = [i for i, n in names if n in close]
+    if ids:
+        found = customer_repo.search(s, where=[], ids=ids)
+        found.sort(key=lambda c: close.index(c.name_norm) if c.name_norm in close else 99)
+        return Found(found, names)
+    return Found([], names)
 
 
 def _fuzzy_candidates(ctx: Ctx, norm: str, visible) -> list[tuple[int, str]]:  # noqa: ANN001
-    """Names sharing the most 3-letter pieces with `norm`, counted in SQL: difflib then ranks ~200 names,
-    not every customer (a typo search over 20,000 customers stays in milliseconds)."""
+    """Names sharing the most 3-letter pieces with `norm`, counted in SQL (through the text index): difflib then
+    ranks ~200 names, not every customer."""
     size = min(3, len(norm))
     grams = sorted({norm[i:i + size] for i in range(len(norm) - size + 1)})[:16]
     return customer_repo.names_sharing(ctx.session, where=visible, pieces=grams, need=max(1, len(grams) // 4))
 
 
-def suggestions(ctx: Ctx, query: str, n: int = 3) -> list[str]:
+def suggestions(ctx: Ctx, query: str, n: int = 3, *, candidates: list[tuple[int, str]] | None = None) -> list[str]:
+    """The names closest to `query` (for "did you mean"), from `candidates` when the search looked them up."""
     norm = normalize_name(query)
     if not norm:
         return []
-    cands = _fuzzy_candidates(ctx, norm, customer_filter(ctx))
+    cands = candidates if candidates is not None else _fuzzy_candidates(ctx, norm, customer_filter(ctx))
     names = customer_repo.names_by_norm(ctx.session, [i for i, _ in cands]) if cands else {}
     close = difflib.get_close_matches(norm, list(names), n=n, cutoff=0.4)
     return [names[c] for c in close]
 
 
+def not_found(ctx: Ctx, query: str, found: Found | None = None) -> NotFound:
+    """The error for a query that matched nothing, naming the closest names when there are some."""
+    sug = suggestions(ctx, query, candidates=found.candidates if found else None)
+    if sug:
+        return NotFound("lookup.not_found_suggest", query=query, suggestions="、".join(sug))
+    return NotFound("lookup.not_found", query=query)
+
+
 def resolve_customer(ctx: Ctx, query: str) -> Customer:
-    matches = find_customers(ctx, query, limit=26)
+    found = search(ctx, query, limit=26)
+    matches = found.matches
     if len(matches) == 1:
         return matches[0]
     exact = [c for c in matches if c.name_norm == normalize_name(query)]
@@ -138,10 +154,7 @@ def resolve_customer(ctx: Ctx, query: str) -> Customer:
         return exact[0]
     if matches:
         raise Ambiguous(matches[:25], query)
-    sug = suggestions(ctx, query)
-    if sug:
-        raise NotFound("lookup.not_found_suggest", query=query, suggestions="、".join(sug))
-    raise NotFound("lookup.not_found", query=query)
+    raise not_found(ctx, query, found)
 
 
 def pick_reply(ctx: Ctx, matches: list[Customer], make_cmd: Callable[[Customer], str]) -> Reply:

@@ -67,7 +67,8 @@ def bind_actions(session: Session, r: Reply, *, scope: str, now: datetime) -> Re
     """Replace actions that do not fit a token by `#<id>` references stored for `scope`."""
 
     def btn(b: Button) -> Button:
-        return dataclasses.replace(b, action=_bind(session, b.action, scope, now))
+        a = _bind(session, b.action, scope, now)
+        return b if a is b.action else dataclasses.replace(b, action=a)  # most fit as they are: no copy
 
     views = []
     for v in r.views:

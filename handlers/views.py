@@ -226,10 +226,18 @@ _TYPES: dict[str, type] = {
 }
 
 
+_FIELDS: dict[type, tuple[str, ...] | None] = {}  # a view class's field names (None: not a dataclass)
+
+
 def _dump(obj: Any) -> Any:
-    if dataclasses.is_dataclass(obj):
-        d = {f.name: _dump(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
-        d["__t"] = type(obj).__name__
+    cls = type(obj)
+    names = _FIELDS.get(cls, ())
+    if names == ():  # not seen yet (a digest dumps ~500 views per message: fields() once per class)
+        names = _FIELDS[cls] = (tuple(f.name for f in dataclasses.fields(obj))
+                                if dataclasses.is_dataclass(obj) else None)
+    if names is not None:
+        d = {n: _dump(getattr(obj, n)) for n in names}
+        d["__t"] = cls.__name__
         return d
     if isinstance(obj, tuple | list):
         return [_dump(x) for x in obj]

@@ -31,6 +31,8 @@ from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import SQLModel
 
+from storage import textindex
+
 MIGRATIONS = Path(__file__).parent / "migrations"
 INITIAL_REV = "0001"
 _LOCK_ID = 0x6372_6D62  # "crmb": pg_advisory_xact_lock key
@@ -113,7 +115,7 @@ def adopt(conn: Connection) -> None:
     here whose model declares `info={"backfill": SQL}` is filled with that expression (as its revision does).
     """
     SQLModel.metadata.create_all(conn, checkfirst=True)
-    mc = MigrationContext.configure(conn, opts={"render_as_batch": True})
+    mc = MigrationContext.configure(conn, opts={"render_as_batch": True, "include_name": textindex.include_name})
     ops = Operations(mc)
     diffs = compare_metadata(mc, SQLModel.metadata)
     diffs.sort(key=lambda d: not (isinstance(d, tuple) and d[0] == "add_column"))  # columns before indexes
@@ -143,6 +145,8 @@ def adopt(conn: Connection) -> None:
                 _add_fk(ops, diff[1])
             continue
         log.warning("pre-migration database differs from the models (not changed): %s", diff)
+    textindex.backfill_contacts(conn)  # contact.phone_norm / email_norm (computed in Python, no backfill SQL)
+    textindex.install(conn)
 
 
 def _add_referencing_column(conn: Connection, table: str, column) -> None:  # noqa: ANN001 - a Column

@@ -33,7 +33,7 @@ from telegram.ext import Application, ApplicationBuilder
 
 from bot.outbox import Sender
 from bot.telegram import listeners, menus
-from bot.telegram.limiter import Limiter, Limits
+from bot.telegram.limiter import BULK, Limiter, Limits
 from bot.telegram.render import MAX_CALLBACK, Outgoing, Signer, render
 from bot.telegram.transport import TIMEOUT, TelegramTransport, translate
 from bot.telegram.webhook import ALLOWED_UPDATES, add_telegram, register_webhook
@@ -124,16 +124,18 @@ class TelegramBot:
         return sign
 
     async def deliver(self, chat_id: int | str, reply: Reply, *, scope: str, edit_message_id: int | None = None,
-                      or_send: bool = False) -> list[Message]:
+                      or_send: bool = False, bulk: bool = False) -> list[Message]:
         """Send `reply` to `chat_id`, or edit `edit_message_id` with its first part (`or_send`: send it
-        as a new message when that message cannot be edited any more)."""
+        as a new message when that message cannot be edited any more). `bulk`: a notification from the outbox,
+        paced by the overall broadcast limit as well as the chat's (`bot.telegram.limiter`)."""
+        rl = BULK if bulk else None
         sent: list[Message] = []
         for i, o in enumerate(render(reply, sign=self.signer(scope))):
             if i == 0 and edit_message_id is not None:
                 try:
                     m = await self.bot.edit_message_text(o.text, chat_id=chat_id, message_id=edit_message_id,
                                                          parse_mode=ParseMode.HTML, reply_markup=markup(o),
-                                                         link_preview_options=NO_PREVIEW)
+                                                         link_preview_options=NO_PREVIEW, rate_limit_args=rl)
                     if isinstance(m, Message):
                         sent.append(m)
                     continue
@@ -143,18 +145,19 @@ class TelegramBot:
                     if not or_send:
                         raise
             sent.append(await self.bot.send_message(chat_id, o.text, parse_mode=ParseMode.HTML,
-                                                    reply_markup=markup(o), link_preview_options=NO_PREVIEW))
+                                                    reply_markup=markup(o), link_preview_options=NO_PREVIEW,
+                                                    rate_limit_args=rl))
         if reply.file:
-            sent.append(await self._send_file(chat_id, reply))
+            sent.append(await self._send_file(chat_id, reply, rl))
         return sent
 
-    async def _send_file(self, chat_id: int | str, reply: Reply) -> Message:
+    async def _send_file(self, chat_id: int | str, reply: Reply, rl: str | None) -> Message:
         f = reply.file
         caption = (f.title or "")[:1024] or None
         with open(f.path, "rb") as fh:
             if f.mime.startswith("image/"):
-                return await self.bot.send_photo(chat_id, fh, caption=caption, filename=f.name)
-            return await self.bot.send_document(chat_id, fh, filename=f.name, caption=caption)
+                return await self.bot.send_photo(chat_id, fh, caption=caption, filename=f.name, rate_limit_args=rl)
+            return await self.bot.send_document(chat_id, fh, filename=f.name, caption=caption, rate_limit_args=rl)
 
     # ------------------------------------------------------------ command menus
     async def sync_commands(self) -> int:

@@ -1,7 +1,11 @@
 """Outbound rate limits for the Bot API, as a python-telegram-bot `BaseRateLimiter`.
 
-Every request that posts or edits a message waits for a slot in three token buckets: about 30 messages a
-second overall, about 1 a second per chat (short bursts allowed) and 20 a minute per group. A 429 with
+Every request that posts or edits a message waits for a slot in its chat's token buckets: about 1 a second per
+chat (short bursts allowed) and 20 a minute per group. Bulk notifications (what the outbox sends: digests,
+reminders, channel posts; the caller passes `rate_limit_args=BULK`) also share about 30 a second overall, as
+Telegram asks of broadcasts; replies to people's own messages do not wait behind them, nor behind each other
+across chats. (PTB's `AIORateLimiter` applies its overall limit to every request, replies included, and has no
+per-chat limit for private chats: it would bring back what this avoids.) A 429 with
 `retry_after` pauses every request for that long and is retried `max_retries` times; after that (or when the
 wait is longer than `max_wait`) the `RetryAfter` goes up to the caller: the outbox keeps the row for later.
 A server error (5xx) or a refused connection is retried in place `server_retries` times, so a reply and the
@@ -73,12 +77,15 @@ class Limits:
     server_wait: float = 0.5
 
 
+BULK = "bulk"  # rate_limit_args of a broadcast: it also takes a slot of the overall limit
+
+
 def is_group(chat_id: object) -> bool:
     s = str(chat_id)
     return s.startswith("-") or s.startswith("@")
 
 
-class Limiter(BaseRateLimiter[None]):
+class Limiter(BaseRateLimiter[str]):
     def __init__(self, limits: Limits | None = None, *, clock: Callable[[], float] = time.monotonic,
                  sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep) -> None:
         self.limits = limits or Limits()
@@ -96,11 +103,12 @@ class Limiter(BaseRateLimiter[None]):
     async def shutdown(self) -> None:
         return None
 
-    def delay_for(self, chat_id: object) -> float:
-        """Reserve a slot for a message to `chat_id`; the seconds to wait before sending it."""
+    def delay_for(self, chat_id: object, *, bulk: bool = False) -> float:
+        """Reserve a slot for a message to `chat_id` (`bulk`: a broadcast, also in the overall limit); the seconds
+        to wait before sending it."""
         now = self.clock()
         lim = self.limits
-        delay = max(self.paused_until - now, 0.0, self.overall.reserve(now))
+        delay = max(self.paused_until - now, 0.0, self.overall.reserve(now) if bulk else 0.0)
         if chat_id is not None:
             key = str(chat_id)
             if len(self.chats) > 10_000:
@@ -114,12 +122,12 @@ class Limiter(BaseRateLimiter[None]):
 
     async def process_request(self, callback: Callable[..., Coroutine[Any, Any, Any]], args: Any,
                               kwargs: dict[str, Any], endpoint: str, data: dict[str, Any],
-                              rate_limit_args: None) -> Any:
+                              rate_limit_args: str | None) -> Any:
         if endpoint not in LIMITED:
             return await callback(*args, **kwargs)
         attempt = server_tries = 0
         while True:
-            delay = self.delay_for(data.get("chat_id"))
+            delay = self.delay_for(data.get("chat_id"), bulk=rate_limit_args == BULK)
             if delay > 0:
                 await self.sleep(delay)
             try:

@@ -65,11 +65,12 @@ class TelegramTransport:
             raise delivery.Transient("timed out waiting for the Bot API") from None
 
     def send(self, chat_ref: str, reply: Reply, *, scope: str) -> str:
-        sent = self._run(self.bot.deliver(chat_id(chat_ref), reply, scope=scope))
+        sent = self._run(self.bot.deliver(chat_id(chat_ref), reply, scope=scope, bulk=True))
         if not sent:
             raise delivery.Permanent("nothing to send: empty reply")
         return str(sent[0].message_id)
 
     def edit(self, chat_ref: str, message_ref: str, reply: Reply, *, scope: str) -> None:
-        self._run(self.bot.deliver(chat_id(chat_ref), reply, scope=scope, edit_message_id=int(message_ref)))
+        self._run(self.bot.deliver(chat_id(chat_ref), reply, scope=scope, edit_message_id=int(message_ref),
+                                   bulk=True))
 

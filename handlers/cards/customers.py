@@ -90,9 +90,17 @@ def customer_card(ctx: Ctx, c: Customer) -> Reply:
     return Reply(views=tuple(views))
 
 
-def list_item(ctx: Ctx, c: Customer) -> ListItem:
+def owner_names(ctx: Ctx, customers: list[Customer]) -> dict[int, str]:
+    """{owner id: name} of the owners of `customers`, in one query (a list names every row's owner)."""
+    return staff_repo.names(ctx.session, {c.owner_id for c in customers if c.owner_id is not None})
+
+
+def list_item(ctx: Ctx, c: Customer, owners: dict[int, str] | None = None) -> ListItem:
+    """A customer as a list row; `owners` (from `owner_names`) saves a query per row."""
+    owner = owners.get(c.owner_id) if owners is not None and c.owner_id is not None else None
     detail = " · ".join([enum_label(ctx.lang, "industry", c.industry),
-                         enum_label(ctx.lang, "customer_type", c.type), c.grade, owner_label(ctx, c)])
+                         enum_label(ctx.lang, "customer_type", c.type), c.grade,
+                         owner or owner_label(ctx, c)])
     return ListItem(f"{c.code} {c.name}", detail, (Button(ctx.t("cust.open"), Action(f"/customer {c.code}")),))
 
 

@@ -6,39 +6,76 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 
 from handlers.i18n import enum_label, t
 from handlers.settings import DomainSettings
 from handlers.views import Action, Button, Buttons, Header, ListItem, ListPage, Reply, Text
-from storage.models import Customer, FollowUp, Staff
+from storage.models import Customer, Staff
 
 MAX_ITEMS = 15
 SNOOZES = ("1d", "3d", "1w")
 
 
+class DueFollowUp(Protocol):
+    """What the digest reads of a follow-up (a FollowUp, or a row of those columns)."""
+
+    id: int
+    next_followup_at: datetime
+    method: str
+    content: str | None
+
+
+class DueCustomer(Protocol):
+    """What the digest reads of a customer (a Customer, or a row of those columns)."""
+
+    code: str
+    name: str
+
+
+class BehindCustomer(DueCustomer, Protocol):
+    grade: str
+    last_followup_at: datetime | None
+    created_at: datetime
+
+
 @dataclass(frozen=True)
 class Due:
-    overdue: list[tuple[FollowUp, Customer]]
-    today: list[tuple[FollowUp, Customer]]
-    behind: list[Customer]
+    """A rep's due work: overdue follow-ups, today's, customers behind their grade's cadence. The lists may hold
+    only the first of each (what the digest can show); `counts` then says how many there are in all."""
+
+    overdue: list[tuple[DueFollowUp, DueCustomer]]
+    today: list[tuple[DueFollowUp, DueCustomer]]
+    behind: list[BehindCustomer]
+    counts: tuple[int, int, int] | None = None  # (overdue, today, behind) in all; None: the lists are complete
+
+    def totals(self) -> tuple[int, int, int]:
+        return self.counts or (len(self.overdue), len(self.today), len(self.behind))
 
     def __len__(self) -> int:
-        return len(self.overdue) + len(self.today) + len(self.behind)
+        return sum(self.totals())
 
 
-def _fu_item(lang: str, f: FollowUp, c: Customer, tz) -> ListItem:  # noqa: ANN001
+def _labels(lang: str) -> tuple[str, ...]:
+    """The follow-up buttons' labels (done, each snooze, log): the same for every item of a digest."""
+    return (t(lang, "job.digest.done"), *(t(lang, f"job.digest.snooze_{s}") for s in SNOOZES),
+            t(lang, "job.digest.log"))
+
+
+def _fu_item(lang: str, f: DueFollowUp, c: DueCustomer, tz, labels: tuple[str, ...]) -> ListItem:  # noqa: ANN001
     when = f.next_followup_at.astimezone(tz).strftime("%m-%d %H:%M")
     note = (f.content or "").strip().replace("\n", " ")
     note = note[:80] + ("…" if len(note) > 80 else "")
     detail = t(lang, "job.digest.item_detail", when=when, method=enum_label(lang, "method", f.method), note=note)
-    buttons = (Button(t(lang, "job.digest.done"), Action(f"/followups done {f.id}"), "primary"),
-               *(Button(t(lang, f"job.digest.snooze_{s}"), Action(f"/followups snooze {f.id} {s}"))
-                 for s in SNOOZES),
-               Button(t(lang, "job.digest.log"), Action(f"/log {c.code}")))
+    done, *snoozes, log = labels
+    buttons = (Button(done, Action(f"/followups done {f.id}"), "primary"),
+               *(Button(label, Action(f"/followups snooze {f.id} {s}")) for label, s in zip(snoozes, SNOOZES,
+                                                                                          strict=True)),
+               Button(log, Action(f"/log {c.code}")))
     return ListItem(text=f"{c.code} {c.name}", detail=detail, buttons=buttons)
 
 
-def _cadence_item(lang: str, c: Customer, settings: DomainSettings, now: datetime) -> ListItem:
+def _cadence_item(lang: str, c: BehindCustomer, settings: DomainSettings, now: datetime) -> ListItem:
     last = c.last_followup_at or c.created_at
     key = "job.digest.cadence_detail" if c.last_followup_at else "job.digest.cadence_never"
     detail = t(lang, key, grade=c.grade, days=(now - last).days,
@@ -50,18 +87,19 @@ def _cadence_item(lang: str, c: Customer, settings: DomainSettings, now: datetim
 def digest(staff: Staff, due: Due, settings: DomainSettings, *, now: datetime,
                  local_now: datetime) -> Reply:
     lang, tz = staff.lang, local_now.tzinfo
-    summary = t(lang, "job.digest.summary", overdue=len(due.overdue), today=len(due.today),
-                behind=len(due.behind))
+    n_overdue, n_today, n_behind = due.totals()
+    summary = t(lang, "job.digest.summary", overdue=n_overdue, today=n_today, behind=n_behind)
     views: list = [Header(t(lang, "job.digest.title", date=local_now.strftime("%Y-%m-%d"))), Text(summary)]
     room = MAX_ITEMS
-    sections = (("job.digest.overdue", [_fu_item(lang, f, c, tz) for f, c in due.overdue]),
-                ("job.digest.today", [_fu_item(lang, f, c, tz) for f, c in due.today]),
-                ("job.digest.cadence", [_cadence_item(lang, c, settings, now) for c in due.behind]))
-    for key, items in sections:
-        shown = items[:room]
+    labels = _labels(lang)
+    sections = (("job.digest.overdue", due.overdue, n_overdue, lambda fc: _fu_item(lang, *fc, tz, labels)),
+                ("job.digest.today", due.today, n_today, lambda fc: _fu_item(lang, *fc, tz, labels)),
+                ("job.digest.cadence", due.behind, n_behind, lambda c: _cadence_item(lang, c, settings, now)))
+    for key, rows, total, item in sections:
+        shown = [item(r) for r in rows[:room]]  # only what is shown is built
         room -= len(shown)
         if shown:
-            views.append(ListPage(title=t(lang, key, n=len(items)), items=tuple(shown), total=len(items)))
+            views.append(ListPage(title=t(lang, key, n=total), items=tuple(shown), total=total))
     hidden = len(due) - MAX_ITEMS
     if hidden > 0:
         views.append(Text(t(lang, "job.digest.more", n=hidden), muted=True))

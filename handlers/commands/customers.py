@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 
-from handlers import inputs
+from handlers import inputs, lookup
 from handlers.cards import customers as cards
 from handlers.commands import customers_merge
 from handlers.commands.customer_chat import create_invite
@@ -24,7 +24,7 @@ from handlers.dialogs import customer_add, customer_edit
 from handlers.dialogs import engine as dialogs
 from handlers.errors import Forbidden, InvalidInput, NotFound
 from handlers.i18n import parse_enum
-from handlers.lookup import find_customers, find_staff, merged_into, resolve_customer
+from handlers.lookup import Found, find_staff, merged_into, resolve_customer
 from handlers.paging import page_of, split_page
 from handlers.permissions import can_edit_customer, customer_filter
 from handlers.services import approvals, audit, erasure
@@ -219,13 +219,15 @@ def filter_clauses(ctx: Ctx, filters: dict[str, str]) -> list:
     return out
 
 
-def find_filtered(ctx: Ctx, query: str, filters: dict[str, str]) -> list[Customer]:
+def find_filtered(ctx: Ctx, query: str, filters: dict[str, str]) -> Found:
     where = [customer_filter(ctx), *filter_clauses(ctx, filters)]
     if not query:
-        return customer_repo.search(ctx.session, where=where)
-    hits = find_customers(ctx, query, limit=500)
-    ids = {c.id for c in customer_repo.search(ctx.session, where=where, ids=[c.id for c in hits])}
-    return [c for c in hits if c.id in ids]
+        return Found(customer_repo.search(ctx.session, where=where))
+    found = lookup.search(ctx, query, limit=500)
+    if not filters:
+        return found
+    ids = {c.id for c in customer_repo.search(ctx.session, where=where, ids=[c.id for c in found.matches])}
+    return Found([c for c in found.matches if c.id in ids], found.candidates)
 
 
 def search(ctx: Ctx, args: str) -> Reply:
@@ -238,11 +240,13 @@ def search(ctx: Ctx, args: str) -> Reply:
         dead, alive = merged
         return Reply(views=(Text(ctx.t("lookup.merged", code=dead.code, into=alive.code, name=alive.name)),)) \
             + cards.customer_card(ctx, alive)
-    rows = find_filtered(ctx, query, filters)
+    found = find_filtered(ctx, query, filters)
+    rows = found.matches
     if len(rows) == 1 and page == 1:
         return cards.customer_card(ctx, rows[0])
     if not rows and query and not filters:
-        resolve_customer(ctx, query)  # raises NotFound with the closest names (same as for a hidden one)
+        raise lookup.not_found(ctx, query, found)  # with the closest names (same as for a hidden one)
+    owners = cards.owner_names(ctx, rows)
     lp = page_of(ctx, rows, title=ctx.t("cust.search_title", query=text), page=page, cmd=f"/customer {text}",
-                 item=lambda c: cards.list_item(ctx, c), empty_key="cust.search_empty")
+                 item=lambda c: cards.list_item(ctx, c, owners), empty_key="cust.search_empty")
     return Reply(views=(lp,))

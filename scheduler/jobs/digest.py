@@ -23,7 +23,7 @@ from handlers.settings import DomainSettings
 from handlers.views import Reply, to_json
 from scheduler.jobs import each, log, zone
 from storage import outbox
-from storage.models import Customer, Staff
+from storage.models import Staff
 from storage.repos import followups as followup_repo
 from storage.repos import reminders as repo
 
@@ -43,35 +43,44 @@ def reminder_passed(staff: Staff, now: datetime, settings: DomainSettings) -> tu
 # ---------------------------------------------------------------- what is due
 
 
-def behind_cadence(session: Session, settings: DomainSettings, *, now: datetime,
-                   owner_id: int | None = None) -> list[Customer]:
-    """Customers whose last contact is older than their grade's cadence and with nothing planned ahead."""
-    out = []
-    oldest_cadence = min(settings.cadence_a_days, settings.cadence_b_days, settings.cadence_c_days)
-    for c in repo.quiet_customers(session, now=now, older_than=timedelta(days=oldest_cadence), owner_id=owner_id):
-        last = c.last_followup_at or c.created_at
-        if last < now - timedelta(days=settings.cadence_days(c.grade)):
-            out.append(c)
+def last_before(settings: DomainSettings, now: datetime) -> dict[str, datetime]:
+    """Per grade, the last contact before which a customer is behind its cadence."""
+    return {g: now - timedelta(days=settings.cadence_days(g)) for g in "ABC"}
+
+
+def _midnight(local_now: datetime) -> datetime:
+    return datetime.combine(local_now.date(), time(0), local_now.tzinfo)
+
+
+def due_for_all(session: Session, reps: list[tuple[Staff, datetime]], settings: DomainSettings, *,
+                now: datetime) -> dict[int, Due]:
+    """Each rep's `Due` holding what the digest shows (at most MAX_ITEMS of each list) and the counts: two grouped
+    statements per local day boundary (reps on the same day in the same offset share them), not a few per rep."""
+    groups: dict[datetime, list[Staff]] = {}
+    for st, local_now in reps:
+        groups.setdefault(_midnight(local_now), []).append(st)
+    out: dict[int, Due] = {}
+    for midnight, staff in groups.items():
+        ids = {st.id for st in staff}
+        day_end = midnight + timedelta(days=1)
+        due = followup_repo.due_by_assignee(session, owner_ids=ids, before=day_end, split=midnight, first=MAX_ITEMS)
+        behind = repo.behind_cadence(session, owner_ids=ids, now=now, last_before=last_before(settings, now),
+                                     listed_before=day_end, first=MAX_ITEMS)
+        for st in staff:
+            items, n_due, n_overdue = due.get(st.id, ([], 0, 0))
+            customers, n_behind = behind.get(st.id, ([], 0))
+            out[st.id] = Due(overdue=[(f, c) for f, c in items if f.next_followup_at < midnight],
+                             today=[(f, c) for f, c in items if f.next_followup_at >= midnight],
+                             behind=customers, counts=(n_overdue, n_due - n_overdue, n_behind))
     return out
-
-
-def due_for(session: Session, staff: Staff, settings: DomainSettings, *, now: datetime,
-            local_now: datetime) -> Due:
-    midnight = datetime.combine(local_now.date(), time(0), local_now.tzinfo)
-    items = followup_repo.list_due(session, owner_ids={staff.id}, before=midnight + timedelta(days=1))
-    overdue = [(f, c) for f, c in items if f.next_followup_at < midnight]
-    today = [(f, c) for f, c in items if f.next_followup_at >= midnight]
-    listed = {c.id for _, c in items}
-    behind = [c for c in behind_cadence(session, settings, now=now, owner_id=staff.id) if c.id not in listed]
-    return Due(overdue, today, behind)
 
 
 # ---------------------------------------------------------------- the jobs
 
 
-def _digest_one(session: Session, staff: Staff, settings: DomainSettings, now: datetime, local_now: datetime) -> bool:
+def _digest_one(session: Session, staff: Staff, due: Due, settings: DomainSettings, now: datetime,
+                local_now: datetime) -> bool:
     key = digest_key(staff, local_now.date())
-    due = due_for(session, staff, settings, now=now, local_now=local_now)
     if not len(due):  # decided for today: nothing to send, and no late digest if something comes up later
         platform, chat_ref, scope = notify.staff_address(staff)
         outbox.add(session, key=key, platform=platform, chat_ref=chat_ref, scope=scope,
@@ -99,10 +108,12 @@ def pending_staff(session: Session, settings: DomainSettings, now: datetime) -> 
 
 def run_digest(session: Session, *, now: datetime, settings: DomainSettings, channels: dict[str, str]) -> int:
     """Write today's digest for every active staff member whose local reminder time has passed."""
-    return each(session, pending_staff(session, settings, now),
-                lambda item: _digest_one(session, item[0], settings, now, item[1]), job="followup_digest")
+    pending = pending_staff(session, settings, now)
+    due = due_for_all(session, pending, settings, now=now)
+    return each(session, pending, lambda item: _digest_one(session, item[0], due[item[0].id], settings, now, item[1]),
+                job="followup_digest")
 
 
 def run_cadence(session: Session, *, now: datetime, settings: DomainSettings, channels: dict[str, str]) -> int:
     """How many customers are behind their grade's cadence. Sends nothing: they are listed in the digest."""
-    return len(behind_cadence(session, settings, now=now))
+    return repo.count_behind(session, now=now, last_before=last_before(settings, now))

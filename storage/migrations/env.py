@@ -14,6 +14,7 @@ from sqlmodel import SQLModel
 from sqlmodel.sql.sqltypes import AutoString
 
 import storage.models  # noqa: F401 - registers the tables
+from storage import textindex
 from storage.types import UTCDateTime
 
 target_metadata = SQLModel.metadata
@@ -41,7 +42,7 @@ def compare_type(ctx, inspected_column, metadata_column, inspected_type, metadat
 
 def _configure(connection) -> None:  # noqa: ANN001
     context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True,
-                      render_item=render_item, compare_type=compare_type,
+                      render_item=render_item, compare_type=compare_type, include_name=textindex.include_name,
                       user_module_prefix=None)
 
 

@@ -3,9 +3,10 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import BigInteger, Column, Index, Numeric, UniqueConstraint
+from sqlalchemy import BigInteger, Column, Index, Numeric, UniqueConstraint, event
 from sqlmodel import Field, SQLModel
 
+from storage import textindex
 from storage.types import UTCDateTime
 
 
@@ -14,6 +15,8 @@ class Customer(SQLModel, table=True):
     a merged duplicate kept only so that its code still resolves (see `handlers.services.merge`)."""
 
     __tablename__ = "customer"
+    # an owner's customers least recently contacted first: the digest's "behind their cadence", a few per rep
+    __table_args__ = (Index("ix_customer_owner_last", "owner_id", "last_followup_at", "id"),)
 
     id: int | None = Field(default=None, primary_key=True)
     code: str = Field(max_length=32, unique=True)
@@ -52,8 +55,22 @@ class Contact(SQLModel, table=True):
     title: str | None = Field(default=None, max_length=100)
     phone: str | None = Field(default=None, max_length=32, index=True)
     email: str | None = Field(default=None, max_length=200, index=True)
+    # what searches compare with `=` on an index, set from phone/email on every save (`_normalise`)
+    phone_norm: str | None = Field(default=None, max_length=32, index=True)
+    email_norm: str | None = Field(default=None, max_length=200, index=True)
     is_primary: bool = False
     created_at: datetime = Field(sa_type=UTCDateTime)
+
+
+@event.listens_for(Contact, "before_insert")
+@event.listens_for(Contact, "before_update")
+def _normalise(_mapper, _connection, c: Contact) -> None:  # noqa: ANN001
+    c.phone_norm = textindex.normalize_phone(c.phone) if c.phone else None
+    c.email_norm = textindex.normalize_email(c.email) if c.email else None
+
+
+# create_all makes the customers' text index with the table (migration 0004 does it for migrated databases)
+event.listen(Customer.__table__, "after_create", lambda _table, connection, **_kw: textindex.install(connection))
 
 
 class Tag(SQLModel, table=True):

@@ -6,10 +6,11 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import case, func, literal, or_, select
+from sqlalchemy import Select, case, column, func, literal, or_, select, table, union_all
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session
 
+from storage import textindex
 from storage.models import ApprovalRequest, Contact, Customer, CustomerTag, Purchase, Tag
 
 
@@ -65,9 +66,9 @@ def find_duplicates(session: Session, *, name_norm: str | None = None, phone: st
         conds.append(Customer.name_norm == name_norm)
     contact = []
     if phone:
-        contact.append(Contact.phone == phone)
+        contact.append(Contact.phone_norm == textindex.normalize_phone(phone))
     if email:
-        contact.append(func.lower(Contact.email) == email.lower())
+        contact.append(Contact.email_norm == textindex.normalize_email(email))
     if contact:
         conds.append(Customer.id.in_(select(Contact.customer_id).where(or_(*contact))))
     if not conds:
@@ -155,26 +156,64 @@ def list_stale(session: Session, *, before: datetime) -> list[Customer]:
                                 .order_by(Customer.id)))
 
 
+def name_contains(session: Session, fragment: str) -> Select:
+    """SELECT of the ids of the customers whose normalised name contains `fragment` (not empty), through the
+    text index when the fragment is long enough for it (`storage.textindex`)."""
+    if len(fragment) >= textindex.MIN_FRAGMENT and session.get_bind().dialect.name == "sqlite":
+        return select(_FTS.c.rowid).where(_FTS.c[textindex.FTS].op("MATCH")(textindex.fts_phrase(fragment)))
+    return select(Customer.id).where(Customer.name_norm.contains(fragment, autoescape=True))  # pg_trgm's GIN
+
+
+_FTS = table(textindex.FTS, column("rowid"), column(textindex.FTS))
+
+
 def match_text(session: Session, *, where: ColumnElement[bool], name_norm: str, text: str, phone: str | None,
                limit: int) -> list[Customer]:
-    """Customers (matching `where`) whose normalized name contains `name_norm`, or with a contact named `text`,
-    with the phone `phone` or the e-mail `text`."""
-    conds = []
+    """The first `limit` customers by id (matching `where`) whose normalized name contains `name_norm`, or with
+    a contact named `text`, with the phone `phone` or the e-mail `text` (normalised keys, compared with `=`).
+
+    By name: read in the text index's id order up to `limit`. By contact: the ids through the contact indexes,
+    unordered and unlimited (an ORDER BY id LIMIT would lead PostgreSQL to walk every contact in id order
+    looking for a rare one); then merged."""
+    found: dict[int, Customer] = {}
     if name_norm:
-        conds.append(Customer.name_norm.contains(name_norm, autoescape=True))
-    contact_ids = select(Contact.customer_id).where(
-        or_(Contact.name == text, *([Contact.phone == phone] if phone else []),
-            func.lower(Contact.email) == text.lower()))
-    conds.append(Customer.id.in_(contact_ids))
-    return list(session.scalars(select(Customer).where(where, or_(*conds)).limit(limit)))
+        if len(name_norm) >= textindex.MIN_FRAGMENT and session.get_bind().dialect.name == "sqlite":
+            by_name = (select(Customer).join(_FTS, _FTS.c.rowid == Customer.id)
+                       .where(where, _FTS.c[textindex.FTS].op("MATCH")(textindex.fts_phrase(name_norm)))
+                       .order_by(_FTS.c.rowid))  # the index's own order: read until `limit`, no sort
+        else:
+            by_name = (select(Customer).where(where, Customer.name_norm.contains(name_norm, autoescape=True))
+                       .order_by(Customer.id))
+        found = {c.id: c for c in session.scalars(by_name.limit(limit))}
+    contact = [Contact.name == text, Contact.email_norm == textindex.normalize_email(text)]
+    if phone:
+        contact.append(Contact.phone_norm == textindex.normalize_phone(phone))
+    by_contact = session.scalars(select(Customer.id).where(
+        where, Customer.id.in_(select(Contact.customer_id).where(or_(*contact)))))
+    first = sorted(found.keys() | set(by_contact))[:limit]
+    missing = [i for i in first if i not in found]
+    if missing:
+        found.update((c.id, c) for c in session.scalars(select(Customer).where(Customer.id.in_(missing))))
+    return [found[i] for i in first]
 
 
 def names_sharing(session: Session, *, where: ColumnElement[bool], pieces: list[str], need: int,
                   limit: int = 200) -> list[tuple[int, str]]:
     """(id, normalized name) of the customers (matching `where`) whose name contains at least `need` of
-    `pieces`, the most first."""
-    score = sum((case((Customer.name_norm.contains(g, autoescape=True), 1), else_=0) for g in pieces), literal(0))
-    q = select(Customer.id, Customer.name_norm).where(where, score >= need).order_by(score.desc()).limit(limit)
+    `pieces`, the most first (then by id). Pieces of 3 characters are looked up in the text index, one list of
+    ids each, counted; shorter ones by a scan of the names."""
+    if all(len(p) >= textindex.MIN_FRAGMENT for p in pieces):
+        hits = union_all(*(name_contains(session, p) for p in pieces)).subquery()
+        hit_id = hits.c[0]
+        counted = (select(hit_id.label("id"), func.count().label("n")).group_by(hit_id)
+                   .having(func.count() >= need).subquery())
+        q = (select(Customer.id, Customer.name_norm).join(counted, counted.c.id == Customer.id).where(where)
+             .order_by(counted.c.n.desc(), Customer.id).limit(limit))
+    else:
+        score = sum((case((Customer.name_norm.contains(g, autoescape=True), 1), else_=0) for g in pieces),
+                    literal(0))
+        q = (select(Customer.id, Customer.name_norm).where(where, score >= need).order_by(score.desc(), Customer.id)
+             .limit(limit))
     return [(i, n) for i, n in session.execute(q).all()]
 
 

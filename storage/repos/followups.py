@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import case, func, select
+from sqlalchemy import Row, case, func, select
+from sqlalchemy.orm import Bundle
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session
 
@@ -32,7 +33,8 @@ def history(session: Session, *, customer_id: int, method: str | None = None, st
     return list(session.scalars(q.order_by(FollowUp.date.desc(), FollowUp.id.desc())))
 
 
-def _due_where(owner_ids: set[int] | None, before: datetime) -> list:
+def due_where(owner_ids: set[int] | None, before: datetime) -> list:
+    """WHERE clauses: open follow-ups due before `before`, owed by `owner_ids` (None: by anyone)."""
     conds = [FollowUp.deleted_at.is_(None), FollowUp.done_at.is_(None), FollowUp.next_followup_at.is_not(None),
              FollowUp.next_followup_at < before]
     if owner_ids is not None:
@@ -44,9 +46,36 @@ def list_due(session: Session, *, owner_ids: set[int] | None, before: datetime, 
              limit: int | None = None) -> list[tuple[FollowUp, Customer]]:
     """Open follow-ups due before `before`, owed by `owner_ids` (None: all), earliest first, paged in SQL."""
     q = (select(FollowUp, Customer).join(Customer, Customer.id == FollowUp.customer_id)
-         .where(*_due_where(owner_ids, before)).order_by(FollowUp.next_followup_at, FollowUp.id)
+         .where(*due_where(owner_ids, before)).order_by(FollowUp.next_followup_at, FollowUp.id)
          .offset(offset).limit(limit))
     return [(f, c) for f, c in session.execute(q).all()]
+
+
+DUE_ROW = Bundle("followup", FollowUp.id, FollowUp.assignee_id, FollowUp.next_followup_at, FollowUp.method,
+                 FollowUp.content)
+DUE_CUSTOMER = Bundle("customer", Customer.id, Customer.code, Customer.name)
+
+
+def due_by_assignee(session: Session, *, owner_ids: set[int], before: datetime, split: datetime, first: int
+                    ) -> dict[int, tuple[list[tuple[Row, Row]], int, int]]:
+    """Per assignee of `owner_ids`: (their first `first` due follow-ups as `list_due` orders them, as pairs of
+    `DUE_ROW` and `DUE_CUSTOMER` rows; how many are due in all; how many of those before `split`): every
+    assignee's in one statement (the morning digest; rows, not ORM objects: thousands of them)."""
+    part = FollowUp.assignee_id
+    order = (FollowUp.next_followup_at, FollowUp.id)
+    ranked = (select(FollowUp.id.label("fid"),
+                     func.row_number().over(partition_by=part, order_by=order).label("rn"),
+                     func.count().over(partition_by=part).label("n"),
+                     func.sum(case((FollowUp.next_followup_at < split, 1), else_=0)).over(partition_by=part)
+                     .label("early"))
+              .where(*due_where(owner_ids, before)).subquery())
+    q = (select(DUE_ROW, DUE_CUSTOMER, ranked.c.n, ranked.c.early).join(ranked, ranked.c.fid == FollowUp.id)
+         .join(Customer, Customer.id == FollowUp.customer_id).where(ranked.c.rn <= first)
+         .order_by(FollowUp.assignee_id, ranked.c.rn))
+    out: dict[int, tuple[list[tuple[Row, Row]], int, int]] = {}
+    for f, c, n, early in session.execute(q).all():
+        out.setdefault(f.assignee_id, ([], int(n), int(early)))[0].append((f, c))
+    return out
 
 
 def count_due(session: Session, *, owner_ids: set[int] | None, before: datetime, now: datetime) -> tuple[int, int]:
@@ -54,7 +83,7 @@ def count_due(session: Session, *, owner_ids: set[int] | None, before: datetime,
     overdue = case((FollowUp.next_followup_at < now, 1), else_=0)
     q = (select(func.count(), func.coalesce(func.sum(overdue), 0))
          .select_from(FollowUp).join(Customer, Customer.id == FollowUp.customer_id)
-         .where(*_due_where(owner_ids, before)))
+         .where(*due_where(owner_ids, before)))
     total, late = session.execute(q).one()
     return int(total), int(late)
 

@@ -4,29 +4,85 @@ and for whom."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from sqlalchemy import and_, exists, or_, select
-from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy import Row, and_, case, exists, func, select, true
+from sqlalchemy.orm import Bundle, InstrumentedAttribute, aliased
+from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session
 
 from storage.models import Customer, FollowUp, Outbox, Staff
+from storage.repos.followups import due_where
 
 
-def quiet_customers(session: Session, *, now: datetime, older_than: timedelta,
-                    owner_id: int | None = None) -> list[Customer]:
-    """Owned, not lost customers last contacted (or, never contacted, created) more than `older_than` ago, with
-    nothing planned ahead; the least recently contacted first."""
-    planned = exists().where(FollowUp.customer_id == Customer.id, FollowUp.next_followup_at >= now,
-                             FollowUp.done_at.is_(None), FollowUp.deleted_at.is_(None))
-    q = (select(Customer).where(Customer.owner_id.is_not(None), Customer.type != "lost", ~planned,
-                                Customer.merged_into_id.is_(None),
-                                or_(and_(Customer.last_followup_at.is_(None), Customer.created_at < now - older_than),
-                                    Customer.last_followup_at < now - older_than))
-         .order_by(Customer.last_followup_at, Customer.id))
-    if owner_id is not None:
-        q = q.where(Customer.owner_id == owner_id)
-    return list(session.scalars(q))
+def _behind_where(c: type[Customer], *, now: datetime, last_before: dict[str, datetime]) -> list:
+    """Owned, not lost customers (`c`: Customer or an alias) last contacted (or, never contacted, created) before
+    their grade's cut-off (`last_before`: {"A": …, "B": …, "C": …}, C for any other grade), with nothing planned
+    ahead."""
+    planned = select(FollowUp.customer_id).where(FollowUp.next_followup_at >= now, FollowUp.done_at.is_(None),
+                                                 FollowUp.deleted_at.is_(None))
+    cut = case((c.grade == "A", last_before["A"]), (c.grade == "B", last_before["B"]), else_=last_before["C"])
+    return [c.owner_id.is_not(None), c.type != "lost", c.merged_into_id.is_(None),
+            func.coalesce(c.last_followup_at, c.created_at) < cut, c.id.not_in(planned)]  # one set for the whole table, not a probe per customer
+
+
+def _listed(c: type[Customer], before: datetime) -> ColumnElement[bool]:
+    """`c` has a follow-up due before `before` owed by its owner (the digest lists it already). Looked up by the
+    customer (coalesce keeps the planner off the assignee index: a few rows per customer, not a rep's all)."""
+    return exists().where(FollowUp.customer_id == c.id, func.coalesce(FollowUp.assignee_id, 0) == c.owner_id,
+                          *due_where(None, before))
+
+
+def _among(column: InstrumentedAttribute, ids: set[int]) -> ColumnElement[bool]:
+    """`column IN ids`; for many ids over an expression, so that the rows are read in one pass over the table
+    rather than one random read each through the column's index (a digest for every rep reads most customers)."""
+    return column.in_(ids) if len(ids) <= 50 else func.coalesce(column, 0).in_(ids)
+
+
+CADENCE_ROW = Bundle("customer", Customer.id, Customer.code, Customer.name, Customer.grade,
+                     Customer.last_followup_at, Customer.created_at)
+
+
+def behind_cadence(session: Session, *, owner_ids: set[int], now: datetime, last_before: dict[str, datetime],
+                   listed_before: datetime, first: int) -> dict[int, tuple[list[Row], int]]:
+    """Per owner of `owner_ids`: (their first `first` customers behind their grade's cadence, the least recently
+    contacted first, as rows of `CADENCE_ROW`'s columns; how many in all), leaving out the customers they owe a
+    follow-up due before `listed_before` (the digest lists those already).
+
+    Two statements for every owner together: the counts (one pass over the customers, as a GROUP BY; minus the
+    listed ones, found from their follow-ups), and each owner's first ones through the (owner, last contact)
+    index, `first` rows a owner, in one statement (a LATERAL join on PostgreSQL)."""
+    behind = _behind_where(Customer, now=now, last_before=last_before)
+    owner = func.coalesce(Customer.owner_id, 0)
+    all_n = select(owner, func.count()).where(*behind, _among(Customer.owner_id, owner_ids)).group_by(owner)
+    listed_n = (select(FollowUp.assignee_id, -func.count(func.distinct(Customer.id)))
+                .join(Customer, and_(Customer.id == FollowUp.customer_id, Customer.owner_id == FollowUp.assignee_id))
+                .where(*due_where(owner_ids, listed_before), *behind).group_by(FollowUp.assignee_id))
+    counts: dict[int, int] = {}
+    for oid, n in session.execute(all_n.union_all(listed_n)).all():
+        counts[oid] = counts.get(oid, 0) + int(n)
+    c = aliased(Customer)
+    firsts = (select(c.id).where(c.owner_id == Staff.id, *_behind_where(c, now=now, last_before=last_before),
+                                 ~_listed(c, listed_before))
+              .order_by(c.last_followup_at, c.id).limit(first))
+    if session.get_bind().dialect.name == "postgresql":
+        ids = firsts.correlate(Staff).lateral()
+        q = (select(Staff.id, CADENCE_ROW).select_from(Staff).join(ids, true())
+             .join(Customer, Customer.id == ids.c.id))
+    else:  # SQLite has no LATERAL; it runs a correlated IN once per outer row
+        q = (select(Staff.id, CADENCE_ROW).select_from(Staff)
+             .join(Customer, Customer.id.in_(firsts.correlate(Staff).scalar_subquery())))
+    q = q.where(Staff.id.in_(owner_ids)).order_by(Staff.id, Customer.last_followup_at, Customer.id)
+    out: dict[int, tuple[list[Row], int]] = {}
+    for oid, row in session.execute(q).all():
+        out.setdefault(oid, ([], counts.get(oid, 0)))[0].append(row)
+    return out
+
+
+def count_behind(session: Session, *, now: datetime, last_before: dict[str, datetime]) -> int:
+    """How many customers (of every owner) are behind their grade's cadence."""
+    return int(session.scalar(select(func.count()).select_from(Customer)
+                              .where(*_behind_where(Customer, now=now, last_before=last_before))) or 0)
 
 
 def new_leads_without_followup(session: Session, *, created_from: datetime, created_to: datetime,

@@ -11,6 +11,7 @@ import pytest
 from sqlmodel import Session, select
 
 from bot.telegram.app import Webhook
+from bot.telegram.limiter import BULK, Limiter
 from handlers.i18n import t
 from storage.models import Outbox
 from tests.adapters.telegram_fixtures import *  # noqa: F403
@@ -42,6 +43,26 @@ def test_service_post_is_sent_with_buttons_and_edited_in_place(tg_core, fake) ->
     assert fake.messages[(SERVICE, post.result["message_id"])]["text"] == edit["text"]
     assert [c["text"] for c in fake.sent(SERVICE)][1:] == ["taken"]  # the presser's own answer
     assert [r.status for r in rows(tg_core.engine)] == ["sent", "sent"]
+
+
+def test_outbox_posts_take_the_bulk_limit_and_replies_only_their_chats(tg_core, fake, monkeypatch) -> None:
+    seen = []
+    real = Limiter.process_request
+
+    async def spy(self, callback, args, kwargs, endpoint, data, rate_limit_args):  # noqa: ANN001, ANN202
+        if endpoint == "sendMessage":
+            seen.append((str(data.get("chat_id")), rate_limit_args))
+        return await real(self, callback, args, kwargs, endpoint, data, rate_limit_args)
+
+    monkeypatch.setattr(Limiter, "process_request", spy)
+    with running_bot(tg_core, fake, service_chat=str(SERVICE)):
+        fake.push_message(chat_id=ALICE, user_id=ALICE, text="/tgtest_post 7")
+        fake.wait_sent(SERVICE)
+        fake.push_message(chat_id=BOB, user_id=BOB, text="/tgtest_count")
+        fake.wait_sent(BOB)
+    assert (str(SERVICE), BULK) in seen and (str(BOB), None) in seen
+    assert {rl for chat, rl in seen if chat == str(SERVICE)} == {BULK}  # the outbox's post
+    assert {rl for chat, rl in seen if chat == str(BOB)} == {None}  # a reply
 
 
 def test_a_429_on_a_reply_is_waited_out_and_retried(tg_core, fake) -> None:

@@ -11,7 +11,7 @@ import pytest
 from bot.telegram import render as tr
 from bot.telegram.app import api_urls
 from bot.telegram.inbound import addressed_elsewhere
-from bot.telegram.limiter import Limiter, Limits
+from bot.telegram.limiter import BULK, Limiter, Limits
 from handlers import actions
 from handlers.views import (
     Action,
@@ -174,8 +174,30 @@ def test_limiter_paces_per_chat_group_and_overall() -> None:
     assert lim.delay_for(43) == 0  # another chat is not held up
     delays = [lim.delay_for(-100123) for _ in range(6)]
     assert delays[:3] == [0, 0, 0] and delays[5] == pytest.approx(3 * 1.0)  # per-chat slot beats group
-    many = [lim.delay_for(i) for i in range(1000, 1040)]
-    assert max(many) > 0  # ~30/s overall
+    replies = [lim.delay_for(i) for i in range(1000, 1040)]
+    assert max(replies) == 0  # replies to 40 people at once: each in its own chat's limit, none waits
+    many = [lim.delay_for(i, bulk=True) for i in range(2000, 2040)]
+    assert max(many) > 0 and many[:30] == [0] * 30  # a broadcast: ~30/s overall
+    assert lim.delay_for(3000) == 0  # a reply does not queue behind the broadcast
+
+
+def test_limiter_bulk_requests_share_the_overall_limit() -> None:
+    ft = FakeTime()
+    lim = Limiter(Limits(overall_per_s=30, overall_burst=30), clock=ft, sleep=ft.sleep)
+
+    async def ok() -> str:
+        return "ok"
+
+    async def send(chat: int, rl: str | None) -> str:
+        return await lim.process_request(ok, (), {}, "sendMessage", {"chat_id": chat}, rl)
+
+    for chat in range(60):
+        assert asyncio.run(send(chat, BULK)) == "ok"
+    assert sum(ft.slept) == pytest.approx(1.0)  # 60 broadcasts: 30 at once, 30 more over a second
+    ft.slept.clear()
+    for chat in range(100, 160):
+        asyncio.run(send(chat, None))
+    assert ft.slept == []
 
 
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")

@@ -161,3 +161,12 @@ def test_erasure_reaches_the_customers_merged_into_it(desk):
     with session_scope(desk.engine) as s:
         tomb = s.get(Customer, desk.ids["c3"])
         assert (tomb.name, tomb.address) == (dup, None) and tomb.erased_at is not None
+
+
+def test_erasure_leaves_no_searchable_phone_or_email(desk):
+    """The normalised copies kept for search (contact.phone_norm / email_norm) go with the phone and e-mail."""
+    code = seed(desk)
+    say(desk, "ada", f"/customer forget {code} confirm")
+    with session_scope(desk.engine) as s:
+        rows = s.scalars(select(Contact).where(Contact.customer_id == desk.ids["c1"])).all()
+        assert all(x.phone_norm is None and x.email_norm is None for x in rows)
