@@ -6,6 +6,7 @@ import argparse
 import json
 import os
 import sys
+import unicodedata
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -176,12 +177,21 @@ def cmd_staff_list(args: argparse.Namespace) -> int:
     if args.format == "json":
         print(json.dumps(rows, ensure_ascii=False, indent=2))
         return 0
-    cols = ("id", "name", "role", "team", "manager", "tz", "lang", "notify", "active")
+    cols = ("id", "name", "role", "team", "manager", "slack_id", "telegram_id", "tz", "lang", "notify", "active")
     table = [cols] + [tuple("" if r[c] is None else str(r[c]) for c in cols) for r in rows]
-    widths = [max(len(row[i]) for row in table) for i in range(len(cols))]
+    widths = [max(_cells(row[i]) for row in table) for i in range(len(cols))]
     for row in table:
-        print("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())
+        print("  ".join(_pad(v, w) for v, w in zip(row, widths, strict=True)).rstrip())
     return 0
+
+
+def _cells(text: str) -> int:
+    """The terminal columns `text` takes: a Chinese character takes two."""
+    return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
+
+
+def _pad(text: str, width: int) -> str:
+    return text + " " * (width - _cells(text))
 
 
 def cmd_staff_invite(args: argparse.Namespace) -> int:
@@ -228,9 +238,9 @@ def _print_all(invites: list, bot: str) -> int:  # noqa: ANN001 - (name, StaffIn
         return 0
     if not bot:
         print("TELEGRAM_BOT_USERNAME is not set, so there are no links: each person sends the bot their line.")
-    width = max(len(n) for n, _ in invites)
+    width = max(_cells(n) for n, _ in invites)
     for name, inv in invites:
-        print(f"{name.ljust(width)}  " + (f"https://t.me/{bot}?start={inv.token}" if bot else f"/start {inv.token}"))
+        print(f"{_pad(name, width)}  " + (f"https://t.me/{bot}?start={inv.token}" if bot else f"/start {inv.token}"))
     print(f"{len(invites)} invites; each works once, until {invites[0][1].expires_at:%Y-%m-%d %H:%M} UTC. "
           "Send each person their own line.")
     return 0

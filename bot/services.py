@@ -19,6 +19,8 @@ from datetime import datetime, timedelta
 from bot.delivery import Transport
 from bot.outbox import Sender, worker_name
 from scheduler import leader, runner
+from storage.db import read_scope
+from storage.repos.settings import with_stored_channels
 
 log = logging.getLogger("crm.services")
 
@@ -47,6 +49,19 @@ class Background:
             self.sender.stop()
 
 
+def _warn_without_service_channel(app) -> None:  # noqa: ANN001 - bot.app.App
+    """A running chat adapter with no supervisor channel anywhere: neither in the environment nor stored by
+    `/setup service` (which is how the README sets it, so a restart after it must not warn)."""
+    if "console" not in app.core.channels:
+        return
+    with read_scope(app.engine) as s:
+        if "console" not in with_stored_channels(s, app.core.channels):
+            return
+    log.warning("no service channel is set: an admin types /setup service in the supervisors' channel (or set "
+                "SLACK_SERVICE_CHANNEL / TELEGRAM_SERVICE_CHAT); until then new-ticket posts, SLA alerts and the "
+                "weekly review wait undelivered")
+
+
 def start_background(app, transports: dict[str, Transport], *,  # noqa: ANN001 - bot.app.App
                      clock: Callable[[], datetime] | None = None, scheduler: bool = True,
                      sender_interval: float = 2.0, lease_ttl: timedelta = leader.TTL,
@@ -57,9 +72,7 @@ def start_background(app, transports: dict[str, Transport], *,  # noqa: ANN001 -
     writes, and started, hooked to `core.on_outbox` and stopped by its owner, not here.
     """
     clock = clock or app.core.clock
-    if "console" in app.core.channels:  # a running chat adapter with no supervisor channel anywhere
-        log.warning("no service channel is set (SLACK_SERVICE_CHANNEL or TELEGRAM_SERVICE_CHAT): new-ticket "
-                    "posts, SLA alerts and the weekly review will wait undelivered")
+    _warn_without_service_channel(app)
     bg = Background(sender=sender, leadership=None, own_sender=sender is None)  # type: ignore[arg-type]
     app.background = bg  # /healthz reports the scheduler role from it
     if sender is None:

@@ -58,6 +58,34 @@ def test_cli_staff_list_table(cli):
     assert code == 0 and lines[0].split()[:3] == ["id", "name", "role"] and "bob" in lines[1]
 
 
+def _cells(line: str) -> int:
+    import unicodedata
+
+    return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in line)
+
+
+def test_cli_staff_list_table_shows_the_platform_ids_in_aligned_columns(cli):
+    """The README's check after `slack sync-staff` / the invites: `staff list` shows each slack_id and
+    telegram_id; Chinese names (two columns wide on a terminal) keep the columns straight."""
+    cli("staff", "add", "--name", "王建国", "--role", "admin", "--slack-id", "U0ADMIN01")
+    cli("staff", "add", "--name", "bob", "--role", "agent", "--telegram-id", "5123456789")
+    _, out, _ = cli("staff", "list")
+    head, admin, bob = out.splitlines()
+    assert head.split()[5:7] == ["slack_id", "telegram_id"]
+    assert "U0ADMIN01" in admin and "5123456789" in bob
+    for word, line in (("admin", admin), ("agent", bob)):
+        assert _cells(line[:line.index(word)]) == _cells(head[:head.index("role")])
+
+
+def test_cli_staff_invite_all_aligns_chinese_names(cli):
+    cli("staff", "add", "--name", "王建国", "--role", "admin")
+    cli("staff", "add", "--name", "bob", "--role", "agent")
+    _, out, _ = cli("staff", "invite", "--all")
+    lines = [ln for ln in out.splitlines() if "/start" in ln or "start=" in ln]
+    starts = {_cells(ln[:ln.rindex(" ") + 1]) for ln in lines}
+    assert len(lines) == 2 and len(starts) == 1
+
+
 def test_cli_staff_defaults_follow_settings(cli, monkeypatch):
     monkeypatch.setenv("CRM_DEFAULT_TZ", "Asia/Tokyo")
     monkeypatch.setenv("CRM_DEFAULT_LANG", "zh")

@@ -48,6 +48,7 @@ def test_quote_round_trips(value):
 @pytest.mark.parametrize(("raw", "ok"), [
     ("13812345678", "13812345678"), ("138 1234 5678", "13812345678"), ("+86 138-1234-5678", "13812345678"),
     ("+14155550123", "+14155550123"), ("23812345678", None), ("1381234567", None), ("0571-88888888", None),
+    ("+86 571 88888888", "+8657188888888"),  # the landline form the error message suggests
     ("phone", None)])
 def test_parse_phone(ctx, raw, ok):
     if ok:

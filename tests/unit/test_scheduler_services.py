@@ -15,7 +15,8 @@ from handlers import notify
 from handlers.router import Core
 from handlers.views import Reply, Text
 from storage.db import create_all, make_engine, session_scope
-from storage.models import FollowUp
+from storage.models import FollowUp, Setting
+from storage.repos.settings import SERVICE_CHANNEL
 from tests import factories as f
 
 
@@ -98,3 +99,19 @@ def test_background_with_the_adapters_own_sender(file_app):
     finally:
         bg.stop()
     assert own._thread is None  # never started or stopped here: its owner does that
+
+
+def test_no_service_channel_warns_with_the_setup_command(file_app, caplog):
+    with caplog.at_level("WARNING", logger="crm.services"):
+        start_background(file_app, {"console": Recorder()}, scheduler=False).stop()
+    [warning] = [r.getMessage() for r in caplog.records if "no service channel" in r.getMessage()]
+    assert "/setup service" in warning
+
+
+def test_a_channel_stored_by_setup_service_is_no_reason_to_warn_at_start(file_app, caplog):
+    """A team that typed `/setup service` (the README's way) sees no 'no service channel' warning on restart."""
+    with session_scope(file_app.engine) as s:
+        s.add(Setting(key=SERVICE_CHANNEL + "slack", value='"CSVC"', updated_at=f.NOW))
+    with caplog.at_level("WARNING", logger="crm.services"):
+        start_background(file_app, {"console": Recorder()}, scheduler=False).stop()
+    assert not [r for r in caplog.records if "no service channel" in r.getMessage()]
