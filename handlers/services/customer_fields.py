@@ -19,6 +19,7 @@ from handlers.lookup import find_staff
 
 _CLOSE = {'"': '"', "'": "'", "“": "”", "‘": "’", "「": "」", "”": "”"}
 _TAG_SPLIT = re.compile(r"[,，、;；]+")
+_LANDLINE = re.compile(r"^0[1-9]\d{8,10}$")  # 0 + area code (2–3 digits) + 7–8 digits
 _MOBILE = re.compile(r"^1\d{10}$")
 _E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
@@ -107,7 +108,10 @@ def industry_index(ctx: Ctx) -> dict[str, str]:
 
 
 def parse_industry(ctx: Ctx, text: str, values: dict | None = None) -> str:
-    v = industry_index(ctx).get(inputs.key(text).lower())
+    """An industry by id or label in either language; a Chinese label with or without its 业 (零售 = 零售业,
+    金融业 = 金融), as spreadsheets write them."""
+    key, index = inputs.key(text).lower(), industry_index(ctx)
+    v = index.get(key) or index.get(key + "业") or (index.get(key[:-1]) if key.endswith("业") else None)
     if v is None:
         raise InvalidInput("cust.err.industry", value=text, choices=", ".join(
             enum_label(ctx.lang, "industry", i) for i in ctx.settings.industries))
@@ -126,6 +130,8 @@ def parse_phone(ctx: Ctx, text: str, values: dict | None = None) -> str:
     p = re.sub(r"[\s\-().]", "", text or "")
     if p.startswith("+86") and _MOBILE.match(p[3:]):
         p = p[3:]
+    if _LANDLINE.match(p):  # a mainland landline as written locally (0571-88888888): stored in E.164
+        p = "+86" + p[1:]
     if _MOBILE.match(p) or _E164.match(p):
         return p
     raise InvalidInput("cust.err.phone", value=text)

@@ -47,7 +47,9 @@ def test_quote_round_trips(value):
 
 @pytest.mark.parametrize(("raw", "ok"), [
     ("13812345678", "13812345678"), ("138 1234 5678", "13812345678"), ("+86 138-1234-5678", "13812345678"),
-    ("+14155550123", "+14155550123"), ("23812345678", None), ("1381234567", None), ("0571-88888888", None),
+    ("+14155550123", "+14155550123"), ("23812345678", None), ("1381234567", None),
+    ("0571-88888888", "+8657188888888"), ("010 6552 9988", "+861065529988"),  # landlines as written locally
+    ("0571-8888", None), ("00571888888888", None),
     ("+86 571 88888888", "+8657188888888"),  # the landline form the error message suggests
     ("phone", None)])
 def test_parse_phone(ctx, raw, ok):
@@ -105,3 +107,18 @@ def test_audit_record_writes_text_values(session):
     session.flush()
     row = session.scalar(select(AuditLog))
     assert (row.old, row.new, row.at) == ("a,b", None, NOW)
+
+
+@pytest.mark.parametrize(("raw", "value"), [("零售业", "retail"), ("零售", "retail"), ("制造", "manufacturing"),
+                                            ("金融业", "finance"), ("retail", "retail"), ("Retail", "retail")])
+def test_parse_industry_takes_labels_with_or_without_ye(ctx, raw, value):
+    from handlers.services.customer_fields import parse_industry
+
+    assert parse_industry(ctx, raw) == value
+
+
+def test_parse_industry_still_refuses_the_unknown(ctx):
+    from handlers.services.customer_fields import parse_industry
+
+    with pytest.raises(InvalidInput):
+        parse_industry(ctx, "农业")
