@@ -12,10 +12,12 @@ from typing import TYPE_CHECKING
 from handlers import charts
 from handlers.cards.opportunities import OPEN
 from handlers.i18n import ENUMS, enum_label
-from handlers.views import Action, Button, Fields, Header, ListItem, ListPage, Reply, Text
+from handlers.views import Action, Button, Fields, FileRef, Header, ListItem, ListPage, Reply, Text
 from storage.models import Contact, Customer, FollowUp, Staff
 
 if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
     from handlers.context import Ctx
     from handlers.spans import Scope
 
@@ -142,14 +144,26 @@ def funnel_report(ctx: Ctx, f: Funnel, *, start: datetime, end: datetime, scope:
                   Fields(tuple((reason[:80], ctx.t("opp.rep.times", count=n)) for reason, n in f.lost_reasons[:5]))]
     if owners:
         views += [Header(ctx.t("opp.rep.by_owner")), Fields(tuple(owners))]
+    return Reply(views=tuple(views), file=charts.chart_file(ctx, funnel_chart(ctx, f, scope=scope), "funnel", title))
+
+
+def funnel_chart(ctx: Ctx, f: Funnel, *, scope: Scope | None = None, title: str | None = None) -> Figure:
+    """How far the opportunities got, stage by stage, with the conversions between (`/report funnel` and
+    the Monday team summary)."""
     won_amount = f.per_stage["won"][1]
-    fig = charts.funnel(
-        title=_scoped(ctx.t("opp.rep.chart"), scope), labels=[stage(st) for st in FUNNEL],
+    return charts.funnel(
+        title=title or _scoped(ctx.t("opp.rep.chart"), scope), labels=[enum_label(ctx.lang, "stage", st) for st in FUNNEL],
         counts=[f.reached[st] for st in FUNNEL],
         notes=[ctx.t("opp.rep.won_note", count=f.reached[st], amount=_money(won_amount)) if st == "won"
                else str(f.reached[st]) for st in FUNNEL],
         conversions=[_pct(c) if c is not None else "" for c in f.conversion], empty=ctx.t("report.chart.empty"))
-    return Reply(views=tuple(views), file=charts.chart_file(ctx, fig, "funnel", title))
+
+
+def funnel_file(ctx: Ctx, f: Funnel, *, start: datetime, end: datetime, scope: Scope | None = None) -> FileRef:
+    """The funnel chart of [start, end) as the PNG file a message carries (the Monday team summary's)."""
+    title = _scoped(ctx.t("opp.rep.title", start=ctx.fmt_dt(start, date_only=True),
+                          end=ctx.fmt_dt(end - timedelta(seconds=1), date_only=True)), scope)
+    return charts.chart_file(ctx, funnel_chart(ctx, f, scope=scope, title=title), "funnel", title)
 
 
 # ---------------------------------------------------------------- /report forecast
