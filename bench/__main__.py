@@ -113,6 +113,8 @@ def big_figures(p: Plan, work: Path) -> list[Row]:
     rows += dbbench.digest_rows(core, datagen.reps_for(p.big_customers), p.digest_rounds, label)
     _progress(rows)
     rows += dbbench.chat_during_digest(core, label)
+    rows += dbbench.quality_rows(core, max(2, p.digest_rounds), label)
+    _progress(rows)
     engine.dispose()
     return rows
 

@@ -23,6 +23,7 @@ from datetime import timedelta
 from handlers.cards.reports import QUALITY_ITEMS, BadValue, DuplicateGroup, QualityReport
 from handlers.context import Ctx
 from handlers.errors import InvalidInput
+from handlers.lookup import normalize_phone
 from handlers.permissions import customer_filter
 from handlers.services.customer_fields import parse_email, parse_phone
 from handlers.services.followups import MIN_CONTENT_CHARS, TRAILING, VAGUE_CONTENT
@@ -32,6 +33,8 @@ from storage.repos import quality as repo
 from storage.repos import staff as staff_repo
 
 STALE_DAYS = 90
+MIN_PHONE = 6  # a shorter phone (an extension, a typo) links nobody
+KINDS = ("name", "phone", "email")
 ROLES = ("admin", "manager")
 
 
@@ -43,35 +46,38 @@ def _valid(check, ctx: Ctx, value: str) -> bool:  # noqa: ANN001
     return True
 
 
-def _groups(rows: list[tuple[str, str, int, object]]) -> list[tuple[list[int], list[tuple[str, str]]]]:
-    """Customers linked by any shared key, as groups (ids oldest first; the keys they share); the groups in
-    the order of their oldest customer."""
-    parent: dict[int, int] = {}
-
-    def root(i: int) -> int:
-        while parent.setdefault(i, i) != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    by_key: dict[tuple[str, str], list[int]] = defaultdict(list)
-    born: dict[int, object] = {}
-    for kind, key, cid, at in rows:
-        by_key[(kind, key)].append(cid)
-        born[cid] = at
-    for ids in by_key.values():
-        for other in ids[1:]:
-            parent[root(other)] = root(ids[0])
-    members: dict[int, list[int]] = defaultdict(list)
-    for cid in born:
-        members[root(cid)].append(cid)
-    keys: dict[int, list[tuple[str, str]]] = defaultdict(list)
-    for (kind, key), ids in sorted(by_key.items(), key=lambda kv: ("name", "phone", "email").index(kv[0][0])):
-        if len(set(ids)) > 1:
-            keys[root(ids[0])].append((kind, key))
-    age = lambda cid: (born[cid], cid)  # noqa: E731
-    groups = [(sorted(ids, key=age), keys[r]) for r, ids in members.items()]
-    return sorted(groups, key=lambda g: age(g[0][0]))
+def _groups(rows: list[tuple[str, str, int]]) -> list[tuple[list[int], list[tuple[str, str]]]]:
+    """Customers linked by any shared key, as groups (ids oldest first — ids follow registration; the keys
+    they share, names first); the groups in the order of their oldest customer."""
+    by_key: dict[tuple[str, str], set[int]] = defaultdict(set)
+    for kind, key, cid in rows:
+        by_key[(kind, key)].add(cid)
+    group_of: dict[int, int] = {}
+    members: list[set[int]] = []
+    keys: list[list[tuple[str, str]]] = []
+    for k, ids in by_key.items():
+        if len(ids) < 2:
+            continue
+        hit = sorted({group_of[c] for c in ids if c in group_of})
+        if not hit:
+            g = len(members)
+            members.append(set())
+            keys.append([])
+        else:
+            g = hit[0]
+            for h in hit[1:]:  # this key links groups found before: one group now
+                members[g] |= members[h]
+                keys[g] += keys[h]
+                for c in members[h]:
+                    group_of[c] = g
+                members[h], keys[h] = set(), []
+        members[g] |= ids
+        keys[g].append(k)
+        for c in ids:
+            group_of[c] = g
+    out = [(sorted(m), sorted(ks, key=lambda kv: (KINDS.index(kv[0]), kv[1])))
+           for m, ks in zip(members, keys, strict=True) if m]
+    return sorted(out, key=lambda g: g[0][0])
 
 
 def quality(ctx: Ctx, *, scope: Scope) -> QualityReport:
@@ -79,12 +85,17 @@ def quality(ctx: Ctx, *, scope: Scope) -> QualityReport:
     if scope.staff_ids is not None:
         where = where & Customer.owner_id.in_(scope.staff_ids)
     s, n = ctx.session, QUALITY_ITEMS
-    groups = _groups(repo.duplicate_keys(s, where=where))
+    odd = repo.odd_phones(s, where=where)
+    keyed = [(normalize_phone(k.phone), c.id) for c, k in odd]
+    keyed = [(p, i) for p, i in keyed if len(p) >= MIN_PHONE]
+    rows = repo.duplicate_keys(s, where=where)
+    rows += [("phone", p, i) for p, i in keyed + repo.phones_in(s, where=where, phones=[p for p, _ in keyed])]
+    groups = _groups(rows)
     shown = groups[:n]
     loaded = {c.id: c for c in repo.customers(s, [cid for ids, _ in shown for cid in ids])}
     duplicates = [DuplicateGroup([loaded[cid] for cid in ids], keys) for ids, keys in shown]
     no_contact, no_reach, missing = repo.missing_contact(s, where=where, limit=n)
-    phones = [(c, k) for c, k in repo.odd_phones(s, where=where) if not _valid(parse_phone, ctx, k.phone)]
+    phones = [(c, k) for c, k in odd if not _valid(parse_phone, ctx, k.phone)]
     bad_mail = [i for i, e in repo.emails(s, where=where) if not _valid(parse_email, ctx, e)]
     invalid = [BadValue(c, k, "phone", k.phone) for c, k in phones[:n]]
     invalid += [BadValue(c, k, "email", k.email) for c, k in repo.contacts_with_customers(s, bad_mail[:n - len(invalid)])]

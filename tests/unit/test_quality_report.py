@@ -6,8 +6,9 @@ Customers (owner, registered, contact data, last follow-up):
   D1 杭州云栖科技有限公司  alice 01-10  13800138000                 11-20
   D2 杭州云栖科技          bob   06-01  138-0013-8001               11-20   same name as D1
   D3 Cloud Inn            alice 07-01  +86 138 0013 8001 (valid)   11-20   same phone as D2 → D1, D2, D3: one group
-  E1 Acme Ltd             zed   03-01  Sales@Acme.com              never   (west)
-  E2 Acme Trading         pool  05-01  "sales@acme.com "           never   same email as E1 → a group (admins only)
+  E1 Acme Ltd             zed   03-01  Sales@Acme.com, 139 0013 9000   never   (west)
+  E2 Acme Trading         pool  05-01  "sales@acme.com "           never   same email as E1; I2 has E1's phone
+                                                                           → E1, E2, I2: a group (admins only)
   M1 No Contact Co        bob   10-01  no contact person           11-01
   M2 Silent Co            alice 10-02  王五, no phone, no email     11-01
   I1 Bad Phone Co         alice 10-03  12345 (invalid)             11-01
@@ -20,7 +21,7 @@ Customers (owner, registered, contact data, last follow-up):
 Follow-ups: D1 "已联系" 11-20 10:00 · D2 "OK." 11-20 11:00 · D3 "通话" 11-19 · M1 a real one · M2 "联系了。" 11-01 ·
   E1 "done" 10-01 · I1 "已联系" deleted · X1 "ok" (tombstone) · I2 "客户说下周再谈价格".
 
-Admin: duplicates 2 groups (5 customers), missing 2 (1 without contact, 1 without phone/email), invalid 2 (1 phone,
+Admin: duplicates 2 groups (6 customers), missing 2 (1 without contact, 1 without phone/email), invalid 2 (1 phone,
 1 email), vague 5, stale 3 (E1, S2, S1). Mary (east and the pool): duplicates 1 group (3), missing 2, invalid 2,
 vague 4, stale 2.
 """
@@ -72,7 +73,7 @@ def _seed(engine) -> dict[str, Customer]:
         add("D1", "杭州云栖科技有限公司", alice, _d(1, 10), phone="13800138000", last=recent)
         add("D2", "杭州云栖科技", bob, _d(6, 1), phone="138-0013-8001", last=recent)
         add("D3", "Cloud Inn", alice, _d(7, 1), phone="+86 138 0013 8001", last=recent)
-        add("E1", "Acme Ltd", zed, _d(3, 1), email="Sales@Acme.com")
+        add("E1", "Acme Ltd", zed, _d(3, 1), email="Sales@Acme.com", phone="139 0013 9000")
         add("E2", "Acme Trading", None, _d(5, 1), email="sales@acme.com ")
         add("M1", "No Contact Co", bob, _d(10, 1), contact=None, last=nov1)
         add("M2", "Silent Co", alice, _d(10, 2), contact="王五", last=nov1)
@@ -144,7 +145,7 @@ def test_quality_report_figures_for_an_admin(world):
                           t("en", "qr.section.vague"): n("vague", 5),
                           t("en", "qr.section.stale"): n("stale", 3)}
     out = c.send("/report quality")
-    assert t("en", "qr.detail", customers=5, no_contact=1, no_reach=1, phones=1, emails=1) in out
+    assert t("en", "qr.detail", customers=6, no_contact=1, no_reach=1, phones=1, emails=1) in out
     dups = _page(c, "duplicates")
     assert dups.total == 2
     first, second = dups.items
@@ -153,8 +154,10 @@ def test_quality_report_figures_for_an_admin(world):
                                                      f"/customer merge {codes['D3']} INTO {codes['D1']}",
                                                      f"/customer {codes['D1']}"]
     assert t("en", "qr.dup.shared", keys="name 杭州云栖科技 · phone 13800138001") in first.detail
-    assert second.text == "Acme Ltd ×2" and "email sales@acme.com" in second.detail
-    assert _cmds(core, second.buttons)[0] == f"/customer merge {codes['E2']} INTO {codes['E1']}"
+    assert second.text == "Acme Ltd ×3"
+    assert t("en", "qr.dup.shared", keys="phone 13900139000 · email sales@acme.com") in second.detail
+    assert _cmds(core, second.buttons)[:2] == [f"/customer merge {codes['E2']} INTO {codes['E1']}",
+                                               f"/customer merge {codes['I2']} INTO {codes['E1']}"]
     missing = _page(c, "missing")
     assert [(i.text.split()[0], i.detail.split(" · ")[0]) for i in missing.items] == [
         (codes["M1"], t("en", "qr.missing.no_contact")), (codes["M2"], t("en", "qr.missing.no_reach"))]
