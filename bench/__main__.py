@@ -76,7 +76,7 @@ def owner_of(engine: Engine, code: str) -> str:
 
 
 def chat_figures(p: Plan, work: Path, pg_url: str | None) -> list[Row]:
-    from bench import httpbench, slackbench, startup, telegrambench
+    from bench import dbbench, httpbench, slackbench, startup, telegrambench
 
     chat = sqlite_copy(p.chat_customers, work, "chat")
     engines = {"SQLite": chat}
@@ -97,6 +97,8 @@ def chat_figures(p: Plan, work: Path, pg_url: str | None) -> list[Row]:
     _progress(rows)
     rows += telegrambench.log_rows(chat, p.tg_users, 2, p.rounds)
     _progress(rows)
+    rows += dbbench.quality_rows(dbbench.make_core(chat), p.digest_rounds + 1, f"{p.chat_customers // 1000:,}k")
+    _progress(rows)
     for e in engines.values():
         e.dispose()
     return rows
@@ -113,8 +115,6 @@ def big_figures(p: Plan, work: Path) -> list[Row]:
     rows += dbbench.digest_rows(core, datagen.reps_for(p.big_customers), p.digest_rounds, label)
     _progress(rows)
     rows += dbbench.chat_during_digest(core, label)
-    rows += dbbench.quality_rows(core, max(2, p.digest_rounds), label)
-    _progress(rows)
     engine.dispose()
     return rows
 
