@@ -389,8 +389,10 @@ def quality_report(ctx: Ctx, r: QualityReport, *, scope: Scope) -> Reply:
         ("stale", r.stale, [_stale_item(ctx, r, c) for c in r.stale_items]))
     for key, n, items in sections:
         if n:
-            views.append(ListPage(ctx.t(f"qr.list.{key}", n=n, shown=min(n, QUALITY_ITEMS), days=r.stale_days),
-                                  tuple(items[:QUALITY_ITEMS]), total=n))
+            head = ctx.t(f"qr.list.{key}", n=n, days=r.stale_days)
+            if n > QUALITY_ITEMS:
+                head += " · " + ctx.t("qr.list.more", shown=QUALITY_ITEMS, n=n)
+            views.append(ListPage(head, tuple(items[:QUALITY_ITEMS]), total=n))
     fig = charts.bars(title=_scoped(ctx.t("qr.chart"), scope), categories=[ctx.t(f"qr.section.{k}") for k in SECTIONS],
                       series=[(ctx.t("qr.chart.series"), [counts[k] for k in SECTIONS])], ylabel=ctx.t("qr.chart.axis"),
                       fmt=lambda v: f"{v:,.0f}", empty=ctx.t("qr.clean"))

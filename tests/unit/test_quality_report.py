@@ -42,7 +42,7 @@ from handlers.router import Core
 from handlers.services.followups import is_vague
 from handlers.views import Fields, ListPage
 from storage.db import create_all, make_engine, session_scope
-from storage.models import ActionRef, Contact, Customer, FollowUp
+from storage.models import ActionRef, Contact, Customer, FollowUp, Staff
 from tests import factories as f
 from tests.conftest import Clock
 from tests.says import says
@@ -130,7 +130,7 @@ def _lists(c: ConsoleSession) -> dict[str, ListPage]:
 
 
 def _page(c: ConsoleSession, key: str) -> ListPage:
-    return next(p for title, p in _lists(c).items() if title.startswith(t("en", f"qr.list.{key}", n=0, shown=0,
+    return next(p for title, p in _lists(c).items() if title.startswith(t("en", f"qr.list.{key}", n=0,
                                                                             days=90).split(":")[0]))
 
 
@@ -236,7 +236,7 @@ def test_quality_report_in_chinese_with_its_chart(world, monkeypatch):
     c = ConsoleSession(core, user="李雷")
     out = c.send("/report 数据质量")
     assert t("zh", "qr.section.duplicates") in out and t("zh", "qr.missing.no_contact") in out
-    assert t("zh", "qr.list.stale", n=3, shown=3, days=90) in out
+    assert t("zh", "qr.list.stale", n=3, days=90) in out
     assert t("zh", "qr.btn.merge", src="", dst="").split()[0] in out
     texts = check_cjk_figure(figs[0])
     assert t("zh", "qr.section.vague") in texts and t("zh", "qr.chart") in texts
@@ -247,4 +247,19 @@ def test_quality_report_in_chinese_with_its_chart(world, monkeypatch):
 def test_vague_content_is_one_list_for_both_languages():
     assert all(is_vague(x) for x in ("已联系", "已联系。", " OK! ", "done", "Done.", "联系了", "", "   ", "嗯嗯"))
     assert not any(is_vague(x) for x in ("客户要求周五前报价", "Sent the quote, call back Friday", "已签约，下周交付"))
-    assert QUALITY_ITEMS >= 5
+
+
+def test_a_long_section_lists_its_first_items_and_says_how_many_there_are(world):
+    core, _codes = world
+    with session_scope(core.engine) as s:
+        bob = s.scalar(select(Staff).where(Staff.name == "bob"))
+        for i in range(7):  # 3 stale already: 10 in all
+            c = f.customer(s, name=f"Quiet {i}", owner=bob, now=_d(2, 1 + i), phone=f"1370000000{i}")
+            c.name_norm = normalize_name(c.name)
+    c = ConsoleSession(core, user="root")
+    out = c.send("/report quality")
+    stale = _page(c, "stale")
+    assert stale.total == 10 and len(stale.items) == QUALITY_ITEMS == 8
+    assert stale.title == t("en", "qr.list.stale", n=10, days=90) + " · " + t("en", "qr.list.more", shown=8, n=10)
+    assert "Quiet 0" in out and "Stale Co" not in out  # the longest untouched first: S1 (06-01) is 10th
+    assert _page(c, "missing").title == t("en", "qr.list.missing", n=2)  # a short section does not say it
