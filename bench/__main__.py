@@ -76,7 +76,7 @@ def owner_of(engine: Engine, code: str) -> str:
 
 
 def chat_figures(p: Plan, work: Path, pg_url: str | None) -> list[Row]:
-    from bench import httpbench, slackbench, startup, telegrambench
+    from bench import dbbench, httpbench, slackbench, startup, telegrambench
 
     chat = sqlite_copy(p.chat_customers, work, "chat")
     engines = {"SQLite": chat}
@@ -96,6 +96,8 @@ def chat_figures(p: Plan, work: Path, pg_url: str | None) -> list[Row]:
     rows += httpbench.slow_client_rows(p.help_rounds * 2)
     _progress(rows)
     rows += telegrambench.log_rows(chat, p.tg_users, 2, p.rounds)
+    _progress(rows)
+    rows += dbbench.quality_rows(dbbench.make_core(chat), p.digest_rounds + 1, f"{p.chat_customers // 1000:,}k")
     _progress(rows)
     for e in engines.values():
         e.dispose()

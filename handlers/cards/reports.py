@@ -1,4 +1,4 @@
-"""Report tables and charts: `/report followups`, `funnel` and `forecast` as views (the numbers come from
+"""Report tables and charts: `/report followups`, `funnel`, `forecast`, `customers` and `quality` as views (the numbers come from
 services, which fill the dataclasses declared here). A chart is a PNG file on the reply (`handlers.charts`)."""
 
 from __future__ import annotations
@@ -12,10 +12,12 @@ from typing import TYPE_CHECKING
 from handlers import charts
 from handlers.cards.opportunities import OPEN
 from handlers.i18n import ENUMS, enum_label
-from handlers.views import Fields, Header, Reply, Text
-from storage.models import Staff
+from handlers.views import Action, Button, Fields, FileRef, Header, ListItem, ListPage, Reply, Text
+from storage.models import Contact, Customer, FollowUp, Staff
 
 if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
     from handlers.context import Ctx
     from handlers.spans import Scope
 
@@ -142,14 +144,26 @@ def funnel_report(ctx: Ctx, f: Funnel, *, start: datetime, end: datetime, scope:
                   Fields(tuple((reason[:80], ctx.t("opp.rep.times", count=n)) for reason, n in f.lost_reasons[:5]))]
     if owners:
         views += [Header(ctx.t("opp.rep.by_owner")), Fields(tuple(owners))]
+    return Reply(views=tuple(views), file=charts.chart_file(ctx, funnel_chart(ctx, f, scope=scope), "funnel", title))
+
+
+def funnel_chart(ctx: Ctx, f: Funnel, *, scope: Scope | None = None, title: str | None = None) -> Figure:
+    """How far the opportunities got, stage by stage, with the conversions between (`/report funnel` and
+    the Monday team summary)."""
     won_amount = f.per_stage["won"][1]
-    fig = charts.funnel(
-        title=_scoped(ctx.t("opp.rep.chart"), scope), labels=[stage(st) for st in FUNNEL],
+    return charts.funnel(
+        title=title or _scoped(ctx.t("opp.rep.chart"), scope), labels=[enum_label(ctx.lang, "stage", st) for st in FUNNEL],
         counts=[f.reached[st] for st in FUNNEL],
         notes=[ctx.t("opp.rep.won_note", count=f.reached[st], amount=_money(won_amount)) if st == "won"
                else str(f.reached[st]) for st in FUNNEL],
         conversions=[_pct(c) if c is not None else "" for c in f.conversion], empty=ctx.t("report.chart.empty"))
-    return Reply(views=tuple(views), file=charts.chart_file(ctx, fig, "funnel", title))
+
+
+def funnel_file(ctx: Ctx, f: Funnel, *, start: datetime, end: datetime, scope: Scope | None = None) -> FileRef:
+    """The funnel chart of [start, end) as the PNG file a message carries (the Monday team summary's)."""
+    title = _scoped(ctx.t("opp.rep.title", start=ctx.fmt_dt(start, date_only=True),
+                          end=ctx.fmt_dt(end - timedelta(seconds=1), date_only=True)), scope)
+    return charts.chart_file(ctx, funnel_chart(ctx, f, scope=scope, title=title), "funnel", title)
 
 
 # ---------------------------------------------------------------- /report forecast
@@ -245,3 +259,141 @@ def customers_report(ctx: Ctx, r: CustomerReport, *, start: datetime, end: datet
                        panels=[(ctx.t("cr.by_source"), *_top(ctx, source)),
                                (ctx.t("cr.by_industry"), *_top(ctx, industry))])
     return Reply(views=tuple(views), file=charts.chart_file(ctx, fig, "customers", title))
+
+
+# ---------------------------------------------------------------- /report quality
+
+QUALITY_ITEMS = 8  # the first items of each section, with their buttons; the rest are counted
+MERGE_BUTTONS = 3  # Merge buttons per duplicate group (a larger group is merged a few at a time)
+SECTIONS = ("duplicates", "missing", "invalid", "vague", "stale")
+
+
+@dataclass(frozen=True)
+class DuplicateGroup:
+    customers: list[Customer]  # oldest first: the first one is what the others merge into
+    shared: list[tuple[str, str]]  # (name | phone | email, the value they share)
+
+
+@dataclass(frozen=True)
+class BadValue:
+    customer: Customer
+    contact: Contact
+    kind: str  # phone | email
+    value: str
+
+
+@dataclass(frozen=True)
+class QualityReport:
+    groups: int  # groups of likely duplicates
+    grouped: int  # customers in them
+    duplicates: list[DuplicateGroup]  # the first groups, oldest first
+    no_contact: int  # customers without a contact person
+    no_reach: int  # customers whose contacts have neither phone nor email
+    missing: list[tuple[Customer, bool]]  # the first of both, oldest first: (customer, has a contact person)
+    bad_phones: int
+    bad_emails: int
+    invalid: list[BadValue]  # the first invalid phones, then emails
+    vague: int  # follow-ups that say nothing
+    vague_items: list[tuple[FollowUp, Customer]]  # the latest of them
+    stale: int  # owned customers without a follow-up for `stale_days`
+    stale_items: list[Customer]  # the longest untouched first
+    stale_days: int
+    as_of: datetime
+    names: dict[int, str]  # staff id → name
+
+    def counts(self) -> dict[str, int]:
+        return {"duplicates": self.groups, "missing": self.no_contact + self.no_reach,
+                "invalid": self.bad_phones + self.bad_emails, "vague": self.vague, "stale": self.stale}
+
+
+def merge_command(newer: Customer, older: Customer) -> str:
+    """What a duplicate group's Merge button sends: the newer customer merges into the older one."""
+    return f"/customer merge {newer.code} INTO {older.code}"
+
+
+def _open(ctx: Ctx, c: Customer) -> Button:
+    return Button(ctx.t("qr.btn.open"), Action(f"/customer {c.code}"))
+
+
+def _edit(ctx: Ctx, c: Customer) -> Button:
+    return Button(ctx.t("qr.btn.edit"), Action(f"/customer edit {c.code}"))
+
+
+def _log(ctx: Ctx, c: Customer) -> Button:
+    return Button(ctx.t("qr.btn.log"), Action(f"/log {c.code}"), "primary")
+
+
+def _owner(ctx: Ctx, r: QualityReport, c: Customer) -> str:
+    return r.names.get(c.owner_id, "—") if c.owner_id else ctx.t("qr.pool")
+
+
+def _group_item(ctx: Ctx, r: QualityReport, g: DuplicateGroup) -> ListItem:
+    keep = g.customers[0]
+    shared = " · ".join(f"{ctx.t('qr.key.' + kind)} {value}" for kind, value in g.shared)
+    lines = [ctx.t("qr.dup.member", code=c.code, name=c.name, owner=_owner(ctx, r, c),
+                   date=ctx.fmt_dt(c.created_at, date_only=True)) for c in g.customers]
+    buttons = [Button(ctx.t("qr.btn.merge", src=c.code, dst=keep.code), Action(merge_command(c, keep)),
+                      "primary" if i == 0 else None) for i, c in enumerate(g.customers[1:1 + MERGE_BUTTONS])]
+    return ListItem(f"{keep.name} ×{len(g.customers)}", "\n".join([ctx.t("qr.dup.shared", keys=shared), *lines]),
+                    (*buttons, _open(ctx, keep)))
+
+
+def _missing_item(ctx: Ctx, r: QualityReport, c: Customer, has_contact: bool) -> ListItem:
+    why = ctx.t("qr.missing.no_reach" if has_contact else "qr.missing.no_contact")
+    return ListItem(f"{c.code} {c.name}", f"{why} · {_owner(ctx, r, c)}", (_edit(ctx, c), _open(ctx, c)))
+
+
+def _invalid_item(ctx: Ctx, r: QualityReport, b: BadValue) -> ListItem:
+    detail = ctx.t(f"qr.invalid.{b.kind}", value=b.value, contact=b.contact.name)
+    return ListItem(f"{b.customer.code} {b.customer.name}", f"{detail} · {_owner(ctx, r, b.customer)}",
+                    (_edit(ctx, b.customer), _open(ctx, b.customer)))
+
+
+def _vague_item(ctx: Ctx, r: QualityReport, fu: FollowUp, c: Customer) -> ListItem:
+    content = " ".join((fu.content or "").split())[:40]
+    detail = ctx.t("qr.vague.row", date=ctx.fmt_dt(fu.date, date_only=True), who=r.names.get(fu.staff_id, "—"),
+                   method=enum_label(ctx.lang, "method", fu.method), content=content or "—")
+    return ListItem(f"{c.code} {c.name}", detail,
+                    (Button(ctx.t("qr.btn.edit_followup"), Action(f"/log edit {fu.id}"), "primary"),
+                     _open(ctx, c)))
+
+
+def _stale_item(ctx: Ctx, r: QualityReport, c: Customer) -> ListItem:
+    if c.last_followup_at:
+        when = ctx.t("qr.stale.last", date=ctx.fmt_dt(c.last_followup_at, date_only=True),
+                     days=(r.as_of - c.last_followup_at).days)
+    else:
+        when = ctx.t("qr.stale.never", date=ctx.fmt_dt(c.created_at, date_only=True),
+                     days=(r.as_of - c.created_at).days)
+    return ListItem(f"{c.code} {c.name}", f"{when} · {_owner(ctx, r, c)}", (_log(ctx, c), _open(ctx, c)))
+
+
+def quality_report(ctx: Ctx, r: QualityReport, *, scope: Scope) -> Reply:
+    """The counts of each kind of problem, then per section its first items with the buttons that fix them:
+    Merge (the newer into the older) for duplicates, Edit for missing or invalid contact data, Edit the
+    follow-up for one that says nothing, Log for a stale customer; Open everywhere. The counts as bars."""
+    title = _scoped(ctx.t("qr.title", date=ctx.fmt_dt(r.as_of, date_only=True)), scope)
+    counts = r.counts()
+    views: list = [Header(title)]
+    if not any(counts.values()):
+        views.append(Text(ctx.t("qr.clean")))
+    views.append(Fields(tuple((ctx.t(f"qr.section.{k}"), ctx.t(f"qr.count.{k}", n=counts[k], days=r.stale_days))
+                              for k in SECTIONS)))
+    views.append(Text(ctx.t("qr.detail", customers=r.grouped, no_contact=r.no_contact, no_reach=r.no_reach,
+                            phones=r.bad_phones, emails=r.bad_emails), muted=True))
+    sections = (
+        ("duplicates", r.groups, [_group_item(ctx, r, g) for g in r.duplicates]),
+        ("missing", counts["missing"], [_missing_item(ctx, r, c, h) for c, h in r.missing]),
+        ("invalid", counts["invalid"], [_invalid_item(ctx, r, b) for b in r.invalid]),
+        ("vague", r.vague, [_vague_item(ctx, r, fu, c) for fu, c in r.vague_items]),
+        ("stale", r.stale, [_stale_item(ctx, r, c) for c in r.stale_items]))
+    for key, n, items in sections:
+        if n:
+            head = ctx.t(f"qr.list.{key}", n=n, days=r.stale_days)
+            if n > QUALITY_ITEMS:
+                head += " · " + ctx.t("qr.list.more", shown=QUALITY_ITEMS, n=n)
+            views.append(ListPage(head, tuple(items[:QUALITY_ITEMS]), total=n))
+    fig = charts.bars(title=_scoped(ctx.t("qr.chart"), scope), categories=[ctx.t(f"qr.section.{k}") for k in SECTIONS],
+                      series=[(ctx.t("qr.chart.series"), [counts[k] for k in SECTIONS])], ylabel=ctx.t("qr.chart.axis"),
+                      fmt=lambda v: f"{v:,.0f}", empty=ctx.t("qr.clean"))
+    return Reply(views=tuple(views), text=title, file=charts.chart_file(ctx, fig, "quality", title))

@@ -10,7 +10,7 @@ from decimal import Decimal
 
 from handlers.i18n import t
 from handlers.settings import DomainSettings
-from handlers.views import Action, Button, Buttons, Fields, Header, ListItem, ListPage, Reply, Text
+from handlers.views import Action, Button, Buttons, Fields, FileRef, Header, ListItem, ListPage, Reply, Text
 from storage.models import Customer, Opportunity, Staff
 
 MAX_ITEMS = 15  # customers with buttons in one alert; the rest are counted
@@ -125,8 +125,9 @@ def pool_warning(lang: str, c: Customer, *, on: date, days: int, quiet: int) -> 
         Button(t(lang, "team.btn.keep"), Action(f"/keep {c.code}"))))), text=text)
 
 
-def weekly_summary(manager: Staff, s: WeeklySummary, *, first: date, last: date, extra: tuple = ()) -> Reply:
-    """The Monday summary. `extra`: views shown after the figures (the funnel chart, when charts exist)."""
+def weekly_summary(manager: Staff, s: WeeklySummary, *, first: date, last: date,
+                   file: FileRef | None = None) -> Reply:
+    """The Monday summary; `file`: the team's funnel chart, sent with it."""
     lang = manager.lang
     title = t(lang, "team.week.title", start=first.isoformat(), end=last.isoformat())
     rows = tuple((r.staff.name, t(lang, "team.week.rep_row", contacts=r.contacts, calls=r.calls, won=r.won,
@@ -139,6 +140,5 @@ def weekly_summary(manager: Staff, s: WeeklySummary, *, first: date, last: date,
                    Text(t(lang, "team.week.pipeline", n=n1, amount=_money(a1), n0=n0,
                           change=("+" if delta >= 0 else "−") + _money(abs(delta)))),
                    Text(t(lang, "team.week.overdue", n=sum(r.overdue for r in s.reps)))]
-    views.extend(extra)
     views.append(Buttons((Button(t(lang, "team.btn.team_followups"), Action("/followups team")),)))
-    return Reply(views=tuple(views), text=title)
+    return Reply(views=tuple(views), text=title, file=file)

@@ -11,9 +11,9 @@ from handlers import reports
 from handlers.cards import reports as cards
 from handlers.commands.registry import command
 from handlers.context import Ctx
-from handlers.errors import Forbidden
+from handlers.errors import Forbidden, InvalidInput
 from handlers.reports import parse_args, parse_period, parse_scope, report
-from handlers.services import customer_report, followup_report, ratings, sales_report, sla  # noqa: F401 - their @report kinds (service desk)
+from handlers.services import customer_report, followup_report, quality_report, ratings, sales_report, sla  # noqa: F401 - their @report kinds (service desk)
 from handlers.views import Action, Button, Buttons, Reply, Text
 
 
@@ -48,6 +48,16 @@ def report_customers(ctx: Ctx, args: str) -> Reply:
     start, end, scope = parse_args(ctx, args)
     r = customer_report.customer_report(ctx, start=start, end=end, scope=scope)
     return cards.customers_report(ctx, r, start=start, end=end, scope=scope)
+
+
+@report("quality", roles=quality_report.ROLES, aliases=("数据质量", "质量", "data"))
+def report_quality(ctx: Ctx, args: str) -> Reply:
+    """The book's data quality now: likely duplicates (with Merge), missing or invalid contact data, follow-ups
+    that say nothing, stale customers — each with its first items and buttons; the counts as bars."""
+    rest, scope = parse_scope(ctx, args)
+    if rest:
+        raise InvalidInput("qr.usage", value=rest)
+    return cards.quality_report(ctx, quality_report.quality(ctx, scope=scope), scope=scope)
 
 
 @command("report", aliases=("reports", "报表"), roles=("admin", "manager", "supervisor", "rep", "agent"), reads=True)

@@ -33,6 +33,28 @@ SNOOZE = {"1d": timedelta(days=1), "3d": timedelta(days=3), "1w": timedelta(week
 EDITABLE = ("method", "feedback", "content", "next", "result")
 # how a rep contacts a customer; `service` is a complaint's trace (services/service_history.py), never logged
 SALES_METHODS = tuple(m for m in ENUMS["method"] if m != "service")
+# Records that say nothing (handbook 002 §5.1: a follow-up records what was discussed and what comes next),
+# in both languages, compared case-insensitively after trimming spaces and trailing punctuation. The logging
+# only refuses empty content today; `/report quality` lists these and the too-short ones.
+VAGUE_CONTENT = ("已联系", "联系了", "已联系客户", "联系客户", "已沟通", "沟通了", "已跟进", "跟进了", "跟进", "已电话",
+                 "打了电话", "已打电话", "电话", "已拜访", "拜访了", "已发", "已发微信", "已回复", "无", "没有", "好", "好的",
+                 "收到", "嗯", "可以", "同上", "暂无", "ok", "okay", "done", "called", "contacted", "talked",
+                 "followed up", "follow up", "follow-up", "fu", "na", "n/a", "none", "nothing", "same", "same as above",
+                 "tbd", "todo", "test", "-", ".", "...")
+MIN_CONTENT_CHARS = 4  # shorter content is too short to say what was discussed
+TRAILING = ".。!！~～…,，"
+
+
+def content_key(text: str | None) -> str:
+    """How content is compared with `VAGUE_CONTENT`: lower-case, trimmed, without trailing punctuation."""
+    return (text or "").strip().lower().rstrip(TRAILING).strip()
+
+
+def is_vague(text: str | None) -> bool:
+    """Content that says nothing: empty, one of `VAGUE_CONTENT`, or shorter than `MIN_CONTENT_CHARS`."""
+    key = content_key(text)
+    return not key or key in VAGUE_CONTENT or len((text or "").strip()) < MIN_CONTENT_CHARS
+
 
 
 def match_method(text: str | None) -> str | None:

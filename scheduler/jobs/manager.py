@@ -7,7 +7,9 @@ buttons. Nothing to say is recorded as a `skipped` row under the same key, so a 
 
 `weekly_summary`: on Monday, once the manager's local `CRM_WEEKLY_SUMMARY_TIME` (09:00) has passed, the
 previous local week (Monday to Sunday): outbox key `weekly:<id>:<that Monday>`. A bot that was down on
-Monday morning sends it when it comes back, that Monday only.
+Monday morning sends it when it comes back, that Monday only. It carries the funnel chart of the team's
+opportunities created this year up to the week's end (`/report funnel`'s default period, as the manager sees it),
+when there are any.
 """
 
 from __future__ import annotations
@@ -17,10 +19,13 @@ from datetime import datetime, time, timedelta
 from sqlmodel import Session
 
 from handlers import notify
+from handlers.cards import reports as report_cards
 from handlers.cards import team as cards
-from handlers.services import team_watch
+from handlers.cards.tickets import job_ctx
+from handlers.services import sales_report, team_watch
 from handlers.settings import DomainSettings
-from handlers.views import Reply, to_json
+from handlers.spans import Scope
+from handlers.views import FileRef, Reply, to_json
 from scheduler.jobs import each, log, zone
 from storage import outbox
 from storage.models import Staff
@@ -87,14 +92,25 @@ def _week_of(local_now: datetime) -> tuple[datetime, datetime]:
     return this_monday - timedelta(days=7), this_monday
 
 
-def _summary_one(session: Session, m: Staff, local_now: datetime, key: str, now: datetime) -> bool:
+def _funnel_file(session: Session, m: Staff, end: datetime, settings: DomainSettings, now: datetime
+                 ) -> FileRef | None:
+    """The team's funnel this year up to `end` (the week's end), as the manager sees it; None without any
+    opportunity."""
+    viewer = job_ctx(session, now=now, settings=settings, staff=m)
+    year = (end - timedelta(days=1)).replace(month=1, day=1)
+    f = sales_report.funnel(viewer, start=year, end=end, scope=Scope())
+    return report_cards.funnel_file(viewer, f, start=year, end=end) if f.total else None
+
+
+def _summary_one(session: Session, m: Staff, local_now: datetime, key: str, settings: DomainSettings,
+                 now: datetime) -> bool:
     start, end = _week_of(local_now)
     s = team_watch.weekly_summary(session, m, start=start, end=end, now=now)
     if not len(s):
         _skip(session, m, key, now)
         return False
-    # The one place a chart joins the summary: views passed as `extra` follow the figures (the funnel chart).
-    reply = cards.weekly_summary(m, s, first=start.date(), last=(end - timedelta(days=1)).date(), extra=())
+    reply = cards.weekly_summary(m, s, first=start.date(), last=(end - timedelta(days=1)).date(),
+                                 file=_funnel_file(session, m, end, settings, now))
     return notify.to_staff(session, m, key=key, reply=reply, now=now)
 
 
@@ -103,4 +119,4 @@ def run_weekly_summary(session: Session, *, now: datetime, settings: DomainSetti
     """Each manager's team summary of last week, on Monday after their local summary time, once."""
     due = _due(session, settings, now, key=lambda m, ln: f"weekly:{m.id}:{ln.date()}",
                when=lambda m, ln: ln.weekday() == 0 and _passed(ln, settings.weekly_summary_time))
-    return each(session, due, lambda it: _summary_one(session, it[0], it[1], it[2], now), job="weekly_summary")
+    return each(session, due, lambda it: _summary_one(session, it[0], it[1], it[2], settings, now), job="weekly_summary")

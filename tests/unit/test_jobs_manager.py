@@ -5,18 +5,21 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
 from bot.console.driver import ConsoleSession
-from handlers.i18n import t
+from handlers import charts
+from handlers.i18n import enum_label, t
 from handlers.views import Fields, ListPage, Text, from_json
 from scheduler import runner
 from storage.db import session_scope
 from storage.models import Customer, FollowUp, Opportunity, OpportunityStage, Outbox, Staff
 from tests import factories as f
 from tests.says import says
+from tests.unit.test_charts import check_cjk_figure
 
 CHANNELS = {"console": "#service"}
 NINE = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)  # Monday 09:00 in Shanghai
@@ -224,6 +227,42 @@ def test_weekly_summary_monday_after_nine_once_with_the_weeks_figures(team, core
     assert t("en", "team.week.pipeline", n=2, amount="¥300,000", n0=3, change="−¥330,000") in lines
     assert t("en", "team.week.overdue", n=1) in lines
     assert run(e, settings, "weekly_summary", NINE + timedelta(days=7)) == 1  # next Monday
+
+
+def test_weekly_summary_carries_the_teams_funnel_chart_in_the_managers_language(team, core, settings, monkeypatch):
+    week_data(core)
+    with session_scope(core.engine) as s:
+        s.get(Staff, team["mary"]).lang = "zh"
+        zed = s.scalar(select(Staff).where(Staff.name == "zed"))
+        c = f.customer(s, name="West Co", owner=zed)
+        s.add(Opportunity(code=c.code + "OP09", customer_id=c.id, name="west", stage="initial", owner_id=zed.id,
+                          created_at=f.NOW - timedelta(days=20), updated_at=f.NOW))  # another team's: not counted
+    figs = []
+    real = charts.funnel
+    monkeypatch.setattr(charts, "funnel", lambda **kw: figs.append((kw, real(**kw))) or figs[-1][1])
+    assert run(core.engine, settings, "weekly_summary", NINE) == 1
+    (row,) = rows(core.engine, "weekly:")
+    reply = from_json(row.payload)
+    assert reply.file is not None and reply.file.mime == "image/png" and reply.file.name.startswith("funnel-")
+    assert Path(reply.file.path).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert reply.file.title == t("zh", "opp.rep.title", start="2026-01-01", end="2026-11-22")
+    (kw, fig), = figs
+    # created this year by the team (mary's own included): OP01 won, OP02 lost at negotiation, OP03 and OP04
+    # open at the first stage, OP05 won
+    assert kw["counts"] == [5, 3, 3, 3, 2]
+    assert kw["labels"][0] == enum_label("zh", "stage", "initial")
+    assert enum_label("zh", "stage", "won") in check_cjk_figure(fig)
+
+
+def test_weekly_summary_without_opportunities_has_no_chart(team, core, settings):
+    with session_scope(core.engine) as s:
+        alice = s.scalar(select(Staff).where(Staff.name == "alice"))
+        c = s.scalar(select(Customer).where(Customer.name == "Late Grade A"))
+        s.add(FollowUp(customer_id=c.id, date=NINE - timedelta(days=3), method="phone", content="quote sent",
+                       staff_id=alice.id, created_at=NINE - timedelta(days=3)))
+    assert run(core.engine, settings, "weekly_summary", NINE) == 1
+    (row,) = rows(core.engine, "weekly:")
+    assert from_json(row.payload).file is None  # an empty funnel is not worth a picture
 
 
 def test_a_missed_first_contact_is_listed_once_not_also_behind_cadence(core, settings):
