@@ -6,6 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from bot.prompt import confirm
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     b = sub.add_parser("backup", help="a consistent copy of the SQLite database, safe while the bot runs")
@@ -64,12 +66,12 @@ def cmd_restore(args: argparse.Namespace) -> int:
     target = backup.sqlite_file(a.engine)
     print(f"{src}: schema {snap.revision}, {_rows(snap.rows)}")
     print(f"this replaces {target} (the current database is kept beside it as a .before-restore copy)")
-    if not args.yes:
-        if not sys.stdin.isatty():
-            return _fail("nothing restored; give --yes to restore")
-        if input("Restore? [y/N] ").strip().lower() not in ("y", "yes"):
-            print("nothing restored")
-            return 1
+    go = confirm(args.yes, "Restore?")
+    if go is None:
+        return _fail("nothing restored; give --yes to restore")
+    if not go:
+        print("nothing restored")
+        return 1
     try:
         done, kept = backup.restore(a.engine, src, now=utcnow())
     except backup.BackupError as e:

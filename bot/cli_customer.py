@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from bot.prompt import confirm
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     c = sub.add_parser("customer", help="customer operations an admin runs from the terminal")
@@ -47,10 +49,10 @@ def cmd_forget(args: argparse.Namespace) -> int:
 
     if not say(f"/customer forget {args.code}"):
         return 1
-    if not args.yes:
-        if not sys.stdin.isatty():
-            return _fail("nothing erased; give --yes to erase")
-        if input("Erase? [y/N] ").strip().lower() not in ("y", "yes"):
-            print("nothing erased")
-            return 1
+    go = confirm(args.yes, "Erase?")
+    if go is None:
+        return _fail("nothing erased; give --yes to erase")
+    if not go:
+        print("nothing erased")
+        return 1
     return 0 if say(f"/customer forget {args.code} confirm") else 1
