@@ -72,7 +72,7 @@ class Webhook:
     url: str  # the public HTTPS URL Telegram posts to
     port: int = 8443
     listen: str = "0.0.0.0"
-    secret: str = ""  # TELEGRAM_WEBHOOK_SECRET; a random one is made when empty
+    secret: str = ""  # TELEGRAM_WEBHOOK_SECRET; when empty, one derived from the shared signing key
 
 
 def build_application(token: str, api_url: str = "", *, limits: Limits | None = None) -> Application:
