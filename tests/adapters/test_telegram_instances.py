@@ -24,8 +24,8 @@ from tests.fakes.telegram_api import FakeTelegram
 from tests.fakes.telegram_harness import BotThread, make_bot
 
 ALICE = 1003
-TTL = timedelta(seconds=2)
-EVERY = 0.2
+TTL = timedelta(seconds=5)  # generous: a busy machine must not fail a healthy leader over
+EVERY = 0.3
 
 
 class Instance:
