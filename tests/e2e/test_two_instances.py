@@ -1,4 +1,4 @@
-"""Two real `crm-bot run telegram` processes on one PostgreSQL database (docs/scaling.md, "Several instances"):
+"""Two real `crm-bot run telegram` (or `run all`) processes on one PostgreSQL database (docs/scaling.md, "Several instances"):
 `/healthz` on each one's CRM_HTTP_PORT says one is the leader and the other a follower; only the leader
 long-polls the (fake) Bot API; when the leader stops (SIGTERM, which releases the lease) the follower leads, polls
 and answers — each update once."""
@@ -14,6 +14,8 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+
+import pytest
 
 from handlers.i18n import t
 from tests.fakes.telegram_api import FakeTelegram
@@ -42,10 +44,10 @@ def wait(cond, seconds: float = 40) -> None:  # noqa: ANN001
 
 
 class Proc:
-    def __init__(self, tmp_path: Path, env: dict, name: str) -> None:
+    def __init__(self, tmp_path: Path, env: dict, name: str, command: list[str]) -> None:
         self.err = tmp_path / f"{name}.err"
         with self.err.open("w") as err:
-            self.p = subprocess.Popen([sys.executable, "-m", "bot", "run", "telegram"], cwd=tmp_path, env=env,
+            self.p = subprocess.Popen([sys.executable, "-m", "bot", *command], cwd=tmp_path, env=env,
                                       stdout=subprocess.PIPE, stderr=err, text=True)
         line = self.p.stdout.readline()
         assert "health and metrics on http://127.0.0.1:" in line, line + self.err.read_text()
@@ -65,7 +67,8 @@ class Proc:
         return self.p.returncode
 
 
-def test_two_processes_one_leader_one_follower_and_failover(tmp_path, pg_db) -> None:
+@pytest.mark.parametrize("command", [["run", "telegram"], ["run", "all"]], ids=" ".join)
+def test_two_processes_one_leader_one_follower_and_failover(tmp_path, pg_db, command) -> None:
     fake = FakeTelegram().start()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "TELEGRAM_", "CRM_"))}
     env.update({"PYTHONPATH": str(ROOT), "DATABASE_URL": pg_db.url.render_as_string(hide_password=False),
@@ -73,10 +76,10 @@ def test_two_processes_one_leader_one_follower_and_failover(tmp_path, pg_db) -> 
                 "CRM_HTTP_PORT": "0", "CRM_HTTP_HOST": "127.0.0.1"})
     procs: list[Proc] = []
     try:
-        first = Proc(tmp_path, env, "first")
+        first = Proc(tmp_path, env, "first", command)
         procs.append(first)
         wait(lambda: role(first.base) == "leader")
-        second = Proc(tmp_path, env, "second")
+        second = Proc(tmp_path, env, "second", command)
         procs.append(second)
         wait(lambda: role(second.base) == "follower")
         start = len(fake.calls_of("getUpdates"))
