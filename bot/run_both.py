@@ -7,7 +7,8 @@ team on both platforms (staff in Slack, customers on Telegram).
 
 Slack runs in Socket Mode or, with `--http`, on the one HTTP server (bot/web/server.py: Slack's events,
 /healthz, /metrics and, with `--webhook-url`, Telegram's webhook: one port, one reverse-proxy rule), in a
-background thread; Telegram long-polls (or takes its webhook) on the main thread (it owns SIGINT/SIGTERM);
+background thread; Telegram long-polls (on PostgreSQL only while this instance leads the scheduler: one
+poller per token) or takes its webhook on the main thread (it owns SIGINT/SIGTERM);
 stopping it stops everything. Without `--http`, CRM_HTTP_PORT serves /healthz and /metrics. `run all` starts what is configured and says in
 one line which platform it skipped; `run slack telegram` needs both.
 """
@@ -130,6 +131,7 @@ def cmd_run_all(args: argparse.Namespace) -> int:
     from bot.telegram import cli as telegram_cli
     from bot.telegram.app import TelegramBot, Webhook
     from bot.web.build import monitoring_server, start_in_thread
+    from storage.db import is_sqlite
 
     url = getattr(args, "webhook_url", None)
     if url and not args.http:
@@ -140,7 +142,8 @@ def cmd_run_all(args: argparse.Namespace) -> int:
     sender = shared_sender(a.core)
     slack_bot = build_slack(a, sender)[0] if "slack" in chosen else None
     tg = TelegramBot(a.core, token=cfg.telegram_bot_token, api_url=cfg.telegram_api_url,
-                     service_chat=cfg.telegram_service_chat, sender=sender) if "telegram" in chosen else None
+                     service_chat=cfg.telegram_service_chat, sender=sender,
+                     poll_when_leading=not is_sqlite(a.engine)) if "telegram" in chosen else None
     hook = Webhook(url=url, secret=cfg.telegram_webhook_secret) if url and tg is not None else None
     server = web_server(a, args, slack_bot, tg, hook)
     ready, background = threading.Event(), []
@@ -148,7 +151,9 @@ def cmd_run_all(args: argparse.Namespace) -> int:
     def start_jobs() -> None:  # once Telegram is connected (its transport needs the bot's loop)
         ready.wait()
         sender.start()
-        background.append(start_background(a, {}, sender=sender))
+        leads = [tg.lead] if tg is not None else []  # Telegram long polling only on the scheduler leader
+        steps_down = [tg.step_down] if tg is not None else []
+        background.append(start_background(a, {}, sender=sender, on_elected=leads, on_deposed=steps_down))
 
     stops: list[Callable[[], None]] = []
     try:

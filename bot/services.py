@@ -6,13 +6,15 @@ The Slack and Telegram adapters call `start_background(app, transports)` once th
   job wrote rows (`app.core.on_outbox`);
 - a `Leadership` loop competes for the scheduler lease; the instance that holds it runs the APScheduler with
   every job (scheduler/runner.py). On SQLite there is one instance, which always wins.
+- whatever else only one instance may do follows the lease through `on_elected` / `on_deposed`: Telegram long
+  polling (`TelegramBot.lead` / `step_down`), since Telegram refuses a second poller of one token (409 Conflict).
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -65,8 +67,13 @@ def _warn_without_service_channel(app) -> None:  # noqa: ANN001 - bot.app.App
 def start_background(app, transports: dict[str, Transport], *,  # noqa: ANN001 - bot.app.App
                      clock: Callable[[], datetime] | None = None, scheduler: bool = True,
                      sender_interval: float = 2.0, lease_ttl: timedelta = leader.TTL,
-                     lease_every: float = leader.EVERY, sender: Sender | None = None) -> Background:
+                     lease_every: float = leader.EVERY, sender: Sender | None = None,
+                     on_elected: Sequence[Callable[[], None]] = (),
+                     on_deposed: Sequence[Callable[[], None]] = ()) -> Background:
     """Start the sender and (with `scheduler`) the leader election + scheduler. Returns a handle to stop.
+
+    `on_elected` run (in the leadership thread) after the scheduler started on this instance, `on_deposed`
+    before it stops — when the lease is lost and on a clean shutdown while leading.
 
     An adapter that already runs its own `Sender` passes it as `sender`: it is then only woken by the jobs'
     writes, and started, hooked to `core.on_outbox` and stopped by its owner, not here.
@@ -89,12 +96,18 @@ def start_background(app, transports: dict[str, Transport], *,  # noqa: ANN001 -
                                            on_written=sender.wake)
             sched.start()
             bg._scheduler[:] = [sched]
+        for hook in on_elected:
+            hook()
 
     def deposed() -> None:
-        with bg._lock:
-            for sched in bg._scheduler:
-                sched.shutdown(wait=bg._stopping)  # lease lost: stop at once; shutting down: finish the job
-            bg._scheduler.clear()
+        try:
+            for hook in on_deposed:  # e.g. stop polling first: the next leader may start at once
+                hook()
+        finally:
+            with bg._lock:
+                for sched in bg._scheduler:
+                    sched.shutdown(wait=bg._stopping)  # lease lost: stop at once; shutting down: finish the job
+                bg._scheduler.clear()
 
     lease = leader.Lease(app.engine, ttl=lease_ttl, clock=clock)
     bg.leadership = leader.Leadership(lease, on_elected=elected, on_deposed=deposed, every=lease_every)

@@ -4,6 +4,12 @@
     bot.run_forever()                                  # long polling (crm-bot run telegram)
     bot.run_forever(webhook=Webhook(url=..., port=8443, secret=...))
 
+Several instances on one PostgreSQL database (docs/scaling.md): Telegram answers a second concurrent
+`getUpdates` of one token with 409 Conflict, so with `poll_when_leading` the bot long-polls only while this
+instance holds the scheduler lease. `bot.services.start_background` calls `lead()` when the instance is elected
+and `step_down()` when it is deposed (from the leadership thread); both hand the switch to the bot's event loop
+(`updater.start_polling` / `updater.stop`). A follower still delivers its outbox rows and serves HTTP.
+
 `TELEGRAM_API_URL` is the Bot API server's root (`https://api.telegram.org`, `http://host:8081`); a value
 already ending in `/bot` is accepted too. `run(stop)` is the async life cycle the CLI and the tests share:
 initialize (getMe), set the command menus, start polling or the webhook server, start the outbox sender
@@ -13,6 +19,7 @@ initialize (getMe), set the command menus, start polling or the webhook server, 
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import logging
 import signal
 import threading
@@ -48,6 +55,8 @@ log = logging.getLogger("crm.telegram")
 
 DEFAULT_API = "https://api.telegram.org"
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+POLL_RETRY = 5.0  # seconds before an elected instance tries again to start polling (the Bot API was away)
+STOP_POLL_WAIT = 15.0  # seconds a deposed instance waits for its poller to stop before the next leader polls
 
 
 def api_urls(api_url: str = "") -> tuple[str, str]:
@@ -63,7 +72,7 @@ class Webhook:
     url: str  # the public HTTPS URL Telegram posts to
     port: int = 8443
     listen: str = "0.0.0.0"
-    secret: str = ""  # TELEGRAM_WEBHOOK_SECRET; a random one is made when empty
+    secret: str = ""  # TELEGRAM_WEBHOOK_SECRET; when empty, one derived from the shared signing key
 
 
 def build_application(token: str, api_url: str = "", *, limits: Limits | None = None) -> Application:
@@ -83,8 +92,10 @@ class TelegramBot:
     def __init__(self, core: Core, *, token: str, api_url: str = "", service_chat: str = "",
                  limits: Limits | None = None, poll_timeout: float = 10.0,
                  sender_interval: float = 2.0, menu_refresh: float = 1800.0,
-                 sender: Sender | None = None) -> None:
+                 sender: Sender | None = None, poll_when_leading: bool = False) -> None:
         self.core = core
+        # long polling only while this instance leads (`lead` / `step_down`); otherwise from the start
+        self.poll_when_leading = poll_when_leading
         self.service_chat = service_chat
         self.poll_timeout = poll_timeout
         self.sender_interval = sender_interval
@@ -107,6 +118,10 @@ class TelegramBot:
         self._menus_set: dict = {}
         self._tasks: list[asyncio.Task] = []
         self._pending: set[asyncio.Task] = set()
+        self._gated = False  # this run polls only while leading (polling mode with `poll_when_leading`)
+        self._poll_wanted = False
+        self._poll_lock: asyncio.Lock | None = None
+        self._closing = False
 
     @property
     def bot(self):  # noqa: ANN201 - telegram.Bot (ExtBot)
@@ -188,9 +203,7 @@ class TelegramBot:
 
     def menus_changed(self) -> None:
         """Someone switched language (or similar): set the menus again soon, without waiting for the timer."""
-        task = asyncio.create_task(self._sync_quietly())
-        self._pending.add(task)
-        task.add_done_callback(self._pending.discard)
+        self._later(self._sync_quietly())
 
     async def _sync_quietly(self) -> None:
         try:
@@ -204,12 +217,75 @@ class TelegramBot:
             await asyncio.sleep(self.menu_refresh)
             await self._sync_quietly()
 
+    # ------------------------------------------------------------ long polling by the scheduler leader
+    @property
+    def polling(self) -> bool:
+        """Whether this bot is long-polling getUpdates right now."""
+        updater = self.application.updater
+        return bool(updater and updater.running)
+
+    def lead(self) -> None:
+        """This instance was elected (called from the leadership thread): start long polling. Returns at once;
+        the bot's loop starts the poller and, if the Bot API is away, tries again every `POLL_RETRY` s."""
+        self._switch_polling(True, wait=None)
+
+    def step_down(self) -> None:
+        """This instance lost the lease or stops (the leadership thread): stop long polling, waiting until the
+        poller stopped (at most `STOP_POLL_WAIT` s) so that the next leader is the only poller."""
+        self._switch_polling(False, wait=STOP_POLL_WAIT)
+
+    def _switch_polling(self, on: bool, *, wait: float | None) -> None:
+        loop = self.loop
+        if not self._gated or self._closing or loop is None or loop.is_closed():
+            return  # webhook mode, polling from the start, or the bot has stopped (its poller with it)
+        future = asyncio.run_coroutine_threadsafe(self._set_polling(on), loop)
+        if wait is None:
+            return
+        try:
+            future.result(wait)
+        except concurrent.futures.TimeoutError:
+            log.warning("telegram: long polling did not stop within %s s", wait)
+
+    async def _set_polling(self, on: bool) -> None:
+        """Start or stop the poller (on the bot's loop); the last wish wins when switches queue up."""
+        self._poll_wanted = on
+        assert self._poll_lock is not None
+        async with self._poll_lock:
+            updater = self.application.updater
+            if self._closing or updater is None:
+                return
+            if not self._poll_wanted and updater.running:
+                await updater.stop()
+                log.info("telegram: long polling stopped (this instance no longer leads)")
+            elif self._poll_wanted and not updater.running:
+                try:
+                    await updater.start_polling(timeout=self.poll_timeout, allowed_updates=ALLOWED_UPDATES)
+                except (TelegramError, OSError) as e:
+                    log.warning("telegram: cannot start long polling (%s: %s); trying again in %s s",
+                                type(e).__name__, str(e)[:200], POLL_RETRY)
+                    self._later(self._retry_polling())
+                else:
+                    log.info("telegram: long polling started (this instance leads)")
+
+    async def _retry_polling(self) -> None:
+        await asyncio.sleep(POLL_RETRY)
+        if self._poll_wanted:
+            await self._set_polling(True)
+
+    def _later(self, coro) -> None:  # noqa: ANN001 - a coroutine, cancelled on shutdown
+        task = asyncio.create_task(coro)
+        self._pending.add(task)
+        task.add_done_callback(self._pending.discard)
+
     # ------------------------------------------------------------ life cycle
     async def run(self, stop: asyncio.Event, *, webhook: Webhook | None = None,
                   ready: threading.Event | None = None, server: WebServer | None = None) -> None:
         """Webhook mode: `server` already serves the webhook's path (`add_telegram`, the CLI's one HTTP server);
         without one, the bot serves it on `webhook.listen:webhook.port` itself, on its own loop."""
         self.loop = asyncio.get_running_loop()
+        self._closing, self._poll_wanted = False, False
+        self._poll_lock = asyncio.Lock()
+        self._gated = self.poll_when_leading and webhook is None
         self._secret = await asyncio.to_thread(lambda: self.core.secret)
         app = self.application
         await app.initialize()
@@ -226,13 +302,14 @@ class TelegramBot:
                     await server.start_async()
                 self.webhook_port = int(server.url.rsplit(":", 1)[1])
                 await register_webhook(self, webhook)
-            else:
+            elif not self._gated:
                 await app.updater.start_polling(timeout=self.poll_timeout, allowed_updates=ALLOWED_UPDATES)
             if self._own_sender:
                 self.core.on_outbox.append(self.sender.wake)
                 self.sender.start(interval=self.sender_interval)
             self._tasks.append(asyncio.create_task(self._refresh_menus()))
-            log.info("telegram bot @%s running (%s)", self.username, "webhook" if webhook else "polling")
+            log.info("telegram bot @%s running (%s)", self.username, "webhook" if webhook else
+                     "polling while this instance leads the scheduler" if self._gated else "polling")
             if ready:
                 ready.set()
             await stop.wait()
@@ -240,6 +317,7 @@ class TelegramBot:
             await self._shutdown()
 
     async def _shutdown(self) -> None:
+        self._closing = True  # a late lead() / step_down() changes nothing now
         for task in [*self._tasks, *self._pending]:
             task.cancel()
         self._tasks.clear()
@@ -251,8 +329,9 @@ class TelegramBot:
         if self._server is not None:
             await self._server.stop_async()
             self._server = None
-        if app.updater and app.updater.running:
-            await app.updater.stop()
+        async with self._poll_lock or asyncio.Lock():  # let a poller that is starting finish first
+            if app.updater and app.updater.running:
+                await app.updater.stop()
         if app.running:
             await app.stop()
         await app.shutdown()

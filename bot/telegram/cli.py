@@ -56,8 +56,11 @@ def cmd_run_telegram(args: argparse.Namespace) -> int:
     cfg = a.config
     if not cfg.telegram_bot_token:
         raise StartupError("configuration error: TELEGRAM_BOT_TOKEN is not set (get one from @BotFather)")
+    from storage.db import is_sqlite
+
+    # several instances on PostgreSQL: only the scheduler leader long-polls (a second poller gets 409 Conflict)
     bot = TelegramBot(a.core, token=cfg.telegram_bot_token, api_url=cfg.telegram_api_url,
-                      service_chat=cfg.telegram_service_chat)
+                      service_chat=cfg.telegram_service_chat, poll_when_leading=not is_sqlite(a.engine))
     hook = Webhook(url=args.url, port=args.port, listen=args.listen,
                    secret=cfg.telegram_webhook_secret) if args.webhook else None
     import threading
@@ -80,7 +83,8 @@ def cmd_run_telegram(args: argparse.Namespace) -> int:
 
     def start_jobs() -> None:
         ready.wait()
-        background.append(start_background(a, {}, sender=bot.sender))
+        background.append(start_background(a, {}, sender=bot.sender, on_elected=[bot.lead],
+                                           on_deposed=[bot.step_down]))
 
     threading.Thread(target=start_jobs, name="start-scheduler", daemon=True).start()
     try:

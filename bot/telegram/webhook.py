@@ -14,10 +14,11 @@ lost update.
 from __future__ import annotations
 
 import asyncio
+import base64
+import hashlib
 import hmac
 import json
 import logging
-import secrets
 from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
@@ -34,8 +35,13 @@ SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 ALLOWED_UPDATES = ["message", "callback_query"]
 
 
-def random_secret() -> str:
-    return secrets.token_urlsafe(32)
+def shared_secret(key: bytes) -> str:
+    """The webhook secret when TELEGRAM_WEBHOOK_SECRET is empty: derived from the signing key every instance on
+    one database shares (CRM_SECRET_KEY, or the key kept in the database), so that several instances behind one
+    URL agree — whichever registered the webhook last, the others accept Telegram's posts too. 43 characters
+    of A-Z a-z 0-9 _ -, as Telegram allows; the key cannot be recovered from it."""
+    digest = hmac.new(key, b"crm-bot telegram webhook secret", hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).decode().rstrip("=")
 
 
 def webhook_path(url: str) -> str:
@@ -73,8 +79,8 @@ def telegram_route(bot: TelegramBot, secret: str) -> Handler:
 
 
 def add_telegram(server: WebServer, bot: TelegramBot, hook: Webhook) -> None:
-    """Serve `hook`'s path on `server` for `bot`; the secret is the configured one, or a random one."""
-    bot.webhook_secret = hook.secret or random_secret()
+    """Serve `hook`'s path on `server` for `bot`; the secret is the configured one, or `shared_secret`."""
+    bot.webhook_secret = hook.secret or shared_secret(bot.core.secret)
     server.add_post(webhook_path(hook.url), telegram_route(bot, bot.webhook_secret))
 
 

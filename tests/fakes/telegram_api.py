@@ -9,6 +9,10 @@
     fake.push_document(chat_id=1003, user_id=1003, name="c.csv", content=b"...")  # getFile + download serve it
     fake.stop()
 
+Like Telegram, one token has one long poll at a time: a `getUpdates` that arrives while another is still held
+terminates the older one with 409 Conflict ("terminated by other getUpdates request"). `conflicts` counts
+them and `max_concurrent_polls` is the most polls held at once (a poll whose client hung up does not count).
+
 It speaks the wire format PTB uses: POST `/bot<token>/<method>` with a form-encoded body whose non-string
 values are JSON-encoded (multipart for uploads), answering `{"ok": true, "result": …}`. Every call is recorded
 as a `Call(method, params)` with JSON fields decoded. Messages the bot sends get message ids per chat and are
@@ -21,6 +25,8 @@ import email.parser
 import email.policy
 import itertools
 import json
+import select
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -39,6 +45,7 @@ _JSON_FIELDS = {
     "reply_parameters", "max_connections", "cache_time",
 }
 _MAX_POLL_WAIT = 0.3  # seconds a getUpdates long poll is held when nothing is queued
+CONFLICT = "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running"
 
 
 @dataclass
@@ -96,6 +103,15 @@ def _parse_body(content_type: str, body: bytes) -> tuple[dict[str, Any], dict[st
     return _decode(dict(parse_qsl(body.decode(), keep_blank_values=True))), {}
 
 
+def _hung_up(h: BaseHTTPRequestHandler) -> bool:
+    """Whether the client of a held request closed its connection (a stopped poller)."""
+    try:
+        readable, _, _ = select.select([h.connection], [], [], 0)
+        return bool(readable) and h.connection.recv(1, socket.MSG_PEEK) == b""
+    except OSError:
+        return True
+
+
 class FakeTelegram:
     """The fake Bot API. Thread-safe; start it before building the Application."""
 
@@ -114,6 +130,11 @@ class FakeTelegram:
         self._thread: threading.Thread | None = None
         self.files: dict[str, bytes] = {}  # file_id → content (documents users sent)
         self.downloads: list[str] = []  # file paths fetched from /file/bot<token>/
+        self.conflicts = 0  # getUpdates that met another one still held (two pollers of one token)
+        self.max_concurrent_polls = 0
+        self._polls: dict[int, BaseHTTPRequestHandler] = {}  # the long polls held now, by arrival number
+        self._poll_no = itertools.count(1)
+        self._newest_poll = 0
 
     # ------------------------------------------------------------ lifecycle
     def start(self) -> FakeTelegram:
@@ -321,8 +342,8 @@ class FakeTelegram:
         params, files = _parse_body(h.headers.get("Content-Type", ""), body)
         call = Call(method, params, files)
         if method == "getUpdates":
-            result = self._get_updates(params)
-            return self._answer(h, 200, {"ok": True, "result": result})
+            answer = self._get_updates(params, h)
+            return None if answer is None else self._answer(h, *answer)
         with self._cond:
             err = self._take_error(method, params)
             if err is None:
@@ -353,23 +374,40 @@ class FakeTelegram:
         h.end_headers()
         h.wfile.write(data)
 
-    def _get_updates(self, params: dict) -> list[dict]:
+    def _get_updates(self, params: dict, h: BaseHTTPRequestHandler) -> tuple[int, dict] | None:
+        """Hold the poll until updates are queued or its timeout passes; None when the client hung up."""
         offset = int(params.get("offset") or 0)
         wait = min(float(params.get("timeout") or 0), _MAX_POLL_WAIT)
         deadline = time.monotonic() + wait
         with self._cond:
             self.calls.append(Call("getUpdates", params))
-            while True:
-                if offset:  # confirmed updates are gone for good
-                    self._updates = [u for u in self._updates if u["update_id"] >= offset or u.get("_again")]
-                ready = [u for u in self._updates if u["update_id"] >= offset or u.get("_again")]
-                left = deadline - time.monotonic()
-                if ready or left <= 0:
-                    break
-                self._cond.wait(left)
+            for no, other in list(self._polls.items()):
+                if _hung_up(other):
+                    del self._polls[no]
+            if self._polls:
+                self.conflicts += 1
+            me = self._newest_poll = next(self._poll_no)
+            self._polls[me] = h
+            self.max_concurrent_polls = max(self.max_concurrent_polls, len(self._polls))
+            self._cond.notify_all()  # an older poll is terminated by this one, as Telegram does
+            try:
+                while True:
+                    if self._newest_poll != me:
+                        return 409, {"ok": False, "error_code": 409, "description": CONFLICT}
+                    if offset:  # confirmed updates are gone for good
+                        self._updates = [u for u in self._updates if u["update_id"] >= offset or u.get("_again")]
+                    ready = [u for u in self._updates if u["update_id"] >= offset or u.get("_again")]
+                    left = deadline - time.monotonic()
+                    if ready or left <= 0:
+                        break
+                    if _hung_up(h):
+                        return None
+                    self._cond.wait(min(left, 0.05))
+            finally:
+                self._polls.pop(me, None)
             for u in ready:
                 u.pop("_again", None)
-            return [dict(u) for u in ready[: int(params.get("limit") or 100)]]
+            return 200, {"ok": True, "result": [dict(u) for u in ready[: int(params.get("limit") or 100)]]}
 
     def redeliver(self, update: dict) -> None:
         """Queue `update` again with its own update_id, even if it was confirmed (a crash before the ack)."""

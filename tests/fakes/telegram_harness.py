@@ -65,11 +65,13 @@ class BotThread:
 
 
 def make_bot(core: Core, fake: FakeTelegram, *, service_chat: str = "", limits: Limits | None = FAST,
-             api_url: str | None = None, sender_interval: float = 3600.0) -> TelegramBot:
+             api_url: str | None = None, sender_interval: float = 3600.0,
+             poll_when_leading: bool = False) -> TelegramBot:
     """The real bot against the fake. The sender thread only wakes on `core.on_outbox` (tests may also
     call `bot.sender.drain()` themselves)."""
     return TelegramBot(core, token=fake.token, api_url=api_url or fake.root, service_chat=service_chat,
-                       limits=limits, poll_timeout=1.0, sender_interval=sender_interval)
+                       limits=limits, poll_timeout=1.0, sender_interval=sender_interval,
+                       poll_when_leading=poll_when_leading)
 
 
 @contextlib.contextmanager
