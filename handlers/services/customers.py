@@ -5,6 +5,7 @@ entry per field. Key fields of a `deal` customer changed by a rep go through an 
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlmodel import Session
@@ -110,33 +111,46 @@ def create_customer(ctx: Ctx, values: dict[str, Any]) -> Customer:
 
 
 def build_customer(ctx: Ctx, values: dict[str, Any]) -> Customer:
-    """The new customer row with its code, checked as `create_customer` checks it, not yet added (an import
-    adds a batch of them with one flush, then `add_details` for each)."""
+    """The new customer row with its code, checked as `create_customer` checks it, not yet added."""
+    row = customer_row(ctx, values)
+    code = codes.customer_code(ctx.session, abbr=ctx.settings.company_abbr, year=ctx.now.astimezone(ctx.tz).year)
+    return Customer(code=code, **row)
+
+
+def customer_row(ctx: Ctx, values: dict[str, Any]) -> dict[str, Any]:
+    """A new customer's columns but its code (an import reserves a block of codes and inserts a batch of these
+    at once), checked: required fields, who may set the owner and the grade."""
     missing = [f for f in REQUIRED if not values.get(f)]
     if missing:
         raise InvalidInput("cust.err.missing", fields=", ".join(ctx.t(f"cust.f.{f}") for f in missing))
     owner_id = ctx.staff.id
     if values.get("owner") and values["owner"] != ctx.staff.id:
         owner_id = check_owner(ctx, values["owner"]).id
-    s, now = ctx.session, ctx.now
-    c = Customer(code=codes.customer_code(s, abbr=ctx.settings.company_abbr, year=now.astimezone(ctx.tz).year),
-                 name=values["name"], name_norm=normalize_name(values["name"]), industry=values["industry"],
-                 type=values["type"], address=values.get("address"), demand=values.get("demand"),
-                 source=values.get("source"), notes=values.get("notes"), owner_id=owner_id,
-                 created_by_id=ctx.staff.id, created_at=now, updated_at=now)
+    grade, locked = "C", False
     if values.get("grade") and values["grade"] != "auto":
         if ctx.role not in ("manager", "admin"):
             raise Forbidden("cust.err.grade_forbidden")
-        c.grade, c.grade_locked = values["grade"], True
-    return c
+        grade, locked = values["grade"], True
+    return {"name": values["name"], "name_norm": normalize_name(values["name"]), "industry": values["industry"],
+            "type": values["type"], "grade": grade, "grade_locked": locked, "address": values.get("address"),
+            "demand": values.get("demand"), "source": values.get("source"), "notes": values.get("notes"),
+            "owner_id": owner_id, "created_by_id": ctx.staff.id, "created_at": ctx.now, "updated_at": ctx.now}
+
+
+def contact_row(customer_id: int, values: dict[str, Any], now: datetime) -> dict[str, Any] | None:
+    """A new customer's primary contact (columns), when the values name any contact field."""
+    if not any(values.get(f) for f in CONTACT_FIELDS):
+        return None
+    return {"customer_id": customer_id, "name": values.get("contact") or values["name"], "title": values.get("title"),
+            "phone": values.get("phone"), "email": values.get("email"), "is_primary": True, "created_at": now}
 
 
 def add_details(ctx: Ctx, c: Customer, values: dict[str, Any]) -> None:
     """A saved new customer's primary contact, tags and its `create` audit entry."""
     s, now = ctx.session, ctx.now
-    if any(values.get(f) for f in CONTACT_FIELDS):
-        s.add(Contact(customer_id=c.id, name=values.get("contact") or values["name"], title=values.get("title"),
-                      phone=values.get("phone"), email=values.get("email"), is_primary=True, created_at=now))
+    contact = contact_row(c.id, values, now)
+    if contact:
+        s.add(Contact(**contact))
     if values.get("tags"):
         set_tags(s, c.id, values["tags"])
     audit.record(s, actor_id=ctx.staff.id, action="create", entity="customer", entity_id=c.id,

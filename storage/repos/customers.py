@@ -132,6 +132,11 @@ def tag_id(session: Session, name: str) -> int | None:
     return session.scalar(select(Tag.id).where(Tag.name == name))
 
 
+def tag_ids(session: Session, names: list[str]) -> dict[str, int]:
+    """name → id of the tags among `names` that exist (an import's batch, in one query)."""
+    return {n: i for i, n in session.execute(select(Tag.id, Tag.name).where(Tag.name.in_(names)))} if names else {}
+
+
 def codes_owned_by(session: Session, staff_id: int) -> list[tuple[int, str]]:
     """(id, code) of the customers `staff_id` owns."""
     return [tuple(r) for r in session.execute(select(Customer.id, Customer.code).where(Customer.owner_id == staff_id)).all()]

@@ -142,15 +142,15 @@ def test_cli_all_or_nothing_exit_code_and_report(tmp_path, monkeypatch, capsys):
 
 
 def test_many_rows_in_batches_then_the_same_file_again_changes_nothing(ctx, session, tmp_path, monkeypatch):
-    from handlers.services import importing
+    from handlers.services import import_engine
 
-    monkeypatch.setattr(importing, "BATCH", 50)
+    monkeypatch.setattr(import_engine, "BATCH", 50)
     rows = [[f"Firma {i:03d}", "IT", "intent", "", f"139{i:08d}", "a,b" if i % 7 == 0 else "", "", ""]
             for i in range(120)]
     p = _csv(tmp_path / "c.csv", [EN_HEAD, *rows])
     seen: list[int] = []
     report = import_customers(ctx, p, apply=True, progress=seen.append)
-    assert report.applied and len(report.created) == 120 and seen == [50, 100]
+    assert report.applied and len(report.created) == 120 and seen == [50, 100, 50, 100]  # checked, then written
     codes = sorted(session.scalars(select(Customer.code)))
     assert codes == [f"ABC2026{i:03d}" for i in range(1, 121)]
     assert len(session.scalars(select(AuditLog).where(AuditLog.action == "create")).all()) == 120
