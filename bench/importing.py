@@ -1,15 +1,21 @@
-"""`python -m bench.importing [--rows 100000] [--db URL]`: time `import customers` on a generated CSV.
+"""`python -m bench.importing [--rows 1000,100000] [--db URL]`: time `import customers` on generated CSVs.
 
-Generates ROWS customers (zh headers, UTF-8), imports them into a fresh database (a temporary SQLite file,
-or URL — that database's tables are recreated), and prints the check and write times and the peak memory
-(max RSS). A figure, never an assertion.
+For each size (a child process each, so each has its own peak memory), generates ROWS customers (zh headers,
+UTF-8), imports them into a fresh database (a temporary SQLite file, or URL — that database's tables are
+recreated), then imports the same file again (every row matched, nothing to change) and a copy whose notes
+changed in the first `--updates` rows (those rows updated, an audit entry each). Prints a table: wall and
+CPU seconds (the commit included; on a shared machine the CPU time is the steadier figure), rows of the file
+per second, rows to write, and the process's peak RSS after each step. Figures, never assertions.
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import json
 import resource
+import subprocess
+import sys
 import tempfile
 import time
 from datetime import UTC, datetime
@@ -28,49 +34,87 @@ _INDUSTRY = ("IT", "金融", "教育", "制造业")
 _TYPE = ("意向客户", "潜在客户", "成交客户")
 
 
-def generate(path: Path, rows: int) -> None:
+def generate(path: Path, rows: int, *, changed: int = 0) -> None:
+    """`rows` customers; the notes of the first `changed` rows differ from the plain file's."""
     with path.open("w", encoding="utf-8", newline="") as f:
         w = csv.writer(f)
         w.writerow(["客户名称", "所属行业", "客户类型", "联系人", "联系电话", "客户标签", "备注"])
         for i in range(rows):
             w.writerow([f"测试客户{i:06d}", _INDUSTRY[i % 4], _TYPE[i % 3], f"联系人{i}", f"139{i:08d}",
-                        "批量,导入" if i % 10 == 0 else "", f"备注 {i}"])
+                        "批量,导入" if i % 10 == 0 else "", f"{'新' if i < changed else ''}备注 {i}"])
 
 
-def run(rows: int, url: str | None) -> None:
+def _rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _cpu() -> float:
+    u = resource.getrusage(resource.RUSAGE_SELF)
+    return u.ru_utime + u.ru_stime
+
+
+def _step(engine, path: Path, *, apply: bool) -> tuple[float, dict]:  # noqa: ANN001
+    cpu = _cpu()
+    with session_scope(engine) as s:
+        boss = s.get(Staff, 1)
+        ctx = Ctx(session=s, now=datetime.now(UTC), settings=DomainSettings(), platform="console",
+                  chat_ref="@boss", user_ref="boss", lang="zh", staff=boss)
+        t0 = time.perf_counter()
+        r = import_customers(ctx, path, apply=apply)
+    took = time.perf_counter() - t0  # the commit included
+    return took, {"cpu": _cpu() - cpu, "created": len(r.created), "updated": len(r.updated), "unchanged": len(r.unchanged),
+                  "problems": len(r.problems)}
+
+
+def one(rows: int, url: str | None, updates: int) -> list[dict]:
+    """The steps for one size, in this process: [{step, rows, seconds, rss_mb, …counts}]."""
     tmp = Path(tempfile.mkdtemp(prefix="crm-import-bench-"))
-    src = tmp / "customers.csv"
+    src, changed = tmp / "customers.csv", tmp / "changed.csv"
     generate(src, rows)
+    generate(changed, rows, changed=min(updates, rows))
     engine = make_engine(url or f"sqlite:///{tmp}/bench.db")
     if url:
         SQLModel.metadata.drop_all(engine)
     upgrade(engine)
     with session_scope(engine) as s:
-        boss = Staff(name="boss", role="admin", active=True, created_at=datetime.now(UTC))
-        s.add(boss)
-        s.flush()
-        ctx = Ctx(session=s, now=datetime.now(UTC), settings=DomainSettings(), platform="console",
-                  chat_ref="@boss", user_ref="boss", lang="zh", staff=boss)
-        t0 = time.perf_counter()
-        report = import_customers(ctx, src)
-        t1 = time.perf_counter()
-        report = import_customers(ctx, src, apply=True)
-        t2 = time.perf_counter()
-    t3 = time.perf_counter()
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"rows={rows} created={len(report.created)} problems={len(report.problems)} "
-          f"db={engine.dialect.name}")
-    print(f"dry run {t1 - t0:.1f}s; check+write {t2 - t1:.1f}s; commit {t3 - t2:.1f}s; "
-          f"{rows / (t3 - t1):.0f} rows/s; max RSS {rss:.0f} MB")
+        s.add(Staff(id=1, name="boss", role="admin", active=True, created_at=datetime.now(UTC)))
+    out = []
+    for step, path, apply in (("check only (dry run)", src, False), ("import: new customers", src, True),
+                              ("same file again (dry run)", src, False), ("changed notes: update", changed, True)):
+        took, counts = _step(engine, path, apply=apply)
+        out.append({"step": step, "rows": rows, "seconds": took, "rss_mb": _rss_mb(), "db": engine.dialect.name,
+                    **counts})
     engine.dispose()
+    return out
+
+
+def table(results: list[dict]) -> str:
+    head = (f"{'db':<10} {'rows':>7}  {'step':<26} {'s':>6} {'CPU s':>6} {'rows/s':>7} {'to write':>8} "
+            f"{'peak RSS MB':>11}")
+    lines = [head, "-" * len(head)]
+    for r in results:
+        written = r["created"] + r["updated"]
+        lines.append(f"{r['db']:<10} {r['rows']:>7}  {r['step']:<26} {r['seconds']:>6.1f} {r['cpu']:>6.1f} "
+                     f"{r['rows'] / r['seconds']:>7.0f} {written:>8} {r['rss_mb']:>11.0f}")
+    return "\n".join(lines)
 
 
 def main() -> None:
     p = argparse.ArgumentParser(prog="python -m bench.importing")
-    p.add_argument("--rows", type=int, default=100_000)
+    p.add_argument("--rows", default="1000,100000", help="comma-separated sizes (default 1000,100000)")
+    p.add_argument("--updates", type=int, default=10_000, help="rows changed in the update step (default 10000)")
     p.add_argument("--db", metavar="URL", help="a database to wipe and use (default: a temporary SQLite file)")
+    p.add_argument("--one", type=int, help=argparse.SUPPRESS)  # a child: one size, JSON out
     a = p.parse_args()
-    run(a.rows, a.db)
+    if a.one:
+        print(json.dumps(one(a.one, a.db, a.updates)))
+        return
+    results = []
+    for rows in (int(x) for x in a.rows.split(",")):
+        cmd = [sys.executable, "-m", "bench.importing", "--one", str(rows), "--updates", str(a.updates)]
+        done = subprocess.run(cmd + (["--db", a.db] if a.db else []), capture_output=True, text=True, check=True)
+        results += json.loads(done.stdout.splitlines()[-1])
+    print(table(results))
 
 
 if __name__ == "__main__":

@@ -157,8 +157,11 @@ def add_details(ctx: Ctx, c: Customer, values: dict[str, Any]) -> None:
                  entity_code=c.code, new=c.name, now=now)
 
 
-def edit_customer(ctx: Ctx, c: Customer, changes: dict[str, Any]):  # noqa: ANN201
-    """Apply `changes` as the actor may. Returns (applied {field: (old, new)}, ApprovalRequest | None)."""
+def edit_customer(ctx: Ctx, c: Customer, changes: dict[str, Any], *,  # noqa: ANN201
+                  cur: dict[str, Any] | None = None, flush: bool = True):
+    """Apply `changes` as the actor may. Returns (applied {field: (old, new)}, ApprovalRequest | None).
+    `cur`: the customer's current values, when the caller has just read them; `flush=False`: the caller
+    flushes a batch of edits at once (an import's batch)."""
     if not can_see_customer(ctx, c):
         raise NotFound("lookup.not_found", query=c.code)
     if not can_edit_customer(ctx, c):
@@ -167,13 +170,14 @@ def edit_customer(ctx: Ctx, c: Customer, changes: dict[str, Any]):  # noqa: ANN2
         raise Forbidden("cust.err.grade_forbidden")
     if changes.get("owner") is not None:
         check_owner(ctx, changes["owner"])
-    cur = customer_repo.current_values(ctx.session, c)
+    cur = cur if cur is not None else customer_repo.current_values(ctx.session, c)
     changes = {k: v for k, v in changes.items() if v != cur.get(k) or k == "grade"}
     held = {}
     if c.type == "deal" and ctx.role == "rep":
         held = {k: v for k, v in changes.items() if k in KEY_FIELDS}
     rest = {k: v for k, v in changes.items() if k not in held}
-    applied = apply_changes(ctx.session, c, rest, actor_id=ctx.staff.id, now=ctx.now, settings=ctx.settings)
+    applied = apply_changes(ctx.session, c, rest, actor_id=ctx.staff.id, now=ctx.now, settings=ctx.settings,
+                            cur=cur, flush=flush)
     request = None
     if held:
         request = request_approval(ctx, c, {k: [cur.get(k), v] for k, v in held.items()})

@@ -199,19 +199,20 @@ class Seen:
 
 
 class Kind(Protocol):
-    """One kind of import, for one run: its state (what it matches rows against) lives on the instance."""
+    """One kind of import, for one run: its state (what it matches rows against) lives on the instance.
+    Rows come in batches of up to `BATCH` (row number, {field: text}), so a kind reads what it needs for a
+    whole batch with a few queries."""
 
     name: str
     labels: dict[str, str]
 
-    def check(self, n: int, raw: dict[str, str]) -> tuple[str, list[Problem]]:
-        """First pass: ("create" | "update" | "unchanged" | "skip", problems); may remember keys (`Seen`)."""
+    def check(self, rows: list[tuple[int, dict[str, str]]]) -> list[tuple[str, list[Problem]]]:
+        """First pass, per row: ("create" | "update" | "unchanged" | "skip", problems). Remembers the keys
+        that make a later row of the file a duplicate (`Seen`)."""
 
-    def prepare(self, n: int, raw: dict[str, str]) -> Any:
-        """Second pass, for a row the first pass let through: what `write` needs (parsed values, matches)."""
-
-    def write(self, items: list[Any]) -> None:
-        """Write one batch of prepared rows (bulk inserts), in the caller's unit of work."""
+    def write(self, rows: list[tuple[int, dict[str, str]]]) -> None:
+        """Second pass: write these rows, which the first pass let through (bulk inserts), in the caller's
+        unit of work."""
 
 
 def run(ctx: Ctx, kind: Kind, path: Path, headers: dict[str, str], known: frozenset[str], *, apply: bool,
@@ -230,12 +231,12 @@ def run(ctx: Ctx, kind: Kind, path: Path, headers: dict[str, str], known: frozen
                           labels=kind.labels)
     lists = {"create": report.created, "update": report.updated, "unchanged": report.unchanged,
              "skip": report.skipped}
-    for n, raw in _rows(rows, idx):
-        action, problems = kind.check(n, raw)
-        report.rows += 1
-        report.problems.extend(problems)
-        lists[action].append(n)
-        if on_progress and report.rows % BATCH == 0:
+    for batch in _batches(_rows(rows, idx)):
+        for (n, _), (action, problems) in zip(batch, kind.check(batch), strict=True):
+            report.problems.extend(problems)
+            lists[action].append(n)
+        report.rows += len(batch)
+        if on_progress:
             on_progress(report.rows)
     if apply and (report.ok or only_good) and (report.created or report.updated):
         _write(kind, stream, idx, report, on_progress)
@@ -247,28 +248,36 @@ def run(ctx: Ctx, kind: Kind, path: Path, headers: dict[str, str], known: frozen
     return report
 
 
+def _batches(rows: Iterator[tuple[int, dict[str, str]]]) -> Iterator[list[tuple[int, dict[str, str]]]]:
+    batch: list[tuple[int, dict[str, str]]] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) >= BATCH:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
 def _write(kind: Kind, stream: Callable[[], Iterator[list[str]]], idx: dict[int, str], report: ImportReport,
            on_progress: Progress | None) -> None:
     """The rows the first pass would write (both lists are in file order: walked, not copied into a set)."""
-    todo = _merged(report.created, report.updated)
-    want = next(todo, None)
     rows = stream()
     next(rows, None)
-    batch: list[Any] = []
     done = 0
-    for n, raw in _rows(rows, idx):
-        if n != want:
-            continue
-        want = next(todo, None)
-        batch.append(kind.prepare(n, raw))
-        if len(batch) >= BATCH:
-            kind.write(batch)
-            done += len(batch)
-            batch = []
-            if on_progress:
-                on_progress(done)
-    if batch:
+    for batch in _batches(_wanted(_rows(rows, idx), _merged(report.created, report.updated))):
         kind.write(batch)
+        done += len(batch)
+        if on_progress:
+            on_progress(done)
+
+
+def _wanted(rows: Iterator[tuple[int, dict[str, str]]], todo: Iterator[int]) -> Iterator[tuple[int, dict[str, str]]]:
+    want = next(todo, None)
+    for n, raw in rows:
+        if n == want:
+            yield n, raw
+            want = next(todo, None)
 
 
 def _merged(a: list[int], b: list[int]) -> Iterator[int]:

@@ -77,18 +77,16 @@ class Existing:
             if phone:
                 self.phone.setdefault(phone, cid)
 
-    def match(self, ctx: Ctx, values: dict) -> Customer | None:
-        """The existing customer a row is about: by code, else normalised name, else a contact's phone."""
+    def match(self, values: dict) -> int | None:
+        """The id of the existing customer a row is about: by code, else normalised name, else a phone."""
         if values.get("code"):
-            cid = self.code.get(values["code"])
-        else:
-            cid = (self.name.get(normalize_name(values["name"])) if values.get("name") else None) or (
-                self.phone.get(values["phone"]) if values.get("phone") else None)
-        return ctx.session.get(Customer, cid) if cid else None
+            return self.code.get(values["code"])
+        return (self.name.get(normalize_name(values["name"])) if values.get("name") else None) or (
+            self.phone.get(values["phone"]) if values.get("phone") else None)
 
 
-def changes_for(ctx: Ctx, c: Customer, values: dict) -> dict[str, Any]:
-    cur = customer_repo.current_values(ctx.session, c)
+def changes_for(c: Customer, cur: dict[str, Any], values: dict) -> dict[str, Any]:
+    """The fields of `values` that differ from the customer's current values (`cur`)."""
     out = {}
     for k, v in values.items():
         if k == "code":
@@ -146,48 +144,56 @@ class CustomerImport:
                 self.owners[owner_id] = e
         return self.owners[owner_id]
 
-    def _decide(self, n: int, raw: dict[str, str], *, seen: bool
-                ) -> tuple[str, dict, Customer | None, list[Problem]]:
-        """("create" | "update" | "unchanged" | "skip", values or changes, the matched customer, problems)."""
+    def _decide(self, rows: list[tuple[int, dict[str, str]]], *, seen: bool
+                ) -> list[tuple[str, dict, tuple[Customer, dict] | None, list[Problem]]]:
+        """Per row: ("create" | "update" | "unchanged" | "skip", values or changes, the matched customer
+        with its current values, problems). The matched customers of the batch and their current values are read at once."""
         ctx = self.ctx
-        values, problems = self._parse(n, raw)
-        if seen:
-            first = self.seen.check([("code", values.get("code")),
-                                     ("name", values.get("name") and normalize_name(values["name"])),
-                                     ("phone", values.get("phone"))], n)
-            if first is not None:
-                problems.append(Problem(n, "", ctx.t("import.err.duplicate", row=first)))
+        parsed = []
+        for n, raw in rows:
+            values, problems = self._parse(n, raw)
+            cid = None if problems else self.existing.match(values)
+            if seen:  # two rows about one customer: the same key, or keys that match the same saved customer
+                first = self.seen.check([("code", values.get("code")),
+                                         ("name", values.get("name") and normalize_name(values["name"])),
+                                         ("phone", values.get("phone")), ("id", cid and str(cid))], n)
+                if first is not None:
+                    problems.append(Problem(n, "", ctx.t("import.err.duplicate", row=first)))
+            parsed.append((n, values, cid, problems))
+        current = customer_repo.current_values_many(ctx.session, [cid for _, _, cid, _ in parsed if cid])
+        return [self._action(n, values, current.get(cid) if cid else None, problems)
+                for n, values, cid, problems in parsed]
+
+    def _action(self, n: int, values: dict, match: tuple[Customer, dict] | None, problems: list[Problem]
+                ) -> tuple[str, dict, tuple[Customer, dict] | None, list[Problem]]:
+        ctx = self.ctx
         if problems:
             return "skip", values, None, problems
-        c = self.existing.match(ctx, values)
-        if c is None and values.get("code"):
+        if match is None and values.get("code"):
             return "skip", values, None, [Problem(n, "code", ctx.t("lookup.not_found", query=values["code"]))]
-        if c is None:
+        if match is None:
             missing = [f for f in cust.REQUIRED if not values.get(f)]
             if missing:
                 return "skip", values, None, [Problem(n, f, ctx.t("dlg.required")) for f in missing]
             return "create", values, None, []
+        c, cur = match
         if not can_edit_customer(ctx, c):
             return "skip", values, None, [Problem(n, "", ctx.t("cust.err.edit_forbidden"))]
-        changes = changes_for(ctx, c, values)
-        return ("update" if changes else "unchanged"), changes, c, []
+        changes = changes_for(c, cur, values)
+        return ("update" if changes else "unchanged"), changes, match, []
 
-    def check(self, n: int, raw: dict[str, str]) -> tuple[str, list[Problem]]:
-        action, _, _, problems = self._decide(n, raw, seen=True)
-        return action, problems
-
-    def prepare(self, n: int, raw: dict[str, str]) -> tuple[str, dict, int | None]:
-        action, values, c, _ = self._decide(n, raw, seen=False)
-        return action, values, c.id if c else None
+    def check(self, rows: list[tuple[int, dict[str, str]]]) -> list[tuple[str, list[Problem]]]:
+        return [(action, problems) for action, _, _, problems in self._decide(rows, seen=True)]
 
     # ------------------------------------------------------------ writing
 
-    def write(self, items: list[tuple[str, dict, int | None]]) -> None:
-        self._create([values for action, values, _ in items if action == "create"])
-        for action, changes, cid in items:
+    def write(self, rows: list[tuple[int, dict[str, str]]]) -> None:
+        decided = self._decide(rows, seen=False)
+        self._create([values for action, values, _, _ in decided if action == "create"])
+        for action, changes, match, _ in decided:
             if action == "update":
-                c = self.ctx.session.get(Customer, cid)
-                cust.edit_customer(self.ctx, c, changes)
+                c, cur = match
+                cust.edit_customer(self.ctx, c, changes, cur=cur, flush=False)
         self.ctx.session.flush()
 
     def _create(self, batch: list[dict]) -> None:
