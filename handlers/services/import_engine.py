@@ -219,8 +219,8 @@ def run(ctx: Ctx, kind: Kind, path: Path, headers: dict[str, str], known: frozen
         only_good: bool, on_progress: Progress | None) -> ImportReport:
     """Check every row of `path`; with `apply`, write the good rows if all are good (or with `only_good`).
 
-    `on_progress(n)` is called every `BATCH` rows: with the rows checked so far during the first pass, then
-    (when writing) with the rows written so far — the count starts again from the first batch. A written
+    `on_progress(n)` is called every `BATCH` rows: with the rows checked so far during the first pass, then,
+    when writing, once with 0 (the write pass starts) and with the rows written so far. A written
     import gets one audit entry of its own (action `import`, entity `import`, the actor's id, the kind as
     code, the file's name and counts as value) besides those of the records it wrote.
     """
@@ -265,6 +265,8 @@ def _write(kind: Kind, stream: Callable[[], Iterator[list[str]]], idx: dict[int,
     rows = stream()
     next(rows, None)
     done = 0
+    if on_progress:
+        on_progress(0)
     for batch in _batches(_wanted(_rows(rows, idx), _merged(report.created, report.updated))):
         kind.write(batch)
         done += len(batch)

@@ -194,3 +194,28 @@ def names_sharing(session: Session, *, where: ColumnElement[bool], pieces: list[
 def names_by_norm(session: Session, ids: list[int]) -> dict[str, str]:
     """{normalized name: name} of the customers `ids`."""
     return dict(session.execute(select(Customer.name_norm, Customer.name).where(Customer.id.in_(ids))).all())
+
+
+def by_codes_or_names(session: Session, *, codes: list[str], names: list[str]) -> list[Customer]:
+    """The customers with one of `codes` (stored in capitals) or exactly one of `names` (an import's batch)."""
+    if not codes and not names:
+        return []
+    return list(session.scalars(select(Customer).where(or_(Customer.code.in_(codes), Customer.name.in_(names)))))
+
+
+def contacts_of_many(session: Session, ids: list[int]) -> list[Contact]:
+    """The contacts of a batch of customers (primary first, then in the order they were added)."""
+    if not ids:
+        return []
+    return list(session.scalars(select(Contact).where(Contact.customer_id.in_(ids))
+                                .order_by(Contact.customer_id, Contact.is_primary.desc(), Contact.id)))
+
+
+def purchase_keys(session: Session, ids: list[int]) -> list[tuple[int, datetime, str, Decimal]]:
+    """(customer id, date, product, amount) of every purchase of a batch of customers: what an import matches
+    its rows against, so a file imported twice adds nothing."""
+    if not ids:
+        return []
+    q = select(Purchase.customer_id, Purchase.date, Purchase.product, Purchase.amount).where(
+        Purchase.customer_id.in_(ids))
+    return [tuple(r) for r in session.execute(q)]
