@@ -65,17 +65,14 @@ def import_customers(ctx: Ctx, path: Path, *, owner: int | None = None, apply: b
 
 
 class Existing:
-    """The customers already saved, by code, normalised name and contact phone (first wins), read once."""
+    """The saved customers a batch of rows may be about, by code, normalised name and contact phone (read for
+    the batch: nothing is held between batches, so memory does not grow with the database)."""
 
-    def __init__(self, ctx: Ctx) -> None:
-        self.code: dict[str, int] = {}
-        self.name: dict[str, int] = {}
-        self.phone: dict[str, int] = {}
-        for cid, code, name_norm, phone in customer_repo.match_keys(ctx.session):
-            self.code.setdefault(code.upper(), cid)
-            self.name.setdefault(name_norm, cid)
-            if phone:
-                self.phone.setdefault(phone, cid)
+    def __init__(self, ctx: Ctx, rows: list[dict]) -> None:
+        self.code, self.name, self.phone = customer_repo.match_keys(
+            ctx.session, codes=[v["code"] for v in rows if v.get("code")],
+            names=[normalize_name(v["name"]) for v in rows if v.get("name")],
+            phones=[v["phone"] for v in rows if v.get("phone")])
 
     def match(self, values: dict) -> int | None:
         """The id of the existing customer a row is about: by code, else normalised name, else a phone."""
@@ -102,8 +99,8 @@ def changes_for(c: Customer, cur: dict[str, Any], values: dict) -> dict[str, Any
 
 
 class CustomerImport:
-    """One run of the customer import: the parsers (low-variety fields memoised), the saved customers to match
-    against, the file's keys seen so far, and the tag ids met while writing."""
+    """One run of the customer import: the parsers (low-variety fields memoised), the file's keys seen so far,
+    and the tag ids met while writing."""
 
     name = "customers"
     labels = LABELS
@@ -111,7 +108,7 @@ class CustomerImport:
     def __init__(self, ctx: Ctx, owner: int | None) -> None:
         self.ctx, self.owner = ctx, owner
         self.parsers = {k: Memo(p) if k in _MEMO else p for k, p in cust.PARSERS.items()}
-        self.seen, self.existing = Seen(), Existing(ctx)
+        self.seen = Seen()
         self.owners: dict[int, UserError | None] = {}
         self.tags: dict[str, int] = {}
 
@@ -149,10 +146,11 @@ class CustomerImport:
         """Per row: ("create" | "update" | "unchanged" | "skip", values or changes, the matched customer
         with its current values, problems). The matched customers of the batch and their current values are read at once."""
         ctx = self.ctx
+        first_pass = [(n, *self._parse(n, raw)) for n, raw in rows]
+        existing = Existing(ctx, [values for _, values, problems in first_pass if not problems])
         parsed = []
-        for n, raw in rows:
-            values, problems = self._parse(n, raw)
-            cid = None if problems else self.existing.match(values)
+        for n, values, problems in first_pass:
+            cid = None if problems else existing.match(values)
             if seen:  # two rows about one customer: the same key, or keys that match the same saved customer
                 first = self.seen.check([("code", values.get("code")),
                                          ("name", values.get("name") and normalize_name(values["name"])),

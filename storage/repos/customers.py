@@ -22,12 +22,27 @@ def get_by_code(session: Session, *, code: str, where: ColumnElement[bool] | Non
     return session.scalar(q)
 
 
-def match_keys(session: Session) -> list[tuple[int, str, str, str | None]]:
-    """(id, code, normalised name, a contact's phone) of every customer, oldest first: what an import matches
-    its rows against in one read instead of one query per row."""
-    q = (select(Customer.id, Customer.code, Customer.name_norm, Contact.phone)
-         .outerjoin(Contact, Contact.customer_id == Customer.id).order_by(Customer.id, Contact.id))
-    return [tuple(r) for r in session.execute(q)]
+def match_keys(session: Session, *, codes: list[str], names: list[str], phones: list[str]
+               ) -> tuple[dict[str, int], dict[str, int], dict[str, int]]:
+    """The ids of the customers with one of `codes`, normalised `names` or contact `phones` (the oldest
+    customer first wins a name or phone): what an import's batch of rows is matched against, in three indexed
+    queries, whatever the size of the database."""
+    by_code: dict[str, int] = {}
+    if codes:
+        by_code.update((code, cid) for code, cid in session.execute(
+            select(Customer.code, Customer.id).where(Customer.code.in_(codes))))
+    by_name: dict[str, int] = {}
+    if names:
+        q = select(Customer.name_norm, Customer.id).where(Customer.name_norm.in_(names)).order_by(Customer.id)
+        for name, cid in session.execute(q):
+            by_name.setdefault(name, cid)
+    by_phone: dict[str, int] = {}
+    if phones:
+        q = (select(Contact.phone, Contact.customer_id).where(Contact.phone.in_(phones))
+             .order_by(Contact.customer_id, Contact.id))
+        for phone, cid in session.execute(q):
+            by_phone.setdefault(phone, cid)
+    return by_code, by_name, by_phone
 
 
 def primary_contact(session: Session, customer_id: int) -> Contact | None:
