@@ -21,6 +21,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from sqlalchemy import text
 from sqlmodel import SQLModel
 
 from handlers.context import Ctx
@@ -75,6 +76,8 @@ def one(rows: int, url: str | None, updates: int) -> list[dict]:
     engine = make_engine(url or f"sqlite:///{tmp}/bench.db")
     if url:
         SQLModel.metadata.drop_all(engine)
+        with engine.begin() as c:
+            c.execute(text("DROP TABLE IF EXISTS alembic_version"))  # else `upgrade` finds nothing to do
     upgrade(engine)
     with session_scope(engine) as s:
         s.add(Staff(id=1, name="boss", role="admin", active=True, created_at=datetime.now(UTC)))
@@ -112,7 +115,7 @@ def main() -> None:
     results = []
     for rows in (int(x) for x in a.rows.split(",")):
         cmd = [sys.executable, "-m", "bench.importing", "--one", str(rows), "--updates", str(a.updates)]
-        done = subprocess.run(cmd + (["--db", a.db] if a.db else []), capture_output=True, text=True, check=True)
+        done = subprocess.run(cmd + (["--db", a.db] if a.db else []), stdout=subprocess.PIPE, text=True, check=True)
         results += json.loads(done.stdout.splitlines()[-1])
     print(table(results))
 

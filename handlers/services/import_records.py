@@ -130,16 +130,23 @@ class RecordImport:
 
     # ------------------------------------------------------------ per kind
 
-    def key(self, c: Customer, values: dict) -> tuple: ...
+    def key(self, c: Customer, values: dict) -> tuple:
+        """What makes a row the same record as another (in the file or saved)."""
+        raise NotImplementedError
 
-    def existing(self, ids: list[int]) -> dict[tuple, Any]: ...
+    def existing(self, ids: list[int]) -> dict[tuple, Any]:
+        """The saved records of these customers, by `key`."""
+        raise NotImplementedError
 
     def action(self, c: Customer, values: dict, match: Any) -> tuple[str, Any]:
+        """History (follow-ups, purchases) is added or already there; contacts may also be updated."""
         return ("unchanged" if match is not None else "create"), None
 
-    def insert(self, items: list[tuple[Customer, dict]]) -> None: ...
+    def insert(self, items: list[tuple[Customer, dict]]) -> None:
+        raise NotImplementedError
 
-    def update(self, items: list[tuple[Customer, dict, Any]]) -> None: ...
+    def update(self, items: list[tuple[Customer, dict, Any]]) -> None:
+        """Nothing to update but where `action` says so (contacts)."""
 
     # ------------------------------------------------------------ shared
 

@@ -24,7 +24,6 @@ from handlers.permissions import can_edit_customer
 from handlers.services import audit
 from handlers.services import customers as cust
 from handlers.services.import_engine import (  # noqa: F401 - the importer's public names live here too
-    BATCH,
     ImportReport,
     Memo,
     Problem,

@@ -168,3 +168,17 @@ def test_a_rep_imports_as_owner_but_cannot_update_someone_elses_customer(session
     report = import_customers(ctx, p, apply=True)
     assert report.created == [2] and report.skipped == [3] and not report.applied
     assert [(x.row, x.message) for x in report.problems] == [(3, t("en", "cust.err.edit_forbidden"))]
+
+
+def test_two_rows_about_one_saved_customer_are_duplicates_and_the_import_is_audited(ctx, session, tmp_path):
+    c = f.customer(session, name="Acme", owner=ctx.staff)
+    p = _csv(tmp_path / "c.csv", [["客户编号", "客户名称", "所属行业", "客户类型", "备注"],
+                                  ["", "ACME", "IT", "intent", "by name"],
+                                  [c.code, "Acme Holding", "IT", "intent", "by code"],
+                                  ["", "Newco", "IT", "intent", ""]])
+    report = import_customers(ctx, p, apply=True, only_good=True, on_progress=(seen := []).append)
+    assert [(x.row, x.message) for x in report.problems] == [(3, t("en", "import.err.duplicate", row=2))]
+    assert report.updated == [2] and report.created == [4] and seen == [3, 0, 2]
+    assert c.notes == "by name" and c.name == "ACME"  # matched by its normalised name, spelt as the file does
+    (entry,) = session.scalars(select(AuditLog).where(AuditLog.action == "import")).all()
+    assert (entry.actor_id, entry.entity_code, entry.new) == (ctx.staff.id, "customers", "c.csv: 1 created, 1 updated")
