@@ -190,7 +190,10 @@ class RecordImport:
             "customer_name", values.get("customer_name"))
         if not query:
             return None
-        hits = [by_code[query]] if field == "customer_code" and query in by_code else by_name.get(query, [])
+        if field == "customer_code":
+            hits = [by_code[query]] if query in by_code else []
+        else:
+            hits = by_name.get(query, [])
         hits = [c for c in hits if can_see_customer(ctx, c)]
         if len(hits) > 1:
             problems.append(Problem(n, field, ctx.t("import.err.customer_ambiguous", name=query, count=len(hits))))

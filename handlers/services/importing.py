@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import insert
 
 from handlers.context import Ctx
-from handlers.errors import UserError
+from handlers.errors import NotFound, UserError
 from handlers.lookup import normalize_name
 from handlers.permissions import can_edit_customer
 from handlers.services import audit
@@ -99,7 +99,7 @@ def changes_for(c: Customer, cur: dict[str, Any], values: dict) -> dict[str, Any
 
 class CustomerImport:
     """One run of the customer import: the parsers (low-variety fields memoised), the file's keys seen so far,
-    and the tag ids met while writing."""
+    the saved customers the rows to update are about, and the tag ids met while writing."""
 
     name = "customers"
     labels = LABELS
@@ -110,6 +110,7 @@ class CustomerImport:
         self.seen = Seen()
         self.owners: dict[int, UserError | None] = {}
         self.tags: dict[str, int] = {}
+        self.matched: dict[int, int] = {}  # row → the saved customer it updates (only rows to update)
 
     # ------------------------------------------------------------ checking
 
@@ -180,17 +181,26 @@ class CustomerImport:
         return ("update" if changes else "unchanged"), changes, match, []
 
     def check(self, rows: list[tuple[int, dict[str, str]]]) -> list[tuple[str, list[Problem]]]:
-        return [(action, problems) for action, _, _, problems in self._decide(rows, seen=True)]
+        decided = self._decide(rows, seen=True)
+        for (n, _), (action, _, match, _) in zip(rows, decided, strict=True):
+            if action == "update":
+                self.matched[n] = match[0].id  # the write pass needs not match the rows again
+        return [(action, problems) for action, _, _, problems in decided]
 
     # ------------------------------------------------------------ writing
 
     def write(self, rows: list[tuple[int, dict[str, str]]]) -> None:
-        decided = self._decide(rows, seen=False)
-        self._create([values for action, values, _, _ in decided if action == "create"])
-        for action, changes, match, _ in decided:
-            if action == "update":
-                c, cur = match
-                cust.edit_customer(self.ctx, c, changes, cur=cur, flush=False)
+        """The rows the check let through: a row it matched updates that customer, any other is new."""
+        parsed = [(n, self._parse(n, raw)[0]) for n, raw in rows]
+        ids = [self.matched[n] for n, _ in parsed if n in self.matched]
+        current = customer_repo.current_values_many(self.ctx.session, ids)
+        self._create([values for n, values in parsed if n not in self.matched])
+        for n, values in parsed:
+            if n in self.matched:
+                if self.matched[n] not in current:  # merged away since the check: the import fails as a whole
+                    raise NotFound("lookup.not_found", query=values.get("code") or values.get("name", ""))
+                c, cur = current[self.matched[n]]
+                cust.edit_customer(self.ctx, c, changes_for(c, cur, values), cur=cur, flush=False)
         self.ctx.session.flush()
 
     def _create(self, batch: list[dict]) -> None:
@@ -204,7 +214,8 @@ class CustomerImport:
                                                         n=len(rows)), strict=True):
             row["code"] = code
         table = Customer.__table__
-        ids = s.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows).scalars().all()
+        by_code = dict(s.execute(insert(table).returning(table.c.code, table.c.id), rows).all())  # codes are unique
+        ids = [by_code[r["code"]] for r in rows]
         contacts = [r for r in (cust.contact_row(cid, v, ctx.now) for cid, v in zip(ids, batch, strict=True)) if r]
         if contacts:
             s.execute(insert(Contact.__table__), contacts)
