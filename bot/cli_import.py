@@ -35,26 +35,29 @@ def _fail(msg: str) -> int:
 
 
 class Bar:
-    """The progress line on a terminal: rows checked, then (after `on_progress(0)`) rows written of `total`."""
+    """The progress line on a terminal: rows checked (of `rows`, when a dry run counted them), then, after
+    `on_progress(0)`, rows written (of `total`)."""
 
-    def __init__(self, total: int | None = None) -> None:
-        self.total, self.writing = total, False
+    def __init__(self, rows: int | None = None, total: int | None = None) -> None:
+        self.rows, self.total, self.writing = rows, total, False
 
     def __call__(self, n: int) -> None:
         if n == 0:
             self.writing = True
-        if self.writing and self.total:
-            done = min(n * 30 // self.total, 30)
-            line = f"writing  [{'#' * done}{'.' * (30 - done)}] {n}/{self.total} rows"
+        label, of = ("writing", self.total) if self.writing else ("checking", self.rows)
+        if of:
+            done = min(n * 30 // of, 30)
+            line = f"{label:<8} [{'#' * done}{'.' * (30 - done)}] {n}/{of} rows"
         else:
-            line = f"{'writing' if self.writing else 'checking'} … {n} rows"
+            line = f"{label:<8} … {n} rows"
         print(f"\r{line}", end="", file=sys.stderr, flush=True)
 
     def end(self) -> None:
         print("\r\033[K", end="", file=sys.stderr, flush=True)
 
 
-def _run(a: App, args: argparse.Namespace, *, apply: bool, total: int | None = None) -> ImportReport | str:
+def _run(a: App, args: argparse.Namespace, *, apply: bool, rows: int | None = None,
+         total: int | None = None) -> ImportReport | str:
     # lazy: keeps --help light
     from handlers.cards.importing import import_report
     from handlers.context import Ctx
@@ -78,7 +81,7 @@ def _run(a: App, args: argparse.Namespace, *, apply: bool, total: int | None = N
                 kw["owner"] = find_staff(ctx, args.owner).id
             except UserError as e:
                 return f"--owner: {ctx.t(e.key, **e.params)}"
-        bar = Bar(total) if sys.stderr.isatty() else None
+        bar = Bar(rows, total) if sys.stderr.isatty() else None
         report = IMPORTS[args.kind](ctx, Path(args.file), apply=apply, only_good=args.only_good, on_progress=bar,
                                     **kw)
         if bar:
@@ -122,5 +125,5 @@ def cmd_import(args: argparse.Namespace) -> int:
         return 1
     if args.dry_run or not (report.created or report.updated) or not _confirm():
         return 0
-    done = _run(a, args, apply=True, total=len(report.created) + len(report.updated))
+    done = _run(a, args, apply=True, rows=report.rows, total=len(report.created) + len(report.updated))
     return _fail(done) if isinstance(done, str) else 0

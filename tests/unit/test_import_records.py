@@ -265,3 +265,14 @@ def test_cli_kinds_are_the_importers():
     from handlers.services.import_kinds import IMPORTS
 
     assert tuple(IMPORTS) == KINDS
+
+
+def test_cli_progress_line_counts_checked_then_written_rows(capsys):
+    from bot.cli_import import Bar
+
+    bar = Bar(rows=1000, total=400)
+    for n in (500, 1000, 0, 400):
+        bar(n)
+    err = capsys.readouterr().err.split("\r")
+    assert err[1].startswith("checking [###############.") and err[1].endswith("500/1000 rows")
+    assert err[3].startswith("writing  [....") and err[4].endswith("[" + "#" * 30 + "] 400/400 rows")
