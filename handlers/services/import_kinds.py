@@ -9,12 +9,12 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import func, insert, select, update
 
 from handlers.services import audit
 from handlers.services.customer_fields import parse_amount, parse_email, parse_phone, parse_text
 from handlers.services.followup_owed import assignee_for
-from handlers.services.followups import SALES_METHODS, recompute
+from handlers.services.followups import SALES_METHODS
 from handlers.services.import_records import (
     CENT,
     CUSTOMER_HEADERS,
@@ -33,7 +33,7 @@ from handlers.services.import_records import (
 )
 from handlers.services.importing import import_customers
 from handlers.services.purchases import regrade
-from storage.db import lock_row
+from storage.db import lock_row, lock_rows
 from storage.models import Contact, Customer, FollowUp, Purchase
 from storage.repos import customers as customer_repo
 from storage.repos import followups as followup_repo
@@ -132,20 +132,27 @@ class FollowUpImport(RecordImport):
         audit.record_many(s, [audit.entry(actor_id=ctx.staff.id, action="create", entity="followup", entity_id=fid,
                                           entity_code=c.code, field="staff", new=names[v["staff"]], now=ctx.now)
                               for fid, (c, v) in zip(ids, items, strict=True)])
-        for c in {c.id: c for c, _ in items}.values():
-            self._settle(c)
+        self._settle(list({c.id: c for c, _ in items}.values()))
 
-    def _settle(self, c: Customer) -> None:
-        """Only the latest contact's next follow-up is still owed (logging a call closes the earlier ones);
-        then the customer's last/next follow-up times."""
-        s = self.ctx.session
-        lock_row(s, Customer, c.id)
-        latest, _ = followup_repo.last_and_next(s, customer_id=c.id, methods=SALES_METHODS)
-        for fu in followup_repo.list_open(s, customer_id=c.id):
-            if latest is not None and fu.date < latest:
-                fu.done_at = self.ctx.now
-        s.flush()
-        recompute(s, c)
+    def _settle(self, customers: list[Customer]) -> None:
+        """As logging a call does, for a batch of customers at once: only the latest contact's next follow-up
+        is still owed (the earlier ones are closed), then each customer's last and next follow-up times."""
+        s, now, ids = self.ctx.session, self.ctx.now, [c.id for c in customers]
+        lock_rows(s, Customer, ids)  # the aggregates below must include concurrent changes
+        fu, other = FollowUp.__table__, FollowUp.__table__.alias("other")
+        live = (other.c.customer_id == fu.c.customer_id, other.c.deleted_at.is_(None))
+        latest = select(func.max(other.c.date)).where(*live, other.c.method.in_(SALES_METHODS)).scalar_subquery()
+        s.execute(update(fu).where(fu.c.customer_id.in_(ids), fu.c.deleted_at.is_(None), fu.c.done_at.is_(None),
+                                   fu.c.next_followup_at.is_not(None), fu.c.date < latest).values(done_at=now))
+        mine = (fu.c.customer_id == Customer.__table__.c.id, fu.c.deleted_at.is_(None))
+        s.execute(update(Customer.__table__).where(Customer.__table__.c.id.in_(ids)).values(
+            updated_at=now,
+            last_followup_at=select(func.max(fu.c.date)).where(*mine, fu.c.method.in_(SALES_METHODS))
+            .scalar_subquery(),
+            next_followup_at=select(func.min(fu.c.next_followup_at)).where(
+                *mine, fu.c.done_at.is_(None), fu.c.next_followup_at.is_not(None)).scalar_subquery()))
+        for c in customers:
+            s.expire(c, ["updated_at", "last_followup_at", "next_followup_at"])
 
 
 class PurchaseImport(RecordImport):

@@ -47,8 +47,9 @@ def test_imports_on_postgresql(pg_db, settings, tmp_path, monkeypatch):
     assert len(_run(pg_db, settings, "customers", good).created) == 20
     _csv(tmp_path / "k.csv", [["客户编号", "联系人", "电话"], ["ABC2026001", "张三", "13900000001"],
                               ["ABC2026002", "李四", ""]])
-    _csv(tmp_path / "fu.csv", [["客户编号", "跟进日期", "跟进方式", "沟通内容", "跟进人"],
-                               ["ABC2026001", "2026-11-01 09:30", "电话", "首次沟通", "alice"]])
+    _csv(tmp_path / "fu.csv", [["客户编号", "跟进日期", "跟进方式", "沟通内容", "跟进人", "下次跟进时间"],
+                               ["ABC2026001", "2026-11-01 09:30", "电话", "再次沟通", "alice", "2026-12-01 10:00"],
+                               ["ABC2026001", "2026-10-01 09:30", "电话", "首次沟通", "alice", "2026-10-15"]])
     _csv(tmp_path / "p.csv", [["客户编号", "购买日期", "产品", "金额"], ["ABC2026001", "2026-10-01", "ERP", "120万"]])
     for kind, path in (("contacts", "k.csv"), ("followups", "fu.csv"), ("purchases", "p.csv")):
         assert _run(pg_db, settings, kind, tmp_path / path).applied, kind
@@ -58,7 +59,11 @@ def test_imports_on_postgresql(pg_db, settings, tmp_path, monkeypatch):
         assert len(s.scalars(select(AuditLog).where(AuditLog.action == "create",
                                                     AuditLog.entity == "customer")).all()) == 20
         assert s.scalar(select(Contact.is_primary).where(Contact.name == "张三")) is True
-        assert s.scalar(select(FollowUp.staff_id)) == 2 and s.scalar(select(Purchase.amount)) == 1_200_000
+        fus = s.scalars(select(FollowUp).order_by(FollowUp.date)).all()
+        assert [(x.staff_id, x.done_at) for x in fus] == [(2, NOW), (2, None)]  # only the latest call's is owed
+        acme = s.scalar(select(Customer).where(Customer.code == "ABC2026001"))
+        assert (acme.last_followup_at, acme.next_followup_at) == (fus[1].date, fus[1].next_followup_at)
+        assert s.scalar(select(Purchase.amount)) == 1_200_000
         assert s.scalar(select(Customer.grade).where(Customer.code == "ABC2026001")) == "A"
         assert len(s.scalars(select(AuditLog).where(AuditLog.action == "import")).all()) == 4
 
