@@ -32,8 +32,8 @@ from handlers.services.import_records import (
     whole_seconds,
 )
 from handlers.services.importing import import_customers
-from handlers.services.purchases import regrade
-from storage.db import lock_row, lock_rows
+from handlers.services.purchases import regrade_many
+from storage.db import lock_rows
 from storage.models import Contact, Customer, FollowUp, Purchase
 from storage.repos import customers as customer_repo
 from storage.repos import followups as followup_repo
@@ -185,9 +185,9 @@ class PurchaseImport(RecordImport):
         audit.record_many(s, [audit.entry(actor_id=ctx.staff.id, action="purchase", entity="customer", entity_id=c.id,
                                           entity_code=c.code, new=f"{v['product']} ¥{v['amount']}", now=ctx.now)
                               for c, v in items])
-        for c in {c.id: c for c, _ in items}.values():
-            lock_row(s, Customer, c.id)  # concurrent purchases queue: each grade counts the other
-            regrade(s, c, now=ctx.now, settings=ctx.settings, actor_id=ctx.staff.id)
+        customers = list({c.id: c for c, _ in items}.values())
+        lock_rows(s, Customer, [c.id for c in customers])  # concurrent purchases queue: each grade counts the other
+        regrade_many(s, customers, now=ctx.now, settings=ctx.settings, actor_id=ctx.staff.id)
 
 
 import_contacts = importer(ContactImport)
