@@ -116,7 +116,13 @@ class FollowUpImport(RecordImport):
         return c.id, whole_seconds(values["date"]), values["staff"], values["method"], values["content"]
 
     def existing(self, ids: list[int]) -> dict[tuple, Any]:
-        return {(cid, whole_seconds(d), sid, m, text): True for cid, d, sid, m, text in followup_repo.keys_of(self.ctx.session, ids)}
+        return {(cid, whole_seconds(d), sid, m, text): True
+                for cid, d, sid, m, text in followup_repo.keys_of(self.ctx.session, ids)}
+
+    def action(self, c: Customer, values: dict, match: Any) -> tuple[str, Any]:
+        if values["method"] not in SALES_METHODS and match is None:  # a complaint's trace is made by its ticket
+            return "skip", [("method", "import.err.service_trace")]
+        return super().action(c, values, match)
 
     def insert(self, items: list[tuple[Customer, dict]]) -> None:
         if not items:

@@ -72,7 +72,9 @@ def parse_code(ctx: Ctx, text: str, values: dict) -> str:
 
 
 def parse_method(ctx: Ctx, text: str, values: dict) -> str:
-    m = followups.match_method(text)
+    """A sales method; `service` too (a complaint's trace, which `export` writes): the row is then one already
+    saved, or a problem (`FollowUpImport.action`)."""
+    m = followups.match_method(text) or ("service" if inputs.key(text).lower() == "service" else None)
     if m is None:
         raise InvalidInput("fu.bad_method", value=text)
     return m
@@ -139,7 +141,8 @@ class RecordImport:
         raise NotImplementedError
 
     def action(self, c: Customer, values: dict, match: Any) -> tuple[str, Any]:
-        """History (follow-ups, purchases) is added or already there; contacts may also be updated."""
+        """History (follow-ups, purchases) is added or already there; contacts may also be updated. ("skip",
+        [Problem]) for a row that cannot be written."""
         return ("unchanged" if match is not None else "create"), None
 
     def insert(self, items: list[tuple[Customer, dict]]) -> None:
@@ -180,6 +183,9 @@ class RecordImport:
                 out.append(("skip", values, c, None, [Problem(n, "", ctx.t("import.err.duplicate_row", row=first))]))
                 continue
             action, extra = self.action(c, values, existing.get(key))
+            if action == "skip":
+                out.append(("skip", values, c, None, [Problem(n, f, ctx.t(k)) for f, k in extra]))
+                continue
             out.append((action, values, c, extra, []))
         return out
 

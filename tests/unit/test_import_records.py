@@ -150,6 +150,14 @@ def test_followups_bad_rows_future_date_unknown_or_forbidden_author(world, sessi
     assert [x.message for x in report.problems if x.row == 3] == [t("en", "import.err.future", value="2027-01-01")]
 
 
+def test_a_complaint_trace_is_not_imported_as_a_new_follow_up(world, session, tmp_path):
+    p = _csv(tmp_path / "fu.csv", [["customer_code", "date", "method", "content", "staff_name"],
+                                   ["ABC2026001", "2026-11-01", "service", "called back", "boss"]])
+    report = import_followups(world["ctx"], p, apply=True)
+    assert not report.applied and [(x.row, x.field, x.message) for x in report.problems] == [
+        (2, "method", t("en", "import.err.service_trace"))]
+
+
 def test_followups_by_someone_who_has_left_are_history_too(world, session, tmp_path):
     f.staff(session, name="老王", manager=world["mary"], active=False)
     p = _csv(tmp_path / "fu.csv", [["客户编号", "跟进日期", "跟进方式", "沟通内容", "跟进人"],
@@ -214,6 +222,8 @@ def _fill(s):
     s.add(FollowUp(customer_id=acme.id, date=when, method="visit", content="多行\n内容, \"引号\"", feedback="positive",
                    next_followup_at=datetime(2026, 12, 1, 1, 0, tzinfo=UTC), staff_id=alice.id,
                    assignee_id=alice.id, created_at=when))
+    s.add(FollowUp(customer_id=acme.id, date=when, method="service", content="投诉 FW2026001 已联系", staff_id=boss.id,
+                   created_at=when))  # a complaint's trace: exported too
     s.add(Purchase(customer_id=acme.id, date=when, product="ERP", amount=12345.5, staff_id=alice.id, created_at=when))
     return boss, alice
 
@@ -227,7 +237,7 @@ def test_export_comes_back_unchanged(cli_db, capsys, kind, fmt):
     capsys.readouterr()
     assert main(["import", kind, f"x.{fmt}", "--yes"]) == 0
     out = capsys.readouterr().out
-    rows = {"contacts": 2, "followups": 1, "purchases": 1}[kind]
+    rows = {"contacts": 2, "followups": 2, "purchases": 1}[kind]
     assert t("en", "import.summary", rows=rows, created=0, updated=0, unchanged=rows, skipped=0) in out
     assert "Unknown" not in out
 
@@ -235,7 +245,8 @@ def test_export_comes_back_unchanged(cli_db, capsys, kind, fmt):
 def test_followups_exported_from_one_database_keep_date_and_author_in_another(cli_db, tmp_path, capsys, monkeypatch):
     with session_scope(cli_db) as s:
         _fill(s)
-        before = [(x.date.replace(microsecond=0), x.staff_id, x.content) for x in s.scalars(select(FollowUp))]
+        before = [(x.date.replace(microsecond=0), x.staff_id, x.content) for x in s.scalars(select(FollowUp))
+                  if x.method != "service"]  # a complaint's trace belongs to its ticket: refused, see above
     assert main(["export", "followups", "-o", "fu.csv"]) == 0
     url = f"sqlite:///{tmp_path}/other.db"
     other = make_engine(url)
@@ -244,7 +255,8 @@ def test_followups_exported_from_one_database_keep_date_and_author_in_another(cl
         _fill(s)
         s.execute(FollowUp.__table__.delete())
     monkeypatch.setenv("DATABASE_URL", url)
-    assert main(["import", "followups", "fu.csv", "--yes"]) == 0
+    assert main(["import", "followups", "fu.csv", "--yes"]) == 1
+    assert main(["import", "followups", "fu.csv", "--yes", "--only-good"]) == 0
     with session_scope(other) as s:
         assert [(x.date, x.staff_id, x.content) for x in s.scalars(select(FollowUp))] == before
         assert s.scalar(select(AuditLog.actor_id).where(AuditLog.entity == "followup")) == 1  # boss imported it
