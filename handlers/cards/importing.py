@@ -22,9 +22,10 @@ def import_report(lang: str, report) -> list[str]:  # noqa: ANN001
                            ("import.skipped", report.skipped)):
         if numbers:
             out.append(t(lang, label, rows=_rows(numbers)))
+    labels = report.labels or {"code": "import.code"}
     for p in report.problems:
-        where = (t(lang, "import.code") if p.field == "code" else t(lang, f"cust.f.{p.field}") if p.field
-                 else t(lang, "import.row_only"))
+        key = labels.get(p.field, f"cust.f.{p.field}") if p.field else "import.row_only"
+        where = t(lang, key)
         out.append(t(lang, "import.problem", row=p.row, field=where, message=p.message))
     return out
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import insert
 from sqlmodel import Session
 
 from handlers.context import Ctx
@@ -30,8 +31,8 @@ def record(session: Session, *, actor_id: int | None, action: str, entity: str, 
            entity_code: str | None = None, field: str | None = None, old: object = None, new: object = None,
            now: datetime) -> AuditLog:
     """Write one audit entry (values are stored as text; lists are comma-joined)."""
-    row = AuditLog(at=now, actor_id=actor_id, action=action[:30], entity=entity[:30], entity_id=entity_id,
-                   entity_code=entity_code, field=field[:50] if field else None, old=_s(old), new=_s(new))
+    row = AuditLog(**entry(actor_id=actor_id, action=action, entity=entity, entity_id=entity_id,
+                           entity_code=entity_code, field=field, old=old, new=new, now=now))
     session.add(row)
     return row
 
@@ -42,6 +43,19 @@ def record_export(session: Session, *, actor_id: int | None, kind: str, fmt: str
     kind, in which format, how many rows — never the data."""
     return record(session, actor_id=actor_id, action="export", entity=kind, entity_id=0, field=fmt,
                   new=f"rows={rows} via={via}", now=now)
+
+
+def entry(*, actor_id: int | None, action: str, entity: str, entity_id: int, entity_code: str | None = None,
+          field: str | None = None, old: object = None, new: object = None, now: datetime) -> dict:
+    """The columns of one audit entry, as `record` writes it (`record_many` inserts a batch of these)."""
+    return {"at": now, "actor_id": actor_id, "action": action[:30], "entity": entity[:30], "entity_id": entity_id,
+            "entity_code": entity_code, "field": field[:50] if field else None, "old": _s(old), "new": _s(new)}
+
+
+def record_many(session: Session, entries: list[dict]) -> None:
+    """Write a batch of entries (`entry(...)` each) with one multi-row insert: an import's created rows."""
+    if entries:
+        session.execute(insert(AuditLog.__table__), entries)
 
 
 def customer_entries(ctx: Ctx, customer: Customer) -> list[AuditLog]:

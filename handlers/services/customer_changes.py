@@ -42,9 +42,12 @@ def _set_contact(session: Session, c: Customer, field: str, value: Any, now: dat
 
 
 def apply_changes(session: Session, c: Customer, changes: dict[str, Any], *, actor_id: int | None,
-                  now: datetime, settings: DomainSettings) -> dict[str, tuple[Any, Any]]:
-    """Write the changed fields with one audit entry each. Returns {field: (old, new)} of real changes."""
-    cur = customer_repo.current_values(session, c)
+                  now: datetime, settings: DomainSettings, cur: dict[str, Any] | None = None,
+                  flush: bool = True) -> dict[str, tuple[Any, Any]]:
+    """Write the changed fields with one audit entry each. Returns {field: (old, new)} of real changes.
+    `cur`: the customer's `current_values`, when the caller has just read them; `flush=False`: the caller
+    flushes a batch of edits at once (an import)."""
+    cur = cur if cur is not None else customer_repo.current_values(session, c)
     done: dict[str, tuple[Any, Any]] = {}
     for f, new in changes.items():
         old = cur.get(f)
@@ -77,5 +80,6 @@ def apply_changes(session: Session, c: Customer, changes: dict[str, Any], *, act
         done[f] = (old, new)
     if done:
         c.updated_at = now
-    session.flush()
+    if flush:
+        session.flush()
     return done

@@ -5,6 +5,7 @@ entry per field. Key fields of a `deal` customer changed by a rep go through an 
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlmodel import Session
@@ -30,6 +31,7 @@ from handlers.services.customer_fields import (
 )
 from storage import codes
 from storage.models import Contact, Customer, Staff
+from storage.models.customer import contact_norms
 from storage.repos import customers as customer_repo
 
 FIELD_KEYS = {
@@ -110,41 +112,58 @@ def create_customer(ctx: Ctx, values: dict[str, Any]) -> Customer:
 
 
 def build_customer(ctx: Ctx, values: dict[str, Any]) -> Customer:
-    """The new customer row with its code, checked as `create_customer` checks it, not yet added (an import
-    adds a batch of them with one flush, then `add_details` for each)."""
+    """The new customer row with its code, checked as `create_customer` checks it, not yet added."""
+    row = customer_row(ctx, values)
+    code = codes.customer_code(ctx.session, abbr=ctx.settings.company_abbr, year=ctx.now.astimezone(ctx.tz).year)
+    return Customer(code=code, **row)
+
+
+def customer_row(ctx: Ctx, values: dict[str, Any]) -> dict[str, Any]:
+    """A new customer's columns but its code (an import reserves a block of codes and inserts a batch of these
+    at once), checked: required fields, who may set the owner and the grade."""
     missing = [f for f in REQUIRED if not values.get(f)]
     if missing:
         raise InvalidInput("cust.err.missing", fields=", ".join(ctx.t(f"cust.f.{f}") for f in missing))
     owner_id = ctx.staff.id
     if values.get("owner") and values["owner"] != ctx.staff.id:
         owner_id = check_owner(ctx, values["owner"]).id
-    s, now = ctx.session, ctx.now
-    c = Customer(code=codes.customer_code(s, abbr=ctx.settings.company_abbr, year=now.astimezone(ctx.tz).year),
-                 name=values["name"], name_norm=normalize_name(values["name"]), industry=values["industry"],
-                 type=values["type"], address=values.get("address"), demand=values.get("demand"),
-                 source=values.get("source"), notes=values.get("notes"), owner_id=owner_id,
-                 created_by_id=ctx.staff.id, created_at=now, updated_at=now)
+    grade, locked = "C", False
     if values.get("grade") and values["grade"] != "auto":
         if ctx.role not in ("manager", "admin"):
             raise Forbidden("cust.err.grade_forbidden")
-        c.grade, c.grade_locked = values["grade"], True
-    return c
+        grade, locked = values["grade"], True
+    return {"name": values["name"], "name_norm": normalize_name(values["name"]), "industry": values["industry"],
+            "type": values["type"], "grade": grade, "grade_locked": locked, "address": values.get("address"),
+            "demand": values.get("demand"), "source": values.get("source"), "notes": values.get("notes"),
+            "owner_id": owner_id, "created_by_id": ctx.staff.id, "created_at": ctx.now, "updated_at": ctx.now}
+
+
+def contact_row(customer_id: int, values: dict[str, Any], now: datetime) -> dict[str, Any] | None:
+    """A new customer's primary contact (columns), when the values name any contact field."""
+    if not any(values.get(f) for f in CONTACT_FIELDS):
+        return None
+    return {"customer_id": customer_id, "name": values.get("contact") or values["name"], "title": values.get("title"),
+            "phone": values.get("phone"), "email": values.get("email"), "is_primary": True, "created_at": now,
+            **contact_norms(values.get("phone"), values.get("email"))}
 
 
 def add_details(ctx: Ctx, c: Customer, values: dict[str, Any]) -> None:
     """A saved new customer's primary contact, tags and its `create` audit entry."""
     s, now = ctx.session, ctx.now
-    if any(values.get(f) for f in CONTACT_FIELDS):
-        s.add(Contact(customer_id=c.id, name=values.get("contact") or values["name"], title=values.get("title"),
-                      phone=values.get("phone"), email=values.get("email"), is_primary=True, created_at=now))
+    contact = contact_row(c.id, values, now)
+    if contact:
+        s.add(Contact(**contact))
     if values.get("tags"):
         set_tags(s, c.id, values["tags"])
     audit.record(s, actor_id=ctx.staff.id, action="create", entity="customer", entity_id=c.id,
                  entity_code=c.code, new=c.name, now=now)
 
 
-def edit_customer(ctx: Ctx, c: Customer, changes: dict[str, Any]):  # noqa: ANN201
-    """Apply `changes` as the actor may. Returns (applied {field: (old, new)}, ApprovalRequest | None)."""
+def edit_customer(ctx: Ctx, c: Customer, changes: dict[str, Any], *,  # noqa: ANN201
+                  cur: dict[str, Any] | None = None, flush: bool = True):
+    """Apply `changes` as the actor may. Returns (applied {field: (old, new)}, ApprovalRequest | None).
+    `cur`: the customer's current values, when the caller has just read them; `flush=False`: the caller
+    flushes a batch of edits at once (an import's batch)."""
     if not can_see_customer(ctx, c):
         raise NotFound("lookup.not_found", query=c.code)
     if not can_edit_customer(ctx, c):
@@ -153,13 +172,14 @@ def edit_customer(ctx: Ctx, c: Customer, changes: dict[str, Any]):  # noqa: ANN2
         raise Forbidden("cust.err.grade_forbidden")
     if changes.get("owner") is not None:
         check_owner(ctx, changes["owner"])
-    cur = customer_repo.current_values(ctx.session, c)
+    cur = cur if cur is not None else customer_repo.current_values(ctx.session, c)
     changes = {k: v for k, v in changes.items() if v != cur.get(k) or k == "grade"}
     held = {}
     if c.type == "deal" and ctx.role == "rep":
         held = {k: v for k, v in changes.items() if k in KEY_FIELDS}
     rest = {k: v for k, v in changes.items() if k not in held}
-    applied = apply_changes(ctx.session, c, rest, actor_id=ctx.staff.id, now=ctx.now, settings=ctx.settings)
+    applied = apply_changes(ctx.session, c, rest, actor_id=ctx.staff.id, now=ctx.now, settings=ctx.settings,
+                            cur=cur, flush=flush)
     request = None
     if held:
         request = request_approval(ctx, c, {k: [cur.get(k), v] for k, v in held.items()})

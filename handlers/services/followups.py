@@ -112,10 +112,11 @@ def recompute(session: Session, customer: Customer) -> None:
     session.flush()
 
 
-def find_author(ctx: Ctx, name: str) -> Staff:
+def find_author(ctx: Ctx, name: str, *, active: bool = True) -> Staff:
     """`by: NAME` (跟进人): who made the call, if not the actor. A manager may name a rep or manager of their
-    team, an admin any sales staff member, a rep only themselves."""
-    author = find_staff(ctx, name)
+    team, an admin any sales staff member, a rep only themselves. `active=False`: someone who has left too
+    (an import of past follow-ups)."""
+    author = find_staff(ctx, name, active=active)
     if author.id == ctx.staff.id:
         return author
     if not is_manager_of(ctx, author.id):

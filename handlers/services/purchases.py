@@ -19,7 +19,7 @@ from handlers.permissions import can_edit_customer, can_see_customer
 from handlers.services import audit
 from handlers.settings import DomainSettings
 from storage.models import Customer, Purchase
-from storage.repos.customers import YEAR, yearly_amount  # noqa: F401 - the grading year's total
+from storage.repos.customers import YEAR, yearly_amount, yearly_amounts  # noqa: F401 - the grading year's total
 
 
 def grade_by_purchases(session: Session, c: Customer, *, now: datetime, settings: DomainSettings) -> str:
@@ -29,15 +29,25 @@ def grade_by_purchases(session: Session, c: Customer, *, now: datetime, settings
 def regrade(session: Session, c: Customer, *, now: datetime, settings: DomainSettings,
             actor_id: int | None = None) -> str | None:
     """Set the grade from purchases unless locked. Returns the new grade if it changed."""
-    if c.grade_locked:
-        return None
-    new = grade_by_purchases(session, c, now=now, settings=settings)
-    if new == c.grade:
-        return None
-    audit.record(session, actor_id=actor_id, action="update", entity="customer", entity_id=c.id,
-                 entity_code=c.code, field="grade", old=c.grade, new=new, now=now)
-    c.grade, c.updated_at = new, now
-    return new
+    return regrade_many(session, [c], now=now, settings=settings, actor_id=actor_id).get(c.id)
+
+
+def regrade_many(session: Session, customers: list[Customer], *, now: datetime, settings: DomainSettings,
+                 actor_id: int | None = None) -> dict[int, str]:
+    """`regrade` for a batch of customers (an import's), the year's totals in one query. {id: new grade} of
+    those whose grade changed (an audit entry each)."""
+    free = [c for c in customers if not c.grade_locked]
+    totals = yearly_amounts(session, [c.id for c in free], now=now)
+    changed: dict[int, str] = {}
+    for c in free:
+        new = settings.grade_for(float(totals.get(c.id, 0)))
+        if new == c.grade:
+            continue
+        audit.record(session, actor_id=actor_id, action="update", entity="customer", entity_id=c.id,
+                     entity_code=c.code, field="grade", old=c.grade, new=new, now=now)
+        c.grade, c.updated_at = new, now
+        changed[c.id] = new
+    return changed
 
 
 def record_purchase(ctx: Ctx, c: Customer, *, amount: Decimal, product: str, day: date | None = None

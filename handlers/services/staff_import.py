@@ -1,6 +1,8 @@
 """`crm-bot staff import FILE`: one row a person, the columns of `staff edit` (English or Chinese headers).
 
-A row whose name matches an existing member of staff edits them; any other row adds one (it needs a role).
+A row whose name matches an existing member of staff edits them (an audit row per changed
+field); any other row adds one (it needs a role), with a `create` audit row (actor: the importer; None from
+the CLI, as for `staff edit`).
 Every row is checked with `staff_edit.validate` in the caller's unit of work, in file order (so a row can name
 as manager someone added by an earlier row, and an id used twice in the file is caught). The caller commits
 only when `problems` is empty and the user said yes: all or nothing.
@@ -15,7 +17,7 @@ from datetime import datetime
 from sqlmodel import Session
 
 from handlers.errors import InvalidInput
-from handlers.services import staff_edit
+from handlers.services import audit, staff_edit
 from storage.models import Staff
 from storage.repos import staff as staff_repo
 
@@ -62,6 +64,8 @@ def _row(session: Session, raw: dict[str, str], *, actor_id: int | None, now: da
             setattr(existing, "manager_id" if k == "manager" else k, v)
         session.add(existing)
         session.flush()
+        audit.record(session, actor_id=actor_id, action="create", entity="staff", entity_id=existing.id,
+                     new=existing.name, now=now)
         result.created.append(name)
         return
     values = staff_edit.validate(session, existing, changes)

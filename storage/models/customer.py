@@ -62,11 +62,18 @@ class Contact(SQLModel, table=True):
     created_at: datetime = Field(sa_type=UTCDateTime)
 
 
+def contact_norms(phone: str | None, email: str | None) -> dict[str, str | None]:
+    """The searchable forms of a contact's phone and e-mail: what every save sets (`_normalise`) and what a bulk
+    insert of contact rows (an import) must carry itself, since it bypasses the ORM's events."""
+    return {"phone_norm": textindex.normalize_phone(phone) if phone else None,
+            "email_norm": textindex.normalize_email(email) if email else None}
+
+
 @event.listens_for(Contact, "before_insert")
 @event.listens_for(Contact, "before_update")
 def _normalise(_mapper, _connection, c: Contact) -> None:  # noqa: ANN001
-    c.phone_norm = textindex.normalize_phone(c.phone) if c.phone else None
-    c.email_norm = textindex.normalize_email(c.email) if c.email else None
+    for k, v in contact_norms(c.phone, c.email).items():
+        setattr(c, k, v)
 
 
 # create_all makes the customers' text index with the table (migration 0004 does it for migrated databases)

@@ -23,13 +23,29 @@ def get_by_code(session: Session, *, code: str, where: ColumnElement[bool] | Non
     return session.scalar(q)
 
 
-def match_keys(session: Session) -> list[tuple[int, str, str, str | None]]:
-    """(id, code, normalised name, a contact's phone) of every customer, oldest first: what an import matches
-    its rows against in one read instead of one query per row."""
-    q = (select(Customer.id, Customer.code, Customer.name_norm, Contact.phone)
-         .outerjoin(Contact, Contact.customer_id == Customer.id).where(Customer.merged_into_id.is_(None))
-         .order_by(Customer.id, Contact.id))
-    return [tuple(r) for r in session.execute(q)]
+def match_keys(session: Session, *, codes: list[str], names: list[str], phones: list[str]
+               ) -> tuple[dict[str, int], dict[str, int], dict[str, int]]:
+    """The ids of the customers with one of `codes`, normalised `names` or contact `phones` (the oldest
+    customer first wins a name or phone): what an import's batch of rows is matched against, in three indexed
+    queries, whatever the size of the database."""
+    by_code: dict[str, int] = {}
+    if codes:  # a merged customer's code stands for the customer it was merged into
+        by_code.update((code, cid) for code, cid in session.execute(
+            select(Customer.code, func.coalesce(Customer.merged_into_id, Customer.id)).where(Customer.code.in_(codes))))
+    by_name: dict[str, int] = {}
+    if names:
+        q = (select(Customer.name_norm, Customer.id).where(Customer.name_norm.in_(names), Customer.merged_into_id.is_(None))
+             .order_by(Customer.id))
+        for name, cid in session.execute(q):
+            by_name.setdefault(name, cid)
+    by_phone: dict[str, int] = {}
+    if phones:
+        q = (select(Contact.phone, Contact.customer_id).join(Customer, Customer.id == Contact.customer_id)
+             .where(Contact.phone.in_(phones), Customer.merged_into_id.is_(None))
+             .order_by(Contact.customer_id, Contact.id))
+        for phone, cid in session.execute(q):
+            by_phone.setdefault(phone, cid)
+    return by_code, by_name, by_phone
 
 
 def primary_contact(session: Session, customer_id: int) -> Contact | None:
@@ -50,12 +66,31 @@ def tags_of(session: Session, customer_id: int) -> list[str]:
 
 def current_values(session: Session, c: Customer) -> dict[str, Any]:
     """The editable fields of a customer as the edit paths compare them (`owner`: the owner's id)."""
-    pc = primary_contact(session, c.id)
+    return _values(c, primary_contact(session, c.id), tags_of(session, c.id))
+
+
+def current_values_many(session: Session, ids: list[int]) -> dict[int, tuple[Customer, dict[str, Any]]]:
+    """id → (customer, `current_values`) for a batch of customers, in three queries (an import's batch)."""
+    if not ids:
+        return {}
+    customers = {c.id: c for c in session.scalars(select(Customer).where(Customer.id.in_(ids)))}
+    primary: dict[int, Contact] = {}
+    for k in session.scalars(select(Contact).where(Contact.customer_id.in_(ids))
+                             .order_by(Contact.customer_id, Contact.is_primary.desc(), Contact.id)):
+        primary.setdefault(k.customer_id, k)
+    tags: dict[int, list[str]] = {}
+    q = (select(CustomerTag.customer_id, Tag.name).join(Tag, Tag.id == CustomerTag.tag_id)
+         .where(CustomerTag.customer_id.in_(ids)).order_by(Tag.name))
+    for cid, name in session.execute(q):
+        tags.setdefault(cid, []).append(name)
+    return {cid: (c, _values(c, primary.get(cid), tags.get(cid, []))) for cid, c in customers.items()}
+
+
+def _values(c: Customer, pc: Contact | None, tags: list[str]) -> dict[str, Any]:
     return {"name": c.name, "industry": c.industry, "type": c.type, "grade": c.grade,
             "contact": pc.name if pc else None, "title": pc.title if pc else None,
             "phone": pc.phone if pc else None, "email": pc.email if pc else None, "address": c.address,
-            "tags": tags_of(session, c.id), "source": c.source, "demand": c.demand, "notes": c.notes,
-            "owner": c.owner_id}
+            "tags": tags, "source": c.source, "demand": c.demand, "notes": c.notes, "owner": c.owner_id}
 
 
 def find_duplicates(session: Session, *, name_norm: str | None = None, phone: str | None = None,
@@ -88,9 +123,15 @@ YEAR = timedelta(days=365)
 
 def yearly_amount(session: Session, customer_id: int, *, now: datetime) -> Decimal:
     """The total of a customer's purchases dated within the 365 days up to `now` (the grading year)."""
-    total = session.scalar(select(func.coalesce(func.sum(Purchase.amount), 0)).where(
-        Purchase.customer_id == customer_id, Purchase.date > now - YEAR, Purchase.date <= now))
-    return Decimal(str(total or 0))
+    return yearly_amounts(session, [customer_id], now=now).get(customer_id, Decimal(0))
+
+
+def yearly_amounts(session: Session, ids: list[int], *, now: datetime) -> dict[int, Decimal]:
+    """`yearly_amount` of a batch of customers in one query (those without a purchase in the year: absent)."""
+    q = (select(Purchase.customer_id, func.sum(Purchase.amount))
+         .where(Purchase.customer_id.in_(ids), Purchase.date > now - YEAR, Purchase.date <= now)
+         .group_by(Purchase.customer_id))
+    return {cid: Decimal(str(total or 0)) for cid, total in session.execute(q)} if ids else {}
 
 
 def with_tag(tag: str) -> ColumnElement[bool]:
@@ -140,6 +181,11 @@ def pending_approval_ids(session: Session, customer_id: int) -> list[int]:
 
 def tag_id(session: Session, name: str) -> int | None:
     return session.scalar(select(Tag.id).where(Tag.name == name))
+
+
+def tag_ids(session: Session, names: list[str]) -> dict[str, int]:
+    """name → id of the tags among `names` that exist (an import's batch, in one query)."""
+    return {n: i for i, n in session.execute(select(Tag.id, Tag.name).where(Tag.name.in_(names)))} if names else {}
 
 
 def codes_owned_by(session: Session, staff_id: int) -> list[tuple[int, str]]:
@@ -232,3 +278,28 @@ def created_between(session: Session, *, where: ColumnElement[bool], start: date
 def count_by_type(session: Session, *, where: ColumnElement[bool]) -> dict[str, int]:
     """{type: how many customers matching `where` have it now}."""
     return dict(session.execute(select(Customer.type, func.count()).where(where).group_by(Customer.type)).all())
+
+
+def by_codes_or_names(session: Session, *, codes: list[str], names: list[str]) -> list[Customer]:
+    """The customers with one of `codes` (stored in capitals) or exactly one of `names` (an import's batch)."""
+    if not codes and not names:
+        return []
+    return list(session.scalars(select(Customer).where(or_(Customer.code.in_(codes), Customer.name.in_(names)))))
+
+
+def contacts_of_many(session: Session, ids: list[int]) -> list[Contact]:
+    """The contacts of a batch of customers (primary first, then in the order they were added)."""
+    if not ids:
+        return []
+    return list(session.scalars(select(Contact).where(Contact.customer_id.in_(ids))
+                                .order_by(Contact.customer_id, Contact.is_primary.desc(), Contact.id)))
+
+
+def purchase_keys(session: Session, ids: list[int]) -> list[tuple[int, datetime, str, Decimal]]:
+    """(customer id, date, product, amount) of every purchase of a batch of customers: what an import matches
+    its rows against, so a file imported twice adds nothing."""
+    if not ids:
+        return []
+    q = select(Purchase.customer_id, Purchase.date, Purchase.product, Purchase.amount).where(
+        Purchase.customer_id.in_(ids))
+    return [tuple(r) for r in session.execute(q)]

@@ -171,3 +171,13 @@ def owed_rows(session: Session, *, where: ColumnElement[bool], not_to: int | Non
         .where(where, FollowUp.next_followup_at.is_not(None), FollowUp.done_at.is_(None),
                FollowUp.deleted_at.is_(None), FollowUp.assignee_id.is_distinct_from(not_to))
         .order_by(FollowUp.id)).all()]
+
+
+def keys_of(session: Session, customer_ids: list[int]) -> list[tuple[int, datetime, int, str, str]]:
+    """(customer id, date, author, method, content) of the live follow-ups of a batch of customers: what an
+    import matches its rows against, so a file imported twice adds nothing."""
+    if not customer_ids:
+        return []
+    q = select(FollowUp.customer_id, FollowUp.date, FollowUp.staff_id, FollowUp.method, FollowUp.content).where(
+        FollowUp.customer_id.in_(customer_ids), FollowUp.deleted_at.is_(None))
+    return [tuple(r) for r in session.execute(q)]

@@ -45,3 +45,12 @@ def test_bench_json_rows_have_the_documented_keys(tmp_path, monkeypatch):
     rows = json.loads(out.read_text(encoding="utf-8"))
     assert rows and all(set(r) == {"figure", "unit", "ours", "reference", "ratio", "goal", "met"} for r in rows)
     assert any("digest" in r["figure"] for r in rows)
+
+
+def test_import_bench_steps_count_what_they_did(capsys):
+    from bench import importing
+
+    steps = importing.one(30, None, updates=5, history=10)
+    assert [(r["created"], r["updated"], r["unchanged"], r["problems"]) for r in steps] == [
+        (30, 0, 0, 0), (30, 0, 0, 0), (0, 0, 30, 0), (0, 5, 25, 0), (10, 0, 0, 0), (10, 0, 0, 0)]
+    assert "import: new customers" in importing.table(steps)

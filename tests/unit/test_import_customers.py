@@ -142,15 +142,15 @@ def test_cli_all_or_nothing_exit_code_and_report(tmp_path, monkeypatch, capsys):
 
 
 def test_many_rows_in_batches_then_the_same_file_again_changes_nothing(ctx, session, tmp_path, monkeypatch):
-    from handlers.services import importing
+    from handlers.services import import_engine
 
-    monkeypatch.setattr(importing, "BATCH", 50)
+    monkeypatch.setattr(import_engine, "BATCH", 50)
     rows = [[f"Firma {i:03d}", "IT", "intent", "", f"139{i:08d}", "a,b" if i % 7 == 0 else "", "", ""]
             for i in range(120)]
     p = _csv(tmp_path / "c.csv", [EN_HEAD, *rows])
     seen: list[int] = []
     report = import_customers(ctx, p, apply=True, progress=seen.append)
-    assert report.applied and len(report.created) == 120 and seen == [50, 100]
+    assert report.applied and len(report.created) == 120 and seen == [50, 100, 120, 0, 50, 100, 120]  # checked, then written
     codes = sorted(session.scalars(select(Customer.code)))
     assert codes == [f"ABC2026{i:03d}" for i in range(1, 121)]
     assert len(session.scalars(select(AuditLog).where(AuditLog.action == "create")).all()) == 120
@@ -168,3 +168,31 @@ def test_a_rep_imports_as_owner_but_cannot_update_someone_elses_customer(session
     report = import_customers(ctx, p, apply=True)
     assert report.created == [2] and report.skipped == [3] and not report.applied
     assert [(x.row, x.message) for x in report.problems] == [(3, t("en", "cust.err.edit_forbidden"))]
+
+
+def test_two_rows_about_one_saved_customer_are_duplicates_and_the_import_is_audited(ctx, session, tmp_path):
+    c = f.customer(session, name="Acme", owner=ctx.staff)
+    p = _csv(tmp_path / "c.csv", [["客户编号", "客户名称", "所属行业", "客户类型", "备注"],
+                                  ["", "ACME", "IT", "intent", "by name"],
+                                  [c.code, "Acme Holding", "IT", "intent", "by code"],
+                                  ["", "Newco", "IT", "intent", ""]])
+    report = import_customers(ctx, p, apply=True, only_good=True, on_progress=(seen := []).append)
+    assert [(x.row, x.message) for x in report.problems] == [(3, t("en", "import.err.duplicate", row=2))]
+    assert report.updated == [2] and report.created == [4] and seen == [3, 0, 2]
+    assert c.notes == "by name" and c.name == "ACME"  # matched by its normalised name, spelt as the file does
+    (entry,) = session.scalars(select(AuditLog).where(AuditLog.action == "import")).all()
+    assert (entry.actor_id, entry.entity_code, entry.new) == (ctx.staff.id, "customers", "c.csv: 1 created, 1 updated")
+
+
+def test_imported_contacts_are_found_by_any_spelling_of_their_phone_and_email(ctx, session, tmp_path):
+    """A bulk insert bypasses the ORM's save events: the rows carry their searchable phone and e-mail."""
+    from handlers.lookup import search
+
+    p = _csv(tmp_path / "c.csv", [["name", "industry", "type", "contact", "phone", "email"],
+                                  ["Brightway", "IT", "intent", "Tom", "138 0013 8000", "Tom@Brightway.example"]])
+    report = import_customers(ctx, p, apply=True)
+    assert report.created == [2], report.problems
+    contact = session.scalars(select(Contact)).one()
+    assert (contact.phone_norm, contact.email_norm) == ("13800138000", "tom@brightway.example")
+    assert [c.name for c in search(ctx, "+86 138-0013-8000").matches] == ["Brightway"]
+    assert [c.name for c in search(ctx, "TOM@brightway.EXAMPLE").matches] == ["Brightway"]

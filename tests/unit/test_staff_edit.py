@@ -145,3 +145,19 @@ def test_digest_comes_at_the_reminder_time_set_with_me(org, settings):
     assert digests_at(8, 29) == []
     assert digests_at(8, 30) == ["alice"]  # her own 08:30, not the default 09:00
     assert digests_at(9, 0) == ["alice", "bob"]
+
+
+def test_staff_import_audits_the_people_it_creates_and_the_fields_it_changes(session):
+    from handlers.services import staff_import
+
+    boss = f.staff(session, name="boss", role="admin")
+    f.staff(session, name="bob")
+    rows = [{"name": "王芳", "role": "manager", "team": "east"}, {"name": "bob", "team": "north"}]
+    result = staff_import.import_rows(session, rows, actor_id=boss.id, now=NOW,
+                                      defaults={"tz": "Asia/Shanghai", "lang": "zh"})
+    assert result.created == ["王芳"] and result.updated == ["bob"] and not result.problems
+    wang = session.scalar(select(Staff).where(Staff.name == "王芳"))
+    made = session.scalars(select(AuditLog).where(AuditLog.entity == "staff", AuditLog.action == "create")).all()
+    assert [(a.entity_id, a.actor_id, a.new, a.at) for a in made] == [(wang.id, boss.id, "王芳", NOW)]
+    changed = session.scalars(select(AuditLog).where(AuditLog.entity == "staff", AuditLog.action == "update"))
+    assert [(a.field, a.new) for a in changed] == [("team", "north")]
