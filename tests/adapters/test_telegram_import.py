@@ -55,19 +55,19 @@ def test_document_is_checked_then_imported_with_progress_and_once(tg_core, fake,
         assert check["message_id"] == checking.result["message_id"]
         assert fake.calls_of("getFile") and fake.downloads
         text = plain(check)
-        assert t("en", "import.chat.title", name="clients.csv") in text and "gb18030" in text
+        assert t("en", "import.chat.title", kind=t("en", "import.kind.customers"), name="clients.csv") in text and "gb18030" in text
         assert customers(tg_engine) == {}
         labels = [b["text"] for b in check.buttons]
-        assert labels == [t("en", "import.btn.import", count=1200), t("en", "import.btn.cancel")]
-        fake.press(check, t("en", "import.btn.import", count=1200))
-        fake.press(check, t("en", "import.btn.import", count=1200))  # pressed twice
+        assert labels == [t("en", "import.btn.import", kind=t("en", "import.kind.customers"), count=1200), t("en", "import.btn.cancel")]
+        fake.press(check, t("en", "import.btn.import", kind=t("en", "import.kind.customers"), count=1200))
+        fake.press(check, t("en", "import.btn.import", kind=t("en", "import.kind.customers"), count=1200))  # pressed twice
         done = fake.wait_for(lambda: [c for c in fake.calls_of("editMessageText")
-                                      if c.result and t("en", "import.chat.done_title", name="clients.csv")
+                                      if c.result and t("en", "import.chat.done_title", kind=t("en", "import.kind.customers"), name="clients.csv")
                                       in plain(c)])
         fake.wait_for(lambda: len(fake.calls_of("answerCallbackQuery")) == 2)
     edits = [plain(c) for c in fake.calls_of("editMessageText", message_id=check["message_id"])]
     progress = [e for e in edits if "%" in e and e.startswith("Importing")]
-    assert progress[0] == t("en", "import.chat.progress", name="clients.csv", pct=0) and len(progress) >= 2
+    assert progress[0] == t("en", "import.chat.progress", kind=t("en", "import.kind.customers"), name="clients.csv", pct=0) and len(progress) >= 2
     assert says(plain(done[0]), "import.chat.done", created=1200, updated=0, unchanged=0, skipped=0)
     assert not done[0].get("reply_markup")  # the buttons are gone with the summary
     assert len(customers(tg_engine)) == 1200 and set(customers(tg_engine).values()) == {rep}
@@ -81,7 +81,7 @@ def test_cancel_deletes_the_kept_file(tg_core, fake, tg_engine, settings) -> Non
     with running_bot(tg_core, fake):
         fake.push_document(chat_id=REP, user_id=REP, name="c.xlsx.csv", content=csv_bytes(2), caption="/import")
         [check] = fake.wait_sent(REP)
-        assert t("zh", "import.chat.title", name="c.xlsx.csv") in plain(check)
+        assert t("zh", "import.chat.title", kind=t("zh", "import.kind.customers"), name="c.xlsx.csv") in plain(check)
         assert len(list((tmp := __import__("pathlib").Path(settings.upload_dir)).iterdir())) == 2  # file + meta
         fake.press(check, t("zh", "import.btn.cancel"))
         edit = fake.wait_for(lambda: fake.calls_of("editMessageText"))[0]
@@ -116,5 +116,5 @@ def test_a_document_in_a_group_needs_the_import_caption(tg_core, fake, tg_engine
         fake.push_document(chat_id=group, user_id=REP, name="c.csv", content=csv_bytes(1))
         fake.push_document(chat_id=group, user_id=REP, name="c.csv", content=csv_bytes(1), caption="/import")
         [check] = fake.wait_sent(group)
-    assert t("en", "import.chat.title", name="c.csv") in plain(check)
+    assert t("en", "import.chat.title", kind=t("en", "import.kind.customers"), name="c.csv") in plain(check)
     assert len(fake.calls_of("getFile")) == 1
