@@ -15,6 +15,7 @@ from handlers.services import audit
 from handlers.services.customer_fields import parse_amount, parse_email, parse_phone, parse_text
 from handlers.services.followup_owed import assignee_for
 from handlers.services.followups import SALES_METHODS
+from handlers.services.import_engine import map_headers, with_reader_headers
 from handlers.services.import_records import (
     CENT,
     CUSTOMER_HEADERS,
@@ -31,7 +32,6 @@ from handlers.services.import_records import (
     past_moment,
     whole_seconds,
 )
-from handlers.services.import_engine import map_headers, with_reader_headers
 from handlers.services.importing import EXPORT_ONLY, import_customers
 from handlers.services.importing import HEADERS as CUSTOMER_FILE_HEADERS
 from handlers.services.purchases import regrade_many
