@@ -11,6 +11,10 @@ from handlers.views import Action, Button, Buttons, Header, Reply, Text
 MAX_PROBLEMS = 20  # shown in chat; the rest are counted (a chat message is not a spreadsheet)
 
 
+def kind_name(ctx: Ctx, kind: str) -> str:
+    return ctx.t(f"import.kind.{kind}")
+
+
 def _report_views(ctx: Ctx, report: Any) -> tuple:  # report: importing.ImportReport
     lines = import_report(ctx.lang, report)
     n = len(report.problems)
@@ -28,7 +32,11 @@ def check_reply(ctx: Ctx, checked: Any) -> Reply:  # checked: services.import_ch
     """The dry run: what would be created, updated and skipped, every problem, and the buttons."""
     r = checked.report
     todo = len(r.created) + len(r.updated)
-    views: list = [Header(ctx.t("import.chat.title", name=checked.name)), *_report_views(ctx, r)]
+    kind = kind_name(ctx, checked.kind)
+    views: list = [Header(ctx.t("import.chat.title", name=checked.name, kind=kind)),
+                   Text(ctx.t("import.chat.kind_found" if checked.detected else "import.chat.kind_said", kind=kind),
+                        muted=True),
+                   *_report_views(ctx, r)]
     if checked.owner is not None:
         views.append(Text(ctx.t("import.chat.owner", name=checked.owner.name), muted=True))
     if not checked.key:
@@ -36,12 +44,12 @@ def check_reply(ctx: Ctx, checked: Any) -> Reply:  # checked: services.import_ch
         return Reply(views=tuple(views))
     buttons = []
     if r.ok:
-        views.append(Text(ctx.t("import.chat.ready", count=todo), muted=True))
-        buttons.append(Button(ctx.t("import.btn.import", count=todo), Action(f"/import yes {checked.key}"),
+        views.append(Text(ctx.t("import.chat.ready", count=todo, kind=kind), muted=True))
+        buttons.append(Button(ctx.t("import.btn.import", count=todo, kind=kind), Action(f"/import yes {checked.key}"),
                               "primary"))
     else:
         views.append(Text(ctx.t("import.chat.bad_rows", bad=len(r.skipped), count=todo), muted=True))
-        buttons.append(Button(ctx.t("import.btn.good", count=todo), Action(f"/import good {checked.key}"),
+        buttons.append(Button(ctx.t("import.btn.good", count=todo, kind=kind), Action(f"/import good {checked.key}"),
                               "primary"))
     buttons.append(Button(ctx.t("import.btn.cancel"), Action(f"/import cancel {checked.key}"), "danger"))
     views.append(Buttons(tuple(buttons)))
@@ -52,20 +60,24 @@ def checking_reply(ctx: Ctx, name: str, rows: int) -> Reply:
     return Reply(views=(Text(ctx.t("import.chat.checking", name=name[:80], rows=f"{rows:,}")),))
 
 
-def progress_reply(ctx: Ctx, name: str, done: int, total: int) -> Reply:
+def progress_reply(ctx: Ctx, name: str, done: int, total: int, kind: str = "customers") -> Reply:
     pct = min(99, done * 100 // max(total, 1))
-    return Reply(views=(Text(ctx.t("import.chat.progress", name=name, pct=pct)),), replace=True)
+    return Reply(views=(Text(ctx.t("import.chat.progress", name=name, pct=pct, kind=kind_name(ctx, kind))),),
+                 replace=True)
 
 
-def done_reply(ctx: Ctx, name: str, report: Any) -> Reply:
+def done_reply(ctx: Ctx, name: str, report: Any, kind: str = "customers") -> Reply:
     """After the press: the summary, or (rows turned bad meanwhile) the report again with nothing written."""
+    label = kind_name(ctx, kind)
     if not report.applied:
-        return Reply(views=(Header(ctx.t("import.chat.title", name=name)), *_report_views(ctx, report),
+        return Reply(views=(Header(ctx.t("import.chat.title", name=name, kind=label)), *_report_views(ctx, report),
                             Text(ctx.t("import.chat.not_written"))), replace=True)
-    return Reply(views=(Header(ctx.t("import.chat.done_title", name=name)),
-                        Text(ctx.t("import.chat.done", created=len(report.created), updated=len(report.updated),
-                                   unchanged=len(report.unchanged), skipped=len(report.skipped))),
-                        Text(ctx.t("import.chat.done_hint"), muted=True)), replace=True)
+    hint = "import.chat.done_hint" if kind == "customers" else "import.chat.done_hint_records"
+    return Reply(views=(Header(ctx.t("import.chat.done_title", name=name, kind=label)),
+                        Text(ctx.t("import.chat.done", kind=label, created=len(report.created),
+                                   updated=len(report.updated), unchanged=len(report.unchanged),
+                                   skipped=len(report.skipped))),
+                        Text(ctx.t(hint), muted=True)), replace=True)
 
 
 def cancelled_reply(ctx: Ctx, name: str) -> Reply:
@@ -77,4 +89,5 @@ def how_reply(ctx: Ctx) -> Reply:
     key = {"slack": "import.chat.how_slack", "telegram": "import.chat.how_telegram"}.get(ctx.platform,
                                                                                            "import.chat.how_console")
     return Reply(views=(Text(ctx.t(key, max=ctx.settings.import_max_mb)), Text(ctx.t("import.chat.how_columns"),
-                                                                                muted=True)))
+                                                                                muted=True),
+                        Text(ctx.t("import.chat.how_kinds"), muted=True)))

@@ -3,6 +3,10 @@ at once (a dry run, nothing written) and kept in the upload folder until its sen
 the good rows, or Cancel (`UploadStore`, 24 hours at most). A press imports once: the first one records the
 file's key in the unit of work that writes the customers, a second waits for it and finds it done.
 
+A file is one kind (`import_kinds.IMPORTS`): customers, contacts, follow-ups or purchases, the one the user
+named with it or, when they did not, the one its header row fits (`import_kinds.detect_kind`); it is kept with
+the file, so the button imports what was checked.
+
 Who may import into whose book is the importer's rule (`importing.check_row`): reps into their own, managers
 for their team, admins anyone; a default owner (`owner:NAME`) is checked the same way (`customers.check_owner`).
 """
@@ -12,7 +16,8 @@ from __future__ import annotations
 import csv
 import logging
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -23,7 +28,9 @@ from handlers.context import Attachment, Ctx
 from handlers.errors import Forbidden, InvalidInput, UserError
 from handlers.lookup import find_staff
 from handlers.services import customers as cust
-from handlers.services.importing import ImportReport, import_customers
+from handlers.services.import_engine import open_rows
+from handlers.services.import_kinds import IMPORTS, detect_kind
+from handlers.services.importing import ImportReport
 from storage.db import insert_ignore
 from storage.models import ProcessedUpdate, Staff
 from storage.repos import chats
@@ -48,6 +55,8 @@ class Checked:
     name: str
     report: ImportReport
     owner: Staff | None = None
+    kind: str = "customers"
+    detected: bool = False  # the kind was told from the headers, not named by the user
 
 
 @dataclass
@@ -58,6 +67,7 @@ class Kept:
     owner_id: int | None
     rows: int
     todo: int
+    kind: str = "customers"
 
 
 def fetch_for(role: str | None, name: str, size: int, limit_mb: int) -> bool:
@@ -118,12 +128,33 @@ def default_owner(ctx: Ctx, name: str | None) -> Staff | None:
     return owner
 
 
-def dry_run(ctx: Ctx, path: Path, *, owner: int | None, apply: bool = False, only_good: bool = False,
-            progress: Callable[[int], None] | None = None) -> ImportReport:
-    """`import_customers` with a file it cannot read turned into a short answer (wrong encoding, not a real
+def header_kind(path: Path) -> str:
+    """The kind the file's header row fits (customers when it fits none better)."""
+    with _readable(path):
+        _, stream = open_rows(path)
+        rows = stream()
+        try:
+            return detect_kind(next(rows, []))
+        finally:
+            close = getattr(rows, "close", None)
+            if close:
+                close()
+
+
+def dry_run(ctx: Ctx, path: Path, *, kind: str = "customers", owner: int | None = None, apply: bool = False,
+            only_good: bool = False, progress: Callable[[int], None] | None = None) -> ImportReport:
+    """The kind's import with a file it cannot read turned into a short answer (wrong encoding, not a real
     spreadsheet) instead of an error with a reference."""
+    with _readable(path):
+        if kind == "customers":
+            return IMPORTS[kind](ctx, path, owner=owner, apply=apply, only_good=only_good, on_progress=progress)
+        return IMPORTS[kind](ctx, path, apply=apply, only_good=only_good, on_progress=progress)
+
+
+@contextmanager
+def _readable(path: Path) -> Iterator[None]:
     try:
-        return import_customers(ctx, path, owner=owner, apply=apply, only_good=only_good, progress=progress)
+        yield
     except (UnicodeDecodeError, csv.Error) as e:
         log.info("import: %s is not readable text: %s", path.name, type(e).__name__)
         raise InvalidInput("import.err.encoding") from None
@@ -134,26 +165,32 @@ def dry_run(ctx: Ctx, path: Path, *, owner: int | None, apply: bool = False, onl
         raise InvalidInput("import.err.unreadable") from None
 
 
-def check_upload(ctx: Ctx, att: Attachment, *, owner_name: str | None = None,
+def check_upload(ctx: Ctx, att: Attachment, *, owner_name: str | None = None, kind: str | None = None,
                  progress: Callable[[int], None] | None = None) -> Checked:
-    """The dry run of a file sent in chat (`progress`: rows checked so far); with something to import, the file
-    is kept for the buttons."""
+    """The dry run of a file sent in chat (`kind`: what the user named, else told from the headers; `progress`:
+    rows checked so far); with something to import, the file is kept for the buttons."""
     src = check_attachment(ctx, att)
     name = att.name.strip()[:NAME_MAX] or "file"
+    detected = kind is None
+    kind = header_kind(src) if kind is None else kind
+    if kind not in IMPORTS:
+        raise ValueError(f"no import of {kind!r}")
+    if owner_name and kind != "customers":
+        raise InvalidInput("import.err.owner_kind")
     owner = default_owner(ctx, owner_name)
-    report = dry_run(ctx, src, owner=owner.id if owner else None, progress=progress)
+    report = dry_run(ctx, src, kind=kind, owner=owner.id if owner else None, progress=progress)
     if report.rows == 0:
         raise InvalidInput("import.err.empty", name=att.name[:80])
     todo = len(report.created) + len(report.updated)
     if not todo:
-        return Checked("", name, report, owner)
+        return Checked("", name, report, owner, kind, detected)
     st = store(ctx)
     st.sweep(ctx.now)
     key = st.put(src, suffix=Path(att.name).suffix.lower(), meta={
         "actor": ctx.staff.id, "platform": ctx.platform, "chat": ctx.chat_ref, "name": name,
-        "owner": owner.id if owner else None, "rows": report.rows, "todo": todo,
+        "owner": owner.id if owner else None, "kind": kind, "rows": report.rows, "todo": todo,
         "expires": (ctx.now + UPLOAD_TTL).isoformat()})
-    return Checked(key, name, report, owner)
+    return Checked(key, name, report, owner, kind, detected)
 
 
 def kept(ctx: Ctx, key: str) -> Kept:
@@ -171,7 +208,7 @@ def kept(ctx: Ctx, key: str) -> Kept:
         st.delete(key)
         raise UserError("import.err.gone")
     return Kept(key, path, str(meta.get("name", path.name)), meta.get("owner"), int(meta.get("rows") or 0),
-                int(meta.get("todo") or 0))
+                int(meta.get("todo") or 0), str(meta.get("kind") or "customers"))
 
 
 def decided(ctx: Ctx, key: str) -> bool:
@@ -210,7 +247,7 @@ def run_import(ctx: Ctx, key: str, *, only_good: bool,
     meter = Progress(item.rows + item.todo, progress) if progress else None
     if progress:
         progress(0, item.rows + item.todo)
-    report = dry_run(ctx, item.path, owner=item.owner_id, apply=True, only_good=only_good, progress=meter)
+    report = dry_run(ctx, item.path, kind=item.kind, owner=item.owner_id, apply=True, only_good=only_good, progress=meter)
     store(ctx).delete(key)  # imported; or rows turned bad since the check (the report says so): sent again
     return item, report
 

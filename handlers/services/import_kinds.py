@@ -15,6 +15,7 @@ from handlers.services import audit
 from handlers.services.customer_fields import parse_amount, parse_email, parse_phone, parse_text
 from handlers.services.followup_owed import assignee_for
 from handlers.services.followups import SALES_METHODS
+from handlers.services.import_engine import map_headers, with_reader_headers
 from handlers.services.import_records import (
     CENT,
     CUSTOMER_HEADERS,
@@ -31,7 +32,8 @@ from handlers.services.import_records import (
     past_moment,
     whole_seconds,
 )
-from handlers.services.importing import import_customers
+from handlers.services.importing import EXPORT_ONLY, import_customers
+from handlers.services.importing import HEADERS as CUSTOMER_FILE_HEADERS
 from handlers.services.purchases import regrade_many
 from storage.db import lock_rows
 from storage.models import Contact, Customer, FollowUp, Purchase
@@ -203,3 +205,19 @@ import_followups = importer(FollowUpImport)
 import_purchases = importer(PurchaseImport)
 IMPORTS = {"customers": import_customers, "contacts": import_contacts, "followups": import_followups,
            "purchases": import_purchases}
+RECORD_KINDS = {"contacts": ContactImport, "followups": FollowUpImport, "purchases": PurchaseImport}
+
+
+def detect_kind(header: list[str]) -> str:
+    """The kind a file's header row is for: a kind whose required columns (and a customer column) are all there
+    and which reads more of the columns than any other; a tie, or nothing else fitting, is `customers`."""
+    unread = {"customers": len(map_headers(header, *with_reader_headers("customers", CUSTOMER_FILE_HEADERS,
+                                                                         EXPORT_ONLY))[2])}
+    for name, kind in RECORD_KINDS.items():
+        _, named, unknown = map_headers(header, *with_reader_headers(name, kind.headers, kind.known))
+        fields = set(named.values())
+        if set(kind.required) <= fields and fields & {"customer_code", "customer_name"}:
+            unread[name] = len(unknown)
+    fewest = min(unread.values())
+    best = [k for k, n in unread.items() if n == fewest]
+    return best[0] if len(best) == 1 else "customers"

@@ -53,17 +53,17 @@ def test_dm_upload_is_checked_then_imported_once_with_progress(slack):
     assert slack.fake.downloads == [(f"/files-pri/T1-{file['id']}/download/leads.csv", f"Bearer {TOKEN}")]
     assert slack.fake.calls_to("files.info")[0].headers["authorization"] == f"Bearer {TOKEN}"
     shown = text_of(check)
-    assert t("en", "import.chat.title", name="leads.csv") in shown and "utf-8-sig" in shown
+    assert t("en", "import.chat.title", kind=t("en", "import.kind.customers"), name="leads.csv") in shown and "utf-8-sig" in shown
     assert customers(slack.engine) == {}
-    button = find_element(check.blocks, t("en", "import.btn.import", count=1200))
+    button = find_element(check.blocks, t("en", "import.btn.import", kind=t("en", "import.kind.customers"), count=1200))
     assert slack.slack.action(button, user="URAY", channel="DRAY", message=check).status == 200
     deadline = time.monotonic() + 60
-    while not any(t("en", "import.chat.done_title", name="leads.csv") in text_of(c)
+    while not any(t("en", "import.chat.done_title", kind=t("en", "import.kind.customers"), name="leads.csv") in text_of(c)
                   for c in slack.fake.calls_to("chat.update")) and time.monotonic() < deadline:
         time.sleep(0.05)
     done = slack.fake.calls_to("chat.update")[1:]
     assert {(c.args["channel"], c.args["ts"]) for c in done} == {("DRAY", check.result["ts"])}
-    assert t("en", "import.chat.progress", name="leads.csv", pct=0) in text_of(done[0])
+    assert t("en", "import.chat.progress", kind=t("en", "import.kind.customers"), name="leads.csv", pct=0) in text_of(done[0])
     assert says(text_of(done[-1]), "import.chat.done", created=1200, updated=0, unchanged=0, skipped=0)
     assert "actions" not in {b["type"] for b in done[-1].blocks}  # the buttons went with the summary
     assert len(customers(slack.engine)) == 1200 and set(customers(slack.engine).values()) == {ray.id}
@@ -84,12 +84,12 @@ def test_cancel_deletes_the_file_and_a_forged_button_is_refused(slack, settings)
     assert "gb18030" in text_of(check)
     kept = Path(settings.upload_dir)
     assert len(list(kept.iterdir())) == 2
-    forged = dict(find_element(check.blocks, t("zh", "import.btn.import", count=3)))
+    forged = dict(find_element(check.blocks, t("zh", "import.btn.import", kind=t("zh", "import.kind.customers"), count=3)))
     forged["value"] = forged["value"].replace("|", "x|", 1)
     slack.slack.action(forged, user="URAY", channel="DRAY", message=check)
     assert says(text_of(slack.fake.wait("response_url")[0]), "button.invalid", lang="zh")
     # eve copies the button into her own DM: a token signed for ray's DM fails there
-    slack.slack.action(find_element(check.blocks, t("zh", "import.btn.import", count=3)), user="UEVE",
+    slack.slack.action(find_element(check.blocks, t("zh", "import.btn.import", kind=t("zh", "import.kind.customers"), count=3)), user="UEVE",
                        channel="DEVE", message=check)
     assert says(text_of(slack.fake.wait("response_url", 2)[1]), "button.invalid")
     slack.slack.action(find_element(check.blocks, t("zh", "import.btn.cancel")), user="URAY", channel="DRAY",
@@ -146,7 +146,7 @@ def test_a_manager_imports_for_a_rep_of_the_team(slack):
     slack.slack.share_file(file, "import owner:rita", user="UMIA", channel="DMIA")
     [check] = slack.fake.wait("chat.postMessage")
     assert says(text_of(check), "import.chat.owner", name="rita")
-    slack.slack.action(find_element(check.blocks, t("en", "import.btn.import", count=2)), user="UMIA",
+    slack.slack.action(find_element(check.blocks, t("en", "import.btn.import", kind=t("en", "import.kind.customers"), count=2)), user="UMIA",
                        channel="DMIA", message=check)
     deadline = time.monotonic() + 30
     while len(customers(slack.engine)) < 2 and time.monotonic() < deadline:
@@ -160,8 +160,8 @@ def test_a_file_in_a_channel_message_mentioning_the_bot_is_answered_to_the_sende
     slack.slack.event({"type": "app_mention", "user": "URAY", "channel": "C1", "text": "<@UBOT> import",
                        "files": [{"id": file["id"], "name": "c.csv"}], "ts": f"{time.time():.6f}"})
     [check] = slack.fake.wait("chat.postEphemeral")
-    assert check.args["user"] == "URAY" and t("en", "import.chat.title", name="c.csv") in text_of(check)
-    slack.slack.action(find_element(check.blocks, t("en", "import.btn.import", count=2)), user="URAY",
+    assert check.args["user"] == "URAY" and t("en", "import.chat.title", kind=t("en", "import.kind.customers"), name="c.csv") in text_of(check)
+    slack.slack.action(find_element(check.blocks, t("en", "import.btn.import", kind=t("en", "import.kind.customers"), count=2)), user="URAY",
                        channel="C1", message=check, ephemeral=True)
     deadline = time.monotonic() + 30
     while not any(says(text_of(c), "import.chat.done_title", name="c.csv") for c in slack.fake.calls_to("response_url")) \

@@ -7,11 +7,12 @@ from __future__ import annotations
 import csv
 import html
 import io
+from datetime import UTC, datetime
 
 from sqlmodel import Session, select
 
 from handlers.i18n import t
-from storage.models import Customer
+from storage.models import Customer, FollowUp
 from tests import factories
 from tests.adapters.telegram_fixtures import *  # noqa: F403
 from tests.adapters.telegram_fixtures import ALICE, STRANGER
@@ -55,19 +56,19 @@ def test_document_is_checked_then_imported_with_progress_and_once(tg_core, fake,
         assert check["message_id"] == checking.result["message_id"]
         assert fake.calls_of("getFile") and fake.downloads
         text = plain(check)
-        assert t("en", "import.chat.title", name="clients.csv") in text and "gb18030" in text
+        assert t("en", "import.chat.title", kind=t("en", "import.kind.customers"), name="clients.csv") in text and "gb18030" in text
         assert customers(tg_engine) == {}
         labels = [b["text"] for b in check.buttons]
-        assert labels == [t("en", "import.btn.import", count=1200), t("en", "import.btn.cancel")]
-        fake.press(check, t("en", "import.btn.import", count=1200))
-        fake.press(check, t("en", "import.btn.import", count=1200))  # pressed twice
+        assert labels == [t("en", "import.btn.import", kind=t("en", "import.kind.customers"), count=1200), t("en", "import.btn.cancel")]
+        fake.press(check, t("en", "import.btn.import", kind=t("en", "import.kind.customers"), count=1200))
+        fake.press(check, t("en", "import.btn.import", kind=t("en", "import.kind.customers"), count=1200))  # pressed twice
         done = fake.wait_for(lambda: [c for c in fake.calls_of("editMessageText")
-                                      if c.result and t("en", "import.chat.done_title", name="clients.csv")
+                                      if c.result and t("en", "import.chat.done_title", kind=t("en", "import.kind.customers"), name="clients.csv")
                                       in plain(c)])
         fake.wait_for(lambda: len(fake.calls_of("answerCallbackQuery")) == 2)
     edits = [plain(c) for c in fake.calls_of("editMessageText", message_id=check["message_id"])]
     progress = [e for e in edits if "%" in e and e.startswith("Importing")]
-    assert progress[0] == t("en", "import.chat.progress", name="clients.csv", pct=0) and len(progress) >= 2
+    assert progress[0] == t("en", "import.chat.progress", kind=t("en", "import.kind.customers"), name="clients.csv", pct=0) and len(progress) >= 2
     assert says(plain(done[0]), "import.chat.done", created=1200, updated=0, unchanged=0, skipped=0)
     assert not done[0].get("reply_markup")  # the buttons are gone with the summary
     assert len(customers(tg_engine)) == 1200 and set(customers(tg_engine).values()) == {rep}
@@ -81,7 +82,7 @@ def test_cancel_deletes_the_kept_file(tg_core, fake, tg_engine, settings) -> Non
     with running_bot(tg_core, fake):
         fake.push_document(chat_id=REP, user_id=REP, name="c.xlsx.csv", content=csv_bytes(2), caption="/import")
         [check] = fake.wait_sent(REP)
-        assert t("zh", "import.chat.title", name="c.xlsx.csv") in plain(check)
+        assert t("zh", "import.chat.title", kind=t("zh", "import.kind.customers"), name="c.xlsx.csv") in plain(check)
         assert len(list((tmp := __import__("pathlib").Path(settings.upload_dir)).iterdir())) == 2  # file + meta
         fake.press(check, t("zh", "import.btn.cancel"))
         edit = fake.wait_for(lambda: fake.calls_of("editMessageText"))[0]
@@ -116,5 +117,30 @@ def test_a_document_in_a_group_needs_the_import_caption(tg_core, fake, tg_engine
         fake.push_document(chat_id=group, user_id=REP, name="c.csv", content=csv_bytes(1))
         fake.push_document(chat_id=group, user_id=REP, name="c.csv", content=csv_bytes(1), caption="/import")
         [check] = fake.wait_sent(group)
-    assert t("en", "import.chat.title", name="c.csv") in plain(check)
+    assert t("en", "import.chat.title", kind=t("en", "import.kind.customers"), name="c.csv") in plain(check)
     assert len(fake.calls_of("getFile")) == 1
+
+
+def test_a_follow_ups_file_with_its_word_as_caption(tg_core, fake, tg_engine) -> None:
+    """The caption names the kind (跟进记录); the button imports follow-ups, their author and date kept."""
+    rep = add_rep(tg_engine, lang="zh")
+    with Session(tg_engine) as s:
+        code = factories.customer(s, name="Acme", owner=s.get(factories.Staff, rep), contact=None).code
+        s.commit()
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\n").writerows([["客户编号", "跟进日期", "跟进方式", "沟通内容", "跟进人"],
+                                                    [code, "2026-03-02 15:30", "电话", "报价已发", "rita"]])
+    kind = t("zh", "import.kind.followups")
+    with running_bot(tg_core, fake):
+        fake.push_document(chat_id=REP, user_id=REP, name="跟进.csv", content=buf.getvalue().encode("gbk"),
+                           caption="跟进记录")
+        [check] = fake.wait_sent(REP)
+        assert t("zh", "import.chat.title", kind=kind, name="跟进.csv") in plain(check)
+        assert says(plain(check), "import.chat.kind_said", lang="zh", kind=kind)
+        fake.press(check, t("zh", "import.btn.import", kind=kind, count=1))
+        done = fake.wait_for(lambda: [c for c in fake.calls_of("editMessageText")
+                                      if t("zh", "import.chat.done_title", kind=kind, name="跟进.csv") in plain(c)])
+    assert says(plain(done[0]), "import.chat.done", lang="zh", kind=kind, created=1, updated=0, unchanged=0, skipped=0)
+    with Session(tg_engine) as s:
+        [fu] = s.exec(select(FollowUp)).all()
+        assert (fu.staff_id, fu.date.replace(tzinfo=UTC)) == (rep, datetime(2026, 3, 2, 7, 30, tzinfo=UTC))

@@ -29,10 +29,10 @@ def test_console_import_from_a_path_with_progress(core, tmp_path):
     assert repl.run(core, "lina", out=out, inp=Script(f"/import {p}", "1")) == 0
     check, done = out.getvalue().split("» ")[1:3]
     assert t("zh", "import.chat.checking", name="客户.csv", rows="1,000") in check  # printed while checking
-    assert t("zh", "import.chat.title", name="客户.csv") in check and "gb18030" in check
-    assert "[1] " + t("zh", "import.btn.import", count=1500) in check
+    assert t("zh", "import.chat.title", kind=t("zh", "import.kind.customers"), name="客户.csv") in check and "gb18030" in check
+    assert "[1] " + t("zh", "import.btn.import", kind=t("zh", "import.kind.customers"), count=1500) in check
     assert "[2] " + t("zh", "import.btn.cancel") in check
-    assert t("zh", "import.chat.progress", name="客户.csv", pct=0) in done
-    assert done.index("%") < done.index(t("zh", "import.chat.done_title", name="客户.csv"))
+    assert t("zh", "import.chat.progress", kind=t("zh", "import.kind.customers"), name="客户.csv", pct=0) in done
+    assert done.index("%") < done.index(t("zh", "import.chat.done_title", kind=t("zh", "import.kind.customers"), name="客户.csv"))
     with session_scope(core.engine) as s:
         assert len(s.scalars(select(Customer)).all()) == 1500

@@ -57,13 +57,13 @@ def test_console_import_checks_then_imports_on_the_button(core, engine, people, 
                                        ["云栖", "金融", "潜在客户", "", "", ""]], encoding="gbk")
     con = ConsoleSession(core, user="rita")
     out = con.send(f"/import {p}")
-    assert "Import check: c.csv" in out and "gb18030" in out and "2 to create" in out
+    assert "Import check (customers): c.csv" in out and "gb18030" in out and "2 to create" in out
     assert says(out, "import.chat.ready", count=2)
     assert names(engine) == {}  # a dry run
     assert len(list(Path(settings.upload_dir).glob("*.csv"))) == 1  # kept for the button, privately
     assert oct(Path(settings.upload_dir).stat().st_mode & 0o777) == "0o700"
     out = con.press_cmd("/import yes")
-    assert "Imported: c.csv" in out and "2 customers created" in out
+    assert "Imported customers: c.csv" in out and "customers: 2 created" in out
     rita = staff_id(engine, "rita")
     assert names(engine) == {"Acme": rita, "云栖": rita}
     assert list(Path(settings.upload_dir).iterdir()) == []  # the file is gone once imported
@@ -136,7 +136,7 @@ def test_bad_rows_offer_only_the_good_ones(core, engine, people, tmp_path):
     assert "Row 3" in out and says(out, "import.chat.bad_rows", bad=1, count=1)
     assert [a.cmd.split()[1] for a in walk_actions(con.last_reply)] == ["good", "cancel"]
     out = con.press_cmd("/import good")
-    assert "1 customers created" in out and "1 skipped" in out
+    assert "customers: 1 created" in out and "1 skipped" in out
     assert list(names(engine)) == ["Good"]
 
 
