@@ -425,8 +425,8 @@ def insert_ignore_many(session: Session, model: type, *, conflict: list[str], ro
         return set()
     ins = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     col = getattr(model, returning)
-    res = session.execute(ins(model).values(rows).on_conflict_do_nothing(index_elements=conflict).returning(col))
-    return {r[0] for r in res}
+    stmt = ins(model.__table__).on_conflict_do_nothing(index_elements=conflict).returning(col)
+    return {r[0] for r in session.connection().execute(stmt, rows)}  # multi-row VALUES ("insertmanyvalues")
 
 
 def lock_row(session: Session, model: type, id_: object) -> None:
