@@ -11,7 +11,6 @@ the English or the Chinese label, or an alias listed under `alias.<kind>.<value>
 from __future__ import annotations
 
 import json
-import string
 from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
@@ -60,8 +59,6 @@ class _Safe(dict):
         return "{" + key + "}"
 
 
-_fmt = string.Formatter()
-
 
 def norm_lang(lang: str | None) -> str:
     if not lang:
@@ -80,7 +77,7 @@ def t(lang: str | None, key: str, /, **params: object) -> str:
         text = catalog("en").get(key, key)
     if not params:
         return text
-    return _fmt.vformat(text, (), _Safe(params))
+    return text.format_map(_Safe(params))  # C speed (a digest formats ~45 strings per rep)
 
 
 def has(key: str) -> bool:

@@ -22,6 +22,7 @@ from handlers.views import (
     Reply,
     Select,
     to_json,
+    walk_actions,
 )
 from storage import outbox
 from storage.models import ActionRef, ChatBinding, Staff
@@ -109,7 +110,7 @@ def _add(session: Session, *, key: str, platform: str, chat_ref: str, scope: str
     added = outbox.add(session, key=key, platform=platform, chat_ref=chat_ref, scope=scope,
                        payload=to_json(reply), now=now, staff_id=staff_id, edit_key=edit_key)
     if added:
-        session.info["outbox_added"] = True
+        mark_added(session)
     return added
 
 
@@ -117,6 +118,21 @@ def to_staff(session: Session, staff: Staff, *, key: str, reply: Reply, now: dat
     platform, chat_ref, scope = staff_address(staff)
     return _add(session, key=key, platform=platform, chat_ref=chat_ref, scope=scope,
                 reply=paging.labelled(reply, staff.lang), now=now, staff_id=staff.id)
+
+
+def staff_row(staff: Staff, *, key: str, reply: Reply, now: datetime) -> dict | None:
+    """What `to_staff` would write, as outbox row values for `outbox.add_many` (no session: built outside any
+    transaction); None when an action does not fit a token and must be stored first (use `to_staff`)."""
+    if not all(actions.fits(a.cmd) for a in walk_actions(reply)):
+        return None
+    platform, chat_ref, scope = staff_address(staff)
+    return outbox.row(key=key, platform=platform, chat_ref=chat_ref, scope=scope,
+                      payload=to_json(paging.labelled(reply, staff.lang)), now=now, staff_id=staff.id)
+
+
+def mark_added(session: Session) -> None:
+    """Note that outbox rows were written (the runner wakes the sender)."""
+    session.info["outbox_added"] = True
 
 
 def to_chat(session: Session, *, platform: str, chat_ref: str, key: str, reply: Reply, now: datetime,

@@ -417,6 +417,18 @@ def insert_ignore(session: Session, model: type, *, conflict: list[str], **value
     return res.first() is not None
 
 
+def insert_ignore_many(session: Session, model: type, *, conflict: list[str], rows: list[dict],
+                       returning: str) -> set:
+    """`insert_ignore` for many rows in one statement (all with the same columns): the `returning` column's
+    values of the rows that were added (a row whose `conflict` columns exist already is skipped)."""
+    if not rows:
+        return set()
+    ins = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    col = getattr(model, returning)
+    stmt = ins(model.__table__).on_conflict_do_nothing(index_elements=conflict).returning(col)
+    return {r[0] for r in session.connection().execute(stmt, rows)}  # multi-row VALUES ("insertmanyvalues")
+
+
 def lock_row(session: Session, model: type, id_: object) -> None:
     """Hold the write lock of one row until the unit of work ends, so that a rule that counts or checks, then
     writes, sees what concurrent units of work committed (PostgreSQL `SELECT … FOR UPDATE`). On SQLite a write

@@ -25,7 +25,7 @@ from sqlalchemy import exists as sql_exists
 from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
-from storage.db import begin_immediate, insert_ignore, unit_of
+from storage.db import begin_immediate, insert_ignore, insert_ignore_many, unit_of
 from storage.models import Outbox
 
 STALE_CLAIM = timedelta(minutes=5)
@@ -60,10 +60,23 @@ def add(session: Session, *, key: str, platform: str, chat_ref: str, scope: str,
         staff_id: int | None = None, edit_key: str | None = None, status: str = "pending",
         due: datetime | None = None) -> bool:
     """Insert a row unless one with `key` exists (first attempt at `due`, default now). True when added."""
-    values = dict(key=key, platform=platform, chat_ref=chat_ref, scope=scope, payload=payload,
-                  staff_id=staff_id, edit_key=edit_key, status=status, attempts=0,
-                  next_attempt_at=due or now, created_at=now)
+    values = row(key=key, platform=platform, chat_ref=chat_ref, scope=scope, payload=payload, now=now,
+                 staff_id=staff_id, edit_key=edit_key, status=status, due=due)
     return insert_ignore(session, Outbox, conflict=["key"], **values)
+
+
+def row(*, key: str, platform: str, chat_ref: str, scope: str, payload: str, now: datetime,
+        staff_id: int | None = None, edit_key: str | None = None, status: str = "pending",
+        due: datetime | None = None) -> dict:
+    """The values of a new row, as `add` writes them (for `add_many`)."""
+    return dict(key=key, platform=platform, chat_ref=chat_ref, scope=scope, payload=payload,
+                staff_id=staff_id, edit_key=edit_key, status=status, attempts=0,
+                next_attempt_at=due or now, created_at=now)
+
+
+def add_many(session: Session, rows: list[dict]) -> set[str]:
+    """Insert `rows` (made by `row`) in one statement, each unless a row with its key exists: the keys added."""
+    return insert_ignore_many(session, Outbox, conflict=["key"], rows=rows, returning="key")
 
 
 def _first_in_chat():  # noqa: ANN202 - a SQL condition

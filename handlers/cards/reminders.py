@@ -62,11 +62,15 @@ def _labels(lang: str) -> tuple[str, ...]:
             t(lang, "job.digest.log"))
 
 
-def _fu_item(lang: str, f: DueFollowUp, c: DueCustomer, tz, labels: tuple[str, ...]) -> ListItem:  # noqa: ANN001
+def _fu_item(lang: str, f: DueFollowUp, c: DueCustomer, tz, labels: tuple[str, ...],  # noqa: ANN001
+             methods: dict[str, str]) -> ListItem:
     when = f.next_followup_at.astimezone(tz).strftime("%m-%d %H:%M")
     note = (f.content or "").strip().replace("\n", " ")
     note = note[:80] + ("…" if len(note) > 80 else "")
-    detail = t(lang, "job.digest.item_detail", when=when, method=enum_label(lang, "method", f.method), note=note)
+    method = methods.get(f.method)
+    if method is None:  # a few methods, ~15 items: each label looked up once per digest
+        method = methods[f.method] = enum_label(lang, "method", f.method)
+    detail = t(lang, "job.digest.item_detail", when=when, method=method, note=note)
     done, *snoozes, log = labels
     buttons = (Button(done, Action(f"/followups done {f.id}"), "primary"),
                *(Button(label, Action(f"/followups snooze {f.id} {s}")) for label, s in zip(snoozes, SNOOZES,
@@ -91,9 +95,9 @@ def digest(staff: Staff, due: Due, settings: DomainSettings, *, now: datetime,
     summary = t(lang, "job.digest.summary", overdue=n_overdue, today=n_today, behind=n_behind)
     views: list = [Header(t(lang, "job.digest.title", date=local_now.strftime("%Y-%m-%d"))), Text(summary)]
     room = MAX_ITEMS
-    labels = _labels(lang)
-    sections = (("job.digest.overdue", due.overdue, n_overdue, lambda fc: _fu_item(lang, *fc, tz, labels)),
-                ("job.digest.today", due.today, n_today, lambda fc: _fu_item(lang, *fc, tz, labels)),
+    labels, methods = _labels(lang), {}
+    sections = (("job.digest.overdue", due.overdue, n_overdue, lambda fc: _fu_item(lang, *fc, tz, labels, methods)),
+                ("job.digest.today", due.today, n_today, lambda fc: _fu_item(lang, *fc, tz, labels, methods)),
                 ("job.digest.cadence", due.behind, n_behind, lambda c: _cadence_item(lang, c, settings, now)))
     for key, rows, total, item in sections:
         shown = [item(r) for r in rows[:room]]  # only what is shown is built

@@ -12,6 +12,8 @@ grade's cadence (the `cadence` list is folded in here; it never sends a message 
 
 from __future__ import annotations
 
+import time as clock
+from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
 from sqlmodel import Session
@@ -21,11 +23,15 @@ from handlers.cards.reminders import MAX_ITEMS as MAX_ITEMS  # re-export: tests
 from handlers.cards.reminders import Due, digest
 from handlers.settings import DomainSettings
 from handlers.views import Reply, to_json
-from scheduler.jobs import each, log, zone
+from scheduler import jobs
+from scheduler.jobs import failed, log, zone
 from storage import outbox
+from storage.db import write_batch
 from storage.models import Staff
 from storage.repos import followups as followup_repo
 from storage.repos import reminders as repo
+
+BATCH_REPS = 200  # digests written per INSERT (one short write transaction)
 
 
 def digest_key(staff: Staff, local_date: object) -> str:
@@ -78,16 +84,66 @@ def due_for_all(session: Session, reps: list[tuple[Staff, datetime]], settings: 
 # ---------------------------------------------------------------- the jobs
 
 
+@dataclass(frozen=True)
+class _Digest:
+    """One rep's digest, built outside any transaction: the outbox row to write, or (rarely: an action too
+    long for a button token) the reply for `notify.to_staff`, which stores the action first."""
+
+    staff: Staff
+    key: str
+    row: dict | None
+    reply: Reply | None = None
+
+
 def _digest_one(session: Session, staff: Staff, due: Due, settings: DomainSettings, now: datetime,
-                local_now: datetime) -> bool:
+                local_now: datetime) -> _Digest:
     key = digest_key(staff, local_now.date())
     if not len(due):  # decided for today: nothing to send, and no late digest if something comes up later
         platform, chat_ref, scope = notify.staff_address(staff)
-        outbox.add(session, key=key, platform=platform, chat_ref=chat_ref, scope=scope,
-                   payload=to_json(Reply()), now=now, staff_id=staff.id, status="skipped")
-        return False
-    return notify.to_staff(session, staff, key=key, now=now,
-                           reply=digest(staff, due, settings, now=now, local_now=local_now))
+        return _Digest(staff, key, outbox.row(key=key, platform=platform, chat_ref=chat_ref, scope=scope,
+                                              payload=_EMPTY, now=now, staff_id=staff.id, status="skipped"))
+    reply = digest(staff, due, settings, now=now, local_now=local_now)
+    row = notify.staff_row(staff, key=key, reply=reply, now=now)
+    return _Digest(staff, key, row, None if row else reply)
+
+
+_EMPTY = to_json(Reply())
+
+
+def _write(session: Session, batch: list[_Digest], now: datetime) -> int:
+    """Write a batch of digests: one INSERT … ON CONFLICT DO NOTHING for all of them (a key written already,
+    by an earlier run, is left alone: sent once). Should that statement fail, each row is written in its own
+    savepoint, so that one bad row neither stops nor undoes the others. Returns how many messages were added."""
+    rows = [d.row for d in batch if d.row is not None]
+    try:
+        with session.begin_nested():
+            keys = outbox.add_many(session, rows)
+    except Exception:  # noqa: BLE001 - retried row by row below, where a bad row is logged and recorded
+        log.warning("job followup_digest: a batch of %d rows failed; writing them one by one", len(rows))
+        keys = set()
+        for r in rows:
+            try:
+                with session.begin_nested():
+                    if outbox.add(session, **{k: r[k] for k in _ADD_ARGS}, now=now):
+                        keys.add(r["key"])
+            except Exception as e:  # noqa: BLE001 - one bad row must not stop the others; recorded below
+                log.exception("job followup_digest: item %r failed", r["key"])
+                failed(session, f"item {r['key']!r}", e)
+    sent = sum(1 for r in rows if r["key"] in keys and r["status"] == "pending")
+    for d in batch:
+        if d.reply is not None:
+            try:
+                with session.begin_nested():
+                    sent += notify.to_staff(session, d.staff, key=d.key, reply=d.reply, now=now)
+            except Exception as e:  # noqa: BLE001 - as above
+                log.exception("job followup_digest: item %r failed", d.key)
+                failed(session, f"item {d.key!r}", e)
+    if sent:
+        notify.mark_added(session)
+    return sent
+
+
+_ADD_ARGS = ("key", "platform", "chat_ref", "scope", "payload", "staff_id", "status")
 
 
 def pending_staff(session: Session, settings: DomainSettings, now: datetime) -> list[tuple[Staff, datetime]]:
@@ -107,11 +163,28 @@ def pending_staff(session: Session, settings: DomainSettings, now: datetime) -> 
 
 
 def run_digest(session: Session, *, now: datetime, settings: DomainSettings, channels: dict[str, str]) -> int:
-    """Write today's digest for every active staff member whose local reminder time has passed."""
+    """Write today's digest for every active staff member whose local reminder time has passed.
+
+    The digests are built outside the writer lock and written in batches (`write_batch`): up to `BATCH_REPS`
+    reps, or what `BATCH_SECONDS` of building made, per short transaction of one INSERT. A run cut short keeps
+    the batches it committed; run again, it selects only the reps still without a row for the day."""
     pending = pending_staff(session, settings, now)
     due = due_for_all(session, pending, settings, now=now)
-    return each(session, pending, lambda item: _digest_one(session, item[0], due[item[0].id], settings, now, item[1]),
-                job="followup_digest")
+    sent, batch, since = 0, [], clock.monotonic()
+    for st, local_now in pending:
+        try:
+            batch.append(_digest_one(session, st, due[st.id], settings, now, local_now))
+        except Exception as e:  # noqa: BLE001 - one bad rep must not stop the others; recorded on the run
+            log.exception("job followup_digest: item %r failed", st.id)
+            failed(session, f"item {st.id!r}", e)
+        if batch and (len(batch) >= BATCH_REPS or clock.monotonic() - since > jobs.BATCH_SECONDS):
+            with write_batch(session):
+                sent += _write(session, batch, now)
+            batch, since = [], clock.monotonic()
+    if batch:
+        with write_batch(session):
+            sent += _write(session, batch, now)
+    return sent
 
 
 def run_cadence(session: Session, *, now: datetime, settings: DomainSettings, channels: dict[str, str]) -> int:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import Row, and_, case, exists, func, select, true
+from sqlalchemy import Row, case, exists, func, select, true
 from sqlalchemy.orm import Bundle, InstrumentedAttribute, aliased
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session
@@ -55,9 +55,12 @@ def behind_cadence(session: Session, *, owner_ids: set[int], now: datetime, last
     behind = _behind_where(Customer, now=now, last_before=last_before)
     owner = func.coalesce(Customer.owner_id, 0)
     all_n = select(owner, func.count()).where(*behind, _among(Customer.owner_id, owner_ids)).group_by(owner)
-    listed_n = (select(FollowUp.assignee_id, -func.count(func.distinct(Customer.id)))
-                .join(Customer, and_(Customer.id == FollowUp.customer_id, Customer.owner_id == FollowUp.assignee_id))
-                .where(*due_where(owner_ids, listed_before), *behind).group_by(FollowUp.assignee_id))
+    # driven by the due follow-ups (few), each customer looked up by its key: as a join, SQLite may pick the
+    # customers as the outer loop (an index on one of `behind`'s columns) and probe the follow-ups 1M times
+    behind_owner = exists().where(Customer.id == FollowUp.customer_id, Customer.owner_id == FollowUp.assignee_id,
+                                  *behind)
+    listed_n = (select(FollowUp.assignee_id, -func.count(func.distinct(FollowUp.customer_id)))
+                .where(*due_where(owner_ids, listed_before), behind_owner).group_by(FollowUp.assignee_id))
     counts: dict[int, int] = {}
     for oid, n in session.execute(all_n.union_all(listed_n)).all():
         counts[oid] = counts.get(oid, 0) + int(n)
