@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, case, column, func, literal, or_, select, table, union_all
+from sqlalchemy import Select, case, column, func, literal, or_, select, table, union, union_all
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session
 
@@ -213,34 +214,61 @@ def name_contains(session: Session, fragment: str) -> Select:
 _FTS = table(textindex.FTS, column("rowid"), column(textindex.FTS))
 
 
-def match_text(session: Session, *, where: ColumnElement[bool], name_norm: str, text: str, phone: str | None,
-               limit: int) -> list[Customer]:
-    """The first `limit` customers by id (matching `where`) whose normalized name contains `name_norm`, or with
-    a contact named `text`, with the phone `phone` or the e-mail `text` (normalised keys, compared with `=`).
+SEARCH_CAP = 1000  # the most name matches a search ranks (by id, as the index returns them); more shows as "1000+"
 
-    By name: read in the text index's id order up to `limit`. By contact: the ids through the contact indexes,
-    unordered and unlimited (an ORDER BY id LIMIT would lead PostgreSQL to walk every contact in id order
-    looking for a rare one); then merged."""
-    found: dict[int, Customer] = {}
+
+@dataclass(frozen=True)
+class Matches:
+    """One page of a search, best first, and how many matched in all (`capped`: at least that many)."""
+
+    page: list[Customer]
+    total: int
+    capped: bool
+
+
+def match_text(session: Session, *, where: list, name_norm: str, text: str, phone: str | None,
+               offset: int = 0, limit: int = 10, cap: int = SEARCH_CAP) -> Matches:
+    """The customers (matching every clause of `where`) whose normalized name contains `name_norm`, or with a
+    contact named `text`, with the phone `phone` or the e-mail `text` (normalised keys, compared with `=`):
+    ranked in SQL (the exact name first, then names starting with it, then the shorter names, then by id) and
+    only the page `offset`, `limit` read as rows.
+
+    Name matches: the first `cap` ids in the text index's order (SQLite: the FTS5 trigram index, or for 1–2
+    characters a scan of the names in id order that stops when `cap` are found; PostgreSQL: a MATERIALIZED
+    set through the pg_trgm index, so the planner cannot walk the primary key instead), plus the exact name
+    through its own index wherever it sits. Contacts through the contact indexes."""
+    sqlite = session.get_bind().dialect.name == "sqlite"
+    parts = []
     if name_norm:
-        if len(name_norm) >= textindex.MIN_FRAGMENT and session.get_bind().dialect.name == "sqlite":
-            by_name = (select(Customer).join(_FTS, _FTS.c.rowid == Customer.id)
-                       .where(where, _FTS.c[textindex.FTS].op("MATCH")(textindex.fts_phrase(name_norm)))
-                       .order_by(_FTS.c.rowid))  # the index's own order: read until `limit`, no sort
+        if sqlite and len(name_norm) >= textindex.MIN_FRAGMENT:
+            by_name = (select(Customer.id).join(_FTS, _FTS.c.rowid == Customer.id)
+                       .where(*where, _FTS.c[textindex.FTS].op("MATCH")(textindex.fts_phrase(name_norm)))
+                       .order_by(_FTS.c.rowid).limit(cap))  # the index's own order: reads `cap` ids at most
+        elif sqlite:
+            by_name = (select(Customer.id).where(*where, Customer.name_norm.contains(name_norm, autoescape=True))
+                       .order_by(Customer.id).limit(cap))
         else:
-            by_name = (select(Customer).where(where, Customer.name_norm.contains(name_norm, autoescape=True))
-                       .order_by(Customer.id))
-        found = {c.id: c for c in session.scalars(by_name.limit(limit))}
+            hits = (select(Customer.id).where(*where, Customer.name_norm.contains(name_norm, autoescape=True))
+                    .cte("name_hits").prefix_with("MATERIALIZED"))  # the GIN index first, then the order
+            by_name = select(hits.c.id).order_by(hits.c.id).limit(cap)
+        by_name = by_name.subquery()
+        parts += [select(by_name.c.id), select(Customer.id).where(*where, Customer.name_norm == name_norm)]
     contact = [Contact.name == text, Contact.email_norm == textindex.normalize_email(text)]
     if phone:
         contact.append(Contact.phone_norm == textindex.normalize_phone(phone))
-    by_contact = session.scalars(select(Customer.id).where(
-        where, Customer.id.in_(select(Contact.customer_id).where(or_(*contact)))))
-    first = sorted(found.keys() | set(by_contact))[:limit]
-    missing = [i for i in first if i not in found]
-    if missing:
-        found.update((c.id, c) for c in session.scalars(select(Customer).where(Customer.id.in_(missing))))
-    return [found[i] for i in first]
+    parts.append(select(Customer.id).where(*where, Customer.id.in_(select(Contact.customer_id)
+                                                                    .where(or_(*contact)))))
+    found = union(*parts).subquery()
+    rank = (case((Customer.name_norm == name_norm, 0), else_=1),
+            case((Customer.name_norm.startswith(name_norm, autoescape=True), 0), else_=1) if name_norm else literal(0),
+            func.length(Customer.name), Customer.id)
+    q = select(Customer, func.count().over()).where(Customer.id.in_(select(found.c.id))).order_by(*rank)
+    rows = session.execute(q.offset(offset).limit(limit)).all()
+    if not rows and offset:
+        total = session.scalar(select(func.count()).select_from(found)) or 0
+    else:
+        total = rows[0][1] if rows else 0
+    return Matches([c for c, _ in rows], total, bool(name_norm) and total >= cap)
 
 
 def names_sharing(session: Session, *, where: ColumnElement[bool], pieces: list[str], need: int,
