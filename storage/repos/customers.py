@@ -227,7 +227,7 @@ class Matches:
 
 
 def match_text(session: Session, *, where: list, name_norm: str, text: str, phone: str | None,
-               offset: int = 0, limit: int = 10, cap: int = SEARCH_CAP) -> Matches:
+               offset: int = 0, limit: int = 10, cap: int | None = None) -> Matches:
     """The customers (matching every clause of `where`) whose normalized name contains `name_norm`, or with a
     contact named `text`, with the phone `phone` or the e-mail `text` (normalised keys, compared with `=`):
     ranked in SQL (the exact name first, then names starting with it, then the shorter names, then by id) and
@@ -238,6 +238,7 @@ def match_text(session: Session, *, where: list, name_norm: str, text: str, phon
     set through the pg_trgm index, so the planner cannot walk the primary key instead), plus the exact name
     through its own index wherever it sits. Contacts through the contact indexes."""
     sqlite = session.get_bind().dialect.name == "sqlite"
+    cap = cap or SEARCH_CAP
     parts = []
     if name_norm:
         if sqlite and len(name_norm) >= textindex.MIN_FRAGMENT:
