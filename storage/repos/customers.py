@@ -258,10 +258,10 @@ def match_text(session: Session, *, where: list, name_norm: str, text: str, phon
         by_name = by_name.subquery()
         parts += [select(by_name.c.id), select(Customer.id).where(*where, Customer.name_norm == name_norm)]
         if sqlite:  # the names starting with it, wherever they are: a range of the name index (code point order)
-            starts = (select(Customer.id).where(*where, Customer.name_norm >= name_norm,
+            starts = (select(Customer.id).where(Customer.name_norm >= name_norm,
                                                 Customer.name_norm < name_norm + "\U0010ffff")
-                      .order_by(Customer.name_norm).limit(cap).subquery())
-            parts.append(select(starts.c.id))
+                      .order_by(Customer.name_norm).limit(cap).subquery())  # `where` outside: the index first
+            parts.append(select(Customer.id).where(*where, Customer.id.in_(select(starts.c.id))))
     contact = [Contact.name == text, Contact.email_norm == textindex.normalize_email(text)]
     if phone:
         contact.append(Contact.phone_norm == textindex.normalize_phone(phone))
