@@ -234,9 +234,10 @@ def match_text(session: Session, *, where: list, name_norm: str, text: str, phon
     ranked in SQL (the exact name first, then names starting with it, then the shorter names, then by id) and
     only the page `offset`, `limit` read as rows.
 
-    Name matches: the first `cap` ids in the text index's order (SQLite: the FTS5 trigram index; PostgreSQL: a
-    MATERIALIZED set through the pg_trgm index, so the planner cannot walk the primary key instead; 1–2
-    characters on both: a scan of the names in id order that stops when `SHORT_CAP` are found), plus the exact
+    Name matches: the first `cap` ids in the text index's order (SQLite: the FTS5 trigram index; PostgreSQL:
+    whichever `cap` the planner finds first, through the pg_trgm index or a scan that stops early — past `cap`
+    matches, which ones are ranked may vary; 1–2 characters on both engines: a scan of the names in id order
+    that stops when `SHORT_CAP` are found), plus the exact
     name and (SQLite) up to `cap` names starting with it through the name index, wherever they sit. Contacts
     through the contact indexes. More than `cap` name matches: `capped`, the total is "at least"."""
     sqlite = session.get_bind().dialect.name == "sqlite"
@@ -251,10 +252,9 @@ def match_text(session: Session, *, where: list, name_norm: str, text: str, phon
             by_name = (select(Customer.id).join(_FTS, _FTS.c.rowid == Customer.id)
                        .where(*where, _FTS.c[textindex.FTS].op("MATCH")(textindex.fts_phrase(name_norm)))
                        .order_by(_FTS.c.rowid).limit(cap))  # the index's own order: reads `cap` ids at most
-        else:
-            hits = (select(Customer.id).where(*where, contains)
-                    .cte("name_hits").prefix_with("MATERIALIZED"))  # the GIN index first, then the order
-            by_name = select(hits.c.id).order_by(hits.c.id).limit(cap)
+        else:  # no ORDER BY: the planner takes the pg_trgm index for a rare fragment and stops a scan early for
+            # a common one, instead of walking the primary key past every row (ORDER BY id LIMIT: 0.2–0.5 s)
+            by_name = select(Customer.id).where(*where, contains).limit(cap)
         by_name = by_name.subquery()
         parts += [select(by_name.c.id), select(Customer.id).where(*where, Customer.name_norm == name_norm)]
         if sqlite:  # the names starting with it, wherever they are: a range of the name index (code point order)
