@@ -13,6 +13,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from sqlalchemy import and_
+
 from handlers import inputs
 from handlers.context import Ctx
 from handlers.errors import NotFound, UserError
@@ -75,46 +77,54 @@ def merged_into(ctx: Ctx, query: str) -> tuple[Customer, Customer] | None:
 
 @dataclass(frozen=True)
 class Found:
-    """What a query matched (best first) and the names sharing the most 3-character pieces with it (id,
-    normalised name) when the typo match looked them up: the suggestions reuse them (one scan per request)."""
+    """What a query matched: one page of it, best first (`total` in all; `capped`: at least that many), and the
+    names sharing the most 3-character pieces with it (id, normalised name) when the typo match looked them up:
+    the suggestions reuse them (one scan per request)."""
 
     matches: list[Customer]
     candidates: list[tuple[int, str]] | None = None  # None: not looked up
+    total: int = -1  # -1: len(matches)
+    capped: bool = False
+
+    @property
+    def count(self) -> int:
+        return len(self.matches) if self.total < 0 else self.total
 
 
-def search(ctx: Ctx, query: str, *, limit: int = 50) -> Found:
-    """Visible customers matching `query`, best first: a code, else a name fragment, a contact's name, phone or
-    e-mail, else (Latin names) the closest names to a typo. The code of a merged customer raises `Merged`."""
+def search(ctx: Ctx, query: str, *, where: tuple = (), offset: int = 0, limit: int = 50) -> Found:
+    """Visible customers matching `query` (and every clause of `where`), best first — the exact name, names
+    starting with it, then the shorter names: a code, else a name fragment, a contact's name, phone or e-mail,
+    else (Latin names) the closest names to a typo. Only the page `offset`, `limit` is read. The code of a
+    merged customer raises `Merged`."""
     q = query.strip()
     if not q:
-        return Found([])
-    visible = customer_filter(ctx)
+        return Found([], total=0)
+    visible = [customer_filter(ctx), *where]
     s = ctx.session
     if _CODE.match(inputs.key(q)):
-        hit = customer_repo.get_by_code(s, code=inputs.key(q), where=visible)
+        hit = customer_repo.get_by_code(s, code=inputs.key(q), where=and_(*visible))
         if hit is not None:
-            return Found([hit])
-        merged = merged_into(ctx, q)
+            return Found([hit] if offset == 0 else [], total=1)
+        merged = merged_into(ctx, q) if not where else None
         if merged is not None:
             raise Merged(*merged)
     norm = normalize_name(q)
     phone = normalize_phone(q)
-    rows = customer_repo.match_text(s, where=visible, name_norm=norm, text=q, phone=phone if len(phone) >= 6 else None,
-                                    limit=limit)
-    if rows:
-        rows.sort(key=lambda c: (c.name_norm != norm, not c.name_norm.startswith(norm), len(c.name)))
-        return Found(rows)
+    got = customer_repo.match_text(s, where=visible, name_norm=norm, text=q,
+                                   phone=phone if len(phone) >= 6 else None, offset=offset, limit=limit)
+    if got.total:
+        return Found(got.page, total=got.total, capped=got.capped)
     if not (norm and norm.isascii() and len(norm) >= 4):
-        return Found([])
+        return Found([], total=0)
     # typo tolerance (Latin names): the closest normalized names among those sharing the most pieces
-    names = _fuzzy_candidates(ctx, norm, visible)
+    names = _fuzzy_candidates(ctx, norm, visible[0])
     close = difflib.get_close_matches(norm, [n for _, n in names], n=5, cutoff=0.75)
     ids = [i for i, n in names if n in close]
     if ids:
-        found = customer_repo.search(s, where=[], ids=ids)
+        found = customer_repo.search(s, where=list(where), ids=ids)
         found.sort(key=lambda c: close.index(c.name_norm) if c.name_norm in close else 99)
-        return Found(found, names)
-    return Found([], names)
+        return Found(found[offset:offset + limit], names, total=len(found))
+    return Found([], names, total=0)
 
 
 def _fuzzy_candidates(ctx: Ctx, norm: str, visible) -> list[tuple[int, str]]:  # noqa: ANN001
@@ -147,7 +157,7 @@ def not_found(ctx: Ctx, query: str, found: Found | None = None) -> NotFound:
 def resolve_customer(ctx: Ctx, query: str) -> Customer:
     found = search(ctx, query, limit=26)
     matches = found.matches
-    if len(matches) == 1:
+    if found.count == 1:
         return matches[0]
     exact = [c for c in matches if c.name_norm == normalize_name(query)]
     if len(exact) == 1:

@@ -26,10 +26,11 @@ def split_page(args: str) -> tuple[str, int]:
 
 def page_of(ctx: Ctx, rows: Sequence[T], *, title: str, page: int, cmd: str,
             item: Callable[[T], ListItem], empty_key: str = "list.empty",
-            size: int | None = None, total: int | None = None) -> ListPage:
+            size: int | None = None, total: int | None = None, more: bool = False) -> ListPage:
     """One page of `rows`; `cmd` is the command that shows this list (the page number is appended).
 
-    With `total`, `rows` is already that page's slice (the caller paged in SQL, see `clamp`).
+    With `total`, `rows` is already that page's slice (the caller paged in SQL, see `clamp`); `more`: the
+    caller stopped counting at `total` (shown as "1000+").
     """
     size = size or ctx.settings.page_size
     if total is None:
@@ -45,7 +46,7 @@ def page_of(ctx: Ctx, rows: Sequence[T], *, title: str, page: int, cmd: str,
         prev=Action(f"{base} p{page - 1}".strip()) if page > 1 else None,
         next=Action(f"{base} p{page + 1}".strip()) if page < pages else None,
         empty_text=ctx.t(empty_key),
-        nav_text=ctx.t("list.page", page=page, pages=pages, total=total),
+        nav_text=ctx.t("list.page_more" if more else "list.page", page=page, pages=pages, total=total),
         prev_label=ctx.t("list.prev"), next_label=ctx.t("list.next"))
 
 

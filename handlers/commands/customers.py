@@ -25,7 +25,7 @@ from handlers.dialogs import engine as dialogs
 from handlers.errors import Forbidden, InvalidInput, NotFound
 from handlers.i18n import parse_enum
 from handlers.lookup import Found, find_staff, merged_into, resolve_customer
-from handlers.paging import page_of, split_page
+from handlers.paging import clamp, page_of, split_page
 from handlers.permissions import can_edit_customer, customer_filter
 from handlers.services import approvals, audit, erasure
 from handlers.services.customer_fields import parse_industry, split_args
@@ -219,15 +219,18 @@ def filter_clauses(ctx: Ctx, filters: dict[str, str]) -> list:
     return out
 
 
-def find_filtered(ctx: Ctx, query: str, filters: dict[str, str]) -> Found:
-    where = [customer_filter(ctx), *filter_clauses(ctx, filters)]
+def find_filtered(ctx: Ctx, query: str, filters: dict[str, str], *, page: int = 1) -> Found:
+    """One page of the customers matching `query` and `filters` (ranked and paged in SQL)."""
+    size = ctx.settings.page_size
+    where = filter_clauses(ctx, filters)
     if not query:
-        return Found(customer_repo.search(ctx.session, where=where))
-    found = lookup.search(ctx, query, limit=500)
-    if not filters:
-        return found
-    ids = {c.id for c in customer_repo.search(ctx.session, where=where, ids=[c.id for c in found.matches])}
-    return Found([c for c in found.matches if c.id in ids], found.candidates)
+        rows = customer_repo.search(ctx.session, where=[customer_filter(ctx), *where])
+        return Found(rows)
+    found = lookup.search(ctx, query, where=tuple(where), offset=(page - 1) * size, limit=size)
+    if not found.matches and found.total > 0 and page > 1:  # past the last page: show the last one
+        last = clamp(page, found.total, size)
+        found = lookup.search(ctx, query, where=tuple(where), offset=(last - 1) * size, limit=size)
+    return found
 
 
 def search(ctx: Ctx, args: str) -> Reply:
@@ -240,13 +243,14 @@ def search(ctx: Ctx, args: str) -> Reply:
         dead, alive = merged
         return Reply(views=(Text(ctx.t("lookup.merged", code=dead.code, into=alive.code, name=alive.name)),)) \
             + cards.customer_card(ctx, alive)
-    found = find_filtered(ctx, query, filters)
+    found = find_filtered(ctx, query, filters, page=page)
     rows = found.matches
-    if len(rows) == 1 and page == 1:
+    if found.count == 1 and page == 1:
         return cards.customer_card(ctx, rows[0])
-    if not rows and query and not filters:
+    if not found.count and query and not filters:
         raise lookup.not_found(ctx, query, found)  # with the closest names (same as for a hidden one)
     owners = cards.owner_names(ctx, rows)
     lp = page_of(ctx, rows, title=ctx.t("cust.search_title", query=text), page=page, cmd=f"/customer {text}",
-                 item=lambda c: cards.list_item(ctx, c, owners), empty_key="cust.search_empty")
+                 item=lambda c: cards.list_item(ctx, c, owners), empty_key="cust.search_empty",
+                 total=found.total if query else None, more=found.capped)
     return Reply(views=(lp,))

@@ -136,8 +136,8 @@ def bind_console(session: Session, *, code: str, lang: str, now: datetime) -> Co
     survivor) or `InvalidInput` (several names match: they are listed; no contact to chat as)."""
     c = customer_repo.get_by_code(session, code=code)
     if c is None and normalize_name(code):
-        hits = customer_repo.match_text(session, where=Customer.merged_into_id.is_(None), name_norm=normalize_name(code),
-                                        text=code.strip(), phone=None, limit=26)
+        hits = customer_repo.match_text(session, where=[Customer.merged_into_id.is_(None)],
+                                        name_norm=normalize_name(code), text=code.strip(), phone=None, limit=25).page
         if len(hits) > 1:
             raise InvalidInput("inv.console_ambiguous", query=code,
                                choices="\n".join(f"  {c.code}  {c.name}" for c in hits[:25]))

@@ -8,6 +8,7 @@ from handlers.i18n import t
 from handlers.views import Form
 from storage.db import session_scope
 from storage.models import ApprovalRequest, AuditLog, Contact, Customer, Outbox
+from storage.repos import customers as customer_repo
 from tests import factories as f
 from tests.says import says
 
@@ -129,6 +130,40 @@ def test_customer_search_pages(team, settings):
     assert t("en", "list.page", page=1, pages=2, total=12) in out
     out = alice.press_cmd("/customer type:potential p2")
     assert "Shop 11" in out
+
+
+def _staff(s, name):
+    from storage.models import Staff
+    return s.scalar(select(Staff).where(Staff.name == name))
+
+
+def test_customer_search_ranks_pages_and_counts_in_sql(team, monkeypatch):
+    with session_scope(team.engine) as s:
+        alice, zed = _staff(s, "alice"), _staff(s, "zed")
+        for i in range(13):
+            f.customer(s, name=f"Longer Harbor Trading {i:02d}", owner=alice, contact=None)
+        f.customer(s, name="Harbor Bay Foods", owner=alice, contact=None)  # starts with it
+        f.customer(s, name="H · A · R · B · O · R", owner=alice, contact=None)  # the exact name: longest, last
+        f.customer(s, name="Harbor Secret", owner=zed, contact=None)  # another team's: not shown, not counted
+        f.customer(s, name="云栖科技", owner=alice, contact=None)
+        f.customer(s, name="杭州云栖", owner=alice, contact=None)
+        f.customer(s, name="云栖", owner=alice, contact=None)
+    alice = chat(team, "alice")
+    out = alice.send("/customer harbor")
+    assert t("en", "list.page", page=1, pages=2, total=15) in out and "Harbor Secret" not in out
+    order = [out.index(n) for n in ("H · A · R · B · O · R", "Harbor Bay Foods", "Trading 00", "Trading 07")]
+    assert order == sorted(order) and "Trading 08" not in out  # exact, prefix, then shorter, then by id
+    out = alice.press_cmd("/customer harbor p2")
+    assert t("en", "list.page", page=2, pages=2, total=15) in out
+    assert "Trading 08" in out and "Trading 12" in out and "Trading 07" not in out
+    assert "Trading 12" in alice.send("/customer harbor p9")  # past the end: the last page
+    out = alice.send("/customer 云栖")  # 2 characters: too short for the trigram index
+    order = [out.index(n) for n in ("云栖\n", "云栖科技", "杭州云栖")]
+    assert order == sorted(order) and out.count("[") == 3
+    # counting stops at the cap (12 by id, + the 3 names starting with it): shown as "N+", the exact name first
+    monkeypatch.setattr(customer_repo, "SEARCH_CAP", 12)
+    out = chat(team, "root").send("/customer harbor")
+    assert t("en", "list.page_more", page=1, pages=2, total=15) in out and out.index("H · A · R") < out.index("Trading")
 
 
 def test_customer_card_in_chinese_has_the_buttons(team):

@@ -79,9 +79,13 @@ def test_the_text_index_finds_what_a_scan_finds(any_engine):
         for frag in FRAGMENTS:
             norm = lookup.normalize_name(frag) or frag
             assert indexed(s, norm) == scanned(s, norm), norm
-            first = customer_repo.match_text(s, where=Customer.id.is_not(None), name_norm=norm, text=frag, phone=None,
-                                             limit=7)
-            assert [c.id for c in first] == scanned(s, norm)[:7], norm  # the first ones by id, as the scan
+            got = customer_repo.match_text(s, where=[], name_norm=norm, text=frag, phone=None, limit=1000)
+            assert sorted(c.id for c in got.page) == scanned(s, norm) and got.total == len(got.page), norm
+            ranked = sorted(got.page, key=lambda c: (c.name_norm != norm, not c.name_norm.startswith(norm),
+                                                     len(c.name), c.id))
+            assert got.page == ranked, norm  # ranked in SQL: the exact name, then the prefix, then shorter
+            second = customer_repo.match_text(s, where=[], name_norm=norm, text=frag, phone=None, offset=2, limit=3)
+            assert second.page == ranked[2:5] and second.total == got.total, norm  # only that page is read
         assert indexed(s, "云栖恒") and indexed(s, "acme")  # the data set has hits to compare
         for query in ("Acme Hengtong", "Pacifc Harbr", "Goldn Brige", "Zzyzx Qwerty", "杭州云栖"):
             norm = lookup.normalize_name(query)
