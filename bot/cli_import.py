@@ -9,6 +9,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from bot.prompt import confirm
+
 if TYPE_CHECKING:
     from bot.app import App
     from handlers.services.importing import ImportReport
@@ -93,10 +95,10 @@ def _run(a: App, args: argparse.Namespace, *, apply: bool, rows: int | None = No
 
 
 def _confirm() -> bool:
-    if not sys.stdin.isatty():
+    go = confirm(False, "Write these changes?")  # --yes never comes here: it checks and writes in one run
+    if go is None:
         print("crm-bot: nothing written (dry run); give --yes to write", file=sys.stderr)
-        return False
-    return input("Write these changes? [y/N] ").strip().lower() in ("y", "yes")
+    return bool(go)
 
 
 def _blocked(report: ImportReport, args: argparse.Namespace) -> bool:
