@@ -3,8 +3,8 @@ it clean (their team's customers and the pool) and admins (everyone). Reps are r
 a manager's action (`/customer merge`), and a rep's own gaps reach them in their digest.
 
 - likely duplicates: customers sharing a normalised name (`handlers.lookup.normalize_name`, stored as
-  `name_norm`), a contact's phone (as `normalize_phone` has it) or email (case-insensitive); customers linked
-  through any of these form one group, oldest first — the newer ones merge into the oldest;
+  `name_norm`), a contact's phone or e-mail (their searchable forms, `contact.phone_norm` / `email_norm`);
+  customers linked through any of these form one group, oldest first — the newer ones merge into the oldest;
 - missing contact data: no contact person, or contacts without any phone and email;
 - invalid phones and emails: what the validators used when a contact is added
   (`customer_fields.parse_phone` / `parse_email`) refuse;
@@ -23,7 +23,6 @@ from datetime import timedelta
 from handlers.cards.reports import QUALITY_ITEMS, BadValue, DuplicateGroup, QualityReport
 from handlers.context import Ctx
 from handlers.errors import InvalidInput
-from handlers.lookup import normalize_phone
 from handlers.permissions import customer_filter
 from handlers.services.customer_fields import parse_email, parse_phone
 from handlers.services.followups import MIN_CONTENT_CHARS, TRAILING, VAGUE_CONTENT
@@ -86,11 +85,7 @@ def quality(ctx: Ctx, *, scope: Scope) -> QualityReport:
         where = where & Customer.owner_id.in_(scope.staff_ids)
     s, n = ctx.session, QUALITY_ITEMS
     odd = repo.odd_phones(s, where=where)
-    keyed = [(normalize_phone(k.phone), c.id) for c, k in odd]
-    keyed = [(p, i) for p, i in keyed if len(p) >= MIN_PHONE]
-    rows = repo.duplicate_keys(s, where=where)
-    rows += [("phone", p, i) for p, i in keyed + repo.phones_in(s, where=where, phones=[p for p, _ in keyed])]
-    groups = _groups(rows)
+    groups = _groups(repo.duplicate_keys(s, where=where, min_phone=MIN_PHONE))
     shown = groups[:n]
     loaded = {c.id: c for c in repo.customers(s, [cid for ids, _ in shown for cid in ids])}
     duplicates = [DuplicateGroup([loaded[cid] for cid in ids], keys) for ids, keys in shown]

@@ -37,33 +37,25 @@ def _stored_shape(p: ColumnElement) -> ColumnElement[bool]:
 # ---------------------------------------------------------------- likely duplicates
 
 
-def duplicate_keys(session: Session, *, where: ColumnElement[bool]) -> list[tuple[str, str, int]]:
+def duplicate_keys(session: Session, *, where: ColumnElement[bool], min_phone: int) -> list[tuple[str, str, int]]:
     """(kind, key, customer id) for every key two or more customers matching `where` share: the
-    normalised name (`name`), a contact's phone as stored (`phone`) or email, case-insensitive (`email`).
-    A phone typed in another shape (`138-0013-8000`) is matched by `phones_in` once normalised."""
+    normalised name (`name`), a contact's phone or e-mail in the searchable forms every save keeps
+    (`contact.phone_norm` / `email_norm`: `138-0013-8000` = `+86 13800138000`); a phone shorter than `min_phone`
+    digits (an extension, a typo) links nobody."""
     out: list[tuple[str, str, int]] = []
     names = (select(Customer.name_norm).where(where, Customer.name_norm != "")
              .group_by(Customer.name_norm).having(func.count() > 1))
     out += [("name", k, i) for k, i in session.execute(
         select(Customer.name_norm, Customer.id).where(where, Customer.name_norm.in_(names)))]
-    for kind, key in (("phone", Contact.phone), ("email", func.lower(func.trim(Contact.email)))):
+    for kind, key, usable in (("phone", Contact.phone_norm, func.length(Contact.phone_norm) >= min_phone),
+                              ("email", Contact.email_norm, Contact.email_norm != "")):
         shared = (select(key).join(Customer, Customer.id == Contact.customer_id)
-                  .where(where, key.is_not(None), key != "").group_by(key)
+                  .where(where, key.is_not(None), usable).group_by(key)
                   .having(func.count(func.distinct(Contact.customer_id)) > 1))
         out += [(kind, k, i) for k, i in session.execute(
             select(key, Customer.id).join(Customer, Customer.id == Contact.customer_id)
             .where(where, key.in_(shared)).distinct())]
     return out
-
-
-def phones_in(session: Session, *, where: ColumnElement[bool], phones: Sequence[str]) -> list[tuple[str, int]]:
-    """(phone, customer id) of the customers matching `where` with a contact whose stored phone
-    is one of `phones` (the normalised keys of the phones stored in another shape)."""
-    if not phones:
-        return []
-    return [(p, i) for p, i in session.execute(
-        select(Contact.phone, Customer.id).join(Customer, Customer.id == Contact.customer_id)
-        .where(where, Contact.phone.in_(sorted(set(phones)))).distinct())]
 
 
 def customers(session: Session, ids: Sequence[int]) -> list[Customer]:
@@ -100,7 +92,7 @@ def missing_contact(session: Session, *, where: ColumnElement[bool], limit: int
 
 def odd_phones(session: Session, *, where: ColumnElement[bool]) -> list[tuple[Customer, Contact]]:
     """The contacts whose phone is not in the shape the phone validator stores (`_stored_shape`): the few the
-    validator then checks, and whose normalised form the duplicate search matches."""
+    validator then checks."""
     p = func.coalesce(Contact.phone, "")
     q = (select(Customer, Contact).join(Contact, Contact.customer_id == Customer.id)
          .where(where, func.length(func.trim(p)) > 0, ~_stored_shape(p))
