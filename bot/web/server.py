@@ -168,8 +168,10 @@ class WebServer:
     # ------------------------------------------------------------ life cycle
     async def start_async(self) -> None:
         self._loop = asyncio.get_running_loop()
+        # lingering_time=0: a refused request's unread body is not waited for (a slow client answered 408
+        # would otherwise hold its connection another 10 s)
         self._runner = web.AppRunner(self.app, access_log=None, keepalive_timeout=self.limits.idle,
-                                     shutdown_timeout=self.limits.shutdown,
+                                     shutdown_timeout=self.limits.shutdown, lingering_time=0,
                                      logger=_OneLineLogger(logging.getLogger("crm.http"), {}))
         await self._runner.setup()
         self._site = _Site(self._runner, self.host, self.port, limit=self.limits.max_connections,
