@@ -431,14 +431,31 @@ def insert_ignore_many(session: Session, model: type, *, conflict: list[str], ro
 
 def lock_row(session: Session, model: type, id_: object) -> None:
     """Hold the write lock of one row until the unit of work ends, so that a rule that counts or checks, then
-    writes, sees what concurrent units of work committed (PostgreSQL `SELECT … FOR UPDATE`). On SQLite a write
-    unit holds the database's write lock from its start (the dialect leaves `FOR UPDATE` out); a read unit
-    joins the writer queue here, and its first write fails with `retry_as_write` if its reads are stale."""
+    writes, sees what concurrent units of work committed (PostgreSQL `SELECT … FOR UPDATE`, once per row and
+    transaction). On SQLite the database's write lock is the row lock: a write unit holds it from its start, a
+    read unit joins the writer queue here (its first write fails with `retry_as_write` if its reads are
+    stale); no statement is needed."""
     unit = unit_of(session)
     if unit is not None and not unit.write:
         unit.hold()
+    if session.get_bind().dialect.name == "sqlite":
+        return
+    locked = session.info.get(_LOCKED)
+    if locked is not None and locked[0] is _innermost(session) and (model, id_) in locked[1]:
+        return
     pk = inspect(model).primary_key[0]
     session.execute(select(pk).where(pk == id_).with_for_update())
+    tx = _innermost(session)  # a savepoint rolled back releases the locks taken in it: remembered per savepoint
+    if locked is None or locked[0] is not tx:
+        locked = session.info[_LOCKED] = (tx, set())
+    locked[1].add((model, id_))
+
+
+def _innermost(session: Session) -> object:
+    return session.get_nested_transaction() or session.get_transaction()
+
+
+_LOCKED = "crm_locked_rows"  # session.info: (the transaction, the rows lock_row locked in it)
 
 
 def lock_rows(session: Session, model: type, ids: list) -> None:

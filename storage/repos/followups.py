@@ -156,12 +156,13 @@ def list_closed_at(session: Session, *, customer_id: int, at: datetime, other_th
 
 def last_and_next(session: Session, *, customer_id: int, methods: Iterable[str]
                   ) -> tuple[datetime | None, datetime | None]:
-    """(the latest live contact made with one of `methods`, the earliest next follow-up still owed)."""
-    live = (FollowUp.customer_id == customer_id, FollowUp.deleted_at.is_(None))
-    last = session.scalar(select(func.max(FollowUp.date)).where(*live, FollowUp.method.in_(list(methods))))
-    nxt = session.scalar(select(func.min(FollowUp.next_followup_at)).where(
-        *live, FollowUp.done_at.is_(None), FollowUp.next_followup_at.is_not(None)))
-    return last, nxt
+    """(the latest live contact made with one of `methods`, the earliest next follow-up still owed): one pass
+    over the customer's live follow-ups (`ix_followup_customer_date`), on every log, edit and undo."""
+    row = session.execute(
+        select(func.max(case((FollowUp.method.in_(list(methods)), FollowUp.date))),
+               func.min(case((FollowUp.done_at.is_(None), FollowUp.next_followup_at))))
+        .where(FollowUp.customer_id == customer_id, FollowUp.deleted_at.is_(None))).one()
+    return row[0], row[1]
 
 
 def owed_rows(session: Session, *, where: ColumnElement[bool], not_to: int | None) -> list[tuple[int, int | None, str]]:

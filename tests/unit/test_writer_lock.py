@@ -24,6 +24,7 @@ from storage import db
 from storage.db import WriterBusy, WriterQueue, is_write, make_engine, run_unit, session_scope, unit_of
 from storage.db import writer_queue as queue_of
 from storage.models import AuditLog, Customer, FollowUp, JobRun, Outbox, Staff
+from tests import factories
 from tests.conftest import NOW
 
 
@@ -367,3 +368,49 @@ def test_sqlite_synchronous_setting(tmp_path, monkeypatch):
     monkeypatch.setenv("CRM_SQLITE_SYNCHRONOUS", "off")
     with pytest.raises(ValueError, match="FULL, NORMAL"):
         make_engine(f"sqlite:///{tmp_path / 'c.db'}")
+
+
+def _locked_elsewhere(engine, customer_id: int) -> bool:
+    """Is the customer's row locked by another transaction (PostgreSQL `FOR UPDATE NOWAIT` refuses)?"""
+    with engine.connect() as c:
+        try:
+            c.execute(text("SELECT id FROM customer WHERE id = :i FOR UPDATE NOWAIT"), {"i": customer_id})
+            return False
+        except Exception as e:  # noqa: BLE001 - psycopg's LockNotAvailable, wrapped by SQLAlchemy
+            assert "could not obtain lock" in str(e)
+            return True
+
+
+def _a_customer(engine) -> int:
+    with session_scope(engine) as s:
+        return factories.customer(s, name="Acme", owner=factories.staff(s, name="Lee")).id
+
+
+def test_lock_row_locks_once_per_transaction_and_again_after_a_savepoint_rolled_back(pg_db):
+    cid = _a_customer(pg_db)
+    statements: list[str] = []
+    db.event.listen(pg_db, "before_cursor_execute", lambda *a: statements.append(a[2]))
+    with session_scope(pg_db) as s:
+        db.lock_row(s, Customer, cid)
+        db.lock_row(s, Customer, cid)  # held already: no second statement
+        assert sum("FOR UPDATE" in st for st in statements) == 1 and _locked_elsewhere(pg_db, cid)
+    assert not _locked_elsewhere(pg_db, cid)
+    with session_scope(pg_db) as s:
+        s.execute(select(Customer.id)).all()
+        nested = s.begin_nested()
+        db.lock_row(s, Customer, cid)
+        nested.rollback()  # PostgreSQL releases the lock taken inside the savepoint
+        assert not _locked_elsewhere(pg_db, cid)
+        db.lock_row(s, Customer, cid)  # so it is taken again
+        assert _locked_elsewhere(pg_db, cid)
+
+
+def test_lock_row_on_sqlite_queues_a_read_unit_without_a_statement(file_engine):
+    cid = _a_customer(file_engine)
+    statements: list[str] = []
+    db.event.listen(file_engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
+    with session_scope(file_engine, write=False) as s:
+        assert not unit_of(s).held
+        db.lock_row(s, Customer, cid)
+        assert unit_of(s).held and queue_of(file_engine).held()  # the writer lock is the row lock
+    assert not queue_of(file_engine).held() and statements == []
