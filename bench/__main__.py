@@ -5,6 +5,8 @@
     python -m bench --customers 300000   # the large database at another size
     BENCH_DATABASE_URL=postgresql+psycopg://… python -m bench   # adds the PostgreSQL figures (that database
                                                                 # is wiped and refilled when its data differs)
+    BENCH_BIG_DATABASE_URL=postgresql+psycopg://… python -m bench   # the large figures on PostgreSQL too
+                                                                    # (a database of its own, wiped likewise)
 
 Each figure runs ours and its reference in the same run, interleaved and repeated (medians, p99 over all
 samples). Databases are built by `bench.datagen` into `.bench-data/` (BENCH_DATA) once per size and schema
@@ -92,7 +94,8 @@ def chat_figures(p: Plan, work: Path, pg_url: str | None) -> list[Row]:
     if not pg_url:
         rows.append(Row("Slack /log: reply delivered p99, PostgreSQL (set BENCH_DATABASE_URL)", "ms", None, None,
                         "< 150 ms", None))
-    rows += slackbench.complaint_rows(chat, p.complaints, "SQLite")
+    for name, e in engines.items():
+        rows += slackbench.complaint_rows(e, p.complaints, name)
     rows += httpbench.slow_client_rows(p.help_rounds * 2)
     _progress(rows)
     rows += telegrambench.log_rows(chat, p.tg_users, 2, p.rounds)
@@ -104,18 +107,26 @@ def chat_figures(p: Plan, work: Path, pg_url: str | None) -> list[Row]:
     return rows
 
 
-def big_figures(p: Plan, work: Path) -> list[Row]:
+def big_figures(p: Plan, work: Path, pg_url: str | None) -> list[Row]:
+    """Search, card and digest on the large database: SQLite, and PostgreSQL too when `pg_url` is given."""
     from bench import dbbench
 
-    label = f"{p.big_customers // 1000:,}k" if p.big_customers < 1_000_000 else f"{p.big_customers / 1e6:g}M"
-    engine = sqlite_copy(p.big_customers, work, "big")
-    core = dbbench.make_core(engine)
-    rows = dbbench.lookups(core, p.big_customers, p.lookups, label)
-    _progress(rows)
-    rows += dbbench.digest_rows(core, datagen.reps_for(p.big_customers), p.digest_rounds, label)
-    _progress(rows)
-    rows += dbbench.chat_during_digest(core, label)
-    engine.dispose()
+    size = f"{p.big_customers // 1000:,}k" if p.big_customers < 1_000_000 else f"{p.big_customers / 1e6:g}M"
+    engines = {"SQLite": sqlite_copy(p.big_customers, work, "big")}
+    if pg_url:
+        stats = datagen.postgres_db(pg_url, p.big_customers)
+        _say_built("PostgreSQL", p.big_customers, stats)
+        engines["PostgreSQL"] = make_engine(pg_url)
+    rows: list[Row] = []
+    for name, engine in engines.items():
+        label = size if name == "SQLite" else f"{size} PostgreSQL"
+        core = dbbench.make_core(engine)
+        rows += dbbench.lookups(core, p.big_customers, p.lookups, label)
+        _progress(rows)
+        rows += dbbench.digest_rows(core, datagen.reps_for(p.big_customers), p.digest_rounds, label)
+        _progress(rows)
+        rows += dbbench.chat_during_digest(core, label)
+        engine.dispose()
     return rows
 
 
@@ -147,7 +158,7 @@ def main(argv: list[str] | None = None) -> int:
         global _shown
         _shown = 0
         if a.only != "chat":
-            rows += big_figures(p, work)
+            rows += big_figures(p, work, os.environ.get("BENCH_BIG_DATABASE_URL") or None)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     print(f"\ncrm-bot bench — {'quick' if a.quick else 'full'}: chat database {p.chat_customers:,} customers, "
