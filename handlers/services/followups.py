@@ -104,11 +104,14 @@ def _check_fields(ctx: Ctx, *, method: str, content: str, feedback: str | None, 
         raise InvalidInput("when.past", value=ctx.fmt_dt(next_at), example=example(ctx.lang))
 
 
-def recompute(session: Session, customer: Customer) -> None:
-    """Set the customer's last/next follow-up times from its live follow-ups (the last: sales contacts only)."""
+def recompute(session: Session, customer: Customer, *, touched: datetime | None = None) -> None:
+    """Set the customer's last/next follow-up times from its live follow-ups (the last: sales contacts only);
+    `touched`: its `updated_at` too, in the same UPDATE."""
     lock_row(session, Customer, customer.id)  # the aggregates below must include concurrent changes
     customer.last_followup_at, customer.next_followup_at = followup_repo.last_and_next(
         session, customer_id=customer.id, methods=SALES_METHODS)
+    if touched is not None:
+        customer.updated_at = touched
     session.flush()
 
 
@@ -146,8 +149,7 @@ def log_followup(ctx: Ctx, *, customer: Customer, method: str, content: str, fee
                   assignee_id=assignee_for(customer, author.id), result=result, created_at=ctx.now)
     s.add(fu)
     s.flush()
-    customer.updated_at = ctx.now
-    recompute(s, customer)
+    recompute(s, customer, touched=ctx.now)
     if author.id == ctx.staff.id:
         _audit(ctx, fu, customer, "create")
     else:  # logged for someone else: the audit row names them (the actor is the one who typed it)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import event
 
 from handlers.context import Ctx
 from handlers.errors import Forbidden, InvalidInput, NotFound
@@ -74,6 +75,24 @@ def test_followups_customer_times_stay_consistent(session, settings, people) -> 
     assert c.next_followup_at is None and c.last_followup_at == ctx.now
     assert [x.id for x in svc.recent_followups(session, c.id)] == [third.id, first.id]
     assert len(svc.recent_followups(session, c.id, n=1)) == 1
+
+
+def test_followups_log_updates_the_customer_row_once(session, settings, people) -> None:
+    """A /log changes the customer once (updated_at with its last/next follow-up times): on PostgreSQL every
+    extra row version of a customer re-indexes its name in the trigram index."""
+    c = f.customer(session, name="Once Co", owner=people["alice"])
+    session.flush()
+    ctx = ctx_for(session, settings, people["alice"], now=NOW + timedelta(minutes=5))
+    updates: list[str] = []
+    listen = (session.get_bind(), "before_cursor_execute",
+              lambda *a: updates.append(a[2]) if a[2].lstrip().upper().startswith("UPDATE CUSTOMER") else None)
+    event.listen(*listen)
+    try:
+        svc.log_followup(ctx, customer=c, method="phone", content="1", next_at=NOW + timedelta(days=5))
+    finally:
+        event.remove(*listen)
+    assert len(updates) == 1 and all(k in updates[0] for k in ("updated_at", "last_followup_at", "next_followup_at"))
+    assert (c.updated_at, c.last_followup_at, c.next_followup_at) == (ctx.now, ctx.now, NOW + timedelta(days=5))
 
 
 @pytest.mark.parametrize(("kwargs", "key"), [
