@@ -44,10 +44,13 @@ CADENCE_ROW = Bundle("customer", Customer.id, Customer.code, Customer.name, Cust
 
 
 def behind_cadence(session: Session, *, owner_ids: set[int], now: datetime, last_before: dict[str, datetime],
-                   listed_before: datetime, first: int) -> dict[int, tuple[list[Row], int]]:
+                   listed_before: datetime, first: int, first_of: set[int] | None = None
+                   ) -> dict[int, tuple[list[Row], int]]:
     """Per owner of `owner_ids`: (their first `first` customers behind their grade's cadence, the least recently
     contacted first, as rows of `CADENCE_ROW`'s columns; how many in all), leaving out the customers they owe a
-    follow-up due before `listed_before` (the digest lists those already).
+    follow-up due before `listed_before` (the digest lists those already). The first ones are read only for the
+    owners in `first_of` (default: all; the digest asks only for reps whose due follow-ups leave it room), the
+    others get an empty list and their count.
 
     Two statements for every owner together: the counts (one pass over the customers, as a GROUP BY; minus the
     listed ones, found from their follow-ups), and each owner's first ones through the (owner, last contact)
@@ -64,6 +67,10 @@ def behind_cadence(session: Session, *, owner_ids: set[int], now: datetime, last
     counts: dict[int, int] = {}
     for oid, n in session.execute(all_n.union_all(listed_n)).all():
         counts[oid] = counts.get(oid, 0) + int(n)
+    out: dict[int, tuple[list[Row], int]] = {oid: ([], counts.get(oid, 0)) for oid in owner_ids}
+    first_of = owner_ids if first_of is None else first_of & owner_ids
+    if not first_of:
+        return out
     c = aliased(Customer)
     firsts = (select(c.id).where(c.owner_id == Staff.id, *_behind_where(c, now=now, last_before=last_before),
                                  ~_listed(c, listed_before))
@@ -75,10 +82,9 @@ def behind_cadence(session: Session, *, owner_ids: set[int], now: datetime, last
     else:  # SQLite has no LATERAL; it runs a correlated IN once per outer row
         q = (select(Staff.id, CADENCE_ROW).select_from(Staff)
              .join(Customer, Customer.id.in_(firsts.correlate(Staff).scalar_subquery())))
-    q = q.where(Staff.id.in_(owner_ids)).order_by(Staff.id, Customer.last_followup_at, Customer.id)
-    out: dict[int, tuple[list[Row], int]] = {}
+    q = q.where(Staff.id.in_(first_of)).order_by(Staff.id, Customer.last_followup_at, Customer.id)
     for oid, row in session.execute(q).all():
-        out.setdefault(oid, ([], counts.get(oid, 0)))[0].append(row)
+        out[oid][0].append(row)
     return out
 
 
