@@ -78,8 +78,8 @@ def due_for_all(session: Session, reps: list[tuple[Staff, datetime]], settings: 
         for st in staff:
             items, n_due, n_overdue = due.get(st.id, ([], 0, 0))
             customers, n_behind = behind.get(st.id, ([], 0))
-            out[st.id] = Due(overdue=[(f, c) for f, c in items if f.next_followup_at < midnight],
-                             today=[(f, c) for f, c in items if f.next_followup_at >= midnight],
+            out[st.id] = Due(overdue=[(r, r) for r in items if r.next_followup_at < midnight],
+                             today=[(r, r) for r in items if r.next_followup_at >= midnight],
                              behind=customers, counts=(n_overdue, n_due - n_overdue, n_behind))
     return out
 
