@@ -105,9 +105,11 @@ def _digest_one(session: Session, staff: Staff, due: Due, settings: DomainSettin
         platform, chat_ref, scope = notify.staff_address(staff)
         return _Digest(staff, key, outbox.row(key=key, platform=platform, chat_ref=chat_ref, scope=scope,
                                               payload=_EMPTY, now=now, staff_id=staff.id, status="skipped"))
-    reply = digest(staff, due, settings, now=now, local_now=local_now)
-    row = notify.staff_row(staff, key=key, reply=reply, now=now)
-    return _Digest(staff, key, row, None if row else reply)
+    row = notify.staff_row(staff, key=key, reply=digest(staff, due, settings, now=now, local_now=local_now,
+                                                       prerender=True), now=now)
+    if row is None:  # `to_staff` stores the long actions first: it needs the views themselves
+        return _Digest(staff, key, None, digest(staff, due, settings, now=now, local_now=local_now))
+    return _Digest(staff, key, row)
 
 
 _EMPTY = to_json(Reply())
