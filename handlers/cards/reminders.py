@@ -8,9 +8,21 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from handlers.actions import fits
 from handlers.i18n import enum_label, t
 from handlers.settings import DomainSettings
-from handlers.views import Action, Button, Buttons, Header, ListItem, ListPage, Reply, Text
+from handlers.views import (
+    Action,
+    Button,
+    Buttons,
+    Header,
+    ListItem,
+    ListPage,
+    Prerendered,
+    Reply,
+    Template,
+    Text,
+)
 from storage.models import Customer, Staff
 
 MAX_ITEMS = 15
@@ -62,21 +74,47 @@ def _labels(lang: str) -> tuple[str, ...]:
             t(lang, "job.digest.log"))
 
 
-def _fu_item(lang: str, f: DueFollowUp, c: DueCustomer, tz, labels: tuple[str, ...],  # noqa: ANN001
-             methods: dict[str, str]) -> ListItem:
-    when = f.next_followup_at.astimezone(tz).strftime("%m-%d %H:%M")
-    note = (f.content or "").strip().replace("\n", " ")
-    note = note[:80] + ("…" if len(note) > 80 else "")
-    method = methods.get(f.method)
-    if method is None:  # a few methods, ~15 items: each label looked up once per digest
-        method = methods[f.method] = enum_label(lang, "method", f.method)
-    detail = t(lang, "job.digest.item_detail", when=when, method=method, note=note)
+def _fu_view(text: str, detail: str, fid: str, code: str, labels: tuple[str, ...]) -> ListItem:
     done, *snoozes, log = labels
-    buttons = (Button(done, Action(f"/followups done {f.id}"), "primary"),
-               *(Button(label, Action(f"/followups snooze {f.id} {s}")) for label, s in zip(snoozes, SNOOZES,
+    buttons = (Button(done, Action(f"/followups done {fid}"), "primary"),
+               *(Button(label, Action(f"/followups snooze {fid} {s}")) for label, s in zip(snoozes, SNOOZES,
                                                                                           strict=True)),
-               Button(log, Action(f"/log {c.code}")))
-    return ListItem(text=f"{c.code} {c.name}", detail=detail, buttons=buttons)
+               Button(log, Action(f"/log {code}")))
+    return ListItem(text=text, detail=detail, buttons=buttons)
+
+
+_TEMPLATES: dict[tuple[str, ...], Template] = {}  # by the buttons' labels: one per language
+
+
+def _template(labels: tuple[str, ...]) -> Template:
+    tp = _TEMPLATES.get(labels)
+    if tp is None:
+        tp = _TEMPLATES[labels] = Template(lambda *v: _fu_view(*v, labels), 4)
+    return tp
+
+
+class _Items:
+    """Makes a digest's follow-up items: the texts once per item; the views themselves, or (`prerender`: for the
+    outbox) their JSON filled into one `Template` per digest, when every command of the item fits a token."""
+
+    def __init__(self, lang: str, tz, prerender: bool) -> None:  # noqa: ANN001
+        self.lang, self.tz, self.labels = lang, tz, _labels(lang)
+        self.methods: dict[str, str] = {}  # a few methods, ~15 items: each label looked up once per digest
+        self.template = _template(self.labels) if prerender else None
+
+    def __call__(self, f: DueFollowUp, c: DueCustomer) -> ListItem | Prerendered:
+        lang = self.lang
+        when = f.next_followup_at.astimezone(self.tz).strftime("%m-%d %H:%M")
+        note = (f.content or "").strip().replace("\n", " ")
+        note = note[:80] + ("…" if len(note) > 80 else "")
+        method = self.methods.get(f.method)
+        if method is None:
+            method = self.methods[f.method] = enum_label(lang, "method", f.method)
+        detail = t(lang, "job.digest.item_detail", when=when, method=method, note=note)
+        text, fid, code = f"{c.code} {c.name}", str(f.id), c.code
+        if self.template is not None and fits(f"/log {code}") and fits(f"/followups snooze {fid} 1w"):
+            return self.template.fill(text, detail, fid, code)
+        return _fu_view(text, detail, fid, code, self.labels)
 
 
 def _cadence_item(lang: str, c: BehindCustomer, settings: DomainSettings, now: datetime) -> ListItem:
@@ -88,16 +126,18 @@ def _cadence_item(lang: str, c: BehindCustomer, settings: DomainSettings, now: d
                     buttons=(Button(t(lang, "job.digest.log"), Action(f"/log {c.code}"), "primary"),))
 
 
-def digest(staff: Staff, due: Due, settings: DomainSettings, *, now: datetime,
-                 local_now: datetime) -> Reply:
-    lang, tz = staff.lang, local_now.tzinfo
+def digest(staff: Staff, due: Due, settings: DomainSettings, *, now: datetime, local_now: datetime,
+           prerender: bool = False) -> Reply:
+    """The rep's morning digest. `prerender`: its follow-up items as `Prerendered` JSON where their commands fit a
+    token (the same message once `to_json` wrote it, made without building each item: for the outbox only)."""
+    lang = staff.lang
     n_overdue, n_today, n_behind = due.totals()
     summary = t(lang, "job.digest.summary", overdue=n_overdue, today=n_today, behind=n_behind)
     views: list = [Header(t(lang, "job.digest.title", date=local_now.strftime("%Y-%m-%d"))), Text(summary)]
     room = MAX_ITEMS
-    labels, methods = _labels(lang), {}
-    sections = (("job.digest.overdue", due.overdue, n_overdue, lambda fc: _fu_item(lang, *fc, tz, labels, methods)),
-                ("job.digest.today", due.today, n_today, lambda fc: _fu_item(lang, *fc, tz, labels, methods)),
+    fu_item = _Items(lang, local_now.tzinfo, prerender)
+    sections = (("job.digest.overdue", due.overdue, n_overdue, lambda fc: fu_item(*fc)),
+                ("job.digest.today", due.today, n_today, lambda fc: fu_item(*fc)),
                 ("job.digest.cadence", due.behind, n_behind, lambda c: _cadence_item(lang, c, settings, now)))
     for key, rows, total, item in sections:
         shown = [item(r) for r in rows[:room]]  # only what is shown is built

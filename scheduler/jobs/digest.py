@@ -60,8 +60,10 @@ def _midnight(local_now: datetime) -> datetime:
 
 def due_for_all(session: Session, reps: list[tuple[Staff, datetime]], settings: DomainSettings, *,
                 now: datetime) -> dict[int, Due]:
-    """Each rep's `Due` holding what the digest shows (at most MAX_ITEMS of each list) and the counts: two grouped
-    statements per local day boundary (reps on the same day in the same offset share them), not a few per rep."""
+    """Each rep's `Due` holding what the digest shows (at most MAX_ITEMS of each list) and the counts: three grouped
+    statements per local day boundary (reps on the same day in the same offset share them), not a few per rep.
+    The customers behind their cadence are listed after the due follow-ups, so they are read only for the reps
+    with fewer than MAX_ITEMS follow-ups due (their counts for everyone: the summary shows them)."""
     groups: dict[datetime, list[Staff]] = {}
     for st, local_now in reps:
         groups.setdefault(_midnight(local_now), []).append(st)
@@ -70,13 +72,14 @@ def due_for_all(session: Session, reps: list[tuple[Staff, datetime]], settings: 
         ids = {st.id for st in staff}
         day_end = midnight + timedelta(days=1)
         due = followup_repo.due_by_assignee(session, owner_ids=ids, before=day_end, split=midnight, first=MAX_ITEMS)
+        room = {i for i in ids if due.get(i, ((), 0, 0))[1] < MAX_ITEMS}
         behind = repo.behind_cadence(session, owner_ids=ids, now=now, last_before=last_before(settings, now),
-                                     listed_before=day_end, first=MAX_ITEMS)
+                                     listed_before=day_end, first=MAX_ITEMS, first_of=room)
         for st in staff:
             items, n_due, n_overdue = due.get(st.id, ([], 0, 0))
             customers, n_behind = behind.get(st.id, ([], 0))
-            out[st.id] = Due(overdue=[(f, c) for f, c in items if f.next_followup_at < midnight],
-                             today=[(f, c) for f, c in items if f.next_followup_at >= midnight],
+            out[st.id] = Due(overdue=[(r, r) for r in items if r.next_followup_at < midnight],
+                             today=[(r, r) for r in items if r.next_followup_at >= midnight],
                              behind=customers, counts=(n_overdue, n_due - n_overdue, n_behind))
     return out
 
@@ -102,9 +105,11 @@ def _digest_one(session: Session, staff: Staff, due: Due, settings: DomainSettin
         platform, chat_ref, scope = notify.staff_address(staff)
         return _Digest(staff, key, outbox.row(key=key, platform=platform, chat_ref=chat_ref, scope=scope,
                                               payload=_EMPTY, now=now, staff_id=staff.id, status="skipped"))
-    reply = digest(staff, due, settings, now=now, local_now=local_now)
-    row = notify.staff_row(staff, key=key, reply=reply, now=now)
-    return _Digest(staff, key, row, None if row else reply)
+    row = notify.staff_row(staff, key=key, reply=digest(staff, due, settings, now=now, local_now=local_now,
+                                                       prerender=True), now=now)
+    if row is None:  # `to_staff` stores the long actions first: it needs the views themselves
+        return _Digest(staff, key, None, digest(staff, due, settings, now=now, local_now=local_now))
+    return _Digest(staff, key, row)
 
 
 _EMPTY = to_json(Reply())

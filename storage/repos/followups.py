@@ -6,7 +6,6 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from sqlalchemy import Row, case, func, select
-from sqlalchemy.orm import Bundle
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session
 
@@ -51,16 +50,16 @@ def list_due(session: Session, *, owner_ids: set[int] | None, before: datetime, 
     return [(f, c) for f, c in session.execute(q).all()]
 
 
-DUE_ROW = Bundle("followup", FollowUp.id, FollowUp.assignee_id, FollowUp.next_followup_at, FollowUp.method,
-                 FollowUp.content)
-DUE_CUSTOMER = Bundle("customer", Customer.id, Customer.code, Customer.name)
+DUE_ROW = (FollowUp.id, FollowUp.assignee_id, FollowUp.next_followup_at, FollowUp.method, FollowUp.content,
+           Customer.code, Customer.name)  # a due follow-up and what the digest shows of its customer, in one row
 
 
 def due_by_assignee(session: Session, *, owner_ids: set[int], before: datetime, split: datetime, first: int
-                    ) -> dict[int, tuple[list[tuple[Row, Row]], int, int]]:
-    """Per assignee of `owner_ids`: (their first `first` due follow-ups as `list_due` orders them, as pairs of
-    `DUE_ROW` and `DUE_CUSTOMER` rows; how many are due in all; how many of those before `split`): every
-    assignee's in one statement (the morning digest; rows, not ORM objects: thousands of them)."""
+                    ) -> dict[int, tuple[list[Row], int, int]]:
+    """Per assignee of `owner_ids`: (their first `first` due follow-ups as `list_due` orders them, as rows of
+    `DUE_ROW`'s columns (the follow-up's and its customer's code and name: a row serves as both); how many are
+    due in all; how many of those before `split`): every assignee's in one statement (the morning digest; flat
+    rows, not ORM objects or bundles: thousands of them)."""
     part = FollowUp.assignee_id
     order = (FollowUp.next_followup_at, FollowUp.id)
     ranked = (select(FollowUp.id.label("fid"),
@@ -69,12 +68,15 @@ def due_by_assignee(session: Session, *, owner_ids: set[int], before: datetime, 
                      func.sum(case((FollowUp.next_followup_at < split, 1), else_=0)).over(partition_by=part)
                      .label("early"))
               .where(*due_where(owner_ids, before)).subquery())
-    q = (select(DUE_ROW, DUE_CUSTOMER, ranked.c.n, ranked.c.early).join(ranked, ranked.c.fid == FollowUp.id)
+    q = (select(*DUE_ROW, ranked.c.n, ranked.c.early).join(ranked, ranked.c.fid == FollowUp.id)
          .join(Customer, Customer.id == FollowUp.customer_id).where(ranked.c.rn <= first)
          .order_by(FollowUp.assignee_id, ranked.c.rn))
-    out: dict[int, tuple[list[tuple[Row, Row]], int, int]] = {}
-    for f, c, n, early in session.execute(q).all():
-        out.setdefault(f.assignee_id, ([], int(n), int(early)))[0].append((f, c))
+    out: dict[int, tuple[list[Row], int, int]] = {}
+    for r in session.execute(q).all():
+        got = out.get(r.assignee_id)
+        if got is None:
+            got = out[r.assignee_id] = ([], int(r.n), int(r.early))
+        got[0].append(r)
     return out
 
 

@@ -15,14 +15,16 @@ from storage.models import Customer, FollowUp, Outbox, Staff
 from storage.repos.followups import due_where
 
 
-def _behind_where(c: type[Customer], *, now: datetime, last_before: dict[str, datetime]) -> list:
+def _behind_where(c: type[Customer], *, now: datetime, last_before: dict[str, datetime], scan: bool = False) -> list:
     """Owned, not lost customers (`c`: Customer or an alias) last contacted (or, never contacted, created) before
     their grade's cut-off (`last_before`: {"A": …, "B": …, "C": …}, C for any other grade), with nothing planned
-    ahead."""
+    ahead. `scan`: for a pass over the whole table, `merged_into_id` tested as an expression, so that SQLite reads
+    the table straight through rather than every row through that index (nearly all are NULL)."""
     planned = select(FollowUp.customer_id).where(FollowUp.next_followup_at >= now, FollowUp.done_at.is_(None),
                                                  FollowUp.deleted_at.is_(None))
     cut = case((c.grade == "A", last_before["A"]), (c.grade == "B", last_before["B"]), else_=last_before["C"])
-    return [c.owner_id.is_not(None), c.type != "lost", c.merged_into_id.is_(None),
+    unmerged = (c.merged_into_id + 0).is_(None) if scan else c.merged_into_id.is_(None)
+    return [c.owner_id.is_not(None), c.type != "lost", unmerged,
             func.coalesce(c.last_followup_at, c.created_at) < cut, c.id.not_in(planned)]  # one set for the whole table, not a probe per customer
 
 
@@ -44,26 +46,36 @@ CADENCE_ROW = Bundle("customer", Customer.id, Customer.code, Customer.name, Cust
 
 
 def behind_cadence(session: Session, *, owner_ids: set[int], now: datetime, last_before: dict[str, datetime],
-                   listed_before: datetime, first: int) -> dict[int, tuple[list[Row], int]]:
+                   listed_before: datetime, first: int, first_of: set[int] | None = None
+                   ) -> dict[int, tuple[list[Row], int]]:
     """Per owner of `owner_ids`: (their first `first` customers behind their grade's cadence, the least recently
     contacted first, as rows of `CADENCE_ROW`'s columns; how many in all), leaving out the customers they owe a
-    follow-up due before `listed_before` (the digest lists those already).
+    follow-up due before `listed_before` (the digest lists those already). The first ones are read only for the
+    owners in `first_of` (default: all; the digest asks only for reps whose due follow-ups leave it room) that
+    have any, the others get an empty list and their count.
 
     Two statements for every owner together: the counts (one pass over the customers, as a GROUP BY; minus the
     listed ones, found from their follow-ups), and each owner's first ones through the (owner, last contact)
     index, `first` rows a owner, in one statement (a LATERAL join on PostgreSQL)."""
     behind = _behind_where(Customer, now=now, last_before=last_before)
     owner = func.coalesce(Customer.owner_id, 0)
-    all_n = select(owner, func.count()).where(*behind, _among(Customer.owner_id, owner_ids)).group_by(owner)
+    all_n = (select(owner, func.count())
+             .where(*_behind_where(Customer, now=now, last_before=last_before, scan=True),
+                    _among(Customer.owner_id, owner_ids)).group_by(owner))
     # driven by the due follow-ups (few), each customer looked up by its key: as a join, SQLite may pick the
     # customers as the outer loop (an index on one of `behind`'s columns) and probe the follow-ups 1M times
     behind_owner = exists().where(Customer.id == FollowUp.customer_id, Customer.owner_id == FollowUp.assignee_id,
                                   *behind)
+    # only the overdue ones: a customer with a follow-up due from `now` on has one planned, so is not behind
     listed_n = (select(FollowUp.assignee_id, -func.count(func.distinct(FollowUp.customer_id)))
-                .where(*due_where(owner_ids, listed_before), behind_owner).group_by(FollowUp.assignee_id))
+                .where(*due_where(owner_ids, min(listed_before, now)), behind_owner).group_by(FollowUp.assignee_id))
     counts: dict[int, int] = {}
     for oid, n in session.execute(all_n.union_all(listed_n)).all():
         counts[oid] = counts.get(oid, 0) + int(n)
+    out: dict[int, tuple[list[Row], int]] = {oid: ([], counts.get(oid, 0)) for oid in owner_ids}
+    first_of = {oid for oid in (owner_ids if first_of is None else first_of & owner_ids) if counts.get(oid)}
+    if not first_of:
+        return out
     c = aliased(Customer)
     firsts = (select(c.id).where(c.owner_id == Staff.id, *_behind_where(c, now=now, last_before=last_before),
                                  ~_listed(c, listed_before))
@@ -75,10 +87,9 @@ def behind_cadence(session: Session, *, owner_ids: set[int], now: datetime, last
     else:  # SQLite has no LATERAL; it runs a correlated IN once per outer row
         q = (select(Staff.id, CADENCE_ROW).select_from(Staff)
              .join(Customer, Customer.id.in_(firsts.correlate(Staff).scalar_subquery())))
-    q = q.where(Staff.id.in_(owner_ids)).order_by(Staff.id, Customer.last_followup_at, Customer.id)
-    out: dict[int, tuple[list[Row], int]] = {}
+    q = q.where(Staff.id.in_(first_of)).order_by(Staff.id, Customer.last_followup_at, Customer.id)
     for oid, row in session.execute(q).all():
-        out.setdefault(oid, ([], counts.get(oid, 0)))[0].append(row)
+        out[oid][0].append(row)
     return out
 
 
