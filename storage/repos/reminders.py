@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import Row, case, exists, func, select, true
+from sqlalchemy import Row, case, exists, func, select, true, tuple_
 from sqlalchemy.orm import Bundle, InstrumentedAttribute, aliased
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session
@@ -62,15 +62,22 @@ def behind_cadence(session: Session, *, owner_ids: set[int], now: datetime, last
     all_n = (select(owner, func.count())
              .where(*_behind_where(Customer, now=now, last_before=last_before, scan=True),
                     _among(Customer.owner_id, owner_ids)).group_by(owner))
-    # driven by the due follow-ups (few), each customer looked up by its key: as a join, SQLite may pick the
-    # customers as the outer loop (an index on one of `behind`'s columns) and probe the follow-ups 1M times
-    behind_owner = exists().where(Customer.id == FollowUp.customer_id, Customer.owner_id == FollowUp.assignee_id,
-                                  *behind)
     # only the overdue ones: a customer with a follow-up due from `now` on has one planned, so is not behind
-    listed_n = (select(FollowUp.assignee_id, -func.count(func.distinct(FollowUp.customer_id)))
-                .where(*due_where(owner_ids, min(listed_before, now)), behind_owner).group_by(FollowUp.assignee_id))
+    overdue = due_where(owner_ids, min(listed_before, now))
+    if session.get_bind().dialect.name == "postgresql":
+        # one pass over the customers, the listed ones left out by a hash anti-join on the overdue follow-ups
+        # (a second statement would make PostgreSQL read the whole table again: a hash join, not key lookups)
+        q = all_n.where(tuple_(Customer.id, Customer.owner_id).not_in(
+            select(FollowUp.customer_id, FollowUp.assignee_id).where(*overdue)))
+    else:
+        # driven by the due follow-ups (few), each customer looked up by its key: as a join, SQLite may pick the
+        # customers as the outer loop (an index on one of `behind`'s columns) and probe the follow-ups 1M times
+        behind_owner = exists().where(Customer.id == FollowUp.customer_id,
+                                      Customer.owner_id == FollowUp.assignee_id, *behind)
+        q = all_n.union_all(select(FollowUp.assignee_id, -func.count(func.distinct(FollowUp.customer_id)))
+                            .where(*overdue, behind_owner).group_by(FollowUp.assignee_id))
     counts: dict[int, int] = {}
-    for oid, n in session.execute(all_n.union_all(listed_n)).all():
+    for oid, n in session.execute(q).all():
         counts[oid] = counts.get(oid, 0) + int(n)
     out: dict[int, tuple[list[Row], int]] = {oid: ([], counts.get(oid, 0)) for oid in owner_ids}
     first_of = {oid for oid in (owner_ids if first_of is None else first_of & owner_ids) if counts.get(oid)}
