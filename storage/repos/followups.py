@@ -51,26 +51,28 @@ def list_due(session: Session, *, owner_ids: set[int] | None, before: datetime, 
 
 
 DUE_ROW = (FollowUp.id, FollowUp.assignee_id, FollowUp.next_followup_at, FollowUp.method, FollowUp.content,
-           Customer.code, Customer.name)  # a due follow-up and what the digest shows of its customer, in one row
+           FollowUp.customer_id)  # a due follow-up as the digest shows it (with its customer's code and name)
 
 
 def due_by_assignee(session: Session, *, owner_ids: set[int], before: datetime, split: datetime, first: int
                     ) -> dict[int, tuple[list[Row], int, int]]:
     """Per assignee of `owner_ids`: (their first `first` due follow-ups as `list_due` orders them, as rows of
-    `DUE_ROW`'s columns (the follow-up's and its customer's code and name: a row serves as both); how many are
-    due in all; how many of those before `split`): every assignee's in one statement (the morning digest; flat
-    rows, not ORM objects or bundles: thousands of them)."""
+    `DUE_ROW`'s columns and their customer's code and name (a row serves as both); how many are due in all; how
+    many of those before `split`): every assignee's in one statement (the morning digest; flat rows, not ORM
+    objects or bundles: thousands of them). The ranked rows carry the follow-up's columns, so that only the
+    customers of the first ones are looked up, not each follow-up a second time by its key."""
     part = FollowUp.assignee_id
     order = (FollowUp.next_followup_at, FollowUp.id)
-    ranked = (select(FollowUp.id.label("fid"),
+    ranked = (select(*DUE_ROW,
                      func.row_number().over(partition_by=part, order_by=order).label("rn"),
                      func.count().over(partition_by=part).label("n"),
                      func.sum(case((FollowUp.next_followup_at < split, 1), else_=0)).over(partition_by=part)
                      .label("early"))
               .where(*due_where(owner_ids, before)).subquery())
-    q = (select(*DUE_ROW, ranked.c.n, ranked.c.early).join(ranked, ranked.c.fid == FollowUp.id)
-         .join(Customer, Customer.id == FollowUp.customer_id).where(ranked.c.rn <= first)
-         .order_by(FollowUp.assignee_id, ranked.c.rn))
+    rk = ranked.c
+    q = (select(rk.id, rk.assignee_id, rk.next_followup_at, rk.method, rk.content, Customer.code, Customer.name, rk.n,
+                rk.early).join(Customer, Customer.id == rk.customer_id).where(rk.rn <= first)
+         .order_by(rk.assignee_id, rk.rn))
     out: dict[int, tuple[list[Row], int, int]] = {}
     for r in session.execute(q).all():
         got = out.get(r.assignee_id)
