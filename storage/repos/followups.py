@@ -9,6 +9,7 @@ from sqlalchemy import Row, case, func, select
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session
 
+from storage.db import among
 from storage.models import AuditLog, Customer, FollowUp
 
 
@@ -32,12 +33,12 @@ def history(session: Session, *, customer_id: int, method: str | None = None, st
     return list(session.scalars(q.order_by(FollowUp.date.desc(), FollowUp.id.desc())))
 
 
-def due_where(owner_ids: set[int] | None, before: datetime) -> list:
+def due_where(session: Session, owner_ids: set[int] | None, before: datetime) -> list:
     """WHERE clauses: open follow-ups due before `before`, owed by `owner_ids` (None: by anyone)."""
     conds = [FollowUp.deleted_at.is_(None), FollowUp.done_at.is_(None), FollowUp.next_followup_at.is_not(None),
              FollowUp.next_followup_at < before]
     if owner_ids is not None:
-        conds.append(FollowUp.assignee_id.in_(owner_ids))
+        conds.append(among(session, FollowUp.assignee_id, owner_ids))
     return conds
 
 
@@ -45,7 +46,7 @@ def list_due(session: Session, *, owner_ids: set[int] | None, before: datetime, 
              limit: int | None = None) -> list[tuple[FollowUp, Customer]]:
     """Open follow-ups due before `before`, owed by `owner_ids` (None: all), earliest first, paged in SQL."""
     q = (select(FollowUp, Customer).join(Customer, Customer.id == FollowUp.customer_id)
-         .where(*due_where(owner_ids, before)).order_by(FollowUp.next_followup_at, FollowUp.id)
+         .where(*due_where(session, owner_ids, before)).order_by(FollowUp.next_followup_at, FollowUp.id)
          .offset(offset).limit(limit))
     return [(f, c) for f, c in session.execute(q).all()]
 
@@ -68,7 +69,7 @@ def due_by_assignee(session: Session, *, owner_ids: set[int], before: datetime, 
                      func.count().over(partition_by=part).label("n"),
                      func.sum(case((FollowUp.next_followup_at < split, 1), else_=0)).over(partition_by=part)
                      .label("early"))
-              .where(*due_where(owner_ids, before)).subquery())
+              .where(*due_where(session, owner_ids, before)).subquery())
     rk = ranked.c
     q = (select(rk.id, rk.assignee_id, rk.next_followup_at, rk.method, rk.content, Customer.code, Customer.name, rk.n,
                 rk.early).join(Customer, Customer.id == rk.customer_id).where(rk.rn <= first)
@@ -87,7 +88,7 @@ def count_due(session: Session, *, owner_ids: set[int] | None, before: datetime,
     overdue = case((FollowUp.next_followup_at < now, 1), else_=0)
     q = (select(func.count(), func.coalesce(func.sum(overdue), 0))
          .select_from(FollowUp).join(Customer, Customer.id == FollowUp.customer_id)
-         .where(*due_where(owner_ids, before)))
+         .where(*due_where(session, owner_ids, before)))
     total, late = session.execute(q).one()
     return int(total), int(late)
 

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Bundle, InstrumentedAttribute, aliased
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session
 
+from storage.db import among
 from storage.models import Customer, FollowUp, Outbox, Staff
 from storage.repos.followups import due_where
 
@@ -28,17 +29,17 @@ def _behind_where(c: type[Customer], *, now: datetime, last_before: dict[str, da
             func.coalesce(c.last_followup_at, c.created_at) < cut, c.id.not_in(planned)]  # one set for the whole table, not a probe per customer
 
 
-def _listed(c: type[Customer], before: datetime) -> ColumnElement[bool]:
+def _listed(session: Session, c: type[Customer], before: datetime) -> ColumnElement[bool]:
     """`c` has a follow-up due before `before` owed by its owner (the digest lists it already). Looked up by the
     customer (coalesce keeps the planner off the assignee index: a few rows per customer, not a rep's all)."""
     return exists().where(FollowUp.customer_id == c.id, func.coalesce(FollowUp.assignee_id, 0) == c.owner_id,
-                          *due_where(None, before))
+                          *due_where(session, None, before))
 
 
-def _among(column: InstrumentedAttribute, ids: set[int]) -> ColumnElement[bool]:
+def _among(session: Session, column: InstrumentedAttribute, ids: set[int]) -> ColumnElement[bool]:
     """`column IN ids`; for many ids over an expression, so that the rows are read in one pass over the table
     rather than one random read each through the column's index (a digest for every rep reads most customers)."""
-    return column.in_(ids) if len(ids) <= 50 else func.coalesce(column, 0).in_(ids)
+    return among(session, column if len(ids) <= 50 else func.coalesce(column, 0), ids)
 
 
 CADENCE_ROW = Bundle("customer", Customer.id, Customer.code, Customer.name, Customer.grade,
@@ -61,9 +62,9 @@ def behind_cadence(session: Session, *, owner_ids: set[int], now: datetime, last
     owner = func.coalesce(Customer.owner_id, 0)
     all_n = (select(owner, func.count())
              .where(*_behind_where(Customer, now=now, last_before=last_before, scan=True),
-                    _among(Customer.owner_id, owner_ids)).group_by(owner))
+                    _among(session, Customer.owner_id, owner_ids)).group_by(owner))
     # only the overdue ones: a customer with a follow-up due from `now` on has one planned, so is not behind
-    overdue = due_where(owner_ids, min(listed_before, now))
+    overdue = due_where(session, owner_ids, min(listed_before, now))
     if session.get_bind().dialect.name == "postgresql":
         # one pass over the customers, the listed ones left out by a hash anti-join on the overdue follow-ups
         # (a second statement would make PostgreSQL read the whole table again: a hash join, not key lookups)
@@ -85,7 +86,7 @@ def behind_cadence(session: Session, *, owner_ids: set[int], now: datetime, last
         return out
     c = aliased(Customer)
     firsts = (select(c.id).where(c.owner_id == Staff.id, *_behind_where(c, now=now, last_before=last_before),
-                                 ~_listed(c, listed_before))
+                                 ~_listed(session, c, listed_before))
               .order_by(c.last_followup_at, c.id).limit(first))
     if session.get_bind().dialect.name == "postgresql":
         ids = firsts.correlate(Staff).lateral()
@@ -94,7 +95,7 @@ def behind_cadence(session: Session, *, owner_ids: set[int], now: datetime, last
     else:  # SQLite has no LATERAL; it runs a correlated IN once per outer row
         q = (select(Staff.id, CADENCE_ROW).select_from(Staff)
              .join(Customer, Customer.id.in_(firsts.correlate(Staff).scalar_subquery())))
-    q = q.where(Staff.id.in_(first_of)).order_by(Staff.id, Customer.last_followup_at, Customer.id)
+    q = q.where(among(session, Staff.id, first_of)).order_by(Staff.id, Customer.last_followup_at, Customer.id)
     for oid, row in session.execute(q).all():
         out[oid][0].append(row)
     return out
@@ -128,4 +129,4 @@ def active_staff(session: Session, *, role: str | None = None) -> list[Staff]:
 
 def outbox_keys(session: Session, keys: list[str]) -> set[str]:
     """Which of `keys` have an outbox row."""
-    return set(session.scalars(select(Outbox.key).where(Outbox.key.in_(keys)))) if keys else set()
+    return set(session.scalars(select(Outbox.key).where(among(session, Outbox.key, keys)))) if keys else set()
