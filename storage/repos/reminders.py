@@ -16,17 +16,22 @@ from storage.models import Customer, FollowUp, Outbox, Staff
 from storage.repos.followups import due_where
 
 
-def _behind_where(c: type[Customer], *, now: datetime, last_before: dict[str, datetime], scan: bool = False) -> list:
+def _behind_where(c: type[Customer], *, now: datetime, last_before: dict[str, datetime], scan: bool = False,
+                  few: bool = False) -> list:
     """Owned, not lost customers (`c`: Customer or an alias) last contacted (or, never contacted, created) before
     their grade's cut-off (`last_before`: {"A": …, "B": …, "C": …}, C for any other grade), with nothing planned
     ahead. `scan`: for a pass over the whole table, `merged_into_id` tested as an expression, so that SQLite reads
-    the table straight through rather than every row through that index (nearly all are NULL)."""
+    the table straight through rather than every row through that index (nearly all are NULL). `few`: for a few
+    customers (an owner's first ones, walked through an index), each one's planned follow-ups probed through its
+    own index entries, rather than every planned follow-up read into a set first (~90k at 1M: 65 ms)."""
     planned = select(FollowUp.customer_id).where(FollowUp.next_followup_at >= now, FollowUp.done_at.is_(None),
                                                  FollowUp.deleted_at.is_(None))
     cut = case((c.grade == "A", last_before["A"]), (c.grade == "B", last_before["B"]), else_=last_before["C"])
     unmerged = (c.merged_into_id + 0).is_(None) if scan else c.merged_into_id.is_(None)
+    none_planned = (~exists(planned.where(FollowUp.customer_id == c.id)) if few
+                    else c.id.not_in(planned))  # one set for the whole table, not a probe per customer
     return [c.owner_id.is_not(None), c.type != "lost", unmerged,
-            func.coalesce(c.last_followup_at, c.created_at) < cut, c.id.not_in(planned)]  # one set for the whole table, not a probe per customer
+            func.coalesce(c.last_followup_at, c.created_at) < cut, none_planned]
 
 
 def _listed(session: Session, c: type[Customer], before: datetime) -> ColumnElement[bool]:
@@ -85,7 +90,8 @@ def behind_cadence(session: Session, *, owner_ids: set[int], now: datetime, last
     if not first_of:
         return out
     c = aliased(Customer)
-    firsts = (select(c.id).where(c.owner_id == Staff.id, *_behind_where(c, now=now, last_before=last_before),
+    firsts = (select(c.id).where(c.owner_id == Staff.id,
+                                 *_behind_where(c, now=now, last_before=last_before, few=True),
                                  ~_listed(session, c, listed_before))
               .order_by(c.last_followup_at, c.id).limit(first))
     if session.get_bind().dialect.name == "postgresql":
