@@ -26,18 +26,20 @@ import os
 import sqlite3
 import threading
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TypeVar
 
-from sqlalchemy import event, inspect, select
+from sqlalchemy import any_, bindparam, event, inspect, select
 from sqlalchemy import exc as sa_exc
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine, ExceptionContext, make_url
 from sqlalchemy.pool import StaticPool
+from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, SQLModel, create_engine
 
 from storage.files import private_sqlite
@@ -403,6 +405,16 @@ def unavailable(exc: BaseException) -> bool:
         return any(m in str(orig).lower() for m in SQLITE_BUSY)
     state = getattr(orig, "sqlstate", None)  # PostgreSQL: None when there is no server to answer
     return state is None or state.startswith(("08", "53", "57P", "40"))
+
+
+def among(session: Session, column: ColumnElement, values: Iterable[object]) -> ColumnElement[bool]:
+    """`column IN values`. On PostgreSQL `column = ANY(:array)`: one parameter however many values, where an IN
+    list is a parameter each that SQLAlchemy and psycopg write into the statement's text anew on every run (the
+    digest names its 2,000 reps in three statements: ~20 ms of client CPU each)."""
+    values = list(values)
+    if session.get_bind().dialect.name == "postgresql":
+        return column == any_(bindparam(None, values, type_=ARRAY(column.type)))
+    return column.in_(values)
 
 
 def insert_ignore(session: Session, model: type, *, conflict: list[str], **values: object) -> bool:

@@ -104,7 +104,8 @@ class _Items:
 
     def __call__(self, f: DueFollowUp, c: DueCustomer) -> ListItem | Prerendered:
         lang = self.lang
-        when = f.next_followup_at.astimezone(self.tz).strftime("%m-%d %H:%M")
+        at = f.next_followup_at.astimezone(self.tz)
+        when = f"{at.month:02d}-{at.day:02d} {at.hour:02d}:{at.minute:02d}"  # strftime("%m-%d %H:%M"), at half the cost
         note = (f.content or "").strip().replace("\n", " ")
         note = note[:80] + ("…" if len(note) > 80 else "")
         method = self.methods.get(f.method)

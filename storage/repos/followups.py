@@ -9,6 +9,7 @@ from sqlalchemy import Row, case, func, select
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session
 
+from storage.db import among
 from storage.models import AuditLog, Customer, FollowUp
 
 
@@ -32,12 +33,12 @@ def history(session: Session, *, customer_id: int, method: str | None = None, st
     return list(session.scalars(q.order_by(FollowUp.date.desc(), FollowUp.id.desc())))
 
 
-def due_where(owner_ids: set[int] | None, before: datetime) -> list:
+def due_where(session: Session, owner_ids: set[int] | None, before: datetime) -> list:
     """WHERE clauses: open follow-ups due before `before`, owed by `owner_ids` (None: by anyone)."""
     conds = [FollowUp.deleted_at.is_(None), FollowUp.done_at.is_(None), FollowUp.next_followup_at.is_not(None),
              FollowUp.next_followup_at < before]
     if owner_ids is not None:
-        conds.append(FollowUp.assignee_id.in_(owner_ids))
+        conds.append(among(session, FollowUp.assignee_id, owner_ids))
     return conds
 
 
@@ -45,32 +46,34 @@ def list_due(session: Session, *, owner_ids: set[int] | None, before: datetime, 
              limit: int | None = None) -> list[tuple[FollowUp, Customer]]:
     """Open follow-ups due before `before`, owed by `owner_ids` (None: all), earliest first, paged in SQL."""
     q = (select(FollowUp, Customer).join(Customer, Customer.id == FollowUp.customer_id)
-         .where(*due_where(owner_ids, before)).order_by(FollowUp.next_followup_at, FollowUp.id)
+         .where(*due_where(session, owner_ids, before)).order_by(FollowUp.next_followup_at, FollowUp.id)
          .offset(offset).limit(limit))
     return [(f, c) for f, c in session.execute(q).all()]
 
 
 DUE_ROW = (FollowUp.id, FollowUp.assignee_id, FollowUp.next_followup_at, FollowUp.method, FollowUp.content,
-           Customer.code, Customer.name)  # a due follow-up and what the digest shows of its customer, in one row
+           FollowUp.customer_id)  # a due follow-up as the digest shows it (with its customer's code and name)
 
 
 def due_by_assignee(session: Session, *, owner_ids: set[int], before: datetime, split: datetime, first: int
                     ) -> dict[int, tuple[list[Row], int, int]]:
     """Per assignee of `owner_ids`: (their first `first` due follow-ups as `list_due` orders them, as rows of
-    `DUE_ROW`'s columns (the follow-up's and its customer's code and name: a row serves as both); how many are
-    due in all; how many of those before `split`): every assignee's in one statement (the morning digest; flat
-    rows, not ORM objects or bundles: thousands of them)."""
+    `DUE_ROW`'s columns and their customer's code and name (a row serves as both); how many are due in all; how
+    many of those before `split`): every assignee's in one statement (the morning digest; flat rows, not ORM
+    objects or bundles: thousands of them). The ranked rows carry the follow-up's columns, so that only the
+    customers of the first ones are looked up, not each follow-up a second time by its key."""
     part = FollowUp.assignee_id
     order = (FollowUp.next_followup_at, FollowUp.id)
-    ranked = (select(FollowUp.id.label("fid"),
+    ranked = (select(*DUE_ROW,
                      func.row_number().over(partition_by=part, order_by=order).label("rn"),
                      func.count().over(partition_by=part).label("n"),
                      func.sum(case((FollowUp.next_followup_at < split, 1), else_=0)).over(partition_by=part)
                      .label("early"))
-              .where(*due_where(owner_ids, before)).subquery())
-    q = (select(*DUE_ROW, ranked.c.n, ranked.c.early).join(ranked, ranked.c.fid == FollowUp.id)
-         .join(Customer, Customer.id == FollowUp.customer_id).where(ranked.c.rn <= first)
-         .order_by(FollowUp.assignee_id, ranked.c.rn))
+              .where(*due_where(session, owner_ids, before)).subquery())
+    rk = ranked.c
+    q = (select(rk.id, rk.assignee_id, rk.next_followup_at, rk.method, rk.content, Customer.code, Customer.name, rk.n,
+                rk.early).join(Customer, Customer.id == rk.customer_id).where(rk.rn <= first)
+         .order_by(rk.assignee_id, rk.rn))
     out: dict[int, tuple[list[Row], int, int]] = {}
     for r in session.execute(q).all():
         got = out.get(r.assignee_id)
@@ -85,7 +88,7 @@ def count_due(session: Session, *, owner_ids: set[int] | None, before: datetime,
     overdue = case((FollowUp.next_followup_at < now, 1), else_=0)
     q = (select(func.count(), func.coalesce(func.sum(overdue), 0))
          .select_from(FollowUp).join(Customer, Customer.id == FollowUp.customer_id)
-         .where(*due_where(owner_ids, before)))
+         .where(*due_where(session, owner_ids, before)))
     total, late = session.execute(q).one()
     return int(total), int(late)
 

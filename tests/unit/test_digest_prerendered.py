@@ -138,3 +138,18 @@ def test_a_rep_with_more_than_max_items_due_sees_the_first_ones_and_all_the_coun
     lists = [v for v in reply.views if isinstance(v, ListPage)]
     assert [(v.total, [i.text.split()[0] for i in v.items]) for v in lists] == [(MAX_ITEMS + 5, codes[:MAX_ITEMS])]
     assert "20 overdue, 0 due today, 3 behind" in reply.text
+
+
+@pytest.mark.parametrize(("tz", "at", "shown"), [
+    ("Asia/Shanghai", datetime(2026, 3, 5, 1, 7, tzinfo=UTC), "03-05 09:07"),  # zero-padded month, day, minute
+    ("America/New_York", datetime(2026, 7, 1, 3, 0, tzinfo=UTC), "06-30 23:00"),  # summer time, the day before
+    ("America/New_York", datetime(2026, 12, 31, 23, 59, tzinfo=UTC), "12-31 18:59"),
+])
+@pytest.mark.parametrize("prerender", [False, True])
+def test_an_item_shows_when_it_is_due_in_the_reps_zone(tz, at, shown, prerender, settings):
+    r = Row(id=7, next_followup_at=at, method="phone", content="quote", code="ABC20260001", name="Acme")
+    due = Due(overdue=[(r, r)], today=[], behind=[])
+    reply = digest(Row(id=5, lang="en"), due, settings, now=at, local_now=at.astimezone(ZoneInfo(tz)),
+                   prerender=prerender)
+    items = [i for v in from_json(to_json(reply)).views if isinstance(v, ListPage) for i in v.items]
+    assert [i.detail for i in items] == [f"{shown}, phone: quote"]
