@@ -26,6 +26,18 @@ def staff(session: Session, *, name: str, role: str = "rep", team: str | None = 
     return s
 
 
+def east_and_west(session: Session, *, admin: bool = True) -> tuple[Staff, Staff, Staff, Staff]:
+    """The reports' organisation: mary manages alice and bob (team east); zed is in team west, managed by nobody;
+    with `admin`, root is an admin. Returns (mary, alice, bob, zed)."""
+    mary = staff(session, name="mary", role="manager", team="east")
+    alice = staff(session, name="alice", team="east", manager=mary)
+    bob = staff(session, name="bob", team="east", manager=mary)
+    zed = staff(session, name="zed", team="west")
+    if admin:
+        staff(session, name="root", role="admin", team=None)
+    return mary, alice, bob, zed
+
+
 def customer(session: Session, *, name: str, owner: Staff | None = None, industry: str = "IT",
              type: str = "intent", grade: str = "B", contact: str | None = "张伟", phone: str | None = None,
              email: str | None = None, now: datetime = NOW, abbr: str = "ABC") -> Customer:

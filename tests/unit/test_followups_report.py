@@ -45,11 +45,7 @@ def _d(m: int, d: int) -> datetime:
 @pytest.fixture
 def team(core):
     with session_scope(core.engine) as s:
-        mary = f.staff(s, name="mary", role="manager", team="east")
-        alice = f.staff(s, name="alice", team="east", manager=mary)
-        bob = f.staff(s, name="bob", team="east", manager=mary)
-        zed = f.staff(s, name="zed", team="west")
-        f.staff(s, name="root", role="admin", team=None)
+        mary, alice, bob, zed = f.east_and_west(s)
         f.staff(s, name="王芳", role="manager", team="east", lang="zh")
         cs = {}
         for key, owner, grade, typ in (("A1", alice, "A", "intent"), ("A2", alice, "A", "deal"),

@@ -57,10 +57,7 @@ def team(core):
 def make_team(core):
     """mary manages alice and bob (team east); zed is in another team, managed by nobody."""
     with session_scope(core.engine) as s:
-        mary = f.staff(s, name="mary", role="manager", team="east")
-        alice = f.staff(s, name="alice", team="east", manager=mary)
-        bob = f.staff(s, name="bob", team="east", manager=mary)
-        zed = f.staff(s, name="zed", team="west")
+        mary, alice, bob, zed = f.east_and_west(s, admin=False)
         late = f.customer(s, name="Late Grade A", owner=alice, grade="A", now=f.NOW - timedelta(days=60))
         late.last_followup_at = f.NOW - timedelta(days=10)  # A: every 7 days
         ok = f.customer(s, name="Fine Grade C", owner=bob, grade="C", now=f.NOW - timedelta(days=20))  # C: 30 days

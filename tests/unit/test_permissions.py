@@ -44,11 +44,7 @@ EXPECTED = {
 @pytest.fixture
 def org(core):
     with session_scope(core.engine) as s:
-        mary = f.staff(s, name="mary", role="manager", team="east")
-        alice = f.staff(s, name="alice", team="east", manager=mary)
-        bob = f.staff(s, name="bob", team="east", manager=mary)
-        zed = f.staff(s, name="zed", team="west")
-        f.staff(s, name="root", role="admin", team=None)
+        mary, alice, bob, zed = f.east_and_west(s)
         f.staff(s, name="agnes", role="agent", team="service")
         f.staff(s, name="sven", role="supervisor", team="service")
         for name, owner in (("Alpha", alice), ("Bravo", bob), ("Zulu", zed), ("Mike", mary)):

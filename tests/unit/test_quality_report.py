@@ -55,11 +55,7 @@ def _d(m: int, d: int, h: int = 2) -> datetime:
 
 def _seed(engine) -> dict[str, Customer]:
     with session_scope(engine) as s:
-        mary = f.staff(s, name="mary", role="manager", team="east")
-        alice = f.staff(s, name="alice", team="east", manager=mary)
-        bob = f.staff(s, name="bob", team="east", manager=mary)
-        zed = f.staff(s, name="zed", team="west")
-        f.staff(s, name="root", role="admin", team=None)
+        mary, alice, bob, zed = f.east_and_west(s)
         f.staff(s, name="李雷", role="admin", team=None, lang="zh")
         cs: dict[str, Customer] = {}
 

@@ -67,11 +67,7 @@ def _opp(s, n: int, customer, owner, *, stage: str, amount: int, created: dateti
 @pytest.fixture
 def world(core):
     with session_scope(core.engine) as s:
-        mary = f.staff(s, name="mary", role="manager", team="east")
-        alice = f.staff(s, name="alice", team="east", manager=mary)
-        bob = f.staff(s, name="bob", team="east", manager=mary)
-        zed = f.staff(s, name="zed", team="west")
-        f.staff(s, name="root", role="admin", team=None)
+        mary, alice, bob, zed = f.east_and_west(s)
         f.staff(s, name="王强", role="admin", team=None, lang="zh")
         ca, cb, cz = (f.customer(s, name=n, owner=o) for n, o in (("云栖科技", alice), ("Bob Co", bob),
                                                                    ("West Ltd", zed)))
